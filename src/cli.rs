@@ -1,0 +1,198 @@
+//! The command line as typed: clap's view, before validation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run Ecto migrations inside a running Kubernetes pod, found by label.
+#[derive(Debug, Parser)]
+#[command(name = "kmigrate", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 success; remote exit codes pass through; 2 usage or config error; \
+10 pending migrations (status --exit-code); 69 no matching pod; 70 internal error; \
+73 confirmation refused; 75 connection lost, remote state unknown; 76 API unreachable or failed; \
+77 permission denied; 124 timeout; 126 remote command did not start; 130 Ctrl-C; 143 SIGTERM."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every subcommand, named as kubectl names them.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace of the app's pods
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Label selector for the app's pods (kubectl syntax: `app=demo`, `app in (a,b)`)
+    #[arg(short = 'l', long, global = true, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Container to run in (default: the pod's default-container annotation, then the first)
+    #[arg(short = 'c', long, global = true, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Use this pod instead of choosing one by label
+    #[arg(long, global = true, value_name = "NAME")]
+    pub pod: Option<String>,
+    /// Named environment from kmigrate.toml
+    #[arg(short = 'e', long = "env", global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Config file (default: kmigrate.toml in this directory or above)
+    #[arg(long, global = true, env = "KMIGRATE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Path of the mix release script inside the container (default: /app/bin/<app>)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub release: Option<String>,
+    /// OTP application name (default: the release script's file name)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub app: Option<String>,
+    /// Ecto repo module to act on; repeat for several (default: the app's :ecto_repos)
+    #[arg(long = "repo", global = true, value_name = "MODULE")]
+    pub repos: Vec<String>,
+    /// How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)
+    #[arg(long, global = true, value_enum)]
+    pub mode: Option<Mode>,
+    /// Answer yes to the confirmation of a protected environment (needed without a terminal)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Give up after this long (e.g. 90s, 10m); the remote command may keep running
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Output format: human text, or one JSON document on stdout at the end
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// How the Elixir snippet is run in the release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// `<release> eval`: a fresh VM next to the running app
+    Eval,
+    /// `<release> rpc`: inside the running node
+    Rpc,
+}
+
+/// Human or machine output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Plain text for people
+    Text,
+    /// One JSON document on stdout; remote output goes to stderr
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pending migrations
+    Migrate(MigrateArgs),
+    /// Revert migrations (--step N or --to VERSION)
+    Rollback(RollbackArgs),
+    /// List migrations per repo as up or down
+    Status(StatusArgs),
+    /// List candidate pods and explain which one would be chosen
+    Pods,
+    /// Run any command in the chosen pod and container
+    Exec(ExecArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// Write a kmigrate.toml scaffold and print the RBAC Role the tool needs
+    Init(InitArgs),
+}
+
+/// `migrate` flags.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Migrate up to and including this version
+    #[arg(long, value_name = "VERSION", conflicts_with = "step")]
+    pub to: Option<String>,
+    /// Run only the next N pending migrations
+    #[arg(long, value_name = "N")]
+    pub step: Option<String>,
+}
+
+/// `rollback` flags: one of them is required.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["to", "step"])))]
+pub struct RollbackArgs {
+    /// Revert every migration down to and including this version (Ecto's `to:`)
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Revert the last N applied migrations
+    #[arg(long, value_name = "N")]
+    pub step: Option<String>,
+}
+
+/// `status` flags.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit with code 10 when any migration is pending (a CI gate)
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+/// `exec` arguments.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub argv: Vec<String>,
+}
+
+/// `completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `init` flags.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing kmigrate.toml
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rollback_needs_a_target() {
+        assert!(Cli::try_parse_from(["kmigrate", "rollback"]).is_err());
+        assert!(Cli::try_parse_from(["kmigrate", "rollback", "--step", "1", "--to", "1"]).is_err());
+        assert!(Cli::try_parse_from(["kmigrate", "rollback", "--step", "1"]).is_ok());
+    }
+
+    #[test]
+    fn exec_takes_everything_after_double_dash() {
+        let cli = Cli::try_parse_from([
+            "kmigrate", "exec", "-l", "app=x", "--", "sh", "-c", "exit 3",
+        ])
+        .unwrap();
+        let Command::Exec(args) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(args.argv, ["sh", "-c", "exit 3"]);
+        assert_eq!(cli.global.selector.as_deref(), Some("app=x"));
+    }
+}

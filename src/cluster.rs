@@ -1,0 +1,277 @@
+//! How kmigrate connects to the cluster: kubeconfig (or in-cluster) to clients, and how
+//! API failures become typed errors.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::error::{Error, usage};
+
+/// Where the connection settings come from.
+#[derive(Debug, Clone, Default)]
+pub struct KubeArgs {
+    /// `--kubeconfig`.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context` or the environment's context.
+    pub context: Option<String>,
+}
+
+/// Clients for one cluster and the facts people need to see.
+#[derive(Clone)]
+pub struct Cluster {
+    /// For reads: kube's retry on 429/503/504 stays on.
+    pub client: Client,
+    /// For exec: never retried.
+    pub exec_client: Client,
+    /// The context name (`in-cluster` inside a pod).
+    pub context: String,
+    /// The kubeconfig context's namespace, or `default`.
+    pub default_namespace: String,
+    /// The API server URL.
+    pub server: String,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Load the kubeconfig (flag, `KUBECONFIG` with several files, `~/.kube/config`, in-cluster)
+/// and build the clients. Reads files only; nothing is sent yet.
+pub async fn connect(args: &KubeArgs) -> Result<Cluster> {
+    let (mut config, context) = match load_kubeconfig(args.kubeconfig.as_deref())? {
+        Some((kubeconfig, source)) => {
+            let context = args
+                .context
+                .clone()
+                .or_else(|| kubeconfig.current_context.clone())
+                .ok_or_else(|| usage(format!("{source} has no current-context; pass --context")))?;
+            if !kubeconfig.contexts.iter().any(|c| c.name == context) {
+                let known: Vec<&str> = kubeconfig
+                    .contexts
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                return Err(usage(format!(
+                    "context {context:?} not found in {source}; available: {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+            let options = KubeConfigOptions {
+                context: Some(context.clone()),
+                ..Default::default()
+            };
+            let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| {
+                    usage(format!(
+                        "invalid kubeconfig ({source}, context {context}): {e}"
+                    ))
+                })?;
+            (config, context)
+        }
+        None => {
+            if let Some(ctx) = &args.context {
+                return Err(usage(format!(
+                    "--context {ctx} given but no kubeconfig found (set KUBECONFIG or --kubeconfig)"
+                )));
+            }
+            let config = Config::incluster().map_err(|e| {
+                usage(format!(
+                    "no kubeconfig found (no --kubeconfig, KUBECONFIG unset, no ~/.kube/config) and not inside a cluster: {e}"
+                ))
+            })?;
+            (config, "in-cluster".to_owned())
+        }
+    };
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_owned();
+    let default_namespace = config.default_namespace.clone();
+    let client = Client::try_from(config.clone())
+        .map_err(|e| usage(format!("cannot build a client for {server}: {e}")))?;
+    config.default_retry = false;
+    let exec_client = Client::try_from(config)
+        .map_err(|e| usage(format!("cannot build a client for {server}: {e}")))?;
+    Ok(Cluster {
+        client,
+        exec_client,
+        context,
+        default_namespace,
+        server,
+    })
+}
+
+fn load_kubeconfig(flag: Option<&Path>) -> Result<Option<(Kubeconfig, String)>> {
+    if let Some(path) = flag {
+        let kc = Kubeconfig::read_from(path).map_err(|e| {
+            usage(format!(
+                "cannot read kubeconfig {}: {}",
+                path.display(),
+                chain(&e)
+            ))
+        })?;
+        return Ok(Some((kc, path.display().to_string())));
+    }
+    match Kubeconfig::from_env() {
+        Ok(Some(kc)) => return Ok(Some((kc, "KUBECONFIG".to_owned()))),
+        Ok(None) => {}
+        Err(e) => return Err(usage(format!("cannot read KUBECONFIG: {}", chain(&e)))),
+    }
+    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
+        return Ok(None);
+    };
+    let path = home.join(".kube").join("config");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let kc = Kubeconfig::read_from(&path).map_err(|e| {
+        usage(format!(
+            "cannot read kubeconfig {}: {}",
+            path.display(),
+            chain(&e)
+        ))
+    })?;
+    Ok(Some((kc, path.display().to_string())))
+}
+
+/// An error and its causes on one line.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        source = e.source();
+    }
+    out
+}
+
+/// Turn a kube error into a typed error; `what` says what was being done.
+pub fn classify(err: kube::Error, what: &str, cluster: &Cluster) -> anyhow::Error {
+    match err {
+        kube::Error::Api(status) if status.code == 403 => Error::Forbidden {
+            message: status.message.clone(),
+            hint: "Ask for the permissions in the Role that `kmigrate init` prints.".to_owned(),
+        }
+        .into(),
+        kube::Error::Api(status) if status.code == 401 => Error::Forbidden {
+            message: format!(
+                "{what}: the API server rejected the credentials of context {} (401 Unauthorized)",
+                cluster.context
+            ),
+            hint: "Log in again or refresh the token in your kubeconfig.".to_owned(),
+        }
+        .into(),
+        kube::Error::Api(status) => Error::Api(format!(
+            "{what}: {} ({} {})",
+            status.message, status.code, status.reason
+        ))
+        .into(),
+        other => Error::Api(format!(
+            "{what}: cannot reach the Kubernetes API at {}: {}",
+            cluster.server,
+            chain(&other)
+        ))
+        .into(),
+    }
+}
+
+/// Whether an error is worth retrying for an idempotent read: the request never got an answer.
+pub fn is_transient(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::HyperError(_) | kube::Error::Service(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kubeconfig(dir: &Path, body: &str) -> PathBuf {
+        let path = dir.join("config");
+        std::fs::write(&path, body).unwrap();
+        path
+    }
+
+    const TWO_CONTEXTS: &str = "apiVersion: v1\nkind: Config\ncurrent-context: a\n\
+clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n    insecure-skip-tls-verify: true\n\
+users:\n- name: u\n  user:\n    token: s3cr3t-token\n\
+contexts:\n- name: a\n  context:\n    cluster: c\n    user: u\n    namespace: apps\n- name: b\n  context:\n    cluster: c\n    user: u\n";
+
+    #[tokio::test]
+    async fn reads_context_and_namespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kubeconfig(dir.path(), TWO_CONTEXTS);
+        let c = connect(&KubeArgs {
+            kubeconfig: Some(path.clone()),
+            context: None,
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            (c.context.as_str(), c.default_namespace.as_str()),
+            ("a", "apps")
+        );
+        assert_eq!(c.server, "https://127.0.0.1:6443");
+        let c = connect(&KubeArgs {
+            kubeconfig: Some(path),
+            context: Some("b".into()),
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            (c.context.as_str(), c.default_namespace.as_str()),
+            ("b", "default")
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_context_lists_the_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kubeconfig(dir.path(), TWO_CONTEXTS);
+        let err = connect(&KubeArgs {
+            kubeconfig: Some(path),
+            context: Some("prod".into()),
+        })
+        .await
+        .err()
+        .unwrap();
+        let msg = err.to_string();
+        assert!(msg.contains("\"prod\"") && msg.contains("a, b"), "{msg}");
+        assert!(!msg.contains("s3cr3t"), "{msg}");
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+    }
+
+    #[tokio::test]
+    async fn malformed_or_missing_kubeconfig_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = kubeconfig(dir.path(), "clusters: [this is: not: yaml");
+        for path in [bad, dir.path().join("absent")] {
+            let err = connect(&KubeArgs {
+                kubeconfig: Some(path.clone()),
+                context: None,
+            })
+            .await
+            .err()
+            .unwrap();
+            assert_eq!(
+                crate::error::exit_code_of(&err),
+                crate::error::code::USAGE,
+                "{err}"
+            );
+            assert!(
+                err.to_string().contains(&path.display().to_string()),
+                "{err}"
+            );
+        }
+    }
+}

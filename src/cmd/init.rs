@@ -1,0 +1,79 @@
+//! `kmigrate init`: a config scaffold and the RBAC the tool needs.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::config::{FILE_NAME, SCAFFOLD};
+use crate::error::usage;
+
+/// The least-privilege Role for kmigrate, and a binding to fill in.
+pub const RBAC: &str = r#"# Least privilege for kmigrate in the app's namespace.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: kmigrate
+rules:
+  # Find the app's pods by label (and read one by name with --pod).
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["get", "list"]
+  # Run the migrate command. WebSocket exec sends a GET; Kubernetes 1.35+ also checks create.
+  - apiGroups: [""]
+    resources: ["pods/exec"]
+    verbs: ["get", "create"]
+  # Optional: prefer the Deployment's newest ReplicaSet during a rollout.
+  - apiGroups: ["apps"]
+    resources: ["replicasets"]
+    verbs: ["list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: kmigrate
+subjects:
+  - kind: User
+    name: REPLACE-WITH-USER-OR-GROUP
+    apiGroup: rbac.authorization.k8s.io
+roleRef:
+  kind: Role
+  name: kmigrate
+  apiGroup: rbac.authorization.k8s.io
+"#;
+
+/// Write `kmigrate.toml` in `dir` (unless it exists and `force` is off) and print the RBAC.
+pub fn init(dir: &Path, force: bool, out: &mut dyn Write) -> Result<()> {
+    let path = dir.join(FILE_NAME);
+    if path.exists() && !force {
+        return Err(usage(format!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    std::fs::write(&path, SCAFFOLD).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "wrote {}; edit selector, app and environments. The Role kmigrate needs:",
+        path.display()
+    );
+    out.write_all(RBAC.as_bytes())
+        .context("cannot write to stdout")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_once_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Vec::new();
+        init(dir.path(), false, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("pods/exec"));
+        assert!(init(dir.path(), false, &mut Vec::new()).is_err());
+        init(dir.path(), true, &mut Vec::new()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        crate::config::Config::parse(&text).unwrap();
+    }
+}

@@ -1,0 +1,90 @@
+//! `kmigrate pods`: the candidate pods, the one that would be chosen, and why not the others.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::error::Error;
+use crate::pod_select::choose_container;
+use crate::report::PodReport;
+use crate::target;
+
+/// Run `pods`.
+pub async fn run(ctx: &mut Ctx) -> Result<u8> {
+    let spinner = ctx.ui.spinner("listing pods");
+    let found = target::candidates(&ctx.settings).await;
+    spinner.finish_and_clear();
+    let found = found?;
+    ctx.report.context = Some(found.cluster.context.clone());
+    ctx.report.namespace = Some(found.namespace.clone());
+    if let Some(n) = &found.note {
+        ctx.ui.note(n);
+    }
+    let chosen = found.choice.chosen().map(|c| c.name.clone());
+    for (cand, reason) in &found.choice.verdicts {
+        let revision = cand
+            .replicaset
+            .as_ref()
+            .and_then(|rs| found.revisions.get(rs))
+            .map(|i| i.revision);
+        ctx.report.pods.push(PodReport {
+            name: cand.name.clone(),
+            phase: cand.phase.clone(),
+            ready: cand.ready,
+            chosen: reason.is_none(),
+            reason: reason.as_ref().map(ToString::to_string),
+            replicaset: cand.replicaset.clone(),
+            revision,
+        });
+    }
+    if let Some(name) = &chosen {
+        let container = choose_container(&found.pods[name], ctx.settings.container.as_deref())
+            .map_err(Error::NoPod)?;
+        ctx.report.pod = Some(name.clone());
+        ctx.report.container = Some(container.name);
+    }
+    if !ctx.ui.json {
+        let selector = ctx
+            .settings
+            .selector
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        ctx.ui.note(&format!(
+            "context {}, namespace {}, selector {selector:?}: {} pod(s)",
+            found.cluster.context,
+            found.namespace,
+            found.choice.verdicts.len()
+        ));
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "  {:<40} {:<9} {:<6} {:<28} WHY",
+            "NAME", "PHASE", "READY", "REPLICASET (REVISION)"
+        );
+        for p in &ctx.report.pods {
+            let rs = match (&p.replicaset, p.revision) {
+                (Some(rs), Some(rev)) => format!("{rs} ({rev})"),
+                (Some(rs), None) => rs.clone(),
+                (None, _) => "-".to_owned(),
+            };
+            let why = match (&p.reason, &ctx.report.container) {
+                (None, Some(c)) => format!("chosen (container {c})"),
+                (None, None) => "chosen".to_owned(),
+                (Some(r), _) => r.clone(),
+            };
+            let mark = if p.chosen { "*" } else { " " };
+            let _ = writeln!(
+                out,
+                "{mark} {:<40} {:<9} {:<6} {rs:<28} {why}",
+                p.name, p.phase, p.ready
+            );
+        }
+    }
+    if chosen.is_none() {
+        let mut notes = Vec::new();
+        return target::pick(found, &ctx.settings, &mut notes).map(|_| 0);
+    }
+    Ok(0)
+}

@@ -1,0 +1,243 @@
+//! `kmigrate.toml`: defaults at the top level, named environments under `[env.NAME]`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::Mode;
+
+/// The file name searched for in the current directory and its parents.
+pub const FILE_NAME: &str = "kmigrate.toml";
+
+/// Name patterns that make a namespace or context protected unless the config says otherwise.
+pub const DEFAULT_PROTECTED_PATTERNS: [&str; 5] =
+    ["prod", "production", "*-prod", "prod-*", "*-production"];
+
+/// Settings that may appear at the top level and in every environment.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// kubeconfig context.
+    pub context: Option<String>,
+    /// Namespace of the app's pods.
+    pub namespace: Option<String>,
+    /// Label selector of the app's pods.
+    pub selector: Option<String>,
+    /// Container name.
+    pub container: Option<String>,
+    /// Path of the release script in the container.
+    pub release: Option<String>,
+    /// OTP application name.
+    pub app: Option<String>,
+    /// Ecto repo modules.
+    pub repos: Option<Vec<String>>,
+    /// `eval` or `rpc`.
+    pub mode: Option<Mode>,
+    /// A custom argv that replaces the embedded migrate snippet.
+    pub migrate_command: Option<Vec<String>>,
+    /// A custom argv that replaces the embedded rollback snippet; `{step}` and `{to}` are filled in.
+    pub rollback_command: Option<Vec<String>>,
+    /// Whether to ask for confirmation before changing anything.
+    pub protected: Option<bool>,
+    /// Overall time limit, e.g. `10m`.
+    pub timeout: Option<String>,
+}
+
+/// The whole file.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Top-level defaults.
+    #[serde(flatten)]
+    pub defaults: Target,
+    /// Environment used when `-e` is not given.
+    pub default_env: Option<String>,
+    /// Glob patterns (`*` only) of namespace or context names that are protected.
+    pub protected_patterns: Option<Vec<String>>,
+    /// Named environments.
+    #[serde(default)]
+    pub env: BTreeMap<String, Target>,
+}
+
+impl Config {
+    /// Parse the text of a config file.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The defaults overlaid with the named environment.
+    pub fn resolve(&self, env: Option<&str>) -> Result<Target, String> {
+        let Some(name) = env.or(self.default_env.as_deref()) else {
+            return Ok(self.defaults.clone());
+        };
+        let Some(over) = self.env.get(name) else {
+            let known: Vec<&str> = self.env.keys().map(String::as_str).collect();
+            return Err(if known.is_empty() {
+                format!("unknown environment {name:?}: the config defines no [env.*] tables")
+            } else {
+                format!(
+                    "unknown environment {name:?}; defined: {}",
+                    known.join(", ")
+                )
+            });
+        };
+        Ok(overlay(&self.defaults, over))
+    }
+}
+
+fn overlay(base: &Target, over: &Target) -> Target {
+    Target {
+        context: over.context.clone().or_else(|| base.context.clone()),
+        namespace: over.namespace.clone().or_else(|| base.namespace.clone()),
+        selector: over.selector.clone().or_else(|| base.selector.clone()),
+        container: over.container.clone().or_else(|| base.container.clone()),
+        release: over.release.clone().or_else(|| base.release.clone()),
+        app: over.app.clone().or_else(|| base.app.clone()),
+        repos: over.repos.clone().or_else(|| base.repos.clone()),
+        mode: over.mode.or(base.mode),
+        migrate_command: over
+            .migrate_command
+            .clone()
+            .or_else(|| base.migrate_command.clone()),
+        rollback_command: over
+            .rollback_command
+            .clone()
+            .or_else(|| base.rollback_command.clone()),
+        protected: over.protected.or(base.protected),
+        timeout: over.timeout.clone().or_else(|| base.timeout.clone()),
+    }
+}
+
+/// Find `kmigrate.toml` in `dir` or the nearest parent that has one.
+pub fn discover(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Whether `name` matches a pattern where `*` stands for any run of characters.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let Some((first, rest)) = pattern.split_once('*') else {
+        return pattern == name;
+    };
+    let Some(mut remaining) = name.strip_prefix(first) else {
+        return false;
+    };
+    let mut parts: Vec<&str> = rest.split('*').collect();
+    let last = parts.pop().unwrap_or("");
+    for part in parts {
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+/// The commented scaffold that `kmigrate init` writes.
+pub const SCAFFOLD: &str = r#"# kmigrate.toml: how kmigrate finds your app and runs its migrations.
+# Flags (-n, -l, -c, --context, ...) override these values.
+
+# Label selector of the app's pods (kubectl syntax).
+selector = "app=my_app"
+# OTP application name; defaults to the release script's file name.
+app = "my_app"
+# Path of the mix release script inside the container.
+release = "/app/bin/my_app"
+# Ecto repos; defaults to the app's :ecto_repos.
+# repos = ["MyApp.Repo"]
+# Container name; defaults to the kubectl.kubernetes.io/default-container annotation, then the first.
+# container = "app"
+# "eval" starts a fresh VM next to the app; "rpc" runs inside the live node.
+# mode = "eval"
+# Replace the embedded Ecto snippet with your own script:
+# migrate_command = ["/app/bin/migrate"]
+# rollback_command = ["/app/bin/rollback", "{step}"]
+# Names that make a namespace or context protected (confirmation required).
+# protected_patterns = ["prod", "production", "*-prod", "prod-*", "*-production"]
+# Environment used when -e is not given.
+# default_env = "staging"
+
+[env.staging]
+context = "staging"
+namespace = "my-app-staging"
+
+[env.prod]
+context = "production"
+namespace = "my-app"
+protected = true
+timeout = "15m"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaffold_parses_and_resolves() {
+        let cfg = Config::parse(SCAFFOLD).unwrap();
+        let prod = cfg.resolve(Some("prod")).unwrap();
+        assert_eq!(prod.namespace.as_deref(), Some("my-app"));
+        assert_eq!(prod.selector.as_deref(), Some("app=my_app"));
+        assert_eq!(prod.protected, Some(true));
+        assert_eq!(cfg.resolve(None).unwrap().namespace, None);
+    }
+
+    #[test]
+    fn env_overrides_defaults_and_default_env_applies() {
+        let cfg = Config::parse(
+            "namespace = \"a\"\ncontainer = \"web\"\ndefault_env = \"s\"\n[env.s]\nnamespace = \"b\"\nmode = \"rpc\"\n",
+        )
+        .unwrap();
+        let t = cfg.resolve(None).unwrap();
+        assert_eq!(t.namespace.as_deref(), Some("b"));
+        assert_eq!(t.container.as_deref(), Some("web"));
+        assert_eq!(t.mode, Some(Mode::Rpc));
+    }
+
+    #[test]
+    fn unknown_env_lists_known_ones() {
+        let cfg = Config::parse("[env.staging]\n[env.prod]\n").unwrap();
+        let err = cfg.resolve(Some("prd")).unwrap_err();
+        assert!(
+            err.contains("\"prd\"") && err.contains("prod, staging"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_types_are_rejected() {
+        assert!(
+            Config::parse("namespce = \"x\"")
+                .unwrap_err()
+                .contains("namespce")
+        );
+        assert!(Config::parse("[env.a]\nprotected = \"yes\"").is_err());
+        assert!(Config::parse("mode = \"ssh\"").is_err());
+        assert!(Config::parse("repos = \"Demo.Repo\"").is_err());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("prod", "prod"));
+        assert!(!glob_match("prod", "production"));
+        assert!(glob_match("*-prod", "shop-prod"));
+        assert!(!glob_match("*-prod", "shop-prod-2"));
+        assert!(glob_match("prod-*", "prod-eu"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("a*b*c", "a-x-b-y-c"));
+        assert!(!glob_match("a*b*c", "a-x-c"));
+        assert!(!glob_match("*-prod", "-pro"));
+    }
+
+    #[test]
+    fn discover_walks_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        assert_eq!(discover(&nested), None);
+        std::fs::write(dir.path().join(FILE_NAME), "").unwrap();
+        assert_eq!(discover(&nested), Some(dir.path().join(FILE_NAME)));
+    }
+}

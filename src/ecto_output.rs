@@ -1,0 +1,278 @@
+//! How Ecto's output is read: its migration log lines and the tagged lines our snippets print.
+
+use serde::Serialize;
+
+use crate::ecto_snippet::{RAN_TAG, STATUS_TAG};
+
+/// Which way a migration ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Applied.
+    Up,
+    /// Reverted.
+    Down,
+}
+
+/// Something worth knowing that a remote output line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// `== Running 20240101120000 MyApp.Repo.Migrations.CreatePosts.change/0 forward`
+    Running {
+        /// The migration version.
+        version: i64,
+        /// The migration module, without the function.
+        module: String,
+        /// `forward` is up, `backward` is down.
+        direction: Direction,
+    },
+    /// `== Migrated 20240101120000 in 0.1s`
+    Migrated {
+        /// The migration version.
+        version: i64,
+    },
+    /// `Migrations already up`
+    AlreadyUp,
+    /// `kmigrate:status\t<repo>\t<up|down>\t<version>\t<name>`
+    Status(StatusRow),
+    /// `kmigrate:ran\t<repo>\t<v1,v2,...>`
+    Ran {
+        /// The repo module.
+        repo: String,
+        /// The versions Ecto reported as run.
+        versions: Vec<i64>,
+    },
+}
+
+/// One migration's state as `Ecto.Migrator.migrations/1` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StatusRow {
+    /// The repo module.
+    pub repo: String,
+    /// `up` when applied.
+    pub status: Direction,
+    /// The migration version.
+    pub version: i64,
+    /// The migration name (`** FILE NOT FOUND **` when applied but missing).
+    pub name: String,
+}
+
+/// Read one line of remote output (without its line ending).
+pub fn parse_line(raw: &[u8]) -> Option<Event> {
+    let text = String::from_utf8_lossy(raw);
+    let line = strip_ansi(text.trim_end_matches(['\r', '\n']));
+    if let Some(rest) = line
+        .strip_prefix(STATUS_TAG)
+        .and_then(|r| r.strip_prefix('\t'))
+    {
+        return parse_status(rest).map(Event::Status);
+    }
+    if let Some(rest) = line
+        .strip_prefix(RAN_TAG)
+        .and_then(|r| r.strip_prefix('\t'))
+    {
+        let (repo, list) = rest.split_once('\t').unwrap_or((rest, ""));
+        let versions = list
+            .split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<i64>, _>>()
+            .ok()?;
+        return Some(Event::Ran {
+            repo: repo.to_owned(),
+            versions,
+        });
+    }
+    if let Some(idx) = line.find("== Running ") {
+        let mut words = line[idx + "== Running ".len()..].split_whitespace();
+        let version = words.next()?.parse().ok()?;
+        let function = words.next()?;
+        let direction = match words.next()? {
+            "forward" => Direction::Up,
+            "backward" => Direction::Down,
+            _ => return None,
+        };
+        let module = function
+            .rsplit_once('.')
+            .map_or(function, |(m, _)| m)
+            .to_owned();
+        return Some(Event::Running {
+            version,
+            module,
+            direction,
+        });
+    }
+    if let Some(idx) = line.find("== Migrated ") {
+        let mut words = line[idx + "== Migrated ".len()..].split_whitespace();
+        let version = words.next()?.parse().ok()?;
+        return (words.next() == Some("in")).then_some(Event::Migrated { version });
+    }
+    if line.trim_end().ends_with("Migrations already up") {
+        return Some(Event::AlreadyUp);
+    }
+    None
+}
+
+fn parse_status(rest: &str) -> Option<StatusRow> {
+    let mut parts = rest.splitn(4, '\t');
+    let repo = parts.next()?.to_owned();
+    let status = match parts.next()? {
+        "up" => Direction::Up,
+        "down" => Direction::Down,
+        _ => return None,
+    };
+    let version = parts.next()?.parse().ok()?;
+    let name = parts.next()?.to_owned();
+    Some(StatusRow {
+        repo,
+        status,
+        version,
+        name,
+    })
+}
+
+/// Remove ANSI escape sequences (Logger colours) so matching sees plain text.
+fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\u{1b}') {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out.into()
+}
+
+/// Pending migrations per the status rows, oldest first.
+pub fn pending(rows: &[StatusRow]) -> Vec<&StatusRow> {
+    let mut out: Vec<&StatusRow> = rows
+        .iter()
+        .filter(|r| r.status == Direction::Down)
+        .collect();
+    out.sort_by_key(|r| r.version);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_lines_with_logger_prefix() {
+        let line = b"14:39:01.123 [info] == Running 20240101120000 Demo.Repo.Migrations.CreatePosts.change/0 forward";
+        assert_eq!(
+            parse_line(line),
+            Some(Event::Running {
+                version: 20240101120000,
+                module: "Demo.Repo.Migrations.CreatePosts".into(),
+                direction: Direction::Up
+            })
+        );
+        let back = b"== Running 20240102120000 Demo.Repo.Migrations.AddIndex.down/0 backward\r";
+        assert!(matches!(
+            parse_line(back),
+            Some(Event::Running {
+                direction: Direction::Down,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn migrated_and_already_up() {
+        assert_eq!(
+            parse_line(b"14:39:01.130 [info] == Migrated 20240101120000 in 0.0s"),
+            Some(Event::Migrated {
+                version: 20240101120000
+            })
+        );
+        assert_eq!(
+            parse_line(b"14:39:01.130 [info] Migrations already up"),
+            Some(Event::AlreadyUp)
+        );
+        assert_eq!(
+            parse_line(b"\x1b[22m14:39:01.130 [info] Migrations already up\x1b[0m"),
+            Some(Event::AlreadyUp)
+        );
+    }
+
+    #[test]
+    fn tagged_lines() {
+        assert_eq!(
+            parse_line(
+                b"kmigrate:status\tDemo.Repo\tdown\t20240103120000\tcreate comments\twith tab"
+            ),
+            Some(Event::Status(StatusRow {
+                repo: "Demo.Repo".into(),
+                status: Direction::Down,
+                version: 20240103120000,
+                name: "create comments\twith tab".into()
+            }))
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:ran\tDemo.Repo\t1,2"),
+            Some(Event::Ran {
+                repo: "Demo.Repo".into(),
+                versions: vec![1, 2]
+            })
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:ran\tDemo.Repo\t"),
+            Some(Event::Ran {
+                repo: "Demo.Repo".into(),
+                versions: vec![]
+            })
+        );
+    }
+
+    #[test]
+    fn noise_is_ignored() {
+        for line in [
+            &b""[..],
+            b"== Running",
+            b"== Running abc Foo.change/0 forward",
+            b"== Running 1 Foo.change/0 sideways",
+            b"== Migrated 1 at noon",
+            b"kmigrate:status\tDemo.Repo\tmaybe\t1\tx",
+            b"kmigrate:ran\tDemo.Repo\t1,x",
+            b"\xff\xfe\x00 binary",
+            b"execute \"CREATE TABLE posts\"",
+        ] {
+            assert_eq!(
+                parse_line(line),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn pending_sorts_down_rows() {
+        let row = |status, version| StatusRow {
+            repo: "R".into(),
+            status,
+            version,
+            name: "n".into(),
+        };
+        let rows = vec![
+            row(Direction::Down, 3),
+            row(Direction::Up, 1),
+            row(Direction::Down, 2),
+        ];
+        let versions: Vec<i64> = pending(&rows).iter().map(|r| r.version).collect();
+        assert_eq!(versions, [2, 3]);
+    }
+}

@@ -1,0 +1,7 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    kmigrate::run(kmigrate::cli::Cli::parse())
+}

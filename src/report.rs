@@ -1,0 +1,97 @@
+//! The JSON document printed with `-o json`: one per run, on stdout, at the end.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ecto_output::{Direction, StatusRow};
+
+/// Version of the JSON schema; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What happened, for machines. Documented in the README.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema: u32,
+    /// The subcommand: migrate, rollback, status, pods, exec.
+    pub command: String,
+    /// `success`, `failed` (remote non-zero), `unknown`, `refused`, `error`, `pending`.
+    pub outcome: String,
+    /// kmigrate's own exit code for this run.
+    pub exit_code: u8,
+    /// The remote command's exit code, when it reported one.
+    pub remote_exit_code: Option<i32>,
+    /// The error message, when the run failed for a reason of kmigrate's own.
+    pub error: Option<String>,
+    /// kubeconfig context used.
+    pub context: Option<String>,
+    /// Namespace used.
+    pub namespace: Option<String>,
+    /// Pod chosen.
+    pub pod: Option<String>,
+    /// Container chosen.
+    pub container: Option<String>,
+    /// The exact remote argv.
+    pub argv: Option<Vec<String>>,
+    /// Whether the environment counted as protected.
+    pub protected: bool,
+    /// Wall-clock time of the whole run in milliseconds.
+    pub duration_ms: u64,
+    /// Migrations applied or reverted (migrate, rollback) or every migration (status).
+    pub migrations: Vec<Migration>,
+    /// Candidate pods (pods command).
+    pub pods: Vec<PodReport>,
+}
+
+/// One migration in the report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Migration {
+    /// The repo module, when known.
+    pub repo: Option<String>,
+    /// The migration version.
+    pub version: i64,
+    /// Module (migrate/rollback) or name (status).
+    pub name: Option<String>,
+    /// `up` or `down`: the direction run, or for status the current state.
+    pub direction: Direction,
+}
+
+impl From<&StatusRow> for Migration {
+    fn from(r: &StatusRow) -> Self {
+        Self {
+            repo: Some(r.repo.clone()),
+            version: r.version,
+            name: Some(r.name.clone()),
+            direction: r.status,
+        }
+    }
+}
+
+/// One candidate pod in the report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PodReport {
+    /// Pod name.
+    pub name: String,
+    /// Pod phase.
+    pub phase: String,
+    /// Ready condition.
+    pub ready: bool,
+    /// The pod kmigrate would use.
+    pub chosen: bool,
+    /// Why not, for the others.
+    pub reason: Option<String>,
+    /// Owning ReplicaSet.
+    pub replicaset: Option<String>,
+    /// The ReplicaSet's deployment revision, when read.
+    pub revision: Option<u64>,
+}
+
+impl Report {
+    /// A report for `command`, to be filled in as the run goes.
+    pub fn new(command: &str) -> Self {
+        Self {
+            schema: SCHEMA_VERSION,
+            command: command.to_owned(),
+            ..Self::default()
+        }
+    }
+}
