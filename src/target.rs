@@ -67,6 +67,11 @@ where
 /// Connect and list the candidate pods with a server-side label selector.
 pub async fn candidates(settings: &Settings) -> Result<Candidates> {
     let cluster = connect(&settings.kube).await?;
+    candidates_in(cluster, settings).await
+}
+
+/// List the candidate pods through an existing connection.
+pub async fn candidates_in(cluster: Cluster, settings: &Settings) -> Result<Candidates> {
     let namespace = settings
         .namespace
         .clone()
@@ -208,4 +213,254 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
         namespace: c.namespace,
         cluster: c.cluster,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use http::{Request, Response};
+    use kube::Client;
+    use kube::client::Body;
+    use serde_json::json;
+    use tower_test::mock;
+
+    type Handle = mock::Handle<Request<Body>, Response<Body>>;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["kmigrate"];
+        argv.extend_from_slice(args);
+        let dir = tempfile::tempdir().unwrap();
+        Settings::new(&crate::cli::Cli::try_parse_from(argv).unwrap(), dir.path()).unwrap()
+    }
+
+    fn mock_cluster() -> (Cluster, Handle) {
+        let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+        let client = Client::new(svc, "apps");
+        let cluster = Cluster {
+            client: client.clone(),
+            exec_client: client,
+            context: "test".into(),
+            default_namespace: "apps".into(),
+            server: "https://mock".into(),
+        };
+        (cluster, handle)
+    }
+
+    fn pod(name: &str, rs: &str, ready_at: &str) -> serde_json::Value {
+        json!({
+            "metadata": {"name": name, "namespace": "apps",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs, "controller": true}]},
+            "spec": {"containers": [{"name": "app"}, {"name": "proxy"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": ready_at}]}
+        })
+    }
+
+    fn list(items: Vec<serde_json::Value>) -> Response<Body> {
+        let body = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": "1"}, "items": items});
+        Response::builder()
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap()
+    }
+
+    fn status(code: u16, reason: &str, message: &str) -> Response<Body> {
+        let body = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code});
+        Response::builder()
+            .status(code)
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn one_server_side_filtered_list_when_one_replicaset() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (req, send) = handle.next_request().await.expect("a request");
+            assert_eq!(req.method(), "GET");
+            assert_eq!(req.uri().path(), "/api/v1/namespaces/apps/pods");
+            assert_eq!(req.uri().query(), Some("&labelSelector=app%3Ddemo"));
+            send.send_response(list(vec![
+                pod("a", "rs1", "2026-01-01T00:00:00Z"),
+                pod("b", "rs1", "2026-01-02T00:00:00Z"),
+            ]));
+            // No second request: the ReplicaSets need not be read.
+            assert!(
+                tokio::time::timeout(std::time::Duration::from_millis(50), handle.next_request())
+                    .await
+                    .is_err()
+            );
+        });
+        let s = settings(&["-l", "app = demo", "pods"]);
+        let c = candidates_in(cluster, &s).await.unwrap();
+        server.await.unwrap();
+        assert_eq!(c.choice.chosen().unwrap().name, "b");
+        let mut notes = Vec::new();
+        let t = pick(c, &s, &mut notes).unwrap();
+        assert_eq!((t.pod.as_str(), t.container.as_str()), ("b", "app"));
+        assert_eq!(notes, ["Defaulted container \"app\" out of: app, proxy"]);
+    }
+
+    #[tokio::test]
+    async fn two_replicasets_read_revisions_and_prefer_the_newest() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("pods");
+            send.send_response(list(vec![
+                pod("old", "rs-old", "2026-01-03T00:00:00Z"),
+                pod("new", "rs-new", "2026-01-01T00:00:00Z"),
+            ]));
+            let (req, send) = handle.next_request().await.expect("replicasets");
+            assert_eq!(
+                req.uri().path(),
+                "/apis/apps/v1/namespaces/apps/replicasets"
+            );
+            assert_eq!(req.uri().query(), Some("&labelSelector=app%3Ddemo"));
+            let rs = |name: &str, rev: &str| {
+                json!({"metadata": {"name": name,
+                "annotations": {"deployment.kubernetes.io/revision": rev},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "demo", "uid": "d"}]}})
+            };
+            send.send_response(list(vec![rs("rs-old", "1"), rs("rs-new", "2")]));
+        });
+        let c = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(c.choice.chosen().unwrap().name, "new");
+        let old = c
+            .choice
+            .verdicts
+            .iter()
+            .find(|(c, _)| c.name == "old")
+            .unwrap();
+        assert_eq!(
+            old.1.as_ref().unwrap().to_string(),
+            "older ReplicaSet (revision 1; newest is 2)"
+        );
+    }
+
+    #[tokio::test]
+    async fn forbidden_replicasets_fall_back_to_readiness() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("pods");
+            send.send_response(list(vec![
+                pod("old", "rs-old", "2026-01-03T00:00:00Z"),
+                pod("new", "rs-new", "2026-01-01T00:00:00Z"),
+            ]));
+            let (_, send) = handle.next_request().await.expect("replicasets");
+            send.send_response(status(403, "Forbidden", "replicasets.apps is forbidden"));
+        });
+        let c = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(c.choice.chosen().unwrap().name, "old");
+        assert!(c.note.unwrap().contains("readiness only"));
+    }
+
+    #[tokio::test]
+    async fn forbidden_pod_list_is_permission_denied() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("pods");
+            send.send_response(status(
+                403,
+                "Forbidden",
+                "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"apps\"",
+            ));
+        });
+        let err = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .err()
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(
+            crate::error::exit_code_of(&err),
+            crate::error::code::FORBIDDEN
+        );
+        assert!(
+            err.to_string().contains("cannot list resource \"pods\""),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn forced_pod_that_does_not_exist_is_no_pod() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (req, send) = handle.next_request().await.expect("get");
+            assert_eq!(req.uri().path(), "/api/v1/namespaces/apps/pods/ghost");
+            send.send_response(status(404, "NotFound", "pods \"ghost\" not found"));
+        });
+        let err = candidates_in(cluster, &settings(&["--pod", "ghost", "pods"]))
+            .await
+            .err()
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
+        assert!(
+            err.to_string()
+                .contains("\"ghost\" not found in namespace \"apps\""),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_usable_pod_lists_the_reasons() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("pods");
+            let mut p = pod("p", "rs", "2026-01-01T00:00:00Z");
+            p["status"]["conditions"][0]["status"] = json!("False");
+            send.send_response(list(vec![p]));
+        });
+        let s = settings(&["-l", "app=demo", "pods"]);
+        let c = candidates_in(cluster, &s).await.unwrap();
+        server.await.unwrap();
+        let err = pick(c, &s, &mut Vec::new()).err().unwrap();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
+        assert!(err.to_string().contains("p (not ready)"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn reads_are_retried_when_the_server_never_answered() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("first try");
+            send.send_error(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset",
+            ));
+            let (_, send) = handle.next_request().await.expect("second try");
+            send.send_response(list(vec![pod("a", "rs", "2026-01-01T00:00:00Z")]));
+        });
+        let c = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(c.choice.chosen().unwrap().name, "a");
+    }
+
+    #[tokio::test]
+    async fn reads_give_up_after_three_tries_with_the_api_code() {
+        let (cluster, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            for _ in 0..3 {
+                let (_, send) = handle.next_request().await.expect("a try");
+                send.send_error(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "refused",
+                ));
+            }
+        });
+        let err = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .err()
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::API);
+        assert!(err.to_string().contains("https://mock"), "{err}");
+    }
 }

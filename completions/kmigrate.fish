@@ -1,0 +1,201 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kmigrate_global_optspecs
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= mode= y/yes timeout= o/output= v/verbose h/help V/version
+end
+
+function __fish_kmigrate_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kmigrate_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kmigrate_using_subcommand
+    set -l cmd (__fish_kmigrate_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s V -l version -d 'Print version'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "migrate" -d 'Run pending migrations'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "status" -d 'List migrations per repo as up or down'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l to -d 'Revert every migration down to and including this version (Ecto\'s `to:`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l step -d 'Revert the last N applied migrations' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l exit-code -d 'Exit with code 10 when any migration is pending (a CI gate)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "migrate" -d 'Run pending migrations'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "status" -d 'List migrations per repo as up or down'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "completions" -d 'Print shell completions'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
