@@ -1,0 +1,170 @@
+//! What needs no cluster: usage errors, config errors, completions, init.
+
+use crate::support::{kmigrate, repo, scratch_dir, stdout};
+
+#[test]
+fn version_and_help() {
+    kmigrate()
+        .args(["--version"])
+        .expect_stdout(env!("CARGO_PKG_VERSION"))
+        .status(0);
+    kmigrate()
+        .args(["--help"])
+        .expect_stdout("Exit codes:")
+        .status(0);
+}
+
+#[test]
+fn bad_input_is_a_usage_error_before_any_network() {
+    // No kubeconfig exists in the scrubbed environment: these fail on validation first.
+    kmigrate()
+        .args(["pods"])
+        .expect_stderr("no pod selector")
+        .status(2);
+    kmigrate()
+        .args(["pods", "-l", "app in (a"])
+        .expect_stderr("invalid label selector")
+        .status(2);
+    kmigrate()
+        .args(["migrate", "-l", "app=x", "--app", "Bad"])
+        .expect_stderr("invalid app name")
+        .status(2);
+    kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=x",
+            "--app",
+            "a",
+            "--repo",
+            "A.B; System.halt",
+        ])
+        .expect_stderr("invalid repo module")
+        .status(2);
+    kmigrate()
+        .args(["rollback", "-l", "app=x", "--app", "a", "--to", "1; x"])
+        .expect_stderr("invalid version")
+        .status(2);
+    kmigrate()
+        .args(["rollback", "-l", "app=x", "--app", "a", "--step", "0"])
+        .expect_stderr("invalid step")
+        .status(2);
+    kmigrate()
+        .args(["rollback", "-l", "app=x", "--app", "a"])
+        .expect_stderr("--step")
+        .status(2);
+    kmigrate()
+        .args(["pods", "-l", "app=x", "-n", "Not_A_Namespace"])
+        .expect_stderr("invalid namespace")
+        .status(2);
+    kmigrate()
+        .args(["pods", "-l", "app=x", "--timeout", "soon"])
+        .expect_stderr("invalid duration")
+        .status(2);
+    kmigrate()
+        .args(["pods", "-l", "app=x", "-e", "prod"])
+        .expect_stderr("needs a kmigrate.toml")
+        .status(2);
+}
+
+#[test]
+fn missing_or_malformed_kubeconfig() {
+    let dir = scratch_dir("kubeconfig");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "clusters: [oops").unwrap();
+    kmigrate()
+        .args(["pods", "-l", "app=x", "--kubeconfig"])
+        .args([&bad])
+        .expect_stderr("cannot read kubeconfig")
+        .status(2);
+    kmigrate()
+        .args(["pods", "-l", "app=x"])
+        .env("KUBECONFIG", dir.join("absent.yaml"))
+        .expect_stderr("KUBECONFIG")
+        .status(2);
+    kmigrate()
+        .args(["pods", "-l", "app=x"])
+        .expect_stderr("no kubeconfig found")
+        .status(2);
+}
+
+#[test]
+fn unreachable_api_server_has_its_own_code() {
+    let dir = scratch_dir("unreachable");
+    let cfg = dir.join("config");
+    // Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
+    std::fs::write(
+        &cfg,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\n\
+users:\n- name: u\n  user:\n    token: topsecret-token-value\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n",
+    )
+    .unwrap();
+    let out = kmigrate()
+        .args(["pods", "-l", "app=x", "-o", "json", "-vvv", "--kubeconfig"])
+        .args([&cfg])
+        .expect_stderr("https://127.0.0.1:9")
+        .reject_stderr("topsecret-token-value")
+        .status(76);
+    assert!(!stdout(&out).contains("topsecret-token-value"));
+    let report = crate::support::report(&out);
+    assert_eq!((report.outcome.as_str(), report.exit_code), ("error", 76));
+}
+
+#[test]
+fn config_errors_name_the_file() {
+    let dir = scratch_dir("config");
+    std::fs::write(dir.join("kmigrate.toml"), "selectr = \"app=x\"\n").unwrap();
+    kmigrate()
+        .dir(&dir)
+        .args(["pods"])
+        .expect_stderr("kmigrate.toml")
+        .expect_stderr("selectr")
+        .status(2);
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        "selector = \"app=x\"\n[env.staging]\n",
+    )
+    .unwrap();
+    kmigrate()
+        .dir(&dir)
+        .args(["pods", "-e", "prd"])
+        .expect_stderr("defined: staging")
+        .status(2);
+}
+
+#[test]
+fn init_writes_scaffold_and_prints_role() {
+    let dir = scratch_dir("init");
+    kmigrate()
+        .dir(&dir)
+        .args(["init"])
+        .expect_stdout("pods/exec")
+        .expect_stderr("wrote")
+        .status(0);
+    assert!(dir.join("kmigrate.toml").is_file());
+    kmigrate()
+        .dir(&dir)
+        .args(["init"])
+        .expect_stderr("already exists")
+        .status(2);
+    kmigrate().dir(&dir).args(["init", "--force"]).status(0);
+}
+
+#[test]
+fn committed_completions_are_fresh() {
+    for (shell, file) in [
+        ("bash", "kmigrate.bash"),
+        ("zsh", "_kmigrate"),
+        ("fish", "kmigrate.fish"),
+        ("powershell", "_kmigrate.ps1"),
+        ("elvish", "kmigrate.elv"),
+    ] {
+        let out = kmigrate().args(["completions", shell]).status(0);
+        let committed =
+            std::fs::read_to_string(repo().join("completions").join(file)).unwrap_or_default();
+        assert!(
+            stdout(&out) == committed,
+            "completions/{file} is stale: run scripts/completions and commit the result"
+        );
+    }
+}

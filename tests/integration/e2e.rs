@@ -1,0 +1,792 @@
+//! End-to-end tests against the local control plane (`scripts/cluster up`): a real
+//! kube-apiserver with etcd and RBAC, KWOK running exec'd commands as local processes,
+//! the fixture release's real Elixir VM, and a real PostgreSQL.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use kmigrate::ecto_output::Direction;
+
+use crate::support::{Run, env_file, kmigrate, repo, report, stdout, wait_for};
+
+const NODE: &str = "kwok-node-0";
+const V1: i64 = 20240101120000;
+const V2: i64 = 20240102120000;
+const V3: i64 = 20240103120000;
+
+/// The running local cluster, found through its state folder.
+struct Local {
+    admin: PathBuf,
+    alice: PathBuf,
+    kubectl: String,
+    pg: Vec<(String, String)>,
+}
+
+fn local() -> &'static Local {
+    static LOCAL: OnceLock<Local> = OnceLock::new();
+    LOCAL.get_or_init(|| {
+        let dir = std::env::var_os("KMIGRATE_E2E_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join(".e2e"));
+        let cluster = env_file(&dir.join("cluster.env"));
+        let pg = env_file(&dir.join("pg.env"));
+        let admin = dir.join("admin.kubeconfig");
+        assert!(
+            admin.is_file() && !pg.is_empty() && cluster.contains_key("KUBECTL"),
+            "the end-to-end cluster is not running (no state in {}): start it with `scripts/cluster up`, or run everything with `scripts/test`",
+            dir.display()
+        );
+        let local = Local {
+            alice: dir.join("alice.kubeconfig"),
+            admin,
+            kubectl: cluster["KUBECTL"].clone(),
+            pg: pg.into_iter().filter(|(k, _)| k.starts_with("PG")).collect(),
+        };
+        let ok = Command::new(&local.kubectl)
+            .args(["--kubeconfig"])
+            .arg(&local.admin)
+            .args(["get", "--raw", "/readyz"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(ok, "the end-to-end cluster does not answer: run `scripts/cluster up`");
+        local
+    })
+}
+
+fn release() -> String {
+    repo()
+        .join("tests/fixtures/demo_release/bin/demo")
+        .display()
+        .to_string()
+}
+
+fn migration_set(name: &str) -> String {
+    repo()
+        .join("tests/fixtures/demo_release/migration_sets")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A namespace (and database) of one test's own; deleted afterwards.
+struct Ns {
+    name: String,
+    db: String,
+}
+
+impl Ns {
+    fn new(tag: &str) -> Self {
+        let l = local();
+        let name = format!("{tag}-{:08x}", random_u32());
+        kubectl(&["create", "namespace", &name]);
+        let db = format!("t_{}", name.replace('-', "_"));
+        psql("postgres", &format!("CREATE DATABASE {db}"));
+        assert!(!l.pg.is_empty());
+        Self { name, db }
+    }
+
+    fn apply(&self, yaml: &str) {
+        let l = local();
+        let mut child = Command::new(&l.kubectl)
+            .arg("--kubeconfig")
+            .arg(&l.admin)
+            .args(["-n", &self.name, "apply", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl");
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), yaml.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl apply failed: {}\n{yaml}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A pod on the KWOK node; KWOK makes it Running and Ready. Exec'd commands get the
+    /// database settings through a per-pod KWOK Exec object.
+    fn pod(&self, name: &str, labels: &str, extra_env: &[(&str, &str)]) {
+        self.apply(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{{labels}}}\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: app\n    image: demo:1\n"
+        ));
+        self.exec_env(name, extra_env);
+    }
+
+    fn exec_env(&self, pod: &str, extra_env: &[(&str, &str)]) {
+        let mut envs = local().pg.clone();
+        envs.push(("PGDATABASE".into(), self.db.clone()));
+        envs.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let envs: String = envs
+            .iter()
+            .map(|(k, v)| format!("      - name: {k}\n        value: \"{v}\"\n"))
+            .collect();
+        self.apply(&format!(
+            "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Exec\nmetadata:\n  name: {pod}\nspec:\n  execs:\n  - local:\n      envs:\n{envs}"
+        ));
+    }
+
+    fn wait_ready(&self, pod: &str) {
+        wait_for(&format!("pod {pod} ready"), Duration::from_secs(60), || {
+            kubectl_out(&[
+                "-n",
+                &self.name,
+                "get",
+                "pod",
+                pod,
+                "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+            ]) == "True"
+        });
+    }
+
+    /// kmigrate pointed at this namespace as admin.
+    fn kmigrate(&self) -> Run {
+        kmigrate().env("KUBECONFIG", &local().admin).args([
+            "-n",
+            &self.name,
+            "--release",
+            &release(),
+        ])
+    }
+
+    fn applied(&self) -> Vec<i64> {
+        psql(
+            &self.db,
+            "SELECT version FROM schema_migrations ORDER BY version",
+        )
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+    }
+
+    fn tables(&self) -> Vec<String> {
+        psql(
+            &self.db,
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        )
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        let l = local();
+        let _ = Command::new(&l.kubectl)
+            .arg("--kubeconfig")
+            .arg(&l.admin)
+            .args(["delete", "namespace", &self.name, "--wait=false"])
+            .output();
+        let _ = Command::new("psql")
+            .envs(l.pg.iter().cloned())
+            .args([
+                "-X",
+                "-q",
+                "-d",
+                "postgres",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
+            ])
+            .output();
+    }
+}
+
+/// Random enough for unique names: std's hasher keys are random per instance.
+fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish() as u32
+}
+
+fn kubectl_out(args: &[&str]) -> String {
+    let l = local();
+    let out = Command::new(&l.kubectl)
+        .arg("--kubeconfig")
+        .arg(&l.admin)
+        .args(args)
+        .output()
+        .expect("kubectl");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn kubectl(args: &[&str]) {
+    let l = local();
+    let out = Command::new(&l.kubectl)
+        .arg("--kubeconfig")
+        .arg(&l.admin)
+        .args(args)
+        .output()
+        .expect("kubectl");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn psql(db: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .envs(local().pg.iter().cloned())
+        .args([
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            db,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A pod that stays where a test puts it: bound to a node no agent serves, its status set by hand.
+fn static_pod(ns: &Ns, name: &str, labels: &str, phase: &str, ready: bool, finalizer: bool) {
+    let finalizers = if finalizer {
+        "\n  finalizers: [kmigrate.test/hold]"
+    } else {
+        ""
+    };
+    ns.apply(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{{labels}}}{finalizers}\nspec:\n  nodeName: no-such-node\n  containers:\n  - name: app\n    image: demo:1\n"
+    ));
+    let status = format!(
+        r#"{{"status":{{"phase":"{phase}","conditions":[{{"type":"Ready","status":"{}","lastTransitionTime":"2026-01-01T00:00:00Z"}}]}}}}"#,
+        if ready { "True" } else { "False" }
+    );
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "patch",
+        "pod",
+        name,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &status,
+    ]);
+}
+
+#[test]
+fn pods_explains_the_choice_among_ready_unready_and_terminating() {
+    let ns = Ns::new("pods");
+    ns.pod("good", "app: demo", &[]);
+    static_pod(&ns, "pending", "app: demo", "Pending", false, false);
+    static_pod(&ns, "unready", "app: demo", "Running", false, false);
+    static_pod(&ns, "leaving", "app: demo", "Running", true, true);
+    static_pod(&ns, "other-app", "app: other", "Running", true, false);
+    kubectl(&["-n", &ns.name, "delete", "pod", "leaving", "--wait=false"]);
+    ns.wait_ready("good");
+    let out = ns
+        .kmigrate()
+        .args(["pods", "-l", "app=demo", "-o", "json"])
+        .status(0);
+    let r = report(&out);
+    let reason = |n: &str| {
+        r.pods
+            .iter()
+            .find(|p| p.name == n)
+            .and_then(|p| p.reason.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(r.pod.as_deref(), Some("good"));
+    assert_eq!(
+        r.pods.len(),
+        4,
+        "the selector is applied by the server: {:?}",
+        r.pods
+    );
+    assert!(r.pods[0].chosen && r.pods[0].name == "good");
+    assert_eq!(reason("pending"), "not running (phase Pending)");
+    assert_eq!(reason("unready"), "not ready");
+    assert_eq!(reason("leaving"), "terminating");
+    let human = ns
+        .kmigrate()
+        .args(["pods", "-l", "app in (demo)"])
+        .status(0);
+    assert!(
+        stdout(&human).lines().any(|l| l.starts_with("* good")),
+        "{}",
+        stdout(&human)
+    );
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "patch",
+        "pod",
+        "leaving",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+}
+
+#[test]
+fn newest_replicaset_wins_during_a_rollout() {
+    let ns = Ns::new("rollout");
+    let deployment = |image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: demo\nspec:\n  replicas: 1\n  minReadySeconds: 3600\n\
+  strategy:\n    rollingUpdate: {{maxSurge: 1, maxUnavailable: 0}}\n  selector:\n    matchLabels: {{app: demo}}\n\
+  template:\n    metadata:\n      labels: {{app: demo}}\n    spec:\n      containers:\n      - name: app\n        image: {image}\n"
+        )
+    };
+    ns.apply(&deployment("demo:1"));
+    let ready_pods = || {
+        kubectl_out(&[
+            "-n",
+            &ns.name,
+            "get",
+            "pods",
+            "-l",
+            "app=demo",
+            "-o",
+            "jsonpath={range .items[?(@.status.phase==\"Running\")]}{.metadata.name}{\"\\n\"}{end}",
+        ])
+        .lines()
+        .count()
+    };
+    wait_for("first pod running", Duration::from_secs(60), || {
+        ready_pods() == 1
+    });
+    ns.apply(&deployment("demo:2"));
+    wait_for("both ReplicaSets running", Duration::from_secs(60), || {
+        ready_pods() == 2
+    });
+    let new_rs = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "rs",
+        "-l",
+        "app=demo",
+        "-o",
+        "jsonpath={range .items[?(@.metadata.annotations.deployment\\.kubernetes\\.io/revision==\"2\")]}{.metadata.name}{end}",
+    ]);
+    assert!(!new_rs.is_empty());
+    wait_for("both pods ready", Duration::from_secs(60), || {
+        let r = report(
+            &ns.kmigrate()
+                .args(["pods", "-l", "app=demo", "-o", "json"])
+                .status(0),
+        );
+        r.pods.iter().all(|p| p.ready)
+    });
+    let r = report(
+        &ns.kmigrate()
+            .args(["pods", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let chosen = r.pods.iter().find(|p| p.chosen).expect("a chosen pod");
+    assert_eq!(chosen.replicaset.as_deref(), Some(new_rs.as_str()));
+    assert_eq!(chosen.revision, Some(2));
+    let old = r.pods.iter().find(|p| !p.chosen).expect("the old pod");
+    assert_eq!(
+        old.reason.as_deref(),
+        Some("older ReplicaSet (revision 1; newest is 2)")
+    );
+}
+
+#[test]
+fn container_from_annotation_or_flag() {
+    let ns = Ns::new("containers");
+    let pod = |name: &str, annotation: &str| {
+        ns.apply(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: {name}}}\n  annotations: {{{annotation}}}\nspec:\n  nodeName: {NODE}\n\
+  containers:\n  - name: sidecar\n    image: proxy:1\n  - name: app\n    image: demo:1\n"
+        ));
+        let mut envs = String::new();
+        for c in ["sidecar", "app"] {
+            envs.push_str(&format!("  - containers: [{c}]\n    local:\n      envs:\n      - name: WHICH\n        value: {c}\n"));
+        }
+        ns.apply(&format!("apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Exec\nmetadata:\n  name: {name}\nspec:\n  execs:\n{envs}"));
+        ns.wait_ready(name);
+    };
+    pod("annotated", "kubectl.kubernetes.io/default-container: app");
+    pod("plain", "");
+    let which = ["exec", "--", "sh", "-c", "echo container=$WHICH"];
+    ns.kmigrate()
+        .args(["-l", "app=annotated"])
+        .args(which)
+        .expect_stdout("container=app")
+        .status(0);
+    ns.kmigrate()
+        .args(["-l", "app=plain"])
+        .args(which)
+        .expect_stdout("container=sidecar")
+        .expect_stderr("Defaulted container \"sidecar\" out of: sidecar, app")
+        .status(0);
+    ns.kmigrate()
+        .args(["-l", "app=plain", "-c", "app"])
+        .args(which)
+        .expect_stdout("container=app")
+        .status(0);
+    ns.kmigrate()
+        .args(["-l", "app=plain", "-c", "web"])
+        .args(which)
+        .expect_stderr("no container \"web\"")
+        .status(69);
+}
+
+#[test]
+fn migrate_applies_then_reports_already_up() {
+    let ns = Ns::new("migrate");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .status(0);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.remote_exit_code),
+        ("success", Some(0))
+    );
+    let versions: Vec<i64> = r.migrations.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [V1, V2, V3]);
+    assert!(
+        r.migrations
+            .iter()
+            .all(|m| m.direction == Direction::Up && m.repo.as_deref() == Some("Demo.Repo"))
+    );
+    assert_eq!(r.pod.as_deref(), Some("demo-0"));
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    assert!(ns.tables().contains(&"comments".to_owned()));
+    // Remote output went to stderr, keeping stdout one JSON document.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("== Migrated 20240103120000"));
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo"])
+        .expect_stderr("Migrations already up")
+        .expect_stderr("nothing to do")
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+#[test]
+fn failing_migration_passes_exit_code_and_leaves_no_trace() {
+    let ns = Ns::new("failing");
+    ns.pod(
+        "demo-0",
+        "app: demo",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("failing"))],
+    );
+    ns.wait_ready("demo-0");
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("** (")
+        .status(1);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.remote_exit_code),
+        ("failed", Some(1))
+    );
+    assert_eq!(
+        r.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+        [V1, V2]
+    );
+    assert_eq!(
+        ns.applied(),
+        [V1, V2],
+        "the failing migration must leave nothing behind"
+    );
+}
+
+#[test]
+fn rollback_by_step_and_to_and_status_gate() {
+    let ns = Ns::new("rollback");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let status = |code| {
+        report(
+            &ns.kmigrate()
+                .args(["status", "-l", "app=demo", "-o", "json", "--exit-code"])
+                .status(code),
+        )
+    };
+    let before = status(10);
+    assert_eq!(before.outcome, "pending");
+    assert!(
+        before
+            .migrations
+            .iter()
+            .all(|m| m.direction == Direction::Down)
+    );
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let human = ns.kmigrate().args(["status", "-l", "app=demo"]).status(0);
+    assert!(
+        stdout(&human).contains("up     20240103120000"),
+        "{}",
+        stdout(&human)
+    );
+    assert!(
+        status(0)
+            .migrations
+            .iter()
+            .all(|m| m.direction == Direction::Up)
+    );
+
+    let out = ns
+        .kmigrate()
+        .args(["rollback", "-l", "app=demo", "--step", "1"])
+        .expect_stderr("Reverting 1 migration(s)")
+        .expect_stderr("20240103120000")
+        .status(0);
+    drop(out);
+    assert_eq!(ns.applied(), [V1, V2]);
+    let r = report(
+        &ns.kmigrate()
+            .args([
+                "rollback",
+                "-l",
+                "app=demo",
+                "--to",
+                &V1.to_string(),
+                "-o",
+                "json",
+            ])
+            .status(0),
+    );
+    assert_eq!(
+        r.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+        [V2, V1]
+    );
+    assert!(r.migrations.iter().all(|m| m.direction == Direction::Down));
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    assert!(!ns.tables().contains(&"posts".to_owned()));
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--step", "2"])
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2]);
+}
+
+#[test]
+fn exec_passes_remote_exit_codes_through() {
+    let ns = Ns::new("exec");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    for code in [0, 3, 42] {
+        let r = report(
+            &ns.kmigrate()
+                .args([
+                    "exec",
+                    "-l",
+                    "app=demo",
+                    "-o",
+                    "json",
+                    "--",
+                    "sh",
+                    "-c",
+                    &format!("echo out; echo err >&2; exit {code}"),
+                ])
+                .expect_stderr("out\n")
+                .expect_stderr("err\n")
+                .status(code),
+        );
+        assert_eq!(r.remote_exit_code, Some(code));
+        assert_eq!(r.argv.as_ref().map(|a| a[0].as_str()), Some("sh"));
+    }
+    ns.kmigrate()
+        .args([
+            "exec",
+            "-l",
+            "app=demo",
+            "--",
+            "sh",
+            "-c",
+            "printf 'a b\\n'",
+        ])
+        .expect_stdout("a b\n")
+        .status(0);
+}
+
+#[test]
+fn output_streams_while_the_remote_command_runs() {
+    let ns = Ns::new("stream");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let l = local();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kmigrate"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBECONFIG", &l.admin)
+        .args([
+            "-n",
+            &ns.name,
+            "exec",
+            "-l",
+            "app=demo",
+            "--",
+            "sh",
+            "-c",
+            "echo first; sleep 2; echo second",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let start = Instant::now();
+    assert_eq!(lines.next().unwrap().unwrap(), "first");
+    let first = start.elapsed();
+    assert_eq!(lines.next().unwrap().unwrap(), "second");
+    let second = start.elapsed();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        second - first >= Duration::from_millis(1500),
+        "first at {first:?}, second at {second:?}: not streamed"
+    );
+}
+
+#[test]
+fn protected_namespace_needs_yes_without_a_terminal() {
+    let ns = Ns::new("prod-shop");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("Protected environment")
+        .expect_stderr("--yes")
+        .status(73);
+    assert_eq!(report(&out).outcome, "refused");
+    assert!(report(&out).protected);
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    ns.kmigrate()
+        .args(["exec", "-l", "app=demo", "--", "true"])
+        .status(73);
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--yes"])
+        .expect_stderr("Confirmed by --yes")
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+/// Run kmigrate on a pseudo-terminal (util-linux `script`), typing `typed` at the prompt.
+fn on_terminal(ns: &Ns, args: &str, typed: &str) -> (i32, String) {
+    let l = local();
+    let cmd = format!(
+        "'{}' -n {} --release '{}' {args}",
+        env!("CARGO_BIN_EXE_kmigrate"),
+        ns.name,
+        release()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBECONFIG", &l.admin)
+        .env("TERM", "dumb")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let typed = typed.to_owned();
+    let mut out = child.stdout.take().unwrap();
+    // Type only once the prompt is on the screen, as a person would.
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut sent = false;
+        loop {
+            let n = std::io::Read::read(&mut out, &mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if !sent && String::from_utf8_lossy(&seen).contains("to continue") {
+                std::thread::sleep(Duration::from_millis(200));
+                let _ = std::io::Write::write_all(&mut stdin, typed.as_bytes());
+                let _ = std::io::Write::flush(&mut stdin);
+                sent = true;
+            }
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let status = child.wait().unwrap();
+    let screen = reader.join().unwrap();
+    (status.code().unwrap_or(-1), screen)
+}
+
+#[test]
+fn typed_confirmation_on_a_terminal() {
+    let ns = Ns::new("prod-pay");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let (code, screen) = on_terminal(&ns, "migrate -l app=demo", "wrong-name\r");
+    assert_eq!(code, 73, "{screen}");
+    assert!(screen.contains("pending migrations to apply"), "{screen}");
+    assert!(screen.contains("20240101120000"), "{screen}");
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    let (code, screen) = on_terminal(&ns, "migrate -l app=demo", &format!("{}\r", ns.name));
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+#[test]
+fn restricted_user_gets_permission_denied() {
+    let ns = Ns::new("rbac");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let alice = || {
+        kmigrate()
+            .env("KUBECONFIG", &local().alice)
+            .args(["-n", &ns.name])
+    };
+    alice()
+        .args(["pods", "-l", "app=demo"])
+        .expect_stderr("permission denied")
+        .expect_stderr("cannot list resource \"pods\"")
+        .status(77);
+    ns.apply(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: read-pods\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get, list]\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: alice-read\nsubjects:\n- kind: User\n  name: alice\n  apiGroup: rbac.authorization.k8s.io\n\
+roleRef:\n  kind: Role\n  name: read-pods\n  apiGroup: rbac.authorization.k8s.io\n",
+    );
+    wait_for("alice can list pods", Duration::from_secs(20), || {
+        Command::new(env!("CARGO_BIN_EXE_kmigrate"))
+            .env_clear()
+            .env("KUBECONFIG", &local().alice)
+            .args(["-n", &ns.name, "pods", "-l", "app=demo"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let out = alice()
+        .args(["exec", "-l", "app=demo", "-o", "json", "--", "true"])
+        .expect_stderr("pods/exec")
+        .expect_stderr("kmigrate init")
+        .status(77);
+    assert_eq!(report(&out).pod.as_deref(), Some("demo-0"));
+}
+
+#[test]
+fn no_matching_pod_names_the_selector() {
+    let ns = Ns::new("nopod");
+    let out = ns
+        .kmigrate()
+        .args(["exec", "-l", "app=ghost", "-o", "json", "--", "true"])
+        .expect_stderr("selector \"app=ghost\"")
+        .expect_stderr(&format!("namespace \"{}\"", ns.name))
+        .status(69);
+    assert_eq!(report(&out).exit_code, 69);
+}
