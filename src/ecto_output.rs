@@ -31,8 +31,8 @@ pub enum Event {
         /// The migration version.
         version: i64,
     },
-    /// `Migrations already up`
-    AlreadyUp,
+    /// `Migrations already up` (or `down`): nothing to run.
+    NothingToDo,
     /// `kmigrate:status\t<repo>\t<up|down>\t<version>\t<name>`
     Status(StatusRow),
     /// `kmigrate:ran\t<repo>\t<v1,v2,...>`
@@ -87,18 +87,19 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();
         let version = words.next()?.parse().ok()?;
         let function = words.next()?;
-        let direction = match words.next()? {
-            "forward" => Direction::Up,
-            "backward" => Direction::Down,
+        let (module, operation) = function.rsplit_once('.')?;
+        // Recent ecto_sql prints a direction only for change/0; older versions print
+        // `forward` for up/0 and down/0 too, so the operation decides first.
+        let direction = match (operation, words.next()) {
+            ("up/0", _) => Direction::Up,
+            ("down/0", _) => Direction::Down,
+            ("change/0", Some("forward")) => Direction::Up,
+            ("change/0", Some("backward")) => Direction::Down,
             _ => return None,
         };
-        let module = function
-            .rsplit_once('.')
-            .map_or(function, |(m, _)| m)
-            .to_owned();
         return Some(Event::Running {
             version,
-            module,
+            module: module.to_owned(),
             direction,
         });
     }
@@ -107,8 +108,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         let version = words.next()?.parse().ok()?;
         return (words.next() == Some("in")).then_some(Event::Migrated { version });
     }
-    if line.trim_end().ends_with("Migrations already up") {
-        return Some(Event::AlreadyUp);
+    let trimmed = line.trim_end();
+    if trimmed.ends_with("Migrations already up") || trimmed.ends_with("Migrations already down") {
+        return Some(Event::NothingToDo);
     }
     None
 }
@@ -200,11 +202,11 @@ mod tests {
         );
         assert_eq!(
             parse_line(b"14:39:01.130 [info] Migrations already up"),
-            Some(Event::AlreadyUp)
+            Some(Event::NothingToDo)
         );
         assert_eq!(
             parse_line(b"\x1b[22m14:39:01.130 [info] Migrations already up\x1b[0m"),
-            Some(Event::AlreadyUp)
+            Some(Event::NothingToDo)
         );
     }
 
@@ -244,6 +246,8 @@ mod tests {
             b"== Running",
             b"== Running abc Foo.change/0 forward",
             b"== Running 1 Foo.change/0 sideways",
+            b"== Running 1 Foo.change/0",
+            b"== Running 1 Foo.other/0 forward",
             b"== Migrated 1 at noon",
             b"kmigrate:status\tDemo.Repo\tmaybe\t1\tx",
             b"kmigrate:ran\tDemo.Repo\t1,x",

@@ -148,7 +148,7 @@ impl Streamer {
                 version, module, ..
             } => self.bar.set_message(format!("{version} {module}")),
             Event::Migrated { .. } => self.bar.inc(1),
-            Event::AlreadyUp => self.bar.set_message("already up"),
+            Event::NothingToDo => self.bar.set_message("already up"),
             Event::Status(_) | Event::Ran { .. } => {}
         }
         self.events.push(event);
@@ -211,7 +211,7 @@ mod tests {
         }
         s.chunk(Stream::Err, b"\nMigrations already up\n");
         s.finish();
-        assert_eq!(s.events, vec![Event::AlreadyUp]);
+        assert_eq!(s.events, vec![Event::NothingToDo]);
     }
 
     #[test]

@@ -119,7 +119,7 @@ pub(super) fn summarize(ctx: &Ctx, code: i32, events: &[Event], verb: &str) {
     let n = ctx.report.migrations.len();
     let pod = ctx.report.pod.as_deref().unwrap_or("?");
     if code == 0 {
-        if n == 0 && events.iter().any(|e| matches!(e, Event::AlreadyUp)) {
+        if n == 0 && events.iter().any(|e| matches!(e, Event::NothingToDo)) {
             ctx.ui.note(&format!(
                 "kmigrate: nothing to do, migrations already up (pod {pod})"
             ));
