@@ -241,3 +241,38 @@ mod tests {
         assert_eq!(discover(&nested), Some(dir.path().join(FILE_NAME)));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Arbitrary text is parsed or rejected with a message, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,120}") {
+            if let Err(e) = Config::parse(&text) {
+                prop_assert!(!e.is_empty());
+            }
+        }
+
+        /// Arbitrary key/value lines: unknown keys are always rejected.
+        #[test]
+        fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
+            let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode",
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env"];
+            let text = format!("{key} = \"{value}\"\n");
+            if !known.contains(&key.as_str()) {
+                prop_assert!(Config::parse(&text).is_err(), "{}", text);
+            }
+        }
+
+        #[test]
+        fn glob_never_panics(pattern in "[a*-]{0,8}", name in "[a-]{0,8}") {
+            let _ = glob_match(&pattern, &name);
+            prop_assert!(glob_match("*", &name));
+        }
+    }
+}

@@ -280,3 +280,28 @@ mod tests {
         assert_eq!(versions, [2, 3]);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Arbitrary bytes never panic the parser.
+        #[test]
+        fn arbitrary_bytes_never_panic(line in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_line(&line);
+        }
+
+        /// Lines shaped like Ecto's are read back exactly.
+        #[test]
+        fn ecto_lines_round_trip(version in 0i64..99_999_999_999_999, module in "[A-Z][a-z]{1,8}(\\.[A-Z][a-z]{1,8}){0,3}", prefix in "[0-9:. ]{0,14}(\\[info\\] )?") {
+            let line = format!("{prefix}== Running {version} {module}.change/0 backward");
+            prop_assert_eq!(parse_line(line.as_bytes()), Some(Event::Running { version, module, direction: Direction::Down }));
+            let line = format!("{prefix}== Migrated {version} in 12.3s");
+            prop_assert_eq!(parse_line(line.as_bytes()), Some(Event::Migrated { version }));
+        }
+    }
+}

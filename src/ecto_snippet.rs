@@ -328,3 +328,45 @@ mod tests {
         assert_eq!(app_from_release("/app/bin/"), None);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Whatever is typed, a value that passes validation carries no Elixir syntax beyond
+        /// identifiers, dots and digits into the snippet.
+        #[test]
+        fn validated_values_cannot_inject(input in "\\PC{0,24}") {
+            if let Ok(app) = AppName::parse(&input) {
+                prop_assert!(app.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            }
+            if let Ok(repo) = RepoModule::parse(&input) {
+                prop_assert!(repo.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.'));
+            }
+            if let Ok(v) = Version::parse(&input) {
+                prop_assert!(v.get() >= 0);
+            }
+            if let Ok(s) = Step::parse(&input) {
+                prop_assert!(s.get() > 0);
+            }
+        }
+
+        /// The snippet's shape does not depend on the values: only the identifiers change.
+        #[test]
+        fn snippet_structure_is_fixed(app in "[a-z][a-z0-9_]{0,20}", repo in "[A-Z][A-Za-z0-9_]{0,10}(\\.[A-Z][A-Za-z0-9_]{0,10}){0,3}", step in 1u32..1000) {
+            let s = Snippet { app: AppName::parse(&app).unwrap(), repos: vec![RepoModule::parse(&repo).unwrap()] };
+            let code = s.elixir(Action::Rollback(Target::Step(Step::parse(&step.to_string()).unwrap())));
+            let skeleton = code.replace(&format!(":{app};"), ":APP;").replace(&format!("[{repo}]"), "[REPO]").replace(&format!("step: {step})"), "step: N)");
+            prop_assert_eq!(
+                skeleton,
+                Snippet { app: AppName::parse("a").unwrap(), repos: vec![RepoModule::parse("R").unwrap()] }
+                    .elixir(Action::Rollback(Target::Step(Step::parse("1").unwrap())))
+                    .replace(":a;", ":APP;").replace("[R]", "[REPO]").replace("step: 1)", "step: N)")
+            );
+        }
+    }
+}

@@ -300,3 +300,43 @@ mod tests {
         assert!(err.contains("\"app in (a\""), "{err}");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Any input: no panic, and an accepted selector reprints to itself.
+        #[test]
+        fn never_panics_and_canonical_form_is_stable(input in "\\PC{0,40}") {
+            if let Ok(sel) = Selector::parse(&input) {
+                let canon = sel.to_string();
+                prop_assert_eq!(Selector::parse(&canon).map(|s| s.to_string()), Ok(canon));
+            }
+        }
+
+        /// Inputs built from the grammar are accepted.
+        #[test]
+        fn grammar_inputs_are_accepted(
+            key in "[a-z]([a-z0-9._-]{0,10}[a-z0-9])?",
+            values in proptest::collection::vec("[A-Za-z0-9]([A-Za-z0-9._-]{0,8}[A-Za-z0-9])?", 1..4),
+        ) {
+            let set = format!("{key} in ({})", values.join(", "));
+            prop_assert!(Selector::parse(&set).is_ok(), "{}", set);
+            let eq = format!("{key}={}", values[0]);
+            prop_assert!(Selector::parse(&eq).is_ok(), "{}", eq);
+        }
+
+        /// Nothing outside the label alphabet reaches the server.
+        #[test]
+        fn accepted_selectors_use_only_the_label_alphabet(input in "[a-z=!(), ;$`'\"\\\\|&<>/.-]{1,30}") {
+            if let Ok(sel) = Selector::parse(&input) {
+                let canon = sel.to_string();
+                prop_assert!(canon.chars().all(|c| c.is_ascii_alphanumeric() || "=!(), ._-/<>".contains(c)), "{}", canon);
+            }
+        }
+    }
+}
