@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     after_help = "Exit codes: 0 success; remote exit codes pass through; 2 usage or config error; \
 10 pending migrations (status --exit-code); 69 no matching pod; 70 internal error; \
-73 confirmation refused; 75 connection lost, remote state unknown; 76 API unreachable or failed; \
+73 confirmation refused; 74 another run holds the lock; 75 connection lost, remote state unknown; 76 API unreachable or failed; \
 77 permission denied; 124 timeout; 126 remote command did not start; 130 Ctrl-C; 143 SIGTERM."
 )]
 pub struct Cli {
@@ -62,6 +62,9 @@ pub struct GlobalArgs {
     /// Answer yes to the confirmation of a protected environment (needed without a terminal)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// If another run holds the lock, wait for it (up to --timeout) instead of failing
+    #[arg(long, global = true)]
+    pub wait: bool,
     /// Give up after this long (e.g. 90s, 10m); the remote command may keep running
     #[arg(long, global = true, value_name = "DURATION")]
     pub timeout: Option<String>,

@@ -48,6 +48,8 @@ pub struct Target {
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The single-runner lock: `required`, `best-effort` or `off`.
+    pub lock: Option<crate::lock::LockMode>,
     /// Top-level defaults.
     #[serde(flatten)]
     pub defaults: Target,
@@ -156,6 +158,8 @@ release = "/app/bin/my_app"
 # rollback_command = ["/app/bin/rollback", "{step}"]
 # Names that make a namespace or context protected (confirmation required).
 # protected_patterns = ["prod", "production", "*-prod", "prod-*", "*-production"]
+# Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
+# lock = "best-effort"
 # Environment used when -e is not given.
 # default_env = "staging"
 
@@ -262,7 +266,7 @@ mod proptests {
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode",
-                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env"];
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env", "lock"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

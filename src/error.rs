@@ -25,6 +25,8 @@ pub mod code {
     pub const FORBIDDEN: u8 = 77;
     /// The remote side reported a failure without an exit code (the command never ran).
     pub const NOT_STARTED: u8 = 126;
+    /// Another run holds the single-runner lock.
+    pub const LOCKED: u8 = 74;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// Interrupted by Ctrl-C (SIGINT).
@@ -53,6 +55,9 @@ pub enum Error {
     /// Confirmation declined or impossible.
     #[error("{0}")]
     Refused(String),
+    /// Another run holds the lock.
+    #[error("{0}")]
+    Locked(String),
     /// The exec stream ended without an exit status.
     #[error("connection lost while the remote command was running: {0}")]
     Unknown(String),
@@ -88,6 +93,7 @@ impl Error {
             Error::NoPod(_) => code::NO_POD,
             Error::Forbidden { .. } => code::FORBIDDEN,
             Error::Refused(_) => code::REFUSED,
+            Error::Locked(_) => code::LOCKED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -171,6 +177,7 @@ mod tests {
             code::UNKNOWN,
             code::API,
             code::FORBIDDEN,
+            code::LOCKED,
             code::NOT_STARTED,
             code::TIMEOUT,
             code::INTERRUPTED,

@@ -1,5 +1,6 @@
 //! kmigrate: run Ecto migrations inside a running Kubernetes pod, found by label.
 
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;
@@ -7,6 +8,7 @@ pub mod config;
 pub mod ecto_output;
 pub mod ecto_snippet;
 pub mod error;
+pub mod lock;
 pub mod output;
 pub mod pod_select;
 pub mod remote_exec;
@@ -18,8 +20,7 @@ pub mod ui;
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -55,7 +56,7 @@ pub fn run(cli: Cli) -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|d| Settings::new(&cli, &d))
         {
-            Ok(settings) => run_async(command, settings, ui, &mut report),
+            Ok(settings) => run_async(command, settings, ui, &mut report, started_at),
             Err(e) => Err(e),
         },
     };
@@ -80,40 +81,88 @@ pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(exit)
 }
 
-fn run_async(command: &Command, settings: Settings, ui: Ui, report: &mut Report) -> Result<u8> {
+fn run_async(
+    command: &Command,
+    settings: Settings,
+    ui: Ui,
+    report: &mut Report,
+    started_at: Instant,
+) -> Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     let timeout = settings.timeout.clone();
-    let mut ctx = Ctx {
-        settings,
-        ui,
-        report: Report::new(&report.command),
-        started: Arc::new(AtomicBool::new(false)),
-    };
+    let mut ctx = Ctx::new(settings, ui, Report::new(&report.command));
     let started = ctx.started.clone();
     let result = runtime.block_on(async {
-        let work = cmd::execute(command, &mut ctx);
-        let deadline = async {
-            match &timeout {
-                Some((d, _)) => tokio::time::sleep(*d).await,
-                None => std::future::pending().await,
+        let result = {
+            let work = cmd::execute(command, &mut ctx);
+            let deadline = async {
+                match &timeout {
+                    Some((d, _)) => tokio::time::sleep(*d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = work => r,
+                () = deadline => Err(Error::Timeout {
+                    after: timeout.map(|(_, s)| s).unwrap_or_default(),
+                    running: started.load(Ordering::SeqCst),
+                }.into()),
+                signal = interrupted() => Err(Error::Interrupted { signal, running: started.load(Ordering::SeqCst) }.into()),
             }
         };
-        tokio::select! {
-            r = work => r,
-            () = deadline => Err(Error::Timeout {
-                after: timeout.map(|(_, s)| s).unwrap_or_default(),
-                running: started.load(Ordering::SeqCst),
-            }.into()),
-            signal = interrupted() => Err(Error::Interrupted { signal, running: started.load(Ordering::SeqCst) }.into()),
+        // Whatever happened, give the lock back and leave the audit record.
+        if let Some(held) = ctx.lock.take() {
+            held.release().await;
         }
+        if started.load(Ordering::SeqCst) {
+            audit_event(&ctx, started_at).await;
+        }
+        result
     });
     *report = std::mem::take(&mut ctx.report);
     // A prompt may still be blocked on stdin; do not wait for it.
     runtime.shutdown_background();
     result
+}
+
+/// Record the run as a Kubernetes Event on the pod; warn once when that is not allowed.
+async fn audit_event(ctx: &Ctx, started_at: Instant) {
+    let (Some(cluster), Some(pod), Some(ns)) =
+        (&ctx.cluster, &ctx.report.pod, &ctx.report.namespace)
+    else {
+        return;
+    };
+    if !matches!(ctx.report.command.as_str(), "migrate" | "rollback" | "exec") {
+        return;
+    }
+    let argv = ctx
+        .report
+        .argv
+        .as_deref()
+        .map(cmd::shown_argv)
+        .unwrap_or_default();
+    let record = audit::Record {
+        command: &ctx.report.command,
+        user: ctx.report.user.as_deref().unwrap_or("unknown user"),
+        pod,
+        exit_code: ctx.report.remote_exit_code,
+        migrations: ctx.report.migrations.iter().map(|m| m.version).collect(),
+        duration_ms: u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX),
+        argv: &argv,
+    };
+    let write = audit::record(cluster, ns, &record);
+    match tokio::time::timeout(std::time::Duration::from_secs(5), write).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => ctx
+            .ui
+            .note(&format!("note: no audit Event was recorded: {e}")),
+        Err(_) => ctx
+            .ui
+            .note("note: no audit Event was recorded: the API server did not answer in 5s"),
+    }
 }
 
 /// Resolves with the name of the first SIGINT or SIGTERM.

@@ -32,6 +32,10 @@ pub struct Report {
     pub container: Option<String>,
     /// The exact remote argv.
     pub argv: Option<Vec<String>>,
+    /// The Kubernetes user, when the server said (SelfSubjectReview).
+    pub user: Option<String>,
+    /// The Lease held while the command ran, if any.
+    pub lock: Option<String>,
     /// Whether the environment counted as protected.
     pub protected: bool,
     /// Wall-clock time of the whole run in milliseconds.

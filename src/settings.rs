@@ -11,6 +11,7 @@ use crate::cluster::KubeArgs;
 use crate::config::{self, Config, DEFAULT_PROTECTED_PATTERNS};
 use crate::ecto_snippet::{AppName, RepoModule, Snippet, app_from_release};
 use crate::error::usage;
+use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
 
 /// How the app's migrations are reached inside the container.
@@ -57,6 +58,12 @@ pub struct Settings {
     pub env: Option<String>,
     /// The config file used, if any.
     pub config_path: Option<PathBuf>,
+    /// The single-runner lock mode.
+    pub lock: LockMode,
+    /// The Lease name for this app.
+    pub lock_name: String,
+    /// `--wait`: wait for the lock instead of failing.
+    pub wait: bool,
 }
 
 impl Settings {
@@ -128,20 +135,33 @@ impl Settings {
             Command::Status(_) => true,
             _ => false,
         };
+        let app = g.app.clone().or(t.app);
+        let release = g.release.clone().or(t.release);
         let ecto = if needs_ecto {
             let repos = if g.repos.is_empty() {
                 t.repos.unwrap_or_default()
             } else {
                 g.repos.clone()
             };
-            Some(ecto(
-                g.app.clone().or(t.app),
-                g.release.clone().or(t.release),
-                &repos,
-                mode,
-            )?)
+            Some(ecto(app.clone(), release.clone(), &repos, mode)?)
         } else {
             None
+        };
+        let lock_name = match (
+            &ecto,
+            app.as_deref()
+                .or_else(|| release.as_deref().and_then(app_from_release)),
+        ) {
+            (Some(e), _) => lease_name(e.snippet.app.as_str()),
+            (None, Some(a)) if AppName::parse(a).is_ok() => lease_name(a),
+            _ => {
+                let key = selector
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .or_else(|| g.pod.clone())
+                    .unwrap_or_default();
+                format!("kmigrate-{:08x}", fnv1a(key.as_bytes()))
+            }
         };
         let timeout_text = g.timeout.clone().or(t.timeout);
         let timeout = timeout_text
@@ -172,6 +192,9 @@ impl Settings {
             json: g.output == OutputFormat::Json,
             env: g.env.clone().or(config.default_env),
             config_path,
+            lock: config.lock.unwrap_or_default(),
+            lock_name,
+            wait: g.wait,
         })
     }
 
@@ -227,6 +250,13 @@ fn ecto(
         release,
         snippet: Snippet { app, repos },
         mode,
+    })
+}
+
+/// A stable short hash for names derived from user input.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
 }
 
@@ -400,6 +430,25 @@ mod tests {
                 .unwrap()
                 .contains("environment p")
         );
+    }
+
+    #[test]
+    fn lock_names() {
+        let s = settings(&["-l", "app=x", "--app", "my_app", "migrate"], None).unwrap();
+        assert_eq!(s.lock_name, "kmigrate-my-app");
+        assert_eq!(s.lock, LockMode::BestEffort);
+        let s = settings(
+            &["-l", "app=x", "migrate"],
+            Some("migrate_command = [\"m\"]\nlock = \"required\"\n"),
+        )
+        .unwrap();
+        assert!(
+            s.lock_name.starts_with("kmigrate-") && s.lock_name.len() == 17,
+            "{}",
+            s.lock_name
+        );
+        assert_eq!(s.lock, LockMode::Required);
+        assert!(settings(&["-l", "app=x", "pods"], Some("lock = \"maybe\"\n")).is_err());
     }
 
     #[test]

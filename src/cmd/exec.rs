@@ -9,7 +9,7 @@ use crate::output::Streamer;
 /// Run `exec`.
 pub async fn run(args: &ExecArgs, ctx: &mut Ctx) -> Result<u8> {
     let t = find_target(ctx).await?;
-    if let Some(reason) = ctx.settings.protection(&t.cluster.context, &t.namespace) {
+    if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         confirm(
             ctx,

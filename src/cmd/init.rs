@@ -9,38 +9,7 @@ use crate::config::{FILE_NAME, SCAFFOLD};
 use crate::error::usage;
 
 /// The least-privilege Role for kmigrate, and a binding to fill in.
-pub const RBAC: &str = r#"# Least privilege for kmigrate in the app's namespace.
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata:
-  name: kmigrate
-rules:
-  # Find the app's pods by label (and read one by name with --pod).
-  - apiGroups: [""]
-    resources: ["pods"]
-    verbs: ["get", "list"]
-  # Run the migrate command. WebSocket exec sends a GET; Kubernetes 1.35+ also checks create.
-  - apiGroups: [""]
-    resources: ["pods/exec"]
-    verbs: ["get", "create"]
-  # Optional: prefer the Deployment's newest ReplicaSet during a rollout.
-  - apiGroups: ["apps"]
-    resources: ["replicasets"]
-    verbs: ["list"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: kmigrate
-subjects:
-  - kind: User
-    name: REPLACE-WITH-USER-OR-GROUP
-    apiGroup: rbac.authorization.k8s.io
-roleRef:
-  kind: Role
-  name: kmigrate
-  apiGroup: rbac.authorization.k8s.io
-"#;
+pub const RBAC: &str = include_str!("../../rbac/kmigrate.yaml");
 
 /// Write `kmigrate.toml` in `dir` (unless it exists and `force` is off) and print the RBAC.
 pub fn init(dir: &Path, force: bool, out: &mut dyn Write) -> Result<()> {

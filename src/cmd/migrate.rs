@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{Ctx, Plan, confirm, find_target, pass_through, read_status, run_remote};
+use super::{Ctx, Plan, confirm, find_target, pass_through, read_status, run_remote, take_lock};
 use crate::cli::MigrateArgs;
 use crate::ecto_output::{Direction, Event, pending};
 use crate::ecto_snippet::{Action, Step, Target, Version};
@@ -25,8 +25,9 @@ pub async fn run(args: &MigrateArgs, ctx: &mut Ctx) -> Result<u8> {
         (None, None) => return Err(usage("no migrate command configured")),
     };
     let t = find_target(ctx).await?;
+    take_lock(ctx, &t).await?;
     let mut total = None;
-    if let Some(reason) = ctx.settings.protection(&t.cluster.context, &t.namespace) {
+    if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         let changes = if ctx.ui.can_prompt && !ctx.settings.yes && ctx.settings.ecto.is_some() {
             let rows = read_status(ctx, &t).await?;

@@ -13,10 +13,13 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
+use crate::audit;
 use crate::cli::Command;
+use crate::cluster::{Cluster, connect};
 use crate::ecto_output::{Event, StatusRow};
 use crate::ecto_snippet::Action;
 use crate::error::Error;
+use crate::lock::{self, Held};
 use crate::output::Streamer;
 use crate::remote_exec;
 use crate::report::Report;
@@ -37,6 +40,27 @@ pub struct Ctx {
     pub report: Report,
     /// Set once a remote command has been started.
     pub started: Arc<AtomicBool>,
+    /// The connection, once made (for the audit Event after the run).
+    pub cluster: Option<Cluster>,
+    /// The single-runner lock, while held.
+    pub lock: Option<Held>,
+    /// Why the environment is protected, once known.
+    pub protection: Option<String>,
+}
+
+impl Ctx {
+    /// A context for a run that has not connected yet.
+    pub fn new(settings: Settings, ui: Ui, report: Report) -> Self {
+        Self {
+            settings,
+            ui,
+            report,
+            started: Arc::new(AtomicBool::new(false)),
+            cluster: None,
+            lock: None,
+            protection: None,
+        }
+    }
 }
 
 /// Run a subcommand that talks to the cluster; returns the exit code.
@@ -51,12 +75,42 @@ pub async fn execute(command: &Command, ctx: &mut Ctx) -> Result<u8> {
     }
 }
 
-/// Find the pod (with a spinner) and record it in the report.
+/// Find the pod (with a spinner) and record it in the report; meanwhile ask who the user
+/// is and whether the namespace is marked protected.
 async fn find_target(ctx: &mut Ctx) -> Result<Target> {
     let spinner = ctx.ui.spinner("finding pod");
-    let found = target::candidates(&ctx.settings).await;
+    let cluster = match connect(&ctx.settings.kube).await {
+        Ok(c) => c,
+        Err(e) => {
+            spinner.finish_and_clear();
+            return Err(e);
+        }
+    };
+    ctx.cluster = Some(cluster.clone());
+    let namespace = ctx
+        .settings
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.default_namespace.clone());
+    let (found, user, marked) = tokio::join!(
+        target::candidates_in(cluster.clone(), &ctx.settings),
+        audit::whoami(&cluster),
+        audit::namespace_protected(&cluster, &namespace),
+    );
     spinner.finish_and_clear();
     let found = found?;
+    ctx.report.user = user;
+    ctx.protection = ctx
+        .settings
+        .protection(&cluster.context, &namespace)
+        .or_else(|| {
+            marked.then(|| {
+                format!(
+                    "namespace {namespace:?} is marked {}=true",
+                    audit::PROTECTED_KEY
+                )
+            })
+        });
     ctx.report.context = Some(found.cluster.context.clone());
     ctx.report.namespace = Some(found.namespace.clone());
     let mut notes = Vec::new();
@@ -69,6 +123,38 @@ async fn find_target(ctx: &mut Ctx) -> Result<Target> {
     ctx.report.container = Some(t.container.clone());
     tracing::info!(pod = %t.pod, container = %t.container, "chosen");
     Ok(t)
+}
+
+/// Take the single-runner lock for the app, per the configured mode.
+async fn take_lock(ctx: &mut Ctx, t: &Target) -> Result<()> {
+    let user = ctx
+        .report
+        .user
+        .clone()
+        .unwrap_or_else(|| "unknown-user".to_owned());
+    let holder = format!("{user}@{} pid {}", audit::host(), std::process::id());
+    let wait = ctx.settings.wait.then(|| {
+        ctx.settings
+            .timeout
+            .as_ref()
+            .map_or(std::time::Duration::from_secs(3600), |(d, _)| *d)
+    });
+    let ui = ctx.ui;
+    let held = lock::acquire(
+        &t.cluster,
+        &t.namespace,
+        &ctx.settings.lock_name,
+        &holder,
+        ctx.settings.lock,
+        wait,
+        &|msg: &str| ui.note(msg),
+    )
+    .await?;
+    if held.is_some() {
+        ctx.report.lock = Some(ctx.settings.lock_name.clone());
+    }
+    ctx.lock = held;
+    Ok(())
 }
 
 /// Run `argv` in the target, streaming, and record the remote exit code.
@@ -188,7 +274,7 @@ fn confirm(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
 }
 
 /// An argv as a person would type it, for plans and messages.
-fn shown_argv(argv: &[String]) -> String {
+pub fn shown_argv(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
             if !a.is_empty()

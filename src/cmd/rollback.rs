@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::migrate::{record, summarize};
-use super::{Ctx, Plan, confirm, find_target, pass_through, read_status};
+use super::{Ctx, Plan, confirm, find_target, pass_through, read_status, take_lock};
 use crate::cli::RollbackArgs;
 use crate::ecto_output::{Direction, StatusRow};
 use crate::ecto_snippet::{Action, Step, Target, Version};
@@ -25,6 +25,7 @@ pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
         (None, None) => return Err(usage("no rollback command configured")),
     };
     let t = find_target(ctx).await?;
+    take_lock(ctx, &t).await?;
     // The preview costs one read-only exec; during an incident, seeing what will be
     // reverted is worth it.
     let preview = if ctx.settings.ecto.is_some() {
@@ -38,7 +39,7 @@ pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
             .map(|r| format!("{} {} ({})", r.version, r.name, r.repo))
             .collect()
     });
-    if let Some(reason) = ctx.settings.protection(&t.cluster.context, &t.namespace) {
+    if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         let changes = lines.clone().map(|l| ("migrations to revert", l));
         confirm(

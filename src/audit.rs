@@ -1,0 +1,165 @@
+//! Who is running kmigrate, and the audit trail it leaves: a Kubernetes Event per run.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use k8s_openapi::api::core::v1::{Namespace, ObjectReference};
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::api::PostParams;
+
+use crate::cluster::Cluster;
+
+/// The annotation (or label) on a namespace that marks it protected.
+pub const PROTECTED_KEY: &str = "kmigrate.io/protected";
+
+/// The Kubernetes user name, from a SelfSubjectReview; `None` when the server will not say.
+pub async fn whoami(cluster: &Cluster) -> Option<String> {
+    let api: Api<SelfSubjectReview> = Api::all(cluster.client.clone());
+    match api
+        .create(&PostParams::default(), &SelfSubjectReview::default())
+        .await
+    {
+        Ok(review) => review.status?.user_info?.username,
+        Err(e) => {
+            tracing::info!(error = %e, "SelfSubjectReview failed; the user is unknown");
+            None
+        }
+    }
+}
+
+/// This machine's name, for lock holders and events.
+pub fn host() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned())
+}
+
+/// Whether the namespace carries `kmigrate.io/protected: "true"`. A namespace the user
+/// may not read (403) or that cannot be read says nothing.
+pub async fn namespace_protected(cluster: &Cluster, namespace: &str) -> bool {
+    let api: Api<Namespace> = Api::all(cluster.client.clone());
+    match api.get_opt(namespace).await {
+        Ok(Some(ns)) => {
+            let marked = |m: &Option<BTreeMap<String, String>>| {
+                m.as_ref()
+                    .and_then(|m| m.get(PROTECTED_KEY))
+                    .is_some_and(|v| v == "true")
+            };
+            marked(&ns.metadata.labels) || marked(&ns.metadata.annotations)
+        }
+        Ok(None) => false,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the namespace; its protection mark is unknown");
+            false
+        }
+    }
+}
+
+/// The facts an audit Event records.
+pub struct Record<'a> {
+    /// migrate, rollback, exec.
+    pub command: &'a str,
+    /// The Kubernetes user.
+    pub user: &'a str,
+    /// The pod the command ran in.
+    pub pod: &'a str,
+    /// The remote exit code, or `None` when unknown.
+    pub exit_code: Option<i32>,
+    /// Versions applied or reverted.
+    pub migrations: Vec<i64>,
+    /// Wall-clock time.
+    pub duration_ms: u64,
+    /// The remote argv as shown to people.
+    pub argv: &'a str,
+}
+
+/// Create the Event on the pod. Returns an error message when it could not be written.
+pub async fn record(cluster: &Cluster, namespace: &str, r: &Record<'_>) -> Result<(), String> {
+    let outcome = match r.exit_code {
+        Some(0) => "succeeded".to_owned(),
+        Some(c) => format!("failed with exit code {c}"),
+        None => "ended with an unknown outcome".to_owned(),
+    };
+    let versions: Vec<String> = r.migrations.iter().map(ToString::to_string).collect();
+    let mut note = format!(
+        "{} ran kmigrate {}: {outcome} in {} ms",
+        r.user, r.command, r.duration_ms
+    );
+    if !versions.is_empty() {
+        note.push_str(&format!("; migrations: {}", versions.join(", ")));
+    }
+    note.push_str(&format!("; command: {}", r.argv));
+    let note: String = note.chars().take(1000).collect();
+    let mut annotations = BTreeMap::from([
+        ("kmigrate.io/user".to_owned(), r.user.to_owned()),
+        ("kmigrate.io/command".to_owned(), r.command.to_owned()),
+        ("kmigrate.io/migrations".to_owned(), versions.join(",")),
+        (
+            "kmigrate.io/duration-ms".to_owned(),
+            r.duration_ms.to_string(),
+        ),
+        ("kmigrate.io/host".to_owned(), host()),
+    ]);
+    if let Some(c) = r.exit_code {
+        annotations.insert("kmigrate.io/exit-code".to_owned(), c.to_string());
+    }
+    let event = Event {
+        metadata: ObjectMeta {
+            generate_name: Some("kmigrate-".to_owned()),
+            namespace: Some(namespace.to_owned()),
+            annotations: Some(annotations),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/managed-by".to_owned(),
+                "kmigrate".to_owned(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        event_time: Some(MicroTime(Timestamp::now())),
+        action: Some(r.command.to_owned()),
+        reason: Some(format!("Kmigrate{}", capitalize(r.command))),
+        note: Some(note),
+        type_: Some(
+            if r.exit_code == Some(0) {
+                "Normal"
+            } else {
+                "Warning"
+            }
+            .to_owned(),
+        ),
+        reporting_controller: Some("kmigrate.io/cli".to_owned()),
+        reporting_instance: Some(format!("kmigrate@{}", host()).chars().take(128).collect()),
+        regarding: Some(ObjectReference {
+            api_version: Some("v1".to_owned()),
+            kind: Some("Pod".to_owned()),
+            name: Some(r.pod.to_owned()),
+            namespace: Some(namespace.to_owned()),
+            ..ObjectReference::default()
+        }),
+        ..Event::default()
+    };
+    let api: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
+    api.create(&PostParams::default(), &event)
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            kube::Error::Api(s) => s.message,
+            other => other.to_string(),
+        })
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
