@@ -89,6 +89,11 @@ pub async fn connect(args: &KubeArgs) -> Result<Cluster> {
         }
     };
     config.connect_timeout = Some(CONNECT_TIMEOUT);
+    // Lets cluster admins tell kmigrate's requests apart in audit logs.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(concat!("kmigrate/", env!("CARGO_PKG_VERSION"))),
+    ));
     let server = config
         .cluster_url
         .to_string()
