@@ -71,7 +71,7 @@ _kmigrate() {
 
     case "${cmd}" in
         kmigrate)
-            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help --version migrate rollback status pods exec completions init help"
+            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help --version migrate rollback status pods exec completions init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,7 +161,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__completions)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help bash elvish fish powershell zsh"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,7 +251,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__exec)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -467,7 +467,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__init)
-            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,7 +557,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,7 +655,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__pods)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -745,7 +745,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__rollback)
-            opts="-n -l -c -e -y -o -v -h --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -843,7 +843,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__status)
-            opts="-n -l -c -e -y -o -v -h --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kmigrate_global_optspecs
-    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= mode= y/yes timeout= o/output= v/verbose h/help V/version
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= mode= y/yes wait timeout= o/output= v/verbose h/help V/version
 end
 
 function __fish_kmigrate_needs_command
@@ -41,6 +41,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l timeout -d 'Give up a
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s V -l version -d 'Print version'
@@ -71,6 +72,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l to -d 'Revert every migration down to and including this version (Ecto\'s `to:`)' -r
@@ -92,6 +94,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -112,6 +115,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s o -l output
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l exit-code -d 'Exit with code 10 when any migration is pending (a CI gate)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -131,6 +135,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -150,6 +155,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -169,6 +175,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l timeou
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -189,6 +196,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "migrate" -d 'Run pending migrations'
