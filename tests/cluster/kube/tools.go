@@ -1,0 +1,12 @@
+//go:build tools
+
+// Package tools pins the Kubernetes commands this module builds with
+// `go build k8s.io/kubernetes/cmd/<name>` (see scripts/cluster).
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
