@@ -54,12 +54,16 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List migrations per repo as up or down')
             [CompletionResult]::new('pods', 'pods', [CompletionResultType]::ParameterValue, 'List candidate pods and explain which one would be chosen')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run any command in the chosen pod and container')
+            [CompletionResult]::new('runs', 'runs', [CompletionResultType]::ParameterValue, 'List recent Job-mode runs (start, user, command, image, outcome, duration)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Follow a Job-mode run''s output again and exit with its exit code')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'kmigrate;migrate' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Run in a Job with this image (the new release) instead of exec in a running pod')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Migrate up to and including this version')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Run only the next N pending migrations')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
@@ -81,6 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Job mode: print the Job as YAML and create nothing')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another run holds the lock, wait for it (up to --timeout) instead of failing')
@@ -91,6 +96,8 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             break
         }
         'kmigrate;rollback' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Run in a Job with this image (the new release) instead of exec in a running pod')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Revert every migration down to and including this version (Ecto''s `to:`)')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Revert the last N applied migrations')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
@@ -112,6 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Job mode: print the Job as YAML and create nothing')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another run holds the lock, wait for it (up to --timeout) instead of failing')
@@ -122,6 +130,8 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             break
         }
         'kmigrate;status' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Run in a Job with this image (the new release) instead of exec in a running pod')
+            [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
@@ -141,6 +151,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Job mode: print the Job as YAML and create nothing')
             [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit with code 10 when any migration is pending (a CI gate)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
@@ -181,6 +192,64 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             break
         }
         'kmigrate;exec' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--pod', '--pod', [CompletionResultType]::ParameterName, 'Use this pod instead of choosing one by label')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Named environment from kmigrate.toml')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Named environment from kmigrate.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: kmigrate.toml in this directory or above)')
+            [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Path of the mix release script inside the container (default: /app/bin/<app>)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'OTP application name (default: the release script''s file name)')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another run holds the lock, wait for it (up to --timeout) instead of failing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'kmigrate;runs' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--pod', '--pod', [CompletionResultType]::ParameterName, 'Use this pod instead of choosing one by label')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Named environment from kmigrate.toml')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Named environment from kmigrate.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: kmigrate.toml in this directory or above)')
+            [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Path of the mix release script inside the container (default: /app/bin/<app>)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'OTP application name (default: the release script''s file name)')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another run holds the lock, wait for it (up to --timeout) instead of failing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'kmigrate;logs' {
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
@@ -274,6 +343,8 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List migrations per repo as up or down')
             [CompletionResult]::new('pods', 'pods', [CompletionResultType]::ParameterValue, 'List candidate pods and explain which one would be chosen')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run any command in the chosen pod and container')
+            [CompletionResult]::new('runs', 'runs', [CompletionResultType]::ParameterValue, 'List recent Job-mode runs (start, user, command, image, outcome, duration)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Follow a Job-mode run''s output again and exit with its exit code')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -292,6 +363,12 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             break
         }
         'kmigrate;help;exec' {
+            break
+        }
+        'kmigrate;help;runs' {
+            break
+        }
+        'kmigrate;help;logs' {
             break
         }
         'kmigrate;help;completions' {

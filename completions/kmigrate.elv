@@ -51,11 +51,15 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand status 'List migrations per repo as up or down'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
+            cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
+            cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
             cand completions 'Print shell completions'
             cand init 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kmigrate;migrate'= {
+            cand --image 'Run in a Job with this image (the new release) instead of exec in a running pod'
+            cand --deployment 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)'
             cand --to 'Migrate up to and including this version'
             cand --step 'Run only the next N pending migrations'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
@@ -77,6 +81,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
             cand -o 'Output format: human text, or one JSON document on stdout at the end'
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --dry-run 'Job mode: print the Job as YAML and create nothing'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
             cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
             cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
@@ -86,6 +91,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'kmigrate;rollback'= {
+            cand --image 'Run in a Job with this image (the new release) instead of exec in a running pod'
+            cand --deployment 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)'
             cand --to 'Revert every migration down to and including this version (Ecto''s `to:`)'
             cand --step 'Revert the last N applied migrations'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
@@ -107,6 +114,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
             cand -o 'Output format: human text, or one JSON document on stdout at the end'
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --dry-run 'Job mode: print the Job as YAML and create nothing'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
             cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
             cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
@@ -116,6 +124,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'kmigrate;status'= {
+            cand --image 'Run in a Job with this image (the new release) instead of exec in a running pod'
+            cand --deployment 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
             cand --context 'The kubeconfig context to use'
             cand -n 'Namespace of the app''s pods'
@@ -135,6 +145,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
             cand -o 'Output format: human text, or one JSON document on stdout at the end'
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --dry-run 'Job mode: print the Job as YAML and create nothing'
             cand --exit-code 'Exit with code 10 when any migration is pending (a CI gate)'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
             cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
@@ -173,6 +184,62 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'kmigrate;exec'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Named environment from kmigrate.toml'
+            cand --env 'Named environment from kmigrate.toml'
+            cand --config 'Config file (default: kmigrate.toml in this directory or above)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application name (default: the release script''s file name)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'kmigrate;runs'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Named environment from kmigrate.toml'
+            cand --env 'Named environment from kmigrate.toml'
+            cand --config 'Config file (default: kmigrate.toml in this directory or above)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application name (default: the release script''s file name)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'kmigrate;logs'= {
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
             cand --context 'The kubeconfig context to use'
             cand -n 'Namespace of the app''s pods'
@@ -263,6 +330,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand status 'List migrations per repo as up or down'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
+            cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
+            cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
             cand completions 'Print shell completions'
             cand init 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -276,6 +345,10 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;help;pods'= {
         }
         &'kmigrate;help;exec'= {
+        }
+        &'kmigrate;help;runs'= {
+        }
+        &'kmigrate;help;logs'= {
         }
         &'kmigrate;help;completions'= {
         }

@@ -50,9 +50,13 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "rollback" -d 'Rev
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "status" -d 'List migrations per repo as up or down'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -71,10 +75,13 @@ rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l to -d 'Revert every migration down to and including this version (Ecto\'s `to:`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l step -d 'Revert the last N applied migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -93,10 +100,13 @@ rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -113,6 +123,7 @@ rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l exit-code -d 'Exit with code 10 when any migration is pending (a CI gate)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
@@ -158,6 +169,46 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d '
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -199,11 +250,13 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d '
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "migrate" -d 'Run pending migrations'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "status" -d 'List migrations per repo as up or down'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "completions" -d 'Print shell completions'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "migrate" -d 'Run pending migrations'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "status" -d 'List migrations per repo as up or down'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "completions" -d 'Print shell completions'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

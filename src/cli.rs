@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     after_help = "Exit codes: 0 success; remote exit codes pass through; 2 usage or config error; \
 10 pending migrations (status --exit-code); 69 no matching pod; 70 internal error; \
 73 confirmation refused; 74 another run holds the lock; 75 connection lost, remote state unknown; 76 API unreachable or failed; \
-77 permission denied; 124 timeout; 126 remote command did not start; 130 Ctrl-C; 143 SIGTERM."
+71 Job pod could not start; 77 permission denied; 124 timeout; 126 remote command did not start; 130 Ctrl-C; 143 SIGTERM."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -108,15 +108,35 @@ pub enum Command {
     Pods,
     /// Run any command in the chosen pod and container
     Exec(ExecArgs),
+    /// List recent Job-mode runs (start, user, command, image, outcome, duration)
+    Runs,
+    /// Follow a Job-mode run's output again and exit with its exit code
+    Logs(LogsArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Write a kmigrate.toml scaffold and print the RBAC Role the tool needs
     Init(InitArgs),
 }
 
+/// Job mode: run from a new image in a Job built from the app's Deployment.
+#[derive(Debug, Args, Default)]
+pub struct JobArgs {
+    /// Run in a Job with this image (the new release) instead of exec in a running pod
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// The Deployment whose pod template the Job copies (default: the owner of the chosen pod)
+    #[arg(long, value_name = "NAME")]
+    pub deployment: Option<String>,
+    /// Job mode: print the Job as YAML and create nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// `migrate` flags.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
     /// Migrate up to and including this version
     #[arg(long, value_name = "VERSION", conflicts_with = "step")]
     pub to: Option<String>,
@@ -129,6 +149,8 @@ pub struct MigrateArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["to", "step"])))]
 pub struct RollbackArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
     /// Revert every migration down to and including this version (Ecto's `to:`)
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
@@ -140,6 +162,8 @@ pub struct RollbackArgs {
 /// `status` flags.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
     /// Exit with code 10 when any migration is pending (a CI gate)
     #[arg(long)]
     pub exit_code: bool,
@@ -151,6 +175,14 @@ pub struct ExecArgs {
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub argv: Vec<String>,
+}
+
+/// `logs` arguments.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The run name (the Job's name, as `kmigrate runs` lists it)
+    #[arg(value_name = "RUN")]
+    pub run: String,
 }
 
 /// `completions` arguments.

@@ -42,6 +42,10 @@ pub struct Target {
     pub protected: Option<bool>,
     /// Overall time limit, e.g. `10m`.
     pub timeout: Option<String>,
+    /// Run migrate, rollback and status in a Job (with `--image`, or the Deployment's image).
+    pub job: Option<bool>,
+    /// The Deployment whose pod template Job mode copies.
+    pub deployment: Option<String>,
 }
 
 /// The whole file.
@@ -108,6 +112,8 @@ fn overlay(base: &Target, over: &Target) -> Target {
             .or_else(|| base.rollback_command.clone()),
         protected: over.protected.or(base.protected),
         timeout: over.timeout.clone().or_else(|| base.timeout.clone()),
+        job: over.job.or(base.job),
+        deployment: over.deployment.clone().or_else(|| base.deployment.clone()),
     }
 }
 
@@ -156,6 +162,9 @@ release = "/app/bin/my_app"
 # Replace the embedded Ecto snippet with your own script:
 # migrate_command = ["/app/bin/migrate"]
 # rollback_command = ["/app/bin/rollback", "{step}"]
+# Run migrate/rollback/status in a Job built from the Deployment (see --image):
+# job = true
+# deployment = "my-app"
 # Names that make a namespace or context protected (confirmation required).
 # protected_patterns = ["prod", "production", "*-prod", "prod-*", "*-production"]
 # Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
@@ -266,7 +275,7 @@ mod proptests {
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode",
-                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env", "lock"];
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env", "lock", "job", "deployment"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

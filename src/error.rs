@@ -25,6 +25,8 @@ pub mod code {
     pub const FORBIDDEN: u8 = 77;
     /// The remote side reported a failure without an exit code (the command never ran).
     pub const NOT_STARTED: u8 = 126;
+    /// The migration Job's pod could not start (image pull error, unschedulable, ...).
+    pub const JOB_NOT_STARTED: u8 = 71;
     /// Another run holds the single-runner lock.
     pub const LOCKED: u8 = 74;
     /// `--timeout` expired.
@@ -58,6 +60,9 @@ pub enum Error {
     /// Another run holds the lock.
     #[error("{0}")]
     Locked(String),
+    /// The Job's pod could not start.
+    #[error("{0}")]
+    JobNotStarted(String),
     /// The exec stream ended without an exit status.
     #[error("connection lost while the remote command was running: {0}")]
     Unknown(String),
@@ -94,6 +99,7 @@ impl Error {
             Error::Forbidden { .. } => code::FORBIDDEN,
             Error::Refused(_) => code::REFUSED,
             Error::Locked(_) => code::LOCKED,
+            Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -178,6 +184,7 @@ mod tests {
             code::API,
             code::FORBIDDEN,
             code::LOCKED,
+            code::JOB_NOT_STARTED,
             code::NOT_STARTED,
             code::TIMEOUT,
             code::INTERRUPTED,

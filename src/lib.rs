@@ -8,6 +8,7 @@ pub mod config;
 pub mod ecto_output;
 pub mod ecto_snippet;
 pub mod error;
+pub mod job;
 pub mod lock;
 pub mod output;
 pub mod pod_select;
@@ -120,6 +121,9 @@ fn run_async(
         if started.load(Ordering::SeqCst) {
             audit_event(&ctx, started_at).await;
         }
+        if let (Err(_), Some(job)) = (&result, &ctx.report.job) {
+            ctx.ui.note(&format!("The Job {job} keeps running; follow it again with `kmigrate logs {job}`."));
+        }
         result
     });
     *report = std::mem::take(&mut ctx.report);
@@ -210,6 +214,8 @@ fn command_name(c: &Command) -> &'static str {
         Command::Status(_) => "status",
         Command::Pods => "pods",
         Command::Exec(_) => "exec",
+        Command::Runs => "runs",
+        Command::Logs(_) => "logs",
         Command::Completions(_) => "completions",
         Command::Init(_) => "init",
     }

@@ -34,6 +34,8 @@ pub struct Report {
     pub argv: Option<Vec<String>>,
     /// The Kubernetes user, when the server said (SelfSubjectReview).
     pub user: Option<String>,
+    /// The Job of a Job-mode run (its run name), if any.
+    pub job: Option<String>,
     /// The Lease held while the command ran, if any.
     pub lock: Option<String>,
     /// Whether the environment counted as protected.
@@ -44,6 +46,8 @@ pub struct Report {
     pub migrations: Vec<Migration>,
     /// Candidate pods (pods command).
     pub pods: Vec<PodReport>,
+    /// Job-mode runs (runs command).
+    pub runs: Vec<crate::job::RunInfo>,
 }
 
 /// One migration in the report.

@@ -64,6 +64,19 @@ pub struct Settings {
     pub lock_name: String,
     /// `--wait`: wait for the lock instead of failing.
     pub wait: bool,
+    /// Job mode, when on.
+    pub job: Option<JobMode>,
+}
+
+/// Job mode settings.
+#[derive(Debug, Clone)]
+pub struct JobMode {
+    /// The image; `None` means the Deployment's current image.
+    pub image: Option<String>,
+    /// The Deployment to copy; `None` means the owner of the chosen pod.
+    pub deployment: Option<String>,
+    /// Print the Job and create nothing.
+    pub dry_run: bool,
 }
 
 impl Settings {
@@ -113,7 +126,31 @@ impl Settings {
         if let Some(c) = &container {
             check_dns_label(c, "container name")?;
         }
-        let needs_target = !matches!(cli.command, Command::Completions(_) | Command::Init(_));
+        let job_args = match &cli.command {
+            Command::Migrate(a) => Some(&a.job),
+            Command::Rollback(a) => Some(&a.job),
+            Command::Status(a) => Some(&a.job),
+            _ => None,
+        };
+        let job = job_args
+            .filter(|a| a.image.is_some() || a.dry_run || t.job == Some(true))
+            .map(|a| JobMode {
+                image: a.image.clone(),
+                deployment: a.deployment.clone().or_else(|| t.deployment.clone()),
+                dry_run: a.dry_run,
+            });
+        if let Some(image) = job.as_ref().and_then(|j| j.image.as_deref())
+            && (image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(usage(format!("invalid image {image:?}")));
+        }
+        if let Some(d) = job.as_ref().and_then(|j| j.deployment.as_deref()) {
+            check_dns_subdomain(d, "deployment name")?;
+        }
+        let needs_target = !matches!(
+            cli.command,
+            Command::Completions(_) | Command::Init(_) | Command::Runs | Command::Logs(_)
+        ) && job.as_ref().is_none_or(|j| j.deployment.is_none());
         if needs_target && selector.is_none() && g.pod.is_none() {
             return Err(usage(
                 "no pod selector: pass -l (e.g. -l app=my_app) or --pod, or set selector in kmigrate.toml",
@@ -163,7 +200,7 @@ impl Settings {
                 format!("kmigrate-{:08x}", fnv1a(key.as_bytes()))
             }
         };
-        let timeout_text = g.timeout.clone().or(t.timeout);
+        let timeout_text = g.timeout.clone().or(t.timeout.clone());
         let timeout = timeout_text
             .map(|s| parse_duration(&s).map(|d| (d, s.clone())).map_err(usage))
             .transpose()?;
@@ -195,6 +232,7 @@ impl Settings {
             lock: config.lock.unwrap_or_default(),
             lock_name,
             wait: g.wait,
+            job,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{Ctx, Plan, confirm, find_target, pass_through, run_remote};
+use super::{Ctx, Plan, confirm, facts, find_target, pass_through, run_remote};
 use crate::cli::ExecArgs;
 use crate::output::Streamer;
 
@@ -14,7 +14,8 @@ pub async fn run(args: &ExecArgs, ctx: &mut Ctx) -> Result<u8> {
         confirm(
             ctx,
             Plan {
-                target: &t,
+                namespace: &t.namespace,
+                facts: facts(&t),
                 argv: &args.argv,
                 reason: &reason,
                 changes: None,

@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 
-use super::{Ctx, Plan, confirm, find_target, pass_through, read_status, run_remote, take_lock};
+use super::{
+    Ctx, Plan, confirm, facts, find_target, pass_through, read_status, run_remote, take_lock,
+};
 use crate::cli::MigrateArgs;
 use crate::ecto_output::{Direction, Event, pending};
 use crate::ecto_snippet::{Action, Step, Target, Version};
@@ -24,8 +26,12 @@ pub async fn run(args: &MigrateArgs, ctx: &mut Ctx) -> Result<u8> {
             .argv(&ecto.release, ecto.mode, Action::Migrate(target)),
         (None, None) => return Err(usage("no migrate command configured")),
     };
+    if ctx.settings.job.is_some() {
+        let (code, _) = super::job_run::run(ctx, argv, super::job_run::Kind::Migrate).await?;
+        return Ok(pass_through(code));
+    }
     let t = find_target(ctx).await?;
-    take_lock(ctx, &t).await?;
+    take_lock(ctx, &t.cluster, &t.namespace).await?;
     let mut total = None;
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
@@ -52,7 +58,8 @@ pub async fn run(args: &MigrateArgs, ctx: &mut Ctx) -> Result<u8> {
         confirm(
             ctx,
             Plan {
-                target: &t,
+                namespace: &t.namespace,
+                facts: facts(&t),
                 argv: &argv,
                 reason: &reason,
                 changes,

@@ -3,9 +3,12 @@
 mod completions;
 mod exec;
 mod init;
+mod job_run;
+mod logs;
 mod migrate;
 mod pods;
 mod rollback;
+mod runs;
 mod status;
 
 use std::sync::Arc;
@@ -71,6 +74,8 @@ pub async fn execute(command: &Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Status(args) => status::run(args, ctx).await,
         Command::Pods => pods::run(ctx).await,
         Command::Exec(args) => exec::run(args, ctx).await,
+        Command::Runs => runs::run(ctx).await,
+        Command::Logs(args) => logs::run(args, ctx).await,
         Command::Completions(_) | Command::Init(_) => unreachable!("handled before connecting"),
     }
 }
@@ -126,7 +131,7 @@ async fn find_target(ctx: &mut Ctx) -> Result<Target> {
 }
 
 /// Take the single-runner lock for the app, per the configured mode.
-async fn take_lock(ctx: &mut Ctx, t: &Target) -> Result<()> {
+async fn take_lock(ctx: &mut Ctx, cluster: &Cluster, namespace: &str) -> Result<()> {
     let user = ctx
         .report
         .user
@@ -141,8 +146,8 @@ async fn take_lock(ctx: &mut Ctx, t: &Target) -> Result<()> {
     });
     let ui = ctx.ui;
     let held = lock::acquire(
-        &t.cluster,
-        &t.namespace,
+        cluster,
+        namespace,
         &ctx.settings.lock_name,
         &holder,
         ctx.settings.lock,
@@ -213,27 +218,34 @@ fn status_rows(events: &[Event]) -> Vec<StatusRow> {
 
 /// The plan shown before changing a protected environment.
 struct Plan<'a> {
-    target: &'a Target,
+    /// The namespace the user must type.
+    namespace: &'a str,
+    /// Where it runs: (label, value) lines.
+    facts: Vec<(&'static str, String)>,
     argv: &'a [String],
     reason: &'a str,
     /// Lines describing the migrations affected, when known.
     changes: Option<(&'a str, Vec<String>)>,
 }
 
+/// The facts of an exec target, for a plan.
+fn facts(t: &Target) -> Vec<(&'static str, String)> {
+    vec![
+        ("context", t.cluster.context.clone()),
+        ("namespace", t.namespace.clone()),
+        ("pod", t.pod.clone()),
+        ("container", t.container.clone()),
+    ]
+}
+
 /// Show the plan and ask for the namespace to be typed; refuse without a terminal unless `--yes`.
 fn confirm(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
     let ui = &ctx.ui;
-    let t = plan.target;
-    let mut text = format!(
-        "{} ({})\n  context:   {}\n  namespace: {}\n  pod:       {}\n  container: {}\n  command:   {}\n",
-        ui.bold("Protected environment"),
-        plan.reason,
-        t.cluster.context,
-        t.namespace,
-        t.pod,
-        t.container,
-        shown_argv(plan.argv),
-    );
+    let mut text = format!("{} ({})\n", ui.bold("Protected environment"), plan.reason);
+    for (label, value) in &plan.facts {
+        text.push_str(&format!("  {:<10} {value}\n", format!("{label}:")));
+    }
+    text.push_str(&format!("  {:<10} {}\n", "command:", shown_argv(plan.argv)));
     if let Some((title, lines)) = &plan.changes {
         if lines.is_empty() {
             text.push_str(&format!("  {title}: none\n"));
@@ -252,13 +264,13 @@ fn confirm(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
     if !ui.can_prompt {
         return Err(Error::Refused(format!(
             "namespace {} is protected ({}) and there is no terminal to confirm on; re-run with --yes to proceed",
-            t.namespace, plan.reason
+            plan.namespace, plan.reason
         ))
         .into());
     }
     match confirm_typed(
-        &format!("Type the namespace name ({}) to continue", t.namespace),
-        &t.namespace,
+        &format!("Type the namespace name ({}) to continue", plan.namespace),
+        plan.namespace,
     ) {
         Ok(true) => Ok(()),
         Ok(false) => {

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::migrate::{record, summarize};
-use super::{Ctx, Plan, confirm, find_target, pass_through, read_status, take_lock};
+use super::{Ctx, Plan, confirm, facts, find_target, pass_through, read_status, take_lock};
 use crate::cli::RollbackArgs;
 use crate::ecto_output::{Direction, StatusRow};
 use crate::ecto_snippet::{Action, Step, Target, Version};
@@ -24,8 +24,12 @@ pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
             .argv(&ecto.release, ecto.mode, Action::Rollback(target)),
         (None, None) => return Err(usage("no rollback command configured")),
     };
+    if ctx.settings.job.is_some() {
+        let (code, _) = super::job_run::run(ctx, argv, super::job_run::Kind::Rollback).await?;
+        return Ok(pass_through(code));
+    }
     let t = find_target(ctx).await?;
-    take_lock(ctx, &t).await?;
+    take_lock(ctx, &t.cluster, &t.namespace).await?;
     // The preview costs one read-only exec; during an incident, seeing what will be
     // reverted is worth it.
     let preview = if ctx.settings.ecto.is_some() {
@@ -45,7 +49,8 @@ pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
         confirm(
             ctx,
             Plan {
-                target: &t,
+                namespace: &t.namespace,
+                facts: facts(&t),
                 argv: &argv,
                 reason: &reason,
                 changes,

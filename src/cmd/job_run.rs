@@ -1,0 +1,165 @@
+//! Job mode for migrate, rollback and status: a Job from the Deployment, followed live.
+
+use anyhow::Result;
+use k8s_openapi::jiff::Timestamp;
+
+use super::migrate::{record, summarize};
+use super::{Ctx, Plan, confirm, take_lock};
+use crate::audit;
+use crate::cluster::connect;
+use crate::ecto_output::{Direction, Event};
+use crate::error::Error;
+use crate::job::{self, JobOptions};
+use crate::output::Streamer;
+use crate::target;
+
+/// Which command runs in the Job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// migrate
+    Migrate,
+    /// rollback
+    Rollback,
+    /// status
+    Status,
+}
+
+/// Build, (maybe) confirm, create and follow the Job; returns the container's exit code
+/// and the events its output held.
+pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, Vec<Event>)> {
+    let Some(mode) = ctx.settings.job.clone() else {
+        unreachable!("job mode is on")
+    };
+    let cluster = connect(&ctx.settings.kube).await?;
+    ctx.cluster = Some(cluster.clone());
+    let ns = ctx
+        .settings
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.default_namespace.clone());
+    ctx.report.context = Some(cluster.context.clone());
+    ctx.report.namespace = Some(ns.clone());
+    let (user, marked) = tokio::join!(
+        audit::whoami(&cluster),
+        audit::namespace_protected(&cluster, &ns)
+    );
+    ctx.report.user = user.clone();
+
+    let pod = if mode.deployment.is_none() {
+        let found = target::candidates_in(cluster.clone(), &ctx.settings).await?;
+        let chosen = found.choice.chosen().map(|c| c.name.clone());
+        match chosen {
+            Some(name) => found.pods.get(&name).cloned(),
+            None => {
+                target::pick(found, &ctx.settings, &mut Vec::new())?;
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let deploy =
+        job::find_deployment(&cluster, &ns, mode.deployment.as_deref(), pod.as_ref()).await?;
+    let image = match mode.image.clone() {
+        Some(i) => i,
+        None => current_image(&deploy, ctx.settings.container.as_deref()).ok_or_else(|| {
+            Error::NoPod("the Deployment's container has no image; pass --image".into())
+        })?,
+    };
+    let app = ctx
+        .settings
+        .lock_name
+        .trim_start_matches("kmigrate-")
+        .to_owned();
+    let command = match kind {
+        Kind::Migrate => "migrate",
+        Kind::Rollback => "rollback",
+        Kind::Status => "status",
+    };
+    let options = JobOptions {
+        name: job::run_name(&app, Timestamp::now()),
+        image: image.clone(),
+        container: ctx.settings.container.clone(),
+        argv: argv.clone(),
+        command: command.to_owned(),
+        user: user.clone().unwrap_or_else(|| "unknown".to_owned()),
+        deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
+    };
+    let spec = job::build(&deploy, &options).map_err(Error::NoPod)?;
+    if mode.dry_run {
+        let value = serde_json::to_value(&spec)?;
+        let mut text = "apiVersion: \"batch/v1\"\nkind: \"Job\"\n".to_owned();
+        text.push_str(&job::to_yaml(&value));
+        print!("{text}");
+        return Ok((0, Vec::new()));
+    }
+    let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
+    let protection = ctx.settings.protection(&cluster.context, &ns).or_else(|| {
+        marked.then(|| format!("namespace {ns:?} is marked {}=true", audit::PROTECTED_KEY))
+    });
+    if kind != Kind::Status {
+        if let Some(reason) = protection {
+            ctx.report.protected = true;
+            let facts = vec![
+                ("context", cluster.context.clone()),
+                ("namespace", ns.clone()),
+                (
+                    "job",
+                    format!("{} (from Deployment {deploy_name})", options.name),
+                ),
+                ("image", image.clone()),
+            ];
+            confirm(
+                ctx,
+                Plan {
+                    namespace: &ns,
+                    facts,
+                    argv: &argv,
+                    reason: &reason,
+                    changes: None,
+                },
+            )?;
+        }
+        take_lock(ctx, &cluster, &ns).await?;
+    }
+    job::create(&cluster, &ns, &spec).await?;
+    ctx.started.store(true, std::sync::atomic::Ordering::SeqCst);
+    ctx.report.job = Some(options.name.clone());
+    ctx.report.argv = Some(argv);
+    ctx.ui.note(&format!(
+        "Created Job {} (image {image}); if interrupted, follow it again with `kmigrate logs {}`",
+        options.name, options.name
+    ));
+    let bar = match kind {
+        Kind::Status => ctx.ui.spinner("reading migration status"),
+        _ => ctx.ui.migration_bar(None),
+    };
+    let mut out = Streamer::new(bar, ctx.ui.json || kind == Kind::Status, true).hide_tags();
+    let code = job::follow(&cluster, &ns, &options.name, &mut out).await?;
+    ctx.report.remote_exit_code = Some(code);
+    ctx.report.pod = Some(options.name.clone());
+    match kind {
+        Kind::Migrate => {
+            record(ctx, &out.events, Direction::Up);
+            summarize(ctx, code, &out.events, "applied");
+        }
+        Kind::Rollback => {
+            record(ctx, &out.events, Direction::Down);
+            summarize(ctx, code, &out.events, "reverted");
+        }
+        Kind::Status => {}
+    }
+    Ok((code, out.events))
+}
+
+fn current_image(
+    deploy: &k8s_openapi::api::apps::v1::Deployment,
+    container: Option<&str>,
+) -> Option<String> {
+    let spec = deploy.spec.as_ref()?.template.spec.as_ref()?;
+    let c = match container {
+        Some(name) => spec.containers.iter().find(|c| c.name == name)?,
+        None => spec.containers.first()?,
+    };
+    c.image.clone()
+}

@@ -1,0 +1,39 @@
+//! `kmigrate logs RUN`: follow a Job-mode run again and exit with its exit code.
+
+use anyhow::Result;
+
+use super::{Ctx, pass_through};
+use crate::cli::LogsArgs;
+use crate::cluster::connect;
+use crate::error::usage;
+use crate::job;
+use crate::output::Streamer;
+
+/// Run `logs`.
+pub async fn run(args: &LogsArgs, ctx: &mut Ctx) -> Result<u8> {
+    let run = &args.run;
+    let valid = !run.is_empty()
+        && run.len() <= 63
+        && run
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return Err(usage(format!(
+            "invalid run name {run:?}; `kmigrate runs` lists them"
+        )));
+    }
+    let cluster = connect(&ctx.settings.kube).await?;
+    let ns = ctx
+        .settings
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.default_namespace.clone());
+    ctx.report.context = Some(cluster.context.clone());
+    ctx.report.namespace = Some(ns.clone());
+    ctx.report.job = Some(run.clone());
+    let bar = ctx.ui.migration_bar(None);
+    let mut out = Streamer::new(bar, ctx.ui.json, false);
+    let code = job::follow(&cluster, &ns, run, &mut out).await?;
+    ctx.report.remote_exit_code = Some(code);
+    Ok(pass_through(code))
+}
