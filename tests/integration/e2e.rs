@@ -158,6 +158,9 @@ impl Ns {
     }
 
     fn applied(&self) -> Vec<i64> {
+        if psql(&self.db, "SELECT to_regclass('schema_migrations') IS NULL").trim() == "t" {
+            return Vec::new();
+        }
         psql(
             &self.db,
             "SELECT version FROM schema_migrations ORDER BY version",
@@ -346,9 +349,9 @@ fn newest_replicaset_wins_during_a_rollout() {
     let ns = Ns::new("rollout");
     let deployment = |image: &str| {
         format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: demo\nspec:\n  replicas: 1\n  minReadySeconds: 3600\n\
-  strategy:\n    rollingUpdate: {{maxSurge: 1, maxUnavailable: 0}}\n  selector:\n    matchLabels: {{app: demo}}\n\
-  template:\n    metadata:\n      labels: {{app: demo}}\n    spec:\n      containers:\n      - name: app\n        image: {image}\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: demo\nspec:\n  replicas: 1\n  minReadySeconds: 3600\n  progressDeadlineSeconds: 7200\n\
+\u{20}\u{20}strategy:\n    rollingUpdate: {{maxSurge: 1, maxUnavailable: 0}}\n  selector:\n    matchLabels: {{app: demo}}\n\
+\u{20}\u{20}template:\n    metadata:\n      labels: {{app: demo}}\n    spec:\n      containers:\n      - name: app\n        image: {image}\n"
         )
     };
     ns.apply(&deployment("demo:1"));
@@ -413,7 +416,7 @@ fn container_from_annotation_or_flag() {
     let pod = |name: &str, annotation: &str| {
         ns.apply(&format!(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: {name}}}\n  annotations: {{{annotation}}}\nspec:\n  nodeName: {NODE}\n\
-  containers:\n  - name: sidecar\n    image: proxy:1\n  - name: app\n    image: demo:1\n"
+\u{20}\u{20}containers:\n  - name: sidecar\n    image: proxy:1\n  - name: app\n    image: demo:1\n"
         ));
         let mut envs = String::new();
         for c in ["sidecar", "app"] {
@@ -476,7 +479,7 @@ fn migrate_applies_then_reports_already_up() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("== Migrated 20240103120000"));
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo"])
-        .expect_stderr("Migrations already up")
+        .expect_stdout("Migrations already up")
         .expect_stderr("nothing to do")
         .status(0);
     assert_eq!(ns.applied(), [V1, V2, V3]);
@@ -823,7 +826,7 @@ fn apiserver_addr() -> std::net::SocketAddr {
     server.parse().expect("the API server address is ip:port")
 }
 
-/// Start kmigrate with piped stderr; returns the child and a channel of stderr lines.
+/// Start kmigrate; returns the child and a channel of its stdout and stderr lines.
 fn spawn(
     args: &[&str],
     kubeconfig: &std::path::Path,
@@ -834,14 +837,21 @@ fn spawn(
         .env("KUBECONFIG", kubeconfig)
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let tx2 = tx.clone();
     std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx2.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
@@ -861,7 +871,7 @@ fn wait_line(rx: &std::sync::mpsc::Receiver<String>, needle: &str, seen: &mut Ve
                     return;
                 }
             }
-            Err(_) => panic!("never saw {needle:?} on stderr; saw: {seen:#?}"),
+            Err(_) => panic!("never saw {needle:?} in the output; saw: {seen:#?}"),
         }
     }
 }
