@@ -35,10 +35,10 @@ use crate::ui::Ui;
 
 /// Run kmigrate with parsed arguments; returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    init_logging(cli.global.verbose);
     let started_at = Instant::now();
     let json = cli.global.output == cli::OutputFormat::Json;
     let ui = Ui::detect(json);
+    init_logging(cli.global.verbose, ui.color);
     let name = command_name(&cli.command);
     let mut report = Report::new(name);
 
@@ -223,7 +223,7 @@ fn command_name(c: &Command) -> &'static str {
 
 /// Logs go to stderr. Other crates are capped at debug so that no request or credential
 /// detail from the HTTP stack is ever printed.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, color: bool) {
     use tracing_subscriber::EnvFilter;
     let ours = match verbose {
         0 => "warn",
@@ -236,6 +236,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .without_time()
         .try_init();

@@ -45,11 +45,15 @@ pub async fn run(
         .map_err(|e| classify(e, &format!("exec in pod {pod}"), cluster))?;
     started.store(true, Ordering::SeqCst);
 
-    let status = process.take_status();
+    let mut status_rx = Box::pin(match process.take_status() {
+        Some(fut) => futures::future::Either::Left(fut),
+        None => futures::future::Either::Right(std::future::ready(None)),
+    });
     let (mut stdout, mut stderr) = (process.stdout(), process.stderr());
     let mut out_buf = vec![0u8; 64 * 1024];
     let mut err_buf = vec![0u8; 16 * 1024];
     let mut read_error = None;
+    let mut status: Option<Option<Status>> = None;
     while stdout.is_some() || stderr.is_some() {
         tokio::select! {
             r = read_some(&mut stdout, &mut out_buf) => match r {
@@ -62,12 +66,24 @@ pub async fn run(
                 Ok(n) => out.chunk(Stream::Err, &err_buf[..n]),
                 Err(e) => { read_error = Some(e); stderr = None }
             },
+            s = &mut status_rx, if status.is_none() => {
+                let ended_without_status = s.is_none();
+                status = Some(s);
+                // When kube's message loop fails (the connection dropped) it drops its
+                // pipe ends without closing them, so the readers would wait forever:
+                // take what is buffered and stop.
+                if ended_without_status {
+                    drain(&mut stdout, &mut out_buf, Stream::Out, out);
+                    drain(&mut stderr, &mut err_buf, Stream::Err, out);
+                    break;
+                }
+            },
         }
     }
     out.finish();
     let status = match status {
-        Some(fut) => fut.await,
-        None => None,
+        Some(s) => s,
+        None => status_rx.await,
     };
     let task = process.join().await;
     match status {
@@ -79,6 +95,24 @@ pub async fn run(
                 (Ok(()), None) => "the stream ended without an exit status".to_owned(),
             };
             Err(Error::Unknown(why).into())
+        }
+    }
+}
+
+/// Pass on whatever a pipe holds right now, without waiting for more.
+fn drain<R: AsyncReadExt + Unpin>(
+    reader: &mut Option<R>,
+    buf: &mut [u8],
+    stream: Stream,
+    out: &mut Streamer,
+) {
+    use futures::FutureExt;
+    if let Some(r) = reader.as_mut() {
+        while let Some(Ok(n)) = r.read(buf).now_or_never() {
+            if n == 0 {
+                break;
+            }
+            out.chunk(stream, &buf[..n]);
         }
     }
 }

@@ -876,15 +876,23 @@ fn wait_line(rx: &std::sync::mpsc::Receiver<String>, needle: &str, seen: &mut Ve
     }
 }
 
-fn wait_exit(child: &mut std::process::Child, within: Duration) -> (i32, Duration) {
+fn wait_exit(
+    child: &mut std::process::Child,
+    within: Duration,
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+) -> (i32, Duration) {
     let start = Instant::now();
     loop {
+        seen.extend(rx.try_iter());
         if let Some(status) = child.try_wait().unwrap() {
+            std::thread::sleep(Duration::from_millis(100));
+            seen.extend(rx.try_iter());
             return (status.code().unwrap_or(-1), start.elapsed());
         }
         if start.elapsed() > within {
             let _ = child.kill();
-            panic!("kmigrate did not exit within {within:?}");
+            panic!("kmigrate did not exit within {within:?}; output: {seen:#?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -983,6 +991,7 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     let release = release();
     let (mut child, rx) = spawn(
         &[
+            "-vv",
             "-n",
             &ns.name,
             "--release",
@@ -996,9 +1005,7 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     let mut seen = Vec::new();
     wait_line(&rx, "SELECT pg_sleep(2)", &mut seen);
     proxy.cut_all();
-    let (code, took) = wait_exit(&mut child, Duration::from_secs(20));
-    let rest: Vec<String> = rx.try_iter().collect();
-    seen.extend(rest);
+    let (code, took) = wait_exit(&mut child, Duration::from_secs(20), &rx, &mut seen);
     let text = seen.join("\n");
     assert_eq!(code, 75, "{text}");
     assert!(took < Duration::from_secs(5), "took {took:?} to notice");
@@ -1063,13 +1070,13 @@ fn signal_mid_run(signal: &str, expected: i32) {
         .status()
         .unwrap();
     assert!(ok.success());
-    let (code, took) = wait_exit(&mut child, Duration::from_secs(10));
-    seen.extend(rx.try_iter());
+    let (code, took) = wait_exit(&mut child, Duration::from_secs(10), &rx, &mut seen);
     let text = seen.join("\n");
     assert_eq!(code, expected, "{text}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(
-        text.contains(&format!("interrupted by {signal}")) && text.contains("may still be running"),
+        text.contains(&format!("interrupted by SIG{signal}"))
+            && text.contains("may still be running"),
         "{text}"
     );
     let left = kubectl_out(&["-n", &ns.name, "get", "lease", "--no-headers", "-o", "name"]);
