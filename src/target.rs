@@ -50,6 +50,7 @@ where
     Fut: Future<Output = Result<T, kube::Error>>,
 {
     let mut delay = Duration::from_millis(200);
+    tracing::debug!("{what}");
     for attempt in 1.. {
         match f().await {
             Ok(v) => return Ok(v),

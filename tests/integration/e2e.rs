@@ -23,6 +23,7 @@ struct Local {
     admin: PathBuf,
     alice: PathBuf,
     kubectl: String,
+    admin_token: String,
     pg: Vec<(String, String)>,
 }
 
@@ -42,6 +43,7 @@ fn local() -> &'static Local {
             alice: dir.join("alice.kubeconfig"),
             admin,
             kubectl: cluster["KUBECTL"].clone(),
+            admin_token: cluster.get("ADMIN_TOKEN").cloned().unwrap_or_default(),
             pg: pg.into_iter().filter(|(k, _)| k.starts_with("PG")).collect(),
         };
         let ok = Command::new(&local.kubectl)
@@ -1093,4 +1095,295 @@ fn sigint_mid_run_exits_130_and_releases_the_lock() {
 #[test]
 fn sigterm_mid_run_exits_143_and_releases_the_lock() {
     signal_mid_run("TERM", 143);
+}
+
+// ---- Safety and accountability: lock, audit Events, RBAC, secrets. ----
+
+#[test]
+fn concurrent_migrations_run_once_and_wait_runs_after() {
+    let ns = Ns::new("lock");
+    ns.pod(
+        "demo-0",
+        "app: demo",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
+    );
+    ns.wait_ready("demo-0");
+    let release = release();
+    let args = [
+        "-n",
+        ns.name.as_str(),
+        "--release",
+        release.as_str(),
+        "migrate",
+        "-l",
+        "app=demo",
+    ];
+    let (mut first, rx) = spawn(&args, &local().admin);
+    let mut seen = Vec::new();
+    wait_line(&rx, "SELECT pg_sleep(2)", &mut seen);
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("another run holds the lock kmigrate-demo")
+        .expect_stderr("admin@")
+        .status(74);
+    assert_eq!(report(&out).exit_code, 74);
+    // A second run with --wait starts once the first is done, and finds nothing to do.
+    let waited = ns
+        .kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--wait",
+            "--timeout",
+            "60s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("waiting for the lock kmigrate-demo")
+        .status(0);
+    let (code, _) = wait_exit(&mut first, Duration::from_secs(30), &rx, &mut seen);
+    assert_eq!(code, 0, "{seen:#?}");
+    let r = report(&waited);
+    assert!(
+        r.migrations.is_empty(),
+        "the waiting run found work: {:?}",
+        r.migrations
+    );
+    assert_eq!(r.lock.as_deref(), Some("kmigrate-demo"));
+    assert_eq!(ns.applied(), [V1, 20240104120000]);
+}
+
+#[test]
+fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
+    let ns = Ns::new("lease");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let lease = |renewed: &str| {
+        format!(
+            "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: kmigrate-demo\nspec:\n  holderIdentity: ghost@crashed pid 1\n  leaseDurationSeconds: 30\n  acquireTime: \"{renewed}\"\n  renewTime: \"{renewed}\"\n"
+        )
+    };
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let fresh = now.strftime("%Y-%m-%dT%H:%M:%S.000000Z").to_string();
+    ns.apply(&lease(&fresh));
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo"])
+        .expect_stderr("ghost@crashed pid 1")
+        .status(74);
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    let stale = (now - std::time::Duration::from_secs(120))
+        .strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        .to_string();
+    kubectl(&["-n", &ns.name, "delete", "lease", "kmigrate-demo"]);
+    ns.apply(&lease(&stale));
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo"])
+        .expect_stderr("taking over the expired lock kmigrate-demo from ghost@crashed pid 1")
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    let left = kubectl_out(&["-n", &ns.name, "get", "lease", "--no-headers", "-o", "name"]);
+    assert!(left.is_empty(), "released after the run: {left}");
+}
+
+/// The kmigrate Events of a namespace, as (annotations, type, regarding name).
+fn events(ns: &Ns) -> Vec<serde_json::Value> {
+    let json = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "events.v1.events.k8s.io",
+        "-l",
+        "app.kubernetes.io/managed-by=kmigrate",
+        "-o",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn every_run_leaves_an_audit_event() {
+    let ns = Ns::new("audit");
+    ns.pod(
+        "demo-0",
+        "app: demo",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("failing"))],
+    );
+    ns.wait_ready("demo-0");
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(1);
+    ns.kmigrate()
+        .args(["exec", "-l", "app=demo", "--", "true"])
+        .status(0);
+    let evs = events(&ns);
+    assert_eq!(evs.len(), 2, "{evs:#?}");
+    let by = |cmd: &str| {
+        evs.iter()
+            .find(|e| e["metadata"]["annotations"]["kmigrate.io/command"] == cmd)
+            .unwrap()
+            .clone()
+    };
+    let failed = by("migrate");
+    let ann = &failed["metadata"]["annotations"];
+    assert_eq!(ann["kmigrate.io/user"], "admin");
+    assert_eq!(ann["kmigrate.io/exit-code"], "1");
+    assert_eq!(ann["kmigrate.io/migrations"], format!("{V1},{V2}"));
+    assert_eq!(failed["type"], "Warning");
+    assert_eq!(failed["regarding"]["name"], "demo-0");
+    assert!(
+        failed["note"]
+            .as_str()
+            .unwrap()
+            .contains("admin ran kmigrate migrate: failed with exit code 1")
+    );
+    let ok = by("exec");
+    assert_eq!(ok["metadata"]["annotations"]["kmigrate.io/exit-code"], "0");
+    assert_eq!(ok["type"], "Normal");
+}
+
+#[test]
+fn no_token_reaches_the_output_at_any_verbosity() {
+    let ns = Ns::new("secrets");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let l = local();
+    assert!(l.admin_token.len() > 16);
+    let dir = crate::support::scratch_dir("plugin");
+    let plugin = dir.join("credential-plugin");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\n",
+            l.admin_token
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let admin = std::fs::read_to_string(&l.admin).unwrap();
+    let token_line = admin
+        .lines()
+        .find(|line| line.trim_start().starts_with("token:"))
+        .unwrap();
+    let exec_user = format!(
+        "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never",
+        plugin.display()
+    );
+    let plugin_config = dir.join("kubeconfig");
+    std::fs::write(
+        &plugin_config,
+        admin.replace(token_line.trim_start(), &exec_user),
+    )
+    .unwrap();
+    assert!(
+        !std::fs::read_to_string(&plugin_config)
+            .unwrap()
+            .contains(&l.admin_token)
+    );
+    for config in [&plugin_config, &l.admin] {
+        for args in [
+            vec!["-vvv", "migrate", "-l", "app=demo"],
+            vec!["-vvv", "exec", "-l", "app=demo", "-o", "json", "--", "true"],
+            vec!["-vvv", "pods", "-l", "app=demo"],
+        ] {
+            let out = ns
+                .kmigrate()
+                .env("KUBECONFIG", config)
+                .args(&args)
+                .status(0);
+            let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                !all.contains(&l.admin_token),
+                "the token leaked with {args:?} and {}",
+                config.display()
+            );
+            assert!(
+                all.contains("DEBUG") || all.contains("TRACE") || all.contains("INFO"),
+                "no logs at -vvv"
+            );
+        }
+    }
+}
+
+/// The shipped Role, bound to alice, with the `skip`-th rule left out.
+fn shipped_role_for_alice(ns: &Ns, skip: Option<usize>) {
+    let text = std::fs::read_to_string(repo().join("rbac/kmigrate.yaml")).unwrap();
+    let (head, rest) = text.split_once("\nrules:\n").unwrap();
+    let (rules, tail) = rest.split_once("\n---\n").unwrap();
+    let blocks: Vec<&str> = rules.split("\n  - apiGroups").collect();
+    let kept: Vec<String> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != skip)
+        .map(|(i, b)| {
+            if i == 0 {
+                (*b).to_owned()
+            } else {
+                format!("  - apiGroups{b}")
+            }
+        })
+        .collect();
+    let role = format!(
+        "{head}\nrules:\n{}\n---\n{}",
+        kept.join("\n"),
+        tail.replace("REPLACE-WITH-USER", "alice")
+    );
+    ns.apply(&role);
+}
+
+#[test]
+fn the_shipped_role_is_enough_and_each_required_rule_is_needed() {
+    let ns = Ns::new("role");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let dir = crate::support::scratch_dir("role");
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        format!(
+            "selector = \"app=demo\"\nnamespace = \"{}\"\nrelease = \"{}\"\nlock = \"required\"\n",
+            ns.name,
+            release()
+        ),
+    )
+    .unwrap();
+    let alice = || kmigrate().dir(&dir).env("KUBECONFIG", &local().alice);
+    shipped_role_for_alice(&ns, None);
+    wait_for("alice's Role", Duration::from_secs(20), || {
+        Command::new(env!("CARGO_BIN_EXE_kmigrate"))
+            .current_dir(&dir)
+            .env_clear()
+            .env("KUBECONFIG", &local().alice)
+            .args(["pods"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    alice().args(["status"]).status(0);
+    alice().args(["migrate"]).status(0);
+    alice().args(["rollback", "--step", "1"]).status(0);
+    alice().args(["exec", "--", "true"]).status(0);
+    let r = report(&alice().args(["migrate", "-o", "json"]).status(0));
+    assert_eq!(r.lock.as_deref(), Some("kmigrate-demo"));
+    assert_eq!(r.user.as_deref(), Some("alice"));
+    // Blocks in file order: the comment before the first rule, then pods, pods/exec,
+    // replicasets (optional), leases, events (optional).
+    for (skip, denied) in [(1, "\"pods\""), (2, "\"pods/exec\""), (4, "\"leases\"")] {
+        shipped_role_for_alice(&ns, Some(skip));
+        let mut last = None;
+        wait_for(
+            &format!("the Role without rule {skip}"),
+            Duration::from_secs(20),
+            || {
+                let out = alice().args(["migrate"]).status_any();
+                let hit = out.status.code() == Some(77);
+                last = Some(out);
+                hit
+            },
+        );
+        let out = last.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("permission denied") && err.contains(denied),
+            "rule {skip}: {err}"
+        );
+    }
 }
