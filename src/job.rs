@@ -45,15 +45,17 @@ pub struct JobOptions {
 /// Seconds a finished Job is kept for `kmigrate runs` and `kmigrate logs`.
 pub const TTL_AFTER_FINISHED: i32 = 7 * 24 * 3600;
 
-/// A run name: `kmigrate-<app>-<UTC time>`, at most 63 characters.
+/// A run name: `kmigrate-<app>-<UTC time>-<4 hex>`, at most 63 characters; the random
+/// tail keeps two runs in the same second apart.
 pub fn run_name(app: &str, now: k8s_openapi::jiff::Timestamp) -> String {
+    use std::hash::{BuildHasher, Hasher};
     let stamp = now.strftime("%Y%m%d%H%M%S").to_string();
-    let app: String = app
-        .replace('_', "-")
-        .chars()
-        .take(63 - "kmigrate--".len() - stamp.len())
-        .collect();
-    format!("kmigrate-{}-{stamp}", app.trim_end_matches('-'))
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i128(now.as_nanosecond());
+    let tail = format!("{:04x}", h.finish() & 0xffff);
+    let room = 63 - "kmigrate---".len() - stamp.len() - tail.len();
+    let app: String = app.replace('_', "-").chars().take(room).collect();
+    format!("kmigrate-{}-{stamp}-{tail}", app.trim_end_matches('-'))
 }
 
 /// The Job for a Deployment's pod template: the app container with `image` and `argv`,
@@ -339,8 +341,18 @@ pub async fn create(cluster: &Cluster, ns: &str, job: &Job) -> Result<()> {
         .map_err(|e| classify(e, "create the migration Job", cluster))
 }
 
+/// How long an unschedulable pod is given before kmigrate reports it.
+pub const UNSCHEDULABLE_GRACE: Duration = Duration::from_secs(60);
+
 /// Wait for the run's pod to start (or finish), follow its log, and return its exit code.
-pub async fn follow(cluster: &Cluster, ns: &str, run: &str, out: &mut Streamer) -> Result<i32> {
+/// An unschedulable pod is reported after `grace` (the scheduler may yet find room).
+pub async fn follow(
+    cluster: &Cluster,
+    ns: &str,
+    run: &str,
+    out: &mut Streamer,
+    grace: Duration,
+) -> Result<i32> {
     let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), ns);
     if jobs
         .get_opt(run)
@@ -367,11 +379,10 @@ pub async fn follow(cluster: &Cluster, ns: &str, run: &str, out: &mut Streamer) 
                     Error::JobNotStarted(format!("the Job's pod cannot start: {why}")).into(),
                 );
             }
-            if let Some(why) =
-                unschedulable(&pod).filter(|_| started.elapsed() > Duration::from_secs(60))
-            {
+            if let Some(why) = unschedulable(&pod).filter(|_| started.elapsed() >= grace) {
                 return Err(Error::JobNotStarted(format!(
-                    "the Job's pod was not scheduled in 60s: {why}"
+                    "the Job's pod was not scheduled within {}s: {why}",
+                    grace.as_secs()
                 ))
                 .into());
             }
@@ -387,43 +398,59 @@ pub async fn follow(cluster: &Cluster, ns: &str, run: &str, out: &mut Streamer) 
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let name = pod.metadata.name.clone().unwrap_or_default();
+    let mut code = exit_code(&pod);
+    // Follow while the container runs. Once it has ended, give the log a moment to
+    // finish: a log stream can outlive its container (a node agent that never closes it).
     let params = LogParams {
-        follow: true,
+        follow: code.is_none(),
         ..LogParams::default()
     };
-    match pods.log_stream(&name, &params).await {
-        Ok(mut stream) => {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                match stream.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => out.chunk(Stream::Out, &buf[..n]),
-                }
-            }
+    let mut stream = match pods.log_stream(&name, &params).await {
+        Ok(s) => Some(Box::pin(s)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot follow the Job's log");
+            None
         }
-        Err(e) => tracing::warn!(error = %e, "cannot follow the Job's log"),
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut ended: Option<tokio::time::Instant> = code.map(|_| tokio::time::Instant::now());
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            r = async {
+                match stream.as_mut() {
+                    Some(s) => s.read(&mut buf).await,
+                    None => std::future::pending().await,
+                }
+            } => match r {
+                Ok(0) | Err(_) => stream = None,
+                Ok(n) => out.chunk(Stream::Out, &buf[..n]),
+            },
+            _ = tick.tick() => {
+                if code.is_none() {
+                    match pods.get_opt(&name).await.map_err(|e| classify(e, "read the Job's pod", cluster))? {
+                        Some(p) => code = exit_code(&p),
+                        None => {
+                            return Err(Error::Unknown(format!(
+                                "the Job's pod {name} disappeared before it reported an exit code"
+                            ))
+                            .into());
+                        }
+                    }
+                    if code.is_some() {
+                        ended = Some(tokio::time::Instant::now());
+                    }
+                }
+            },
+        }
+        let log_done =
+            stream.is_none() || ended.is_some_and(|t| t.elapsed() > Duration::from_secs(2));
+        if log_done && code.is_some() {
+            break;
+        }
     }
     out.finish();
-    loop {
-        match pods
-            .get_opt(&name)
-            .await
-            .map_err(|e| classify(e, "read the Job's pod", cluster))?
-        {
-            Some(p) => {
-                if let Some(code) = exit_code(&p) {
-                    return Ok(code);
-                }
-            }
-            None => {
-                return Err(Error::Unknown(format!(
-                    "the Job's pod {name} disappeared before it reported an exit code"
-                ))
-                .into());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    code.ok_or_else(|| Error::Unknown("the Job's pod reported no exit code".into()).into())
 }
 
 /// A row of `kmigrate runs`.
@@ -618,7 +645,12 @@ mod tests {
     #[test]
     fn run_names_fit_in_a_label() {
         let t = k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).unwrap();
-        assert_eq!(run_name("my_app", t), "kmigrate-my-app-20270115080000");
+        let name = run_name("my_app", t);
+        assert!(
+            name.starts_with("kmigrate-my-app-20270115080000-"),
+            "{name}"
+        );
+        assert_eq!(name.len(), "kmigrate-my-app-20270115080000-".len() + 4);
         assert!(run_name(&"a".repeat(100), t).len() <= 63);
     }
 

@@ -135,7 +135,16 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
         _ => ctx.ui.migration_bar(None),
     };
     let mut out = Streamer::new(bar, ctx.ui.json || kind == Kind::Status, true).hide_tags();
-    let code = job::follow(&cluster, &ns, &options.name, &mut out).await?;
+    // Within --timeout, leave a moment to say why the pod never started.
+    let grace = ctx
+        .settings
+        .timeout
+        .as_ref()
+        .map_or(job::UNSCHEDULABLE_GRACE, |(d, _)| {
+            d.saturating_sub(std::time::Duration::from_secs(2))
+                .min(job::UNSCHEDULABLE_GRACE)
+        });
+    let code = job::follow(&cluster, &ns, &options.name, &mut out, grace).await?;
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
     match kind {

@@ -33,7 +33,7 @@ pub async fn run(args: &LogsArgs, ctx: &mut Ctx) -> Result<u8> {
     ctx.report.job = Some(run.clone());
     let bar = ctx.ui.migration_bar(None);
     let mut out = Streamer::new(bar, ctx.ui.json, false);
-    let code = job::follow(&cluster, &ns, run, &mut out).await?;
+    let code = job::follow(&cluster, &ns, run, &mut out, job::UNSCHEDULABLE_GRACE).await?;
     ctx.report.remote_exit_code = Some(code);
     Ok(pass_through(code))
 }
