@@ -1639,3 +1639,107 @@ fn job_mode_failures_and_interruptions() {
     );
     assert_eq!(job_json(&ns, &name)["metadata"]["name"], name.as_str());
 }
+
+// ---- Bad input and unfriendly output. ----
+
+#[test]
+fn unfriendly_output_is_streamed_byte_for_byte() {
+    let ns = Ns::new("bytes");
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    // Invalid UTF-8, CR/LF mixes, ANSI escapes, then a 1 MiB line with no newline.
+    let script = r#"printf '\377\376bad\r\nmixed\rline\n\033[31mred\033[0m\n'; head -c 1048576 /dev/zero | tr '\0' x; printf 'end'"#;
+    let mut expected = b"\xff\xfebad\r\nmixed\rline\n\x1b[31mred\x1b[0m\n".to_vec();
+    expected.extend(std::iter::repeat_n(b'x', 1 << 20));
+    expected.extend_from_slice(b"end");
+    let out = ns
+        .kmigrate()
+        .args(["exec", "-l", "app=demo", "--", "sh", "-c", script])
+        .status(0);
+    assert_eq!(out.stdout.len(), expected.len());
+    assert!(out.stdout == expected, "the bytes differ");
+}
+
+#[test]
+fn bad_credentials_and_trust_get_one_clear_line() {
+    let ns = Ns::new("creds");
+    let admin = std::fs::read_to_string(&local().admin).unwrap();
+    let dir = crate::support::scratch_dir("creds");
+    // A token the server does not know.
+    let token_line = admin
+        .lines()
+        .find(|l| l.trim_start().starts_with("token:"))
+        .unwrap()
+        .trim_start()
+        .to_owned();
+    let expired = dir.join("expired");
+    std::fs::write(
+        &expired,
+        admin.replace(
+            &token_line,
+            "token: 0000000000000000000000000000000000000000",
+        ),
+    )
+    .unwrap();
+    kmigrate()
+        .env("KUBECONFIG", &expired)
+        .args(["-n", &ns.name, "pods", "-l", "app=demo"])
+        .expect_stderr("rejected the credentials")
+        .status(77);
+    // A CA that did not sign the server's certificate.
+    let ca_line = admin
+        .lines()
+        .find(|l| l.trim_start().starts_with("certificate-authority-data:"))
+        .unwrap()
+        .trim_start()
+        .to_owned();
+    let other_ca = std::fs::read_dir("/etc/ssl/certs")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "pem"))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .expect("a CA certificate in /etc/ssl/certs");
+    let encoded = base64(&other_ca);
+    let wrong_ca = dir.join("wrong-ca");
+    std::fs::write(
+        &wrong_ca,
+        admin.replace(&ca_line, &format!("certificate-authority-data: {encoded}")),
+    )
+    .unwrap();
+    let out = kmigrate()
+        .env("KUBECONFIG", &wrong_ca)
+        .args(["-n", &ns.name, "pods", "-l", "app=demo"])
+        .expect_stderr("cannot reach the Kubernetes API")
+        .status(76);
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        err.contains("certificate") || err.contains("issuer"),
+        "{err}"
+    );
+    // Conflicting flags.
+    kmigrate()
+        .args(["migrate", "-l", "app=demo", "--to", "1", "--step", "1"])
+        .expect_stderr("cannot be used with")
+        .status(2);
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
