@@ -1743,3 +1743,22 @@ fn base64(data: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn a_namespace_marked_protected_asks_like_production() {
+    let ns = Ns::new("marked");
+    kubectl(&["label", "namespace", &ns.name, "kmigrate.io/protected=true"]);
+    ns.pod("demo-0", "app: demo", &[]);
+    ns.wait_ready("demo-0");
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("kmigrate.io/protected=true")
+        .status(73);
+    assert!(report(&out).protected);
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--yes"])
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
