@@ -71,8 +71,8 @@ pub struct Record<'a> {
     pub command: &'a str,
     /// The Kubernetes user.
     pub user: &'a str,
-    /// The pod the command ran in.
-    pub pod: &'a str,
+    /// What the command ran in: ("v1", "Pod", name) or ("batch/v1", "Job", name).
+    pub regarding: (&'a str, &'a str, &'a str),
     /// The remote exit code, or `None` when unknown.
     pub exit_code: Option<i32>,
     /// Versions applied or reverted.
@@ -139,9 +139,9 @@ pub async fn record(cluster: &Cluster, namespace: &str, r: &Record<'_>) -> Resul
         reporting_controller: Some("kmigrate.io/cli".to_owned()),
         reporting_instance: Some(format!("kmigrate@{}", host()).chars().take(128).collect()),
         regarding: Some(ObjectReference {
-            api_version: Some("v1".to_owned()),
-            kind: Some("Pod".to_owned()),
-            name: Some(r.pod.to_owned()),
+            api_version: Some(r.regarding.0.to_owned()),
+            kind: Some(r.regarding.1.to_owned()),
+            name: Some(r.regarding.2.to_owned()),
             namespace: Some(namespace.to_owned()),
             ..ObjectReference::default()
         }),

@@ -120,9 +120,9 @@ fn run_async(
         }
         if started.load(Ordering::SeqCst) {
             audit_event(&ctx, started_at).await;
-        }
-        if let (Err(_), Some(job)) = (&result, &ctx.report.job) {
-            ctx.ui.note(&format!("The Job {job} keeps running; follow it again with `kmigrate logs {job}`."));
+            if let (Err(_), Some(job)) = (&result, &ctx.report.job) {
+                ctx.ui.note(&format!("The Job {job} keeps running; follow it again with `kmigrate logs {job}`."));
+            }
         }
         result
     });
@@ -151,7 +151,10 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
     let record = audit::Record {
         command: &ctx.report.command,
         user: ctx.report.user.as_deref().unwrap_or("unknown user"),
-        pod,
+        regarding: match &ctx.report.job {
+            Some(job) => ("batch/v1", "Job", job.as_str()),
+            None => ("v1", "Pod", pod.as_str()),
+        },
         exit_code: ctx.report.remote_exit_code,
         migrations: ctx.report.migrations.iter().map(|m| m.version).collect(),
         duration_ms: u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX),

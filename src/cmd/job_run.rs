@@ -6,7 +6,6 @@ use k8s_openapi::jiff::Timestamp;
 use super::migrate::{record, summarize};
 use super::{Ctx, Plan, confirm, take_lock};
 use crate::audit;
-use crate::cluster::connect;
 use crate::ecto_output::{Direction, Event};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
@@ -30,15 +29,7 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
     let Some(mode) = ctx.settings.job.clone() else {
         unreachable!("job mode is on")
     };
-    let cluster = connect(&ctx.settings.kube).await?;
-    ctx.cluster = Some(cluster.clone());
-    let ns = ctx
-        .settings
-        .namespace
-        .clone()
-        .unwrap_or_else(|| cluster.default_namespace.clone());
-    ctx.report.context = Some(cluster.context.clone());
-    ctx.report.namespace = Some(ns.clone());
+    let (cluster, ns) = super::connect_namespace(ctx).await?;
     let (user, marked) = tokio::join!(
         audit::whoami(&cluster),
         audit::namespace_protected(&cluster, &ns)

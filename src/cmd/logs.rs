@@ -4,7 +4,6 @@ use anyhow::Result;
 
 use super::{Ctx, pass_through};
 use crate::cli::LogsArgs;
-use crate::cluster::connect;
 use crate::error::usage;
 use crate::job;
 use crate::output::Streamer;
@@ -22,14 +21,7 @@ pub async fn run(args: &LogsArgs, ctx: &mut Ctx) -> Result<u8> {
             "invalid run name {run:?}; `kmigrate runs` lists them"
         )));
     }
-    let cluster = connect(&ctx.settings.kube).await?;
-    let ns = ctx
-        .settings
-        .namespace
-        .clone()
-        .unwrap_or_else(|| cluster.default_namespace.clone());
-    ctx.report.context = Some(cluster.context.clone());
-    ctx.report.namespace = Some(ns.clone());
+    let (cluster, ns) = super::connect_namespace(ctx).await?;
     ctx.report.job = Some(run.clone());
     let bar = ctx.ui.migration_bar(None);
     let mut out = Streamer::new(bar, ctx.ui.json, false);

@@ -80,6 +80,20 @@ pub async fn execute(command: &Command, ctx: &mut Ctx) -> Result<u8> {
     }
 }
 
+/// Connect and settle the namespace (flag or config, else the kubeconfig's), recording both.
+async fn connect_namespace(ctx: &mut Ctx) -> Result<(Cluster, String)> {
+    let cluster = connect(&ctx.settings.kube).await?;
+    ctx.cluster = Some(cluster.clone());
+    let ns = ctx
+        .settings
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.default_namespace.clone());
+    ctx.report.context = Some(cluster.context.clone());
+    ctx.report.namespace = Some(ns.clone());
+    Ok((cluster, ns))
+}
+
 /// Find the pod (with a spinner) and record it in the report; meanwhile ask who the user
 /// is and whether the namespace is marked protected.
 async fn find_target(ctx: &mut Ctx) -> Result<Target> {

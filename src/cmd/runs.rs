@@ -5,19 +5,11 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::Ctx;
-use crate::cluster::connect;
 use crate::job;
 
 /// Run `runs`.
 pub async fn run(ctx: &mut Ctx) -> Result<u8> {
-    let cluster = connect(&ctx.settings.kube).await?;
-    let ns = ctx
-        .settings
-        .namespace
-        .clone()
-        .unwrap_or_else(|| cluster.default_namespace.clone());
-    ctx.report.context = Some(cluster.context.clone());
-    ctx.report.namespace = Some(ns.clone());
+    let (cluster, ns) = super::connect_namespace(ctx).await?;
     let rows = job::runs(&cluster, &ns).await?;
     if !ctx.ui.json {
         let mut out = std::io::stdout().lock();

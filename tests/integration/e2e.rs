@@ -1540,6 +1540,13 @@ fn job_mode_runs_the_new_image_and_follows_it() {
     ]);
     assert_eq!(node, NODE);
 
+    let audit = events(&ns);
+    assert!(
+        audit
+            .iter()
+            .any(|e| e["regarding"]["kind"] == "Job" && e["regarding"]["name"] == name.as_str()),
+        "{audit:#?}"
+    );
     let runs = report(&ns.kmigrate().args(["runs", "-o", "json"]).status(0));
     let run = runs
         .runs
