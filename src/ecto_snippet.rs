@@ -124,6 +124,17 @@ pub enum Target {
     To(Version),
 }
 
+impl Target {
+    /// `--to VERSION` or `--step N`, validated; `None` when neither was given.
+    pub fn from_flags(to: Option<&str>, step: Option<&str>) -> Result<Option<Self>, String> {
+        match (to, step) {
+            (Some(v), _) => Version::parse(v).map(|v| Some(Self::To(v))),
+            (None, Some(n)) => Step::parse(n).map(|n| Some(Self::Step(n))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
 /// What the snippet does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -273,6 +284,21 @@ mod tests {
         for bad in ["0", "-1", "+1", "", "1.5", " 1", "4294967296"] {
             assert!(Step::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn targets_from_flags() {
+        assert_eq!(Target::from_flags(None, None), Ok(None));
+        assert_eq!(
+            Target::from_flags(Some("7"), None),
+            Ok(Some(Target::To(Version::from(7))))
+        );
+        assert_eq!(
+            Target::from_flags(None, Some("2")),
+            Ok(Some(Target::Step(Step::parse("2").unwrap())))
+        );
+        assert!(Target::from_flags(Some("x"), None).is_err());
+        assert!(Target::from_flags(None, Some("0")).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::cluster::{Cluster, classify, connect, is_transient};
+use crate::cluster::{Cluster, classify, is_transient};
 use crate::error::Error;
 use crate::pod_select::{Candidate, Choice, RsInfo, choose, choose_container, needs_revisions};
 use crate::settings::Settings;
@@ -65,18 +65,12 @@ where
     unreachable!("the loop returns")
 }
 
-/// Connect and list the candidate pods with a server-side label selector.
-pub async fn candidates(settings: &Settings) -> Result<Candidates> {
-    let cluster = connect(&settings.kube).await?;
-    candidates_in(cluster, settings).await
-}
-
-/// List the candidate pods through an existing connection.
-pub async fn candidates_in(cluster: Cluster, settings: &Settings) -> Result<Candidates> {
-    let namespace = settings
-        .namespace
-        .clone()
-        .unwrap_or_else(|| cluster.default_namespace.clone());
+/// List the candidate pods in `namespace` with a server-side label selector.
+pub async fn candidates_in(
+    cluster: Cluster,
+    namespace: String,
+    settings: &Settings,
+) -> Result<Candidates> {
     let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &namespace);
     let pods: Vec<Pod> = match (&settings.pod, &settings.selector) {
         (Some(name), _) => {
@@ -293,7 +287,7 @@ mod tests {
             );
         });
         let s = settings(&["-l", "app = demo", "pods"]);
-        let c = candidates_in(cluster, &s).await.unwrap();
+        let c = candidates_in(cluster, "apps".into(), &s).await.unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "b");
         let mut notes = Vec::new();
@@ -324,9 +318,13 @@ mod tests {
             };
             send.send_response(list(vec![rs("rs-old", "1"), rs("rs-new", "2")]));
         });
-        let c = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
-            .await
-            .unwrap();
+        let c = candidates_in(
+            cluster,
+            "apps".into(),
+            &settings(&["-l", "app=demo", "pods"]),
+        )
+        .await
+        .unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "new");
         let old = c
@@ -353,9 +351,13 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("replicasets");
             send.send_response(status(403, "Forbidden", "replicasets.apps is forbidden"));
         });
-        let c = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
-            .await
-            .unwrap();
+        let c = candidates_in(
+            cluster,
+            "apps".into(),
+            &settings(&["-l", "app=demo", "pods"]),
+        )
+        .await
+        .unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "old");
         assert!(c.note.unwrap().contains("readiness only"));
@@ -372,10 +374,14 @@ mod tests {
                 "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"apps\"",
             ));
         });
-        let err = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
-            .await
-            .err()
-            .unwrap();
+        let err = candidates_in(
+            cluster,
+            "apps".into(),
+            &settings(&["-l", "app=demo", "pods"]),
+        )
+        .await
+        .err()
+        .unwrap();
         server.await.unwrap();
         assert_eq!(
             crate::error::exit_code_of(&err),
@@ -395,10 +401,14 @@ mod tests {
             assert_eq!(req.uri().path(), "/api/v1/namespaces/apps/pods/ghost");
             send.send_response(status(404, "NotFound", "pods \"ghost\" not found"));
         });
-        let err = candidates_in(cluster, &settings(&["--pod", "ghost", "pods"]))
-            .await
-            .err()
-            .unwrap();
+        let err = candidates_in(
+            cluster,
+            "apps".into(),
+            &settings(&["--pod", "ghost", "pods"]),
+        )
+        .await
+        .err()
+        .unwrap();
         server.await.unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
         assert!(
@@ -418,7 +428,7 @@ mod tests {
             send.send_response(list(vec![p]));
         });
         let s = settings(&["-l", "app=demo", "pods"]);
-        let c = candidates_in(cluster, &s).await.unwrap();
+        let c = candidates_in(cluster, "apps".into(), &s).await.unwrap();
         server.await.unwrap();
         let err = pick(c, &s, &mut Vec::new()).err().unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
@@ -437,9 +447,13 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("second try");
             send.send_response(list(vec![pod("a", "rs", "2026-01-01T00:00:00Z")]));
         });
-        let c = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
-            .await
-            .unwrap();
+        let c = candidates_in(
+            cluster,
+            "apps".into(),
+            &settings(&["-l", "app=demo", "pods"]),
+        )
+        .await
+        .unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "a");
     }
@@ -456,10 +470,14 @@ mod tests {
                 ));
             }
         });
-        let err = candidates_in(cluster, &settings(&["-l", "app=demo", "pods"]))
-            .await
-            .err()
-            .unwrap();
+        let err = candidates_in(
+            cluster,
+            "apps".into(),
+            &settings(&["-l", "app=demo", "pods"]),
+        )
+        .await
+        .err()
+        .unwrap();
         server.await.unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::API);
         assert!(err.to_string().contains("https://mock"), "{err}");

@@ -5,7 +5,6 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::migrate::{record, summarize};
 use super::{Ctx, Plan, confirm, take_lock};
-use crate::audit;
 use crate::ecto_output::{Direction, Event};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
@@ -30,14 +29,11 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
         unreachable!("job mode is on")
     };
     let (cluster, ns) = super::connect_namespace(ctx).await?;
-    let (user, marked) = tokio::join!(
-        audit::whoami(&cluster),
-        audit::namespace_protected(&cluster, &ns)
-    );
+    let (user, protection) = super::identify(&ctx.settings, &cluster, &ns).await;
     ctx.report.user = user.clone();
 
     let pod = if mode.deployment.is_none() {
-        let found = target::candidates_in(cluster.clone(), &ctx.settings).await?;
+        let found = target::candidates_in(cluster.clone(), ns.clone(), &ctx.settings).await?;
         let chosen = found.choice.chosen().map(|c| c.name.clone());
         match chosen {
             Some(name) => found.pods.get(&name).cloned(),
@@ -85,9 +81,6 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
         return Ok((0, Vec::new()));
     }
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
-    let protection = ctx.settings.protection(&cluster.context, &ns).or_else(|| {
-        marked.then(|| format!("namespace {ns:?} is marked {}=true", audit::PROTECTED_KEY))
-    });
     if kind != Kind::Status {
         if let Some(reason) = protection {
             ctx.report.protected = true;

@@ -7,18 +7,16 @@ use super::{
 };
 use crate::cli::MigrateArgs;
 use crate::ecto_output::{Direction, Event, pending};
-use crate::ecto_snippet::{Action, Step, Target, Version};
+use crate::ecto_snippet::{Action, Target};
 use crate::error::usage;
 use crate::output::Streamer;
 use crate::report::Migration;
 
 /// Run `migrate`.
 pub async fn run(args: &MigrateArgs, ctx: &mut Ctx) -> Result<u8> {
-    let target = match (&args.to, &args.step) {
-        (Some(v), _) => Target::To(Version::parse(v).map_err(usage)?),
-        (None, Some(n)) => Target::Step(Step::parse(n).map_err(usage)?),
-        (None, None) => Target::All,
-    };
+    let target = Target::from_flags(args.to.as_deref(), args.step.as_deref())
+        .map_err(usage)?
+        .unwrap_or(Target::All);
     let argv = match (&ctx.settings.migrate_command, &ctx.settings.ecto) {
         (Some(custom), _) => custom.clone(),
         (None, Some(ecto)) => ecto

@@ -94,34 +94,19 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Cluster, String)> {
     Ok((cluster, ns))
 }
 
-/// Find the pod (with a spinner) and record it in the report; meanwhile ask who the user
-/// is and whether the namespace is marked protected.
-async fn find_target(ctx: &mut Ctx) -> Result<Target> {
-    let spinner = ctx.ui.spinner("finding pod");
-    let cluster = match connect(&ctx.settings.kube).await {
-        Ok(c) => c,
-        Err(e) => {
-            spinner.finish_and_clear();
-            return Err(e);
-        }
-    };
-    ctx.cluster = Some(cluster.clone());
-    let namespace = ctx
-        .settings
-        .namespace
-        .clone()
-        .unwrap_or_else(|| cluster.default_namespace.clone());
-    let (found, user, marked) = tokio::join!(
-        target::candidates_in(cluster.clone(), &ctx.settings),
-        audit::whoami(&cluster),
-        audit::namespace_protected(&cluster, &namespace),
+/// Who the user is (SelfSubjectReview), and why the environment is protected, if it is:
+/// by config, by name, or by the namespace's `kmigrate.io/protected` mark.
+async fn identify(
+    settings: &Settings,
+    cluster: &Cluster,
+    namespace: &str,
+) -> (Option<String>, Option<String>) {
+    let (user, marked) = tokio::join!(
+        audit::whoami(cluster),
+        audit::namespace_protected(cluster, namespace)
     );
-    spinner.finish_and_clear();
-    let found = found?;
-    ctx.report.user = user;
-    ctx.protection = ctx
-        .settings
-        .protection(&cluster.context, &namespace)
+    let protection = settings
+        .protection(&cluster.context, namespace)
         .or_else(|| {
             marked.then(|| {
                 format!(
@@ -130,8 +115,26 @@ async fn find_target(ctx: &mut Ctx) -> Result<Target> {
                 )
             })
         });
-    ctx.report.context = Some(found.cluster.context.clone());
-    ctx.report.namespace = Some(found.namespace.clone());
+    (user, protection)
+}
+
+/// Find the pod (with a spinner) and record it in the report; meanwhile ask who the user
+/// is and whether the environment is protected.
+async fn find_target(ctx: &mut Ctx) -> Result<Target> {
+    let spinner = ctx.ui.spinner("finding pod");
+    let found = async {
+        let (cluster, namespace) = connect_namespace(ctx).await?;
+        let (found, (user, protection)) = tokio::join!(
+            target::candidates_in(cluster.clone(), namespace.clone(), &ctx.settings),
+            identify(&ctx.settings, &cluster, &namespace),
+        );
+        ctx.report.user = user;
+        ctx.protection = protection;
+        found
+    }
+    .await;
+    spinner.finish_and_clear();
+    let found = found?;
     let mut notes = Vec::new();
     let picked = target::pick(found, &ctx.settings, &mut notes);
     for n in notes {

@@ -13,11 +13,13 @@ use crate::target;
 /// Run `pods`.
 pub async fn run(ctx: &mut Ctx) -> Result<u8> {
     let spinner = ctx.ui.spinner("listing pods");
-    let found = target::candidates(&ctx.settings).await;
+    let found = async {
+        let (cluster, namespace) = super::connect_namespace(ctx).await?;
+        target::candidates_in(cluster, namespace, &ctx.settings).await
+    }
+    .await;
     spinner.finish_and_clear();
     let found = found?;
-    ctx.report.context = Some(found.cluster.context.clone());
-    ctx.report.namespace = Some(found.namespace.clone());
     if let Some(n) = &found.note {
         ctx.ui.note(n);
     }

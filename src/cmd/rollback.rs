@@ -6,17 +6,15 @@ use super::migrate::{record, summarize};
 use super::{Ctx, Plan, confirm, facts, find_target, pass_through, read_status, take_lock};
 use crate::cli::RollbackArgs;
 use crate::ecto_output::{Direction, StatusRow};
-use crate::ecto_snippet::{Action, Step, Target, Version};
+use crate::ecto_snippet::{Action, Target};
 use crate::error::usage;
 use crate::output::Streamer;
 
 /// Run `rollback`.
 pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
-    let target = match (&args.to, &args.step) {
-        (Some(v), _) => Target::To(Version::parse(v).map_err(usage)?),
-        (None, Some(n)) => Target::Step(Step::parse(n).map_err(usage)?),
-        (None, None) => return Err(usage("rollback needs --step N or --to VERSION")),
-    };
+    let target = Target::from_flags(args.to.as_deref(), args.step.as_deref())
+        .map_err(usage)?
+        .ok_or_else(|| usage("rollback needs --step N or --to VERSION"))?;
     let argv = match (&ctx.settings.rollback_command, &ctx.settings.ecto) {
         (Some(custom), _) => fill(custom, target),
         (None, Some(ecto)) => ecto
@@ -113,6 +111,7 @@ fn fill(argv: &[String], target: Target) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecto_snippet::{Step, Version};
 
     fn row(repo: &str, status: Direction, version: i64) -> StatusRow {
         StatusRow {
