@@ -89,6 +89,14 @@ impl Ns {
         Self { name, db }
     }
 
+    /// A namespace with one Running, Ready pod `demo-0` labelled `app: demo`.
+    fn with_demo_pod(tag: &str, extra_env: &[(&str, &str)]) -> Self {
+        let ns = Self::new(tag);
+        ns.pod("demo-0", "app: demo", extra_env);
+        ns.wait_ready("demo-0");
+        ns
+    }
+
     fn apply(&self, yaml: &str) {
         let l = local();
         let mut child = Command::new(&l.kubectl)
@@ -455,9 +463,7 @@ fn container_from_annotation_or_flag() {
 
 #[test]
 fn migrate_applies_then_reports_already_up() {
-    let ns = Ns::new("migrate");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("migrate", &[]);
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "-o", "json"])
@@ -489,13 +495,10 @@ fn migrate_applies_then_reports_already_up() {
 
 #[test]
 fn failing_migration_passes_exit_code_and_leaves_no_trace() {
-    let ns = Ns::new("failing");
-    ns.pod(
-        "demo-0",
-        "app: demo",
+    let ns = Ns::with_demo_pod(
+        "failing",
         &[("DEMO_MIGRATIONS_DIR", &migration_set("failing"))],
     );
-    ns.wait_ready("demo-0");
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "-o", "json"])
@@ -519,9 +522,7 @@ fn failing_migration_passes_exit_code_and_leaves_no_trace() {
 
 #[test]
 fn rollback_by_step_and_to_and_status_gate() {
-    let ns = Ns::new("rollback");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("rollback", &[]);
     let status = |code| {
         report(
             &ns.kmigrate()
@@ -587,9 +588,7 @@ fn rollback_by_step_and_to_and_status_gate() {
 
 #[test]
 fn exec_passes_remote_exit_codes_through() {
-    let ns = Ns::new("exec");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("exec", &[]);
     for code in [0, 3, 42] {
         let r = report(
             &ns.kmigrate()
@@ -627,9 +626,7 @@ fn exec_passes_remote_exit_codes_through() {
 
 #[test]
 fn output_streams_while_the_remote_command_runs() {
-    let ns = Ns::new("stream");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("stream", &[]);
     let l = local();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kmigrate"))
         .env_clear()
@@ -664,9 +661,7 @@ fn output_streams_while_the_remote_command_runs() {
 
 #[test]
 fn protected_namespace_needs_yes_without_a_terminal() {
-    let ns = Ns::new("prod-shop");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("prod-shop", &[]);
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "-o", "json"])
@@ -736,9 +731,7 @@ fn on_terminal(ns: &Ns, args: &str, typed: &str) -> (i32, String) {
 
 #[test]
 fn typed_confirmation_on_a_terminal() {
-    let ns = Ns::new("prod-pay");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("prod-pay", &[]);
     let (code, screen) = on_terminal(&ns, "migrate -l app=demo", "wrong-name\r");
     assert_eq!(code, 73, "{screen}");
     assert!(screen.contains("pending migrations to apply"), "{screen}");
@@ -751,9 +744,7 @@ fn typed_confirmation_on_a_terminal() {
 
 #[test]
 fn restricted_user_gets_permission_denied() {
-    let ns = Ns::new("rbac");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("rbac", &[]);
     let alice = || {
         kmigrate()
             .env("KUBECONFIG", &local().alice)
@@ -920,9 +911,7 @@ fn unreachable_api_server_fails_fast() {
 
 #[test]
 fn latency_is_tolerated_and_timeout_is_honoured() {
-    let ns = Ns::new("latency");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("latency", &[]);
     let proxy = FaultProxy::start(apiserver_addr());
     proxy.set_latency(Duration::from_millis(300));
     let kubeconfig = kubeconfig_via(&proxy);
@@ -981,13 +970,7 @@ fn slow_migration_is_atomic(ns: &Ns) -> bool {
 
 #[test]
 fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
-    let ns = Ns::new("cut");
-    ns.pod(
-        "demo-0",
-        "app: demo",
-        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
-    );
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("cut", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
     let proxy = FaultProxy::start(apiserver_addr());
     let kubeconfig = kubeconfig_via(&proxy);
     let release = release();
@@ -1032,13 +1015,10 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
 }
 
 fn signal_mid_run(signal: &str, expected: i32) {
-    let ns = Ns::new(&format!("sig{}", signal.to_lowercase()));
-    ns.pod(
-        "demo-0",
-        "app: demo",
+    let ns = Ns::with_demo_pod(
+        &format!("sig{}", signal.to_lowercase()),
         &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
     );
-    ns.wait_ready("demo-0");
     let release = release();
     let (mut child, rx) = spawn(
         &[
@@ -1101,13 +1081,7 @@ fn sigterm_mid_run_exits_143_and_releases_the_lock() {
 
 #[test]
 fn concurrent_migrations_run_once_and_wait_runs_after() {
-    let ns = Ns::new("lock");
-    ns.pod(
-        "demo-0",
-        "app: demo",
-        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
-    );
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("lock", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
     let release = release();
     let args = [
         "-n",
@@ -1157,9 +1131,7 @@ fn concurrent_migrations_run_once_and_wait_runs_after() {
 
 #[test]
 fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
-    let ns = Ns::new("lease");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("lease", &[]);
     let lease = |renewed: &str| {
         format!(
             "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: kmigrate-demo\nspec:\n  holderIdentity: ghost@crashed pid 1\n  leaseDurationSeconds: 30\n  acquireTime: \"{renewed}\"\n  renewTime: \"{renewed}\"\n"
@@ -1205,13 +1177,10 @@ fn events(ns: &Ns) -> Vec<serde_json::Value> {
 
 #[test]
 fn every_run_leaves_an_audit_event() {
-    let ns = Ns::new("audit");
-    ns.pod(
-        "demo-0",
-        "app: demo",
+    let ns = Ns::with_demo_pod(
+        "audit",
         &[("DEMO_MIGRATIONS_DIR", &migration_set("failing"))],
     );
-    ns.wait_ready("demo-0");
     ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(1);
     ns.kmigrate()
         .args(["exec", "-l", "app=demo", "--", "true"])
@@ -1244,9 +1213,7 @@ fn every_run_leaves_an_audit_event() {
 
 #[test]
 fn no_token_reaches_the_output_at_any_verbosity() {
-    let ns = Ns::new("secrets");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("secrets", &[]);
     let l = local();
     assert!(l.admin_token.len() > 16);
     let dir = crate::support::scratch_dir("plugin");
@@ -1333,9 +1300,7 @@ fn shipped_role_for_alice(ns: &Ns, skip: Option<usize>) {
 
 #[test]
 fn the_shipped_role_is_enough_and_each_required_rule_is_needed() {
-    let ns = Ns::new("role");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("role", &[]);
     let dir = crate::support::scratch_dir("role");
     std::fs::write(
         dir.join("kmigrate.toml"),
@@ -1651,9 +1616,7 @@ fn job_mode_failures_and_interruptions() {
 
 #[test]
 fn unfriendly_output_is_streamed_byte_for_byte() {
-    let ns = Ns::new("bytes");
-    ns.pod("demo-0", "app: demo", &[]);
-    ns.wait_ready("demo-0");
+    let ns = Ns::with_demo_pod("bytes", &[]);
     // Invalid UTF-8, CR/LF mixes, ANSI escapes, then a 1 MiB line with no newline.
     let script = r#"printf '\377\376bad\r\nmixed\rline\n\033[31mred\033[0m\n'; head -c 1048576 /dev/zero | tr '\0' x; printf 'end'"#;
     let mut expected = b"\xff\xfebad\r\nmixed\rline\n\x1b[31mred\x1b[0m\n".to_vec();
