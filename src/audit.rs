@@ -10,14 +10,14 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::PostParams;
 
-use crate::cluster::Cluster;
+use crate::connection::Connection;
 
 /// The annotation (or label) on a namespace that marks it protected.
 pub const PROTECTED_KEY: &str = "kmigrate.io/protected";
 
 /// The Kubernetes user name, from a SelfSubjectReview; `None` when the server will not say.
-pub async fn whoami(cluster: &Cluster) -> Option<String> {
-    let api: Api<SelfSubjectReview> = Api::all(cluster.client.clone());
+pub async fn whoami(conn: &Connection) -> Option<String> {
+    let api: Api<SelfSubjectReview> = Api::all(conn.client.clone());
     match api
         .create(&PostParams::default(), &SelfSubjectReview::default())
         .await
@@ -46,8 +46,8 @@ pub fn host() -> String {
 
 /// Whether the namespace carries `kmigrate.io/protected: "true"`. A namespace the user
 /// may not read (403) or that cannot be read says nothing.
-pub async fn namespace_protected(cluster: &Cluster, namespace: &str) -> bool {
-    let api: Api<Namespace> = Api::all(cluster.client.clone());
+pub async fn namespace_protected(conn: &Connection, namespace: &str) -> bool {
+    let api: Api<Namespace> = Api::all(conn.client.clone());
     match api.get_opt(namespace).await {
         Ok(Some(ns)) => {
             let marked = |m: &Option<BTreeMap<String, String>>| {
@@ -84,7 +84,7 @@ pub struct Record<'a> {
 }
 
 /// Create the Event on the pod. Returns an error message when it could not be written.
-pub async fn record(cluster: &Cluster, namespace: &str, r: &Record<'_>) -> Result<(), String> {
+pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Result<(), String> {
     let outcome = match r.exit_code {
         Some(0) => "succeeded".to_owned(),
         Some(c) => format!("failed with exit code {c}"),
@@ -147,7 +147,7 @@ pub async fn record(cluster: &Cluster, namespace: &str, r: &Record<'_>) -> Resul
         }),
         ..Event::default()
     };
-    let api: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
+    let api: Api<Event> = Api::namespaced(conn.client.clone(), namespace);
     api.create(&PostParams::default(), &event)
         .await
         .map(|_| ())

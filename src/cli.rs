@@ -23,7 +23,7 @@ pub struct Cli {
 /// Flags shared by every subcommand, named as kubectl names them.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-conn)
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Api;
 use kube::api::{ListParams, LogParams, PostParams};
 
-use crate::cluster::{Cluster, classify};
+use crate::connection::{Connection, classify};
 use crate::error::Error;
 use crate::output::{Stream, Streamer};
 use crate::pod_select::DEFAULT_CONTAINER_ANNOTATION;
@@ -278,12 +278,12 @@ pub fn exit_code(pod: &Pod) -> Option<i32> {
 
 /// Find the app's Deployment: by name, or as the owner of the chosen pod's ReplicaSet.
 pub async fn find_deployment(
-    cluster: &Cluster,
+    conn: &Connection,
     ns: &str,
     name: Option<&str>,
     pod: Option<&Pod>,
 ) -> Result<Deployment> {
-    let deployments: Api<Deployment> = Api::namespaced(cluster.client.clone(), ns);
+    let deployments: Api<Deployment> = Api::namespaced(conn.client.clone(), ns);
     let name = match (name, pod) {
         (Some(n), _) => n.to_owned(),
         (None, Some(pod)) => {
@@ -299,11 +299,11 @@ pub async fn find_deployment(
                         "the chosen pod is not owned by a ReplicaSet; pass --deployment".into(),
                     )
                 })?;
-            let rss: Api<ReplicaSet> = Api::namespaced(cluster.client.clone(), ns);
+            let rss: Api<ReplicaSet> = Api::namespaced(conn.client.clone(), ns);
             let rs = rss
                 .get(&rs_name)
                 .await
-                .map_err(|e| classify(e, &format!("get replicaset {rs_name}"), cluster))?;
+                .map_err(|e| classify(e, &format!("get replicaset {rs_name}"), conn))?;
             rs.metadata
                 .owner_references
                 .iter()
@@ -328,17 +328,17 @@ pub async fn find_deployment(
         Ok(None) => {
             Err(Error::NoPod(format!("Deployment {name:?} not found in namespace {ns:?}")).into())
         }
-        Err(e) => Err(classify(e, &format!("get deployment {name}"), cluster)),
+        Err(e) => Err(classify(e, &format!("get deployment {name}"), conn)),
     }
 }
 
 /// Create the Job.
-pub async fn create(cluster: &Cluster, ns: &str, job: &Job) -> Result<()> {
-    let api: Api<Job> = Api::namespaced(cluster.exec_client.clone(), ns);
+pub async fn create(conn: &Connection, ns: &str, job: &Job) -> Result<()> {
+    let api: Api<Job> = Api::namespaced(conn.exec_client.clone(), ns);
     api.create(&PostParams::default(), job)
         .await
         .map(|_| ())
-        .map_err(|e| classify(e, "create the migration Job", cluster))
+        .map_err(|e| classify(e, "create the migration Job", conn))
 }
 
 /// How long an unschedulable pod is given before kmigrate reports it.
@@ -347,17 +347,17 @@ pub const UNSCHEDULABLE_GRACE: Duration = Duration::from_secs(60);
 /// Wait for the run's pod to start (or finish), follow its log, and return its exit code.
 /// An unschedulable pod is reported after `grace` (the scheduler may yet find room).
 pub async fn follow(
-    cluster: &Cluster,
+    conn: &Connection,
     ns: &str,
     run: &str,
     out: &mut Streamer,
     grace: Duration,
 ) -> Result<i32> {
-    let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), ns);
+    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), ns);
     if jobs
         .get_opt(run)
         .await
-        .map_err(|e| classify(e, &format!("get job {run}"), cluster))?
+        .map_err(|e| classify(e, &format!("get job {run}"), conn))?
         .is_none()
     {
         return Err(Error::NoPod(format!(
@@ -365,14 +365,14 @@ pub async fn follow(
         ))
         .into());
     }
-    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
+    let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
     let lp = ListParams::default().labels(&format!("{RUN_LABEL}={run}"));
     let started = tokio::time::Instant::now();
     let pod = loop {
         let list = pods
             .list(&lp)
             .await
-            .map_err(|e| classify(e, "list the Job's pods", cluster))?;
+            .map_err(|e| classify(e, "list the Job's pods", conn))?;
         if let Some(pod) = list.items.into_iter().next() {
             if let Some(why) = start_failure(&pod) {
                 return Err(
@@ -428,7 +428,7 @@ pub async fn follow(
             },
             _ = tick.tick() => {
                 if code.is_none() {
-                    match pods.get_opt(&name).await.map_err(|e| classify(e, "read the Job's pod", cluster))? {
+                    match pods.get_opt(&name).await.map_err(|e| classify(e, "read the Job's pod", conn))? {
                         Some(p) => code = exit_code(&p),
                         None => {
                             return Err(Error::Unknown(format!(
@@ -510,13 +510,13 @@ pub fn run_info(job: &Job) -> RunInfo {
 }
 
 /// The kmigrate Jobs in a namespace, newest first.
-pub async fn runs(cluster: &Cluster, ns: &str) -> Result<Vec<RunInfo>> {
-    let api: Api<Job> = Api::namespaced(cluster.client.clone(), ns);
+pub async fn runs(conn: &Connection, ns: &str) -> Result<Vec<RunInfo>> {
+    let api: Api<Job> = Api::namespaced(conn.client.clone(), ns);
     let lp = ListParams::default().labels(&format!("{}={}", MANAGED_BY.0, MANAGED_BY.1));
     let list = api
         .list(&lp)
         .await
-        .map_err(|e| classify(e, "list kmigrate Jobs", cluster))?;
+        .map_err(|e| classify(e, "list kmigrate Jobs", conn))?;
     let mut rows: Vec<RunInfo> = list.items.iter().map(run_info).collect();
     rows.sort_by(|a, b| b.started.cmp(&a.started));
     Ok(rows)

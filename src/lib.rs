@@ -2,9 +2,9 @@
 
 pub mod audit;
 pub mod cli;
-pub mod cluster;
 pub mod cmd;
 pub mod config;
+pub mod connection;
 pub mod ecto_output;
 pub mod ecto_snippet;
 pub mod error;
@@ -134,8 +134,7 @@ fn run_async(
 
 /// Record the run as a Kubernetes Event on the pod; warn once when that is not allowed.
 async fn audit_event(ctx: &Ctx, started_at: Instant) {
-    let (Some(cluster), Some(pod), Some(ns)) =
-        (&ctx.cluster, &ctx.report.pod, &ctx.report.namespace)
+    let (Some(conn), Some(pod), Some(ns)) = (&ctx.conn, &ctx.report.pod, &ctx.report.namespace)
     else {
         return;
     };
@@ -160,7 +159,7 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
         duration_ms: u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX),
         argv: &argv,
     };
-    let write = audit::record(cluster, ns, &record);
+    let write = audit::record(conn, ns, &record);
     match tokio::time::timeout(std::time::Duration::from_secs(5), write).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => ctx

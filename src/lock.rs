@@ -10,7 +10,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, PostParams, Preconditions};
 
-use crate::cluster::{Cluster, classify};
+use crate::connection::{Connection, classify};
 use crate::error::Error;
 
 /// What to do when the lease cannot be used because RBAC forbids it.
@@ -67,7 +67,7 @@ fn ours(holder: &str, now: Timestamp, previous: Option<&LeaseSpec>) -> LeaseSpec
 /// Take the lease, or fail with the holder's name. With `wait`, poll until `wait` elapses.
 /// Returns `None` when the lock is off, or forbidden in best-effort mode (after a warning).
 pub async fn acquire(
-    cluster: &Cluster,
+    conn: &Connection,
     namespace: &str,
     name: &str,
     holder: &str,
@@ -78,7 +78,7 @@ pub async fn acquire(
     if mode == LockMode::Off {
         return Ok(None);
     }
-    let api: Api<Lease> = Api::namespaced(cluster.client.clone(), namespace);
+    let api: Api<Lease> = Api::namespaced(conn.client.clone(), namespace);
     let started = tokio::time::Instant::now();
     let mut waiting_said = false;
     loop {
@@ -146,7 +146,7 @@ pub async fn acquire(
                 ));
                 return Ok(None);
             }
-            Err(e) => return Err(classify(e, &format!("take the lock {name}"), cluster)),
+            Err(e) => return Err(classify(e, &format!("take the lock {name}"), conn)),
         }
     }
     let renewer = tokio::spawn(renew(api.clone(), name.to_owned(), holder.to_owned()));

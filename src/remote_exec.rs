@@ -11,7 +11,7 @@ use kube::Api;
 use kube::api::AttachParams;
 use tokio::io::AsyncReadExt;
 
-use crate::cluster::{Cluster, chain, classify};
+use crate::connection::{Connection, chain, classify};
 use crate::error::Error;
 use crate::output::{Stream, Streamer};
 
@@ -22,7 +22,7 @@ const PIPE_BUF: usize = 256 * 1024;
 /// Run `argv` in `container` of `pod`, stream its output through `out`, and return the
 /// remote exit code. `started` is set once the server accepted the exec.
 pub async fn run(
-    cluster: &Cluster,
+    conn: &Connection,
     namespace: &str,
     pod: &str,
     container: &str,
@@ -30,7 +30,7 @@ pub async fn run(
     out: &mut Streamer,
     started: &Arc<AtomicBool>,
 ) -> Result<i32> {
-    let api: Api<Pod> = Api::namespaced(cluster.exec_client.clone(), namespace);
+    let api: Api<Pod> = Api::namespaced(conn.exec_client.clone(), namespace);
     let params = AttachParams::default()
         .container(container)
         .stdin(false)
@@ -42,7 +42,7 @@ pub async fn run(
     let mut process = api
         .exec(pod, argv.to_vec(), &params)
         .await
-        .map_err(|e| classify(e, &format!("exec in pod {pod}"), cluster))?;
+        .map_err(|e| classify(e, &format!("exec in pod {pod}"), conn))?;
     started.store(true, Ordering::SeqCst);
 
     let mut status_rx = Box::pin(match process.take_status() {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, Mode, OutputFormat};
-use crate::cluster::KubeArgs;
 use crate::config::{self, Config, DEFAULT_PROTECTED_PATTERNS};
+use crate::connection::KubeArgs;
 use crate::ecto_snippet::{AppName, RepoModule, Snippet, app_from_release};
 use crate::error::usage;
 use crate::lock::{LockMode, lease_name};

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::cluster::{Cluster, classify, is_transient};
+use crate::connection::{Connection, classify, is_transient};
 use crate::error::Error;
 use crate::pod_select::{Candidate, Choice, RsInfo, choose, choose_container, needs_revisions};
 use crate::settings::Settings;
@@ -18,7 +18,7 @@ use crate::settings::Settings;
 /// The pod and container to run in.
 pub struct Target {
     /// Connected clients.
-    pub cluster: Cluster,
+    pub conn: Connection,
     /// Namespace of the pod.
     pub namespace: String,
     /// Pod name.
@@ -30,7 +30,7 @@ pub struct Target {
 /// The pods a selector matched and the verdict on each.
 pub struct Candidates {
     /// Connected clients.
-    pub cluster: Cluster,
+    pub conn: Connection,
     /// Namespace searched.
     pub namespace: String,
     /// Pods as listed, by name.
@@ -44,7 +44,7 @@ pub struct Candidates {
 }
 
 /// Retry an idempotent read a few times when the server never answered.
-async fn read<T, F, Fut>(what: &str, cluster: &Cluster, mut f: F) -> Result<T>
+async fn read<T, F, Fut>(what: &str, conn: &Connection, mut f: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, kube::Error>>,
@@ -59,7 +59,7 @@ where
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }
-            Err(e) => return Err(classify(e, what, cluster)),
+            Err(e) => return Err(classify(e, what, conn)),
         }
     }
     unreachable!("the loop returns")
@@ -67,20 +67,20 @@ where
 
 /// List the candidate pods in `namespace` with a server-side label selector.
 pub async fn candidates_in(
-    cluster: Cluster,
+    conn: Connection,
     namespace: String,
     settings: &Settings,
 ) -> Result<Candidates> {
-    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &namespace);
+    let api: Api<Pod> = Api::namespaced(conn.client.clone(), &namespace);
     let pods: Vec<Pod> = match (&settings.pod, &settings.selector) {
         (Some(name), _) => {
             let what = format!("get pod {name} in namespace {namespace}");
-            match read(&what, &cluster, || api.get_opt(name)).await? {
+            match read(&what, &conn, || api.get_opt(name)).await? {
                 Some(pod) => vec![pod],
                 None => {
                     return Err(Error::NoPod(format!(
                         "pod {name:?} not found in namespace {namespace:?} (context {:?})",
-                        cluster.context
+                        conn.context
                     ))
                     .into());
                 }
@@ -89,7 +89,7 @@ pub async fn candidates_in(
         (None, Some(selector)) => {
             let lp = ListParams::default().labels(&selector.to_string());
             let what = format!("list pods in namespace {namespace}");
-            read(&what, &cluster, || api.list(&lp)).await?.items
+            read(&what, &conn, || api.list(&lp)).await?.items
         }
         (None, None) => return Err(crate::error::usage("no pod selector")),
     };
@@ -97,7 +97,7 @@ pub async fn candidates_in(
     let mut revisions = BTreeMap::new();
     let mut note = None;
     if needs_revisions(&cands) {
-        match replicaset_revisions(&cluster, &namespace, settings).await {
+        match replicaset_revisions(&conn, &namespace, settings).await {
             Ok(r) => revisions = r,
             Err(e) => {
                 note = Some(format!(
@@ -112,7 +112,7 @@ pub async fn candidates_in(
         .map(|p| (p.metadata.name.clone().unwrap_or_default(), p))
         .collect();
     Ok(Candidates {
-        cluster,
+        conn,
         namespace,
         pods,
         choice,
@@ -122,11 +122,11 @@ pub async fn candidates_in(
 }
 
 async fn replicaset_revisions(
-    cluster: &Cluster,
+    conn: &Connection,
     namespace: &str,
     settings: &Settings,
 ) -> Result<BTreeMap<String, RsInfo>, kube::Error> {
-    let api: Api<ReplicaSet> = Api::namespaced(cluster.client.clone(), namespace);
+    let api: Api<ReplicaSet> = Api::namespaced(conn.client.clone(), namespace);
     let mut lp = ListParams::default();
     if let Some(sel) = &settings.selector {
         lp = lp.labels(&sel.to_string());
@@ -174,7 +174,7 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
         };
         let mut msg = format!(
             "no running, ready pod for {what} in namespace {:?} (context {:?})",
-            c.namespace, c.cluster.context
+            c.namespace, c.conn.context
         );
         if !c.choice.verdicts.is_empty() {
             let reasons: Vec<String> = c
@@ -206,7 +206,7 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
         pod: chosen.name.clone(),
         container: container.name,
         namespace: c.namespace,
-        cluster: c.cluster,
+        conn: c.conn,
     })
 }
 
@@ -229,17 +229,17 @@ mod tests {
         Settings::new(&crate::cli::Cli::try_parse_from(argv).unwrap(), dir.path()).unwrap()
     }
 
-    fn mock_cluster() -> (Cluster, Handle) {
+    fn mock_cluster() -> (Connection, Handle) {
         let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
         let client = Client::new(svc, "apps");
-        let cluster = Cluster {
+        let conn = Connection {
             client: client.clone(),
             exec_client: client,
             context: "test".into(),
             default_namespace: "apps".into(),
             server: "https://mock".into(),
         };
-        (cluster, handle)
+        (conn, handle)
     }
 
     fn pod(name: &str, rs: &str, ready_at: &str) -> serde_json::Value {
@@ -269,7 +269,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_server_side_filtered_list_when_one_replicaset() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             let (req, send) = handle.next_request().await.expect("a request");
             assert_eq!(req.method(), "GET");
@@ -287,7 +287,7 @@ mod tests {
             );
         });
         let s = settings(&["-l", "app = demo", "pods"]);
-        let c = candidates_in(cluster, "apps".into(), &s).await.unwrap();
+        let c = candidates_in(conn, "apps".into(), &s).await.unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "b");
         let mut notes = Vec::new();
@@ -298,7 +298,7 @@ mod tests {
 
     #[tokio::test]
     async fn two_replicasets_read_revisions_and_prefer_the_newest() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             let (_, send) = handle.next_request().await.expect("pods");
             send.send_response(list(vec![
@@ -318,13 +318,9 @@ mod tests {
             };
             send.send_response(list(vec![rs("rs-old", "1"), rs("rs-new", "2")]));
         });
-        let c = candidates_in(
-            cluster,
-            "apps".into(),
-            &settings(&["-l", "app=demo", "pods"]),
-        )
-        .await
-        .unwrap();
+        let c = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "new");
         let old = c
@@ -341,7 +337,7 @@ mod tests {
 
     #[tokio::test]
     async fn forbidden_replicasets_fall_back_to_readiness() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             let (_, send) = handle.next_request().await.expect("pods");
             send.send_response(list(vec![
@@ -351,13 +347,9 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("replicasets");
             send.send_response(status(403, "Forbidden", "replicasets.apps is forbidden"));
         });
-        let c = candidates_in(
-            cluster,
-            "apps".into(),
-            &settings(&["-l", "app=demo", "pods"]),
-        )
-        .await
-        .unwrap();
+        let c = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "old");
         assert!(c.note.unwrap().contains("readiness only"));
@@ -365,7 +357,7 @@ mod tests {
 
     #[tokio::test]
     async fn forbidden_pod_list_is_permission_denied() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             let (_, send) = handle.next_request().await.expect("pods");
             send.send_response(status(
@@ -374,14 +366,10 @@ mod tests {
                 "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"apps\"",
             ));
         });
-        let err = candidates_in(
-            cluster,
-            "apps".into(),
-            &settings(&["-l", "app=demo", "pods"]),
-        )
-        .await
-        .err()
-        .unwrap();
+        let err = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .err()
+            .unwrap();
         server.await.unwrap();
         assert_eq!(
             crate::error::exit_code_of(&err),
@@ -395,20 +383,16 @@ mod tests {
 
     #[tokio::test]
     async fn forced_pod_that_does_not_exist_is_no_pod() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             let (req, send) = handle.next_request().await.expect("get");
             assert_eq!(req.uri().path(), "/api/v1/namespaces/apps/pods/ghost");
             send.send_response(status(404, "NotFound", "pods \"ghost\" not found"));
         });
-        let err = candidates_in(
-            cluster,
-            "apps".into(),
-            &settings(&["--pod", "ghost", "pods"]),
-        )
-        .await
-        .err()
-        .unwrap();
+        let err = candidates_in(conn, "apps".into(), &settings(&["--pod", "ghost", "pods"]))
+            .await
+            .err()
+            .unwrap();
         server.await.unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
         assert!(
@@ -420,7 +404,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_usable_pod_lists_the_reasons() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             let (_, send) = handle.next_request().await.expect("pods");
             let mut p = pod("p", "rs", "2026-01-01T00:00:00Z");
@@ -428,7 +412,7 @@ mod tests {
             send.send_response(list(vec![p]));
         });
         let s = settings(&["-l", "app=demo", "pods"]);
-        let c = candidates_in(cluster, "apps".into(), &s).await.unwrap();
+        let c = candidates_in(conn, "apps".into(), &s).await.unwrap();
         server.await.unwrap();
         let err = pick(c, &s, &mut Vec::new()).err().unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
@@ -437,7 +421,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_are_retried_when_the_server_never_answered() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             let (_, send) = handle.next_request().await.expect("first try");
             send.send_error(std::io::Error::new(
@@ -447,20 +431,16 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("second try");
             send.send_response(list(vec![pod("a", "rs", "2026-01-01T00:00:00Z")]));
         });
-        let c = candidates_in(
-            cluster,
-            "apps".into(),
-            &settings(&["-l", "app=demo", "pods"]),
-        )
-        .await
-        .unwrap();
+        let c = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "a");
     }
 
     #[tokio::test]
     async fn reads_give_up_after_three_tries_with_the_api_code() {
-        let (cluster, mut handle) = mock_cluster();
+        let (conn, mut handle) = mock_cluster();
         let server = tokio::spawn(async move {
             for _ in 0..3 {
                 let (_, send) = handle.next_request().await.expect("a try");
@@ -470,14 +450,10 @@ mod tests {
                 ));
             }
         });
-        let err = candidates_in(
-            cluster,
-            "apps".into(),
-            &settings(&["-l", "app=demo", "pods"]),
-        )
-        .await
-        .err()
-        .unwrap();
+        let err = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .err()
+            .unwrap();
         server.await.unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::API);
         assert!(err.to_string().contains("https://mock"), "{err}");

@@ -28,12 +28,12 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
     let Some(mode) = ctx.settings.job.clone() else {
         unreachable!("job mode is on")
     };
-    let (cluster, ns) = super::connect_namespace(ctx).await?;
-    let (user, protection) = super::identify(&ctx.settings, &cluster, &ns).await;
+    let (conn, ns) = super::connect_namespace(ctx).await?;
+    let (user, protection) = super::identify(&ctx.settings, &conn, &ns).await;
     ctx.report.user = user.clone();
 
     let pod = if mode.deployment.is_none() {
-        let found = target::candidates_in(cluster.clone(), ns.clone(), &ctx.settings).await?;
+        let found = target::candidates_in(conn.clone(), ns.clone(), &ctx.settings).await?;
         let chosen = found.choice.chosen().map(|c| c.name.clone());
         match chosen {
             Some(name) => found.pods.get(&name).cloned(),
@@ -45,8 +45,7 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
     } else {
         None
     };
-    let deploy =
-        job::find_deployment(&cluster, &ns, mode.deployment.as_deref(), pod.as_ref()).await?;
+    let deploy = job::find_deployment(&conn, &ns, mode.deployment.as_deref(), pod.as_ref()).await?;
     let image = match mode.image.clone() {
         Some(i) => i,
         None => current_image(&deploy, ctx.settings.container.as_deref()).ok_or_else(|| {
@@ -85,7 +84,7 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
         if let Some(reason) = protection {
             ctx.report.protected = true;
             let facts = vec![
-                ("context", cluster.context.clone()),
+                ("context", conn.context.clone()),
                 ("namespace", ns.clone()),
                 (
                     "job",
@@ -104,9 +103,9 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
                 },
             )?;
         }
-        take_lock(ctx, &cluster, &ns).await?;
+        take_lock(ctx, &conn, &ns).await?;
     }
-    job::create(&cluster, &ns, &spec).await?;
+    job::create(&conn, &ns, &spec).await?;
     ctx.started.store(true, std::sync::atomic::Ordering::SeqCst);
     ctx.report.job = Some(options.name.clone());
     ctx.report.argv = Some(argv);
@@ -128,7 +127,7 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
             d.saturating_sub(std::time::Duration::from_secs(2))
                 .min(job::UNSCHEDULABLE_GRACE)
         });
-    let code = job::follow(&cluster, &ns, &options.name, &mut out, grace).await?;
+    let code = job::follow(&conn, &ns, &options.name, &mut out, grace).await?;
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
     match kind {

@@ -21,11 +21,11 @@ pub async fn run(args: &LogsArgs, ctx: &mut Ctx) -> Result<u8> {
             "invalid run name {run:?}; `kmigrate runs` lists them"
         )));
     }
-    let (cluster, ns) = super::connect_namespace(ctx).await?;
+    let (conn, ns) = super::connect_namespace(ctx).await?;
     ctx.report.job = Some(run.clone());
     let bar = ctx.ui.migration_bar(None);
     let mut out = Streamer::new(bar, ctx.ui.json, false);
-    let code = job::follow(&cluster, &ns, run, &mut out, job::UNSCHEDULABLE_GRACE).await?;
+    let code = job::follow(&conn, &ns, run, &mut out, job::UNSCHEDULABLE_GRACE).await?;
     ctx.report.remote_exit_code = Some(code);
     Ok(pass_through(code))
 }

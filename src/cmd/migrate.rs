@@ -29,7 +29,7 @@ pub async fn run(args: &MigrateArgs, ctx: &mut Ctx) -> Result<u8> {
         return Ok(pass_through(code));
     }
     let t = find_target(ctx).await?;
-    take_lock(ctx, &t.cluster, &t.namespace).await?;
+    take_lock(ctx, &t.conn, &t.namespace).await?;
     let mut total = None;
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;

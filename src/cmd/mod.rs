@@ -18,7 +18,7 @@ use anyhow::Result;
 
 use crate::audit;
 use crate::cli::Command;
-use crate::cluster::{Cluster, connect};
+use crate::connection::{Connection, connect};
 use crate::ecto_output::{Event, StatusRow};
 use crate::ecto_snippet::Action;
 use crate::error::Error;
@@ -44,7 +44,7 @@ pub struct Ctx {
     /// Set once a remote command has been started.
     pub started: Arc<AtomicBool>,
     /// The connection, once made (for the audit Event after the run).
-    pub cluster: Option<Cluster>,
+    pub conn: Option<Connection>,
     /// The single-runner lock, while held.
     pub lock: Option<Held>,
     /// Why the environment is protected, once known.
@@ -59,7 +59,7 @@ impl Ctx {
             ui,
             report,
             started: Arc::new(AtomicBool::new(false)),
-            cluster: None,
+            conn: None,
             lock: None,
             protection: None,
         }
@@ -81,40 +81,38 @@ pub async fn execute(command: &Command, ctx: &mut Ctx) -> Result<u8> {
 }
 
 /// Connect and settle the namespace (flag or config, else the kubeconfig's), recording both.
-async fn connect_namespace(ctx: &mut Ctx) -> Result<(Cluster, String)> {
-    let cluster = connect(&ctx.settings.kube).await?;
-    ctx.cluster = Some(cluster.clone());
+async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
+    let conn = connect(&ctx.settings.kube).await?;
+    ctx.conn = Some(conn.clone());
     let ns = ctx
         .settings
         .namespace
         .clone()
-        .unwrap_or_else(|| cluster.default_namespace.clone());
-    ctx.report.context = Some(cluster.context.clone());
+        .unwrap_or_else(|| conn.default_namespace.clone());
+    ctx.report.context = Some(conn.context.clone());
     ctx.report.namespace = Some(ns.clone());
-    Ok((cluster, ns))
+    Ok((conn, ns))
 }
 
 /// Who the user is (SelfSubjectReview), and why the environment is protected, if it is:
 /// by config, by name, or by the namespace's `kmigrate.io/protected` mark.
 async fn identify(
     settings: &Settings,
-    cluster: &Cluster,
+    conn: &Connection,
     namespace: &str,
 ) -> (Option<String>, Option<String>) {
     let (user, marked) = tokio::join!(
-        audit::whoami(cluster),
-        audit::namespace_protected(cluster, namespace)
+        audit::whoami(conn),
+        audit::namespace_protected(conn, namespace)
     );
-    let protection = settings
-        .protection(&cluster.context, namespace)
-        .or_else(|| {
-            marked.then(|| {
-                format!(
-                    "namespace {namespace:?} is marked {}=true",
-                    audit::PROTECTED_KEY
-                )
-            })
-        });
+    let protection = settings.protection(&conn.context, namespace).or_else(|| {
+        marked.then(|| {
+            format!(
+                "namespace {namespace:?} is marked {}=true",
+                audit::PROTECTED_KEY
+            )
+        })
+    });
     (user, protection)
 }
 
@@ -123,10 +121,10 @@ async fn identify(
 async fn find_target(ctx: &mut Ctx) -> Result<Target> {
     let spinner = ctx.ui.spinner("finding pod");
     let found = async {
-        let (cluster, namespace) = connect_namespace(ctx).await?;
+        let (conn, namespace) = connect_namespace(ctx).await?;
         let (found, (user, protection)) = tokio::join!(
-            target::candidates_in(cluster.clone(), namespace.clone(), &ctx.settings),
-            identify(&ctx.settings, &cluster, &namespace),
+            target::candidates_in(conn.clone(), namespace.clone(), &ctx.settings),
+            identify(&ctx.settings, &conn, &namespace),
         );
         ctx.report.user = user;
         ctx.protection = protection;
@@ -148,7 +146,7 @@ async fn find_target(ctx: &mut Ctx) -> Result<Target> {
 }
 
 /// Take the single-runner lock for the app, per the configured mode.
-async fn take_lock(ctx: &mut Ctx, cluster: &Cluster, namespace: &str) -> Result<()> {
+async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<()> {
     let user = ctx
         .report
         .user
@@ -163,7 +161,7 @@ async fn take_lock(ctx: &mut Ctx, cluster: &Cluster, namespace: &str) -> Result<
     });
     let ui = ctx.ui;
     let held = lock::acquire(
-        cluster,
+        conn,
         namespace,
         &ctx.settings.lock_name,
         &holder,
@@ -183,7 +181,7 @@ async fn take_lock(ctx: &mut Ctx, cluster: &Cluster, namespace: &str) -> Result<
 async fn run_remote(ctx: &mut Ctx, t: &Target, argv: &[String], out: &mut Streamer) -> Result<i32> {
     ctx.report.argv = Some(argv.to_vec());
     let code = remote_exec::run(
-        &t.cluster,
+        &t.conn,
         &t.namespace,
         &t.pod,
         &t.container,
@@ -205,7 +203,7 @@ async fn read_status(ctx: &mut Ctx, t: &Target) -> Result<Vec<StatusRow>> {
     let spinner = ctx.ui.spinner("reading migration status");
     let mut out = Streamer::new(spinner, true, true).hide_tags();
     let code = remote_exec::run(
-        &t.cluster,
+        &t.conn,
         &t.namespace,
         &t.pod,
         &t.container,
@@ -248,7 +246,7 @@ struct Plan<'a> {
 /// The facts of an exec target, for a plan.
 fn facts(t: &Target) -> Vec<(&'static str, String)> {
     vec![
-        ("context", t.cluster.context.clone()),
+        ("context", t.conn.context.clone()),
         ("namespace", t.namespace.clone()),
         ("pod", t.pod.clone()),
         ("container", t.container.clone()),

@@ -14,8 +14,8 @@ use crate::target;
 pub async fn run(ctx: &mut Ctx) -> Result<u8> {
     let spinner = ctx.ui.spinner("listing pods");
     let found = async {
-        let (cluster, namespace) = super::connect_namespace(ctx).await?;
-        target::candidates_in(cluster, namespace, &ctx.settings).await
+        let (conn, namespace) = super::connect_namespace(ctx).await?;
+        target::candidates_in(conn, namespace, &ctx.settings).await
     }
     .await;
     spinner.finish_and_clear();
@@ -55,7 +55,7 @@ pub async fn run(ctx: &mut Ctx) -> Result<u8> {
             .unwrap_or_default();
         ctx.ui.note(&format!(
             "context {}, namespace {}, selector {selector:?}: {} pod(s)",
-            found.cluster.context,
+            found.conn.context,
             found.namespace,
             found.choice.verdicts.len()
         ));

@@ -27,7 +27,7 @@ pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
         return Ok(pass_through(code));
     }
     let t = find_target(ctx).await?;
-    take_lock(ctx, &t.cluster, &t.namespace).await?;
+    take_lock(ctx, &t.conn, &t.namespace).await?;
     // The preview costs one read-only exec; during an incident, seeing what will be
     // reverted is worth it.
     let preview = if ctx.settings.ecto.is_some() {

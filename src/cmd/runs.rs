@@ -9,8 +9,8 @@ use crate::job;
 
 /// Run `runs`.
 pub async fn run(ctx: &mut Ctx) -> Result<u8> {
-    let (cluster, ns) = super::connect_namespace(ctx).await?;
-    let rows = job::runs(&cluster, &ns).await?;
+    let (conn, ns) = super::connect_namespace(ctx).await?;
+    let rows = job::runs(&conn, &ns).await?;
     if !ctx.ui.json {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(

@@ -21,7 +21,7 @@ pub struct KubeArgs {
 
 /// Clients for one cluster and the facts people need to see.
 #[derive(Clone)]
-pub struct Cluster {
+pub struct Connection {
     /// For reads: kube's retry on 429/503/504 stays on.
     pub client: Client,
     /// For exec: never retried.
@@ -38,7 +38,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Load the kubeconfig (flag, `KUBECONFIG` with several files, `~/.kube/config`, in-cluster)
 /// and build the clients. Reads files only; nothing is sent yet.
-pub async fn connect(args: &KubeArgs) -> Result<Cluster> {
+pub async fn connect(args: &KubeArgs) -> Result<Connection> {
     let (mut config, context) = match load_kubeconfig(args.kubeconfig.as_deref())? {
         Some((kubeconfig, source)) => {
             let context = args
@@ -105,7 +105,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Cluster> {
     config.default_retry = false;
     let exec_client = Client::try_from(config)
         .map_err(|e| usage(format!("cannot build a client for {server}: {e}")))?;
-    Ok(Cluster {
+    Ok(Connection {
         client,
         exec_client,
         context,
@@ -163,7 +163,7 @@ pub fn chain(err: &dyn std::error::Error) -> String {
 }
 
 /// Turn a kube error into a typed error; `what` says what was being done.
-pub fn classify(err: kube::Error, what: &str, cluster: &Cluster) -> anyhow::Error {
+pub fn classify(err: kube::Error, what: &str, conn: &Connection) -> anyhow::Error {
     match err {
         kube::Error::Api(status) if status.code == 403 => Error::Forbidden {
             message: status.message.clone(),
@@ -173,7 +173,7 @@ pub fn classify(err: kube::Error, what: &str, cluster: &Cluster) -> anyhow::Erro
         kube::Error::Api(status) if status.code == 401 => Error::Forbidden {
             message: format!(
                 "{what}: the API server rejected the credentials of context {} (401 Unauthorized)",
-                cluster.context
+                conn.context
             ),
             hint: "Log in again or refresh the token in your kubeconfig.".to_owned(),
         }
@@ -185,7 +185,7 @@ pub fn classify(err: kube::Error, what: &str, cluster: &Cluster) -> anyhow::Erro
         .into(),
         other => Error::Api(format!(
             "{what}: cannot reach the Kubernetes API at {}: {}",
-            cluster.server,
+            conn.server,
             chain(&other)
         ))
         .into(),
