@@ -7,12 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Run Ecto migrations inside a running Kubernetes pod, found by label.
 #[derive(Debug, Parser)]
 #[command(name = "kmigrate", version, about, long_about = None)]
-#[command(
-    after_help = "Exit codes: 0 success; remote exit codes pass through; 2 usage or config error; \
-10 pending migrations (status --exit-code); 69 no matching pod; 70 internal error; \
-73 confirmation refused; 74 another run holds the lock; 75 connection lost, remote state unknown; 76 API unreachable or failed; \
-71 Job pod could not start; 77 permission denied; 124 timeout; 126 remote command did not start; 130 Ctrl-C; 143 SIGTERM."
-)]
+#[command(after_help = crate::error::exit_codes_help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -23,7 +18,7 @@ pub struct Cli {
 /// Flags shared by every subcommand, named as kubectl names them.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-conn)
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use

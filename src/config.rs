@@ -17,7 +17,7 @@ pub const DEFAULT_PROTECTED_PATTERNS: [&str; 5] =
 /// Settings that may appear at the top level and in every environment.
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Target {
+pub struct Layer {
     /// kubeconfig context.
     pub context: Option<String>,
     /// Namespace of the app's pods.
@@ -56,14 +56,14 @@ pub struct Config {
     pub lock: Option<crate::lock::LockMode>,
     /// Top-level defaults.
     #[serde(flatten)]
-    pub defaults: Target,
+    pub defaults: Layer,
     /// Environment used when `-e` is not given.
     pub default_env: Option<String>,
     /// Glob patterns (`*` only) of namespace or context names that are protected.
     pub protected_patterns: Option<Vec<String>>,
     /// Named environments.
     #[serde(default)]
-    pub env: BTreeMap<String, Target>,
+    pub env: BTreeMap<String, Layer>,
 }
 
 impl Config {
@@ -73,7 +73,7 @@ impl Config {
     }
 
     /// The defaults overlaid with the named environment.
-    pub fn resolve(&self, env: Option<&str>) -> Result<Target, String> {
+    pub fn resolve(&self, env: Option<&str>) -> Result<Layer, String> {
         let Some(name) = env.or(self.default_env.as_deref()) else {
             return Ok(self.defaults.clone());
         };
@@ -92,8 +92,8 @@ impl Config {
     }
 }
 
-fn overlay(base: &Target, over: &Target) -> Target {
-    Target {
+fn overlay(base: &Layer, over: &Layer) -> Layer {
+    Layer {
         context: over.context.clone().or_else(|| base.context.clone()),
         namespace: over.namespace.clone().or_else(|| base.namespace.clone()),
         selector: over.selector.clone().or_else(|| base.selector.clone()),

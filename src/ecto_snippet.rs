@@ -115,7 +115,7 @@ impl Step {
 
 /// How far a migrate or rollback goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub enum Range {
     /// Every pending migration (migrate only).
     All,
     /// The next or last N.
@@ -124,7 +124,7 @@ pub enum Target {
     To(Version),
 }
 
-impl Target {
+impl Range {
     /// `--to VERSION` or `--step N`, validated; `None` when neither was given.
     pub fn from_flags(to: Option<&str>, step: Option<&str>) -> Result<Option<Self>, String> {
         match (to, step) {
@@ -135,13 +135,13 @@ impl Target {
     }
 }
 
-/// What the snippet does.
+/// What the snippet asks Ecto to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum Operation {
     /// Run migrations up.
-    Migrate(Target),
+    Migrate(Range),
     /// Run migrations down.
-    Rollback(Target),
+    Rollback(Range),
     /// Print every migration's state.
     Status,
 }
@@ -162,7 +162,7 @@ pub struct Snippet {
 
 impl Snippet {
     /// The Elixir code for an action, on one line.
-    pub fn elixir(&self, action: Action) -> String {
+    pub fn elixir(&self, action: Operation) -> String {
         let repos = if self.repos.is_empty() {
             "Application.fetch_env!(app, :ecto_repos)".to_owned()
         } else {
@@ -170,13 +170,13 @@ impl Snippet {
             format!("[{}]", list.join(", "))
         };
         let body = match action {
-            Action::Migrate(target) => {
-                ran(&format!("&Ecto.Migrator.run(&1, :up, {})", opts(target)))
+            Operation::Migrate(range) => {
+                ran(&format!("&Ecto.Migrator.run(&1, :up, {})", opts(range)))
             }
-            Action::Rollback(target) => {
-                ran(&format!("&Ecto.Migrator.run(&1, :down, {})", opts(target)))
+            Operation::Rollback(range) => {
+                ran(&format!("&Ecto.Migrator.run(&1, :down, {})", opts(range)))
             }
-            Action::Status => format!(
+            Operation::Status => format!(
                 "{{:ok, ms, _}} = Ecto.Migrator.with_repo(repo, &Ecto.Migrator.migrations/1); \
                  for {{s, v, n}} <- ms, do: IO.puts(\"{STATUS_TAG}\\t#{{inspect(repo)}}\\t#{{s}}\\t#{{v}}\\t#{{n}}\")"
             ),
@@ -189,7 +189,7 @@ impl Snippet {
     }
 
     /// The remote argv: `<release> eval|rpc <snippet>`.
-    pub fn argv(&self, release: &str, mode: Mode, action: Action) -> Vec<String> {
+    pub fn argv(&self, release: &str, mode: Mode, action: Operation) -> Vec<String> {
         let verb = match mode {
             Mode::Eval => "eval",
             Mode::Rpc => "rpc",
@@ -205,11 +205,11 @@ fn ran(run: &str) -> String {
     )
 }
 
-fn opts(target: Target) -> String {
-    match target {
-        Target::All => "all: true".to_owned(),
-        Target::Step(n) => format!("step: {}", n.get()),
-        Target::To(v) => format!("to: {}", v.get()),
+fn opts(range: Range) -> String {
+    match range {
+        Range::All => "all: true".to_owned(),
+        Range::Step(n) => format!("step: {}", n.get()),
+        Range::To(v) => format!("to: {}", v.get()),
     }
 }
 
@@ -288,22 +288,22 @@ mod tests {
 
     #[test]
     fn targets_from_flags() {
-        assert_eq!(Target::from_flags(None, None), Ok(None));
+        assert_eq!(Range::from_flags(None, None), Ok(None));
         assert_eq!(
-            Target::from_flags(Some("7"), None),
-            Ok(Some(Target::To(Version::from(7))))
+            Range::from_flags(Some("7"), None),
+            Ok(Some(Range::To(Version::from(7))))
         );
         assert_eq!(
-            Target::from_flags(None, Some("2")),
-            Ok(Some(Target::Step(Step::parse("2").unwrap())))
+            Range::from_flags(None, Some("2")),
+            Ok(Some(Range::Step(Step::parse("2").unwrap())))
         );
-        assert!(Target::from_flags(Some("x"), None).is_err());
-        assert!(Target::from_flags(None, Some("0")).is_err());
+        assert!(Range::from_flags(Some("x"), None).is_err());
+        assert!(Range::from_flags(None, Some("0")).is_err());
     }
 
     #[test]
     fn migrate_snippet_calls_ecto_migrator() {
-        let code = demo().elixir(Action::Migrate(Target::All));
+        let code = demo().elixir(Operation::Migrate(Range::All));
         assert_eq!(
             code,
             "app = :demo; Application.load(app); Application.ensure_all_started(:ssl); \
@@ -322,10 +322,10 @@ mod tests {
                 RepoModule::parse("Shop.Audit").unwrap(),
             ],
         };
-        let step = s.elixir(Action::Rollback(Target::Step(Step::parse("2").unwrap())));
+        let step = s.elixir(Operation::Rollback(Range::Step(Step::parse("2").unwrap())));
         assert!(step.contains("for repo <- [Shop.Repo, Shop.Audit] do"));
         assert!(step.contains("Ecto.Migrator.run(&1, :down, step: 2)"));
-        let to = s.elixir(Action::Rollback(Target::To(
+        let to = s.elixir(Operation::Rollback(Range::To(
             Version::parse("20240102").unwrap(),
         )));
         assert!(to.contains("Ecto.Migrator.run(&1, :down, to: 20240102)"));
@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn status_snippet_prints_tagged_lines() {
-        let code = demo().elixir(Action::Status);
+        let code = demo().elixir(Operation::Status);
         assert!(code.contains("&Ecto.Migrator.migrations/1"));
         assert!(
             code.contains("IO.puts(\"kmigrate:status\\t#{inspect(repo)}\\t#{s}\\t#{v}\\t#{n}\")")
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn argv_has_no_shell() {
-        let argv = demo().argv("/app/bin/demo", Mode::Rpc, Action::Status);
+        let argv = demo().argv("/app/bin/demo", Mode::Rpc, Operation::Status);
         assert_eq!(argv.len(), 3);
         assert_eq!(&argv[..2], ["/app/bin/demo", "rpc"]);
     }
@@ -385,12 +385,12 @@ mod proptests {
         #[test]
         fn snippet_structure_is_fixed(app in "[a-z][a-z0-9_]{0,20}", repo in "[A-Z][A-Za-z0-9_]{0,10}(\\.[A-Z][A-Za-z0-9_]{0,10}){0,3}", step in 1u32..1000) {
             let s = Snippet { app: AppName::parse(&app).unwrap(), repos: vec![RepoModule::parse(&repo).unwrap()] };
-            let code = s.elixir(Action::Rollback(Target::Step(Step::parse(&step.to_string()).unwrap())));
+            let code = s.elixir(Operation::Rollback(Range::Step(Step::parse(&step.to_string()).unwrap())));
             let skeleton = code.replace(&format!(":{app};"), ":APP;").replace(&format!("[{repo}]"), "[REPO]").replace(&format!("step: {step})"), "step: N)");
             prop_assert_eq!(
                 skeleton,
                 Snippet { app: AppName::parse("a").unwrap(), repos: vec![RepoModule::parse("R").unwrap()] }
-                    .elixir(Action::Rollback(Target::Step(Step::parse("1").unwrap())))
+                    .elixir(Operation::Rollback(Range::Step(Step::parse("1").unwrap())))
                     .replace(":a;", ":APP;").replace("[R]", "[REPO]").replace("step: 1)", "step: N)")
             );
         }

@@ -1,7 +1,7 @@
-//! The failures that have their own exit code, and the one place that maps them.
+//! The failures that have their own exit code, the table that documents every code, and
+//! the one place that maps a run's result to its exit code and outcome.
 
 use std::fmt;
-use std::process::ExitCode;
 
 /// Exit codes of kmigrate's own failures. Remote exit codes pass through unchanged.
 pub mod code {
@@ -15,26 +15,153 @@ pub mod code {
     pub const NO_POD: u8 = 69;
     /// An unexpected failure of kmigrate itself.
     pub const INTERNAL: u8 = 70;
+    /// The migration Job's pod could not start (image pull error, unschedulable, ...).
+    pub const JOB_NOT_STARTED: u8 = 71;
     /// The confirmation was declined, or a protected run had no terminal and no `--yes`.
     pub const REFUSED: u8 = 73;
+    /// Another run holds the single-runner lock.
+    pub const LOCKED: u8 = 74;
     /// The connection was lost while the remote command ran: its outcome is unknown.
     pub const UNKNOWN: u8 = 75;
     /// The Kubernetes API could not be reached or failed before anything ran.
     pub const API: u8 = 76;
     /// RBAC denied a request.
     pub const FORBIDDEN: u8 = 77;
-    /// The remote side reported a failure without an exit code (the command never ran).
-    pub const NOT_STARTED: u8 = 126;
-    /// The migration Job's pod could not start (image pull error, unschedulable, ...).
-    pub const JOB_NOT_STARTED: u8 = 71;
-    /// Another run holds the single-runner lock.
-    pub const LOCKED: u8 = 74;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
+    /// The remote side reported a failure without an exit code (the command never ran).
+    pub const NOT_STARTED: u8 = 126;
     /// Interrupted by Ctrl-C (SIGINT).
     pub const INTERRUPTED: u8 = 130;
     /// Stopped by SIGTERM.
     pub const TERMINATED: u8 = 143;
+}
+
+/// One documented exit code: the source of the `--help` text and the README table.
+pub struct ExitCodeDoc {
+    /// The code.
+    pub code: u8,
+    /// A few words, for `--help`.
+    pub short: &'static str,
+    /// What it means, for the README.
+    pub meaning: &'static str,
+    /// What to do about it, for the README.
+    pub todo: &'static str,
+}
+
+/// Every exit code of kmigrate's own, in order.
+pub const EXIT_CODES: &[ExitCodeDoc] = &[
+    ExitCodeDoc {
+        code: code::SUCCESS,
+        short: "success",
+        meaning: "success: the remote side reported success",
+        todo: "",
+    },
+    ExitCodeDoc {
+        code: code::USAGE,
+        short: "usage or config error",
+        meaning: "usage or configuration error: bad flag, config, kubeconfig, selector, name, version",
+        todo: "fix the input; nothing was sent",
+    },
+    ExitCodeDoc {
+        code: code::PENDING,
+        short: "pending migrations (status --exit-code)",
+        meaning: "`status --exit-code`: migrations are pending",
+        todo: "run `kmigrate migrate`",
+    },
+    ExitCodeDoc {
+        code: code::NO_POD,
+        short: "no matching pod",
+        meaning: "no matching pod, or the pod has no such container",
+        todo: "check `kmigrate pods`, `-n`, `-l`, `-c`",
+    },
+    ExitCodeDoc {
+        code: code::INTERNAL,
+        short: "internal error",
+        meaning: "internal error",
+        todo: "report a bug",
+    },
+    ExitCodeDoc {
+        code: code::JOB_NOT_STARTED,
+        short: "Job pod could not start",
+        meaning: "Job mode: the Job's pod could not start (image pull, config error, unschedulable)",
+        todo: "fix the image or the Deployment; `kmigrate runs`",
+    },
+    ExitCodeDoc {
+        code: code::REFUSED,
+        short: "confirmation refused",
+        meaning: "confirmation refused, or protected run without a terminal and without `--yes`",
+        todo: "confirm, or pass `--yes`",
+    },
+    ExitCodeDoc {
+        code: code::LOCKED,
+        short: "another run holds the lock",
+        meaning: "another run holds the single-runner lock (its holder is named)",
+        todo: "wait, or pass `--wait`",
+    },
+    ExitCodeDoc {
+        code: code::UNKNOWN,
+        short: "connection lost, remote state unknown",
+        meaning: "connection lost while the remote command ran: its outcome is unknown",
+        todo: "run `kmigrate status` before anything else",
+    },
+    ExitCodeDoc {
+        code: code::API,
+        short: "API unreachable or failed",
+        meaning: "the Kubernetes API could not be reached or failed before anything ran",
+        todo: "check the cluster and kubeconfig",
+    },
+    ExitCodeDoc {
+        code: code::FORBIDDEN,
+        short: "permission denied",
+        meaning: "permission denied (RBAC 403, or 401 rejected credentials); the message names the denied verb and resource",
+        todo: "apply the Role from `kmigrate init`; refresh credentials",
+    },
+    ExitCodeDoc {
+        code: code::TIMEOUT,
+        short: "timeout",
+        meaning: "`--timeout` expired (the remote command may still be running)",
+        todo: "`kmigrate status`",
+    },
+    ExitCodeDoc {
+        code: code::NOT_STARTED,
+        short: "remote command did not start",
+        meaning: "the remote side reported a failure without an exit code (e.g. the release path does not exist)",
+        todo: "check `--release` and the container",
+    },
+    ExitCodeDoc {
+        code: code::INTERRUPTED,
+        short: "Ctrl-C",
+        meaning: "interrupted by Ctrl-C (the remote command may still be running)",
+        todo: "`kmigrate status`",
+    },
+    ExitCodeDoc {
+        code: code::TERMINATED,
+        short: "SIGTERM",
+        meaning: "stopped by SIGTERM (the remote command may still be running)",
+        todo: "`kmigrate status`",
+    },
+];
+
+/// The exit-code line of `--help`.
+pub fn exit_codes_help() -> String {
+    let codes: Vec<String> = EXIT_CODES
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.short))
+        .collect();
+    format!(
+        "Exit codes: {}; any other code is the remote command's own, passed through.",
+        codes.join("; ")
+    )
+}
+
+/// The README's exit-code table, as Markdown.
+pub fn exit_codes_markdown() -> String {
+    let mut out = "| code | meaning | what to do |\n| --- | --- | --- |\n".to_owned();
+    for d in EXIT_CODES {
+        out.push_str(&format!("| {} | {} | {} |\n", d.code, d.meaning, d.todo));
+    }
+    out
 }
 
 /// A failure with its own documented exit code.
@@ -128,6 +255,44 @@ impl Error {
     }
 }
 
+/// How a run ended, for the JSON report's `outcome`, with the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conclusion {
+    /// The process exit code.
+    pub exit_code: u8,
+    /// `success`, `failed`, `pending`, `unknown`, `refused`, `timeout`, `interrupted`, `error`.
+    pub outcome: &'static str,
+}
+
+/// The one place a run's result becomes an exit code: a remote exit code passes through
+/// (codes outside 0..=255 become 1), a tripped status gate is [`code::PENDING`], and an
+/// error keeps its typed code (anything untyped is internal).
+pub fn conclude(
+    result: &anyhow::Result<()>,
+    remote: Option<i32>,
+    gate_tripped: bool,
+) -> Conclusion {
+    let (exit_code, outcome) = match result {
+        Ok(()) => match remote {
+            Some(c) if c != 0 => (u8::try_from(c).unwrap_or(1), "failed"),
+            _ if gate_tripped => (code::PENDING, "pending"),
+            _ => (code::SUCCESS, "success"),
+        },
+        Err(e) => {
+            let typed = e.chain().find_map(|c| c.downcast_ref::<Error>());
+            let outcome = match typed {
+                Some(Error::Unknown(_)) => "unknown",
+                Some(Error::Refused(_)) => "refused",
+                Some(Error::Timeout { .. }) => "timeout",
+                Some(Error::Interrupted { .. }) => "interrupted",
+                _ => "error",
+            };
+            (exit_code_of(e), outcome)
+        }
+    };
+    Conclusion { exit_code, outcome }
+}
+
 /// Short-hand for a usage error.
 pub fn usage(msg: impl fmt::Display) -> anyhow::Error {
     Error::Usage(msg.to_string()).into()
@@ -140,8 +305,8 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         .map_or(code::INTERNAL, Error::exit_code)
 }
 
-/// Print an error (with its causes and advice) to stderr and return its exit code.
-pub fn report(err: &anyhow::Error) -> ExitCode {
+/// Print an error (with its causes and advice) to stderr.
+pub fn print(err: &anyhow::Error) {
     let mut msg = format!("error: {err}");
     for cause in err.chain().skip(1) {
         msg.push_str(&format!(": {cause}"));
@@ -154,7 +319,6 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     {
         eprintln!("{advice}");
     }
-    ExitCode::from(exit_code_of(err))
 }
 
 #[cfg(test)]
@@ -173,28 +337,87 @@ mod tests {
     }
 
     #[test]
-    fn every_code_is_distinct_and_outside_clap_success() {
-        let all = [
-            code::USAGE,
-            code::PENDING,
-            code::NO_POD,
-            code::INTERNAL,
-            code::REFUSED,
-            code::UNKNOWN,
-            code::API,
-            code::FORBIDDEN,
-            code::LOCKED,
-            code::JOB_NOT_STARTED,
-            code::NOT_STARTED,
-            code::TIMEOUT,
-            code::INTERRUPTED,
-            code::TERMINATED,
-        ];
-        let mut sorted = all.to_vec();
+    fn every_code_is_documented_once_in_order() {
+        let all: Vec<u8> = EXIT_CODES.iter().map(|d| d.code).collect();
+        let mut sorted = all.clone();
         sorted.sort_unstable();
         sorted.dedup();
-        assert_eq!(sorted.len(), all.len());
-        assert!(!all.contains(&code::SUCCESS));
+        assert_eq!(sorted, all, "the table is sorted and has no duplicates");
+        assert_eq!(all.len(), 15);
+        let typed = [
+            Error::Usage(String::new()),
+            Error::NoPod(String::new()),
+            Error::Refused(String::new()),
+            Error::Locked(String::new()),
+            Error::JobNotStarted(String::new()),
+            Error::Unknown(String::new()),
+            Error::Api(String::new()),
+            Error::NotStarted(String::new()),
+        ];
+        for e in &typed {
+            assert!(all.contains(&e.exit_code()), "{e:?}");
+        }
+        for c in [
+            code::PENDING,
+            code::INTERNAL,
+            code::FORBIDDEN,
+            code::TIMEOUT,
+        ] {
+            assert!(all.contains(&c));
+        }
+    }
+
+    #[test]
+    fn readme_table_matches_the_code() {
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&exit_codes_markdown()),
+            "README's exit-code table differs from src/error.rs EXIT_CODES; paste:\n{}",
+            exit_codes_markdown()
+        );
+    }
+
+    #[test]
+    fn help_lists_every_code() {
+        let help = exit_codes_help();
+        for d in EXIT_CODES {
+            assert!(help.contains(&format!("{} {}", d.code, d.short)));
+        }
+    }
+
+    #[test]
+    fn conclusions() {
+        let ok = Ok(());
+        assert_eq!(conclude(&ok, Some(0), false).exit_code, 0);
+        assert_eq!(conclude(&ok, None, false).outcome, "success");
+        assert_eq!(conclude(&ok, Some(42), false).exit_code, 42);
+        assert_eq!(conclude(&ok, Some(42), true).outcome, "failed");
+        assert_eq!(conclude(&ok, Some(255), false).exit_code, 255);
+        assert_eq!(conclude(&ok, Some(-1), false).exit_code, 1);
+        assert_eq!(conclude(&ok, Some(256), false).exit_code, 1);
+        assert_eq!(
+            conclude(&ok, Some(0), true),
+            Conclusion {
+                exit_code: code::PENDING,
+                outcome: "pending"
+            }
+        );
+        let unknown = Err(anyhow::Error::from(Error::Unknown("cut".into())).context("exec"));
+        assert_eq!(
+            conclude(&unknown, None, false),
+            Conclusion {
+                exit_code: code::UNKNOWN,
+                outcome: "unknown"
+            }
+        );
+        let internal = Err(anyhow::anyhow!("boom"));
+        assert_eq!(
+            conclude(&internal, Some(0), false),
+            Conclusion {
+                exit_code: code::INTERNAL,
+                outcome: "error"
+            }
+        );
     }
 
     #[test]

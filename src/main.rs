@@ -1,7 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    kmigrate::run(kmigrate::cli::Cli::parse())
+    kmigrate::run(std::env::args_os())
 }

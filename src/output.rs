@@ -1,11 +1,10 @@
 //! Where remote output goes: stdout to stdout, stderr to stderr (both to stderr with
 //! `-o json`), byte for byte, while Ecto's log lines drive the progress bar.
 
-use std::io::Write;
-
 use indicatif::ProgressBar;
 
 use crate::ecto_output::{Event, parse_line};
+use crate::ui::Sink;
 
 /// Longest partial line kept for parsing; longer lines are passed through but not parsed.
 const MAX_LINE: usize = 64 * 1024;
@@ -31,6 +30,7 @@ struct LineBuf {
 /// Writes remote output through and collects the events it contains.
 pub struct Streamer {
     bar: ProgressBar,
+    sink: Sink,
     stdout_to_stderr: bool,
     parse: bool,
     out: LineBuf,
@@ -42,10 +42,12 @@ pub struct Streamer {
 }
 
 impl Streamer {
-    /// A streamer drawing `bar` (hidden when not on a terminal).
-    pub fn new(bar: ProgressBar, stdout_to_stderr: bool, parse: bool) -> Self {
+    /// A streamer drawing `bar` (hidden when not on a terminal) and writing to `sink`;
+    /// [`crate::ui::Ui::streamer`] picks these per purpose.
+    pub fn new(bar: ProgressBar, sink: Sink, stdout_to_stderr: bool, parse: bool) -> Self {
         Self {
             bar,
+            sink,
             stdout_to_stderr,
             parse,
             out: LineBuf::default(),
@@ -159,14 +161,13 @@ impl Streamer {
         if to_stdout && self.stdout_closed {
             return;
         }
+        let sink = &self.sink;
         let closed = self.bar.suspend(|| {
             if to_stdout {
-                let mut out = std::io::stdout().lock();
                 // A closed pipe on stdout is not an error: keep draining so the exit code still arrives.
-                out.write_all(data).and_then(|()| out.flush()).is_err()
+                sink.stdout(data).is_err()
             } else {
-                let mut err = std::io::stderr().lock();
-                let _ = err.write_all(data).and_then(|()| err.flush());
+                sink.stderr(data);
                 false
             }
         });
@@ -181,7 +182,7 @@ mod tests {
     use super::*;
 
     fn streamer() -> Streamer {
-        Streamer::new(ProgressBar::hidden(), true, true)
+        Streamer::new(ProgressBar::hidden(), Sink::Process, true, true)
     }
 
     #[test]
@@ -216,7 +217,7 @@ mod tests {
 
     #[test]
     fn parsing_can_be_off() {
-        let mut s = Streamer::new(ProgressBar::hidden(), true, false);
+        let mut s = Streamer::new(ProgressBar::hidden(), Sink::Process, true, false);
         s.chunk(Stream::Out, b"Migrations already up\n");
         assert!(s.events.is_empty());
     }

@@ -16,9 +16,10 @@ use crate::pod_select::{Candidate, Choice, RsInfo, choose, choose_container, nee
 use crate::settings::Settings;
 
 /// The pod and container to run in.
-pub struct Target {
-    /// Connected clients.
-    pub conn: Connection,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodTarget {
+    /// The kubeconfig context.
+    pub context: String,
     /// Namespace of the pod.
     pub namespace: String,
     /// Pod name.
@@ -29,8 +30,8 @@ pub struct Target {
 
 /// The pods a selector matched and the verdict on each.
 pub struct Candidates {
-    /// Connected clients.
-    pub conn: Connection,
+    /// The kubeconfig context.
+    pub context: String,
     /// Namespace searched.
     pub namespace: String,
     /// Pods as listed, by name.
@@ -67,15 +68,15 @@ where
 
 /// List the candidate pods in `namespace` with a server-side label selector.
 pub async fn candidates_in(
-    conn: Connection,
-    namespace: String,
+    conn: &Connection,
+    namespace: &str,
     settings: &Settings,
 ) -> Result<Candidates> {
-    let api: Api<Pod> = Api::namespaced(conn.client.clone(), &namespace);
+    let api: Api<Pod> = Api::namespaced(conn.client.clone(), namespace);
     let pods: Vec<Pod> = match (&settings.pod, &settings.selector) {
         (Some(name), _) => {
             let what = format!("get pod {name} in namespace {namespace}");
-            match read(&what, &conn, || api.get_opt(name)).await? {
+            match read(&what, conn, || api.get_opt(name)).await? {
                 Some(pod) => vec![pod],
                 None => {
                     return Err(Error::NoPod(format!(
@@ -89,7 +90,7 @@ pub async fn candidates_in(
         (None, Some(selector)) => {
             let lp = ListParams::default().labels(&selector.to_string());
             let what = format!("list pods in namespace {namespace}");
-            read(&what, &conn, || api.list(&lp)).await?.items
+            read(&what, conn, || api.list(&lp)).await?.items
         }
         (None, None) => return Err(crate::error::usage("no pod selector")),
     };
@@ -97,7 +98,7 @@ pub async fn candidates_in(
     let mut revisions = BTreeMap::new();
     let mut note = None;
     if needs_revisions(&cands) {
-        match replicaset_revisions(&conn, &namespace, settings).await {
+        match replicaset_revisions(conn, namespace, settings).await {
             Ok(r) => revisions = r,
             Err(e) => {
                 note = Some(format!(
@@ -112,8 +113,8 @@ pub async fn candidates_in(
         .map(|p| (p.metadata.name.clone().unwrap_or_default(), p))
         .collect();
     Ok(Candidates {
-        conn,
-        namespace,
+        context: conn.context.clone(),
+        namespace: namespace.to_owned(),
         pods,
         choice,
         revisions,
@@ -162,7 +163,7 @@ async fn replicaset_revisions(
 }
 
 /// Choose the pod and container, or explain why none fits.
-pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Result<Target> {
+pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Result<PodTarget> {
     if let Some(n) = &c.note {
         notes.push(n.clone());
     }
@@ -174,7 +175,7 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
         };
         let mut msg = format!(
             "no running, ready pod for {what} in namespace {:?} (context {:?})",
-            c.namespace, c.conn.context
+            c.namespace, c.context
         );
         if !c.choice.verdicts.is_empty() {
             let reasons: Vec<String> = c
@@ -202,11 +203,11 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
             container.others.join(", ")
         ));
     }
-    Ok(Target {
+    Ok(PodTarget {
+        context: c.context,
+        namespace: c.namespace,
         pod: chosen.name.clone(),
         container: container.name,
-        namespace: c.namespace,
-        conn: c.conn,
     })
 }
 
@@ -287,7 +288,7 @@ mod tests {
             );
         });
         let s = settings(&["-l", "app = demo", "pods"]);
-        let c = candidates_in(conn, "apps".into(), &s).await.unwrap();
+        let c = candidates_in(&conn, "apps", &s).await.unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "b");
         let mut notes = Vec::new();
@@ -318,7 +319,7 @@ mod tests {
             };
             send.send_response(list(vec![rs("rs-old", "1"), rs("rs-new", "2")]));
         });
-        let c = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+        let c = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
             .await
             .unwrap();
         server.await.unwrap();
@@ -347,7 +348,7 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("replicasets");
             send.send_response(status(403, "Forbidden", "replicasets.apps is forbidden"));
         });
-        let c = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+        let c = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
             .await
             .unwrap();
         server.await.unwrap();
@@ -366,7 +367,7 @@ mod tests {
                 "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"apps\"",
             ));
         });
-        let err = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+        let err = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
             .await
             .err()
             .unwrap();
@@ -389,7 +390,7 @@ mod tests {
             assert_eq!(req.uri().path(), "/api/v1/namespaces/apps/pods/ghost");
             send.send_response(status(404, "NotFound", "pods \"ghost\" not found"));
         });
-        let err = candidates_in(conn, "apps".into(), &settings(&["--pod", "ghost", "pods"]))
+        let err = candidates_in(&conn, "apps", &settings(&["--pod", "ghost", "pods"]))
             .await
             .err()
             .unwrap();
@@ -412,7 +413,7 @@ mod tests {
             send.send_response(list(vec![p]));
         });
         let s = settings(&["-l", "app=demo", "pods"]);
-        let c = candidates_in(conn, "apps".into(), &s).await.unwrap();
+        let c = candidates_in(&conn, "apps", &s).await.unwrap();
         server.await.unwrap();
         let err = pick(c, &s, &mut Vec::new()).err().unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
@@ -431,7 +432,7 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("second try");
             send.send_response(list(vec![pod("a", "rs", "2026-01-01T00:00:00Z")]));
         });
-        let c = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+        let c = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
             .await
             .unwrap();
         server.await.unwrap();
@@ -450,7 +451,7 @@ mod tests {
                 ));
             }
         });
-        let err = candidates_in(conn, "apps".into(), &settings(&["-l", "app=demo", "pods"]))
+        let err = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
             .await
             .err()
             .unwrap();

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::output::Streamer;
+
 /// The terminal facts and output choices, fixed for the whole run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Ui {
     /// Standard input is a terminal and `CI` is not set: prompting is allowed.
     pub can_prompt: bool,
@@ -16,6 +18,24 @@ pub struct Ui {
     pub color: bool,
     /// `-o json`: stdout carries one JSON document, remote stdout moves to stderr.
     pub json: bool,
+    /// Where text goes: the process's stdout and stderr, or memory in tests.
+    pub sink: Sink,
+}
+
+/// What a stream of remote output is for; decides bar, parsing and where stdout goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A migrate or rollback: progress from Ecto's lines, tags hidden.
+    Migrations {
+        /// The number expected, when a preview said.
+        total: Option<u64>,
+    },
+    /// Reading the status: all of it to stderr, tags hidden, behind a spinner.
+    Status,
+    /// Any command: byte for byte, nothing parsed.
+    Raw,
+    /// A Job's log followed again: byte for byte, with a spinner.
+    Log,
 }
 
 impl Ui {
@@ -29,6 +49,7 @@ impl Ui {
             fancy: stderr_tty && !ci,
             color: stderr_tty && !no_color,
             json,
+            sink: Sink::Process,
         }
     }
 
@@ -48,7 +69,7 @@ impl Ui {
     }
 
     /// A progress bar for `total` migrations, or a spinner counting them when the total is unknown.
-    pub fn migration_bar(&self, total: Option<u64>) -> ProgressBar {
+    fn migration_bar(&self, total: Option<u64>) -> ProgressBar {
         if !self.fancy {
             return ProgressBar::hidden();
         }
@@ -67,10 +88,30 @@ impl Ui {
         pb
     }
 
+    /// The streamer for remote output of this purpose.
+    pub fn streamer(&self, purpose: Purpose) -> Streamer {
+        let sink = self.sink.clone();
+        match purpose {
+            Purpose::Migrations { total } => {
+                Streamer::new(self.migration_bar(total), sink, self.json, true).hide_tags()
+            }
+            Purpose::Status => {
+                Streamer::new(self.spinner("reading migration status"), sink, true, true)
+                    .hide_tags()
+            }
+            Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
+            Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),
+        }
+    }
+
     /// Print a note for people on stderr (never on stdout, which is for data).
     pub fn note(&self, msg: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{msg}");
+        self.sink.stderr(format!("{msg}\n").as_bytes());
+    }
+
+    /// Print data (tables, YAML) on stdout.
+    pub fn data(&self, text: &str) {
+        let _ = self.sink.stdout(text.as_bytes());
     }
 
     /// Wrap `text` in bold when colour is allowed.
@@ -81,14 +122,109 @@ impl Ui {
             text.to_owned()
         }
     }
+
+    /// Ask the user to type `expected`; true only when they typed it exactly.
+    pub fn confirm_typed(&self, prompt: &str, expected: &str) -> std::io::Result<bool> {
+        let typed: String = match &self.sink {
+            Sink::Process => dialoguer::Input::new()
+                .with_prompt(prompt)
+                .allow_empty(true)
+                .interact_text()
+                .map_err(|dialoguer::Error::IO(e)| e)?,
+            #[cfg(test)]
+            Sink::Memory(m) => {
+                let mut m = m.lock().expect("capture lock");
+                m.prompts.push(prompt.to_owned());
+                m.answers.pop_front().unwrap_or_else(|| {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "no answer",
+                    ))
+                })?
+            }
+        };
+        Ok(typed.trim() == expected)
+    }
 }
 
-/// Ask the user to type `expected`; true only when they typed it exactly.
-pub fn confirm_typed(prompt: &str, expected: &str) -> std::io::Result<bool> {
-    let typed: String = dialoguer::Input::new()
-        .with_prompt(prompt)
-        .allow_empty(true)
-        .interact_text()
-        .map_err(|dialoguer::Error::IO(e)| e)?;
-    Ok(typed.trim() == expected)
+/// Where output goes.
+#[derive(Debug, Clone)]
+pub enum Sink {
+    /// The process's own stdout and stderr, and the terminal for prompts.
+    Process,
+    /// Memory, for tests of whole flows: what was written, and answers to prompts.
+    #[cfg(test)]
+    Memory(std::sync::Arc<std::sync::Mutex<Captured>>),
+}
+
+/// What a [`Sink::Memory`] holds.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub struct Captured {
+    /// Bytes written to stdout.
+    pub stdout: Vec<u8>,
+    /// Bytes written to stderr.
+    pub stderr: Vec<u8>,
+    /// Behave like a closed pipe on stdout.
+    pub stdout_closed: bool,
+    /// Answers to give prompts, in order.
+    pub answers: std::collections::VecDeque<std::io::Result<String>>,
+    /// The prompts shown.
+    pub prompts: Vec<String>,
+}
+
+impl Sink {
+    /// Write to stdout; an error means the reader went away.
+    pub fn stdout(&self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Process => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(data).and_then(|()| out.flush())
+            }
+            #[cfg(test)]
+            Sink::Memory(m) => {
+                let mut m = m.lock().expect("capture lock");
+                if m.stdout_closed {
+                    return Err(std::io::ErrorKind::BrokenPipe.into());
+                }
+                m.stdout.extend_from_slice(data);
+                Ok(())
+            }
+        }
+    }
+
+    /// Write to stderr; failures are ignored (there is nowhere left to report them).
+    pub fn stderr(&self, data: &[u8]) {
+        match self {
+            Sink::Process => {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(data).and_then(|()| err.flush());
+            }
+            #[cfg(test)]
+            Sink::Memory(m) => m
+                .lock()
+                .expect("capture lock")
+                .stderr
+                .extend_from_slice(data),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Ui {
+    /// A non-terminal Ui that writes to memory; `can_prompt` as given.
+    pub fn memory(
+        can_prompt: bool,
+        json: bool,
+    ) -> (Self, std::sync::Arc<std::sync::Mutex<Captured>>) {
+        let captured = std::sync::Arc::default();
+        let ui = Self {
+            can_prompt,
+            fancy: false,
+            color: false,
+            json,
+            sink: Sink::Memory(std::sync::Arc::clone(&captured)),
+        };
+        (ui, captured)
+    }
 }

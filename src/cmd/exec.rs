@@ -2,27 +2,69 @@
 
 use anyhow::Result;
 
-use super::{Ctx, Plan, confirm, facts, find_target, pass_through, run_remote};
-use crate::cli::ExecArgs;
-use crate::output::Streamer;
+use super::{Ctx, find_target};
+use crate::confirm::{Plan, confirm, facts};
+use crate::target::PodTarget;
+use crate::ui::Purpose;
 
 /// Run `exec`.
-pub async fn run(args: &ExecArgs, ctx: &mut Ctx) -> Result<u8> {
-    let t = find_target(ctx).await?;
+pub async fn exec(ctx: &mut Ctx, argv: &[String]) -> Result<()> {
+    let (_, t) = find_target(ctx).await?;
+    exec_in(ctx, &t, argv).await
+}
+
+async fn exec_in(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         confirm(
-            ctx,
-            Plan {
+            &ctx.ui,
+            ctx.settings.yes,
+            &Plan {
                 namespace: &t.namespace,
-                facts: facts(&t),
-                argv: &args.argv,
+                facts: facts(t),
+                argv,
                 reason: &reason,
                 changes: None,
             },
         )?;
     }
-    let mut out = Streamer::new(indicatif::ProgressBar::hidden(), ctx.ui.json, false);
-    let code = run_remote(ctx, &t, &args.argv, &mut out).await?;
-    Ok(pass_through(code))
+    let mut out = ctx.ui.streamer(Purpose::Raw);
+    ctx.exec(t, argv, &mut out).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::testing::{Harness, pod};
+    use crate::remote_exec::fake::Reply;
+
+    #[tokio::test]
+    async fn output_passes_byte_for_byte_and_the_code_through() {
+        let argv = vec!["sh".to_owned(), "-c".to_owned(), "exit 3".to_owned()];
+        let mut h = Harness::new(
+            &["exec", "--", "true"],
+            vec![Reply::exit("kmigrate:ran\tx\n\u{1b}[1mraw", 3)],
+            false,
+        );
+        let r = exec_in(&mut h.ctx, &pod(), &argv).await;
+        assert_eq!(h.conclude(&r).exit_code, 3);
+        assert_eq!(h.stdout(), "kmigrate:ran\tx\n\u{1b}[1mraw");
+        assert_eq!(h.ctx.report.argv.as_deref(), Some(&argv[..]));
+    }
+
+    #[tokio::test]
+    async fn protected_exec_with_yes_runs_and_says_so() {
+        let argv = vec!["true".to_owned()];
+        let mut h = Harness::new(
+            &["--yes", "exec", "--", "true"],
+            vec![Reply::exit("", 0)],
+            false,
+        );
+        h.ctx.protection = Some("context matches".into());
+        let r = exec_in(&mut h.ctx, &pod(), &argv).await;
+        assert_eq!(h.conclude(&r).exit_code, 0);
+        assert!(h.stderr().contains("Confirmed by --yes."));
+        assert!(h.stderr().contains("command:   true"), "{}", h.stderr());
+    }
 }

@@ -3,37 +3,29 @@
 use anyhow::Result;
 use k8s_openapi::jiff::Timestamp;
 
-use super::migrate::{record, summarize};
-use super::{Ctx, Plan, confirm, take_lock};
+use super::outcome::{record, summarize};
+use super::{Ctx, take_lock};
+use crate::confirm::{Plan, confirm};
 use crate::ecto_output::{Direction, Event};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
-use crate::output::Streamer;
+use crate::settings::Action;
 use crate::target;
+use crate::ui::Purpose;
 
-/// Which command runs in the Job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// migrate
-    Migrate,
-    /// rollback
-    Rollback,
-    /// status
-    Status,
-}
-
-/// Build, (maybe) confirm, create and follow the Job; returns the container's exit code
-/// and the events its output held.
-pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, Vec<Event>)> {
+/// Build, (maybe) confirm, create and follow the Job for migrate, rollback or status;
+/// records the container's exit code and returns the events its output held.
+pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     let Some(mode) = ctx.settings.job.clone() else {
-        unreachable!("job mode is on")
+        return Err(anyhow::anyhow!("Job mode is off"));
     };
+    let action = ctx.settings.action.clone();
     let (conn, ns) = super::connect_namespace(ctx).await?;
     let (user, protection) = super::identify(&ctx.settings, &conn, &ns).await;
     ctx.report.user = user.clone();
 
     let pod = if mode.deployment.is_none() {
-        let found = target::candidates_in(conn.clone(), ns.clone(), &ctx.settings).await?;
+        let found = target::candidates_in(&conn, &ns, &ctx.settings).await?;
         let chosen = found.choice.chosen().map(|c| c.name.clone());
         match chosen {
             Some(name) => found.pods.get(&name).cloned(),
@@ -57,17 +49,12 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
         .lock_name
         .trim_start_matches("kmigrate-")
         .to_owned();
-    let command = match kind {
-        Kind::Migrate => "migrate",
-        Kind::Rollback => "rollback",
-        Kind::Status => "status",
-    };
     let options = JobOptions {
         name: job::run_name(&app, Timestamp::now()),
         image: image.clone(),
         container: ctx.settings.container.clone(),
-        argv: argv.clone(),
-        command: command.to_owned(),
+        argv: argv.to_vec(),
+        command: action.name().to_owned(),
         user: user.clone().unwrap_or_else(|| "unknown".to_owned()),
         deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
     };
@@ -76,11 +63,11 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
         let value = serde_json::to_value(&spec)?;
         let mut text = "apiVersion: \"batch/v1\"\nkind: \"Job\"\n".to_owned();
         text.push_str(&job::to_yaml(&value));
-        print!("{text}");
-        return Ok((0, Vec::new()));
+        ctx.ui.data(&text);
+        return Ok(Vec::new());
     }
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
-    if kind != Kind::Status {
+    if action.changes_database() {
         if let Some(reason) = protection {
             ctx.report.protected = true;
             let facts = vec![
@@ -93,11 +80,12 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
                 ("image", image.clone()),
             ];
             confirm(
-                ctx,
-                Plan {
+                &ctx.ui,
+                ctx.settings.yes,
+                &Plan {
                     namespace: &ns,
                     facts,
-                    argv: &argv,
+                    argv,
                     reason: &reason,
                     changes: None,
                 },
@@ -108,16 +96,16 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
     job::create(&conn, &ns, &spec).await?;
     ctx.started.store(true, std::sync::atomic::Ordering::SeqCst);
     ctx.report.job = Some(options.name.clone());
-    ctx.report.argv = Some(argv);
+    ctx.report.argv = Some(argv.to_vec());
     ctx.ui.note(&format!(
         "Created Job {} (image {image}); if interrupted, follow it again with `kmigrate logs {}`",
         options.name, options.name
     ));
-    let bar = match kind {
-        Kind::Status => ctx.ui.spinner("reading migration status"),
-        _ => ctx.ui.migration_bar(None),
+    let purpose = match action {
+        Action::Status { .. } => Purpose::Status,
+        _ => Purpose::Migrations { total: None },
     };
-    let mut out = Streamer::new(bar, ctx.ui.json || kind == Kind::Status, true).hide_tags();
+    let mut out = ctx.ui.streamer(purpose);
     // Within --timeout, leave a moment to say why the pod never started.
     let grace = ctx
         .settings
@@ -130,18 +118,18 @@ pub async fn run(ctx: &mut Ctx, argv: Vec<String>, kind: Kind) -> Result<(i32, V
     let code = job::follow(&conn, &ns, &options.name, &mut out, grace).await?;
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
-    match kind {
-        Kind::Migrate => {
+    match action {
+        Action::Migrate(_) => {
             record(ctx, &out.events, Direction::Up);
             summarize(ctx, code, &out.events, "applied");
         }
-        Kind::Rollback => {
+        Action::Rollback(_) => {
             record(ctx, &out.events, Direction::Down);
             summarize(ctx, code, &out.events, "reverted");
         }
-        Kind::Status => {}
+        _ => {}
     }
-    Ok((code, out.events))
+    Ok(out.events)
 }
 
 fn current_image(

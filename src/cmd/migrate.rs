@@ -2,141 +2,221 @@
 
 use anyhow::Result;
 
-use super::{
-    Ctx, Plan, confirm, facts, find_target, pass_through, read_status, run_remote, take_lock,
-};
-use crate::cli::MigrateArgs;
-use crate::ecto_output::{Direction, Event, pending};
-use crate::ecto_snippet::{Action, Target};
-use crate::error::usage;
-use crate::output::Streamer;
-use crate::report::Migration;
+use super::outcome::{record, summarize};
+use super::{Ctx, find_and_lock, job_run};
+use crate::confirm::{Plan, confirm, facts};
+use crate::ecto_output::{Direction, pending};
+use crate::ecto_snippet::Range;
+use crate::settings::Change;
+use crate::target::PodTarget;
+use crate::ui::Purpose;
 
-/// Run `migrate`.
-pub async fn run(args: &MigrateArgs, ctx: &mut Ctx) -> Result<u8> {
-    let target = Target::from_flags(args.to.as_deref(), args.step.as_deref())
-        .map_err(usage)?
-        .unwrap_or(Target::All);
-    let argv = match (&ctx.settings.migrate_command, &ctx.settings.ecto) {
-        (Some(custom), _) => custom.clone(),
-        (None, Some(ecto)) => ecto
-            .snippet
-            .argv(&ecto.release, ecto.mode, Action::Migrate(target)),
-        (None, None) => return Err(usage("no migrate command configured")),
-    };
+/// Run `migrate`: in a Job, or in a running pod.
+pub async fn migrate(ctx: &mut Ctx, change: &Change) -> Result<()> {
     if ctx.settings.job.is_some() {
-        let (code, _) = super::job_run::run(ctx, argv, super::job_run::Kind::Migrate).await?;
-        return Ok(pass_through(code));
+        return job_run::run_in_job(ctx, &change.argv).await.map(drop);
     }
-    let t = find_target(ctx).await?;
-    take_lock(ctx, &t.conn, &t.namespace).await?;
+    let t = find_and_lock(ctx).await?;
+    apply(ctx, &t, change).await
+}
+
+/// Preview (on a terminal in a protected environment), confirm, run, record, summarise.
+async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let mut total = None;
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
-        let changes = if ctx.ui.can_prompt && !ctx.settings.yes && ctx.settings.ecto.is_some() {
-            let rows = read_status(ctx, &t).await?;
-            let todo: Vec<String> = pending(&rows)
-                .iter()
-                .filter(|r| match target {
-                    Target::All => true,
-                    Target::To(v) => r.version <= v.get(),
-                    Target::Step(_) => true,
-                })
-                .map(|r| format!("{} {} ({})", r.version, r.name, r.repo))
-                .collect();
-            let todo = match target {
-                Target::Step(n) => todo.into_iter().take(n.get() as usize).collect(),
-                _ => todo,
-            };
+        let changes = if ctx.ui.can_prompt && !ctx.settings.yes && !change.custom {
+            let todo = to_apply(&ctx.read_status(t).await?, change.range);
             total = Some(todo.len() as u64);
             Some(("pending migrations to apply", todo))
         } else {
             None
         };
         confirm(
-            ctx,
-            Plan {
+            &ctx.ui,
+            ctx.settings.yes,
+            &Plan {
                 namespace: &t.namespace,
-                facts: facts(&t),
-                argv: &argv,
+                facts: facts(t),
+                argv: &change.argv,
                 reason: &reason,
                 changes,
             },
         )?;
     }
-    let bar = ctx.ui.migration_bar(total);
-    let mut out = Streamer::new(bar, ctx.ui.json, true).hide_tags();
-    let code = run_remote(ctx, &t, &argv, &mut out).await?;
+    let mut out = ctx.ui.streamer(Purpose::Migrations { total });
+    let code = ctx.exec(t, &change.argv, &mut out).await?;
     record(ctx, &out.events, Direction::Up);
     summarize(ctx, code, &out.events, "applied");
-    Ok(pass_through(code))
+    Ok(())
 }
 
-/// Put the migrations that ran into the report: Ecto's own list of versions when the
-/// snippet printed it, else the `== Migrated` lines (a failed run prints no list).
-pub(super) fn record(ctx: &mut Ctx, events: &[Event], direction: Direction) {
-    let name_of = |version: i64| {
-        events.iter().find_map(|e| match e {
-            Event::Running {
-                version: v,
-                module,
-                direction: d,
-            } if *v == version && *d == direction => Some(module.clone()),
-            _ => None,
-        })
-    };
-    let from_tags: Vec<Migration> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Ran { repo, versions } => Some(versions.iter().map(move |v| (repo, *v))),
-            _ => None,
-        })
-        .flatten()
-        .map(|(repo, version)| Migration {
-            repo: Some(repo.clone()),
-            version,
-            name: name_of(version),
-            direction,
-        })
+/// The pending migrations a migrate with this range applies, oldest first, as lines.
+fn to_apply(rows: &[crate::ecto_output::StatusRow], range: Range) -> Vec<String> {
+    let todo = pending(rows).into_iter().filter(|r| match range {
+        Range::To(v) => r.version <= v.get(),
+        Range::All | Range::Step(_) => true,
+    });
+    let todo: Vec<String> = todo
+        .map(|r| format!("{} {} ({})", r.version, r.name, r.repo))
         .collect();
-    ctx.report.migrations = if events.iter().any(|e| matches!(e, Event::Ran { .. })) {
-        from_tags
-    } else {
-        events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Migrated { version } => Some(Migration {
-                    repo: None,
-                    version: *version,
-                    name: name_of(*version),
-                    direction,
-                }),
+    match range {
+        Range::Step(n) => todo.into_iter().take(n.get() as usize).collect(),
+        _ => todo,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::testing::{Harness, pod};
+    use crate::error::{Error, code};
+    use crate::remote_exec::fake::Reply;
+    use crate::settings::Action;
+
+    const STATUS: &str = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
+                          kmigrate:status\tShop.Repo\tdown\t2\ttwo\n\
+                          kmigrate:status\tShop.Repo\tdown\t3\tthree\n";
+    const RAN_2_3: &str = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n\
+                           12:00:00.100 [info] == Migrated 2 in 0.1s\n\
+                           12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n\
+                           12:00:00.300 [info] == Migrated 3 in 0.1s\n\
+                           kmigrate:ran\tShop.Repo\t2,3\n";
+
+    fn change(h: &Harness) -> Change {
+        match &h.ctx.settings.action {
+            Action::Migrate(c) => c.clone(),
+            other => panic!("not migrate: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn unprotected_migrate_runs_once_and_reports_what_ecto_ran() {
+        let mut h = Harness::new(&["migrate"], vec![Reply::exit(RAN_2_3, 0)], false);
+        let c = change(&h);
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, 0);
+        assert_eq!(h.calls(), std::slice::from_ref(&c.argv));
+        let versions: Vec<i64> = h.ctx.report.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [2, 3]);
+        assert_eq!(
+            h.ctx.report.migrations[0].name.as_deref(),
+            Some("Shop.Repo.Migrations.Two")
+        );
+        assert!(
+            h.stderr()
+                .contains("kmigrate: 2 migrations applied (pod web-1)"),
+            "{}",
+            h.stderr()
+        );
+        assert!(!h.stdout().contains("kmigrate:ran"), "tags stay hidden");
+        assert!(h.stdout().contains("== Migrated 3"));
+    }
+
+    #[tokio::test]
+    async fn protected_migrate_previews_asks_and_runs_after_the_typed_name() {
+        let mut h = Harness::new(
+            &["migrate", "--step", "1"],
+            vec![Reply::exit(STATUS, 0), Reply::exit(RAN_2_3, 0)],
+            true,
+        );
+        h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
+        h.answer(&["shop-prod"]);
+        let c = change(&h);
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        r.as_ref().unwrap();
+        assert_eq!(h.prompts(), 1);
+        assert_eq!(h.calls().len(), 2, "a status preview, then the migration");
+        assert!(h.calls()[0][2].contains("Ecto.Migrator.migrations/1"));
+        let shown = h.stderr();
+        assert!(
+            shown.contains("pending migrations to apply:\n    2 two (Shop.Repo)\n"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("3 three"),
+            "--step 1 shows one migration: {shown}"
+        );
+        assert!(h.ctx.report.protected);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_name_refuses_and_runs_nothing() {
+        let mut h = Harness::new(&["migrate"], vec![Reply::exit(STATUS, 0)], true);
+        h.ctx.protection = Some("context matches".into());
+        h.answer(&["shop"]);
+        let c = change(&h);
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
+        assert_eq!(h.calls().len(), 1, "only the read-only preview ran");
+        assert_eq!(h.ctx.report.remote_exit_code, None);
+    }
+
+    #[tokio::test]
+    async fn protected_without_terminal_is_refused_before_any_exec() {
+        let mut h = Harness::new(&["migrate"], vec![], false);
+        h.ctx.protection = Some("context matches".into());
+        let c = change(&h);
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
+        assert!(h.calls().is_empty());
+        assert_eq!(h.prompts(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failing_migration_passes_its_code_and_lists_what_ran_before() {
+        let out = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n\
+                   12:00:00.100 [info] == Migrated 2 in 0.1s\n\
+                   12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n\
+                   ** (Postgrex.Error) boom\n";
+        let mut h = Harness::new(&["migrate"], vec![Reply::exit(out, 1)], false);
+        let c = change(&h);
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (1, "failed"));
+        let versions: Vec<i64> = h.ctx.report.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [2]);
+        assert!(
+            h.stderr().contains("failed with exit code 1"),
+            "{}",
+            h.stderr()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_connection_is_unknown_not_failure() {
+        let mut h = Harness::new(
+            &["migrate", "-o", "json"],
+            vec![Reply::fail(
+                "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n",
+                Error::Unknown("connection reset".into()).into(),
+            )],
+            false,
+        );
+        let c = change(&h);
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (code::UNKNOWN, "unknown"));
+        assert_eq!(h.ctx.report.remote_exit_code, None);
+        assert!(
+            h.stdout().is_empty(),
+            "with -o json remote stdout goes to stderr"
+        );
+    }
+
+    #[test]
+    fn to_apply_follows_ecto_ranges() {
+        let rows: Vec<_> = STATUS
+            .lines()
+            .filter_map(|l| match crate::ecto_output::parse_line(l.as_bytes()) {
+                Some(crate::ecto_output::Event::Status(r)) => Some(r),
                 _ => None,
             })
-            .collect()
-    };
-}
-
-/// One line for people on stderr.
-pub(super) fn summarize(ctx: &Ctx, code: i32, events: &[Event], verb: &str) {
-    if ctx.ui.json {
-        return;
-    }
-    let n = ctx.report.migrations.len();
-    let pod = ctx.report.pod.as_deref().unwrap_or("?");
-    if code == 0 {
-        if n == 0 && events.iter().any(|e| matches!(e, Event::NothingToDo)) {
-            ctx.ui.note(&format!(
-                "kmigrate: nothing to do, migrations already up (pod {pod})"
-            ));
-        } else {
-            let s = if n == 1 { "" } else { "s" };
-            ctx.ui
-                .note(&format!("kmigrate: {n} migration{s} {verb} (pod {pod})"));
-        }
-    } else {
-        ctx.ui.note(&format!(
-            "kmigrate: the remote command failed with exit code {code} (pod {pod}); {n} migration(s) {verb} before that"
-        ));
+            .collect();
+        assert_eq!(to_apply(&rows, Range::All).len(), 2);
+        assert_eq!(
+            to_apply(&rows, Range::To(crate::ecto_snippet::Version::from(2))),
+            ["2 two (Shop.Repo)"]
+        );
     }
 }

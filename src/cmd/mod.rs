@@ -1,4 +1,4 @@
-//! One module per subcommand, dispatched from one exhaustive match.
+//! One module per subcommand, dispatched from one exhaustive match on the validated action.
 
 mod completions;
 mod exec;
@@ -6,6 +6,7 @@ mod init;
 mod job_run;
 mod logs;
 mod migrate;
+mod outcome;
 mod pods;
 mod rollback;
 mod runs;
@@ -17,21 +18,17 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use crate::audit;
-use crate::cli::Command;
 use crate::connection::{Connection, connect};
 use crate::ecto_output::{Event, StatusRow};
-use crate::ecto_snippet::Action;
+use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::lock::{self, Held};
 use crate::output::Streamer;
-use crate::remote_exec;
+use crate::remote_exec::{Executor, KubeExecutor};
 use crate::report::Report;
-use crate::settings::Settings;
-use crate::target::{self, Target};
-use crate::ui::{Ui, confirm_typed};
-
-pub use completions::completions;
-pub use init::init;
+use crate::settings::{Action, Settings};
+use crate::target::{self, PodTarget};
+use crate::ui::{Purpose, Ui};
 
 /// What every command gets: validated settings, the output decision, the report to fill.
 pub struct Ctx {
@@ -45,38 +42,92 @@ pub struct Ctx {
     pub started: Arc<AtomicBool>,
     /// The connection, once made (for the audit Event after the run).
     pub conn: Option<Connection>,
+    /// Runs commands in pods: the real exec once connected, or a fake in tests.
+    pub executor: Option<Box<dyn Executor>>,
     /// The single-runner lock, while held.
     pub lock: Option<Held>,
     /// Why the environment is protected, once known.
     pub protection: Option<String>,
+    /// `status --exit-code` found pending migrations.
+    pub gate_tripped: bool,
 }
 
 impl Ctx {
     /// A context for a run that has not connected yet.
-    pub fn new(settings: Settings, ui: Ui, report: Report) -> Self {
+    pub fn new(settings: Settings, ui: Ui) -> Self {
+        let report = Report::new(settings.action.name());
         Self {
             settings,
             ui,
             report,
             started: Arc::new(AtomicBool::new(false)),
             conn: None,
+            executor: None,
             lock: None,
             protection: None,
+            gate_tripped: false,
         }
+    }
+
+    /// Run `argv` in the target, streaming, and record the command and its exit code.
+    async fn exec(&mut self, t: &PodTarget, argv: &[String], out: &mut Streamer) -> Result<i32> {
+        self.report.argv = Some(argv.to_vec());
+        let code = self.exec_quietly(t, argv, out).await?;
+        self.report.remote_exit_code = Some(code);
+        Ok(code)
+    }
+
+    /// Run `argv` without recording it as the run's command (previews).
+    async fn exec_quietly(
+        &self,
+        t: &PodTarget,
+        argv: &[String],
+        out: &mut Streamer,
+    ) -> Result<i32> {
+        let executor = self
+            .executor
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("no connection to run {argv:?} on"))?;
+        executor.exec(t, argv, out).await
+    }
+
+    /// Run the status snippet quietly and return its rows (for plans and previews).
+    async fn read_status(&self, t: &PodTarget) -> Result<Vec<StatusRow>> {
+        let Some(ecto) = &self.settings.ecto else {
+            return Ok(Vec::new());
+        };
+        let argv = ecto.argv(Operation::Status);
+        let mut out = self.ui.streamer(Purpose::Status);
+        let code = self.exec_quietly(t, &argv, &mut out).await?;
+        if code != 0 {
+            return Err(Error::Refused(format!(
+                "could not read the migration status first (remote exit code {code}); nothing was changed"
+            ))
+            .into());
+        }
+        Ok(status_rows(&out.events))
     }
 }
 
-/// Run a subcommand that talks to the cluster; returns the exit code.
-pub async fn execute(command: &Command, ctx: &mut Ctx) -> Result<u8> {
-    match command {
-        Command::Migrate(args) => migrate::run(args, ctx).await,
-        Command::Rollback(args) => rollback::run(args, ctx).await,
-        Command::Status(args) => status::run(args, ctx).await,
-        Command::Pods => pods::run(ctx).await,
-        Command::Exec(args) => exec::run(args, ctx).await,
-        Command::Runs => runs::run(ctx).await,
-        Command::Logs(args) => logs::run(args, ctx).await,
-        Command::Completions(_) | Command::Init(_) => unreachable!("handled before connecting"),
+/// Run a subcommand that talks to the cluster.
+pub async fn execute(ctx: &mut Ctx) -> Result<()> {
+    match ctx.settings.action.clone() {
+        Action::Migrate(change) => migrate::migrate(ctx, &change).await,
+        Action::Rollback(change) => rollback::rollback(ctx, &change).await,
+        Action::Status { gate } => status::status(ctx, gate).await,
+        Action::Exec { argv } => exec::exec(ctx, &argv).await,
+        Action::Pods => pods::pods(ctx).await,
+        Action::Runs => runs::runs(ctx).await,
+        Action::Logs { run } => logs::logs(ctx, &run).await,
+        Action::Completions { shell } => {
+            completions::completions(shell, &mut std::io::stdout().lock());
+            Ok(())
+        }
+        Action::Init { force } => {
+            let dir = std::env::current_dir()
+                .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
+            init::init(&dir, force, &mut std::io::stdout().lock())
+        }
     }
 }
 
@@ -84,6 +135,12 @@ pub async fn execute(command: &Command, ctx: &mut Ctx) -> Result<u8> {
 async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     let conn = connect(&ctx.settings.kube).await?;
     ctx.conn = Some(conn.clone());
+    if ctx.executor.is_none() {
+        ctx.executor = Some(Box::new(KubeExecutor::new(
+            conn.clone(),
+            Arc::clone(&ctx.started),
+        )));
+    }
     let ns = ctx
         .settings
         .namespace
@@ -118,21 +175,21 @@ async fn identify(
 
 /// Find the pod (with a spinner) and record it in the report; meanwhile ask who the user
 /// is and whether the environment is protected.
-async fn find_target(ctx: &mut Ctx) -> Result<Target> {
+async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     let spinner = ctx.ui.spinner("finding pod");
     let found = async {
         let (conn, namespace) = connect_namespace(ctx).await?;
         let (found, (user, protection)) = tokio::join!(
-            target::candidates_in(conn.clone(), namespace.clone(), &ctx.settings),
+            target::candidates_in(&conn, &namespace, &ctx.settings),
             identify(&ctx.settings, &conn, &namespace),
         );
         ctx.report.user = user;
         ctx.protection = protection;
-        found
+        found.map(|f| (conn, f))
     }
     .await;
     spinner.finish_and_clear();
-    let found = found?;
+    let (conn, found) = found?;
     let mut notes = Vec::new();
     let picked = target::pick(found, &ctx.settings, &mut notes);
     for n in notes {
@@ -142,6 +199,13 @@ async fn find_target(ctx: &mut Ctx) -> Result<Target> {
     ctx.report.pod = Some(t.pod.clone());
     ctx.report.container = Some(t.container.clone());
     tracing::info!(pod = %t.pod, container = %t.container, "chosen");
+    Ok((conn, t))
+}
+
+/// Find the pod and take the single-runner lock: what migrate and rollback do first.
+async fn find_and_lock(ctx: &mut Ctx) -> Result<PodTarget> {
+    let (conn, t) = find_target(ctx).await?;
+    take_lock(ctx, &conn, &t.namespace).await?;
     Ok(t)
 }
 
@@ -159,7 +223,7 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
             .as_ref()
             .map_or(std::time::Duration::from_secs(3600), |(d, _)| *d)
     });
-    let ui = ctx.ui;
+    let ui = ctx.ui.clone();
     let held = lock::acquire(
         conn,
         namespace,
@@ -177,50 +241,6 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
     Ok(())
 }
 
-/// Run `argv` in the target, streaming, and record the remote exit code.
-async fn run_remote(ctx: &mut Ctx, t: &Target, argv: &[String], out: &mut Streamer) -> Result<i32> {
-    ctx.report.argv = Some(argv.to_vec());
-    let code = remote_exec::run(
-        &t.conn,
-        &t.namespace,
-        &t.pod,
-        &t.container,
-        argv,
-        out,
-        &ctx.started,
-    )
-    .await?;
-    ctx.report.remote_exit_code = Some(code);
-    Ok(code)
-}
-
-/// Run the status snippet quietly and return its rows (for plans and previews).
-async fn read_status(ctx: &mut Ctx, t: &Target) -> Result<Vec<StatusRow>> {
-    let Some(ecto) = ctx.settings.ecto.clone() else {
-        return Ok(Vec::new());
-    };
-    let argv = ecto.snippet.argv(&ecto.release, ecto.mode, Action::Status);
-    let spinner = ctx.ui.spinner("reading migration status");
-    let mut out = Streamer::new(spinner, true, true).hide_tags();
-    let code = remote_exec::run(
-        &t.conn,
-        &t.namespace,
-        &t.pod,
-        &t.container,
-        &argv,
-        &mut out,
-        &ctx.started,
-    )
-    .await?;
-    if code != 0 {
-        return Err(Error::Refused(format!(
-            "could not read the migration status first (remote exit code {code}); nothing was changed"
-        ))
-        .into());
-    }
-    Ok(status_rows(&out.events))
-}
-
 fn status_rows(events: &[Event]) -> Vec<StatusRow> {
     events
         .iter()
@@ -231,120 +251,104 @@ fn status_rows(events: &[Event]) -> Vec<StatusRow> {
         .collect()
 }
 
-/// The plan shown before changing a protected environment.
-struct Plan<'a> {
-    /// The namespace the user must type.
-    namespace: &'a str,
-    /// Where it runs: (label, value) lines.
-    facts: Vec<(&'static str, String)>,
-    argv: &'a [String],
-    reason: &'a str,
-    /// Lines describing the migrations affected, when known.
-    changes: Option<(&'a str, Vec<String>)>,
-}
-
-/// The facts of an exec target, for a plan.
-fn facts(t: &Target) -> Vec<(&'static str, String)> {
-    vec![
-        ("context", t.conn.context.clone()),
-        ("namespace", t.namespace.clone()),
-        ("pod", t.pod.clone()),
-        ("container", t.container.clone()),
-    ]
-}
-
-/// Show the plan and ask for the namespace to be typed; refuse without a terminal unless `--yes`.
-fn confirm(ctx: &Ctx, plan: Plan<'_>) -> Result<()> {
-    let ui = &ctx.ui;
-    let mut text = format!("{} ({})\n", ui.bold("Protected environment"), plan.reason);
-    for (label, value) in &plan.facts {
-        text.push_str(&format!("  {:<10} {value}\n", format!("{label}:")));
-    }
-    text.push_str(&format!("  {:<10} {}\n", "command:", shown_argv(plan.argv)));
-    if let Some((title, lines)) = &plan.changes {
-        if lines.is_empty() {
-            text.push_str(&format!("  {title}: none\n"));
-        } else {
-            text.push_str(&format!("  {title}:\n"));
-            for l in lines {
-                text.push_str(&format!("    {l}\n"));
-            }
-        }
-    }
-    ui.note(text.trim_end());
-    if ctx.settings.yes {
-        ui.note("Confirmed by --yes.");
-        return Ok(());
-    }
-    if !ui.can_prompt {
-        return Err(Error::Refused(format!(
-            "namespace {} is protected ({}) and there is no terminal to confirm on; re-run with --yes to proceed",
-            plan.namespace, plan.reason
-        ))
-        .into());
-    }
-    match confirm_typed(
-        &format!("Type the namespace name ({}) to continue", plan.namespace),
-        plan.namespace,
-    ) {
-        Ok(true) => Ok(()),
-        Ok(false) => {
-            Err(Error::Refused("confirmation did not match; nothing was run".to_owned()).into())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(Error::Interrupted {
-            signal: "SIGINT",
-            running: false,
-        }
-        .into()),
-        Err(e) => Err(Error::Refused(format!("could not read the confirmation: {e}")).into()),
-    }
-}
-
-/// An argv as a person would type it, for plans and messages.
-pub fn shown_argv(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Turn a remote exit code into kmigrate's exit code.
-fn pass_through(code: i32) -> u8 {
-    u8::try_from(code).unwrap_or(1)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    //! A context for flow tests: an in-memory executor and terminal, no cluster.
 
-    #[test]
-    fn argv_display_quotes_what_a_shell_would_split() {
-        let argv = [
-            "/app/bin/demo".to_owned(),
-            "eval".to_owned(),
-            "IO.puts(\"it's\")".to_owned(),
-        ];
-        assert_eq!(
-            shown_argv(&argv),
-            "/app/bin/demo eval 'IO.puts(\"it'\\''s\")'"
-        );
+    use std::sync::{Arc, Mutex};
+
+    use clap::Parser;
+
+    use super::Ctx;
+    use crate::remote_exec::fake::{Calls, FakeExecutor, Reply};
+    use crate::settings::Settings;
+    use crate::target::PodTarget;
+    use crate::ui::{Captured, Ui};
+
+    /// The pod every flow test runs in.
+    pub fn pod() -> PodTarget {
+        PodTarget {
+            context: "kind-dev".into(),
+            namespace: "shop-prod".into(),
+            pod: "web-1".into(),
+            container: "app".into(),
+        }
     }
 
-    #[test]
-    fn exit_codes_pass_through() {
-        assert_eq!(pass_through(0), 0);
-        assert_eq!(pass_through(42), 42);
-        assert_eq!(pass_through(255), 255);
-        assert_eq!(pass_through(-1), 1);
-        assert_eq!(pass_through(256), 1);
+    /// Settings from a command line (no config file).
+    pub fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["kmigrate", "-l", "app=shop", "--app", "shop"];
+        argv.extend_from_slice(args);
+        let dir = tempfile::tempdir().expect("temp dir");
+        Settings::new(
+            &crate::cli::Cli::try_parse_from(argv).expect("flags"),
+            dir.path(),
+        )
+        .expect("settings")
+    }
+
+    /// A flow under test: its context, what it wrote, and what it ran.
+    pub struct Harness {
+        /// The context to pass to the flow.
+        pub ctx: Ctx,
+        /// stdout, stderr and prompts.
+        pub captured: Arc<Mutex<Captured>>,
+        calls: Calls,
+    }
+
+    impl Harness {
+        /// A context with scripted replies; `terminal` says whether prompting is possible.
+        pub fn new(args: &[&str], replies: Vec<Reply>, terminal: bool) -> Self {
+            let settings = settings(args);
+            let json = args.contains(&"json");
+            let (ui, captured) = Ui::memory(terminal, json);
+            let mut ctx = Ctx::new(settings, ui);
+            ctx.report.pod = Some(pod().pod);
+            let fake = FakeExecutor::new(replies, Arc::clone(&ctx.started));
+            let calls = fake.calls();
+            ctx.executor = Some(Box::new(fake));
+            Self {
+                ctx,
+                captured,
+                calls,
+            }
+        }
+
+        /// Answer the next prompts with these lines.
+        pub fn answer(&self, lines: &[&str]) {
+            let mut c = self.captured.lock().expect("capture lock");
+            c.answers.extend(lines.iter().map(|l| Ok((*l).to_owned())));
+        }
+
+        /// The argvs the executor ran, in order.
+        pub fn calls(&self) -> Vec<Vec<String>> {
+            self.calls.borrow().iter().map(|(_, a)| a.clone()).collect()
+        }
+
+        /// Everything written to stderr.
+        pub fn stderr(&self) -> String {
+            String::from_utf8_lossy(&self.captured.lock().expect("capture lock").stderr)
+                .into_owned()
+        }
+
+        /// Everything written to stdout.
+        pub fn stdout(&self) -> String {
+            String::from_utf8_lossy(&self.captured.lock().expect("capture lock").stdout)
+                .into_owned()
+        }
+
+        /// The prompts shown.
+        pub fn prompts(&self) -> usize {
+            self.captured.lock().expect("capture lock").prompts.len()
+        }
+
+        /// The exit code and outcome the run would end with.
+        pub fn conclude(&self, result: &anyhow::Result<()>) -> crate::error::Conclusion {
+            crate::error::conclude(
+                result,
+                self.ctx.report.remote_exit_code,
+                self.ctx.gate_tripped,
+            )
+        }
     }
 }

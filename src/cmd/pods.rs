@@ -1,7 +1,5 @@
 //! `kmigrate pods`: the candidate pods, the one that would be chosen, and why not the others.
 
-use std::io::Write;
-
 use anyhow::Result;
 
 use super::Ctx;
@@ -11,11 +9,11 @@ use crate::report::PodReport;
 use crate::target;
 
 /// Run `pods`.
-pub async fn run(ctx: &mut Ctx) -> Result<u8> {
+pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     let spinner = ctx.ui.spinner("listing pods");
     let found = async {
         let (conn, namespace) = super::connect_namespace(ctx).await?;
-        target::candidates_in(conn, namespace, &ctx.settings).await
+        target::candidates_in(&conn, &namespace, &ctx.settings).await
     }
     .await;
     spinner.finish_and_clear();
@@ -55,14 +53,12 @@ pub async fn run(ctx: &mut Ctx) -> Result<u8> {
             .unwrap_or_default();
         ctx.ui.note(&format!(
             "context {}, namespace {}, selector {selector:?}: {} pod(s)",
-            found.conn.context,
+            found.context,
             found.namespace,
             found.choice.verdicts.len()
         ));
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "  {:<40} {:<9} {:<6} {:<28} WHY",
+        let mut table = format!(
+            "  {:<40} {:<9} {:<6} {:<28} WHY\n",
             "NAME", "PHASE", "READY", "REPLICASET (REVISION)"
         );
         for p in &ctx.report.pods {
@@ -77,16 +73,16 @@ pub async fn run(ctx: &mut Ctx) -> Result<u8> {
                 (Some(r), _) => r.clone(),
             };
             let mark = if p.chosen { "*" } else { " " };
-            let _ = writeln!(
-                out,
-                "{mark} {:<40} {:<9} {:<6} {rs:<28} {why}",
+            table.push_str(&format!(
+                "{mark} {:<40} {:<9} {:<6} {rs:<28} {why}\n",
                 p.name, p.phase, p.ready
-            );
+            ));
         }
+        ctx.ui.data(&table);
     }
     if chosen.is_none() {
         let mut notes = Vec::new();
-        return target::pick(found, &ctx.settings, &mut notes).map(|_| 0);
+        return target::pick(found, &ctx.settings, &mut notes).map(drop);
     }
-    Ok(0)
+    Ok(())
 }

@@ -2,39 +2,32 @@
 
 use anyhow::Result;
 
-use super::migrate::{record, summarize};
-use super::{Ctx, Plan, confirm, facts, find_target, pass_through, read_status, take_lock};
-use crate::cli::RollbackArgs;
+use super::outcome::{record, summarize};
+use super::{Ctx, find_and_lock, job_run};
+use crate::confirm::{Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow};
-use crate::ecto_snippet::{Action, Target};
-use crate::error::usage;
-use crate::output::Streamer;
+use crate::ecto_snippet::Range;
+use crate::settings::Change;
+use crate::target::PodTarget;
+use crate::ui::Purpose;
 
-/// Run `rollback`.
-pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
-    let target = Target::from_flags(args.to.as_deref(), args.step.as_deref())
-        .map_err(usage)?
-        .ok_or_else(|| usage("rollback needs --step N or --to VERSION"))?;
-    let argv = match (&ctx.settings.rollback_command, &ctx.settings.ecto) {
-        (Some(custom), _) => fill(custom, target),
-        (None, Some(ecto)) => ecto
-            .snippet
-            .argv(&ecto.release, ecto.mode, Action::Rollback(target)),
-        (None, None) => return Err(usage("no rollback command configured")),
-    };
+/// Run `rollback`: in a Job, or in a running pod.
+pub async fn rollback(ctx: &mut Ctx, change: &Change) -> Result<()> {
     if ctx.settings.job.is_some() {
-        let (code, _) = super::job_run::run(ctx, argv, super::job_run::Kind::Rollback).await?;
-        return Ok(pass_through(code));
+        return job_run::run_in_job(ctx, &change.argv).await.map(drop);
     }
-    let t = find_target(ctx).await?;
-    take_lock(ctx, &t.conn, &t.namespace).await?;
+    let t = find_and_lock(ctx).await?;
+    revert(ctx, &t, change).await
+}
+
+/// Preview what is reverted, confirm when protected, run, record, summarise.
+async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     // The preview costs one read-only exec; during an incident, seeing what will be
     // reverted is worth it.
-    let preview = if ctx.settings.ecto.is_some() {
-        let rows = read_status(ctx, &t).await?;
-        Some(to_revert(&rows, target))
-    } else {
+    let preview = if change.custom {
         None
+    } else {
+        Some(to_revert(&ctx.read_status(t).await?, change.range))
     };
     let lines: Option<Vec<String>> = preview.as_ref().map(|rows| {
         rows.iter()
@@ -45,11 +38,12 @@ pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
         ctx.report.protected = true;
         let changes = lines.clone().map(|l| ("migrations to revert", l));
         confirm(
-            ctx,
-            Plan {
+            &ctx.ui,
+            ctx.settings.yes,
+            &Plan {
                 namespace: &t.namespace,
-                facts: facts(&t),
-                argv: &argv,
+                facts: facts(t),
+                argv: &change.argv,
                 reason: &reason,
                 changes,
             },
@@ -61,19 +55,17 @@ pub async fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<u8> {
         }
         ctx.ui.note(&text);
     }
-    let bar = ctx
-        .ui
-        .migration_bar(preview.as_ref().map(|p| p.len() as u64));
-    let mut out = Streamer::new(bar, ctx.ui.json, true).hide_tags();
-    let code = super::run_remote(ctx, &t, &argv, &mut out).await?;
+    let total = preview.as_ref().map(|p| p.len() as u64);
+    let mut out = ctx.ui.streamer(Purpose::Migrations { total });
+    let code = ctx.exec(t, &change.argv, &mut out).await?;
     record(ctx, &out.events, Direction::Down);
     summarize(ctx, code, &out.events, "reverted");
-    Ok(pass_through(code))
+    Ok(())
 }
 
 /// Which applied migrations a rollback reverts, newest first, per repo, as Ecto does:
 /// `step: N` the last N applied, `to: V` every applied version >= V.
-pub fn to_revert(rows: &[StatusRow], target: Target) -> Vec<StatusRow> {
+pub fn to_revert(rows: &[StatusRow], range: Range) -> Vec<StatusRow> {
     let mut repos: Vec<&str> = rows.iter().map(|r| r.repo.as_str()).collect();
     repos.dedup();
     let mut out = Vec::new();
@@ -83,35 +75,27 @@ pub fn to_revert(rows: &[StatusRow], target: Target) -> Vec<StatusRow> {
             .filter(|r| r.repo == repo && r.status == Direction::Up)
             .collect();
         applied.sort_by_key(|r| std::cmp::Reverse(r.version));
-        let chosen: Vec<&StatusRow> = match target {
-            Target::Step(n) => applied.into_iter().take(n.get() as usize).collect(),
-            Target::To(v) => applied
+        let chosen: Vec<&StatusRow> = match range {
+            Range::Step(n) => applied.into_iter().take(n.get() as usize).collect(),
+            Range::To(v) => applied
                 .into_iter()
                 .filter(|r| r.version >= v.get())
                 .collect(),
-            Target::All => applied,
+            Range::All => applied,
         };
         out.extend(chosen.into_iter().cloned());
     }
     out
 }
 
-/// Fill `{step}` and `{to}` in a custom rollback command with validated values.
-fn fill(argv: &[String], target: Target) -> Vec<String> {
-    let (step, to) = match target {
-        Target::Step(n) => (n.get().to_string(), String::new()),
-        Target::To(v) => (String::new(), v.to_string()),
-        Target::All => (String::new(), String::new()),
-    };
-    argv.iter()
-        .map(|a| a.replace("{step}", &step).replace("{to}", &to))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::testing::{Harness, pod};
     use crate::ecto_snippet::{Step, Version};
+    use crate::error::code;
+    use crate::remote_exec::fake::Reply;
+    use crate::settings::Action;
 
     fn row(repo: &str, status: Direction, version: i64) -> StatusRow {
         StatusRow {
@@ -133,22 +117,88 @@ mod tests {
         ];
         let v = |rs: Vec<StatusRow>| rs.iter().map(|r| r.version).collect::<Vec<_>>();
         assert_eq!(
-            v(to_revert(&rows, Target::Step(Step::parse("2").unwrap()))),
+            v(to_revert(&rows, Range::Step(Step::parse("2").unwrap()))),
             [3, 2, 7]
         );
-        assert_eq!(v(to_revert(&rows, Target::To(Version::from(2)))), [3, 2, 7]);
+        assert_eq!(v(to_revert(&rows, Range::To(Version::from(2)))), [3, 2, 7]);
         assert_eq!(
-            v(to_revert(&rows, Target::To(Version::from(8)))),
+            v(to_revert(&rows, Range::To(Version::from(8)))),
             Vec::<i64>::new()
         );
     }
 
-    #[test]
-    fn custom_command_placeholders() {
-        let argv = vec!["/app/bin/rollback".to_owned(), "--step={step}".to_owned()];
-        assert_eq!(
-            fill(&argv, Target::Step(Step::parse("3").unwrap())),
-            ["/app/bin/rollback", "--step=3"]
+    const STATUS: &str = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
+                          kmigrate:status\tShop.Repo\tup\t2\ttwo\n";
+    const REVERTED_2: &str = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 backward\n\
+                              12:00:00.100 [info] == Migrated 2 in 0.1s\n\
+                              kmigrate:ran\tShop.Repo\t2\n";
+
+    fn change(h: &Harness) -> Change {
+        match &h.ctx.settings.action {
+            Action::Rollback(c) => c.clone(),
+            other => panic!("not rollback: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn rollback_previews_then_reverts_and_reports_down() {
+        let mut h = Harness::new(
+            &["rollback", "--step", "1"],
+            vec![Reply::exit(STATUS, 0), Reply::exit(REVERTED_2, 0)],
+            false,
         );
+        let c = change(&h);
+        let r = revert(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, 0);
+        assert!(
+            h.stderr()
+                .contains("Reverting 1 migration(s) in pod web-1:\n  2 two (Shop.Repo)"),
+            "{}",
+            h.stderr()
+        );
+        let m = &h.ctx.report.migrations;
+        assert_eq!(
+            (m.len(), m[0].version, m[0].direction),
+            (1, 2, Direction::Down)
+        );
+        assert!(
+            h.stderr().contains("1 migration reverted"),
+            "{}",
+            h.stderr()
+        );
+    }
+
+    #[tokio::test]
+    async fn protected_rollback_shows_the_plan_and_refuses_a_wrong_name() {
+        let mut h = Harness::new(
+            &["rollback", "--to", "1"],
+            vec![Reply::exit(STATUS, 0)],
+            true,
+        );
+        h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
+        h.answer(&["nope"]);
+        let c = change(&h);
+        let r = revert(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
+        assert!(
+            h.stderr()
+                .contains("migrations to revert:\n    2 two (Shop.Repo)\n    1 one (Shop.Repo)"),
+            "{}",
+            h.stderr()
+        );
+        assert_eq!(h.calls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_preview_changes_nothing() {
+        let mut h = Harness::new(
+            &["rollback", "--step", "1"],
+            vec![Reply::exit("", 1)],
+            false,
+        );
+        let c = change(&h);
+        let r = revert(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
+        assert_eq!(h.calls().len(), 1);
     }
 }

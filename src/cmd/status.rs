@@ -1,83 +1,130 @@
 //! `kmigrate status`: every migration per repo, up or down.
 
-use std::io::Write;
-
 use anyhow::Result;
 
-use super::job_run::{self, Kind};
-use super::{Ctx, find_target, pass_through, run_remote, status_rows};
-use crate::cli::StatusArgs;
+use super::{Ctx, find_target, job_run, status_rows};
 use crate::ecto_output::{Direction, StatusRow, pending};
-use crate::ecto_snippet::Action;
-use crate::error::{code, usage};
-use crate::output::Streamer;
+use crate::ecto_snippet::Operation;
+use crate::error::usage;
 use crate::report::Migration;
+use crate::target::PodTarget;
+use crate::ui::Purpose;
 
-/// Run `status`.
-pub async fn run(args: &StatusArgs, ctx: &mut Ctx) -> Result<u8> {
+/// Run `status`: in a Job, or in a running pod. With `gate`, pending migrations trip it.
+pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
     let Some(ecto) = ctx.settings.ecto.clone() else {
         return Err(usage(
             "status needs the app name (--app, --release or kmigrate.toml)",
         ));
     };
-    let argv = ecto.snippet.argv(&ecto.release, ecto.mode, Action::Status);
-    let (remote, events, place) = if ctx.settings.job.is_some() {
-        let (code, events) = job_run::run(ctx, argv, Kind::Status).await?;
+    let argv = ecto.argv(Operation::Status);
+    if ctx.settings.job.is_some() {
+        let events = job_run::run_in_job(ctx, &argv).await?;
+        if ctx.report.remote_exit_code != Some(0) {
+            return Ok(());
+        }
         let place = ctx
             .report
             .job
             .clone()
             .map(|j| format!("Job {j}"))
             .unwrap_or_default();
-        (code, events, place)
-    } else {
-        let t = find_target(ctx).await?;
-        let spinner = ctx.ui.spinner("reading migration status");
-        let mut out = Streamer::new(spinner, true, true).hide_tags();
-        let code = run_remote(ctx, &t, &argv, &mut out).await?;
-        (code, out.events, format!("pod {}", t.pod))
-    };
-    if remote != 0 {
-        return Ok(pass_through(remote));
+        return show(ctx, &status_rows(&events), &place, gate);
     }
-    if ctx.settings.job.as_ref().is_some_and(|j| j.dry_run) {
-        return Ok(code::SUCCESS);
-    }
-    let rows = status_rows(&events);
-    let waiting = show(ctx, &rows, &place);
-    if args.exit_code && waiting > 0 {
-        return Ok(code::PENDING);
-    }
-    Ok(code::SUCCESS)
+    let (_, t) = find_target(ctx).await?;
+    read(ctx, &t, &argv, gate).await
 }
 
-/// Put the rows in the report and print them for people; returns how many are pending.
-fn show(ctx: &mut Ctx, rows: &[StatusRow], place: &str) -> usize {
+async fn read(ctx: &mut Ctx, t: &PodTarget, argv: &[String], gate: bool) -> Result<()> {
+    let mut out = ctx.ui.streamer(Purpose::Status);
+    let code = ctx.exec(t, argv, &mut out).await?;
+    if code != 0 {
+        return Ok(());
+    }
+    show(
+        ctx,
+        &status_rows(&out.events),
+        &format!("pod {}", t.pod),
+        gate,
+    )
+}
+
+/// Put the rows in the report and print them for people; trip the gate when asked.
+fn show(ctx: &mut Ctx, rows: &[StatusRow], place: &str, gate: bool) -> Result<()> {
     ctx.report.migrations = rows.iter().map(Migration::from).collect();
     let waiting = pending(rows).len();
     if !ctx.ui.json {
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(
-            stdout,
-            "{:<6} {:<16} {:<24} NAME",
-            "STATUS", "VERSION", "REPO"
-        );
+        let mut table = format!("{:<6} {:<16} {:<24} NAME\n", "STATUS", "VERSION", "REPO");
         for r in rows {
             let status = match r.status {
                 Direction::Up => "up",
                 Direction::Down => "down",
             };
-            let _ = writeln!(
-                stdout,
-                "{status:<6} {:<16} {:<24} {}",
+            table.push_str(&format!(
+                "{status:<6} {:<16} {:<24} {}\n",
                 r.version, r.repo, r.name
-            );
+            ));
         }
-        drop(stdout);
+        ctx.ui.data(&table);
         ctx.ui.note(&format!(
             "{} migration(s), {waiting} pending ({place})",
             rows.len()
         ));
     }
-    waiting
+    ctx.gate_tripped = gate && waiting > 0;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::testing::{Harness, pod};
+    use crate::error::code;
+    use crate::remote_exec::fake::Reply;
+
+    const STATUS: &str = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
+                          kmigrate:status\tShop.Repo\tdown\t2\ttwo\n";
+
+    fn argv(h: &Harness) -> Vec<String> {
+        h.ctx
+            .settings
+            .ecto
+            .as_ref()
+            .unwrap()
+            .argv(Operation::Status)
+    }
+
+    #[tokio::test]
+    async fn status_prints_a_table_and_the_gate_trips_on_pending() {
+        for (gate, expected, outcome) in [(false, 0, "success"), (true, code::PENDING, "pending")] {
+            let mut h = Harness::new(&["status"], vec![Reply::exit(STATUS, 0)], false);
+            let a = argv(&h);
+            let r = read(&mut h.ctx, &pod(), &a, gate).await;
+            let end = h.conclude(&r);
+            assert_eq!((end.exit_code, end.outcome), (expected, outcome));
+            assert!(
+                h.stdout()
+                    .contains("up     1                Shop.Repo                one\n"),
+                "{}",
+                h.stdout()
+            );
+            assert!(!h.stdout().contains("kmigrate:status"));
+            assert!(h.stderr().contains("2 migration(s), 1 pending (pod web-1)"));
+            assert_eq!(h.ctx.report.migrations.len(), 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_status_passes_its_code_and_never_trips_the_gate() {
+        let mut h = Harness::new(
+            &["status", "-o", "json"],
+            vec![Reply::exit("boom\n", 3)],
+            false,
+        );
+        let a = argv(&h);
+        let r = read(&mut h.ctx, &pod(), &a, true).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (3, "failed"));
+        assert!(h.stdout().is_empty(), "json output has no table");
+    }
 }

@@ -1,0 +1,197 @@
+//! The driver: settings, the runtime, the deadline and signals around the command, the lock
+//! release and audit Event after it, and the one exit code and JSON report at the end.
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, OutputFormat};
+use crate::cmd::{self, Ctx};
+use crate::error::{self, Error, conclude};
+use crate::report::Report;
+use crate::settings::Settings;
+use crate::ui::Ui;
+use crate::{audit, confirm};
+
+/// Run kmigrate with the process's arguments; returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let started_at = Instant::now();
+    let matches = Cli::command().get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let json = cli.global.output == OutputFormat::Json;
+    let ui = Ui::detect(json);
+    init_logging(cli.global.verbose, ui.color);
+
+    let settings = std::env::current_dir()
+        .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))
+        .and_then(|dir| Settings::new(&cli, &dir));
+    let (result, mut report, gate_tripped) = match settings {
+        Ok(settings) => drive(settings, ui, started_at),
+        Err(e) => (
+            Err(e),
+            Report::new(matches.subcommand_name().unwrap_or_default()),
+            false,
+        ),
+    };
+    let end = conclude(&result, report.remote_exit_code, gate_tripped);
+    if let Err(e) = &result {
+        report.error = Some(format!("{e:#}"));
+        error::print(e);
+    }
+    if json && report.command != "completions" && report.command != "init" {
+        report.exit_code = end.exit_code;
+        report.outcome = end.outcome.to_owned();
+        report.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Ok(text) = serde_json::to_string_pretty(&report) {
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
+    }
+    ExitCode::from(end.exit_code)
+}
+
+/// Run the action on a current-thread runtime, under the deadline and signal watch; then
+/// give the lock back and leave the audit record, whatever happened.
+fn drive(settings: Settings, ui: Ui, started_at: Instant) -> (Result<()>, Report, bool) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let report = Report::new(settings.action.name());
+            return (
+                Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+                report,
+                false,
+            );
+        }
+    };
+    let timeout = settings.timeout.clone();
+    let mut ctx = Ctx::new(settings, ui);
+    let started = ctx.started.clone();
+    let result = runtime.block_on(async {
+        let result = {
+            let work = cmd::execute(&mut ctx);
+            let deadline = async {
+                match &timeout {
+                    Some((d, _)) => tokio::time::sleep(*d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = work => r,
+                () = deadline => Err(Error::Timeout {
+                    after: timeout.map(|(_, s)| s).unwrap_or_default(),
+                    running: started.load(Ordering::SeqCst),
+                }.into()),
+                signal = interrupted() => Err(Error::Interrupted { signal, running: started.load(Ordering::SeqCst) }.into()),
+            }
+        };
+        if let Some(held) = ctx.lock.take() {
+            held.release().await;
+        }
+        if started.load(Ordering::SeqCst) {
+            audit_event(&ctx, started_at).await;
+            if let (Err(_), Some(job)) = (&result, &ctx.report.job) {
+                ctx.ui.note(&format!(
+                    "The Job {job} keeps running; follow it again with `kmigrate logs {job}`."
+                ));
+            }
+        }
+        result
+    });
+    // A prompt may still be blocked on stdin; do not wait for it.
+    runtime.shutdown_background();
+    (result, std::mem::take(&mut ctx.report), ctx.gate_tripped)
+}
+
+/// Record the run as a Kubernetes Event on the pod; warn once when that is not allowed.
+async fn audit_event(ctx: &Ctx, started_at: Instant) {
+    let (Some(conn), Some(pod), Some(ns)) = (&ctx.conn, &ctx.report.pod, &ctx.report.namespace)
+    else {
+        return;
+    };
+    if !ctx.settings.action.changes_database() {
+        return;
+    }
+    let argv = ctx
+        .report
+        .argv
+        .as_deref()
+        .map(confirm::shown_argv)
+        .unwrap_or_default();
+    let record = audit::Record {
+        command: &ctx.report.command,
+        user: ctx.report.user.as_deref().unwrap_or("unknown user"),
+        regarding: match &ctx.report.job {
+            Some(job) => ("batch/v1", "Job", job.as_str()),
+            None => ("v1", "Pod", pod.as_str()),
+        },
+        exit_code: ctx.report.remote_exit_code,
+        migrations: ctx.report.migrations.iter().map(|m| m.version).collect(),
+        duration_ms: u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX),
+        argv: &argv,
+    };
+    let write = audit::record(conn, ns, &record);
+    match tokio::time::timeout(std::time::Duration::from_secs(5), write).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => ctx
+            .ui
+            .note(&format!("note: no audit Event was recorded: {e}")),
+        Err(_) => ctx
+            .ui
+            .note("note: no audit Event was recorded: the API server did not answer in 5s"),
+    }
+}
+
+/// Resolves with the name of the first SIGINT or SIGTERM.
+async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
+/// Logs go to stderr. Other crates are capped at debug so that no request or credential
+/// detail from the HTTP stack is ever printed.
+fn init_logging(verbose: u8, color: bool) {
+    use tracing_subscriber::EnvFilter;
+    let ours = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let others = if verbose >= 2 { "info" } else { "warn" };
+    let filter = EnvFilter::new(format!("{others},kmigrate={ours}"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

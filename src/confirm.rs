@@ -1,0 +1,163 @@
+//! The plan shown before a protected environment is changed, and the typed confirmation.
+
+use anyhow::Result;
+
+use crate::error::Error;
+use crate::target::PodTarget;
+use crate::ui::Ui;
+
+/// The plan shown before changing a protected environment.
+pub struct Plan<'a> {
+    /// The namespace the user must type.
+    pub namespace: &'a str,
+    /// Where it runs: (label, value) lines.
+    pub facts: Vec<(&'static str, String)>,
+    /// The remote command.
+    pub argv: &'a [String],
+    /// Why the environment is protected.
+    pub reason: &'a str,
+    /// Lines describing the migrations affected, when known.
+    pub changes: Option<(&'a str, Vec<String>)>,
+}
+
+/// The facts of an exec target, for a plan.
+pub fn facts(t: &PodTarget) -> Vec<(&'static str, String)> {
+    vec![
+        ("context", t.context.clone()),
+        ("namespace", t.namespace.clone()),
+        ("pod", t.pod.clone()),
+        ("container", t.container.clone()),
+    ]
+}
+
+/// Show the plan and ask for the namespace to be typed; refuse without a terminal unless `yes`.
+pub fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
+    let mut text = format!("{} ({})\n", ui.bold("Protected environment"), plan.reason);
+    for (label, value) in &plan.facts {
+        text.push_str(&format!("  {:<10} {value}\n", format!("{label}:")));
+    }
+    text.push_str(&format!("  {:<10} {}\n", "command:", shown_argv(plan.argv)));
+    if let Some((title, lines)) = &plan.changes {
+        if lines.is_empty() {
+            text.push_str(&format!("  {title}: none\n"));
+        } else {
+            text.push_str(&format!("  {title}:\n"));
+            for l in lines {
+                text.push_str(&format!("    {l}\n"));
+            }
+        }
+    }
+    ui.note(text.trim_end());
+    if yes {
+        ui.note("Confirmed by --yes.");
+        return Ok(());
+    }
+    if !ui.can_prompt {
+        return Err(Error::Refused(format!(
+            "namespace {} is protected ({}) and there is no terminal to confirm on; re-run with --yes to proceed",
+            plan.namespace, plan.reason
+        ))
+        .into());
+    }
+    match ui.confirm_typed(
+        &format!("Type the namespace name ({}) to continue", plan.namespace),
+        plan.namespace,
+    ) {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            Err(Error::Refused("confirmation did not match; nothing was run".to_owned()).into())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(Error::Interrupted {
+            signal: "SIGINT",
+            running: false,
+        }
+        .into()),
+        Err(e) => Err(Error::Refused(format!("could not read the confirmation: {e}")).into()),
+    }
+}
+
+/// An argv as a person would type it, for plans and messages.
+pub fn shown_argv(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan<'a>(argv: &'a [String]) -> Plan<'a> {
+        Plan {
+            namespace: "shop-prod",
+            facts: vec![("pod", "web-1".to_owned())],
+            argv,
+            reason: "namespace \"shop-prod\" matches \"*-prod\"",
+            changes: Some(("pending migrations to apply", vec!["1 a (R)".to_owned()])),
+        }
+    }
+
+    #[test]
+    fn argv_display_quotes_what_a_shell_would_split() {
+        let argv = [
+            "/app/bin/demo".to_owned(),
+            "eval".to_owned(),
+            "IO.puts(\"it's\")".to_owned(),
+        ];
+        assert_eq!(
+            shown_argv(&argv),
+            "/app/bin/demo eval 'IO.puts(\"it'\\''s\")'"
+        );
+    }
+
+    #[test]
+    fn typed_namespace_confirms_and_anything_else_refuses() {
+        let argv = ["m".to_owned()];
+        let (ui, captured) = Ui::memory(true, false);
+        captured.lock().unwrap().answers.extend([
+            Ok("shop-prod\n".to_owned()),
+            Ok("shop".to_owned()),
+            Err(std::io::ErrorKind::Interrupted.into()),
+        ]);
+        confirm(&ui, false, &plan(&argv)).unwrap();
+        let refused = confirm(&ui, false, &plan(&argv)).unwrap_err();
+        assert_eq!(
+            crate::error::exit_code_of(&refused),
+            crate::error::code::REFUSED
+        );
+        let interrupted = confirm(&ui, false, &plan(&argv)).unwrap_err();
+        assert_eq!(
+            crate::error::exit_code_of(&interrupted),
+            crate::error::code::INTERRUPTED
+        );
+        let c = captured.lock().unwrap();
+        assert_eq!(c.prompts.len(), 3);
+        let shown = String::from_utf8_lossy(&c.stderr);
+        assert!(
+            shown.contains("pending migrations to apply:\n    1 a (R)"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn no_terminal_refuses_unless_yes() {
+        let argv = ["m".to_owned()];
+        let (ui, captured) = Ui::memory(false, false);
+        let err = confirm(&ui, false, &plan(&argv)).unwrap_err();
+        assert!(err.to_string().contains("--yes"), "{err}");
+        confirm(&ui, true, &plan(&argv)).unwrap();
+        let c = captured.lock().unwrap();
+        assert!(c.prompts.is_empty());
+        assert!(String::from_utf8_lossy(&c.stderr).contains("Confirmed by --yes."));
+    }
+}

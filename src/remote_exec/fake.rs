@@ -1,0 +1,91 @@
+//! An in-memory executor for tests of whole flows: scripted output and exit codes, and a
+//! record of every command it was asked to run.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Result;
+use futures::future::LocalBoxFuture;
+
+use super::Executor;
+use crate::output::{Stream, Streamer};
+use crate::target::PodTarget;
+
+/// One scripted answer: output lines on stdout, then an exit code or an error.
+pub struct Reply {
+    /// Written to remote stdout, as is.
+    pub stdout: String,
+    /// The exit code, or the error the executor returns (e.g. connection lost).
+    pub result: Result<i32>,
+}
+
+impl Reply {
+    /// Output, then this exit code.
+    pub fn exit(stdout: &str, code: i32) -> Self {
+        Self {
+            stdout: stdout.to_owned(),
+            result: Ok(code),
+        }
+    }
+
+    /// Output, then this error.
+    pub fn fail(stdout: &str, err: anyhow::Error) -> Self {
+        Self {
+            stdout: stdout.to_owned(),
+            result: Err(err),
+        }
+    }
+}
+
+/// Every argv an executor was asked to run, with the pod.
+pub type Calls = Rc<RefCell<Vec<(String, Vec<String>)>>>;
+
+/// Answers exec calls from a script, in order.
+pub struct FakeExecutor {
+    replies: RefCell<VecDeque<Reply>>,
+    calls: Calls,
+    started: Arc<AtomicBool>,
+}
+
+impl FakeExecutor {
+    /// An executor that gives these replies, setting `started` like the real one.
+    pub fn new(replies: Vec<Reply>, started: Arc<AtomicBool>) -> Self {
+        Self {
+            replies: RefCell::new(replies.into()),
+            calls: Calls::default(),
+            started,
+        }
+    }
+
+    /// A handle on the record of calls, readable after the executor moved.
+    pub fn calls(&self) -> Calls {
+        Rc::clone(&self.calls)
+    }
+}
+
+impl Executor for FakeExecutor {
+    fn exec<'a>(
+        &'a self,
+        target: &'a PodTarget,
+        argv: &'a [String],
+        out: &'a mut Streamer,
+    ) -> LocalBoxFuture<'a, Result<i32>> {
+        Box::pin(async move {
+            self.calls
+                .borrow_mut()
+                .push((target.pod.clone(), argv.to_vec()));
+            let reply = self
+                .replies
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| panic!("unexpected exec of {argv:?}"));
+            self.started.store(true, Ordering::SeqCst);
+            out.chunk(Stream::Out, reply.stdout.as_bytes());
+            out.finish();
+            reply.result
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! How a command is executed in the pod through the pods/exec API and streamed back.
+//! Never retried: a second attempt could run a migration twice.
+
+#[cfg(test)]
+pub mod fake;
+mod pump;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Result;
+use futures::future::LocalBoxFuture;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
+use kube::Api;
+use kube::api::AttachParams;
+
+use crate::connection::{Connection, chain, classify};
+use crate::error::Error;
+use crate::output::Streamer;
+use crate::target::PodTarget;
+
+pub use pump::{Ended, pump};
+
+/// kube's pipes hold 1 KiB by default; a larger buffer keeps the WebSocket reader from
+/// stalling on every frame.
+const PIPE_BUF: usize = 256 * 1024;
+
+/// Runs a command in a pod and streams its output; the seam the flows are tested through
+/// (as kubectl's `RemoteExecutor`).
+pub trait Executor {
+    /// Run `argv` in the target, stream its output through `out`, and return the remote
+    /// exit code. Must set the `started` flag it was made with once the command may run.
+    fn exec<'a>(
+        &'a self,
+        target: &'a PodTarget,
+        argv: &'a [String],
+        out: &'a mut Streamer,
+    ) -> LocalBoxFuture<'a, Result<i32>>;
+}
+
+/// The real executor: the pods/exec subresource over a WebSocket.
+pub struct KubeExecutor {
+    conn: Connection,
+    started: Arc<AtomicBool>,
+}
+
+impl KubeExecutor {
+    /// An executor on `conn` that sets `started` once the server accepted an exec.
+    pub fn new(conn: Connection, started: Arc<AtomicBool>) -> Self {
+        Self { conn, started }
+    }
+
+    async fn run(&self, t: &PodTarget, argv: &[String], out: &mut Streamer) -> Result<i32> {
+        let api: Api<Pod> = Api::namespaced(self.conn.exec_client.clone(), &t.namespace);
+        let params = AttachParams::default()
+            .container(&t.container)
+            .stdin(false)
+            .stdout(true)
+            .stderr(true)
+            .max_stdout_buf_size(PIPE_BUF)
+            .max_stderr_buf_size(PIPE_BUF);
+        tracing::debug!(pod = %t.pod, container = %t.container, ?argv, "exec");
+        let mut process = api
+            .exec(&t.pod, argv.to_vec(), &params)
+            .await
+            .map_err(|e| classify(e, &format!("exec in pod {}", t.pod), &self.conn))?;
+        self.started.store(true, Ordering::SeqCst);
+        let status = process.take_status();
+        let status = async move {
+            match status {
+                Some(fut) => fut.await,
+                None => None,
+            }
+        };
+        let ended = pump(process.stdout(), process.stderr(), status, out).await;
+        let task = process.join().await;
+        match ended {
+            Ended::Status(s) => exit_code(&s),
+            Ended::NoStatus { read_error } => {
+                let why = match (task, read_error) {
+                    (Err(e), _) => chain(&e),
+                    (Ok(()), Some(e)) => e.to_string(),
+                    (Ok(()), None) => "the stream ended without an exit status".to_owned(),
+                };
+                Err(Error::Unknown(why).into())
+            }
+        }
+    }
+}
+
+impl Executor for KubeExecutor {
+    fn exec<'a>(
+        &'a self,
+        target: &'a PodTarget,
+        argv: &'a [String],
+        out: &'a mut Streamer,
+    ) -> LocalBoxFuture<'a, Result<i32>> {
+        Box::pin(self.run(target, argv, out))
+    }
+}
+
+/// The remote exit code a status reports, per the remotecommand protocol: `Success` is 0,
+/// `NonZeroExitCode` carries the code in a cause with reason `ExitCode`.
+pub fn exit_code(status: &Status) -> Result<i32> {
+    if status.status.as_deref() == Some("Success") {
+        return Ok(0);
+    }
+    if status.reason.as_deref() == Some("NonZeroExitCode") {
+        let code = status
+            .details
+            .as_ref()
+            .and_then(|d| d.causes.as_ref())
+            .into_iter()
+            .flatten()
+            .find(|c| c.reason.as_deref() == Some("ExitCode"))
+            .and_then(|c| c.message.as_deref()?.parse::<i32>().ok());
+        if let Some(code) = code {
+            return Ok(code);
+        }
+    }
+    let message = status
+        .message
+        .clone()
+        .filter(|m| !m.is_empty())
+        .or_else(|| status.reason.clone())
+        .unwrap_or_else(|| "no message".to_owned());
+    Err(Error::NotStarted(message).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(json: serde_json::Value) -> Status {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn success_is_zero() {
+        assert_eq!(
+            exit_code(&status(
+                serde_json::json!({"metadata": {}, "status": "Success"})
+            ))
+            .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn non_zero_exit_code_is_passed_through() {
+        let s = status(serde_json::json!({
+            "metadata": {}, "status": "Failure",
+            "message": "command terminated with non-zero exit code: error executing command [sh -c exit 42], exit code 42",
+            "reason": "NonZeroExitCode",
+            "details": {"causes": [{"reason": "ExitCode", "message": "42"}]}
+        }));
+        assert_eq!(exit_code(&s).unwrap(), 42);
+    }
+
+    #[test]
+    fn failure_without_code_is_not_a_success() {
+        let s = status(serde_json::json!({
+            "metadata": {}, "status": "Failure", "code": 500, "reason": "InternalError",
+            "message": "exec: \"bin/nope\": stat bin/nope: no such file or directory"
+        }));
+        let err = exit_code(&s).unwrap_err();
+        assert_eq!(
+            crate::error::exit_code_of(&err),
+            crate::error::code::NOT_STARTED
+        );
+        assert!(err.to_string().contains("bin/nope"));
+    }
+}

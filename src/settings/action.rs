@@ -1,0 +1,202 @@
+//! What the user asked for, validated: the one value that dispatch matches on.
+
+use clap_complete::Shell;
+
+use crate::ecto_snippet::Range;
+use crate::error::usage;
+
+/// The validated subcommand with everything it needs.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Run pending migrations.
+    Migrate(Change),
+    /// Revert migrations.
+    Rollback(Change),
+    /// List migrations; `gate` makes pending ones exit with their own code.
+    Status {
+        /// `--exit-code`.
+        gate: bool,
+    },
+    /// Run any command in the chosen pod.
+    Exec {
+        /// The remote argv.
+        argv: Vec<String>,
+    },
+    /// Explain the pod choice.
+    Pods,
+    /// List Job-mode runs.
+    Runs,
+    /// Follow a Job-mode run again.
+    Logs {
+        /// The run's (Job's) name.
+        run: RunName,
+    },
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+    /// Write the config scaffold and print the Role.
+    Init {
+        /// Overwrite an existing file.
+        force: bool,
+    },
+}
+
+/// A migrate or rollback: how far, and the exact remote command.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// How far to go.
+    pub range: Range,
+    /// The remote argv: the embedded snippet, or the configured custom command.
+    pub argv: Vec<String>,
+    /// Whether `argv` is the configured custom command (no Ecto preview possible).
+    pub custom: bool,
+}
+
+impl Action {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Migrate(_) => "migrate",
+            Action::Rollback(_) => "rollback",
+            Action::Status { .. } => "status",
+            Action::Exec { .. } => "exec",
+            Action::Pods => "pods",
+            Action::Runs => "runs",
+            Action::Logs { .. } => "logs",
+            Action::Completions { .. } => "completions",
+            Action::Init { .. } => "init",
+        }
+    }
+
+    /// Whether the run may change the database (migrate, rollback, and exec, which can run
+    /// anything): such runs leave an audit Event.
+    pub fn changes_database(&self) -> bool {
+        matches!(
+            self,
+            Action::Migrate(_) | Action::Rollback(_) | Action::Exec { .. }
+        )
+    }
+
+    /// Whether the action works on the app's pods (and so needs a selector or `--pod`).
+    pub fn needs_pod(&self) -> bool {
+        matches!(
+            self,
+            Action::Migrate(_)
+                | Action::Rollback(_)
+                | Action::Status { .. }
+                | Action::Exec { .. }
+                | Action::Pods
+        )
+    }
+}
+
+/// A run name as `kmigrate runs` lists it (a Job name): a DNS label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunName(String);
+
+impl RunName {
+    /// Validate a run name.
+    pub fn parse(run: &str) -> anyhow::Result<Self> {
+        let valid = !run.is_empty()
+            && run.len() <= 63
+            && run
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if valid {
+            Ok(Self(run.to_owned()))
+        } else {
+            Err(usage(format!(
+                "invalid run name {run:?}; `kmigrate runs` lists them"
+            )))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Fill `{step}` and `{to}` in a custom command with the validated range. A range the
+/// template cannot express, or a placeholder left without a value, is a usage error:
+/// running the script without the limit the user asked for could migrate or revert more.
+pub fn fill_custom(argv: &[String], range: Range, key: &str) -> anyhow::Result<Vec<String>> {
+    let has = |p: &str| argv.iter().any(|a| a.contains(p));
+    let (step, to) = match range {
+        Range::Step(n) => (Some(n.get().to_string()), None),
+        Range::To(v) => (None, Some(v.to_string())),
+        Range::All => (None, None),
+    };
+    let slots = [("{step}", &step, "--step"), ("{to}", &to, "--to")];
+    for (placeholder, value, flag) in slots {
+        if value.is_some() && !has(placeholder) {
+            return Err(usage(format!(
+                "{flag} was given but {key} has no {placeholder} placeholder to pass it on; add it to {key} or drop {flag}"
+            )));
+        }
+    }
+    for (placeholder, value, flag) in slots {
+        if value.is_none() && has(placeholder) {
+            return Err(usage(format!(
+                "{key} uses {placeholder} but no {flag} was given"
+            )));
+        }
+    }
+    Ok(argv
+        .iter()
+        .map(|a| {
+            let a = step
+                .as_ref()
+                .map_or_else(|| a.clone(), |s| a.replace("{step}", s));
+            to.as_ref().map_or(a.clone(), |t| a.replace("{to}", t))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecto_snippet::{Step, Version};
+
+    fn argv(parts: &[&str]) -> Vec<String> {
+        parts.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn custom_command_placeholders() {
+        let step = Range::Step(Step::parse("3").unwrap());
+        assert_eq!(
+            fill_custom(&argv(&["/app/bin/rollback", "--step={step}"]), step, "k").unwrap(),
+            ["/app/bin/rollback", "--step=3"]
+        );
+        let to = Range::To(Version::from(20240101));
+        assert_eq!(
+            fill_custom(&argv(&["m", "{to}"]), to, "k").unwrap(),
+            ["m", "20240101"]
+        );
+        assert_eq!(fill_custom(&argv(&["m"]), Range::All, "k").unwrap(), ["m"]);
+    }
+
+    #[test]
+    fn a_range_the_template_cannot_carry_is_refused() {
+        let to = Range::To(Version::from(7));
+        let err = fill_custom(&argv(&["r", "{step}"]), to, "rollback_command").unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+        assert!(err.to_string().contains("{to}"), "{err}");
+        let err =
+            fill_custom(&argv(&["m"]), Range::Step(Step::parse("1").unwrap()), "k").unwrap_err();
+        assert!(err.to_string().contains("--step"), "{err}");
+        // A placeholder is never replaced by nothing.
+        assert!(fill_custom(&argv(&["m", "{step}"]), Range::All, "k").is_err());
+    }
+
+    #[test]
+    fn run_names() {
+        assert!(RunName::parse("kmigrate-demo-20260101000000-abcd").is_ok());
+        for bad in ["", "Run", "a b", "a/b", &"a".repeat(64)] {
+            assert!(RunName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
