@@ -1,3 +1,5 @@
+//! The kmigrate binary: parse the arguments, run, exit with the run's code.
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -5,6 +5,18 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 
+/// The name of the object's owner of this kind (a pod's ReplicaSet, a ReplicaSet's Deployment).
+pub fn owner(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    kind: &str,
+) -> Option<String> {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.kind == kind)
+        .map(|o| o.name.clone())
+}
+
 /// The annotation kubectl reads for the default container.
 pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 

@@ -12,7 +12,9 @@ use kube::api::ListParams;
 
 use crate::connection::{Connection, classify, is_transient};
 use crate::error::Error;
-use crate::pod_select::{Candidate, Choice, RsInfo, choose, choose_container, needs_revisions};
+use crate::pod_select::{
+    Candidate, Choice, RsInfo, choose, choose_container, needs_revisions, owner,
+};
 use crate::settings::Settings;
 
 /// The pod and container to run in.
@@ -144,13 +146,7 @@ async fn replicaset_revisions(
                 .as_ref()
                 .and_then(|a| a.get("deployment.kubernetes.io/revision"))
                 .and_then(|r| r.parse().ok())?;
-            let deployment = rs
-                .metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .find(|o| o.kind == "Deployment")
-                .map(|o| o.name.clone());
+            let deployment = owner(&rs.metadata, "Deployment");
             Some((
                 name,
                 RsInfo {

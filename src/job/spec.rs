@@ -1,0 +1,288 @@
+//! The Job built from a Deployment's pod template: pure, no I/O.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::{MANAGED_BY, RUN_LABEL};
+use crate::pod_select::DEFAULT_CONTAINER_ANNOTATION;
+
+/// What the Job is for.
+#[derive(Debug, Clone)]
+pub struct JobOptions {
+    /// The Job's name (also the run name).
+    pub name: String,
+    /// The image to run.
+    pub image: String,
+    /// The container of the template that becomes the Job's container.
+    pub container: Option<String>,
+    /// The migrate command.
+    pub argv: Vec<String>,
+    /// migrate, rollback, status.
+    pub command: String,
+    /// Who asked.
+    pub user: String,
+    /// `activeDeadlineSeconds`.
+    pub deadline: Option<Duration>,
+}
+
+/// Seconds a finished Job is kept for `kmigrate runs` and `kmigrate logs`.
+pub const TTL_AFTER_FINISHED: i32 = 7 * 24 * 3600;
+
+/// A run name: `kmigrate-<app>-<UTC time>-<4 hex>`, at most 63 characters; the random
+/// tail keeps two runs in the same second apart.
+pub fn run_name(app: &str, now: k8s_openapi::jiff::Timestamp) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let stamp = now.strftime("%Y%m%d%H%M%S").to_string();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i128(now.as_nanosecond());
+    let tail = format!("{:04x}", h.finish() & 0xffff);
+    let room = 63 - "kmigrate---".len() - stamp.len() - tail.len();
+    let app: String = app.replace('_', "-").chars().take(room).collect();
+    format!("kmigrate-{}-{stamp}-{tail}", app.trim_end_matches('-'))
+}
+
+/// The Job for a Deployment's pod template: the app container with `image` and `argv`,
+/// no probes, no ports, no other regular containers (they would keep the pod alive);
+/// everything else (env, volumes, service account, pull secrets, scheduling, security
+/// context, init containers and native sidecars) as in the Deployment.
+pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
+    let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
+    let spec = deploy
+        .spec
+        .as_ref()
+        .ok_or_else(|| format!("Deployment {deploy_name} has no spec"))?;
+    let mut template = spec.template.clone();
+    let mut pod = template
+        .spec
+        .take()
+        .ok_or_else(|| format!("Deployment {deploy_name} has no pod template"))?;
+    let names: Vec<String> = pod.containers.iter().map(|c| c.name.clone()).collect();
+    let annotated = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION));
+    let want = o
+        .container
+        .as_ref()
+        .or(annotated)
+        .or(names.first())
+        .cloned()
+        .unwrap_or_default();
+    let mut app = pod
+        .containers
+        .drain(..)
+        .find(|c| c.name == want)
+        .ok_or_else(|| {
+            format!(
+                "Deployment {deploy_name} has no container {want:?}; it has: {}",
+                names.join(", ")
+            )
+        })?;
+    app.image = Some(o.image.clone());
+    let (program, args) = o.argv.split_first().ok_or("empty command")?;
+    app.command = Some(vec![program.clone()]);
+    app.args = Some(args.to_vec());
+    app.liveness_probe = None;
+    app.readiness_probe = None;
+    app.startup_probe = None;
+    app.ports = None;
+    app.lifecycle = None;
+    pod.containers = vec![app];
+    pod.restart_policy = Some("Never".to_owned());
+
+    // Keep labels that policies may rely on, but not the ones the Deployment (and so,
+    // usually, its Service) selects on: the Job's pod must not receive traffic.
+    let selected: Vec<String> = spec
+        .selector
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut meta = template.metadata.take().unwrap_or_default();
+    let mut labels: BTreeMap<String, String> = meta
+        .labels
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !selected.contains(k))
+        .collect();
+    labels.extend(job_labels(o));
+    meta.labels = Some(labels);
+    template.metadata = Some(meta);
+    template.spec = Some(pod);
+
+    let annotations = BTreeMap::from([
+        ("kmigrate.io/user".to_owned(), o.user.clone()),
+        ("kmigrate.io/image".to_owned(), o.image.clone()),
+        ("kmigrate.io/deployment".to_owned(), deploy_name),
+        (
+            "kmigrate.io/argv".to_owned(),
+            serde_json::to_string(&o.argv).unwrap_or_default(),
+        ),
+    ]);
+    Ok(Job {
+        metadata: ObjectMeta {
+            name: Some(o.name.clone()),
+            namespace: deploy.metadata.namespace.clone(),
+            labels: Some(job_labels(o)),
+            annotations: Some(annotations),
+            ..ObjectMeta::default()
+        },
+        spec: Some(JobSpec {
+            backoff_limit: Some(0),
+            active_deadline_seconds: o
+                .deadline
+                .map(|d| i64::try_from(d.as_secs().max(1)).unwrap_or(i64::MAX)),
+            ttl_seconds_after_finished: Some(TTL_AFTER_FINISHED),
+            template,
+            ..JobSpec::default()
+        }),
+        status: None,
+    })
+}
+
+fn job_labels(o: &JobOptions) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
+        (RUN_LABEL.to_owned(), o.name.clone()),
+        ("kmigrate.io/command".to_owned(), o.command.clone()),
+    ])
+}
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn deployment() -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": {"name": "shop", "namespace": "apps"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "shop"}},
+                "template": {
+                    "metadata": {"labels": {"app": "shop", "db-access": "yes"},
+                                 "annotations": {"kubectl.kubernetes.io/default-container": "web"}},
+                    "spec": {
+                        "serviceAccountName": "shop",
+                        "imagePullSecrets": [{"name": "registry"}],
+                        "nodeSelector": {"pool": "apps"},
+                        "tolerations": [{"key": "dedicated", "operator": "Exists"}],
+                        "securityContext": {"runAsNonRoot": true},
+                        "volumes": [{"name": "secrets", "secret": {"secretName": "shop"}}],
+                        "initContainers": [{"name": "proxy", "image": "proxy:1", "restartPolicy": "Always"}],
+                        "containers": [
+                            {"name": "metrics", "image": "exporter:1"},
+                            {"name": "web", "image": "shop:1", "env": [{"name": "DATABASE_URL", "value": "x"}],
+                             "envFrom": [{"secretRef": {"name": "shop"}}],
+                             "ports": [{"containerPort": 4000}],
+                             "readinessProbe": {"httpGet": {"path": "/", "port": 4000}},
+                             "livenessProbe": {"httpGet": {"path": "/", "port": 4000}}}
+                        ]
+                    }
+                }
+            }
+        }))
+        .unwrap()
+    }
+
+    pub(crate) fn options() -> JobOptions {
+        JobOptions {
+            name: "kmigrate-shop-20260101000000".into(),
+            image: "shop:2".into(),
+            container: None,
+            argv: vec!["/app/bin/shop".into(), "eval".into(), "code".into()],
+            command: "migrate".into(),
+            user: "alice".into(),
+            deadline: Some(Duration::from_secs(600)),
+        }
+    }
+
+    #[test]
+    fn job_copies_the_template_and_replaces_what_matters() {
+        let job = build(&deployment(), &options()).unwrap();
+        let spec = job.spec.as_ref().unwrap();
+        assert_eq!(
+            (spec.backoff_limit, spec.active_deadline_seconds),
+            (Some(0), Some(600))
+        );
+        assert_eq!(spec.ttl_seconds_after_finished, Some(TTL_AFTER_FINISHED));
+        let pod = spec.template.spec.as_ref().unwrap();
+        assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
+        assert_eq!(
+            pod.containers.len(),
+            1,
+            "regular sidecars would keep the pod alive"
+        );
+        let c = &pod.containers[0];
+        assert_eq!(
+            (c.name.as_str(), c.image.as_deref()),
+            ("web", Some("shop:2"))
+        );
+        assert_eq!(c.command.as_ref().unwrap(), &["/app/bin/shop"]);
+        assert_eq!(c.args.as_ref().unwrap(), &["eval", "code"]);
+        assert!(c.readiness_probe.is_none() && c.liveness_probe.is_none() && c.ports.is_none());
+        assert!(c.env.is_some() && c.env_from.is_some());
+        assert_eq!(pod.service_account_name.as_deref(), Some("shop"));
+        assert!(
+            pod.image_pull_secrets.is_some()
+                && pod.tolerations.is_some()
+                && pod.node_selector.is_some()
+        );
+        assert!(pod.volumes.is_some() && pod.security_context.is_some());
+        assert_eq!(pod.init_containers.as_ref().unwrap()[0].name, "proxy");
+        let labels = spec
+            .template
+            .metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .as_ref()
+            .unwrap();
+        assert!(
+            !labels.contains_key("app"),
+            "the Service must not select the Job's pod"
+        );
+        assert_eq!(labels.get("db-access").map(String::as_str), Some("yes"));
+        assert_eq!(
+            labels.get(RUN_LABEL).map(String::as_str),
+            Some("kmigrate-shop-20260101000000")
+        );
+        let ann = job.metadata.annotations.as_ref().unwrap();
+        assert_eq!(ann["kmigrate.io/user"], "alice");
+        assert_eq!(ann["kmigrate.io/image"], "shop:2");
+    }
+
+    #[test]
+    fn container_by_flag_and_missing_container() {
+        let mut o = options();
+        o.container = Some("metrics".into());
+        let job = build(&deployment(), &o).unwrap();
+        assert_eq!(
+            job.spec.unwrap().template.spec.unwrap().containers[0].name,
+            "metrics"
+        );
+        o.container = Some("nope".into());
+        assert!(
+            build(&deployment(), &o)
+                .unwrap_err()
+                .contains("no container \"nope\"")
+        );
+    }
+
+    #[test]
+    fn run_names_fit_in_a_label() {
+        let t = k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let name = run_name("my_app", t);
+        assert!(
+            name.starts_with("kmigrate-my-app-20270115080000-"),
+            "{name}"
+        );
+        assert_eq!(name.len(), "kmigrate-my-app-20270115080000-".len() + 4);
+        assert!(run_name(&"a".repeat(100), t).len() <= 63);
+    }
+}

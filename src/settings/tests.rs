@@ -1,0 +1,147 @@
+//! Settings from flags and config files.
+
+use super::*;
+use clap::Parser;
+
+fn settings(args: &[&str], config: Option<&str>) -> Result<Settings> {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = config {
+        std::fs::write(dir.path().join(config::FILE_NAME), text).unwrap();
+    }
+    let mut argv = vec!["kmigrate"];
+    argv.extend_from_slice(args);
+    Settings::new(&Cli::try_parse_from(argv).unwrap(), dir.path())
+}
+
+fn code(r: Result<Settings>) -> u8 {
+    crate::error::exit_code_of(&r.expect_err("expected an error"))
+}
+
+#[test]
+fn flags_override_env_which_overrides_defaults() {
+    let cfg = "selector = \"app=a\"\nnamespace = \"n0\"\nrelease = \"/srv/bin/shop\"\n\
+               [env.s]\nnamespace = \"n1\"\ncontainer = \"web\"\n";
+    let s = settings(&["-e", "s", "migrate"], Some(cfg)).unwrap();
+    assert_eq!(s.namespace.as_deref(), Some("n1"));
+    assert_eq!(s.container.as_deref(), Some("web"));
+    let ecto = s.ecto.unwrap();
+    assert_eq!(ecto.release, "/srv/bin/shop");
+    assert_eq!(ecto.snippet.app.as_str(), "shop");
+    let s = settings(&["-e", "s", "-n", "n2", "-c", "app", "migrate"], Some(cfg)).unwrap();
+    assert_eq!(
+        (s.namespace.as_deref(), s.container.as_deref()),
+        (Some("n2"), Some("app"))
+    );
+}
+
+#[test]
+fn default_release_path_comes_from_app() {
+    let s = settings(&["-l", "app=x", "--app", "my_app", "status"], None).unwrap();
+    assert_eq!(s.ecto.unwrap().release, "/app/bin/my_app");
+}
+
+#[test]
+fn invalid_values_are_usage_errors_before_any_network() {
+    let usage = crate::error::code::USAGE;
+    assert_eq!(
+        code(settings(
+            &["-l", "app=x", "--app", "My-App", "migrate"],
+            None
+        )),
+        usage
+    );
+    assert_eq!(
+        code(settings(
+            &["-l", "app=x", "--app", "a", "--repo", "repo;", "migrate"],
+            None
+        )),
+        usage
+    );
+    assert_eq!(
+        code(settings(
+            &["-l", "app in (x", "--app", "a", "migrate"],
+            None
+        )),
+        usage
+    );
+    assert_eq!(
+        code(settings(&["-l", "app=x", "-n", "Bad_NS", "pods"], None)),
+        usage
+    );
+    assert_eq!(
+        code(settings(
+            &["-l", "app=x", "--timeout", "soon", "pods"],
+            None
+        )),
+        usage
+    );
+    assert_eq!(code(settings(&["pods"], None)), usage);
+    assert_eq!(code(settings(&["-l", "app=x", "migrate"], None)), usage);
+    assert_eq!(code(settings(&["-e", "prod", "pods"], None)), usage);
+    assert_eq!(
+        code(settings(&["-e", "prd", "pods"], Some("[env.prod]\n"))),
+        usage
+    );
+    assert_eq!(code(settings(&["pods"], Some("selector = 12\n"))), usage);
+}
+
+#[test]
+fn custom_command_needs_no_app() {
+    let s = settings(
+        &["-l", "app=x", "migrate"],
+        Some("migrate_command = [\"/app/bin/migrate\"]\n"),
+    )
+    .unwrap();
+    assert!(s.ecto.is_none());
+    let Action::Migrate(change) = s.action else {
+        panic!("not migrate")
+    };
+    assert_eq!(change.argv, ["/app/bin/migrate"]);
+    assert!(change.custom);
+}
+
+#[test]
+fn protection_rules() {
+    let s = settings(&["-l", "app=x", "pods"], None).unwrap();
+    assert!(s.protection("dev", "shop-prod").is_some());
+    assert!(s.protection("prod", "shop").unwrap().contains("context"));
+    assert!(s.protection("prod-eu", "shop").is_some());
+    assert!(s.protection("kind-dev", "shop-staging").is_none());
+    assert!(s.protection("dev", "production").is_some());
+    let s = settings(
+        &["-l", "app=x", "pods"],
+        Some("protected_patterns = [\"live\"]\n"),
+    )
+    .unwrap();
+    assert!(s.protection("dev", "prod").is_none());
+    assert!(s.protection("dev", "live").is_some());
+    let s = settings(
+        &["-l", "app=x", "-e", "p", "pods"],
+        Some("[env.p]\nprotected = true\n"),
+    )
+    .unwrap();
+    assert!(
+        s.protection("dev", "dev")
+            .unwrap()
+            .contains("environment p")
+    );
+}
+
+#[test]
+fn lock_names() {
+    let s = settings(&["-l", "app=x", "--app", "my_app", "migrate"], None).unwrap();
+    assert_eq!(s.lock_name, "kmigrate-my-app");
+    assert_eq!(s.lock, LockMode::BestEffort);
+    let s = settings(
+        &["-l", "app=x", "migrate"],
+        Some("migrate_command = [\"m\"]\nlock = \"required\"\n"),
+    )
+    .unwrap();
+    assert!(
+        s.lock_name.starts_with("kmigrate-") && s.lock_name.len() == 17,
+        "{}",
+        s.lock_name
+    );
+    assert_eq!(s.lock, LockMode::Required);
+    assert!(settings(&["-l", "app=x", "pods"], Some("lock = \"maybe\"\n")).is_err());
+}
