@@ -51,7 +51,12 @@ impl KubeExecutor {
         Self { conn, started }
     }
 
-    async fn run(&self, t: &PodTarget, argv: &[String], out: &mut Streamer) -> Result<i32> {
+    async fn exec_streaming(
+        &self,
+        t: &PodTarget,
+        argv: &[String],
+        out: &mut Streamer,
+    ) -> Result<i32> {
         let api: Api<Pod> = Api::namespaced(self.conn.exec_client.clone(), &t.namespace);
         let params = AttachParams::default()
             .container(&t.container)
@@ -96,7 +101,7 @@ impl Executor for KubeExecutor {
         argv: &'a [String],
         out: &'a mut Streamer,
     ) -> LocalBoxFuture<'a, Result<i32>> {
-        Box::pin(self.run(target, argv, out))
+        Box::pin(self.exec_streaming(target, argv, out))
     }
 }
 

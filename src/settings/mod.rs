@@ -310,26 +310,14 @@ impl Settings {
             ));
         }
         let app = g.app.clone().or(t.app);
-        let lock_name = match (
-            &ecto,
-            app.as_deref().or_else(|| {
-                g.release
-                    .as_deref()
-                    .or(t.release.as_deref())
-                    .and_then(app_from_release)
-            }),
-        ) {
-            (Some(e), _) => lease_name(e.snippet.app.as_str()),
-            (None, Some(a)) if AppName::parse(a).is_ok() => lease_name(a),
-            _ => {
-                let key = selector
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .or_else(|| g.pod.clone())
-                    .unwrap_or_default();
-                format!("kmigrate-{:08x}", fnv1a(key.as_bytes()))
-            }
-        };
+        let release = g.release.clone().or(t.release);
+        let lock_name = lock_name(
+            ecto.as_ref(),
+            app.as_deref()
+                .or_else(|| release.as_deref().and_then(app_from_release)),
+            selector.as_ref(),
+            g.pod.as_deref(),
+        );
         let timeout = g
             .timeout
             .clone()
@@ -404,6 +392,27 @@ impl Settings {
             }
         }
         None
+    }
+}
+
+/// The Lease name: per app when the app is known, else per selector (or pod) so that
+/// runs of the same custom command still exclude each other.
+fn lock_name(
+    ecto: Option<&Ecto>,
+    app: Option<&str>,
+    selector: Option<&Selector>,
+    pod: Option<&str>,
+) -> String {
+    match (ecto, app) {
+        (Some(e), _) => lease_name(e.snippet.app.as_str()),
+        (None, Some(a)) if AppName::parse(a).is_ok() => lease_name(a),
+        _ => {
+            let key = selector
+                .map(ToString::to_string)
+                .or_else(|| pod.map(str::to_owned))
+                .unwrap_or_default();
+            format!("kmigrate-{:08x}", fnv1a(key.as_bytes()))
+        }
     }
 }
 
