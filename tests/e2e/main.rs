@@ -1,6 +1,15 @@
 //! End-to-end tests against the local control plane (`scripts/cluster up`): a real
 //! kube-apiserver with etcd and RBAC, KWOK running exec'd commands as local processes,
 //! the fixture release's real Elixir VM, and a real PostgreSQL.
+//!
+//! Built only with `--features e2e` (`scripts/test` turns it on); without a running
+//! cluster every test fails, naming the command that starts it.
+
+mod faultproxy;
+// Shared by both test targets; each uses only part of it.
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
