@@ -1,9 +1,9 @@
 //! Protected namespaces: refused without --yes, typed confirmation on a terminal.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::harness::{Ns, V1, V2, V3, kubectl, local, release};
+use crate::harness::{Ns, V1, V2, V3, kubectl};
 use crate::support::report;
 
 #[test]
@@ -29,20 +29,11 @@ fn protected_namespace_needs_yes_without_a_terminal() {
 }
 
 /// Run kmigrate on a pseudo-terminal (util-linux `script`), typing `typed` at the prompt.
-fn on_terminal(ns: &Ns, args: &str, typed: &str) -> (i32, String) {
-    let l = local();
-    let cmd = format!(
-        "'{}' -n {} --release '{}' {args}",
-        env!("CARGO_BIN_EXE_kmigrate"),
-        ns.name,
-        release()
-    );
-    let mut child = Command::new("script")
-        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("KUBECONFIG", &l.admin)
-        .env("TERM", "dumb")
+fn on_terminal(ns: &Ns, args: &[&str], typed: &str) -> (i32, String) {
+    let mut child = ns
+        .kmigrate()
+        .args(args)
+        .terminal_command()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -79,12 +70,16 @@ fn on_terminal(ns: &Ns, args: &str, typed: &str) -> (i32, String) {
 #[test]
 fn typed_confirmation_on_a_terminal() {
     let ns = Ns::with_demo_pod("prod-pay", &[]);
-    let (code, screen) = on_terminal(&ns, "migrate -l app=demo", "wrong-name\r");
+    let (code, screen) = on_terminal(&ns, &["migrate", "-l", "app=demo"], "wrong-name\r");
     assert_eq!(code, 73, "{screen}");
     assert!(screen.contains("pending migrations to apply"), "{screen}");
     assert!(screen.contains("20240101120000"), "{screen}");
     assert_eq!(ns.applied(), Vec::<i64>::new());
-    let (code, screen) = on_terminal(&ns, "migrate -l app=demo", &format!("{}\r", ns.name));
+    let (code, screen) = on_terminal(
+        &ns,
+        &["migrate", "-l", "app=demo"],
+        &format!("{}\r", ns.name),
+    );
     assert_eq!(code, 0, "{screen}");
     assert_eq!(ns.applied(), [V1, V2, V3]);
 }

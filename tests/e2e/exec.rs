@@ -1,10 +1,8 @@
 //! exec: exit codes passed through, output streamed as it comes and byte for byte.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Ns, local};
+use crate::harness::Ns;
 use crate::support::report;
 
 #[test]
@@ -48,14 +46,9 @@ fn exec_passes_remote_exit_codes_through() {
 #[test]
 fn output_streams_while_the_remote_command_runs() {
     let ns = Ns::with_demo_pod("stream", &[]);
-    let l = local();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kmigrate"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("KUBECONFIG", &l.admin)
+    let mut run = ns
+        .kmigrate()
         .args([
-            "-n",
-            &ns.name,
             "exec",
             "-l",
             "app=demo",
@@ -64,16 +57,14 @@ fn output_streams_while_the_remote_command_runs() {
             "-c",
             "echo first; sleep 2; echo second",
         ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        .spawn();
     let start = Instant::now();
-    assert_eq!(lines.next().unwrap().unwrap(), "first");
+    assert_eq!(run.stdout_line(), "first");
     let first = start.elapsed();
-    assert_eq!(lines.next().unwrap().unwrap(), "second");
+    assert_eq!(run.stdout_line(), "second");
     let second = start.elapsed();
-    assert!(child.wait().unwrap().success());
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 0, "{:#?}", run.seen);
     assert!(
         second - first >= Duration::from_millis(1500),
         "first at {first:?}, second at {second:?}: not streamed"

@@ -1,13 +1,12 @@
 //! Faults: a TCP fault proxy between kmigrate and the API server, and signals.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kmigrate::ecto_output::Direction;
 
 use crate::faultproxy::FaultProxy;
-use crate::harness::{Ns, kubectl_out, local, migration_set, release, spawn, wait_exit, wait_line};
+use crate::harness::{Ns, kubectl_out, local, migration_set};
 use crate::support::{kmigrate, report};
 
 /// A copy of the admin kubeconfig that talks to the API server through `proxy`.
@@ -120,25 +119,15 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     let ns = Ns::with_demo_pod("cut", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
     let proxy = FaultProxy::start(apiserver_addr());
     let kubeconfig = kubeconfig_via(&proxy);
-    let release = release();
-    let (mut child, rx) = spawn(
-        &[
-            "-vv",
-            "-n",
-            &ns.name,
-            "--release",
-            &release,
-            "migrate",
-            "-l",
-            "app=demo",
-        ],
-        &kubeconfig,
-    );
-    let mut seen = Vec::new();
-    wait_line(&rx, "SELECT pg_sleep(2)", &mut seen);
+    let mut run = ns
+        .kmigrate()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["-vv", "migrate", "-l", "app=demo"])
+        .spawn();
+    run.wait_line("SELECT pg_sleep(2)");
     proxy.cut_all();
-    let (code, took) = wait_exit(&mut child, Duration::from_secs(20), &rx, &mut seen);
-    let text = seen.join("\n");
+    let (code, took) = run.wait_exit(Duration::from_secs(20));
+    let text = run.seen.join("\n");
     assert_eq!(code, 75, "{text}");
     assert!(took < Duration::from_secs(5), "took {took:?} to notice");
     assert!(text.contains("kmigrate status"), "{text}");
@@ -166,21 +155,8 @@ fn signal_mid_run(signal: &str, expected: i32) {
         &format!("sig{}", signal.to_lowercase()),
         &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
     );
-    let release = release();
-    let (mut child, rx) = spawn(
-        &[
-            "-n",
-            &ns.name,
-            "--release",
-            &release,
-            "migrate",
-            "-l",
-            "app=demo",
-        ],
-        &local().admin,
-    );
-    let mut seen = Vec::new();
-    wait_line(&rx, "SELECT pg_sleep(2)", &mut seen);
+    let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
+    run.wait_line("SELECT pg_sleep(2)");
     let lease = kubectl_out(&[
         "-n",
         &ns.name,
@@ -194,13 +170,9 @@ fn signal_mid_run(signal: &str, expected: i32) {
         lease.contains("pid"),
         "the lock is held while migrating: {lease:?}"
     );
-    let ok = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let (code, took) = wait_exit(&mut child, Duration::from_secs(10), &rx, &mut seen);
-    let text = seen.join("\n");
+    run.signal(signal);
+    let (code, took) = run.wait_exit(Duration::from_secs(10));
+    let text = run.seen.join("\n");
     assert_eq!(code, expected, "{text}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(

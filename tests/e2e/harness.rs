@@ -1,11 +1,10 @@
 //! The harness: the running local cluster, found through its state folder, and a
 //! namespace (with its own database) per test.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::{Run, env_file, kmigrate, repo, wait_for};
 
@@ -267,75 +266,4 @@ fn psql(db: &str, sql: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-/// Start kmigrate; returns the child and a channel of its stdout and stderr lines.
-pub fn spawn(
-    args: &[&str],
-    kubeconfig: &std::path::Path,
-) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kmigrate"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let out = child.stdout.take().unwrap();
-    let err = child.stderr.take().unwrap();
-    let tx2 = tx.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx2.send(line);
-        }
-    });
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    (child, rx)
-}
-
-/// Collect stderr lines until one contains `needle`; panics after 60 s.
-pub fn wait_line(rx: &std::sync::mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let hit = line.contains(needle);
-                seen.push(line);
-                if hit {
-                    return;
-                }
-            }
-            Err(_) => panic!("never saw {needle:?} in the output; saw: {seen:#?}"),
-        }
-    }
-}
-
-pub fn wait_exit(
-    child: &mut std::process::Child,
-    within: Duration,
-    rx: &std::sync::mpsc::Receiver<String>,
-    seen: &mut Vec<String>,
-) -> (i32, Duration) {
-    let start = Instant::now();
-    loop {
-        seen.extend(rx.try_iter());
-        if let Some(status) = child.try_wait().unwrap() {
-            std::thread::sleep(Duration::from_millis(100));
-            seen.extend(rx.try_iter());
-            return (status.code().unwrap_or(-1), start.elapsed());
-        }
-        if start.elapsed() > within {
-            let _ = child.kill();
-            panic!("kmigrate did not exit within {within:?}; output: {seen:#?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }

@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::audit::events;
-use crate::harness::{NODE, Ns, V1, kubectl_out, local, release, spawn, wait_exit, wait_line};
+use crate::harness::{NODE, Ns, V1, kubectl_out, local, release};
 use crate::support::{report, stdout, wait_for};
 
 /// A Deployment whose pod template the Job copies; `exit` is the code KWOK ends the Job's
@@ -226,40 +226,21 @@ fn job_mode_failures_and_interruptions() {
         start.elapsed()
     );
     // Ctrl-C leaves the Job running and says how to follow it again.
-    let release = release();
-    let (mut child, rx) = spawn(
-        &[
-            "-n",
-            &ns.name,
-            "--release",
-            &release,
-            "migrate",
-            "--deployment",
-            "failing",
-            "--image",
-            "demo:3",
-        ],
-        &local().admin,
-    );
-    let mut seen = Vec::new();
-    wait_line(&rx, "Created Job", &mut seen);
-    let name = seen
-        .last()
-        .unwrap()
-        .split_whitespace()
-        .nth(2)
-        .unwrap()
-        .to_owned();
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let (code, _) = wait_exit(&mut child, Duration::from_secs(10), &rx, &mut seen);
-    assert_eq!(code, 130, "{seen:#?}");
+    let mut run = ns
+        .kmigrate()
+        .args(["migrate", "--deployment", "failing", "--image", "demo:3"])
+        .spawn();
+    let created = run.wait_line("Created Job");
+    let name = created.split_whitespace().nth(2).unwrap().to_owned();
+    run.signal("INT");
+    let (code, _) = run.wait_exit(Duration::from_secs(10));
+    assert_eq!(code, 130, "{:#?}", run.seen);
     assert!(
-        seen.iter()
+        run.seen
+            .iter()
             .any(|l| l.contains(&format!("kmigrate logs {name}"))),
-        "{seen:#?}"
+        "{:#?}",
+        run.seen
     );
     assert_eq!(job_json(&ns, &name)["metadata"]["name"], name.as_str());
 }

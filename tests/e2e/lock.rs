@@ -2,28 +2,14 @@
 
 use std::time::Duration;
 
-use crate::harness::{
-    Ns, V1, V2, V3, kubectl, kubectl_out, local, migration_set, release, spawn, wait_exit,
-    wait_line,
-};
+use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, migration_set};
 use crate::support::report;
 
 #[test]
 fn concurrent_migrations_run_once_and_wait_runs_after() {
     let ns = Ns::with_demo_pod("lock", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
-    let release = release();
-    let args = [
-        "-n",
-        ns.name.as_str(),
-        "--release",
-        release.as_str(),
-        "migrate",
-        "-l",
-        "app=demo",
-    ];
-    let (mut first, rx) = spawn(&args, &local().admin);
-    let mut seen = Vec::new();
-    wait_line(&rx, "SELECT pg_sleep(2)", &mut seen);
+    let mut first = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
+    first.wait_line("SELECT pg_sleep(2)");
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "-o", "json"])
@@ -46,8 +32,8 @@ fn concurrent_migrations_run_once_and_wait_runs_after() {
         ])
         .expect_stderr("waiting for the lock kmigrate-demo")
         .status(0);
-    let (code, _) = wait_exit(&mut first, Duration::from_secs(30), &rx, &mut seen);
-    assert_eq!(code, 0, "{seen:#?}");
+    let (code, _) = first.wait_exit(Duration::from_secs(30));
+    assert_eq!(code, 0, "{:#?}", first.seen);
     let r = report(&waited);
     assert!(
         r.migrations.is_empty(),

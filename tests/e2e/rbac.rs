@@ -1,6 +1,5 @@
 //! RBAC: a restricted user is told what is missing; the shipped Role is enough and minimal.
 
-use std::process::Command;
 use std::time::Duration;
 
 use crate::harness::{Ns, local, release};
@@ -25,12 +24,11 @@ apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: 
 roleRef:\n  kind: Role\n  name: read-pods\n  apiGroup: rbac.authorization.k8s.io\n",
     );
     wait_for("alice can list pods", Duration::from_secs(20), || {
-        Command::new(env!("CARGO_BIN_EXE_kmigrate"))
-            .env_clear()
-            .env("KUBECONFIG", &local().alice)
-            .args(["-n", &ns.name, "pods", "-l", "app=demo"])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        alice()
+            .args(["pods", "-l", "app=demo"])
+            .status_any()
+            .status
+            .success()
     });
     let out = alice()
         .args(["exec", "-l", "app=demo", "-o", "json", "--", "true"])
@@ -81,13 +79,7 @@ fn the_shipped_role_is_enough_and_each_required_rule_is_needed() {
     let alice = || kmigrate().dir(&dir).env("KUBECONFIG", &local().alice);
     shipped_role_for_alice(&ns, None);
     wait_for("alice's Role", Duration::from_secs(20), || {
-        Command::new(env!("CARGO_BIN_EXE_kmigrate"))
-            .current_dir(&dir)
-            .env_clear()
-            .env("KUBECONFIG", &local().alice)
-            .args(["pods"])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        alice().args(["pods"]).status_any().status.success()
     });
     alice().args(["status"]).status(0);
     alice().args(["migrate"]).status(0);
