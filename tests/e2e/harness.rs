@@ -1,12 +1,15 @@
 //! The harness: the running local cluster, found through its state folder, and a
 //! namespace (with its own database) per test.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::support::{Run, env_file, kmigrate, repo, wait_for};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::support::{Run, kmigrate, repo, wait_for};
 
 pub const NODE: &str = "kwok-node-0";
 pub const V1: i64 = 20240101120000;
@@ -17,29 +20,76 @@ pub const V3: i64 = 20240103120000;
 pub struct Local {
     pub admin: PathBuf,
     pub alice: PathBuf,
-    pub kubectl: String,
+    pub kubectl: PathBuf,
     pub admin_token: String,
     pg: Vec<(String, String)>,
+}
+
+/// `cluster.json`, written by `scripts/cluster up`. Its members are the variables that
+/// `scripts/cluster env` exports; the tests read these few.
+#[derive(Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+struct ClusterState {
+    kubectl: PathBuf,
+    admin_kubeconfig: PathBuf,
+    alice_kubeconfig: PathBuf,
+    admin_token: String,
+}
+
+/// `pg.json`, written by `scripts/postgres up`: libpq's variables for the server. Every
+/// one reaches psql and the pods, so a new member must be added here.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PgState {
+    #[serde(rename = "PGHOST")]
+    host: String,
+    #[serde(rename = "PGPORT")]
+    port: String,
+    #[serde(rename = "PGUSER")]
+    user: String,
+}
+
+/// A state file of the running cluster, or `None` when there is none.
+fn state<T: DeserializeOwned>(path: &Path) -> Option<T> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let state = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "{} is not what scripts/cluster up writes ({e}): restart with `scripts/cluster down` and `scripts/cluster up`",
+            path.display()
+        )
+    });
+    Some(state)
 }
 
 pub fn local() -> &'static Local {
     static LOCAL: OnceLock<Local> = OnceLock::new();
     LOCAL.get_or_init(|| {
-        let dir = std::env::var_os("KMIGRATE_E2E_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join(".e2e"));
-        let cluster = env_file(&dir.join("cluster.env"));
-        let pg = env_file(&dir.join("pg.env"));
-        let admin = dir.join("admin.kubeconfig");
+        let dir = std::env::var_os("KMIGRATE_E2E_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join(".e2e"));
+        let cluster = state::<ClusterState>(&dir.join("cluster.json"));
+        let pg = state::<PgState>(&dir.join("pg.json"));
+        let (Some(cluster), Some(pg)) = (cluster, pg) else {
+            panic!(
+                "the end-to-end cluster is not running (no state in {}): start it with `scripts/cluster up`, or run everything with `scripts/test`",
+                dir.display()
+            )
+        };
         assert!(
-            admin.is_file() && !pg.is_empty() && cluster.contains_key("KUBECTL"),
-            "the end-to-end cluster is not running (no state in {}): start it with `scripts/cluster up`, or run everything with `scripts/test`",
-            dir.display()
+            cluster.admin_kubeconfig.is_file(),
+            "the end-to-end cluster is not running (no {}): start it with `scripts/cluster up`, or run everything with `scripts/test`",
+            cluster.admin_kubeconfig.display()
         );
         let local = Local {
-            alice: dir.join("alice.kubeconfig"),
-            admin,
-            kubectl: cluster["KUBECTL"].clone(),
-            admin_token: cluster.get("ADMIN_TOKEN").cloned().unwrap_or_default(),
-            pg: pg.into_iter().filter(|(k, _)| k.starts_with("PG")).collect(),
+            admin: cluster.admin_kubeconfig,
+            alice: cluster.alice_kubeconfig,
+            kubectl: cluster.kubectl,
+            admin_token: cluster.admin_token,
+            pg: vec![
+                ("PGHOST".into(), pg.host),
+                ("PGPORT".into(), pg.port),
+                ("PGUSER".into(), pg.user),
+            ],
         };
         let ok = Command::new(&local.kubectl)
             .args(["--kubeconfig"])
@@ -47,7 +97,10 @@ pub fn local() -> &'static Local {
             .args(["get", "--raw", "/readyz"])
             .output()
             .is_ok_and(|o| o.status.success());
-        assert!(ok, "the end-to-end cluster does not answer: run `scripts/cluster up`");
+        assert!(
+            ok,
+            "the end-to-end cluster does not answer: run `scripts/cluster up`"
+        );
         local
     })
 }

@@ -2,7 +2,6 @@
 //! completion, in the background with its output read line by line, or on a terminal.
 //! Every test builds its kmigrate command here.
 
-use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -305,16 +304,4 @@ impl Drop for Spawned {
             let _ = self.child.wait();
         }
     }
-}
-
-/// Parse a file of `KEY=value` lines.
-pub fn env_file(path: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim().trim_start_matches("export ");
-            let (k, v) = l.split_once('=')?;
-            Some((k.to_owned(), v.trim_matches(['"', '\'']).to_owned()))
-        })
-        .collect()
 }
