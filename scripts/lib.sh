@@ -41,3 +41,35 @@ for name, value in json.load(open(sys.argv[1])).items():
 json_get() {
 	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
+
+# port_in_use PORT: any socket on PORT, listening or connected, counts. Without ss
+# (iproute2) only a listener on 127.0.0.1 is seen.
+port_in_use() {
+	if command -v ss >/dev/null; then
+		ss -Htan "sport = :$1" 2>/dev/null | grep -q .
+	else
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	fi
+}
+
+# free_port NAME: set the variable NAME to a free port. Ports are picked at random
+# below the kernel's ephemeral range, so that outgoing connections (e.g.
+# kube-apiserver -> etcd) cannot take them between picking and binding, and never
+# twice in one script (it sets the variable, rather than printing from a subshell,
+# so that it can remember).
+PICKED_PORTS=" "
+free_port() {
+	local p i lo=20000 hi=32000 eph
+	eph=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	if ((eph - 1 < hi)); then hi=$((eph - 1)); fi
+	if ((hi - lo < 1000)); then lo=$((hi - 5000)); fi
+	for i in $(seq 1 200); do
+		p=$((lo + RANDOM % (hi - lo)))
+		[[ $PICKED_PORTS == *" $p "* ]] && continue
+		port_in_use "$p" && continue
+		PICKED_PORTS+="$p "
+		printf -v "$1" '%s' "$p"
+		return 0
+	done
+	return 1
+}
