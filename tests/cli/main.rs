@@ -1,4 +1,10 @@
-//! What needs no cluster: usage errors, config errors, completions, init.
+//! The CLI tier: the built binary run as a user runs it, needing no cluster or other
+//! service, so plain `cargo test` runs it. Usage errors, config errors, completions, init.
+
+// Shared by both test targets; each uses only part of it.
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;
 
 use crate::support::{kmigrate, repo, scratch_dir, stdout};
 

@@ -1,0 +1,148 @@
+//! Credentials: tokens never reach the output; bad credentials and trust get one clear line.
+
+use crate::harness::{Ns, local};
+use crate::support::{kmigrate, stdout};
+
+#[test]
+fn no_token_reaches_the_output_at_any_verbosity() {
+    let ns = Ns::with_demo_pod("secrets", &[]);
+    let l = local();
+    assert!(l.admin_token.len() > 16);
+    let dir = crate::support::scratch_dir("plugin");
+    let plugin = dir.join("credential-plugin");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\n",
+            l.admin_token
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let admin = std::fs::read_to_string(&l.admin).unwrap();
+    let token_line = admin
+        .lines()
+        .find(|line| line.trim_start().starts_with("token:"))
+        .unwrap();
+    let exec_user = format!(
+        "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never",
+        plugin.display()
+    );
+    let plugin_config = dir.join("kubeconfig");
+    std::fs::write(
+        &plugin_config,
+        admin.replace(token_line.trim_start(), &exec_user),
+    )
+    .unwrap();
+    assert!(
+        !std::fs::read_to_string(&plugin_config)
+            .unwrap()
+            .contains(&l.admin_token)
+    );
+    for config in [&plugin_config, &l.admin] {
+        for args in [
+            vec!["-vvv", "migrate", "-l", "app=demo"],
+            vec!["-vvv", "exec", "-l", "app=demo", "-o", "json", "--", "true"],
+            vec!["-vvv", "pods", "-l", "app=demo"],
+        ] {
+            let out = ns
+                .kmigrate()
+                .env("KUBECONFIG", config)
+                .args(&args)
+                .status(0);
+            let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                !all.contains(&l.admin_token),
+                "the token leaked with {args:?} and {}",
+                config.display()
+            );
+            assert!(
+                all.contains("DEBUG") || all.contains("TRACE") || all.contains("INFO"),
+                "no logs at -vvv"
+            );
+        }
+    }
+}
+#[test]
+fn bad_credentials_and_trust_get_one_clear_line() {
+    let ns = Ns::new("creds");
+    let admin = std::fs::read_to_string(&local().admin).unwrap();
+    let dir = crate::support::scratch_dir("creds");
+    // A token the server does not know.
+    let token_line = admin
+        .lines()
+        .find(|l| l.trim_start().starts_with("token:"))
+        .unwrap()
+        .trim_start()
+        .to_owned();
+    let expired = dir.join("expired");
+    std::fs::write(
+        &expired,
+        admin.replace(
+            &token_line,
+            "token: 0000000000000000000000000000000000000000",
+        ),
+    )
+    .unwrap();
+    kmigrate()
+        .env("KUBECONFIG", &expired)
+        .args(["-n", &ns.name, "pods", "-l", "app=demo"])
+        .expect_stderr("rejected the credentials")
+        .status(77);
+    // A CA that did not sign the server's certificate.
+    let ca_line = admin
+        .lines()
+        .find(|l| l.trim_start().starts_with("certificate-authority-data:"))
+        .unwrap()
+        .trim_start()
+        .to_owned();
+    let other_ca = std::fs::read_dir("/etc/ssl/certs")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "pem"))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .expect("a CA certificate in /etc/ssl/certs");
+    let encoded = base64(&other_ca);
+    let wrong_ca = dir.join("wrong-ca");
+    std::fs::write(
+        &wrong_ca,
+        admin.replace(&ca_line, &format!("certificate-authority-data: {encoded}")),
+    )
+    .unwrap();
+    let out = kmigrate()
+        .env("KUBECONFIG", &wrong_ca)
+        .args(["-n", &ns.name, "pods", "-l", "app=demo"])
+        .expect_stderr("cannot reach the Kubernetes API")
+        .status(76);
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        err.contains("certificate") || err.contains("issuer"),
+        "{err}"
+    );
+    // Conflicting flags.
+    kmigrate()
+        .args(["migrate", "-l", "app=demo", "--to", "1", "--step", "1"])
+        .expect_stderr("cannot be used with")
+        .status(2);
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

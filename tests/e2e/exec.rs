@@ -1,0 +1,87 @@
+//! exec: exit codes passed through, output streamed as it comes and byte for byte.
+
+use std::time::{Duration, Instant};
+
+use crate::harness::Ns;
+use crate::support::report;
+
+#[test]
+fn exec_passes_remote_exit_codes_through() {
+    let ns = Ns::with_demo_pod("exec", &[]);
+    for code in [0, 3, 42] {
+        let r = report(
+            &ns.kmigrate()
+                .args([
+                    "exec",
+                    "-l",
+                    "app=demo",
+                    "-o",
+                    "json",
+                    "--",
+                    "sh",
+                    "-c",
+                    &format!("echo out; echo err >&2; exit {code}"),
+                ])
+                .expect_stderr("out\n")
+                .expect_stderr("err\n")
+                .status(code),
+        );
+        assert_eq!(r.remote_exit_code, Some(code));
+        assert_eq!(r.argv.as_ref().map(|a| a[0].as_str()), Some("sh"));
+    }
+    ns.kmigrate()
+        .args([
+            "exec",
+            "-l",
+            "app=demo",
+            "--",
+            "sh",
+            "-c",
+            "printf 'a b\\n'",
+        ])
+        .expect_stdout("a b\n")
+        .status(0);
+}
+
+#[test]
+fn output_streams_while_the_remote_command_runs() {
+    let ns = Ns::with_demo_pod("stream", &[]);
+    let mut run = ns
+        .kmigrate()
+        .args([
+            "exec",
+            "-l",
+            "app=demo",
+            "--",
+            "sh",
+            "-c",
+            "echo first; sleep 2; echo second",
+        ])
+        .spawn();
+    let start = Instant::now();
+    assert_eq!(run.stdout_line(), "first");
+    let first = start.elapsed();
+    assert_eq!(run.stdout_line(), "second");
+    let second = start.elapsed();
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 0, "{:#?}", run.seen);
+    assert!(
+        second - first >= Duration::from_millis(1500),
+        "first at {first:?}, second at {second:?}: not streamed"
+    );
+}
+#[test]
+fn unfriendly_output_is_streamed_byte_for_byte() {
+    let ns = Ns::with_demo_pod("bytes", &[]);
+    // Invalid UTF-8, CR/LF mixes, ANSI escapes, then a 1 MiB line with no newline.
+    let script = r#"printf '\377\376bad\r\nmixed\rline\n\033[31mred\033[0m\n'; head -c 1048576 /dev/zero | tr '\0' x; printf 'end'"#;
+    let mut expected = b"\xff\xfebad\r\nmixed\rline\n\x1b[31mred\x1b[0m\n".to_vec();
+    expected.extend(std::iter::repeat_n(b'x', 1 << 20));
+    expected.extend_from_slice(b"end");
+    let out = ns
+        .kmigrate()
+        .args(["exec", "-l", "app=demo", "--", "sh", "-c", script])
+        .status(0);
+    assert_eq!(out.stdout.len(), expected.len());
+    assert!(out.stdout == expected, "the bytes differ");
+}

@@ -1,0 +1,197 @@
+//! Faults: a TCP fault proxy between kmigrate and the API server, and signals.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use kmigrate::ecto_output::Direction;
+
+use crate::faultproxy::FaultProxy;
+use crate::harness::{Ns, kubectl_out, local, migration_set};
+use crate::support::{kmigrate, report};
+
+/// A copy of the admin kubeconfig that talks to the API server through `proxy`.
+fn kubeconfig_via(proxy: &FaultProxy) -> PathBuf {
+    let text = std::fs::read_to_string(&local().admin).unwrap();
+    let server = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .expect("server in admin kubeconfig")
+        .trim()
+        .to_owned();
+    let path = crate::support::scratch_dir("proxy").join("kubeconfig");
+    std::fs::write(
+        &path,
+        text.replace(&server, &format!("https://{}", proxy.addr)),
+    )
+    .unwrap();
+    path
+}
+
+fn apiserver_addr() -> std::net::SocketAddr {
+    let text = std::fs::read_to_string(&local().admin).unwrap();
+    let server = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: https://"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    server.parse().expect("the API server address is ip:port")
+}
+#[test]
+fn unreachable_api_server_fails_fast() {
+    let proxy = FaultProxy::start(apiserver_addr());
+    proxy.refuse(true);
+    let kubeconfig = kubeconfig_via(&proxy);
+    let start = Instant::now();
+    kmigrate()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["pods", "-n", "default", "-l", "app=x"])
+        .expect_stderr(&format!("https://{}", proxy.addr))
+        .status(76);
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn latency_is_tolerated_and_timeout_is_honoured() {
+    let ns = Ns::with_demo_pod("latency", &[]);
+    let proxy = FaultProxy::start(apiserver_addr());
+    proxy.set_latency(Duration::from_millis(300));
+    let kubeconfig = kubeconfig_via(&proxy);
+    kmigrate()
+        .env("KUBECONFIG", &kubeconfig)
+        .args([
+            "-n",
+            &ns.name,
+            "exec",
+            "-l",
+            "app=demo",
+            "--",
+            "sh",
+            "-c",
+            "echo slow but fine",
+        ])
+        .expect_stdout("slow but fine")
+        .status(0);
+    let start = Instant::now();
+    kmigrate()
+        .env("KUBECONFIG", &kubeconfig)
+        .args([
+            "-n",
+            &ns.name,
+            "exec",
+            "--timeout",
+            "4s",
+            "-l",
+            "app=demo",
+            "--",
+            "sleep",
+            "30",
+        ])
+        .expect_stderr("timed out after 4s")
+        .expect_stderr("kmigrate status")
+        .status(124);
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(8),
+        "took {took:?}"
+    );
+}
+
+/// Whether the slow migration is all there or not there at all.
+fn slow_migration_is_atomic(ns: &Ns) -> bool {
+    let row = ns.applied().contains(&20240104120000);
+    let tables = ns.tables();
+    let a = tables.contains(&"slow_a".to_owned());
+    let b = tables.contains(&"slow_b".to_owned());
+    assert!(
+        row == a && a == b,
+        "half-applied: row {row}, slow_a {a}, slow_b {b}"
+    );
+    row
+}
+
+#[test]
+fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
+    let ns = Ns::with_demo_pod("cut", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
+    let proxy = FaultProxy::start(apiserver_addr());
+    let kubeconfig = kubeconfig_via(&proxy);
+    let mut run = ns
+        .kmigrate()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["-vv", "migrate", "-l", "app=demo"])
+        .spawn();
+    run.wait_line("SELECT pg_sleep(2)");
+    proxy.cut_all();
+    let (code, took) = run.wait_exit(Duration::from_secs(20));
+    let text = run.seen.join("\n");
+    assert_eq!(code, 75, "{text}");
+    assert!(took < Duration::from_secs(5), "took {took:?} to notice");
+    assert!(text.contains("kmigrate status"), "{text}");
+    // Let the remote side settle, then check: the slow migration is whole or absent.
+    std::thread::sleep(Duration::from_secs(4));
+    slow_migration_is_atomic(&ns);
+    let status = report(
+        &ns.kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let slow = status
+        .migrations
+        .iter()
+        .find(|m| m.version == 20240104120000)
+        .unwrap();
+    assert_eq!(
+        slow.direction == Direction::Up,
+        slow_migration_is_atomic(&ns)
+    );
+}
+
+fn signal_mid_run(signal: &str, expected: i32) {
+    let ns = Ns::with_demo_pod(
+        &format!("sig{}", signal.to_lowercase()),
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
+    );
+    let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
+    run.wait_line("SELECT pg_sleep(2)");
+    let lease = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "lease",
+        "kmigrate-demo",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    assert!(
+        lease.contains("pid"),
+        "the lock is held while migrating: {lease:?}"
+    );
+    run.signal(signal);
+    let (code, took) = run.wait_exit(Duration::from_secs(10));
+    let text = run.seen.join("\n");
+    assert_eq!(code, expected, "{text}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(
+        text.contains(&format!("interrupted by SIG{signal}"))
+            && text.contains("may still be running"),
+        "{text}"
+    );
+    let left = kubectl_out(&["-n", &ns.name, "get", "lease", "--no-headers", "-o", "name"]);
+    assert!(left.is_empty(), "the lock was not released: {left}");
+    std::thread::sleep(Duration::from_secs(4));
+    slow_migration_is_atomic(&ns);
+}
+
+#[test]
+fn sigint_mid_run_exits_130_and_releases_the_lock() {
+    signal_mid_run("INT", 130);
+}
+
+#[test]
+fn sigterm_mid_run_exits_143_and_releases_the_lock() {
+    signal_mid_run("TERM", 143);
+}

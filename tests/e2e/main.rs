@@ -1,0 +1,24 @@
+//! End-to-end tests against the local control plane (`scripts/cluster up`): a real
+//! kube-apiserver with etcd and RBAC, KWOK running exec'd commands as local processes,
+//! the fixture release's real Elixir VM, and a real PostgreSQL.
+//!
+//! Built only with `--features e2e` (`scripts/test` turns it on); without a running
+//! cluster every test fails, naming the command that starts it. Every test works in a
+//! namespace and database of its own (`harness::Ns`), so tests never see each other.
+
+mod audit;
+mod auth;
+mod confirm;
+mod exec;
+mod faultproxy;
+mod faults;
+mod harness;
+mod job;
+mod lock;
+mod migrate;
+mod pods;
+mod rbac;
+// Shared by both test targets; each uses only part of it.
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;

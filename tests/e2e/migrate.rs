@@ -1,0 +1,131 @@
+//! migrate, rollback and status against a real database.
+
+use kmigrate::ecto_output::Direction;
+
+use crate::harness::{Ns, V1, V2, V3, migration_set};
+use crate::support::{report, stdout};
+
+#[test]
+fn migrate_applies_then_reports_already_up() {
+    let ns = Ns::with_demo_pod("migrate", &[]);
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .status(0);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.remote_exit_code),
+        ("success", Some(0))
+    );
+    let versions: Vec<i64> = r.migrations.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [V1, V2, V3]);
+    assert!(
+        r.migrations
+            .iter()
+            .all(|m| m.direction == Direction::Up && m.repo.as_deref() == Some("Demo.Repo"))
+    );
+    assert_eq!(r.pod.as_deref(), Some("demo-0"));
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    assert!(ns.tables().contains(&"comments".to_owned()));
+    // Remote output went to stderr, keeping stdout one JSON document.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("== Migrated 20240103120000"));
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo"])
+        .expect_stdout("Migrations already up")
+        .expect_stderr("nothing to do")
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+#[test]
+fn failing_migration_passes_exit_code_and_leaves_no_trace() {
+    let ns = Ns::with_demo_pod(
+        "failing",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("failing"))],
+    );
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("** (")
+        .status(1);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.remote_exit_code),
+        ("failed", Some(1))
+    );
+    assert_eq!(
+        r.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+        [V1, V2]
+    );
+    assert_eq!(
+        ns.applied(),
+        [V1, V2],
+        "the failing migration must leave nothing behind"
+    );
+}
+
+#[test]
+fn rollback_by_step_and_to_and_status_gate() {
+    let ns = Ns::with_demo_pod("rollback", &[]);
+    let status = |code| {
+        report(
+            &ns.kmigrate()
+                .args(["status", "-l", "app=demo", "-o", "json", "--exit-code"])
+                .status(code),
+        )
+    };
+    let before = status(10);
+    assert_eq!(before.outcome, "pending");
+    assert!(
+        before
+            .migrations
+            .iter()
+            .all(|m| m.direction == Direction::Down)
+    );
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let human = ns.kmigrate().args(["status", "-l", "app=demo"]).status(0);
+    assert!(
+        stdout(&human).contains("up     20240103120000"),
+        "{}",
+        stdout(&human)
+    );
+    assert!(
+        status(0)
+            .migrations
+            .iter()
+            .all(|m| m.direction == Direction::Up)
+    );
+
+    let out = ns
+        .kmigrate()
+        .args(["rollback", "-l", "app=demo", "--step", "1"])
+        .expect_stderr("Reverting 1 migration(s)")
+        .expect_stderr("20240103120000")
+        .status(0);
+    drop(out);
+    assert_eq!(ns.applied(), [V1, V2]);
+    let r = report(
+        &ns.kmigrate()
+            .args([
+                "rollback",
+                "-l",
+                "app=demo",
+                "--to",
+                &V1.to_string(),
+                "-o",
+                "json",
+            ])
+            .status(0),
+    );
+    assert_eq!(
+        r.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+        [V2, V1]
+    );
+    assert!(r.migrations.iter().all(|m| m.direction == Direction::Down));
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    assert!(!ns.tables().contains(&"posts".to_owned()));
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--step", "2"])
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2]);
+}

@@ -1,0 +1,113 @@
+//! RBAC: a restricted user is told what is missing; the shipped Role is enough and minimal.
+
+use std::time::Duration;
+
+use crate::harness::{Ns, local, release};
+use crate::support::{kmigrate, repo, report, wait_for};
+
+#[test]
+fn restricted_user_gets_permission_denied() {
+    let ns = Ns::with_demo_pod("rbac", &[]);
+    let alice = || {
+        kmigrate()
+            .env("KUBECONFIG", &local().alice)
+            .args(["-n", &ns.name])
+    };
+    alice()
+        .args(["pods", "-l", "app=demo"])
+        .expect_stderr("permission denied")
+        .expect_stderr("cannot list resource \"pods\"")
+        .status(77);
+    ns.apply(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: read-pods\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get, list]\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: alice-read\nsubjects:\n- kind: User\n  name: alice\n  apiGroup: rbac.authorization.k8s.io\n\
+roleRef:\n  kind: Role\n  name: read-pods\n  apiGroup: rbac.authorization.k8s.io\n",
+    );
+    wait_for("alice can list pods", Duration::from_secs(20), || {
+        alice()
+            .args(["pods", "-l", "app=demo"])
+            .status_any()
+            .status
+            .success()
+    });
+    let out = alice()
+        .args(["exec", "-l", "app=demo", "-o", "json", "--", "true"])
+        .expect_stderr("pods/exec")
+        .expect_stderr("kmigrate init")
+        .status(77);
+    assert_eq!(report(&out).pod.as_deref(), Some("demo-0"));
+}
+/// The shipped Role, bound to alice, with the `skip`-th rule left out.
+fn shipped_role_for_alice(ns: &Ns, skip: Option<usize>) {
+    let text = std::fs::read_to_string(repo().join("rbac/kmigrate.yaml")).unwrap();
+    let (head, rest) = text.split_once("\nrules:\n").unwrap();
+    let (rules, tail) = rest.split_once("\n---\n").unwrap();
+    let blocks: Vec<&str> = rules.split("\n  - apiGroups").collect();
+    let kept: Vec<String> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != skip)
+        .map(|(i, b)| {
+            if i == 0 {
+                (*b).to_owned()
+            } else {
+                format!("  - apiGroups{b}")
+            }
+        })
+        .collect();
+    let role = format!(
+        "{head}\nrules:\n{}\n---\n{}",
+        kept.join("\n"),
+        tail.replace("REPLACE-WITH-USER", "alice")
+    );
+    ns.apply(&role);
+}
+
+#[test]
+fn the_shipped_role_is_enough_and_each_required_rule_is_needed() {
+    let ns = Ns::with_demo_pod("role", &[]);
+    let dir = crate::support::scratch_dir("role");
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        format!(
+            "selector = \"app=demo\"\nnamespace = \"{}\"\nrelease = \"{}\"\nlock = \"required\"\n",
+            ns.name,
+            release()
+        ),
+    )
+    .unwrap();
+    let alice = || kmigrate().dir(&dir).env("KUBECONFIG", &local().alice);
+    shipped_role_for_alice(&ns, None);
+    wait_for("alice's Role", Duration::from_secs(20), || {
+        alice().args(["pods"]).status_any().status.success()
+    });
+    alice().args(["status"]).status(0);
+    alice().args(["migrate"]).status(0);
+    alice().args(["rollback", "--step", "1"]).status(0);
+    alice().args(["exec", "--", "true"]).status(0);
+    let r = report(&alice().args(["migrate", "-o", "json"]).status(0));
+    assert_eq!(r.lock.as_deref(), Some("kmigrate-demo"));
+    assert_eq!(r.user.as_deref(), Some("alice"));
+    // Blocks in file order: the comment before the first rule, then pods, pods/exec,
+    // replicasets (optional), leases, events (optional).
+    for (skip, denied) in [(1, "\"pods\""), (2, "\"pods/exec\""), (4, "\"leases\"")] {
+        shipped_role_for_alice(&ns, Some(skip));
+        let mut last = None;
+        wait_for(
+            &format!("the Role without rule {skip}"),
+            Duration::from_secs(20),
+            || {
+                let out = alice().args(["migrate"]).status_any();
+                let hit = out.status.code() == Some(77);
+                last = Some(out);
+                hit
+            },
+        );
+        let out = last.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("permission denied") && err.contains(denied),
+            "rule {skip}: {err}"
+        );
+    }
+}
