@@ -181,8 +181,12 @@ impl Streamer {
 mod tests {
     use super::*;
 
+    fn sink() -> Sink {
+        crate::ui::Ui::memory(false, false).0.sink
+    }
+
     fn streamer() -> Streamer {
-        Streamer::new(ProgressBar::hidden(), Sink::Process, true, true)
+        Streamer::new(ProgressBar::hidden(), sink(), true, true)
     }
 
     #[test]
@@ -217,7 +221,7 @@ mod tests {
 
     #[test]
     fn parsing_can_be_off() {
-        let mut s = Streamer::new(ProgressBar::hidden(), Sink::Process, true, false);
+        let mut s = Streamer::new(ProgressBar::hidden(), sink(), true, false);
         s.chunk(Stream::Out, b"Migrations already up\n");
         assert!(s.events.is_empty());
     }
