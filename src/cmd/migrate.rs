@@ -72,7 +72,6 @@ mod tests {
     use crate::cmd::testing::{Harness, pod};
     use crate::error::{Error, code};
     use crate::remote_exec::fake::Reply;
-    use crate::settings::Action;
 
     const STATUS: &str = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
                           kmigrate:status\tShop.Repo\tdown\t2\ttwo\n\
@@ -83,17 +82,10 @@ mod tests {
                            12:00:00.300 [info] == Migrated 3 in 0.1s\n\
                            kmigrate:ran\tShop.Repo\t2,3\n";
 
-    fn change(h: &Harness) -> Change {
-        match &h.ctx.settings.action {
-            Action::Migrate(c) => c.clone(),
-            other => panic!("not migrate: {other:?}"),
-        }
-    }
-
     #[tokio::test]
     async fn unprotected_migrate_runs_once_and_reports_what_ecto_ran() {
         let mut h = Harness::new(&["migrate"], vec![Reply::exit(RAN_2_3, 0)], false);
-        let c = change(&h);
+        let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, 0);
         assert_eq!(h.calls(), std::slice::from_ref(&c.argv));
@@ -122,7 +114,7 @@ mod tests {
         );
         h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
         h.answer(&["shop-prod"]);
-        let c = change(&h);
+        let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         r.as_ref().unwrap();
         assert_eq!(h.prompts(), 1);
@@ -145,7 +137,7 @@ mod tests {
         let mut h = Harness::new(&["migrate"], vec![Reply::exit(STATUS, 0)], true);
         h.ctx.protection = Some("context matches".into());
         h.answer(&["shop"]);
-        let c = change(&h);
+        let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
         assert_eq!(h.calls().len(), 1, "only the read-only preview ran");
@@ -156,7 +148,7 @@ mod tests {
     async fn protected_without_terminal_is_refused_before_any_exec() {
         let mut h = Harness::new(&["migrate"], vec![], false);
         h.ctx.protection = Some("context matches".into());
-        let c = change(&h);
+        let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
         assert!(h.calls().is_empty());
@@ -170,7 +162,7 @@ mod tests {
                    12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n\
                    ** (Postgrex.Error) boom\n";
         let mut h = Harness::new(&["migrate"], vec![Reply::exit(out, 1)], false);
-        let c = change(&h);
+        let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
         assert_eq!((end.exit_code, end.outcome), (1, "failed"));
@@ -193,7 +185,7 @@ mod tests {
             )],
             false,
         );
-        let c = change(&h);
+        let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
         assert_eq!((end.exit_code, end.outcome), (code::UNKNOWN, "unknown"));

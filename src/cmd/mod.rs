@@ -261,7 +261,7 @@ pub(crate) mod testing {
 
     use super::Ctx;
     use crate::remote_exec::fake::{Calls, FakeExecutor, Reply};
-    use crate::settings::Settings;
+    use crate::settings::{Action, Change, Settings};
     use crate::target::PodTarget;
     use crate::ui::{Captured, Ui};
 
@@ -311,6 +311,14 @@ pub(crate) mod testing {
                 ctx,
                 captured,
                 calls,
+            }
+        }
+
+        /// The migrate or rollback the command line asked for.
+        pub fn change(&self) -> Change {
+            match &self.ctx.settings.action {
+                Action::Migrate(c) | Action::Rollback(c) => c.clone(),
+                other => panic!("not a migrate or rollback: {other:?}"),
             }
         }
 

@@ -95,7 +95,6 @@ mod tests {
     use crate::ecto_snippet::{Step, Version};
     use crate::error::code;
     use crate::remote_exec::fake::Reply;
-    use crate::settings::Action;
 
     fn row(repo: &str, status: Direction, version: i64) -> StatusRow {
         StatusRow {
@@ -133,13 +132,6 @@ mod tests {
                               12:00:00.100 [info] == Migrated 2 in 0.1s\n\
                               kmigrate:ran\tShop.Repo\t2\n";
 
-    fn change(h: &Harness) -> Change {
-        match &h.ctx.settings.action {
-            Action::Rollback(c) => c.clone(),
-            other => panic!("not rollback: {other:?}"),
-        }
-    }
-
     #[tokio::test]
     async fn rollback_previews_then_reverts_and_reports_down() {
         let mut h = Harness::new(
@@ -147,7 +139,7 @@ mod tests {
             vec![Reply::exit(STATUS, 0), Reply::exit(REVERTED_2, 0)],
             false,
         );
-        let c = change(&h);
+        let c = h.change();
         let r = revert(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, 0);
         assert!(
@@ -177,7 +169,7 @@ mod tests {
         );
         h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
         h.answer(&["nope"]);
-        let c = change(&h);
+        let c = h.change();
         let r = revert(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
         assert!(
@@ -196,7 +188,7 @@ mod tests {
             vec![Reply::exit("", 1)],
             false,
         );
-        let c = change(&h);
+        let c = h.change();
         let r = revert(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
         assert_eq!(h.calls().len(), 1);
