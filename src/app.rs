@@ -11,7 +11,8 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, OutputFormat};
 use crate::cmd::{self, Ctx};
-use crate::error::{self, Error, conclude};
+use crate::error::{self, Conclusion, Error, conclude};
+use crate::lock::{self, Kept};
 use crate::report::Report;
 use crate::settings::Settings;
 use crate::ui::Ui;
@@ -32,15 +33,15 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let settings = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))
         .and_then(|dir| Settings::new(&cli, &dir));
-    let (result, mut report, gate_tripped) = match settings {
+    let (result, mut report, end) = match settings {
         Ok(settings) => drive(settings, ui, started_at),
-        Err(e) => (
-            Err(e),
-            Report::new(matches.subcommand_name().unwrap_or_default()),
-            false,
-        ),
+        Err(e) => {
+            let result = Err(e);
+            let end = conclude(&result, None, false);
+            let report = Report::new(matches.subcommand_name().unwrap_or_default());
+            (result, report, end)
+        }
     };
-    let end = conclude(&result, report.remote_exit_code, gate_tripped);
     if let Err(e) = &result {
         report.error = Some(format!("{e:#}"));
         error::print(e);
@@ -58,26 +59,24 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 }
 
 /// Run the action on a current-thread runtime, under the deadline and signal watch; then
-/// give the lock back and leave the audit record, whatever happened.
-fn drive(settings: Settings, ui: Ui, started_at: Instant) -> (Result<()>, Report, bool) {
+/// end the lock (released, or kept while the remote may still run) and leave the audit
+/// record, whatever happened.
+fn drive(settings: Settings, ui: Ui, started_at: Instant) -> (Result<()>, Report, Conclusion) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(r) => r,
         Err(e) => {
-            let report = Report::new(settings.action.name());
-            return (
-                Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
-                report,
-                false,
-            );
+            let result = Err(anyhow::anyhow!("cannot start the async runtime: {e}"));
+            let end = conclude(&result, None, false);
+            return (result, Report::new(settings.action.name()), end);
         }
     };
     let timeout = settings.timeout.clone();
     let mut ctx = Ctx::new(settings, ui);
     let started = ctx.started.clone();
-    let result = runtime.block_on(async {
+    let (result, end) = runtime.block_on(async {
         let result = {
             let work = cmd::execute(&mut ctx);
             let deadline = async {
@@ -95,10 +94,10 @@ fn drive(settings: Settings, ui: Ui, started_at: Instant) -> (Result<()>, Report
                 signal = interrupted() => Err(Error::Interrupted { signal, running: started.load(Ordering::SeqCst) }.into()),
             }
         };
-        if let Some(held) = ctx.lock.take() {
-            held.release().await;
-        }
-        if started.load(Ordering::SeqCst) {
+        let end = conclude(&result, ctx.report.remote_exit_code, ctx.gate_tripped);
+        let running = started.load(Ordering::SeqCst);
+        end_lock(&mut ctx, running && end.remote_may_run()).await;
+        if running {
             audit_event(&ctx, started_at).await;
             if let (Err(_), Some(job)) = (&result, &ctx.report.job) {
                 ctx.ui.note(&format!(
@@ -106,11 +105,51 @@ fn drive(settings: Settings, ui: Ui, started_at: Instant) -> (Result<()>, Report
                 ));
             }
         }
-        result
+        (result, end)
     });
     // A prompt may still be blocked on stdin; do not wait for it.
     runtime.shutdown_background();
-    (result, std::mem::take(&mut ctx.report), ctx.gate_tripped)
+    (result, std::mem::take(&mut ctx.report), end)
+}
+
+/// Give the lock back when the outcome is known; keep it while the remote may still be
+/// running (handed to the Job, or marked with the pod). Say when it was lost.
+async fn end_lock(ctx: &mut Ctx, remote_may_run: bool) {
+    let Some(held) = ctx.lock.take() else {
+        return;
+    };
+    if let Some(why) = held.lost() {
+        ctx.ui.note(&format!(
+            "warning: the lock {} was lost while the command ran: {why}; another run may have run at the same time",
+            held.name()
+        ));
+        ctx.report.lock_lost = Some(why);
+    }
+    if !remote_may_run {
+        held.release().await;
+        return;
+    }
+    let name = held.name().to_owned();
+    let kept = match (&ctx.report.job, &ctx.target) {
+        (Some(job), _) => Kept::Job(job),
+        (None, Some(t)) => Kept::Unknown {
+            pod: &t.pod,
+            uid: t.uid.as_deref(),
+        },
+        (None, None) => Kept::Unknown { pod: "", uid: None },
+    };
+    match held.keep(kept).await {
+        Ok(()) => {
+            ctx.report.lock_kept = true;
+            ctx.ui.note(&format!(
+                "The lock {name} stays held while the command may still be running: the next run is refused until it is known to be gone. Check with `kmigrate status`, then clear it with `kmigrate unlock`."
+            ));
+        }
+        Err(e) => ctx.ui.note(&format!(
+            "warning: could not keep the lock {name} ({e}); it expires in {}s",
+            lock::LEASE_SECONDS
+        )),
+    }
 }
 
 /// Record the run as a Kubernetes Event on the pod; warn once when that is not allowed.
@@ -139,6 +178,7 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
         migrations: ctx.report.migrations.iter().map(|m| m.version).collect(),
         duration_ms: u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX),
         argv: &argv,
+        lock_lost: ctx.report.lock_lost.as_deref(),
     };
     let write = audit::record(conn, ns, &record);
     match tokio::time::timeout(std::time::Duration::from_secs(5), write).await {

@@ -81,6 +81,8 @@ pub struct Record<'a> {
     pub duration_ms: u64,
     /// The remote argv as shown to people.
     pub argv: &'a str,
+    /// Why the lock was lost while the command ran, if it was.
+    pub lock_lost: Option<&'a str>,
 }
 
 /// Create the Event on the pod. Returns an error message when it could not be written.
@@ -98,6 +100,9 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
     if !versions.is_empty() {
         note.push_str(&format!("; migrations: {}", versions.join(", ")));
     }
+    if let Some(why) = r.lock_lost {
+        note.push_str(&format!("; LOCK LOST while running: {why}"));
+    }
     note.push_str(&format!("; command: {}", r.argv));
     let note: String = note.chars().take(1000).collect();
     let mut annotations = BTreeMap::from([
@@ -112,6 +117,9 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
     ]);
     if let Some(c) = r.exit_code {
         annotations.insert("kmigrate.io/exit-code".to_owned(), c.to_string());
+    }
+    if let Some(why) = r.lock_lost {
+        annotations.insert("kmigrate.io/lock-lost".to_owned(), why.to_owned());
     }
     let event = Event {
         metadata: ObjectMeta {

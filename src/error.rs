@@ -264,6 +264,14 @@ pub struct Conclusion {
     pub outcome: &'static str,
 }
 
+impl Conclusion {
+    /// Whether the remote command may still be running: the outcome is unknown, or the run
+    /// was stopped by the deadline or a signal.
+    pub fn remote_may_run(&self) -> bool {
+        matches!(self.outcome, "unknown" | "timeout" | "interrupted")
+    }
+}
+
 /// The one place a run's result becomes an exit code: a remote exit code passes through
 /// (codes outside 0..=255 become 1), a tripped status gate is [`code::PENDING`], and an
 /// error keeps its typed code (anything untyped is internal).

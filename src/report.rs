@@ -38,6 +38,10 @@ pub struct Report {
     pub job: Option<String>,
     /// The Lease held while the command ran, if any.
     pub lock: Option<String>,
+    /// Why the lock was lost while the command ran, if it was.
+    pub lock_lost: Option<String>,
+    /// The lock was kept after the run (outcome unknown, or handed to the Job).
+    pub lock_kept: bool,
     /// Whether the environment counted as protected.
     pub protected: bool,
     /// Wall-clock time of the whole run in milliseconds.

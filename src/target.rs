@@ -28,6 +28,8 @@ pub struct PodTarget {
     pub pod: String,
     /// Container name.
     pub container: String,
+    /// The pod's UID: a pod recreated under the same name is another pod.
+    pub uid: Option<String>,
 }
 
 /// The pods a selector matched and the verdict on each.
@@ -204,6 +206,7 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
         namespace: c.namespace,
         pod: chosen.name.clone(),
         container: container.name,
+        uid: pod.metadata.uid.clone(),
     })
 }
 

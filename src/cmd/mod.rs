@@ -50,6 +50,8 @@ pub struct Ctx {
     pub protection: Option<String>,
     /// `status --exit-code` found pending migrations.
     pub gate_tripped: bool,
+    /// The pod the run's command went to, once chosen.
+    pub target: Option<PodTarget>,
 }
 
 impl Ctx {
@@ -66,29 +68,51 @@ impl Ctx {
             lock: None,
             protection: None,
             gate_tripped: false,
+            target: None,
         }
     }
 
-    /// Run `argv` in the target, streaming, and record the command and its exit code.
+    /// Run the action's command in the target, streaming, and record it and its exit code.
+    /// A lost lock stops it before it starts.
     async fn exec(&mut self, t: &PodTarget, argv: &[String], out: &mut Streamer) -> Result<i32> {
+        if let Some(held) = &self.lock
+            && let Some(why) = held.lost()
+        {
+            return Err(Error::Locked(format!(
+                "lost the lock {} before the command started ({why}); nothing was run",
+                held.name()
+            ))
+            .into());
+        }
         self.report.argv = Some(argv.to_vec());
-        let code = self.exec_quietly(t, argv, out).await?;
+        // Only a command that may change the database counts as started: a read-only one
+        // needs no "may still be running" care.
+        let scratch = AtomicBool::new(false);
+        let started = if self.settings.action.changes_database() {
+            &*self.started
+        } else {
+            &scratch
+        };
+        let code = self.executor()?.exec(t, argv, out, started).await?;
         self.report.remote_exit_code = Some(code);
         Ok(code)
     }
 
-    /// Run `argv` without recording it as the run's command (previews).
+    /// Run a read-only command that is not the run's own (a preview).
     async fn exec_quietly(
         &self,
         t: &PodTarget,
         argv: &[String],
         out: &mut Streamer,
     ) -> Result<i32> {
-        let executor = self
-            .executor
+        let started = AtomicBool::new(false);
+        self.executor()?.exec(t, argv, out, &started).await
+    }
+
+    fn executor(&self) -> Result<&dyn Executor> {
+        self.executor
             .as_deref()
-            .ok_or_else(|| anyhow::anyhow!("no connection to run {argv:?} on"))?;
-        executor.exec(t, argv, out).await
+            .ok_or_else(|| anyhow::anyhow!("not connected to the cluster"))
     }
 
     /// Run the status snippet quietly and return its rows (for plans and previews).
@@ -136,10 +160,7 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     let conn = connect(&ctx.settings.kube).await?;
     ctx.conn = Some(conn.clone());
     if ctx.executor.is_none() {
-        ctx.executor = Some(Box::new(KubeExecutor::new(
-            conn.clone(),
-            Arc::clone(&ctx.started),
-        )));
+        ctx.executor = Some(Box::new(KubeExecutor::new(conn.clone())));
     }
     let ns = ctx
         .settings
@@ -199,6 +220,7 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     ctx.report.pod = Some(t.pod.clone());
     ctx.report.container = Some(t.container.clone());
     tracing::info!(pod = %t.pod, container = %t.container, "chosen");
+    ctx.target = Some(t.clone());
     Ok((conn, t))
 }
 
@@ -216,7 +238,7 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
         .user
         .clone()
         .unwrap_or_else(|| "unknown-user".to_owned());
-    let holder = format!("{user}@{} pid {}", audit::host(), std::process::id());
+    let holder = lock::holder_identity(&user, &audit::host());
     let wait = ctx.settings.wait.then(|| {
         ctx.settings
             .timeout
@@ -272,6 +294,7 @@ pub(crate) mod testing {
             namespace: "shop-prod".into(),
             pod: "web-1".into(),
             container: "app".into(),
+            uid: Some("uid-1".into()),
         }
     }
 
@@ -304,7 +327,7 @@ pub(crate) mod testing {
             let (ui, captured) = Ui::memory(terminal, json);
             let mut ctx = Ctx::new(settings, ui);
             ctx.report.pod = Some(pod().pod);
-            let fake = FakeExecutor::new(replies, Arc::clone(&ctx.started));
+            let fake = FakeExecutor::new(replies);
             let calls = fake.calls();
             ctx.executor = Some(Box::new(fake));
             Self {

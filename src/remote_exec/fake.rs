@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
@@ -47,16 +46,14 @@ pub type Calls = Rc<RefCell<Vec<(String, Vec<String>)>>>;
 pub struct FakeExecutor {
     replies: RefCell<VecDeque<Reply>>,
     calls: Calls,
-    started: Arc<AtomicBool>,
 }
 
 impl FakeExecutor {
-    /// An executor that gives these replies, setting `started` like the real one.
-    pub fn new(replies: Vec<Reply>, started: Arc<AtomicBool>) -> Self {
+    /// An executor that gives these replies.
+    pub fn new(replies: Vec<Reply>) -> Self {
         Self {
             replies: RefCell::new(replies.into()),
             calls: Calls::default(),
-            started,
         }
     }
 
@@ -72,6 +69,7 @@ impl Executor for FakeExecutor {
         target: &'a PodTarget,
         argv: &'a [String],
         out: &'a mut Streamer,
+        started: &'a AtomicBool,
     ) -> LocalBoxFuture<'a, Result<i32>> {
         Box::pin(async move {
             self.calls
@@ -82,7 +80,7 @@ impl Executor for FakeExecutor {
                 .borrow_mut()
                 .pop_front()
                 .unwrap_or_else(|| panic!("unexpected exec of {argv:?}"));
-            self.started.store(true, Ordering::SeqCst);
+            started.store(true, Ordering::SeqCst);
             out.chunk(Stream::Out, reply.stdout.as_bytes());
             out.finish();
             reply.result

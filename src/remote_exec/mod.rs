@@ -5,7 +5,6 @@
 pub mod fake;
 mod pump;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
@@ -30,25 +29,25 @@ const PIPE_BUF: usize = 256 * 1024;
 /// (as kubectl's `RemoteExecutor`).
 pub trait Executor {
     /// Run `argv` in the target, stream its output through `out`, and return the remote
-    /// exit code. Must set the `started` flag it was made with once the command may run.
+    /// exit code. Sets `started` once the command may be running.
     fn exec<'a>(
         &'a self,
         target: &'a PodTarget,
         argv: &'a [String],
         out: &'a mut Streamer,
+        started: &'a AtomicBool,
     ) -> LocalBoxFuture<'a, Result<i32>>;
 }
 
 /// The real executor: the pods/exec subresource over a WebSocket.
 pub struct KubeExecutor {
     conn: Connection,
-    started: Arc<AtomicBool>,
 }
 
 impl KubeExecutor {
-    /// An executor on `conn` that sets `started` once the server accepted an exec.
-    pub fn new(conn: Connection, started: Arc<AtomicBool>) -> Self {
-        Self { conn, started }
+    /// An executor on `conn`.
+    pub fn new(conn: Connection) -> Self {
+        Self { conn }
     }
 
     async fn exec_streaming(
@@ -56,6 +55,7 @@ impl KubeExecutor {
         t: &PodTarget,
         argv: &[String],
         out: &mut Streamer,
+        started: &AtomicBool,
     ) -> Result<i32> {
         let api: Api<Pod> = Api::namespaced(self.conn.exec_client.clone(), &t.namespace);
         let params = AttachParams::default()
@@ -70,7 +70,7 @@ impl KubeExecutor {
             .exec(&t.pod, argv.to_vec(), &params)
             .await
             .map_err(|e| classify(e, &format!("exec in pod {}", t.pod), &self.conn))?;
-        self.started.store(true, Ordering::SeqCst);
+        started.store(true, Ordering::SeqCst);
         let status = process.take_status();
         let status = async move {
             match status {
@@ -100,8 +100,9 @@ impl Executor for KubeExecutor {
         target: &'a PodTarget,
         argv: &'a [String],
         out: &'a mut Streamer,
+        started: &'a AtomicBool,
     ) -> LocalBoxFuture<'a, Result<i32>> {
-        Box::pin(self.exec_streaming(target, argv, out))
+        Box::pin(self.exec_streaming(target, argv, out, started))
     }
 }
 
