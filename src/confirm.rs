@@ -31,7 +31,8 @@ pub fn facts(t: &PodTarget) -> Vec<(&'static str, String)> {
 }
 
 /// Show the plan and ask for the namespace to be typed; refuse without a terminal unless `yes`.
-pub fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
+/// The prompt blocks a thread of its own, so lock renewal, the deadline and signals go on.
+pub async fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
     let mut text = format!("{} ({})\n", ui.bold("Protected environment"), plan.reason);
     for (label, value) in &plan.facts {
         text.push_str(&format!("  {:<10} {value}\n", format!("{label}:")));
@@ -59,10 +60,13 @@ pub fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
         ))
         .into());
     }
-    match ui.confirm_typed(
-        &format!("Type the namespace name ({}) to continue", plan.namespace),
-        plan.namespace,
-    ) {
+    let prompt = format!("Type the namespace name ({}) to continue", plan.namespace);
+    let expected = plan.namespace.to_owned();
+    let asker = ui.clone();
+    let answer = tokio::task::spawn_blocking(move || asker.confirm_typed(&prompt, &expected))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    match answer {
         Ok(true) => Ok(()),
         Ok(false) => {
             Err(Error::Refused("confirmation did not match; nothing was run".to_owned()).into())
@@ -120,8 +124,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn typed_namespace_confirms_and_anything_else_refuses() {
+    #[tokio::test]
+    async fn typed_namespace_confirms_and_anything_else_refuses() {
         let argv = ["m".to_owned()];
         let (ui, captured) = Ui::memory(true, false);
         captured.lock().unwrap().answers.extend([
@@ -129,13 +133,13 @@ mod tests {
             Ok("shop".to_owned()),
             Err(std::io::ErrorKind::Interrupted.into()),
         ]);
-        confirm(&ui, false, &plan(&argv)).unwrap();
-        let refused = confirm(&ui, false, &plan(&argv)).unwrap_err();
+        confirm(&ui, false, &plan(&argv)).await.unwrap();
+        let refused = confirm(&ui, false, &plan(&argv)).await.unwrap_err();
         assert_eq!(
             crate::error::exit_code_of(&refused),
             crate::error::code::REFUSED
         );
-        let interrupted = confirm(&ui, false, &plan(&argv)).unwrap_err();
+        let interrupted = confirm(&ui, false, &plan(&argv)).await.unwrap_err();
         assert_eq!(
             crate::error::exit_code_of(&interrupted),
             crate::error::code::INTERRUPTED
@@ -149,15 +153,45 @@ mod tests {
         );
     }
 
-    #[test]
-    fn no_terminal_refuses_unless_yes() {
+    #[tokio::test]
+    async fn no_terminal_refuses_unless_yes() {
         let argv = ["m".to_owned()];
         let (ui, captured) = Ui::memory(false, false);
-        let err = confirm(&ui, false, &plan(&argv)).unwrap_err();
+        let err = confirm(&ui, false, &plan(&argv)).await.unwrap_err();
         assert!(err.to_string().contains("--yes"), "{err}");
-        confirm(&ui, true, &plan(&argv)).unwrap();
+        confirm(&ui, true, &plan(&argv)).await.unwrap();
         let c = captured.lock().unwrap();
         assert!(c.prompts.is_empty());
         assert!(String::from_utf8_lossy(&c.stderr).contains("Confirmed by --yes."));
+    }
+
+    /// A person reading the plan for a while must not stop the runtime: the lock's
+    /// renewer, the deadline and the signal watch run on the same thread.
+    #[tokio::test]
+    async fn the_runtime_keeps_running_while_the_prompt_waits() {
+        let argv = ["m".to_owned()];
+        let (ui, captured) = Ui::memory(true, false);
+        {
+            let mut c = captured.lock().unwrap();
+            c.answer_delay = std::time::Duration::from_millis(400);
+            c.answers.push_back(Ok("shop-prod".to_owned()));
+        }
+        let ticks = std::cell::Cell::new(0u32);
+        let ticker = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                ticks.set(ticks.get() + 1);
+            }
+        };
+        let plan = plan(&argv);
+        tokio::select! {
+            r = confirm(&ui, false, &plan) => r.unwrap(),
+            () = ticker => unreachable!("the ticker never ends"),
+        }
+        assert!(
+            ticks.get() >= 10,
+            "the runtime was blocked: {} ticks in 400 ms",
+            ticks.get()
+        );
     }
 }

@@ -1,5 +1,11 @@
 //! Where remote output goes: stdout to stdout, stderr to stderr (both to stderr with
-//! `-o json`), byte for byte, while Ecto's log lines drive the progress bar.
+//! `-o json`), byte for byte, while Ecto's log lines drive the progress bar. The writes
+//! happen on a thread of their own: a reader that stops reading (a pager, a full pipe)
+//! slows the stream down but never stops the runtime, which renews the lock and watches
+//! the deadline and signals.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::ProgressBar;
 
@@ -27,6 +33,15 @@ struct LineBuf {
     overlong: bool,
 }
 
+/// Chunks in flight to the writer thread: at most this many (of at most 64 KiB each).
+const QUEUE: usize = 64;
+
+/// The writer thread: bytes for stdout (true) or stderr (false), in order.
+struct Writer {
+    tx: tokio::sync::mpsc::Sender<(bool, Vec<u8>)>,
+    done: tokio::sync::oneshot::Receiver<()>,
+}
+
 /// Writes remote output through and collects the events it contains.
 pub struct Streamer {
     bar: ProgressBar,
@@ -35,7 +50,9 @@ pub struct Streamer {
     parse: bool,
     out: LineBuf,
     err: LineBuf,
-    stdout_closed: bool,
+    stdout_closed: Arc<AtomicBool>,
+    pending: Vec<(bool, Vec<u8>)>,
+    writer: Option<Writer>,
     hide_tags: bool,
     /// Events seen so far, in order.
     pub events: Vec<Event>,
@@ -52,7 +69,9 @@ impl Streamer {
             parse,
             out: LineBuf::default(),
             err: LineBuf::default(),
-            stdout_closed: false,
+            stdout_closed: Arc::new(AtomicBool::new(false)),
+            pending: Vec::new(),
+            writer: None,
             hide_tags: false,
             events: Vec::new(),
         }
@@ -64,8 +83,13 @@ impl Streamer {
         self
     }
 
-    /// Take a chunk of remote output.
-    pub fn chunk(&mut self, stream: Stream, data: &[u8]) {
+    /// Take a chunk of remote output; waits only while the writer is a whole queue behind.
+    pub async fn chunk(&mut self, stream: Stream, data: &[u8]) {
+        self.take(stream, data);
+        self.flush().await;
+    }
+
+    fn take(&mut self, stream: Stream, data: &[u8]) {
         let line_mode = !self.bar.is_hidden() || self.hide_tags;
         if !line_mode {
             self.write(stream, data);
@@ -111,8 +135,19 @@ impl Streamer {
         }
     }
 
-    /// The streams ended: write what is left of unterminated lines and clear the bar.
-    pub fn finish(&mut self) {
+    /// The streams ended: write what is left of unterminated lines, wait until everything
+    /// is written, and clear the bar.
+    pub async fn finish(&mut self) {
+        self.take_rest();
+        self.flush().await;
+        if let Some(w) = self.writer.take() {
+            drop(w.tx);
+            let _ = w.done.await;
+        }
+        self.bar.finish_and_clear();
+    }
+
+    fn take_rest(&mut self) {
         for stream in [Stream::Out, Stream::Err] {
             let buf = self.buf(stream);
             let rest = std::mem::take(&mut buf.partial);
@@ -128,7 +163,6 @@ impl Streamer {
                 self.observe(&rest);
             }
         }
-        self.bar.finish_and_clear();
     }
 
     fn buf(&mut self, stream: Stream) -> &mut LineBuf {
@@ -158,23 +192,56 @@ impl Streamer {
 
     fn write(&mut self, stream: Stream, data: &[u8]) {
         let to_stdout = stream == Stream::Out && !self.stdout_to_stderr;
-        if to_stdout && self.stdout_closed {
+        // A closed pipe on stdout is not an error: keep draining so the exit code still arrives.
+        if to_stdout && self.stdout_closed.load(Ordering::Relaxed) {
             return;
         }
-        let sink = &self.sink;
-        let closed = self.bar.suspend(|| {
-            if to_stdout {
-                // A closed pipe on stdout is not an error: keep draining so the exit code still arrives.
-                sink.stdout(data).is_err()
-            } else {
-                sink.stderr(data);
-                false
-            }
-        });
-        if closed {
-            self.stdout_closed = true;
-        }
+        self.pending.push((to_stdout, data.to_vec()));
     }
+
+    async fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let writer = self.writer.get_or_insert_with(|| {
+            spawn_writer(
+                self.bar.clone(),
+                self.sink.clone(),
+                Arc::clone(&self.stdout_closed),
+            )
+        });
+        for item in self.pending.drain(..) {
+            if writer.tx.send(item).await.is_err() {
+                break;
+            }
+        }
+        self.pending.clear();
+    }
+}
+
+fn spawn_writer(bar: ProgressBar, sink: Sink, stdout_closed: Arc<AtomicBool>) -> Writer {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(bool, Vec<u8>)>(QUEUE);
+    let (done_tx, done) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        while let Some((to_stdout, data)) = rx.blocking_recv() {
+            if to_stdout && stdout_closed.load(Ordering::Relaxed) {
+                continue;
+            }
+            let closed = bar.suspend(|| {
+                if to_stdout {
+                    sink.stdout(&data).is_err()
+                } else {
+                    sink.stderr(&data);
+                    false
+                }
+            });
+            if closed {
+                stdout_closed.store(true, Ordering::Relaxed);
+            }
+        }
+        let _ = done_tx.send(());
+    });
+    Writer { tx, done }
 }
 
 #[cfg(test)]
@@ -189,40 +256,91 @@ mod tests {
         Streamer::new(ProgressBar::hidden(), sink(), true, true)
     }
 
-    #[test]
-    fn events_from_lines_split_across_chunks() {
+    #[tokio::test]
+    async fn events_from_lines_split_across_chunks() {
         let mut s = streamer();
         s.chunk(
             Stream::Out,
             b"12:00:00.000 [info] == Running 1 A.B.change/0 for",
-        );
+        )
+        .await;
         s.chunk(
             Stream::Out,
             b"ward\n12:00:00.100 [info] == Migrated 1 in 0.1s\nkmigrate:ran\tA\t1",
-        );
-        s.finish();
+        )
+        .await;
+        s.finish().await;
         assert_eq!(s.events.len(), 3, "{:?}", s.events);
         assert!(matches!(s.events[2], Event::Ran { .. }));
     }
 
-    #[test]
-    fn overlong_lines_are_not_parsed_and_memory_stays_bounded() {
+    #[tokio::test]
+    async fn overlong_lines_are_not_parsed_and_memory_stays_bounded() {
         let mut s = streamer();
         let big = vec![b'x'; MAX_LINE];
-        s.chunk(Stream::Err, b"== Migrated 7 in 0.1s");
+        s.chunk(Stream::Err, b"== Migrated 7 in 0.1s").await;
         for _ in 0..4 {
-            s.chunk(Stream::Err, &big);
+            s.chunk(Stream::Err, &big).await;
             assert!(s.err.partial.len() <= MAX_LINE);
         }
-        s.chunk(Stream::Err, b"\nMigrations already up\n");
-        s.finish();
+        s.chunk(Stream::Err, b"\nMigrations already up\n").await;
+        s.finish().await;
         assert_eq!(s.events, vec![Event::NothingToDo]);
     }
 
-    #[test]
-    fn parsing_can_be_off() {
+    #[tokio::test]
+    async fn parsing_can_be_off() {
         let mut s = Streamer::new(ProgressBar::hidden(), sink(), true, false);
-        s.chunk(Stream::Out, b"Migrations already up\n");
+        s.chunk(Stream::Out, b"Migrations already up\n").await;
         assert!(s.events.is_empty());
+    }
+
+    /// A reader that stops reading (a pager) must not stop the runtime: the lock's
+    /// renewer, the deadline and the signal watch share its thread.
+    #[tokio::test]
+    async fn a_slow_reader_does_not_block_the_runtime() {
+        let (ui, captured) = crate::ui::Ui::memory(false, false);
+        captured.lock().unwrap().write_delay = std::time::Duration::from_millis(100);
+        let mut s = Streamer::new(ProgressBar::hidden(), ui.sink.clone(), false, false);
+        let ticks = std::cell::Cell::new(0u32);
+        let ticker = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                ticks.set(ticks.get() + 1);
+            }
+        };
+        let work = async {
+            for i in 0..4 {
+                s.chunk(Stream::Out, format!("line {i}\n").as_bytes()).await;
+            }
+            s.finish().await;
+        };
+        tokio::select! {
+            () = work => {}
+            () = ticker => unreachable!("the ticker never ends"),
+        }
+        assert!(
+            ticks.get() >= 10,
+            "the runtime was blocked: {} ticks in 400 ms",
+            ticks.get()
+        );
+        assert_eq!(
+            captured.lock().unwrap().stdout,
+            b"line 0\nline 1\nline 2\nline 3\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_stdout_is_not_written_again() {
+        let (ui, captured) = crate::ui::Ui::memory(false, false);
+        captured.lock().unwrap().stdout_closed = true;
+        let mut s = Streamer::new(ProgressBar::hidden(), ui.sink.clone(), false, false);
+        s.chunk(Stream::Out, b"a\n").await;
+        s.chunk(Stream::Err, b"e\n").await;
+        s.finish().await;
+        assert!(s.stdout_closed.load(Ordering::Relaxed));
+        let c = captured.lock().unwrap();
+        assert!(c.stdout.is_empty());
+        assert_eq!(c.stderr, b"e\n");
     }
 }

@@ -133,6 +133,8 @@ impl Ui {
                 .map_err(|dialoguer::Error::IO(e)| e)?,
             #[cfg(test)]
             Sink::Memory(m) => {
+                let delay = m.lock().expect("capture lock").answer_delay;
+                std::thread::sleep(delay);
                 let mut m = m.lock().expect("capture lock");
                 m.prompts.push(prompt.to_owned());
                 m.answers.pop_front().unwrap_or_else(|| {
@@ -171,6 +173,10 @@ pub struct Captured {
     pub answers: std::collections::VecDeque<std::io::Result<String>>,
     /// The prompts shown.
     pub prompts: Vec<String>,
+    /// How long a person takes to answer.
+    pub answer_delay: std::time::Duration,
+    /// How long each write to stdout takes (a slow reader).
+    pub write_delay: std::time::Duration,
 }
 
 impl Sink {
@@ -183,6 +189,8 @@ impl Sink {
             }
             #[cfg(test)]
             Sink::Memory(m) => {
+                let delay = m.lock().expect("capture lock").write_delay;
+                std::thread::sleep(delay);
                 let mut m = m.lock().expect("capture lock");
                 if m.stdout_closed {
                     return Err(std::io::ErrorKind::BrokenPipe.into());

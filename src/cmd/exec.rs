@@ -26,7 +26,8 @@ async fn exec_in(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
                 reason: &reason,
                 changes: None,
             },
-        )?;
+        )
+        .await?;
     }
     let mut out = ctx.ui.streamer(Purpose::Raw);
     ctx.exec(t, argv, &mut out).await?;

@@ -89,7 +89,8 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
                     reason: &reason,
                     changes: None,
                 },
-            )?;
+            )
+            .await?;
         }
         take_lock(ctx, &conn, &ns).await?;
     }

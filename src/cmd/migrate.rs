@@ -42,7 +42,8 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
                 reason: &reason,
                 changes,
             },
-        )?;
+        )
+        .await?;
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;

@@ -47,7 +47,8 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
                 reason: &reason,
                 changes,
             },
-        )?;
+        )
+        .await?;
     } else if let Some(lines) = lines.as_ref().filter(|_| !ctx.ui.json) {
         let mut text = format!("Reverting {} migration(s) in pod {}:", lines.len(), t.pod);
         for l in lines {

@@ -152,7 +152,7 @@ pub async fn follow(
                 }
             } => match r {
                 Ok(0) | Err(_) => stream = None,
-                Ok(n) => out.chunk(Stream::Out, &buf[..n]),
+                Ok(n) => out.chunk(Stream::Out, &buf[..n]).await,
             },
             _ = tick.tick() => {
                 if code.is_none() {
@@ -177,7 +177,7 @@ pub async fn follow(
             break;
         }
     }
-    out.finish();
+    out.finish().await;
     code.ok_or_else(|| Error::Unknown("the Job's pod reported no exit code".into()).into())
 }
 

@@ -81,8 +81,8 @@ impl Executor for FakeExecutor {
                 .pop_front()
                 .unwrap_or_else(|| panic!("unexpected exec of {argv:?}"));
             started.store(true, Ordering::SeqCst);
-            out.chunk(Stream::Out, reply.stdout.as_bytes());
-            out.finish();
+            out.chunk(Stream::Out, reply.stdout.as_bytes()).await;
+            out.finish().await;
             reply.result
         })
     }

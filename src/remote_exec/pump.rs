@@ -45,26 +45,26 @@ where
         tokio::select! {
             r = read_some(&mut stdout, &mut out_buf) => match r {
                 Ok(0) => stdout = None,
-                Ok(n) => out.chunk(Stream::Out, &out_buf[..n]),
+                Ok(n) => out.chunk(Stream::Out, &out_buf[..n]).await,
                 Err(e) => { read_error = Some(e); stdout = None }
             },
             r = read_some(&mut stderr, &mut err_buf) => match r {
                 Ok(0) => stderr = None,
-                Ok(n) => out.chunk(Stream::Err, &err_buf[..n]),
+                Ok(n) => out.chunk(Stream::Err, &err_buf[..n]).await,
                 Err(e) => { read_error = Some(e); stderr = None }
             },
             s = &mut status_rx, if status.is_none() => {
                 let ended_without_status = s.is_none();
                 status = Some(s);
                 if ended_without_status {
-                    drain(&mut stdout, &mut out_buf, Stream::Out, out);
-                    drain(&mut stderr, &mut err_buf, Stream::Err, out);
+                    drain(&mut stdout, &mut out_buf, Stream::Out, out).await;
+                    drain(&mut stderr, &mut err_buf, Stream::Err, out).await;
                     break;
                 }
             },
         }
     }
-    out.finish();
+    out.finish().await;
     let status = match status {
         Some(s) => s,
         None => status_rx.await,
@@ -76,7 +76,7 @@ where
 }
 
 /// Pass on whatever a pipe holds right now, without waiting for more.
-fn drain<R: AsyncRead + Unpin>(
+async fn drain<R: AsyncRead + Unpin>(
     reader: &mut Option<R>,
     buf: &mut [u8],
     stream: Stream,
@@ -88,7 +88,7 @@ fn drain<R: AsyncRead + Unpin>(
             if n == 0 {
                 break;
             }
-            out.chunk(stream, &buf[..n]);
+            out.chunk(stream, &buf[..n]).await;
         }
     }
 }
