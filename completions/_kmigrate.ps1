@@ -56,6 +56,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run any command in the chosen pod and container')
             [CompletionResult]::new('runs', 'runs', [CompletionResultType]::ParameterValue, 'List recent Job-mode runs (start, user, command, image, outcome, duration)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Follow a Job-mode run''s output again and exit with its exit code')
+            [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Show who holds the single-runner lock and what is known about it; clear it after asking')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -278,6 +279,35 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'kmigrate;unlock' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--pod', '--pod', [CompletionResultType]::ParameterName, 'Use this pod instead of choosing one by label')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Named environment from kmigrate.toml')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Named environment from kmigrate.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: kmigrate.toml in this directory or above)')
+            [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Path of the mix release script inside the container (default: /app/bin/<app>)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'OTP application name (default: the release script''s file name)')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another run holds the lock, wait for it (up to --timeout) instead of failing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'kmigrate;completions' {
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -345,6 +375,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run any command in the chosen pod and container')
             [CompletionResult]::new('runs', 'runs', [CompletionResultType]::ParameterValue, 'List recent Job-mode runs (start, user, command, image, outcome, duration)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Follow a Job-mode run''s output again and exit with its exit code')
+            [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Show who holds the single-runner lock and what is known about it; clear it after asking')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -369,6 +400,9 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             break
         }
         'kmigrate;help;logs' {
+            break
+        }
+        'kmigrate;help;unlock' {
             break
         }
         'kmigrate;help;completions' {

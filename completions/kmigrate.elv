@@ -53,6 +53,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
             cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
+            cand unlock 'Show who holds the single-runner lock and what is known about it; clear it after asking'
             cand completions 'Print shell completions'
             cand init 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -267,6 +268,34 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'kmigrate;unlock'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Named environment from kmigrate.toml'
+            cand --env 'Named environment from kmigrate.toml'
+            cand --config 'Config file (default: kmigrate.toml in this directory or above)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application name (default: the release script''s file name)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'kmigrate;completions'= {
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
             cand --context 'The kubeconfig context to use'
@@ -332,6 +361,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
             cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
+            cand unlock 'Show who holds the single-runner lock and what is known about it; clear it after asking'
             cand completions 'Print shell completions'
             cand init 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -349,6 +379,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;help;runs'= {
         }
         &'kmigrate;help;logs'= {
+        }
+        &'kmigrate;help;unlock'= {
         }
         &'kmigrate;help;completions'= {
         }

@@ -52,6 +52,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "pods" -d 'List ca
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "exec" -d 'Run any command in the chosen pod and container'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "unlock" -d 'Show who holds the single-runner lock and what is known about it; clear it after asking'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -209,6 +210,26 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s y -l yes -d '
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -250,13 +271,14 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d '
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "migrate" -d 'Run pending migrations'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "status" -d 'List migrations per repo as up or down'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "completions" -d 'Print shell completions'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "migrate" -d 'Run pending migrations'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "status" -d 'List migrations per repo as up or down'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "unlock" -d 'Show who holds the single-runner lock and what is known about it; clear it after asking'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "completions" -d 'Print shell completions'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status pods exec runs logs unlock completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -107,6 +107,8 @@ pub enum Command {
     Runs,
     /// Follow a Job-mode run's output again and exit with its exit code
     Logs(LogsArgs),
+    /// Show who holds the single-runner lock and what is known about it; clear it after asking
+    Unlock,
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Write a kmigrate.toml scaffold and print the RBAC Role the tool needs

@@ -8,17 +8,22 @@ use crate::ui::Ui;
 
 /// The plan shown before changing a protected environment.
 pub struct Plan<'a> {
+    /// What is asked: [`PROTECTED`], or another heading.
+    pub title: &'a str,
     /// The namespace the user must type.
     pub namespace: &'a str,
     /// Where it runs: (label, value) lines.
     pub facts: Vec<(&'static str, String)>,
-    /// The remote command.
+    /// The remote command; none for actions that run nothing remotely.
     pub argv: &'a [String],
-    /// Why the environment is protected.
+    /// Why the confirmation is asked (why the environment is protected).
     pub reason: &'a str,
     /// Lines describing the migrations affected, when known.
     pub changes: Option<(&'a str, Vec<String>)>,
 }
+
+/// The heading of a plan for a protected environment.
+pub const PROTECTED: &str = "Protected environment";
 
 /// The facts of an exec target, for a plan.
 pub fn facts(t: &PodTarget) -> Vec<(&'static str, String)> {
@@ -33,11 +38,13 @@ pub fn facts(t: &PodTarget) -> Vec<(&'static str, String)> {
 /// Show the plan and ask for the namespace to be typed; refuse without a terminal unless `yes`.
 /// The prompt blocks a thread of its own, so lock renewal, the deadline and signals go on.
 pub async fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
-    let mut text = format!("{} ({})\n", ui.bold("Protected environment"), plan.reason);
+    let mut text = format!("{} ({})\n", ui.bold(plan.title), plan.reason);
     for (label, value) in &plan.facts {
         text.push_str(&format!("  {:<10} {value}\n", format!("{label}:")));
     }
-    text.push_str(&format!("  {:<10} {}\n", "command:", shown_argv(plan.argv)));
+    if !plan.argv.is_empty() {
+        text.push_str(&format!("  {:<10} {}\n", "command:", shown_argv(plan.argv)));
+    }
     if let Some((title, lines)) = &plan.changes {
         if lines.is_empty() {
             text.push_str(&format!("  {title}: none\n"));
@@ -103,6 +110,7 @@ mod tests {
 
     fn plan<'a>(argv: &'a [String]) -> Plan<'a> {
         Plan {
+            title: PROTECTED,
             namespace: "shop-prod",
             facts: vec![("pod", "web-1".to_owned())],
             argv,

@@ -17,6 +17,8 @@ pub mod code {
     pub const INTERNAL: u8 = 70;
     /// The migration Job's pod could not start (image pull error, unschedulable, ...).
     pub const JOB_NOT_STARTED: u8 = 71;
+    /// The migrations pending changed between the confirmed plan and the run.
+    pub const PLAN_CHANGED: u8 = 72;
     /// The confirmation was declined, or a protected run had no terminal and no `--yes`.
     pub const REFUSED: u8 = 73;
     /// Another run holds the single-runner lock.
@@ -88,6 +90,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "fix the image or the Deployment; `kmigrate runs`",
     },
     ExitCodeDoc {
+        code: code::PLAN_CHANGED,
+        short: "plan changed, nothing run",
+        meaning: "what would be applied or reverted changed between the plan you confirmed and the run; nothing was run",
+        todo: "read the new plan: run the command again",
+    },
+    ExitCodeDoc {
         code: code::REFUSED,
         short: "confirmation refused",
         meaning: "confirmation refused, or protected run without a terminal and without `--yes`",
@@ -96,14 +104,14 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::LOCKED,
         short: "another run holds the lock",
-        meaning: "another run holds the single-runner lock (its holder is named)",
-        todo: "wait, or pass `--wait`",
+        meaning: "another run holds the single-runner lock (its holder is named), a run whose outcome is unknown left it, or the lock was lost before the command started",
+        todo: "wait, or pass `--wait`; for a kept lock, `kmigrate status`, then `kmigrate unlock`",
     },
     ExitCodeDoc {
         code: code::UNKNOWN,
         short: "connection lost, remote state unknown",
-        meaning: "connection lost while the remote command ran: its outcome is unknown",
-        todo: "run `kmigrate status` before anything else",
+        meaning: "connection lost, or the remote side failed without an exit code after the command started: its outcome is unknown; the lock stays held",
+        todo: "run `kmigrate status` before anything else, then `kmigrate unlock`",
     },
     ExitCodeDoc {
         code: code::API,
@@ -120,26 +128,26 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
-        meaning: "`--timeout` expired (the remote command may still be running)",
-        todo: "`kmigrate status`",
+        meaning: "`--timeout` expired (the remote command may still be running; the lock stays held)",
+        todo: "`kmigrate status`, then `kmigrate unlock`",
     },
     ExitCodeDoc {
         code: code::NOT_STARTED,
         short: "remote command did not start",
-        meaning: "the remote side reported a failure without an exit code (e.g. the release path does not exist)",
+        meaning: "the remote command could not be started, and nothing was output (e.g. the release path does not exist)",
         todo: "check `--release` and the container",
     },
     ExitCodeDoc {
         code: code::INTERRUPTED,
         short: "Ctrl-C",
-        meaning: "interrupted by Ctrl-C (the remote command may still be running)",
-        todo: "`kmigrate status`",
+        meaning: "interrupted by Ctrl-C (the remote command may still be running; the lock stays held)",
+        todo: "`kmigrate status`, then `kmigrate unlock`",
     },
     ExitCodeDoc {
         code: code::TERMINATED,
         short: "SIGTERM",
-        meaning: "stopped by SIGTERM (the remote command may still be running)",
-        todo: "`kmigrate status`",
+        meaning: "stopped by SIGTERM (the remote command may still be running; the lock stays held)",
+        todo: "`kmigrate status`, then `kmigrate unlock`",
     },
 ];
 
@@ -184,6 +192,9 @@ pub enum Error {
     /// Confirmation declined or impossible.
     #[error("{0}")]
     Refused(String),
+    /// The plan changed after it was confirmed.
+    #[error("{0}")]
+    PlanChanged(String),
     /// Another run holds the lock.
     #[error("{0}")]
     Locked(String),
@@ -225,6 +236,7 @@ impl Error {
             Error::NoPod(_) => code::NO_POD,
             Error::Forbidden { .. } => code::FORBIDDEN,
             Error::Refused(_) => code::REFUSED,
+            Error::PlanChanged(_) => code::PLAN_CHANGED,
             Error::Locked(_) => code::LOCKED,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Unknown(_) => code::UNKNOWN,
@@ -290,7 +302,7 @@ pub fn conclude(
             let typed = e.chain().find_map(|c| c.downcast_ref::<Error>());
             let outcome = match typed {
                 Some(Error::Unknown(_)) => "unknown",
-                Some(Error::Refused(_)) => "refused",
+                Some(Error::Refused(_) | Error::PlanChanged(_)) => "refused",
                 Some(Error::Timeout { .. }) => "timeout",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
@@ -351,11 +363,12 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 15);
+        assert_eq!(all.len(), 16);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
             Error::Refused(String::new()),
+            Error::PlanChanged(String::new()),
             Error::Locked(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Unknown(String::new()),

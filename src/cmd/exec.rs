@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{Ctx, find_target};
-use crate::confirm::{Plan, confirm, facts};
+use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::target::PodTarget;
 use crate::ui::Purpose;
 
@@ -20,6 +20,7 @@ async fn exec_in(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
             &ctx.ui,
             ctx.settings.yes,
             &Plan {
+                title: PROTECTED,
                 namespace: &t.namespace,
                 facts: facts(t),
                 argv,

@@ -5,7 +5,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::outcome::{record, summarize};
 use super::{Ctx, take_lock};
-use crate::confirm::{Plan, confirm};
+use crate::confirm::{PROTECTED, Plan, confirm};
 use crate::ecto_output::{Direction, Event};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
@@ -83,6 +83,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
                 &ctx.ui,
                 ctx.settings.yes,
                 &Plan {
+                    title: PROTECTED,
                     namespace: &ns,
                     facts,
                     argv,

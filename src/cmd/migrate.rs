@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use super::outcome::{record, summarize};
 use super::{Ctx, find_and_lock, job_run};
-use crate::confirm::{Plan, confirm, facts};
+use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, pending};
 use crate::ecto_snippet::Range;
 use crate::settings::Change;
@@ -25,10 +25,10 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let mut total = None;
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
-        let changes = if ctx.ui.can_prompt && !ctx.settings.yes && !change.custom {
+        let planned = if ctx.ui.can_prompt && !ctx.settings.yes && !change.custom {
             let todo = to_apply(&ctx.read_status(t).await?, change.range);
             total = Some(todo.len() as u64);
-            Some(("pending migrations to apply", todo))
+            Some(todo)
         } else {
             None
         };
@@ -36,14 +36,19 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             &ctx.ui,
             ctx.settings.yes,
             &Plan {
+                title: PROTECTED,
                 namespace: &t.namespace,
                 facts: facts(t),
                 argv: &change.argv,
                 reason: &reason,
-                changes,
+                changes: planned.clone().map(|p| ("pending migrations to apply", p)),
             },
         )
         .await?;
+        if let Some(planned) = planned {
+            ctx.recheck(t, &planned, "apply", |rows| to_apply(rows, change.range))
+                .await?;
+        }
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;
@@ -110,7 +115,11 @@ mod tests {
     async fn protected_migrate_previews_asks_and_runs_after_the_typed_name() {
         let mut h = Harness::new(
             &["migrate", "--step", "1"],
-            vec![Reply::exit(STATUS, 0), Reply::exit(RAN_2_3, 0)],
+            vec![
+                Reply::exit(STATUS, 0),
+                Reply::exit(STATUS, 0),
+                Reply::exit(RAN_2_3, 0),
+            ],
             true,
         );
         h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
@@ -119,7 +128,11 @@ mod tests {
         let r = apply(&mut h.ctx, &pod(), &c).await;
         r.as_ref().unwrap();
         assert_eq!(h.prompts(), 1);
-        assert_eq!(h.calls().len(), 2, "a status preview, then the migration");
+        assert_eq!(
+            h.calls().len(),
+            3,
+            "a status preview, a check after the prompt, then the migration"
+        );
         assert!(h.calls()[0][2].contains("Ecto.Migrator.migrations/1"));
         let shown = h.stderr();
         assert!(
@@ -131,6 +144,33 @@ mod tests {
             "--step 1 shows one migration: {shown}"
         );
         assert!(h.ctx.report.protected);
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_changed_behind_the_prompt_is_not_run() {
+        let applied_meanwhile = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
+                                 kmigrate:status\tShop.Repo\tup\t2\ttwo\n\
+                                 kmigrate:status\tShop.Repo\tdown\t3\tthree\n";
+        let mut h = Harness::new(
+            &["migrate"],
+            vec![Reply::exit(STATUS, 0), Reply::exit(applied_meanwhile, 0)],
+            true,
+        );
+        h.ctx.protection = Some("context matches".into());
+        h.answer(&["shop-prod"]);
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!(end.exit_code, code::PLAN_CHANGED);
+        let msg = format!("{:#}", r.unwrap_err());
+        assert!(
+            msg.contains(
+                "confirmed: 2 two (Shop.Repo), 3 three (Shop.Repo); now: 3 three (Shop.Repo)"
+            ),
+            "{msg}"
+        );
+        assert_eq!(h.calls().len(), 2, "nothing ran after the check");
+        assert_eq!(h.ctx.report.remote_exit_code, None);
     }
 
     #[tokio::test]

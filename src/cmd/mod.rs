@@ -11,6 +11,7 @@ mod pods;
 mod rollback;
 mod runs;
 mod status;
+mod unlock;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -133,6 +134,36 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// After a person confirmed a plan, read the status again: the plan that runs must be
+    /// the plan they read. `plan` turns status rows into the plan's lines.
+    async fn recheck(
+        &self,
+        t: &PodTarget,
+        confirmed: &[String],
+        verb: &str,
+        plan: impl Fn(&[StatusRow]) -> Vec<String>,
+    ) -> Result<()> {
+        let now = plan(&self.read_status(t).await?);
+        if now == confirmed {
+            return Ok(());
+        }
+        let list = |l: &[String]| {
+            if l.is_empty() {
+                "none".to_owned()
+            } else {
+                l.join(", ")
+            }
+        };
+        Err(Error::PlanChanged(format!(
+            "the migrations to {verb} changed while the plan was on screen (confirmed: {}; now: {}); nothing was run",
+            list(confirmed),
+            list(&now)
+        ))
+        .into())
+    }
+}
+
 /// Run a subcommand that talks to the cluster.
 pub async fn execute(ctx: &mut Ctx) -> Result<()> {
     match ctx.settings.action.clone() {
@@ -143,6 +174,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,
         Action::Logs { run } => logs::logs(ctx, &run).await,
+        Action::Unlock => unlock::unlock(ctx).await,
         Action::Completions { shell } => {
             completions::completions(shell, &mut std::io::stdout().lock());
             Ok(())

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use super::outcome::{record, summarize};
 use super::{Ctx, find_and_lock, job_run};
-use crate::confirm::{Plan, confirm, facts};
+use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow};
 use crate::ecto_snippet::Range;
 use crate::settings::Change;
@@ -29,11 +29,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     } else {
         Some(to_revert(&ctx.read_status(t).await?, change.range))
     };
-    let lines: Option<Vec<String>> = preview.as_ref().map(|rows| {
-        rows.iter()
-            .map(|r| format!("{} {} ({})", r.version, r.name, r.repo))
-            .collect()
-    });
+    let lines: Option<Vec<String>> = preview.as_deref().map(lines_of);
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         let changes = lines.clone().map(|l| ("migrations to revert", l));
@@ -41,6 +37,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             &ctx.ui,
             ctx.settings.yes,
             &Plan {
+                title: PROTECTED,
                 namespace: &t.namespace,
                 facts: facts(t),
                 argv: &change.argv,
@@ -49,6 +46,15 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             },
         )
         .await?;
+        if let Some(planned) = lines
+            .as_ref()
+            .filter(|_| ctx.ui.can_prompt && !ctx.settings.yes)
+        {
+            ctx.recheck(t, planned, "revert", |rows| {
+                lines_of(&to_revert(rows, change.range))
+            })
+            .await?;
+        }
     } else if let Some(lines) = lines.as_ref().filter(|_| !ctx.ui.json) {
         let mut text = format!("Reverting {} migration(s) in pod {}:", lines.len(), t.pod);
         for l in lines {
@@ -62,6 +68,12 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     record(ctx, &out.events, Direction::Down);
     summarize(ctx, code, &out.events, "reverted");
     Ok(())
+}
+
+fn lines_of(rows: &[StatusRow]) -> Vec<String> {
+    rows.iter()
+        .map(|r| format!("{} {} ({})", r.version, r.name, r.repo))
+        .collect()
 }
 
 /// Which applied migrations a rollback reverts, newest first, per repo, as Ecto does:
@@ -180,6 +192,38 @@ mod tests {
             h.stderr()
         );
         assert_eq!(h.calls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn protected_rollback_checks_the_plan_again_after_the_prompt() {
+        let mut h = Harness::new(
+            &["rollback", "--step", "1"],
+            vec![
+                Reply::exit(STATUS, 0),
+                Reply::exit(STATUS, 0),
+                Reply::exit(REVERTED_2, 0),
+            ],
+            true,
+        );
+        h.ctx.protection = Some("context matches".into());
+        h.answer(&["shop-prod"]);
+        let c = h.change();
+        let r = revert(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, 0);
+        assert_eq!(h.calls().len(), 3);
+        let newer = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
+                     kmigrate:status\tShop.Repo\tup\t2\ttwo\n\
+                     kmigrate:status\tShop.Repo\tup\t3\tthree\n";
+        let mut h = Harness::new(
+            &["rollback", "--step", "1"],
+            vec![Reply::exit(STATUS, 0), Reply::exit(newer, 0)],
+            true,
+        );
+        h.ctx.protection = Some("context matches".into());
+        h.answer(&["shop-prod"]);
+        let r = revert(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::PLAN_CHANGED);
+        assert_eq!(h.calls().len(), 2, "the rollback itself never ran");
     }
 
     #[tokio::test]

@@ -264,7 +264,14 @@ async fn judge(
 ) -> Result<Other> {
     let annotations = lease.metadata.annotations.clone().unwrap_or_default();
     if annotations.get(STATE_ANNOTATION).map(String::as_str) == Some("unknown") {
-        return kept_for_unknown(conn, namespace, other, &annotations).await;
+        return Ok(
+            match kept_for_unknown(conn, namespace, other, &annotations).await? {
+                Other::Takeable(why) => {
+                    Other::Takeable(format!("taking over the lock {name}: {why}"))
+                }
+                kept => kept,
+            },
+        );
     }
     if let Some(job) = other.strip_prefix(JOB_HOLDER_PREFIX) {
         let jobs: Api<Job> = Api::namespaced(conn.client.clone(), namespace);
@@ -339,7 +346,7 @@ async fn kept_for_unknown(
         Other::Blocked(unknown_message(other, &format!("pod {pod}"), since))
     } else {
         Other::Takeable(format!(
-            "taking over the lock left by {other}: its pod {pod} is gone, and its command with it"
+            "{other} lost its connection at {since}, but its pod {pod} is gone, and its command with it"
         ))
     })
 }
@@ -474,6 +481,89 @@ impl Held {
                 .map_err(|e| e.to_string())
         };
         keep.await
+    }
+}
+
+/// A lease as `kmigrate unlock` shows it.
+pub struct Found {
+    /// The holder.
+    pub holder: String,
+    /// What is known, as (label, value) lines.
+    pub facts: Vec<(&'static str, String)>,
+    uid: Option<String>,
+    version: Option<String>,
+}
+
+/// Read the lease and what is known about its holder; `None` when there is none.
+pub async fn inspect(conn: &Connection, namespace: &str, name: &str) -> Result<Option<Found>> {
+    let api: Api<Lease> = Api::namespaced(conn.client.clone(), namespace);
+    let Some(lease) = api
+        .get_opt(name)
+        .await
+        .map_err(|e| classify(e, &format!("get the lock {name}"), conn))?
+    else {
+        return Ok(None);
+    };
+    let spec = lease.spec.clone().unwrap_or_default();
+    let holder = spec.holder_identity.clone().unwrap_or_default();
+    let time = |t: &Option<MicroTime>| t.as_ref().map_or("?".to_owned(), |t| t.0.to_string());
+    let mut facts = vec![
+        ("lock", name.to_owned()),
+        ("holder", holder.clone()),
+        ("acquired", time(&spec.acquire_time)),
+        ("renewed", time(&spec.renew_time)),
+    ];
+    let annotations = lease.metadata.annotations.clone().unwrap_or_default();
+    let state = if annotations.get(STATE_ANNOTATION).map(String::as_str) == Some("unknown") {
+        match kept_for_unknown(conn, namespace, &holder, &annotations).await? {
+            Other::Takeable(note) | Other::Blocked(note) | Other::Watching(note) => note,
+        }
+    } else if let Some(job) = holder.strip_prefix(JOB_HOLDER_PREFIX) {
+        let jobs: Api<Job> = Api::namespaced(conn.client.clone(), namespace);
+        match jobs.get_opt(job).await {
+            Ok(Some(j)) if job_finished(&j) => format!("Job {job} has finished"),
+            Ok(Some(_)) => format!("Job {job} is still active: `kmigrate logs {job}`"),
+            Ok(None) => format!("Job {job} no longer exists"),
+            Err(e) => format!("Job {job}: cannot be read ({e})"),
+        }
+    } else {
+        let mut observer = Observer::default();
+        let version = lease.metadata.resource_version.clone().unwrap_or_default();
+        match observer.judge(&version, &spec, Instant::now(), Timestamp::now()) {
+            Verdict::Held => {
+                "renewed within its duration: a run is probably still going".to_owned()
+            }
+            _ => "not renewed within its duration by its holder's clock: the holder looks gone"
+                .to_owned(),
+        }
+    };
+    facts.push(("state", state));
+    Ok(Some(Found {
+        holder,
+        facts,
+        uid: lease.metadata.uid.clone(),
+        version: lease.metadata.resource_version.clone(),
+    }))
+}
+
+/// Delete the lease as it was read: if it changed since, nothing is deleted.
+pub async fn clear(conn: &Connection, namespace: &str, name: &str, found: &Found) -> Result<()> {
+    let api: Api<Lease> = Api::namespaced(conn.exec_client.clone(), namespace);
+    let dp = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: found.uid.clone(),
+            resource_version: found.version.clone(),
+        }),
+        ..DeleteParams::default()
+    };
+    match timed(api.delete(name, &dp)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => Err(Error::Locked(format!(
+            "the lock {name} changed while you were reading it (another run took or renewed it); nothing was cleared"
+        ))
+        .into()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(classify(e, &format!("delete the lock {name}"), conn)),
     }
 }
 

@@ -81,7 +81,10 @@ impl KubeExecutor {
         let ended = pump(process.stdout(), process.stderr(), status, out).await;
         let task = process.join().await;
         match ended {
-            Ended::Status(s) => exit_code(&s),
+            Ended::Status {
+                status,
+                output_seen,
+            } => exit_code(&status, output_seen),
             Ended::NoStatus { read_error } => {
                 let why = match (task, read_error) {
                     (Err(e), _) => chain(&e),
@@ -106,9 +109,22 @@ impl Executor for KubeExecutor {
     }
 }
 
+/// Messages of a status that says the command could not be started at all.
+const NEVER_STARTED: [&str; 6] = [
+    "executable file not found",
+    "no such file or directory",
+    "permission denied",
+    "exec format error",
+    "container not found",
+    "unable to start container process",
+];
+
 /// The remote exit code a status reports, per the remotecommand protocol: `Success` is 0,
-/// `NonZeroExitCode` carries the code in a cause with reason `ExitCode`.
-pub fn exit_code(status: &Status) -> Result<i32> {
+/// `NonZeroExitCode` carries the code in a cause with reason `ExitCode`. Any other failure
+/// means "did not start" only when nothing was output and the message says the program
+/// could not be started; otherwise the command may have run (kubelet reports a stream or
+/// runtime error after the process started the same way), so the outcome is unknown.
+pub fn exit_code(status: &Status, output_seen: bool) -> Result<i32> {
     if status.status.as_deref() == Some("Success") {
         return Ok(0);
     }
@@ -131,7 +147,14 @@ pub fn exit_code(status: &Status) -> Result<i32> {
         .filter(|m| !m.is_empty())
         .or_else(|| status.reason.clone())
         .unwrap_or_else(|| "no message".to_owned());
-    Err(Error::NotStarted(message).into())
+    let lower = message.to_lowercase();
+    if !output_seen && NEVER_STARTED.iter().any(|m| lower.contains(m)) {
+        return Err(Error::NotStarted(message).into());
+    }
+    Err(Error::Unknown(format!(
+        "the remote side reported a failure without an exit code: {message}"
+    ))
+    .into())
 }
 
 #[cfg(test)]
@@ -145,9 +168,10 @@ mod tests {
     #[test]
     fn success_is_zero() {
         assert_eq!(
-            exit_code(&status(
-                serde_json::json!({"metadata": {}, "status": "Success"})
-            ))
+            exit_code(
+                &status(serde_json::json!({"metadata": {}, "status": "Success"})),
+                true
+            )
             .unwrap(),
             0
         );
@@ -161,7 +185,7 @@ mod tests {
             "reason": "NonZeroExitCode",
             "details": {"causes": [{"reason": "ExitCode", "message": "42"}]}
         }));
-        assert_eq!(exit_code(&s).unwrap(), 42);
+        assert_eq!(exit_code(&s, true).unwrap(), 42);
     }
 
     #[test]
@@ -170,11 +194,33 @@ mod tests {
             "metadata": {}, "status": "Failure", "code": 500, "reason": "InternalError",
             "message": "exec: \"bin/nope\": stat bin/nope: no such file or directory"
         }));
-        let err = exit_code(&s).unwrap_err();
+        let err = exit_code(&s, false).unwrap_err();
         assert_eq!(
             crate::error::exit_code_of(&err),
             crate::error::code::NOT_STARTED
         );
         assert!(err.to_string().contains("bin/nope"));
+        // The same status after output: the program had started.
+        let err = exit_code(&s, true).unwrap_err();
+        assert_eq!(
+            crate::error::exit_code_of(&err),
+            crate::error::code::UNKNOWN
+        );
+    }
+
+    #[test]
+    fn a_failure_after_the_start_is_unknown_not_did_not_start() {
+        let s = status(serde_json::json!({
+            "metadata": {}, "status": "Failure", "code": 500, "reason": "InternalError",
+            "message": "error executing command in container: read /dev/ptmx: broken pipe"
+        }));
+        for seen in [false, true] {
+            let err = exit_code(&s, seen).unwrap_err();
+            assert_eq!(
+                crate::error::exit_code_of(&err),
+                crate::error::code::UNKNOWN
+            );
+            assert!(err.to_string().contains("broken pipe"), "{err}");
+        }
     }
 }

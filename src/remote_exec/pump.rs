@@ -12,7 +12,12 @@ use crate::output::{Stream, Streamer};
 #[derive(Debug)]
 pub enum Ended {
     /// The server sent a status (success, exit code, or a failure of its own).
-    Status(Box<Status>),
+    Status {
+        /// The status.
+        status: Box<Status>,
+        /// Whether any output arrived first: then the command had started.
+        output_seen: bool,
+    },
     /// No status arrived: the connection dropped or the server closed without one.
     NoStatus {
         /// A read error on one of the pipes, if any.
@@ -41,16 +46,17 @@ where
     let mut err_buf = vec![0u8; 16 * 1024];
     let mut read_error = None;
     let mut status: Option<Option<Status>> = None;
+    let mut output_seen = false;
     while stdout.is_some() || stderr.is_some() {
         tokio::select! {
             r = read_some(&mut stdout, &mut out_buf) => match r {
                 Ok(0) => stdout = None,
-                Ok(n) => out.chunk(Stream::Out, &out_buf[..n]).await,
+                Ok(n) => { output_seen = true; out.chunk(Stream::Out, &out_buf[..n]).await }
                 Err(e) => { read_error = Some(e); stdout = None }
             },
             r = read_some(&mut stderr, &mut err_buf) => match r {
                 Ok(0) => stderr = None,
-                Ok(n) => out.chunk(Stream::Err, &err_buf[..n]).await,
+                Ok(n) => { output_seen = true; out.chunk(Stream::Err, &err_buf[..n]).await }
                 Err(e) => { read_error = Some(e); stderr = None }
             },
             s = &mut status_rx, if status.is_none() => {
@@ -70,7 +76,10 @@ where
         None => status_rx.await,
     };
     match status {
-        Some(s) => Ended::Status(Box::new(s)),
+        Some(s) => Ended::Status {
+            status: Box::new(s),
+            output_seen,
+        },
         None => Ended::NoStatus { read_error },
     }
 }
@@ -147,7 +156,9 @@ mod tests {
             pump(Some(r_out), Some(r_err), async { rx.await.ok() }, &mut out),
             writer
         );
-        assert!(matches!(ended, Ended::Status(s) if s.status.as_deref() == Some("Success")));
+        assert!(
+            matches!(ended, Ended::Status { status, output_seen: true } if status.status.as_deref() == Some("Success"))
+        );
         let c = captured.lock().unwrap();
         assert_eq!(
             c.stdout,
@@ -223,7 +234,13 @@ mod tests {
             ),
             writer
         );
-        assert!(matches!(ended, Ended::Status(_)));
+        assert!(matches!(
+            ended,
+            Ended::Status {
+                output_seen: true,
+                ..
+            }
+        ));
         assert!(captured.lock().unwrap().stdout.is_empty());
     }
 }

@@ -31,6 +31,8 @@ pub enum Action {
         /// The run's (Job's) name.
         run: RunName,
     },
+    /// Show and clear the single-runner lock.
+    Unlock,
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -65,6 +67,7 @@ impl Action {
             Action::Pods => "pods",
             Action::Runs => "runs",
             Action::Logs { .. } => "logs",
+            Action::Unlock => "unlock",
             Action::Completions { .. } => "completions",
             Action::Init { .. } => "init",
         }

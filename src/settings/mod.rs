@@ -272,6 +272,7 @@ impl Settings {
             ),
             Command::Pods => (loaded()?, Action::Pods, None, None),
             Command::Runs => (loaded()?, Action::Runs, None, None),
+            Command::Unlock => (loaded()?, Action::Unlock, None, None),
             Command::Logs(a) => (
                 loaded()?,
                 Action::Logs {
@@ -311,6 +312,16 @@ impl Settings {
         }
         let app = g.app.clone().or(t.app);
         let release = g.release.clone().or(t.release);
+        if matches!(action, Action::Unlock)
+            && app.is_none()
+            && release.is_none()
+            && selector.is_none()
+            && g.pod.is_none()
+        {
+            return Err(usage(
+                "which lock? pass --app (or -l/--pod, as for the run that took it), or set app in kmigrate.toml",
+            ));
+        }
         let lock_name = lock_name(
             ecto.as_ref(),
             app.as_deref()
