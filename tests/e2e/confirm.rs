@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::harness::{Ns, V1, V2, V3, kubectl};
+use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, psql};
 use crate::support::report;
 
 #[test]
@@ -30,6 +30,17 @@ fn protected_namespace_needs_yes_without_a_terminal() {
 
 /// Run kmigrate on a pseudo-terminal (util-linux `script`), typing `typed` at the prompt.
 fn on_terminal(ns: &Ns, args: &[&str], typed: &str) -> (i32, String) {
+    on_terminal_after(ns, args, typed, || {})
+}
+
+/// As [`on_terminal`], running `meanwhile` while the prompt is on the screen, as a person
+/// reading the plan for a while.
+pub fn on_terminal_after(
+    ns: &Ns,
+    args: &[&str],
+    typed: &str,
+    meanwhile: impl FnOnce() + Send + 'static,
+) -> (i32, String) {
     let mut child = ns
         .kmigrate()
         .args(args)
@@ -41,6 +52,7 @@ fn on_terminal(ns: &Ns, args: &[&str], typed: &str) -> (i32, String) {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let typed = typed.to_owned();
+    let mut meanwhile = Some(meanwhile);
     let mut out = child.stdout.take().unwrap();
     // Type only once the prompt is on the screen, as a person would.
     let reader = std::thread::spawn(move || {
@@ -55,6 +67,9 @@ fn on_terminal(ns: &Ns, args: &[&str], typed: &str) -> (i32, String) {
             seen.extend_from_slice(&buf[..n]);
             if !sent && String::from_utf8_lossy(&seen).contains("to continue") {
                 std::thread::sleep(Duration::from_millis(200));
+                if let Some(f) = meanwhile.take() {
+                    f();
+                }
                 let _ = std::io::Write::write_all(&mut stdin, typed.as_bytes());
                 let _ = std::io::Write::flush(&mut stdin);
                 sent = true;
@@ -100,4 +115,103 @@ fn a_namespace_marked_protected_asks_like_production() {
         .args(["migrate", "-l", "app=demo", "--yes"])
         .status(0);
     assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+/// The time the lock was last renewed, as the API server has it.
+fn renewed(ns: &str) -> String {
+    kubectl_out(&[
+        "-n",
+        ns,
+        "get",
+        "lease",
+        "kmigrate-demo",
+        "-o",
+        "jsonpath={.spec.renewTime}",
+    ])
+}
+
+#[test]
+fn the_lock_is_renewed_while_a_person_reads_the_plan() {
+    let ns = Ns::with_demo_pod("prod-read", &[]);
+    let name = ns.name.clone();
+    let other = ns.kmigrate().args(["migrate", "-l", "app=demo", "--yes"]);
+    let (code, screen) = on_terminal_after(
+        &ns,
+        &["migrate", "-l", "app=demo"],
+        &format!("{name}\r"),
+        move || {
+            let first = renewed(&name);
+            // Longer than the lease's 30 s: only renewals keep it.
+            std::thread::sleep(Duration::from_secs(35));
+            let later = renewed(&name);
+            assert!(
+                later > first,
+                "not renewed during the prompt: {first} -> {later}"
+            );
+            other
+                .expect_stderr("another run holds the lock kmigrate-demo")
+                .status(74);
+        },
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+#[test]
+fn a_plan_that_changed_behind_the_prompt_is_not_run() {
+    let ns = Ns::with_demo_pod("prod-plan", &[]);
+    let db = ns.db.clone();
+    let (code, screen) = on_terminal_after(
+        &ns,
+        &["migrate", "-l", "app=demo"],
+        &format!("{}\r", ns.name),
+        move || {
+            // Someone outside kmigrate applies the first migration meanwhile.
+            psql(
+                &db,
+                &format!(
+                    "INSERT INTO schema_migrations (version, inserted_at) VALUES ({V1}, now())"
+                ),
+            );
+        },
+    );
+    assert_eq!(code, 72, "{screen}");
+    assert!(
+        screen.contains("changed while the plan was on screen"),
+        "{screen}"
+    );
+    assert_eq!(ns.applied(), [V1], "nothing was run after the check");
+}
+
+#[test]
+fn a_lock_lost_during_the_prompt_stops_the_run_before_it_starts() {
+    let ns = Ns::with_demo_pod("prod-lost", &[]);
+    let name = ns.name.clone();
+    let (code, screen) = on_terminal_after(
+        &ns,
+        &["migrate", "-l", "app=demo"],
+        &format!("{name}\r"),
+        move || {
+            kubectl(&[
+                "-n",
+                &name,
+                "patch",
+                "lease",
+                "kmigrate-demo",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"spec":{"holderIdentity":"intruder"}}"#,
+            ]);
+            // The next renewal (every 10 s) notices.
+            std::thread::sleep(Duration::from_secs(12));
+        },
+    );
+    assert_eq!(code, 74, "{screen}");
+    assert!(
+        screen.contains("lost the lock kmigrate-demo before the command started"),
+        "{screen}"
+    );
+    assert!(screen.contains("intruder"), "{screen}");
+    assert_eq!(ns.applied(), Vec::<i64>::new());
 }

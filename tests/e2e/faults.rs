@@ -131,6 +131,7 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     assert_eq!(code, 75, "{text}");
     assert!(took < Duration::from_secs(5), "took {took:?} to notice");
     assert!(text.contains("kmigrate status"), "{text}");
+    assert!(text.contains("The lock kmigrate-demo stays held"), "{text}");
     // Let the remote side settle, then check: the slow migration is whole or absent.
     std::thread::sleep(Duration::from_secs(4));
     slow_migration_is_atomic(&ns);
@@ -180,18 +181,45 @@ fn signal_mid_run(signal: &str, expected: i32) {
             && text.contains("may still be running"),
         "{text}"
     );
+    // The remote may still be running: the lock stays, marked with the pod.
+    let state = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "lease",
+        "kmigrate-demo",
+        "-o",
+        "jsonpath={.metadata.annotations.kmigrate\\.io/state} {.metadata.annotations.kmigrate\\.io/pod}",
+    ]);
+    assert_eq!(state, "unknown demo-0", "the lock was not kept: {text}");
+    assert!(text.contains("kmigrate unlock"), "{text}");
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo"])
+        .expect_stderr("the outcome is unknown")
+        .expect_stderr("kmigrate unlock")
+        .status(74);
+    // Without a terminal, unlock asks for --yes; with it, the lock goes.
+    ns.kmigrate()
+        .args(["unlock", "-l", "app=demo"])
+        .expect_stderr("Clear the lock")
+        .expect_stderr("demo-0")
+        .status(73);
+    ns.kmigrate()
+        .args(["unlock", "-l", "app=demo", "--yes"])
+        .expect_stderr("Cleared the lock kmigrate-demo")
+        .status(0);
     let left = kubectl_out(&["-n", &ns.name, "get", "lease", "--no-headers", "-o", "name"]);
-    assert!(left.is_empty(), "the lock was not released: {left}");
+    assert!(left.is_empty(), "unlock left the lease: {left}");
     std::thread::sleep(Duration::from_secs(4));
     slow_migration_is_atomic(&ns);
 }
 
 #[test]
-fn sigint_mid_run_exits_130_and_releases_the_lock() {
+fn sigint_mid_run_exits_130_and_keeps_the_lock_until_unlocked() {
     signal_mid_run("INT", 130);
 }
 
 #[test]
-fn sigterm_mid_run_exits_143_and_releases_the_lock() {
+fn sigterm_mid_run_exits_143_and_keeps_the_lock_until_unlocked() {
     signal_mid_run("TERM", 143);
 }

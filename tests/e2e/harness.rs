@@ -123,7 +123,7 @@ pub fn migration_set(name: &str) -> String {
 /// A namespace (and database) of one test's own; deleted afterwards.
 pub struct Ns {
     pub name: String,
-    db: String,
+    pub db: String,
 }
 
 impl Ns {
@@ -296,7 +296,7 @@ pub fn kubectl(args: &[&str]) {
     );
 }
 
-fn psql(db: &str, sql: &str) -> String {
+pub fn psql(db: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .envs(local().pg.iter().cloned())
         .args([

@@ -47,14 +47,14 @@ fn concurrent_migrations_run_once_and_wait_runs_after() {
 #[test]
 fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
     let ns = Ns::with_demo_pod("lease", &[]);
-    let lease = |renewed: &str| {
+    let lease = |renewed: &str, seconds: u32| {
         format!(
-            "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: kmigrate-demo\nspec:\n  holderIdentity: ghost@crashed pid 1\n  leaseDurationSeconds: 30\n  acquireTime: \"{renewed}\"\n  renewTime: \"{renewed}\"\n"
+            "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: kmigrate-demo\nspec:\n  holderIdentity: ghost@crashed pid 1\n  leaseDurationSeconds: {seconds}\n  acquireTime: \"{renewed}\"\n  renewTime: \"{renewed}\"\n"
         )
     };
     let now = k8s_openapi::jiff::Timestamp::now();
     let fresh = now.strftime("%Y-%m-%dT%H:%M:%S.000000Z").to_string();
-    ns.apply(&lease(&fresh));
+    ns.apply(&lease(&fresh, 30));
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo"])
         .expect_stderr("ghost@crashed pid 1")
@@ -64,12 +64,83 @@ fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
         .strftime("%Y-%m-%dT%H:%M:%S.000000Z")
         .to_string();
     kubectl(&["-n", &ns.name, "delete", "lease", "kmigrate-demo"]);
-    ns.apply(&lease(&stale));
+    // Stale by its timestamps: watched for its whole duration (3 s here) on our own clock,
+    // unchanged, before it is taken over.
+    ns.apply(&lease(&stale, 3));
+    let started = std::time::Instant::now();
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo"])
+        .expect_stderr("looks abandoned")
         .expect_stderr("taking over the expired lock kmigrate-demo from ghost@crashed pid 1")
         .status(0);
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "taken over without watching it"
+    );
     assert_eq!(ns.applied(), [V1, V2, V3]);
     let left = kubectl_out(&["-n", &ns.name, "get", "lease", "--no-headers", "-o", "name"]);
     assert!(left.is_empty(), "released after the run: {left}");
+}
+
+#[test]
+fn a_lock_taken_away_during_the_run_is_reported_not_silent() {
+    let ns = Ns::with_demo_pod("lost", &[]);
+    let dir = crate::support::scratch_dir("lost");
+    let config = dir.join("kmigrate.toml");
+    // Longer than one renewal period (10 s), so the renewer sees the intruder.
+    std::fs::write(
+        &config,
+        "migrate_command = [\"sh\", \"-c\", \"echo started; sleep 14; echo done\"]\n",
+    )
+    .unwrap();
+    let mut run = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json", "--config"])
+        .args([&config])
+        .spawn();
+    run.wait_line("started");
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "patch",
+        "lease",
+        "kmigrate-demo",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"holderIdentity":"intruder"}}"#,
+    ]);
+    let (code, _) = run.wait_exit(Duration::from_secs(40));
+    let text = run.seen.join("\n");
+    assert_eq!(code, 0, "the command finished: {text}");
+    assert!(
+        text.contains("the lock kmigrate-demo was lost while the command ran"),
+        "{text}"
+    );
+    let json = run.stdout_json();
+    assert!(
+        json["lock_lost"]
+            .as_str()
+            .is_some_and(|w| w.contains("intruder")),
+        "{json:#}"
+    );
+    // The intruder's lease is not ours to delete.
+    let holder = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "lease",
+        "kmigrate-demo",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    assert_eq!(holder, "intruder");
+    let evs = crate::audit::events(&ns);
+    assert!(
+        evs.iter()
+            .any(|e| e["metadata"]["annotations"]["kmigrate.io/lock-lost"]
+                .as_str()
+                .is_some_and(|w| w.contains("intruder"))),
+        "{evs:#?}"
+    );
 }

@@ -114,6 +114,7 @@ impl Run {
             child,
             lines,
             seen: Vec::new(),
+            stdout: Vec::new(),
         }
     }
 
@@ -228,6 +229,8 @@ pub struct Spawned {
     lines: Receiver<(Stream, String)>,
     /// The lines read so far, stdout and stderr in the order they arrived.
     pub seen: Vec<String>,
+    /// The stdout lines among them.
+    pub stdout: Vec<String>,
 }
 
 impl Spawned {
@@ -245,7 +248,7 @@ impl Spawned {
         let left = deadline.saturating_duration_since(Instant::now());
         match self.lines.recv_timeout(left) {
             Ok((stream, line)) => {
-                self.seen.push(line.clone());
+                self.record(stream, &line);
                 (stream, line)
             }
             Err(_) => panic!("never saw {what} in the output; saw: {:#?}", self.seen),
@@ -273,15 +276,35 @@ impl Spawned {
         }
     }
 
+    fn record(&mut self, stream: Stream, line: &str) {
+        self.seen.push(line.to_owned());
+        if let Stream::Stdout = stream {
+            self.stdout.push(line.to_owned());
+        }
+    }
+
+    fn record_pending(&mut self) {
+        let pending: Vec<(Stream, String)> = self.lines.try_iter().collect();
+        for (stream, line) in pending {
+            self.record(stream, &line);
+        }
+    }
+
+    /// The `-o json` document, from stdout, once the run has ended.
+    pub fn stdout_json(&self) -> serde_json::Value {
+        let text = self.stdout.join("\n");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text}"))
+    }
+
     /// Wait for the exit code and read the rest of the output; returns the code and how
     /// long the wait took. Kills it and panics after `within`.
     pub fn wait_exit(&mut self, within: Duration) -> (i32, Duration) {
         let start = Instant::now();
         loop {
-            self.seen.extend(self.lines.try_iter().map(|(_, l)| l));
+            self.record_pending();
             if let Some(status) = self.child.try_wait().expect("wait for kmigrate") {
                 std::thread::sleep(Duration::from_millis(100));
-                self.seen.extend(self.lines.try_iter().map(|(_, l)| l));
+                self.record_pending();
                 return (status.code().unwrap_or(-1), start.elapsed());
             }
             if start.elapsed() > within {
