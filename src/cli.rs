@@ -45,12 +45,22 @@ pub struct GlobalArgs {
     /// Path of the mix release script inside the container (default: /app/bin/<app>)
     #[arg(long, global = true, value_name = "PATH")]
     pub release: Option<String>,
-    /// OTP application name (default: the release script's file name)
+    /// OTP application whose env lists the repos (default: the release script's file name;
+    /// in an umbrella, the child app that owns the repos)
     #[arg(long, global = true, value_name = "NAME")]
     pub app: Option<String>,
     /// Ecto repo module to act on; repeat for several (default: the app's :ecto_repos)
     #[arg(long = "repo", global = true, value_name = "MODULE")]
     pub repos: Vec<String>,
+    /// Schema prefix to migrate (Ecto's `prefix:`); repeat for several
+    #[arg(long = "prefix", global = true, value_name = "SCHEMA")]
+    pub prefixes: Vec<String>,
+    /// Extra migrations directory, relative to the app's directory; repeat for several
+    #[arg(long = "migrations-path", global = true, value_name = "DIR")]
+    pub migrations_paths: Vec<String>,
+    /// Log each migration's SQL as it runs (Ecto's `log_migrations_sql`)
+    #[arg(long, global = true)]
+    pub log_sql: bool,
     /// How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)
     #[arg(long, global = true, value_enum)]
     pub mode: Option<Mode>,

@@ -34,6 +34,12 @@ pub struct Layer {
     pub repos: Option<Vec<String>>,
     /// `eval` or `rpc`.
     pub mode: Option<Mode>,
+    /// Schema prefixes (Ecto's `prefix:`).
+    pub prefixes: Option<Vec<String>>,
+    /// Extra migrations directories, relative to the app's directory.
+    pub migrations_paths: Option<Vec<String>>,
+    /// Log each migration's SQL.
+    pub log_sql: Option<bool>,
     /// A custom argv that replaces the embedded migrate snippet.
     pub migrate_command: Option<Vec<String>>,
     /// A custom argv that replaces the embedded rollback snippet; `{step}` and `{to}` are filled in.
@@ -102,6 +108,12 @@ fn overlay(base: &Layer, over: &Layer) -> Layer {
         app: over.app.clone().or_else(|| base.app.clone()),
         repos: over.repos.clone().or_else(|| base.repos.clone()),
         mode: over.mode.or(base.mode),
+        prefixes: over.prefixes.clone().or_else(|| base.prefixes.clone()),
+        migrations_paths: over
+            .migrations_paths
+            .clone()
+            .or_else(|| base.migrations_paths.clone()),
+        log_sql: over.log_sql.or(base.log_sql),
         migrate_command: over
             .migrate_command
             .clone()
@@ -159,6 +171,10 @@ release = "/app/bin/my_app"
 # container = "app"
 # "eval" starts a fresh VM next to the app; "rpc" runs inside the live node.
 # mode = "eval"
+# Schema prefixes (Ecto's prefix:), extra migrations directories, SQL logging:
+# prefixes = ["tenant_a"]
+# migrations_paths = ["priv/repo/data_migrations"]
+# log_sql = false
 # Replace the embedded Ecto snippet with your own script:
 # migrate_command = ["/app/bin/migrate"]
 # rollback_command = ["/app/bin/rollback", "{step}"]

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::ecto_snippet::{RAN_TAG, STATUS_TAG};
+use crate::ecto_snippet::{FILE_NOT_FOUND, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG, STATUS_TAG};
 
 /// Which way a migration ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -33,15 +33,47 @@ pub enum Event {
     },
     /// `Migrations already up` (or `down`): nothing to run.
     NothingToDo,
-    /// `kmigrate:status\t<repo>\t<up|down>\t<version>\t<name>`
+    /// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`
     Status(StatusRow),
-    /// `kmigrate:ran\t<repo>\t<v1,v2,...>`
+    /// `kmigrate:locked\t<repo>\t<prefix>\t<pid>\t<application>\t<since>`
+    Locked(LockHolder),
+    /// `kmigrate:plan\t<repo>\t<prefix>\t<version>\t<name>`: about to run.
+    Plan {
+        /// The repo module.
+        repo: String,
+        /// The schema prefix, if any.
+        prefix: Option<String>,
+        /// The migration version.
+        version: i64,
+        /// The migration name.
+        name: String,
+    },
+    /// `kmigrate:ran\t<repo>\t<prefix>\t<v1,v2,...>`
     Ran {
         /// The repo module.
         repo: String,
+        /// The schema prefix, if any.
+        prefix: Option<String>,
         /// The versions Ecto reported as run.
         versions: Vec<i64>,
     },
+    /// `kmigrate:refused\t<reason>`: the snippet ran nothing, for this reason.
+    Refused(String),
+}
+
+/// A session holding Ecto's migration lock: a migration is running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LockHolder {
+    /// The repo module.
+    pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
+    /// The PostgreSQL backend's pid.
+    pub pid: i64,
+    /// Its `application_name`.
+    pub application: String,
+    /// When its transaction started (database time).
+    pub since: String,
 }
 
 /// One migration's state as `Ecto.Migrator.migrations/1` reports it.
@@ -49,6 +81,8 @@ pub enum Event {
 pub struct StatusRow {
     /// The repo module.
     pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
     /// `up` when applied.
     pub status: Direction,
     /// The migration version.
@@ -61,17 +95,12 @@ pub struct StatusRow {
 pub fn parse_line(raw: &[u8]) -> Option<Event> {
     let text = String::from_utf8_lossy(raw);
     let line = strip_ansi(text.trim_end_matches(['\r', '\n']));
-    if let Some(rest) = line
-        .strip_prefix(STATUS_TAG)
-        .and_then(|r| r.strip_prefix('\t'))
-    {
+    if let Some(rest) = tagged(&line, STATUS_TAG) {
         return parse_status(rest).map(Event::Status);
     }
-    if let Some(rest) = line
-        .strip_prefix(RAN_TAG)
-        .and_then(|r| r.strip_prefix('\t'))
-    {
-        let (repo, list) = rest.split_once('\t').unwrap_or((rest, ""));
+    if let Some(rest) = tagged(&line, RAN_TAG) {
+        let mut parts = rest.splitn(3, '\t');
+        let (repo, prefix, list) = (parts.next()?, parts.next()?, parts.next()?);
         let versions = list
             .split(',')
             .filter(|v| !v.is_empty())
@@ -80,8 +109,33 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             .ok()?;
         return Some(Event::Ran {
             repo: repo.to_owned(),
+            prefix: prefix_of(prefix),
             versions,
         });
+    }
+    if let Some(rest) = tagged(&line, PLAN_TAG) {
+        let mut parts = rest.splitn(4, '\t');
+        let (repo, prefix) = (parts.next()?, parts.next()?);
+        return Some(Event::Plan {
+            repo: repo.to_owned(),
+            prefix: prefix_of(prefix),
+            version: parts.next()?.parse().ok()?,
+            name: parts.next()?.to_owned(),
+        });
+    }
+    if let Some(rest) = tagged(&line, LOCKED_TAG) {
+        let mut parts = rest.splitn(5, '\t');
+        let (repo, prefix) = (parts.next()?, parts.next()?);
+        return Some(Event::Locked(LockHolder {
+            repo: repo.to_owned(),
+            prefix: prefix_of(prefix),
+            pid: parts.next()?.parse().ok()?,
+            application: parts.next()?.to_owned(),
+            since: parts.next().unwrap_or_default().to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(&line, REFUSED_TAG) {
+        return Some(Event::Refused(rest.to_owned()));
     }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();
@@ -115,9 +169,19 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     None
 }
 
+/// The rest of a line that starts with `tag` and a tab.
+fn tagged<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
+    line.strip_prefix(tag)?.strip_prefix('\t')
+}
+
+fn prefix_of(field: &str) -> Option<String> {
+    (!field.is_empty()).then(|| field.to_owned())
+}
+
 fn parse_status(rest: &str) -> Option<StatusRow> {
-    let mut parts = rest.splitn(4, '\t');
+    let mut parts = rest.splitn(5, '\t');
     let repo = parts.next()?.to_owned();
+    let prefix = prefix_of(parts.next()?);
     let status = match parts.next()? {
         "up" => Direction::Up,
         "down" => Direction::Down,
@@ -127,10 +191,19 @@ fn parse_status(rest: &str) -> Option<StatusRow> {
     let name = parts.next()?.to_owned();
     Some(StatusRow {
         repo,
+        prefix,
         status,
         version,
         name,
     })
+}
+
+impl StatusRow {
+    /// Applied in the database, but this image has no file for it (`migrations/3` names
+    /// such versions `** FILE NOT FOUND **`): the database is ahead of the image.
+    pub fn not_in_image(&self) -> bool {
+        self.status == Direction::Up && self.name == FILE_NOT_FOUND
+    }
 }
 
 /// Remove ANSI escape sequences (Logger colours) so matching sees plain text.
@@ -155,6 +228,31 @@ fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     out.into()
+}
+
+/// The rows of each repo and prefix, in the order the repos first appear.
+pub fn by_repo(rows: &[StatusRow]) -> Vec<Vec<&StatusRow>> {
+    let mut groups: Vec<Vec<&StatusRow>> = Vec::new();
+    for r in rows {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].repo == r.repo && g[0].prefix == r.prefix)
+        {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    groups
+}
+
+impl StatusRow {
+    /// The row as a plan shows it: `version name (repo)`, with the prefix when there is one.
+    pub fn plan_line(&self) -> String {
+        match &self.prefix {
+            Some(p) => format!("{} {} ({}, prefix {p})", self.version, self.name, self.repo),
+            None => format!("{} {} ({})", self.version, self.name, self.repo),
+        }
+    }
 }
 
 /// Pending migrations per the status rows, oldest first.
@@ -214,29 +312,59 @@ mod tests {
     fn tagged_lines() {
         assert_eq!(
             parse_line(
-                b"kmigrate:status\tDemo.Repo\tdown\t20240103120000\tcreate comments\twith tab"
+                b"kmigrate:status\tDemo.Repo\t\tdown\t20240103120000\tcreate comments\twith tab"
             ),
             Some(Event::Status(StatusRow {
                 repo: "Demo.Repo".into(),
+                prefix: None,
                 status: Direction::Down,
                 version: 20240103120000,
                 name: "create comments\twith tab".into()
             }))
         );
         assert_eq!(
-            parse_line(b"kmigrate:ran\tDemo.Repo\t1,2"),
+            parse_line(b"kmigrate:ran\tDemo.Repo\ttenant_a\t1,2"),
             Some(Event::Ran {
                 repo: "Demo.Repo".into(),
+                prefix: Some("tenant_a".into()),
                 versions: vec![1, 2]
             })
         );
         assert_eq!(
-            parse_line(b"kmigrate:ran\tDemo.Repo\t"),
+            parse_line(b"kmigrate:ran\tDemo.Repo\t\t"),
             Some(Event::Ran {
                 repo: "Demo.Repo".into(),
+                prefix: None,
                 versions: vec![]
             })
         );
+        assert_eq!(
+            parse_line(b"kmigrate:plan\tDemo.Repo\t\t7\tadd_index"),
+            Some(Event::Plan {
+                repo: "Demo.Repo".into(),
+                prefix: None,
+                version: 7,
+                name: "add_index".into()
+            })
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:locked\tDemo.Repo\t\t4242\tdemo-web\t2026-11-27 21:00:00"),
+            Some(Event::Locked(LockHolder {
+                repo: "Demo.Repo".into(),
+                prefix: None,
+                pid: 4242,
+                application: "demo-web".into(),
+                since: "2026-11-27 21:00:00".into()
+            }))
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:refused\tversion 9 is not a migration of Demo.Repo"),
+            Some(Event::Refused(
+                "version 9 is not a migration of Demo.Repo".into()
+            ))
+        );
+        let missing = parse_line(b"kmigrate:status\tDemo.Repo\t\tup\t5\t** FILE NOT FOUND **");
+        assert!(matches!(missing, Some(Event::Status(r)) if r.not_in_image()));
     }
 
     #[test]
@@ -249,8 +377,10 @@ mod tests {
             b"== Running 1 Foo.change/0",
             b"== Running 1 Foo.other/0 forward",
             b"== Migrated 1 at noon",
-            b"kmigrate:status\tDemo.Repo\tmaybe\t1\tx",
-            b"kmigrate:ran\tDemo.Repo\t1,x",
+            b"kmigrate:status\tDemo.Repo\t\tmaybe\t1\tx",
+            b"kmigrate:ran\tDemo.Repo\t\t1,x",
+            b"kmigrate:plan\tDemo.Repo\t\tx\tn",
+            b"kmigrate:locked\tDemo.Repo\t\tpid\tapp",
             b"\xff\xfe\x00 binary",
             b"execute \"CREATE TABLE posts\"",
         ] {
@@ -267,6 +397,7 @@ mod tests {
     fn pending_sorts_down_rows() {
         let row = |status, version| StatusRow {
             repo: "R".into(),
+            prefix: None,
             status,
             version,
             name: "n".into(),

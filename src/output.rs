@@ -54,6 +54,7 @@ pub struct Streamer {
     pending: Vec<(bool, Vec<u8>)>,
     writer: Option<Writer>,
     hide_tags: bool,
+    planned: bool,
     /// Events seen so far, in order.
     pub events: Vec<Event>,
 }
@@ -73,6 +74,7 @@ impl Streamer {
             pending: Vec::new(),
             writer: None,
             hide_tags: false,
+            planned: false,
             events: Vec::new(),
         }
     }
@@ -183,9 +185,15 @@ impl Streamer {
             Event::Running {
                 version, module, ..
             } => self.bar.set_message(format!("{version} {module}")),
-            Event::Migrated { .. } => self.bar.inc(1),
+            // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
+            Event::Plan { .. } => self.bar.inc_length(1),
+            Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),
+            Event::Migrated { .. } if !self.planned => self.bar.inc(1),
             Event::NothingToDo => self.bar.set_message("already up"),
-            Event::Status(_) | Event::Ran { .. } => {}
+            Event::Migrated { .. } | Event::Status(_) | Event::Locked(_) | Event::Refused(_) => {}
+        }
+        if matches!(event, Event::Plan { .. }) {
+            self.planned = true;
         }
         self.events.push(event);
     }
@@ -266,7 +274,7 @@ mod tests {
         .await;
         s.chunk(
             Stream::Out,
-            b"ward\n12:00:00.100 [info] == Migrated 1 in 0.1s\nkmigrate:ran\tA\t1",
+            b"ward\n12:00:00.100 [info] == Migrated 1 in 0.1s\nkmigrate:ran\tA\t\t1",
         )
         .await;
         s.finish().await;

@@ -48,6 +48,8 @@ pub struct Report {
     pub duration_ms: u64,
     /// Migrations applied or reverted (migrate, rollback) or every migration (status).
     pub migrations: Vec<Migration>,
+    /// Sessions holding Ecto's migration lock when the status was read (status command).
+    pub migration_locks: Vec<crate::ecto_output::LockHolder>,
     /// Candidate pods (pods command).
     pub pods: Vec<PodReport>,
     /// Job-mode runs (runs command).
@@ -59,21 +61,35 @@ pub struct Report {
 pub struct Migration {
     /// The repo module, when known.
     pub repo: Option<String>,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
     /// The migration version.
     pub version: i64,
-    /// Module (migrate/rollback) or name (status).
+    /// The migration's name (from its file name).
     pub name: Option<String>,
     /// `up` or `down`: the direction run, or for status the current state.
     pub direction: Direction,
+    /// For status: `up`, `down`, or `applied-not-in-image` (in the database, but this
+    /// image has no file for it).
+    pub state: Option<String>,
 }
 
 impl From<&StatusRow> for Migration {
     fn from(r: &StatusRow) -> Self {
+        let state = if r.not_in_image() {
+            "applied-not-in-image"
+        } else if r.status == Direction::Up {
+            "up"
+        } else {
+            "down"
+        };
         Self {
             repo: Some(r.repo.clone()),
+            prefix: r.prefix.clone(),
             version: r.version,
             name: Some(r.name.clone()),
             direction: r.status,
+            state: Some(state.to_owned()),
         }
     }
 }

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use k8s_openapi::jiff::Timestamp;
 
-use super::outcome::{record, summarize};
+use super::outcome::{record, refusal, summarize};
 use super::{Ctx, take_lock};
 use crate::confirm::{PROTECTED, Plan, confirm};
 use crate::ecto_output::{Direction, Event};
@@ -120,14 +120,17 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     let code = job::follow(&conn, &ns, &options.name, &mut out, grace).await?;
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
+    if let Some(why) = refusal(&out.events) {
+        return Err(crate::error::usage(format!("{why}; nothing was run")));
+    }
     match action {
-        Action::Migrate(_) => {
+        Action::Migrate(c) => {
             record(ctx, &out.events, Direction::Up);
-            summarize(ctx, code, &out.events, "applied");
+            summarize(ctx, code, &out.events, "applied", c.custom);
         }
-        Action::Rollback(_) => {
+        Action::Rollback(c) => {
             record(ctx, &out.events, Direction::Down);
-            summarize(ctx, code, &out.events, "reverted");
+            summarize(ctx, code, &out.events, "reverted", c.custom);
         }
         _ => {}
     }

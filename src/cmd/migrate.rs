@@ -2,11 +2,12 @@
 
 use anyhow::Result;
 
-use super::outcome::{record, summarize};
+use super::outcome::{record, refusal, summarize};
 use super::{Ctx, find_and_lock, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
-use crate::ecto_output::{Direction, pending};
+use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::Range;
+use crate::error::usage;
 use crate::settings::Change;
 use crate::target::PodTarget;
 use crate::ui::Purpose;
@@ -52,24 +53,48 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;
+    if let Some(why) = refusal(&out.events) {
+        return Err(usage(format!("{why}; nothing was run")));
+    }
     record(ctx, &out.events, Direction::Up);
-    summarize(ctx, code, &out.events, "applied");
+    summarize(ctx, code, &out.events, "applied", change.custom);
     Ok(())
 }
 
 /// The pending migrations a migrate with this range applies, oldest first, as lines.
-fn to_apply(rows: &[crate::ecto_output::StatusRow], range: Range) -> Vec<String> {
-    let todo = pending(rows).into_iter().filter(|r| match range {
-        Range::To(v) => r.version <= v.get(),
-        Range::All | Range::Step(_) => true,
-    });
-    let todo: Vec<String> = todo
-        .map(|r| format!("{} {} ({})", r.version, r.name, r.repo))
+/// What a migrate with this range applies, as Ecto's `pending_all`/`pending_step`/
+/// `pending_to` pick it in each repo (and prefix): pending files oldest first.
+fn to_apply(rows: &[StatusRow], range: Range) -> Vec<String> {
+    by_repo(rows)
+        .into_iter()
+        .flat_map(|group| {
+            let todo: Vec<&StatusRow> = pending_in(&group)
+                .into_iter()
+                .filter(|r| match range {
+                    Range::To(v) => r.version <= v.get(),
+                    Range::All | Range::Step(_) => true,
+                })
+                .collect();
+            let keep = match range {
+                Range::Step(n) => n.get() as usize,
+                _ => todo.len(),
+            };
+            todo.into_iter()
+                .take(keep)
+                .map(StatusRow::plan_line)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn pending_in<'a>(group: &[&'a StatusRow]) -> Vec<&'a StatusRow> {
+    let mut todo: Vec<&StatusRow> = group
+        .iter()
+        .copied()
+        .filter(|r| r.status == Direction::Down)
         .collect();
-    match range {
-        Range::Step(n) => todo.into_iter().take(n.get() as usize).collect(),
-        _ => todo,
-    }
+    todo.sort_by_key(|r| r.version);
+    todo
 }
 
 #[cfg(test)]
@@ -79,14 +104,17 @@ mod tests {
     use crate::error::{Error, code};
     use crate::remote_exec::fake::Reply;
 
-    const STATUS: &str = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
-                          kmigrate:status\tShop.Repo\tdown\t2\ttwo\n\
-                          kmigrate:status\tShop.Repo\tdown\t3\tthree\n";
+    const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                          kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n\
+                          kmigrate:status\tShop.Repo\t\tdown\t3\tthree\n";
     const RAN_2_3: &str = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n\
                            12:00:00.100 [info] == Migrated 2 in 0.1s\n\
                            12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n\
                            12:00:00.300 [info] == Migrated 3 in 0.1s\n\
-                           kmigrate:ran\tShop.Repo\t2,3\n";
+                           kmigrate:plan\tShop.Repo\t\t2\ttwo\n\
+                           kmigrate:plan\tShop.Repo\t\t3\tthree\n\
+                           kmigrate:ran\tShop.Repo\t\t2\n\
+                           kmigrate:ran\tShop.Repo\t\t3\n";
 
     #[tokio::test]
     async fn unprotected_migrate_runs_once_and_reports_what_ecto_ran() {
@@ -99,7 +127,8 @@ mod tests {
         assert_eq!(versions, [2, 3]);
         assert_eq!(
             h.ctx.report.migrations[0].name.as_deref(),
-            Some("Shop.Repo.Migrations.Two")
+            Some("two"),
+            "named as the plan named it, whatever Ecto's Logger prints"
         );
         assert!(
             h.stderr()
@@ -133,7 +162,11 @@ mod tests {
             3,
             "a status preview, a check after the prompt, then the migration"
         );
-        assert!(h.calls()[0][2].contains("Ecto.Migrator.migrations/1"));
+        assert!(h.calls()[0][2].contains("kmigrate:status"));
+        assert!(
+            !h.calls()[0][2].contains("Ecto.Migrator.run("),
+            "the preview only reads"
+        );
         let shown = h.stderr();
         assert!(
             shown.contains("pending migrations to apply:\n    2 two (Shop.Repo)\n"),
@@ -148,9 +181,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_plan_that_changed_behind_the_prompt_is_not_run() {
-        let applied_meanwhile = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
-                                 kmigrate:status\tShop.Repo\tup\t2\ttwo\n\
-                                 kmigrate:status\tShop.Repo\tdown\t3\tthree\n";
+        let applied_meanwhile = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                                 kmigrate:status\tShop.Repo\t\tup\t2\ttwo\n\
+                                 kmigrate:status\tShop.Repo\t\tdown\t3\tthree\n";
         let mut h = Harness::new(
             &["migrate"],
             vec![Reply::exit(STATUS, 0), Reply::exit(applied_meanwhile, 0)],

@@ -4,10 +4,19 @@ use super::Ctx;
 use crate::ecto_output::{Direction, Event};
 use crate::report::Migration;
 
-/// Put the migrations that ran into the report: Ecto's own list of versions when the
-/// snippet printed it, else the `== Migrated` lines (a failed run prints no list).
+/// Put the migrations that ran into the report: the versions of the snippet's tagged
+/// lines (printed after each migration, so also those before a failure), named as the
+/// plan named them; without tags (a custom command), Ecto's `== Migrated` lines.
 pub(super) fn record(ctx: &mut Ctx, events: &[Event], direction: Direction) {
-    let name_of = |version: i64| {
+    let planned = |version: i64| {
+        events.iter().find_map(|e| match e {
+            Event::Plan {
+                version: v, name, ..
+            } if *v == version => Some(name.clone()),
+            _ => None,
+        })
+    };
+    let module = |version: i64| {
         events.iter().find_map(|e| match e {
             Event::Running {
                 version: v,
@@ -17,31 +26,42 @@ pub(super) fn record(ctx: &mut Ctx, events: &[Event], direction: Direction) {
             _ => None,
         })
     };
-    let from_tags: Vec<Migration> = events
+    let tagged: Vec<Migration> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Ran { repo, versions } => Some(versions.iter().map(move |v| (repo, *v))),
+            Event::Ran {
+                repo,
+                prefix,
+                versions,
+            } => Some(versions.iter().map(move |v| (repo, prefix, *v))),
             _ => None,
         })
         .flatten()
-        .map(|(repo, version)| Migration {
+        .map(|(repo, prefix, version)| Migration {
             repo: Some(repo.clone()),
+            prefix: prefix.clone(),
             version,
-            name: name_of(version),
+            name: planned(version).or_else(|| module(version)),
             direction,
+            state: None,
         })
         .collect();
-    ctx.report.migrations = if events.iter().any(|e| matches!(e, Event::Ran { .. })) {
-        from_tags
+    let any_tags = events
+        .iter()
+        .any(|e| matches!(e, Event::Ran { .. } | Event::Plan { .. }));
+    ctx.report.migrations = if any_tags {
+        tagged
     } else {
         events
             .iter()
             .filter_map(|e| match e {
                 Event::Migrated { version } => Some(Migration {
                     repo: None,
+                    prefix: None,
                     version: *version,
-                    name: name_of(*version),
+                    name: module(*version),
                     direction,
+                    state: None,
                 }),
                 _ => None,
             })
@@ -49,18 +69,36 @@ pub(super) fn record(ctx: &mut Ctx, events: &[Event], direction: Direction) {
     };
 }
 
+/// The snippet's refusal, if it refused (it then ran nothing).
+pub(super) fn refusal(events: &[Event]) -> Option<String> {
+    events.iter().find_map(|e| match e {
+        Event::Refused(why) => Some(why.clone()),
+        _ => None,
+    })
+}
+
 /// One line for people on stderr.
-pub(super) fn summarize(ctx: &Ctx, code: i32, events: &[Event], verb: &str) {
+/// `custom` says the command was the configured one, not the snippet (which plans).
+pub(super) fn summarize(ctx: &Ctx, code: i32, events: &[Event], verb: &str, custom: bool) {
     if ctx.ui.json {
         return;
     }
     let n = ctx.report.migrations.len();
     let pod = ctx.report.pod.as_deref().unwrap_or("?");
     if code == 0 {
-        if n == 0 && events.iter().any(|e| matches!(e, Event::NothingToDo)) {
-            ctx.ui.note(&format!(
-                "kmigrate: nothing to do, migrations already up (pod {pod})"
-            ));
+        let nothing = if custom {
+            events.iter().any(|e| matches!(e, Event::NothingToDo))
+        } else {
+            !events.iter().any(|e| matches!(e, Event::Plan { .. }))
+        };
+        if n == 0 && nothing {
+            let state = if verb == "applied" {
+                ", migrations already up"
+            } else {
+                ""
+            };
+            ctx.ui
+                .note(&format!("kmigrate: nothing to do{state} (pod {pod})"));
         } else {
             let s = if n == 1 { "" } else { "s" };
             ctx.ui

@@ -2,11 +2,12 @@
 
 use anyhow::Result;
 
-use super::outcome::{record, summarize};
+use super::outcome::{record, refusal, summarize};
 use super::{Ctx, find_and_lock, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
-use crate::ecto_output::{Direction, StatusRow};
+use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::Range;
+use crate::error::usage;
 use crate::settings::Change;
 use crate::target::PodTarget;
 use crate::ui::Purpose;
@@ -65,27 +66,28 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let total = preview.as_ref().map(|p| p.len() as u64);
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;
+    if let Some(why) = refusal(&out.events) {
+        return Err(usage(format!("{why}; nothing was run")));
+    }
     record(ctx, &out.events, Direction::Down);
-    summarize(ctx, code, &out.events, "reverted");
+    summarize(ctx, code, &out.events, "reverted", change.custom);
     Ok(())
 }
 
 fn lines_of(rows: &[StatusRow]) -> Vec<String> {
-    rows.iter()
-        .map(|r| format!("{} {} ({})", r.version, r.name, r.repo))
-        .collect()
+    rows.iter().map(StatusRow::plan_line).collect()
 }
 
-/// Which applied migrations a rollback reverts, newest first, per repo, as Ecto does:
-/// `step: N` the last N applied, `to: V` every applied version >= V.
+/// Which applied migrations a rollback reverts, newest first, per repo (and prefix), as
+/// Ecto's `pending_step`/`pending_to` pick them going down: applied versions that have a
+/// file (one this image lacks cannot be reverted), `step: N` the last N, `to: V` every
+/// one >= V.
 pub fn to_revert(rows: &[StatusRow], range: Range) -> Vec<StatusRow> {
-    let mut repos: Vec<&str> = rows.iter().map(|r| r.repo.as_str()).collect();
-    repos.dedup();
     let mut out = Vec::new();
-    for repo in repos {
-        let mut applied: Vec<&StatusRow> = rows
-            .iter()
-            .filter(|r| r.repo == repo && r.status == Direction::Up)
+    for group in by_repo(rows) {
+        let mut applied: Vec<&StatusRow> = group
+            .into_iter()
+            .filter(|r| r.status == Direction::Up && !r.not_in_image())
             .collect();
         applied.sort_by_key(|r| std::cmp::Reverse(r.version));
         let chosen: Vec<&StatusRow> = match range {
@@ -112,6 +114,7 @@ mod tests {
     fn row(repo: &str, status: Direction, version: i64) -> StatusRow {
         StatusRow {
             repo: repo.into(),
+            prefix: None,
             status,
             version,
             name: format!("m{version}"),
@@ -139,11 +142,12 @@ mod tests {
         );
     }
 
-    const STATUS: &str = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
-                          kmigrate:status\tShop.Repo\tup\t2\ttwo\n";
+    const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                          kmigrate:status\tShop.Repo\t\tup\t2\ttwo\n";
     const REVERTED_2: &str = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 backward\n\
                               12:00:00.100 [info] == Migrated 2 in 0.1s\n\
-                              kmigrate:ran\tShop.Repo\t2\n";
+                              kmigrate:plan\tShop.Repo\t\t2\ttwo\n\
+                              kmigrate:ran\tShop.Repo\t\t2\n";
 
     #[tokio::test]
     async fn rollback_previews_then_reverts_and_reports_down() {
@@ -211,9 +215,9 @@ mod tests {
         let r = revert(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, 0);
         assert_eq!(h.calls().len(), 3);
-        let newer = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
-                     kmigrate:status\tShop.Repo\tup\t2\ttwo\n\
-                     kmigrate:status\tShop.Repo\tup\t3\tthree\n";
+        let newer = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                     kmigrate:status\tShop.Repo\t\tup\t2\ttwo\n\
+                     kmigrate:status\tShop.Repo\t\tup\t3\tthree\n";
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
             vec![Reply::exit(STATUS, 0), Reply::exit(newer, 0)],

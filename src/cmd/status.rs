@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{Ctx, find_target, job_run, status_rows};
-use crate::ecto_output::{Direction, StatusRow, pending};
+use crate::ecto_output::{Direction, Event, LockHolder, pending};
 use crate::ecto_snippet::Operation;
 use crate::error::usage;
 use crate::report::Migration;
@@ -29,7 +29,7 @@ pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
             .clone()
             .map(|j| format!("Job {j}"))
             .unwrap_or_default();
-        return show(ctx, &status_rows(&events), &place, gate);
+        return show(ctx, &events, &place, gate);
     }
     let (_, t) = find_target(ctx).await?;
     read(ctx, &t, &argv, gate).await
@@ -41,35 +41,69 @@ async fn read(ctx: &mut Ctx, t: &PodTarget, argv: &[String], gate: bool) -> Resu
     if code != 0 {
         return Ok(());
     }
-    show(
-        ctx,
-        &status_rows(&out.events),
-        &format!("pod {}", t.pod),
-        gate,
-    )
+    show(ctx, &out.events, &format!("pod {}", t.pod), gate)
 }
 
 /// Put the rows in the report and print them for people; trip the gate when asked.
-fn show(ctx: &mut Ctx, rows: &[StatusRow], place: &str, gate: bool) -> Result<()> {
+fn show(ctx: &mut Ctx, events: &[Event], place: &str, gate: bool) -> Result<()> {
+    let rows = status_rows(events);
+    let locks: Vec<LockHolder> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Locked(l) => Some(l.clone()),
+            _ => None,
+        })
+        .collect();
     ctx.report.migrations = rows.iter().map(Migration::from).collect();
-    let waiting = pending(rows).len();
+    ctx.report.migration_locks = locks.clone();
+    let waiting = pending(&rows).len();
+    let ahead = rows.iter().filter(|r| r.not_in_image()).count();
     if !ctx.ui.json {
-        let mut table = format!("{:<6} {:<16} {:<24} NAME\n", "STATUS", "VERSION", "REPO");
-        for r in rows {
+        let prefixed = rows.iter().any(|r| r.prefix.is_some());
+        let mut table = format!("{:<12} {:<16} {:<24} ", "STATUS", "VERSION", "REPO");
+        if prefixed {
+            table.push_str(&format!("{:<16} ", "PREFIX"));
+        }
+        table.push_str("NAME\n");
+        for r in &rows {
             let status = match r.status {
+                _ if r.not_in_image() => "not-in-image",
                 Direction::Up => "up",
                 Direction::Down => "down",
             };
-            table.push_str(&format!(
-                "{status:<6} {:<16} {:<24} {}\n",
-                r.version, r.repo, r.name
-            ));
+            table.push_str(&format!("{status:<12} {:<16} {:<24} ", r.version, r.repo));
+            if prefixed {
+                table.push_str(&format!("{:<16} ", r.prefix.as_deref().unwrap_or("-")));
+            }
+            let name = if r.not_in_image() {
+                "-"
+            } else {
+                r.name.as_str()
+            };
+            table.push_str(&format!("{name}\n"));
         }
         ctx.ui.data(&table);
-        ctx.ui.note(&format!(
-            "{} migration(s), {waiting} pending ({place})",
-            rows.len()
-        ));
+        let mut summary = format!("{} migration(s), {waiting} pending", rows.len());
+        if ahead > 0 {
+            summary.push_str(&format!(
+                ", {ahead} applied but not in this image (the database is ahead of it)"
+            ));
+        }
+        ctx.ui.note(&format!("{summary} ({place})"));
+        for l in &locks {
+            let prefix = l
+                .prefix
+                .as_deref()
+                .map(|p| format!(" (prefix {p})"))
+                .unwrap_or_default();
+            ctx.ui.note(&format!(
+                "A migration is running: Ecto's migration lock for {}{prefix} is held by database session {} ({}) since {}",
+                l.repo,
+                l.pid,
+                if l.application.is_empty() { "no application name" } else { &l.application },
+                l.since
+            ));
+        }
     }
     ctx.gate_tripped = gate && waiting > 0;
     Ok(())
@@ -82,8 +116,8 @@ mod tests {
     use crate::error::code;
     use crate::remote_exec::fake::Reply;
 
-    const STATUS: &str = "kmigrate:status\tShop.Repo\tup\t1\tone\n\
-                          kmigrate:status\tShop.Repo\tdown\t2\ttwo\n";
+    const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                          kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n";
 
     fn argv(h: &Harness) -> Vec<String> {
         h.ctx
@@ -104,7 +138,7 @@ mod tests {
             assert_eq!((end.exit_code, end.outcome), (expected, outcome));
             assert!(
                 h.stdout()
-                    .contains("up     1                Shop.Repo                one\n"),
+                    .contains("up           1                Shop.Repo                one\n"),
                 "{}",
                 h.stdout()
             );
@@ -126,5 +160,36 @@ mod tests {
         let end = h.conclude(&r);
         assert_eq!((end.exit_code, end.outcome), (3, "failed"));
         assert!(h.stdout().is_empty(), "json output has no table");
+    }
+
+    #[tokio::test]
+    async fn versions_ahead_of_the_image_and_a_running_migration_are_their_own_state() {
+        let out = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                   kmigrate:status\tShop.Repo\t\tup\t9\t** FILE NOT FOUND **\n\
+                   kmigrate:locked\tShop.Repo\t\t4242\tshop-migrate\t2026-11-27 21:00:00\n";
+        let mut h = Harness::new(&["status"], vec![Reply::exit(out, 0)], false);
+        let a = argv(&h);
+        let r = read(&mut h.ctx, &pod(), &a, true).await;
+        assert_eq!(h.conclude(&r).exit_code, 0, "nothing pending");
+        assert!(h.stdout().contains("not-in-image 9"), "{}", h.stdout());
+        assert!(
+            h.stderr().contains("1 applied but not in this image"),
+            "{}",
+            h.stderr()
+        );
+        assert!(
+            h.stderr().contains("A migration is running: Ecto's migration lock for Shop.Repo is held by database session 4242 (shop-migrate)"),
+            "{}",
+            h.stderr()
+        );
+        let states: Vec<_> = h
+            .ctx
+            .report
+            .migrations
+            .iter()
+            .map(|m| m.state.clone().unwrap())
+            .collect();
+        assert_eq!(states, ["up", "applied-not-in-image"]);
+        assert_eq!(h.ctx.report.migration_locks.len(), 1);
     }
 }

@@ -12,7 +12,9 @@ use anyhow::{Context, Result};
 use crate::cli::{Cli, Command, GlobalArgs, JobArgs, Mode};
 use crate::config::{self, Config, DEFAULT_PROTECTED_PATTERNS, Layer};
 use crate::connection::KubeArgs;
-use crate::ecto_snippet::{AppName, Operation, Range, RepoModule, Snippet, app_from_release};
+use crate::ecto_snippet::{
+    AppName, MigrationPath, Operation, Prefix, Range, RepoModule, Snippet, app_from_release,
+};
 use crate::error::usage;
 use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
@@ -164,9 +166,35 @@ impl Loaded {
             .map(|r| RepoModule::parse(r))
             .collect::<Result<Vec<_>, _>>()
             .map_err(usage)?;
+        let prefixes = if g.prefixes.is_empty() {
+            t.prefixes.clone().unwrap_or_default()
+        } else {
+            g.prefixes.clone()
+        };
+        let prefixes = prefixes
+            .iter()
+            .map(|p| Prefix::parse(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(usage)?;
+        let paths = if g.migrations_paths.is_empty() {
+            t.migrations_paths.clone().unwrap_or_default()
+        } else {
+            g.migrations_paths.clone()
+        };
+        let paths = paths
+            .iter()
+            .map(|p| MigrationPath::parse(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(usage)?;
         Ok(Ecto {
             release,
-            snippet: Snippet { app, repos },
+            snippet: Snippet {
+                app,
+                repos,
+                prefixes,
+                paths,
+                log_sql: g.log_sql || t.log_sql == Some(true),
+            },
             mode: g.mode.or(t.mode).unwrap_or(Mode::Eval),
         })
     }
@@ -253,6 +281,13 @@ impl Settings {
                     .map_err(usage)?
                     .ok_or_else(|| usage("rollback needs --step N or --to VERSION"))?;
                 let (change, ecto) = l.change(g, range, false)?;
+                if let Some(e) = &ecto
+                    && (e.snippet.repos.len() > 1 || e.snippet.prefixes.len() > 1)
+                {
+                    return Err(usage(
+                        "a rollback acts on one repo (and prefix) at a time: pass a single --repo (and at most one --prefix)",
+                    ));
+                }
                 let job = l.job(&a.job)?;
                 (l, Action::Rollback(change), ecto, job)
             }

@@ -1,11 +1,7 @@
-//! How the Elixir snippet sent to `<release> eval` is built, and the checks that guard it.
-//!
-//! Every value that reaches the snippet is one of the validated types below, so no user
-//! input is ever pasted into Elixir code unchecked.
+//! The validated values that may reach the Elixir snippet: every one is checked against a
+//! strict pattern, so no user input is ever pasted into Elixir code unchecked.
 
 use std::fmt;
-
-use crate::cli::Mode;
 
 /// An OTP application name: `^[a-z][a-z0-9_]*$`, at most 255 bytes (an atom's limit).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,99 +131,66 @@ impl Range {
     }
 }
 
-/// What the snippet asks Ecto to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    /// Run migrations up.
-    Migrate(Range),
-    /// Run migrations down.
-    Rollback(Range),
-    /// Print every migration's state.
-    Status,
-}
+/// A schema prefix (Ecto's `prefix:`, a PostgreSQL schema): `^[a-z_][a-z0-9_]*$`, at most
+/// 63 bytes (PostgreSQL's identifier limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefix(String);
 
-/// Line prefix of the machine-readable lines the snippets print.
-pub const STATUS_TAG: &str = "kmigrate:status";
-/// Line prefix of the line listing the versions a migrate or rollback ran.
-pub const RAN_TAG: &str = "kmigrate:ran";
-
-/// The validated values a snippet is built from.
-#[derive(Debug, Clone)]
-pub struct Snippet {
-    /// The OTP app to load.
-    pub app: AppName,
-    /// Explicit repos; empty means the app's `:ecto_repos`.
-    pub repos: Vec<RepoModule>,
-}
-
-impl Snippet {
-    /// The Elixir code for an action, on one line.
-    pub fn elixir(&self, action: Operation) -> String {
-        let repos = if self.repos.is_empty() {
-            "Application.fetch_env!(app, :ecto_repos)".to_owned()
+impl Prefix {
+    /// Validate a schema prefix.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut chars = s.chars();
+        let ok = s.len() <= 63
+            && chars
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if ok {
+            Ok(Self(s.to_owned()))
         } else {
-            let list: Vec<&str> = self.repos.iter().map(RepoModule::as_str).collect();
-            format!("[{}]", list.join(", "))
-        };
-        let body = match action {
-            Operation::Migrate(range) => {
-                ran(&format!("&Ecto.Migrator.run(&1, :up, {})", opts(range)))
-            }
-            Operation::Rollback(range) => {
-                ran(&format!("&Ecto.Migrator.run(&1, :down, {})", opts(range)))
-            }
-            Operation::Status => format!(
-                "{{:ok, ms, _}} = Ecto.Migrator.with_repo(repo, &Ecto.Migrator.migrations/1); \
-                 for {{s, v, n}} <- ms, do: IO.puts(\"{STATUS_TAG}\\t#{{inspect(repo)}}\\t#{{s}}\\t#{{v}}\\t#{{n}}\")"
-            ),
-        };
-        format!(
-            "app = :{app}; Application.load(app); Application.ensure_all_started(:ssl); \
-             for repo <- {repos} do {body} end",
-            app = self.app.as_str()
-        )
+            Err(format!(
+                "invalid prefix {s:?}: a schema name of lowercase letters, digits and _ (like tenant_1)"
+            ))
+        }
     }
 
-    /// The remote argv: `<release> eval|rpc <snippet>`.
-    pub fn argv(&self, release: &str, mode: Mode, action: Operation) -> Vec<String> {
-        let verb = match mode {
-            Mode::Eval => "eval",
-            Mode::Rpc => "rpc",
-        };
-        vec![release.to_owned(), verb.to_owned(), self.elixir(action)]
+    /// The prefix.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-fn ran(run: &str) -> String {
-    format!(
-        "{{:ok, vs, _}} = Ecto.Migrator.with_repo(repo, {run}); \
-         IO.puts(\"{RAN_TAG}\\t#{{inspect(repo)}}\\t#{{Enum.join(vs, \",\")}}\")"
-    )
-}
+/// An extra migrations directory, relative to the app's directory (like
+/// `priv/repo/data_migrations`) or absolute: letters, digits, `_`, `.`, `/`, `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationPath(String);
 
-fn opts(range: Range) -> String {
-    match range {
-        Range::All => "all: true".to_owned(),
-        Range::Step(n) => format!("step: {}", n.get()),
-        Range::To(v) => format!("to: {}", v.get()),
+impl MigrationPath {
+    /// Validate a migrations directory.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 255
+            && !s.starts_with('-')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid migrations path {s:?}: use letters, digits, _ . / and - (like priv/repo/data_migrations)"
+            ))
+        }
     }
-}
 
-/// The app name a release path implies: `/app/bin/my_app` gives `my_app`.
-pub fn app_from_release(release: &str) -> Option<&str> {
-    release.rsplit('/').next().filter(|s| !s.is_empty())
+    /// The path as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn demo() -> Snippet {
-        Snippet {
-            app: AppName::parse("demo").unwrap(),
-            repos: vec![],
-        }
-    }
 
     #[test]
     fn app_names() {
@@ -272,6 +235,22 @@ mod tests {
     }
 
     #[test]
+    fn prefixes_and_paths() {
+        for ok in ["tenant_1", "_x", "public"] {
+            assert!(Prefix::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Tenant", "1t", "a-b", "a\"b", "a;b", &"a".repeat(64)] {
+            assert!(Prefix::parse(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["priv/repo/data", "/app/lib/x/priv/m", "../m"] {
+            assert!(MigrationPath::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-x", "a b", "a\"b", "#{x}", "a\nb"] {
+            assert!(MigrationPath::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn versions_and_steps() {
         assert_eq!(
             Version::parse("20240101120000").unwrap().get(),
@@ -300,59 +279,6 @@ mod tests {
         assert!(Range::from_flags(Some("x"), None).is_err());
         assert!(Range::from_flags(None, Some("0")).is_err());
     }
-
-    #[test]
-    fn migrate_snippet_calls_ecto_migrator() {
-        let code = demo().elixir(Operation::Migrate(Range::All));
-        assert_eq!(
-            code,
-            "app = :demo; Application.load(app); Application.ensure_all_started(:ssl); \
-             for repo <- Application.fetch_env!(app, :ecto_repos) do \
-             {:ok, vs, _} = Ecto.Migrator.with_repo(repo, &Ecto.Migrator.run(&1, :up, all: true)); \
-             IO.puts(\"kmigrate:ran\\t#{inspect(repo)}\\t#{Enum.join(vs, \",\")}\") end"
-        );
-    }
-
-    #[test]
-    fn rollback_and_explicit_repos() {
-        let s = Snippet {
-            app: AppName::parse("shop").unwrap(),
-            repos: vec![
-                RepoModule::parse("Shop.Repo").unwrap(),
-                RepoModule::parse("Shop.Audit").unwrap(),
-            ],
-        };
-        let step = s.elixir(Operation::Rollback(Range::Step(Step::parse("2").unwrap())));
-        assert!(step.contains("for repo <- [Shop.Repo, Shop.Audit] do"));
-        assert!(step.contains("Ecto.Migrator.run(&1, :down, step: 2)"));
-        let to = s.elixir(Operation::Rollback(Range::To(
-            Version::parse("20240102").unwrap(),
-        )));
-        assert!(to.contains("Ecto.Migrator.run(&1, :down, to: 20240102)"));
-    }
-
-    #[test]
-    fn status_snippet_prints_tagged_lines() {
-        let code = demo().elixir(Operation::Status);
-        assert!(code.contains("&Ecto.Migrator.migrations/1"));
-        assert!(
-            code.contains("IO.puts(\"kmigrate:status\\t#{inspect(repo)}\\t#{s}\\t#{v}\\t#{n}\")")
-        );
-    }
-
-    #[test]
-    fn argv_has_no_shell() {
-        let argv = demo().argv("/app/bin/demo", Mode::Rpc, Operation::Status);
-        assert_eq!(argv.len(), 3);
-        assert_eq!(&argv[..2], ["/app/bin/demo", "rpc"]);
-    }
-
-    #[test]
-    fn app_from_release_path() {
-        assert_eq!(app_from_release("/app/bin/my_app"), Some("my_app"));
-        assert_eq!(app_from_release("bin/demo"), Some("demo"));
-        assert_eq!(app_from_release("/app/bin/"), None);
-    }
 }
 
 #[cfg(test)]
@@ -379,20 +305,12 @@ mod proptests {
             if let Ok(s) = Step::parse(&input) {
                 prop_assert!(s.get() > 0);
             }
-        }
-
-        /// The snippet's shape does not depend on the values: only the identifiers change.
-        #[test]
-        fn snippet_structure_is_fixed(app in "[a-z][a-z0-9_]{0,20}", repo in "[A-Z][A-Za-z0-9_]{0,10}(\\.[A-Z][A-Za-z0-9_]{0,10}){0,3}", step in 1u32..1000) {
-            let s = Snippet { app: AppName::parse(&app).unwrap(), repos: vec![RepoModule::parse(&repo).unwrap()] };
-            let code = s.elixir(Operation::Rollback(Range::Step(Step::parse(&step.to_string()).unwrap())));
-            let skeleton = code.replace(&format!(":{app};"), ":APP;").replace(&format!("[{repo}]"), "[REPO]").replace(&format!("step: {step})"), "step: N)");
-            prop_assert_eq!(
-                skeleton,
-                Snippet { app: AppName::parse("a").unwrap(), repos: vec![RepoModule::parse("R").unwrap()] }
-                    .elixir(Operation::Rollback(Range::Step(Step::parse("1").unwrap())))
-                    .replace(":a;", ":APP;").replace("[R]", "[REPO]").replace("step: 1)", "step: N)")
-            );
+            if let Ok(p) = Prefix::parse(&input) {
+                prop_assert!(p.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            }
+            if let Ok(p) = MigrationPath::parse(&input) {
+                prop_assert!(p.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b)));
+            }
         }
     }
 }

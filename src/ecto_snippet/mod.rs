@@ -1,0 +1,281 @@
+//! How the Elixir snippet sent to `<release> eval` (or `rpc`) is built.
+//!
+//! The snippet calls `Ecto.Migrator` as ecto_sql defines it (`lib/ecto/migrator.ex`), with
+//! three choices that keep kmigrate's promises whatever the app's configuration:
+//! - The status is read with `migrations/3` and `migration_lock: false,
+//!   skip_table_creation: true` (ecto_sql ≥ 3.6.1): it neither waits behind a running
+//!   migration's lock nor creates the table. On a database without the table every
+//!   migration file is pending, listed as `extract_migration_info/1` names them.
+//! - Who holds Ecto's migration lock (the `LOCK TABLE ... IN SHARE UPDATE EXCLUSIVE MODE`
+//!   of `Ecto.Adapters.Postgres.lock_for_migrations/3`, or its advisory lock keyed by
+//!   `:erlang.phash2({:ecto, prefix, repo})`) is read from `pg_locks`.
+//! - Migrate and rollback first read the status of every repo and prefix, refuse what
+//!   cannot be right (an unknown `--to`, a rollback over several repos) before anything
+//!   runs, print the plan, then run one migration at a time with `run/4` and `to:`,
+//!   printing a tagged line after each. What was applied is then known from kmigrate's
+//!   own lines, not from Ecto's Logger output (which the app's level, formatter and, in
+//!   `rpc` mode, the live node's own log decide), also when a later migration raises.
+
+mod values;
+
+pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule};
+#[cfg(test)]
+pub use values::{Step, Version};
+
+use crate::cli::Mode;
+
+/// What the snippet asks Ecto to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Run migrations up.
+    Migrate(Range),
+    /// Run migrations down.
+    Rollback(Range),
+    /// Print every migration's state, and who holds the migration lock.
+    Status,
+}
+
+/// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
+pub const STATUS_TAG: &str = "kmigrate:status";
+/// `kmigrate:locked\t<repo>\t<prefix>\t<pid>\t<application>\t<since>`: a holder of Ecto's
+/// migration lock.
+pub const LOCKED_TAG: &str = "kmigrate:locked";
+/// `kmigrate:plan\t<repo>\t<prefix>\t<version>\t<name>`: a migration about to run.
+pub const PLAN_TAG: &str = "kmigrate:plan";
+/// `kmigrate:ran\t<repo>\t<prefix>\t<v1,v2,...>`: what one `run/4` call applied or reverted.
+pub const RAN_TAG: &str = "kmigrate:ran";
+/// `kmigrate:refused\t<reason>`: nothing was run, for this reason.
+pub const REFUSED_TAG: &str = "kmigrate:refused";
+
+/// The name `migrations/3` gives a version in the database without a file.
+pub const FILE_NOT_FOUND: &str = "** FILE NOT FOUND **";
+
+/// The validated values a snippet is built from.
+#[derive(Debug, Clone)]
+pub struct Snippet {
+    /// The OTP app to load (in an umbrella, the app whose env lists the repos).
+    pub app: AppName,
+    /// Explicit repos; empty means the app's `:ecto_repos`.
+    pub repos: Vec<RepoModule>,
+    /// Schema prefixes; empty means none (the default schema).
+    pub prefixes: Vec<Prefix>,
+    /// Extra migrations directories, besides each repo's `priv/<repo>/migrations`.
+    pub paths: Vec<MigrationPath>,
+    /// Log each migration's SQL (`log_migrations_sql: :info`).
+    pub log_sql: bool,
+}
+
+/// Every snippet starts here: load the app, decide repos, prefixes, options and paths,
+/// and define `rows` (the lock-free status) and `tag` (a repo and prefix for our lines).
+const PRELUDE: &str = r#"app = :@APP@; Application.load(app); Application.ensure_all_started(:ssl); repos = @REPOS@; pfxs = @PREFIXES@; base = [@OPTS@]; extra = @EXTRA@; paths = fn r -> [Ecto.Migrator.migrations_path(r) | Enum.map(extra, &Path.expand(&1, Application.app_dir(app)))] end; source = fn r, p -> if(p, do: "\"" <> p <> "\".", else: "") <> "\"" <> (r.config()[:migration_source] || "schema_migrations") <> "\"" end; rows = fn r, p -> if match?(%{rows: [[v]]} when v in [true, "t"], r.query!("SELECT to_regclass('" <> source.(r, p) <> "') IS NOT NULL")), do: Ecto.Migrator.migrations(r, paths.(r), [migration_lock: false, skip_table_creation: true] ++ if(p, do: [prefix: p], else: [])), else: Enum.sort_by(for(d <- paths.(r), f <- Path.wildcard(Path.join([d, "**", "*.exs"])), {v, "_" <> n} <- [Integer.parse(Path.rootname(Path.basename(f)))], do: {:down, v, n}), &elem(&1, 1)) end; tag = fn r, p -> inspect(r) <> "\t" <> (p || "") end; "#;
+
+/// `status`: every migration, and who holds the migration lock.
+const STATUS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); r.query!("SELECT l.pid, coalesce(a.application_name, ''), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = to_regclass('" <> source.(r, p) <> "')) OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))").rows end; for p <- pfxs, repo <- repos do {:ok, {ms, held}, _} = Ecto.Migrator.with_repo(repo, fn r -> {rows.(r, p), locks.(r, p)} end); for {s, v, n} <- ms, do: IO.puts("kmigrate:status\t" <> tag.(repo, p) <> "\t#{s}\t#{v}\t#{n}"); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)) end"#;
+
+/// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration.
+const CHANGE: &str = r#"refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; plans = for p <- pfxs, repo <- repos do {:ok, ms, _} = Ecto.Migrator.with_repo(repo, &rows.(&1, p)); {repo, p, ms} end; @CHECKS@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); for {repo, p, vs} <- todo, vs != [] do {:ok, _, _} = Ecto.Migrator.with_repo(repo, fn r -> for {v, _} <- vs do ran = Ecto.Migrator.run(r, paths.(r), @DIRECTION@, [to: v] ++ base ++ if(p, do: [prefix: p], else: [])); IO.puts("kmigrate:ran\t" <> tag.(r, p) <> "\t" <> Enum.join(ran, ",")) end end) end"#;
+
+/// `--to V` must name a migration of the chosen repos: Ecto's `pending_to/4` is a
+/// `take_while`, so a typo would silently run everything up to (or down from) it.
+const CHECK_TO: &str = r#"unless Enum.any?(plans, fn {_, _, ms} -> Enum.any?(ms, fn {_, v, _} -> v == @V@ end) end), do: refuse.("version @V@ is not a migration of " <> Enum.map_join(repos, ", ", &inspect/1)); "#;
+
+/// A rollback reverts per repo: with several, `step`/`to` would revert in each of them.
+const CHECK_ONE_REPO: &str = r#"if length(repos) * length(pfxs) > 1, do: refuse.("a rollback acts on one repo (and prefix) at a time, and this app has " <> Enum.map_join(repos, ", ", &inspect/1) <> ": choose one with --repo"); "#;
+
+impl Snippet {
+    /// The Elixir code for an operation, on one line.
+    pub fn elixir(&self, op: Operation) -> String {
+        let body = match op {
+            Operation::Status => STATUS.to_owned(),
+            Operation::Migrate(range) => change(range, true),
+            Operation::Rollback(range) => change(range, false),
+        };
+        self.prelude() + &body
+    }
+
+    fn prelude(&self) -> String {
+        let repos = if self.repos.is_empty() {
+            "Application.fetch_env!(app, :ecto_repos)".to_owned()
+        } else {
+            list(self.repos.iter().map(|r| r.as_str().to_owned()))
+        };
+        let prefixes = if self.prefixes.is_empty() {
+            "[nil]".to_owned()
+        } else {
+            list(self.prefixes.iter().map(|p| format!("\"{}\"", p.as_str())))
+        };
+        let extra = list(self.paths.iter().map(|p| format!("\"{}\"", p.as_str())));
+        let opts = if self.log_sql {
+            "log_migrations_sql: :info"
+        } else {
+            ""
+        };
+        PRELUDE
+            .replace("@APP@", self.app.as_str())
+            .replace("@REPOS@", &repos)
+            .replace("@PREFIXES@", &prefixes)
+            .replace("@OPTS@", opts)
+            .replace("@EXTRA@", &extra)
+    }
+
+    /// The remote argv: `<release> eval|rpc <snippet>`.
+    pub fn argv(&self, release: &str, mode: Mode, op: Operation) -> Vec<String> {
+        let verb = match mode {
+            Mode::Eval => "eval",
+            Mode::Rpc => "rpc",
+        };
+        vec![release.to_owned(), verb.to_owned(), self.elixir(op)]
+    }
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(", "))
+}
+
+/// The body of a migrate (`up`) or rollback: the checks, which migrations the range
+/// selects from each repo's status (`ms`, sorted by version), and the direction.
+fn change(range: Range, up: bool) -> String {
+    let mut checks = String::new();
+    if !up {
+        checks.push_str(CHECK_ONE_REPO);
+    }
+    if let Range::To(v) = range {
+        checks.push_str(&CHECK_TO.replace("@V@", &v.to_string()));
+    }
+    // Follows Ecto.Migrator's pending_all/pending_step/pending_to: up takes pending files
+    // oldest first; down takes applied versions that have a file, newest first.
+    let pending = r#"for({:down, v, n} <- ms, do: {v, n})"#;
+    let applied =
+        r#"Enum.reverse(for({:up, v, n} <- ms, n != "** FILE NOT FOUND **", do: {v, n}))"#;
+    let select = match (range, up) {
+        (Range::All, true) => pending.to_owned(),
+        (Range::Step(n), true) => format!("Enum.take({pending}, {})", n.get()),
+        (Range::To(v), true) => format!("for({{:down, v, n}} <- ms, v <= {v}, do: {{v, n}})"),
+        (Range::All, false) => applied.to_owned(),
+        (Range::Step(n), false) => format!("Enum.take({applied}, {})", n.get()),
+        (Range::To(v), false) => format!(
+            r#"Enum.reverse(for({{:up, v, n}} <- ms, n != "** FILE NOT FOUND **", v >= {v}, do: {{v, n}}))"#
+        ),
+    };
+    CHANGE
+        .replace("@CHECKS@", &checks)
+        .replace("@SELECT@", &select)
+        .replace("@DIRECTION@", if up { ":up" } else { ":down" })
+}
+
+/// The app name a release path implies: `/app/bin/my_app` gives `my_app`.
+pub fn app_from_release(release: &str) -> Option<&str> {
+    release.rsplit('/').next().filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> Snippet {
+        Snippet {
+            app: AppName::parse("demo").unwrap(),
+            repos: vec![],
+            prefixes: vec![],
+            paths: vec![],
+            log_sql: false,
+        }
+    }
+
+    #[test]
+    fn status_reads_without_the_lock_or_creating_the_table() {
+        let code = demo().elixir(Operation::Status);
+        assert!(
+            code.starts_with("app = :demo; Application.load(app);"),
+            "{code}"
+        );
+        assert!(code.contains("repos = Application.fetch_env!(app, :ecto_repos);"));
+        assert!(code.contains("[migration_lock: false, skip_table_creation: true]"));
+        assert!(code.contains("Ecto.Migrator.migrations(r, paths.(r),"));
+        assert!(code.contains("kmigrate:status\\t"));
+        assert!(code.contains("pg_locks"));
+        assert!(code.contains(":erlang.phash2({:ecto, p, r})"));
+        assert!(!code.contains("Ecto.Migrator.run("));
+    }
+
+    #[test]
+    fn migrate_plans_then_runs_one_migration_at_a_time() {
+        let code = demo().elixir(Operation::Migrate(Range::All));
+        assert!(code.contains("todo = for {repo, p, ms} <- plans do {repo, p, for({:down, v, n} <- ms, do: {v, n})} end;"), "{code}");
+        assert!(code.contains("Ecto.Migrator.run(r, paths.(r), :up, [to: v] ++ base"));
+        assert!(code.contains("kmigrate:plan\\t"));
+        assert!(code.contains("kmigrate:ran\\t"));
+        assert!(!code.contains("a rollback acts on one repo"));
+        let step = demo().elixir(Operation::Migrate(Range::Step(Step::parse("2").unwrap())));
+        assert!(step.contains("Enum.take(for({:down, v, n} <- ms, do: {v, n}), 2)"));
+    }
+
+    #[test]
+    fn to_must_exist_and_rollback_wants_one_repo() {
+        let s = Snippet {
+            app: AppName::parse("shop").unwrap(),
+            repos: vec![RepoModule::parse("Shop.Repo").unwrap()],
+            prefixes: vec![Prefix::parse("tenant_a").unwrap()],
+            paths: vec![MigrationPath::parse("priv/repo/data").unwrap()],
+            log_sql: true,
+        };
+        let code = s.elixir(Operation::Rollback(Range::To(Version::from(20240102))));
+        assert!(code.contains("repos = [Shop.Repo];"));
+        assert!(code.contains("pfxs = [\"tenant_a\"];"));
+        assert!(code.contains("extra = [\"priv/repo/data\"];"));
+        assert!(code.contains("base = [log_migrations_sql: :info];"));
+        assert!(
+            code.contains("v == 20240102 end) end), do: refuse."),
+            "{code}"
+        );
+        assert!(code.contains("a rollback acts on one repo"));
+        assert!(code.contains("n != \"** FILE NOT FOUND **\", v >= 20240102"));
+        assert!(code.contains(":down, [to: v]"));
+    }
+
+    #[test]
+    fn argv_has_no_shell() {
+        let argv = demo().argv("/app/bin/demo", Mode::Rpc, Operation::Status);
+        assert_eq!(argv.len(), 3);
+        assert_eq!(&argv[..2], ["/app/bin/demo", "rpc"]);
+    }
+
+    #[test]
+    fn app_from_release_path() {
+        assert_eq!(app_from_release("/app/bin/my_app"), Some("my_app"));
+        assert_eq!(app_from_release("bin/demo"), Some("demo"));
+        assert_eq!(app_from_release("/app/bin/"), None);
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// The snippet's shape does not depend on the values: only the identifiers change.
+        #[test]
+        fn snippet_structure_is_fixed(app in "[a-z][a-z0-9_]{0,20}", repo in "[A-Z][A-Za-z0-9_]{0,10}(\\.[A-Z][A-Za-z0-9_]{0,10}){0,3}", prefix in "[a-z_][a-z0-9_]{0,20}", step in 1u32..1000) {
+            let build = |app: &str, repo: &str, prefix: &str, step: u32| Snippet {
+                app: AppName::parse(app).unwrap(),
+                repos: vec![RepoModule::parse(repo).unwrap()],
+                prefixes: vec![Prefix::parse(prefix).unwrap()],
+                paths: vec![],
+                log_sql: false,
+            }
+            .elixir(Operation::Rollback(Range::Step(Step::parse(&step.to_string()).unwrap())));
+            let skeleton = |code: String, app: &str, repo: &str, prefix: &str, step: u32| code
+                .replacen(&format!(":{app};"), ":APP;", 1)
+                .replacen(&format!("[{repo}]"), "[REPO]", 1)
+                .replacen(&format!("[\"{prefix}\"]"), "[PREFIX]", 1)
+                .replacen(&format!(", {step})}} end;"), ", N)} end;", 1);
+            prop_assert_eq!(
+                skeleton(build(&app, &repo, &prefix, step), &app, &repo, &prefix, step),
+                skeleton(build("a", "R", "p", 1), "a", "R", "p", 1)
+            );
+        }
+    }
+}
