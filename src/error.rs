@@ -101,9 +101,9 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     },
     ExitCodeDoc {
         code: code::UNKNOWN,
-        short: "connection lost, remote state unknown",
-        meaning: "connection lost while the remote command ran: its outcome is unknown",
-        todo: "run `kmigrate status` before anything else",
+        short: "outcome unknown",
+        meaning: "the outcome is unknown: the connection was lost while the remote command ran, or (Job mode) the Job may exist or still start, or ended without an exit code",
+        todo: "run `kmigrate status` (Job mode: `kmigrate logs RUN`) before anything else",
     },
     ExitCodeDoc {
         code: code::API,
@@ -190,8 +190,9 @@ pub enum Error {
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
-    /// The exec stream ended without an exit status.
-    #[error("connection lost while the remote command was running: {0}")]
+    /// The remote command may have run, or may still run, and nothing says how it ended:
+    /// the exec stream ended without an exit status, or a Job may exist or still start.
+    #[error("outcome unknown: {0}")]
     Unknown(String),
     /// The API server failed before anything ran remotely.
     #[error("{0}")]
