@@ -64,6 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
         'kmigrate;migrate' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Run in a Job with this image (the new release) instead of exec in a running pod')
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)')
+            [CompletionResult]::new('--start-grace', '--start-grace', [CompletionResultType]::ParameterName, 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Migrate up to and including this version')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Run only the next N pending migrations')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
@@ -98,6 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
         'kmigrate;rollback' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Run in a Job with this image (the new release) instead of exec in a running pod')
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)')
+            [CompletionResult]::new('--start-grace', '--start-grace', [CompletionResultType]::ParameterName, 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Revert every migration down to and including this version (Ecto''s `to:`)')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Revert the last N applied migrations')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
@@ -132,6 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
         'kmigrate;status' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Run in a Job with this image (the new release) instead of exec in a running pod')
             [CompletionResult]::new('--deployment', '--deployment', [CompletionResultType]::ParameterName, 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)')
+            [CompletionResult]::new('--start-grace', '--start-grace', [CompletionResultType]::ParameterName, 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')

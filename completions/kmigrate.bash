@@ -687,7 +687,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,6 +698,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -883,7 +887,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__rollback)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,6 +898,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1079,7 +1087,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__status)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --mode --yes --wait --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1090,6 +1098,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --deployment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

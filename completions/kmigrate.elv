@@ -60,6 +60,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;migrate'= {
             cand --image 'Run in a Job with this image (the new release) instead of exec in a running pod'
             cand --deployment 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)'
+            cand --start-grace 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)'
             cand --to 'Migrate up to and including this version'
             cand --step 'Run only the next N pending migrations'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
@@ -93,6 +94,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;rollback'= {
             cand --image 'Run in a Job with this image (the new release) instead of exec in a running pod'
             cand --deployment 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)'
+            cand --start-grace 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)'
             cand --to 'Revert every migration down to and including this version (Ecto''s `to:`)'
             cand --step 'Revert the last N applied migrations'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
@@ -126,6 +128,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;status'= {
             cand --image 'Run in a Job with this image (the new release) instead of exec in a running pod'
             cand --deployment 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)'
+            cand --start-grace 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
             cand --context 'The kubeconfig context to use'
             cand -n 'Namespace of the app''s pods'

@@ -57,6 +57,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "init" -d 'Write a
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -82,6 +83,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s v -l verbo
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l to -d 'Revert every migration down to and including this version (Ecto\'s `to:`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l step -d 'Revert the last N applied migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -107,6 +109,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s v -l verb
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s n -l namespace -d 'Namespace of the app\'s pods' -r

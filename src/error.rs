@@ -84,7 +84,7 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::JOB_NOT_STARTED,
         short: "Job pod could not start",
-        meaning: "Job mode: the Job's pod could not start (image pull, config error, unschedulable)",
+        meaning: "Job mode: the Job's container never ran and will not: its pod could not start (image pull, config error, unschedulable, past `--start-grace`) and kmigrate deleted the Job, or the pod failed first (init container, eviction)",
         todo: "fix the image or the Deployment; `kmigrate runs`",
     },
     ExitCodeDoc {
