@@ -98,10 +98,8 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         }
         take_lock(ctx, &conn, &ns).await?;
     }
-    job::create(&conn, &ns, &spec).await?;
-    ctx.started.store(true, Ordering::SeqCst);
-    ctx.report.job = Some(options.name.clone());
     ctx.report.argv = Some(argv.to_vec());
+    create(ctx, &conn, &ns, &spec, &options.name).await?;
     ctx.ui.note(&format!(
         "Created Job {} (image {image}); if interrupted, follow it again with `kmigrate logs {}`",
         options.name, options.name
@@ -150,6 +148,49 @@ fn current_image(
         None => spec.containers.first()?,
     };
     c.image.clone()
+}
+
+/// Create the Job. From the moment the request leaves, the Job may exist: the run counts
+/// as started (an interruption keeps the lock and prints `kmigrate logs`) until the API
+/// server says it did not create it. An unanswered create is settled by asking for the
+/// Job by name.
+async fn create(ctx: &mut Ctx, conn: &Connection, ns: &str, spec: &Job, name: &str) -> Result<()> {
+    ctx.report.job = Some(name.to_owned());
+    ctx.started.store(true, Ordering::SeqCst);
+    let why = match job::create(conn, ns, spec).await {
+        Ok(()) => return Ok(()),
+        Err(job::CreateFailure::Rejected(e)) => {
+            not_created(ctx);
+            return Err(e);
+        }
+        Err(job::CreateFailure::Unsure(why)) => why,
+    };
+    match job::exists(conn, ns, name).await {
+        Ok(true) => {
+            ctx.ui.note(&format!(
+                "The answer to creating Job {name} was lost ({why}), but the Job exists; following it."
+            ));
+            Ok(())
+        }
+        Ok(false) => {
+            not_created(ctx);
+            Err(Error::Api(format!(
+                "create the migration Job: {why}; no Job {name} exists, so nothing ran"
+            ))
+            .into())
+        }
+        Err(e) => Err(Error::Unknown(format!(
+            "creating the Job {name} got no clear answer ({why}), and looking it up failed ({e:#}); it may exist and run: follow it with `kmigrate logs {name}`"
+        ))
+        .into()),
+    }
+}
+
+/// No Job was created: nothing ran, and there is no Job to name.
+fn not_created(ctx: &mut Ctx) {
+    nothing_ran(ctx);
+    ctx.report.job = None;
+    ctx.report.argv = None;
 }
 
 /// The Job's container never ran and never will: nothing is left running.

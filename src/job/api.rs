@@ -14,7 +14,7 @@ use super::pod_state::{
     JobEnd, PodState, Step, app_container, human, job_end, next_step, pod_state,
 };
 use super::{MANAGED_BY, RUN_LABEL};
-use crate::connection::{Connection, classify};
+use crate::connection::{Connection, chain, classify};
 use crate::error::Error;
 use crate::output::{Stream, Streamer};
 use crate::pod_select::owner;
@@ -63,13 +63,63 @@ pub async fn find_deployment(
     }
 }
 
-/// Create the Job.
-pub async fn create(conn: &Connection, ns: &str, job: &Job) -> Result<()> {
+/// Why creating the Job failed, as far as whether it exists.
+#[derive(Debug)]
+pub enum CreateFailure {
+    /// The API server answered that it did not create the Job (403, 422, ...), or the
+    /// request never left: nothing ran.
+    Rejected(anyhow::Error),
+    /// The request was sent but the answer does not say the Job is absent (no answer, a
+    /// 5xx, 408, 429, or 409 AlreadyExists): it may exist.
+    Unsure(String),
+}
+
+/// Create the Job. Never retried: a retry cannot tell its own Job from another's.
+pub async fn create(conn: &Connection, ns: &str, job: &Job) -> Result<(), CreateFailure> {
     let api: Api<Job> = Api::namespaced(conn.exec_client.clone(), ns);
-    api.create(&PostParams::default(), job)
-        .await
-        .map(|_| ())
-        .map_err(|e| classify(e, "create the migration Job", conn))
+    match api.create(&PostParams::default(), job).await {
+        Ok(_) => Ok(()),
+        Err(e) if create_rejected(&e) => Err(CreateFailure::Rejected(classify(
+            e,
+            "create the migration Job",
+            conn,
+        ))),
+        Err(e) => Err(CreateFailure::Unsure(chain(&e))),
+    }
+}
+
+/// Whether a failed create says for sure that no Job was created: a 4xx other than 408
+/// (timeout), 409 (it exists) and 429 (throttled), or a connection that was never made.
+fn create_rejected(err: &kube::Error) -> bool {
+    if let kube::Error::Api(status) = err {
+        return (400..500).contains(&status.code) && !matches!(status.code, 408 | 409 | 429);
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Whether the run's Job exists, asked a few times over a few seconds: after an
+/// unanswered create the API server may still be writing it.
+pub async fn exists(conn: &Connection, ns: &str, run: &str) -> Result<bool> {
+    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), ns);
+    let mut last = None;
+    for pause in [0, 1000, 2000] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        match jobs.get_opt(run).await {
+            Ok(Some(_)) => return Ok(true),
+            Ok(None) => last = None,
+            Err(e) => last = Some(classify(e, &format!("get job {run}"), conn)),
+        }
+    }
+    last.map_or(Ok(false), Err)
 }
 
 /// How long kmigrate waits for a deleted Job and its pods to go.
@@ -371,4 +421,29 @@ pub async fn runs(conn: &Connection, ns: &str) -> Result<Vec<RunInfo>> {
     let mut rows: Vec<RunInfo> = list.items.iter().map(run_info).collect();
     rows.sort_by(|a, b| b.started.cmp(&a.started));
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16) -> kube::Error {
+        let status: kube::core::Status =
+            serde_json::from_value(serde_json::json!({"code": code})).unwrap();
+        kube::Error::Api(Box::new(status))
+    }
+
+    #[test]
+    fn only_a_clear_no_means_the_job_was_not_created() {
+        for code in [400, 401, 403, 404, 422] {
+            assert!(create_rejected(&api_error(code)), "{code}");
+        }
+        for code in [408, 409, 429, 500, 503, 504] {
+            assert!(!create_rejected(&api_error(code)), "{code}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(create_rejected(&kube::Error::Service(Box::new(refused))));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(!create_rejected(&kube::Error::Service(Box::new(reset))));
+    }
 }

@@ -8,7 +8,10 @@ mod yaml;
 
 use std::time::Duration;
 
-pub use api::{DELETE_WITHIN, Followed, RunInfo, create, delete, find_deployment, follow, runs};
+pub use api::{
+    CreateFailure, DELETE_WITHIN, Followed, RunInfo, create, delete, exists, find_deployment,
+    follow, runs,
+};
 pub use pod_state::human;
 pub use spec::{JobOptions, build, run_name};
 pub use yaml::to_yaml;
