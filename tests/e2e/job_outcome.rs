@@ -1,10 +1,11 @@
 //! Job mode reports what happened, no more: a pod that cannot start yet is waited for,
 //! then deleted; the app container's exit code is read by name; a pod that failed before
-//! the app ran ends the run.
+//! the app ran ends the run; a create whose answer is lost is settled by name.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::faultproxy::{FaultProxy, apiserver_addr};
 use crate::harness::{Ns, kubectl, kubectl_out, local};
 use crate::job::{Extra, job_deployment, job_json, job_logs};
 use crate::support::{report, wait_for};
@@ -358,4 +359,98 @@ fn logs_of_a_job_whose_pod_is_gone_end_with_what_is_known() {
         .args(["logs", &runs[1], "--timeout", "30s"])
         .expect_stderr("its pod is gone, so the exit code is unknown")
         .status(75);
+}
+
+/// The size of one piece of a Job's create request, as the proxy sees it; other requests
+/// (reads, the Lease, the review of who the user is) are far smaller.
+const JOB_CREATE_BYTES: usize = 1500;
+
+#[test]
+fn a_job_create_whose_answer_is_lost_is_found_by_name_and_followed() {
+    let ns = Ns::new("lostanswer");
+    job_deployment(&ns, "cut", "3", 0, Extra::default());
+    let proxy = FaultProxy::start(apiserver_addr());
+    proxy.lose_answer_to_request(JOB_CREATE_BYTES);
+    let out = ns
+        .kmigrate()
+        .env("KUBECONFIG", proxy.kubeconfig())
+        .args([
+            "migrate",
+            "--deployment",
+            "cut",
+            "--image",
+            "demo:2",
+            "--timeout",
+            "60s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("The answer to creating Job")
+        .expect_stderr("but the Job exists; following it")
+        .status(3);
+    assert_eq!(proxy.faulted(), 1, "the proxy had the create");
+    let name = report(&out).job.expect("the run name");
+    assert_eq!(job_json(&ns, &name)["metadata"]["name"], name.as_str());
+}
+
+#[test]
+fn a_job_create_that_never_arrived_is_nothing_ran() {
+    let ns = Ns::new("lostrequest");
+    job_deployment(&ns, "cut", "3", 0, Extra::default());
+    let proxy = FaultProxy::start(apiserver_addr());
+    proxy.drop_request(JOB_CREATE_BYTES);
+    let out = ns
+        .kmigrate()
+        .env("KUBECONFIG", proxy.kubeconfig())
+        .args([
+            "migrate",
+            "--deployment",
+            "cut",
+            "--image",
+            "demo:2",
+            "--timeout",
+            "60s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("so nothing ran")
+        .reject_stderr("keeps running")
+        .status(76);
+    assert_eq!(proxy.faulted(), 1, "the proxy had the create");
+    assert_eq!(report(&out).job, None);
+    assert_eq!(
+        kubectl_out(&["-n", &ns.name, "get", "jobs", "-o", "name"]),
+        ""
+    );
+}
+
+#[test]
+fn a_timeout_while_the_create_is_in_flight_says_the_job_may_exist() {
+    let ns = Ns::new("inflight");
+    job_deployment(&ns, "slow", "0", 0, Extra::default());
+    let proxy = FaultProxy::start(apiserver_addr());
+    proxy.hold_request(JOB_CREATE_BYTES, Duration::from_secs(8));
+    let out = ns
+        .kmigrate()
+        .env("KUBECONFIG", proxy.kubeconfig())
+        .args([
+            "migrate",
+            "--deployment",
+            "slow",
+            "--image",
+            "demo:2",
+            "--timeout",
+            "4s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("timed out after 4s")
+        .expect_stderr("kmigrate logs")
+        .status(124);
+    assert_eq!(proxy.faulted(), 1, "the proxy had the create");
+    let name = report(&out).job.expect("the run name");
+    // And indeed the create lands once the proxy lets it through.
+    wait_for("the Job", Duration::from_secs(30), || {
+        kubectl_out(&["-n", &ns.name, "get", "jobs", "-o", "name"]).contains(&name)
+    });
 }
