@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kmigrate_global_optspecs
-    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= mode= y/yes wait timeout= o/output= v/verbose h/help V/version
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= migrations-path= log-sql mode= y/yes wait timeout= o/output= v/verbose h/help V/version
 end
 
 function __fish_kmigrate_needs_command
@@ -33,13 +33,16 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l pod -d 'Use this pod 
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -58,6 +61,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "init" -d 'Write a
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -69,20 +73,24 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l pod -d 'Us
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l to -d 'Revert every migration down to and including this version (Ecto\'s `to:`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l step -d 'Revert the last N applied migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -94,20 +102,24 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l pod -d 'U
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -117,8 +129,10 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l pod -d 'Use
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
@@ -126,6 +140,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s o -l output
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l exit-code -d 'Exit with code 10 when any migration is pending (a CI gate)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -139,13 +154,16 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l pod -d 'Use t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -159,13 +177,16 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l pod -d 'Use t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -179,13 +200,16 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l pod -d 'Use t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -199,13 +223,16 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l pod -d 'Use t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -219,13 +246,16 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l pod -d 'Use
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -239,13 +269,16 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l pod -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -259,14 +292,17 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l pod -d 'Use t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s e -l env -d 'Named environment from kmigrate.toml' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l config -d 'Config file (default: kmigrate.toml in this directory or above)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application name (default: the release script\'s file name)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'

@@ -137,6 +137,10 @@ pub struct JobArgs {
     /// Job mode: print the Job as YAML and create nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Job mode: how long a pod in image-pull back-off, config error or unschedulable is
+    /// given to start before the Job is deleted (default 2m, within --timeout)
+    #[arg(long, value_name = "DURATION")]
+    pub start_grace: Option<String>,
 }
 
 /// `migrate` flags.

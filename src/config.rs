@@ -52,6 +52,8 @@ pub struct Layer {
     pub job: Option<bool>,
     /// The Deployment whose pod template Job mode copies.
     pub deployment: Option<String>,
+    /// Job mode: how long a pod that Kubernetes keeps retrying is given to start.
+    pub start_grace: Option<String>,
 }
 
 /// The whole file.
@@ -126,6 +128,10 @@ fn overlay(base: &Layer, over: &Layer) -> Layer {
         timeout: over.timeout.clone().or_else(|| base.timeout.clone()),
         job: over.job.or(base.job),
         deployment: over.deployment.clone().or_else(|| base.deployment.clone()),
+        start_grace: over
+            .start_grace
+            .clone()
+            .or_else(|| base.start_grace.clone()),
     }
 }
 
@@ -181,6 +187,8 @@ release = "/app/bin/my_app"
 # Run migrate/rollback/status in a Job built from the Deployment (see --image):
 # job = true
 # deployment = "my-app"
+# How long a Job's pod in image-pull back-off (or config error, unschedulable) may take to start:
+# start_grace = "2m"
 # Names that make a namespace or context protected (confirmation required).
 # protected_patterns = ["prod", "production", "*-prod", "prod-*", "*-production"]
 # Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
@@ -291,7 +299,7 @@ mod proptests {
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode",
-                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env", "lock", "job", "deployment"];
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env", "lock", "job", "deployment", "start_grace"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

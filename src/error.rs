@@ -86,7 +86,7 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::JOB_NOT_STARTED,
         short: "Job pod could not start",
-        meaning: "Job mode: the Job's pod could not start (image pull, config error, unschedulable)",
+        meaning: "Job mode: the Job's container never ran and will not: its pod could not start (image pull, config error, unschedulable, past `--start-grace`) and kmigrate deleted the Job, or the pod failed first (init container, eviction)",
         todo: "fix the image or the Deployment; `kmigrate runs`",
     },
     ExitCodeDoc {
@@ -109,9 +109,9 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     },
     ExitCodeDoc {
         code: code::UNKNOWN,
-        short: "connection lost, remote state unknown",
-        meaning: "connection lost, or the remote side failed without an exit code after the command started: its outcome is unknown; the lock stays held",
-        todo: "run `kmigrate status` before anything else, then `kmigrate unlock`",
+        short: "outcome unknown",
+        meaning: "the outcome is unknown: the connection was lost while the remote command ran, the remote side failed without an exit code after the command started, or (Job mode) the Job may exist or still start, or ended without an exit code; the lock stays held",
+        todo: "run `kmigrate status` (Job mode: `kmigrate logs RUN`) before anything else, then `kmigrate unlock`",
     },
     ExitCodeDoc {
         code: code::API,
@@ -201,8 +201,9 @@ pub enum Error {
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
-    /// The exec stream ended without an exit status.
-    #[error("connection lost while the remote command was running: {0}")]
+    /// The remote command may have run, or may still run, and nothing says how it ended:
+    /// the exec stream ended without an exit status, or a Job may exist or still start.
+    #[error("outcome unknown: {0}")]
     Unknown(String),
     /// The API server failed before anything ran remotely.
     #[error("{0}")]

@@ -1,11 +1,16 @@
 //! Job mode for migrate, rollback and status: a Job from the Deployment, followed live.
 
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use anyhow::Result;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 
 use super::outcome::{record, refusal, summarize};
 use super::{Ctx, take_lock};
 use crate::confirm::{PROTECTED, Plan, confirm};
+use crate::connection::Connection;
 use crate::ecto_output::{Direction, Event};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
@@ -95,10 +100,8 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         }
         take_lock(ctx, &conn, &ns).await?;
     }
-    job::create(&conn, &ns, &spec).await?;
-    ctx.started.store(true, std::sync::atomic::Ordering::SeqCst);
-    ctx.report.job = Some(options.name.clone());
     ctx.report.argv = Some(argv.to_vec());
+    create(ctx, &conn, &ns, &spec, &options.name).await?;
     ctx.ui.note(&format!(
         "Created Job {} (image {image}); if interrupted, follow it again with `kmigrate logs {}`",
         options.name, options.name
@@ -108,16 +111,19 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         _ => Purpose::Migrations { total: None },
     };
     let mut out = ctx.ui.streamer(purpose);
-    // Within --timeout, leave a moment to say why the pod never started.
-    let grace = ctx
-        .settings
-        .timeout
-        .as_ref()
-        .map_or(job::UNSCHEDULABLE_GRACE, |(d, _)| {
-            d.saturating_sub(std::time::Duration::from_secs(2))
-                .min(job::UNSCHEDULABLE_GRACE)
-        });
-    let code = job::follow(&conn, &ns, &options.name, &mut out, grace).await?;
+    let grace = start_grace(
+        mode.start_grace,
+        ctx.settings.timeout.as_ref().map(|(d, _)| *d),
+    );
+    let followed = job::follow(&conn, &ns, &options.name, &mut out, &ctx.ui, grace).await;
+    let code = match followed {
+        Ok(job::Followed::Exited(code)) => code,
+        Ok(job::Followed::Completed) => 0,
+        Ok(job::Followed::NotStarting(why)) => {
+            return Err(give_up(ctx, &conn, &ns, &spec, &options.name, &why).await);
+        }
+        Err(e) => return Err(after_create(ctx, e, &options.name)),
+    };
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
     if let Some(why) = refusal(&out.events) {
@@ -147,4 +153,150 @@ fn current_image(
         None => spec.containers.first()?,
     };
     c.image.clone()
+}
+
+/// Create the Job. From the moment the request leaves, the Job may exist: the run counts
+/// as started (an interruption keeps the lock and prints `kmigrate logs`) until the API
+/// server says it did not create it. An unanswered create is settled by asking for the
+/// Job by name.
+async fn create(ctx: &mut Ctx, conn: &Connection, ns: &str, spec: &Job, name: &str) -> Result<()> {
+    ctx.report.job = Some(name.to_owned());
+    ctx.started.store(true, Ordering::SeqCst);
+    let why = match job::create(conn, ns, spec).await {
+        Ok(()) => return Ok(()),
+        Err(job::CreateFailure::Rejected(e)) => {
+            not_created(ctx);
+            return Err(e);
+        }
+        Err(job::CreateFailure::Unsure(why)) => why,
+    };
+    match job::exists(conn, ns, name).await {
+        Ok(true) => {
+            ctx.ui.note(&format!(
+                "The answer to creating Job {name} was lost ({why}), but the Job exists; following it."
+            ));
+            Ok(())
+        }
+        Ok(false) => {
+            not_created(ctx);
+            Err(Error::Api(format!(
+                "create the migration Job: {why}; no Job {name} exists, so nothing ran"
+            ))
+            .into())
+        }
+        Err(e) => Err(Error::Unknown(format!(
+            "creating the Job {name} got no clear answer ({why}), and looking it up failed ({e:#}); it may exist and run: follow it with `kmigrate logs {name}`"
+        ))
+        .into()),
+    }
+}
+
+/// No Job was created: nothing ran, and there is no Job to name.
+fn not_created(ctx: &mut Ctx) {
+    nothing_ran(ctx);
+    ctx.report.job = None;
+    ctx.report.argv = None;
+}
+
+/// The Job's container never ran and never will: nothing is left running.
+fn nothing_ran(ctx: &mut Ctx) {
+    ctx.started.store(false, Ordering::SeqCst);
+}
+
+/// The pod could not start and Kubernetes may still start it: delete the Job so that it
+/// cannot run later, unwatched. Exit 71 only once the Job is gone; otherwise the Job
+/// may still run, and the outcome is unknown.
+async fn give_up(
+    ctx: &mut Ctx,
+    conn: &Connection,
+    ns: &str,
+    spec: &Job,
+    name: &str,
+    why: &str,
+) -> anyhow::Error {
+    ctx.ui.note(&format!(
+        "Giving up: deleting the Job {name} so that its pod cannot start later."
+    ));
+    let app = spec
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.containers.first())
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    match job::delete(conn, ns, name, &app, job::DELETE_WITHIN).await {
+        Ok(()) => {
+            nothing_ran(ctx);
+            Error::JobNotStarted(format!(
+                "the Job's pod could not start: {why}; the Job {name} was deleted"
+            ))
+            .into()
+        }
+        Err(e) => Error::Unknown(format!(
+            "the Job's pod could not start ({why}), and deleting the Job {name} failed: {e:#}; it may still start: follow it with `kmigrate logs {name}`, or delete it with `kubectl delete job {name}`"
+        ))
+        .into(),
+    }
+}
+
+/// An error after the Job was created: anything but "its container never ran" is an
+/// unknown outcome that names the Job; an error of kmigrate's own (an API call that
+/// failed) leaves the Job running unwatched.
+fn after_create(ctx: &mut Ctx, err: anyhow::Error, name: &str) -> anyhow::Error {
+    match err.chain().find_map(|c| c.downcast_ref::<Error>()) {
+        Some(Error::JobNotStarted(_)) => {
+            nothing_ran(ctx);
+            err
+        }
+        Some(Error::Unknown(why)) => {
+            Error::Unknown(format!("{why}; see `kmigrate logs {name}`")).into()
+        }
+        _ => Error::Unknown(format!(
+            "{err:#}; the Job {name} may still run: follow it with `kmigrate logs {name}`"
+        ))
+        .into(),
+    }
+}
+
+/// How long a pod Kubernetes keeps retrying is given to start: `--start-grace`, but within
+/// `--timeout`, leaving time to delete the Job and say why.
+fn start_grace(grace: Duration, timeout: Option<Duration>) -> Duration {
+    match timeout {
+        Some(t) => {
+            let room = (t / 2).clamp(Duration::from_secs(2), Duration::from_secs(10));
+            grace.min(t.saturating_sub(room))
+        }
+        None => grace,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_grace_leaves_room_within_the_timeout() {
+        let two_min = Duration::from_secs(120);
+        assert_eq!(start_grace(two_min, None), two_min);
+        assert_eq!(
+            start_grace(two_min, Some(Duration::from_secs(600))),
+            two_min
+        );
+        assert_eq!(
+            start_grace(two_min, Some(Duration::from_secs(60))),
+            Duration::from_secs(50)
+        );
+        assert_eq!(
+            start_grace(two_min, Some(Duration::from_secs(8))),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            start_grace(Duration::from_secs(3), Some(Duration::from_secs(60))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            start_grace(two_min, Some(Duration::from_secs(1))),
+            Duration::ZERO
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! Job mode's API calls: find the Deployment, create the Job, follow its pod, list runs.
+//! Job mode's API calls: find the Deployment, create, follow and delete the Job, list runs.
 
 use std::time::Duration;
 
@@ -8,14 +8,17 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
-use kube::api::{ListParams, LogParams, PostParams};
+use kube::api::{DeleteParams, ListParams, LogParams, PostParams};
 
-use super::pod_state::{exit_code, start_failure, unschedulable};
+use super::pod_state::{
+    JobEnd, PodState, Step, app_container, human, job_end, next_step, pod_state,
+};
 use super::{MANAGED_BY, RUN_LABEL};
-use crate::connection::{Connection, classify};
+use crate::connection::{Connection, chain, classify};
 use crate::error::Error;
 use crate::output::{Stream, Streamer};
 use crate::pod_select::owner;
+use crate::ui::Ui;
 
 /// Find the app's Deployment: by name, or as the owner of the chosen pod's ReplicaSet.
 pub async fn find_deployment(
@@ -60,76 +63,220 @@ pub async fn find_deployment(
     }
 }
 
-/// Create the Job.
-pub async fn create(conn: &Connection, ns: &str, job: &Job) -> Result<()> {
-    let api: Api<Job> = Api::namespaced(conn.exec_client.clone(), ns);
-    api.create(&PostParams::default(), job)
-        .await
-        .map(|_| ())
-        .map_err(|e| classify(e, "create the migration Job", conn))
+/// Why creating the Job failed, as far as whether it exists.
+#[derive(Debug)]
+pub enum CreateFailure {
+    /// The API server answered that it did not create the Job (403, 422, ...), or the
+    /// request never left: nothing ran.
+    Rejected(anyhow::Error),
+    /// The request was sent but the answer does not say the Job is absent (no answer, a
+    /// 5xx, 408, 429, or 409 AlreadyExists): it may exist.
+    Unsure(String),
 }
 
-/// How long an unschedulable pod is given before kmigrate reports it.
-pub const UNSCHEDULABLE_GRACE: Duration = Duration::from_secs(60);
+/// Create the Job. Never retried: a retry cannot tell its own Job from another's.
+pub async fn create(conn: &Connection, ns: &str, job: &Job) -> Result<(), CreateFailure> {
+    let api: Api<Job> = Api::namespaced(conn.exec_client.clone(), ns);
+    match api.create(&PostParams::default(), job).await {
+        Ok(_) => Ok(()),
+        Err(e) if create_rejected(&e) => Err(CreateFailure::Rejected(classify(
+            e,
+            "create the migration Job",
+            conn,
+        ))),
+        Err(e) => Err(CreateFailure::Unsure(chain(&e))),
+    }
+}
 
-/// Wait for the run's pod to start (or finish), follow its log, and return its exit code.
-/// An unschedulable pod is reported after `grace` (the scheduler may yet find room).
+/// Whether a failed create says for sure that no Job was created: a 4xx other than 408
+/// (timeout), 409 (it exists) and 429 (throttled), or a connection that was never made.
+fn create_rejected(err: &kube::Error) -> bool {
+    if let kube::Error::Api(status) = err {
+        return (400..500).contains(&status.code) && !matches!(status.code, 408 | 409 | 429);
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Whether the run's Job exists, asked a few times over a few seconds: after an
+/// unanswered create the API server may still be writing it.
+pub async fn exists(conn: &Connection, ns: &str, run: &str) -> Result<bool> {
+    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), ns);
+    let mut last = None;
+    for pause in [0, 1000, 2000] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        match jobs.get_opt(run).await {
+            Ok(Some(_)) => return Ok(true),
+            Ok(None) => last = None,
+            Err(e) => last = Some(classify(e, &format!("get job {run}"), conn)),
+        }
+    }
+    last.map_or(Ok(false), Err)
+}
+
+/// How long kmigrate waits for a deleted Job and its pods to go.
+pub const DELETE_WITHIN: Duration = Duration::from_secs(30);
+
+/// Delete the run's Job and wait, up to `within`, until nothing of it can start: the Job
+/// is gone and each of its pods is gone or terminating, with the app container never
+/// started. Errors say what is left.
+pub async fn delete(
+    conn: &Connection,
+    ns: &str,
+    run: &str,
+    app: &str,
+    within: Duration,
+) -> Result<()> {
+    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), ns);
+    let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
+    match jobs.delete(run, &DeleteParams::background()).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => {}
+        Err(e) => return Err(classify(e, &format!("delete job {run}"), conn)),
+    }
+    let lp = ListParams::default().labels(&format!("{RUN_LABEL}={run}"));
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let job = jobs
+            .get_opt(run)
+            .await
+            .map_err(|e| classify(e, &format!("get job {run}"), conn))?;
+        let list = pods
+            .list(&lp)
+            .await
+            .map_err(|e| classify(e, "list the Job's pods", conn))?;
+        if let Some(p) = list.items.iter().find(|p| {
+            matches!(
+                pod_state(p, app),
+                PodState::Running | PodState::Exited(_) | PodState::EndedUnknown(_)
+            )
+        }) {
+            anyhow::bail!(
+                "its pod {} started while the Job was being deleted",
+                p.metadata.name.as_deref().unwrap_or("?")
+            );
+        }
+        let alive: Vec<&str> = list
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        if job.is_none() && alive.is_empty() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!(
+                "after {} the Job {}",
+                human(within),
+                if job.is_some() {
+                    "still exists".to_owned()
+                } else {
+                    format!("is gone but not its pod {}", alive.join(", "))
+                }
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// How following a run ended, short of an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Followed {
+    /// The app container exited with this code.
+    Exited(i32),
+    /// The Job completed (so its container exited 0), but its pod and log are gone.
+    Completed,
+    /// The pod did not start and Kubernetes may still start it: the Job is still there.
+    NotStarting(String),
+}
+
+/// Wait for the run's pod to start, follow the app container's log, and say how it
+/// ended. A pod Kubernetes keeps retrying (image pull, config error, unschedulable) is
+/// given `grace`; then, or at once for a reason it never retries, this returns
+/// [`Followed::NotStarting`]. A pod or Job that ended before the container ran is
+/// [`Error::JobNotStarted`]; one that ended without saying how it did is
+/// [`Error::Unknown`].
 pub async fn follow(
     conn: &Connection,
     ns: &str,
     run: &str,
     out: &mut Streamer,
+    ui: &Ui,
     grace: Duration,
-) -> Result<i32> {
+) -> Result<Followed> {
     let jobs: Api<Job> = Api::namespaced(conn.client.clone(), ns);
-    if jobs
-        .get_opt(run)
-        .await
-        .map_err(|e| classify(e, &format!("get job {run}"), conn))?
-        .is_none()
-    {
+    let get_job = || async {
+        jobs.get_opt(run)
+            .await
+            .map_err(|e| classify(e, &format!("get job {run}"), conn))
+    };
+    let Some(mut job) = get_job().await? else {
         return Err(Error::NoPod(format!(
             "no run {run:?} in namespace {ns:?}; `kmigrate runs` lists them"
         ))
         .into());
-    }
+    };
+    let app = app_container(&job)
+        .ok_or_else(|| Error::NoPod(format!("the Job {run} has no container")))?;
     let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
     let lp = ListParams::default().labels(&format!("{RUN_LABEL}={run}"));
     let started = tokio::time::Instant::now();
+    let mut told: Option<String> = None;
     let pod = loop {
         let list = pods
             .list(&lp)
             .await
             .map_err(|e| classify(e, "list the Job's pods", conn))?;
-        if let Some(pod) = list.items.into_iter().next() {
-            if let Some(why) = start_failure(&pod) {
-                return Err(
-                    Error::JobNotStarted(format!("the Job's pod cannot start: {why}")).into(),
-                );
+        let pod = newest(list.items);
+        match next_step(&job, pod.as_ref(), &app, started.elapsed(), grace) {
+            Step::Follow => break pod,
+            Step::Wait(Some(b)) if told.as_ref() != Some(&b.why) => {
+                ui.note(&format!(
+                    "The Job's pod is waiting: {}; kmigrate waits up to {} for it to start.",
+                    b.why,
+                    human(grace)
+                ));
+                told = Some(b.why);
             }
-            if let Some(why) = unschedulable(&pod).filter(|_| started.elapsed() >= grace) {
+            Step::Wait(_) => {}
+            Step::GiveUp(why) => return Ok(Followed::NotStarting(why)),
+            Step::NeverRan(why) => {
                 return Err(Error::JobNotStarted(format!(
-                    "the Job's pod was not scheduled within {}s: {why}",
-                    grace.as_secs()
+                    "the Job's container {app} never ran: {why}"
                 ))
                 .into());
             }
-            let phase = pod
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_default();
-            if matches!(phase.as_str(), "Running" | "Succeeded" | "Failed") {
-                break pod;
-            }
+            Step::Unknown(why) => return Err(Error::Unknown(why).into()),
+            Step::Completed => return Ok(Followed::Completed),
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        job = get_job().await?.ok_or_else(|| {
+            Error::Unknown(format!(
+                "the Job {run} was deleted while kmigrate waited for its pod to start"
+            ))
+        })?;
+    };
+    let Some(pod) = pod else {
+        return Err(Error::Unknown(format!("the Job {run} has no pod to follow")).into());
     };
     let name = pod.metadata.name.clone().unwrap_or_default();
-    let mut code = exit_code(&pod);
+    let mut code = match pod_state(&pod, &app) {
+        PodState::Exited(c) => Some(c),
+        _ => None,
+    };
     // Follow while the container runs. Once it has ended, give the log a moment to
     // finish: a log stream can outlive its container (a node agent that never closes it).
     let params = LogParams {
+        container: Some(app.clone()),
         follow: code.is_none(),
         ..LogParams::default()
     };
@@ -156,29 +303,55 @@ pub async fn follow(
             },
             _ = tick.tick() => {
                 if code.is_none() {
-                    match pods.get_opt(&name).await.map_err(|e| classify(e, "read the Job's pod", conn))? {
-                        Some(p) => code = exit_code(&p),
-                        None => {
+                    let Some(p) = pods.get_opt(&name).await.map_err(|e| classify(e, "read the Job's pod", conn))? else {
+                        let job_says = match get_job().await {
+                            Ok(Some(j)) => job_end(&j).map(|e| match e {
+                                JobEnd::Failed(why) => format!(" (the Job failed: {why})"),
+                                JobEnd::Complete => " (the Job completed)".to_owned(),
+                            }),
+                            _ => None,
+                        };
+                        return Err(Error::Unknown(format!(
+                            "the Job's pod {name} disappeared before it reported an exit code{}",
+                            job_says.unwrap_or_default()
+                        ))
+                        .into());
+                    };
+                    match pod_state(&p, &app) {
+                        PodState::Exited(c) => {
+                            code = Some(c);
+                            ended = Some(tokio::time::Instant::now());
+                        }
+                        PodState::EndedBeforeStart(why) | PodState::EndedUnknown(why) => {
                             return Err(Error::Unknown(format!(
-                                "the Job's pod {name} disappeared before it reported an exit code"
+                                "the Job's pod ended without an exit code for container {app}: {why}"
                             ))
                             .into());
                         }
-                    }
-                    if code.is_some() {
-                        ended = Some(tokio::time::Instant::now());
+                        PodState::Running | PodState::Pending(_) => {}
                     }
                 }
             },
         }
         let log_done =
             stream.is_none() || ended.is_some_and(|t| t.elapsed() > Duration::from_secs(2));
-        if log_done && code.is_some() {
-            break;
+        if log_done && let Some(c) = code {
+            out.finish().await;
+            return Ok(Followed::Exited(c));
         }
     }
-    out.finish().await;
-    code.ok_or_else(|| Error::Unknown("the Job's pod reported no exit code".into()).into())
+}
+
+/// The newest pod: the one a Job made last, if it made more than one.
+fn newest(mut pods: Vec<Pod>) -> Option<Pod> {
+    pods.sort_by(|a, b| {
+        a.metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .cmp(&b.metadata.creation_timestamp.as_ref().map(|t| t.0))
+    });
+    pods.pop()
 }
 
 /// A row of `kmigrate runs`.
@@ -248,4 +421,29 @@ pub async fn runs(conn: &Connection, ns: &str) -> Result<Vec<RunInfo>> {
     let mut rows: Vec<RunInfo> = list.items.iter().map(run_info).collect();
     rows.sort_by(|a, b| b.started.cmp(&a.started));
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16) -> kube::Error {
+        let status: kube::core::Status =
+            serde_json::from_value(serde_json::json!({"code": code})).unwrap();
+        kube::Error::Api(Box::new(status))
+    }
+
+    #[test]
+    fn only_a_clear_no_means_the_job_was_not_created() {
+        for code in [400, 401, 403, 404, 422] {
+            assert!(create_rejected(&api_error(code)), "{code}");
+        }
+        for code in [408, 409, 429, 500, 503, 504] {
+            assert!(!create_rejected(&api_error(code)), "{code}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(create_rejected(&kube::Error::Service(Box::new(refused))));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(!create_rejected(&kube::Error::Service(Box::new(reset))));
+    }
 }

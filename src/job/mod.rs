@@ -6,9 +6,19 @@ mod pod_state;
 mod spec;
 mod yaml;
 
-pub use api::{RunInfo, UNSCHEDULABLE_GRACE, create, find_deployment, follow, runs};
+use std::time::Duration;
+
+pub use api::{
+    CreateFailure, DELETE_WITHIN, Followed, RunInfo, create, delete, exists, find_deployment,
+    follow, runs,
+};
+pub use pod_state::human;
 pub use spec::{JobOptions, build, run_name};
 pub use yaml::to_yaml;
+
+/// How long a pod that Kubernetes keeps retrying (image pull, config error, unschedulable)
+/// is given to start, unless `--start-grace` says otherwise.
+pub const START_GRACE: Duration = Duration::from_secs(120);
 
 /// Label on everything kmigrate creates.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kmigrate");

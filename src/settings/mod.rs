@@ -87,6 +87,8 @@ pub struct JobMode {
     pub deployment: Option<String>,
     /// Print the Job and create nothing.
     pub dry_run: bool,
+    /// How long a pod that Kubernetes keeps retrying is given to start.
+    pub start_grace: Duration,
 }
 
 /// The config file found (or named) and the layer that applies: defaults + environment.
@@ -244,6 +246,14 @@ impl Loaded {
                 .clone()
                 .or_else(|| self.layer.deployment.clone()),
             dry_run: args.dry_run,
+            start_grace: match args
+                .start_grace
+                .as_ref()
+                .or(self.layer.start_grace.as_ref())
+            {
+                Some(text) => parse_duration(text).map_err(usage)?,
+                None => crate::job::START_GRACE,
+            },
         };
         if let Some(image) = &mode.image {
             check_image(image)?;

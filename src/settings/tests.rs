@@ -145,3 +145,25 @@ fn lock_names() {
     assert_eq!(s.lock, LockMode::Required);
     assert!(settings(&["-l", "app=x", "pods"], Some("lock = \"maybe\"\n")).is_err());
 }
+
+#[test]
+fn start_grace_from_flag_env_or_default() {
+    let base = ["-l", "app=x", "--app", "a", "migrate", "--image", "a:2"];
+    let grace = |args: &[&str], cfg: Option<&str>| {
+        let all: Vec<&str> = base.iter().chain(args).copied().collect();
+        settings(&all, cfg).map(|s| s.job.unwrap().start_grace)
+    };
+    assert_eq!(grace(&[], None).unwrap(), crate::job::START_GRACE);
+    let cfg = "start_grace = \"5m\"\n[env.s]\nstart_grace = \"30s\"\n";
+    assert_eq!(grace(&[], Some(cfg)).unwrap(), Duration::from_secs(300));
+    assert_eq!(
+        grace(&["-e", "s"], Some(cfg)).unwrap(),
+        Duration::from_secs(30)
+    );
+    assert_eq!(
+        grace(&["-e", "s", "--start-grace", "90s"], Some(cfg)).unwrap(),
+        Duration::from_secs(90)
+    );
+    let bad = grace(&["--start-grace", "soon"], None).expect_err("a usage error");
+    assert_eq!(crate::error::exit_code_of(&bad), crate::error::code::USAGE);
+}

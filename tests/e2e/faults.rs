@@ -1,47 +1,18 @@
 //! Faults: a TCP fault proxy between kmigrate and the API server, and signals.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kmigrate::ecto_output::Direction;
 
-use crate::faultproxy::FaultProxy;
-use crate::harness::{Ns, kubectl_out, local, migration_set};
+use crate::faultproxy::{FaultProxy, apiserver_addr};
+use crate::harness::{Ns, kubectl_out, migration_set};
 use crate::support::{kmigrate, report};
 
-/// A copy of the admin kubeconfig that talks to the API server through `proxy`.
-fn kubeconfig_via(proxy: &FaultProxy) -> PathBuf {
-    let text = std::fs::read_to_string(&local().admin).unwrap();
-    let server = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("server: "))
-        .expect("server in admin kubeconfig")
-        .trim()
-        .to_owned();
-    let path = crate::support::scratch_dir("proxy").join("kubeconfig");
-    std::fs::write(
-        &path,
-        text.replace(&server, &format!("https://{}", proxy.addr)),
-    )
-    .unwrap();
-    path
-}
-
-fn apiserver_addr() -> std::net::SocketAddr {
-    let text = std::fs::read_to_string(&local().admin).unwrap();
-    let server = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("server: https://"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    server.parse().expect("the API server address is ip:port")
-}
 #[test]
 fn unreachable_api_server_fails_fast() {
     let proxy = FaultProxy::start(apiserver_addr());
     proxy.refuse(true);
-    let kubeconfig = kubeconfig_via(&proxy);
+    let kubeconfig = proxy.kubeconfig();
     let start = Instant::now();
     kmigrate()
         .env("KUBECONFIG", &kubeconfig)
@@ -60,7 +31,7 @@ fn latency_is_tolerated_and_timeout_is_honoured() {
     let ns = Ns::with_demo_pod("latency", &[]);
     let proxy = FaultProxy::start(apiserver_addr());
     proxy.set_latency(Duration::from_millis(300));
-    let kubeconfig = kubeconfig_via(&proxy);
+    let kubeconfig = proxy.kubeconfig();
     kmigrate()
         .env("KUBECONFIG", &kubeconfig)
         .args([
@@ -118,7 +89,7 @@ fn slow_migration_is_atomic(ns: &Ns) -> bool {
 fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     let ns = Ns::with_demo_pod("cut", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
     let proxy = FaultProxy::start(apiserver_addr());
-    let kubeconfig = kubeconfig_via(&proxy);
+    let kubeconfig = proxy.kubeconfig();
     let mut run = ns
         .kmigrate()
         .env("KUBECONFIG", &kubeconfig)

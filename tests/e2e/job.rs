@@ -7,19 +7,60 @@ use crate::audit::events;
 use crate::harness::{NODE, Ns, V1, kubectl_out, local, release};
 use crate::support::{report, stdout, wait_for};
 
+/// What a test adds to the pod template of [`job_deployment`].
+#[derive(Default)]
+pub struct Extra<'a> {
+    /// More labels, as `key: value` pairs separated by commas.
+    pub labels: &'a str,
+    /// More annotations, the same way.
+    pub annotations: &'a str,
+    /// More lines of the pod spec, each indented by six spaces and ending in a newline.
+    pub spec: &'a str,
+}
+
 /// A Deployment whose pod template the Job copies; `exit` is the code KWOK ends the Job's
 /// pod with (see tests/cluster/kwok-stages-kmigrate.yaml).
-fn job_deployment(ns: &Ns, name: &str, exit: &str, replicas: u32, node_selector: &str) {
-    ns.apply(&format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: {name}}}\n\
-\u{20}\u{20}template:\n    metadata:\n      labels: {{app: {name}, team: data}}\n      annotations: {{kmigrate.test/exit-code: \"{exit}\"}}\n    spec:\n{node_selector}\
-\u{20}\u{20}\u{20}\u{20}\u{20}\u{20}serviceAccountName: default\n      containers:\n      - name: app\n        image: demo:1\n        env: [{{name: DATABASE_URL, value: \"ecto://db/demo\"}}]\n\
-\u{20}\u{20}\u{20}\u{20}\u{20}\u{20}\u{20}\u{20}ports: [{{containerPort: 4000}}]\n        readinessProbe: {{tcpSocket: {{port: 4000}}}}\n"
-    ));
+pub fn job_deployment(ns: &Ns, name: &str, exit: &str, replicas: u32, extra: Extra) {
+    let labels = [format!("app: {name}, team: data"), extra.labels.to_owned()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let annotations = [
+        format!("kmigrate.test/exit-code: \"{exit}\""),
+        extra.annotations.to_owned(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
+    let lines = [
+        "apiVersion: apps/v1".to_owned(),
+        "kind: Deployment".to_owned(),
+        "metadata:".to_owned(),
+        format!("  name: {name}"),
+        "spec:".to_owned(),
+        format!("  replicas: {replicas}"),
+        "  selector:".to_owned(),
+        format!("    matchLabels: {{app: {name}}}"),
+        "  template:".to_owned(),
+        "    metadata:".to_owned(),
+        format!("      labels: {{{labels}}}"),
+        format!("      annotations: {{{annotations}}}"),
+        "    spec:".to_owned(),
+        format!("{}      serviceAccountName: default", extra.spec),
+        "      containers:".to_owned(),
+        "      - name: app".to_owned(),
+        "        image: demo:1".to_owned(),
+        "        env: [{name: DATABASE_URL, value: \"ecto://db/demo\"}]".to_owned(),
+        "        ports: [{containerPort: 4000}]".to_owned(),
+        "        readinessProbe: {tcpSocket: {port: 4000}}".to_owned(),
+    ];
+    ns.apply(&(lines.join("\n") + "\n"));
 }
 
 /// Serve `lines` as the container log of every pod in the namespace.
-fn job_logs(ns: &Ns, lines: &[&str]) {
+pub fn job_logs(ns: &Ns, lines: &[&str]) {
     let file = crate::support::scratch_dir("logs").join("container.log");
     let text: String = lines
         .iter()
@@ -34,7 +75,7 @@ fn job_logs(ns: &Ns, lines: &[&str]) {
     ));
 }
 
-fn job_json(ns: &Ns, name: &str) -> serde_json::Value {
+pub fn job_json(ns: &Ns, name: &str) -> serde_json::Value {
     serde_json::from_str(&kubectl_out(&[
         "-n", &ns.name, "get", "job", name, "-o", "json",
     ]))
@@ -44,7 +85,7 @@ fn job_json(ns: &Ns, name: &str) -> serde_json::Value {
 #[test]
 fn job_mode_runs_the_new_image_and_follows_it() {
     let ns = Ns::new("job");
-    job_deployment(&ns, "demo", "0", 1, "");
+    job_deployment(&ns, "demo", "0", 1, Extra::default());
     job_logs(
         &ns,
         &[
@@ -191,13 +232,16 @@ fn job_mode_runs_the_new_image_and_follows_it() {
 #[test]
 fn job_mode_failures_and_interruptions() {
     let ns = Ns::new("jobfail");
-    job_deployment(&ns, "failing", "3", 0, "");
+    job_deployment(&ns, "failing", "3", 0, Extra::default());
     job_deployment(
         &ns,
         "stuck",
         "0",
         0,
-        "      nodeSelector: {nowhere: \"true\"}\n",
+        Extra {
+            spec: "      nodeSelector: {nowhere: \"true\"}\n",
+            ..Extra::default()
+        },
     );
     job_logs(&ns, &["** (Postgrex.Error) ERROR 42P01 (undefined_table)"]);
     // The container's exit code reaches the caller.
@@ -205,9 +249,11 @@ fn job_mode_failures_and_interruptions() {
         .args(["migrate", "--deployment", "failing", "--image", "demo:2"])
         .expect_stdout("Postgrex.Error")
         .status(3);
-    // A pod that cannot be scheduled is reported with the scheduler's reason, in bounded time.
+    // A pod that cannot be scheduled is reported with the scheduler's reason, in bounded
+    // time, and its Job is deleted, so that it cannot start when a node turns up.
     let start = Instant::now();
-    ns.kmigrate()
+    let out = ns
+        .kmigrate()
         .args([
             "migrate",
             "--deployment",
@@ -216,15 +262,21 @@ fn job_mode_failures_and_interruptions() {
             "demo:2",
             "--timeout",
             "8s",
+            "-o",
+            "json",
         ])
         .expect_stderr("Unschedulable")
-        .expect_stderr("kmigrate logs")
+        .expect_stderr("was deleted")
+        .reject_stderr("keeps running")
         .status(71);
     assert!(
         start.elapsed() < Duration::from_secs(12),
         "took {:?}",
         start.elapsed()
     );
+    let stuck = report(&out).job.expect("the run name");
+    let jobs = kubectl_out(&["-n", &ns.name, "get", "jobs", "-o", "name"]);
+    assert!(!jobs.contains(&stuck), "{jobs}");
     // Ctrl-C leaves the Job running and says how to follow it again.
     let mut run = ns
         .kmigrate()

@@ -14,6 +14,7 @@ mod faultproxy;
 mod faults;
 mod harness;
 mod job;
+mod job_outcome;
 mod lock;
 mod migrate;
 mod pods;

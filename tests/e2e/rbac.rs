@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::harness::{Ns, local, release};
+use crate::harness::{Ns, kubectl_out, local, release};
+use crate::job::{Extra, job_deployment};
 use crate::support::{kmigrate, repo, report, wait_for};
 
 #[test]
@@ -89,7 +90,8 @@ fn the_shipped_role_is_enough_and_each_required_rule_is_needed() {
     assert_eq!(r.lock.as_deref(), Some("kmigrate-demo"));
     assert_eq!(r.user.as_deref(), Some("alice"));
     // Blocks in file order: the comment before the first rule, then pods, pods/exec,
-    // replicasets (optional), leases, events (optional).
+    // replicasets (optional), leases, events (optional), then Job mode's: deployments,
+    // jobs, pods/log, and (9) delete on jobs.
     for (skip, denied) in [(1, "\"pods\""), (2, "\"pods/exec\""), (4, "\"leases\"")] {
         shipped_role_for_alice(&ns, Some(skip));
         let mut last = None;
@@ -110,4 +112,47 @@ fn the_shipped_role_is_enough_and_each_required_rule_is_needed() {
             "rule {skip}: {err}"
         );
     }
+    // Job mode: a pod that cannot start has its Job deleted (71). Without the last rule,
+    // delete on jobs, the Job stays and may start later: the outcome is unknown (75).
+    job_deployment(
+        &ns,
+        "held",
+        "0",
+        0,
+        Extra {
+            labels: "kmigrate.test/image: missing",
+            ..Extra::default()
+        },
+    );
+    let held = || {
+        alice().args([
+            "migrate",
+            "--deployment",
+            "held",
+            "--image",
+            "demo:404",
+            "--start-grace",
+            "1s",
+        ])
+    };
+    let alice_may_delete_jobs = || {
+        kubectl_out(&[
+            "-n", &ns.name, "auth", "can-i", "delete", "jobs", "--as", "alice",
+        ]) == "yes"
+    };
+    shipped_role_for_alice(&ns, None);
+    wait_for(
+        "alice may delete Jobs",
+        Duration::from_secs(20),
+        alice_may_delete_jobs,
+    );
+    held().expect_stderr("was deleted").status(71);
+    shipped_role_for_alice(&ns, Some(9));
+    wait_for("alice may not delete Jobs", Duration::from_secs(20), || {
+        !alice_may_delete_jobs()
+    });
+    held()
+        .expect_stderr("cannot delete resource \"jobs\"")
+        .expect_stderr("kmigrate logs")
+        .status(75);
 }
