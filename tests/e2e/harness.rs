@@ -22,7 +22,7 @@ pub struct Local {
     pub alice: PathBuf,
     pub kubectl: PathBuf,
     pub admin_token: String,
-    pg: Vec<(String, String)>,
+    pub pg: Vec<(String, String)>,
 }
 
 /// `cluster.json`, written by `scripts/cluster up`. Its members are the variables that

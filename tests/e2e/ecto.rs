@@ -1,0 +1,416 @@
+//! What kmigrate does with Ecto as ecto_sql really behaves (the fixture follows it): a
+//! status that never waits behind a migration, refusals before anything runs, reports that
+//! do not depend on the app's Logger, prefixes, extra paths, rpc into a live node.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{Ns, V1, V2, V3, local, migration_set, psql, release};
+use crate::support::{report, scratch_dir, stdout};
+
+/// A psql session of its own that holds `pg_advisory_lock(4242)` until dropped: the
+/// `gated` migration waits on it in the middle, holding Ecto's migration lock.
+struct Gate(Child, String);
+
+impl Gate {
+    fn close(db: &str) -> Self {
+        let child = Command::new("psql")
+            .envs(local().pg.iter().cloned())
+            .args([
+                "-X",
+                "-q",
+                "-d",
+                db,
+                "-c",
+                "SELECT pg_advisory_lock(4242)",
+                "-c",
+                "SELECT pg_sleep(300)",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("psql");
+        let gate = Gate(child, db.to_owned());
+        crate::support::wait_for("the gate's lock", Duration::from_secs(20), || {
+            psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted").trim() == "1"
+        });
+        gate
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        // The server notices a killed client only when its sleep ends: end the session.
+        psql(
+            &self.1,
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted",
+        );
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn status_returns_while_a_migration_holds_the_lock_and_says_so() {
+    let ns = Ns::with_demo_pod("gated", &[("DEMO_MIGRATIONS_DIR", &migration_set("gated"))]);
+    let gate = Gate::close(&ns.db);
+    let mut run = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .spawn();
+    // The first migration is in; the second waits at the gate, inside Ecto's lock.
+    crate::support::wait_for(
+        "the migration to reach the gate",
+        Duration::from_secs(60),
+        || {
+            ns.tables().contains(&"gated_a".to_owned())
+            || psql(&ns.db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted").trim() == "1"
+        },
+    );
+    let started = Instant::now();
+    let out = ns
+        .kmigrate()
+        .args(["status", "-l", "app=demo", "-o", "json", "--timeout", "30s"])
+        .status(0);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(15), "status waited {took:?}");
+    let r = report(&out);
+    assert_eq!(r.migration_locks.len(), 1, "{:#?}", r.migration_locks);
+    let human = ns.kmigrate().args(["status", "-l", "app=demo"]).status(0);
+    let said = String::from_utf8_lossy(&human.stderr);
+    assert!(said.contains("A migration is running: Ecto's migration lock for Demo.Repo is held by database session"), "{said}");
+    drop(gate);
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 0, "{:#?}", run.seen);
+    let versions: Vec<i64> = run.stdout_json()["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [V1, 20240107120000]);
+    // Read-only: the status of an empty database creates nothing.
+    let fresh = Ns::with_demo_pod("fresh", &[]);
+    let r = report(
+        &fresh
+            .kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    assert_eq!(r.migrations.len(), 3);
+    assert!(
+        fresh.tables().is_empty(),
+        "status created {:?}",
+        fresh.tables()
+    );
+}
+
+#[test]
+fn an_unknown_to_is_refused_before_anything_runs() {
+    let ns = Ns::with_demo_pod("unknown-to", &[]);
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--to",
+            "20249999999999",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("version 20249999999999 is not a migration of Demo.Repo")
+        .expect_stderr("nothing was run")
+        .status(2);
+    assert_eq!(report(&out).migrations.len(), 0);
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    ns.kmigrate()
+        .args(["rollback", "-l", "app=demo", "--to", "20240102"])
+        .expect_stderr("version 20240102 is not a migration of Demo.Repo")
+        .status(2);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    // A version that exists works as Ecto's inclusive to:.
+    ns.kmigrate()
+        .args(["rollback", "-l", "app=demo", "--to", &V2.to_string()])
+        .status(0);
+    assert_eq!(ns.applied(), [V1]);
+}
+
+#[test]
+fn rollback_with_several_repos_needs_one_and_reverts_only_there() {
+    let ns = Ns::new("two-repos");
+    let other = format!("{}_other", ns.db);
+    psql("postgres", &format!("CREATE DATABASE {other}"));
+    ns.pod(
+        "demo-0",
+        "app: demo",
+        &[
+            ("DEMO_ECTO_REPOS", "Demo.Repo,Demo.OtherRepo"),
+            ("DEMO_OTHER_PGDATABASE", &other),
+        ],
+    );
+    ns.wait_ready("demo-0");
+    let r = report(
+        &ns.kmigrate()
+            .args(["migrate", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let repos: Vec<String> = r.migrations.iter().filter_map(|m| m.repo.clone()).collect();
+    assert!(repos.contains(&"Demo.OtherRepo".to_owned()), "{repos:?}");
+    let other_applied = || {
+        psql(&other, "SELECT count(*) FROM schema_migrations")
+            .trim()
+            .to_owned()
+    };
+    let before = other_applied();
+    ns.kmigrate()
+        .args(["rollback", "-l", "app=demo", "--step", "1"])
+        .expect_stderr("choose one with --repo")
+        .status(2);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    assert_eq!(other_applied(), before);
+    ns.kmigrate()
+        .args([
+            "rollback",
+            "-l",
+            "app=demo",
+            "--step",
+            "1",
+            "--repo",
+            "Demo.Repo",
+        ])
+        .expect_stderr("Reverting 1 migration(s) in pod demo-0:\n  20240103120000")
+        .status(0);
+    assert_eq!(ns.applied(), [V1, V2]);
+    assert_eq!(other_applied(), before, "the other repo is untouched");
+    psql(
+        "postgres",
+        &format!("DROP DATABASE IF EXISTS {other} WITH (FORCE)"),
+    );
+}
+
+#[test]
+fn the_report_lists_what_was_applied_whatever_the_logger_says() {
+    // A production-like Logger at warning: Ecto prints no "== Migrated" line at all.
+    let quiet = Ns::with_demo_pod(
+        "quiet",
+        &[
+            ("DEMO_LOG_LEVEL", "warning"),
+            ("DEMO_MIGRATIONS_DIR", &migration_set("raising")),
+        ],
+    );
+    let out = quiet
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .status(1);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("== Migrated"));
+    let r = report(&out);
+    let versions: Vec<i64> = r.migrations.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [V1], "the migration before the raise is reported");
+    assert_eq!(quiet.applied(), [V1]);
+    let evs = crate::audit::events(&quiet);
+    assert_eq!(
+        evs[0]["metadata"]["annotations"]["kmigrate.io/migrations"],
+        V1.to_string()
+    );
+    // A JSON formatter: Ecto's lines are JSON, the report is the same.
+    let json = Ns::with_demo_pod("jsonlog", &[("DEMO_LOG_FORMAT", "json")]);
+    let r = report(
+        &json
+            .kmigrate()
+            .args(["migrate", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let versions: Vec<i64> = r.migrations.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [V1, V2, V3]);
+    assert_eq!(r.migrations[0].name.as_deref(), Some("create_posts"));
+}
+
+#[test]
+fn versions_this_image_lacks_are_their_own_state() {
+    let ns = Ns::with_demo_pod("ahead", &[]);
+    ns.pod(
+        "old-0",
+        "app: old",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
+    );
+    ns.wait_ready("old-0");
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let out = ns
+        .kmigrate()
+        .args(["status", "-l", "app=old", "-o", "json"])
+        .status(0);
+    let r = report(&out);
+    let state = |v: i64| {
+        r.migrations
+            .iter()
+            .find(|m| m.version == v)
+            .and_then(|m| m.state.clone())
+            .unwrap()
+    };
+    assert_eq!(state(V1), "up");
+    assert_eq!(state(V2), "applied-not-in-image");
+    assert_eq!(state(20240104120000), "down");
+    let human = ns.kmigrate().args(["status", "-l", "app=old"]).status(0);
+    assert!(
+        stdout(&human).contains("not-in-image 20240102120000"),
+        "{}",
+        stdout(&human)
+    );
+    assert!(String::from_utf8_lossy(&human.stderr).contains("2 applied but not in this image"));
+    // Reverting from the old image skips what it has no file for, as Ecto does.
+    let out = ns
+        .kmigrate()
+        .args(["rollback", "-l", "app=old", "--step", "1"])
+        .status_any();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Reverting 1 migration(s) in pod old-0:\n  20240101120000 create_posts"),
+        "{said}"
+    );
+}
+
+#[test]
+fn prefixes_extra_paths_and_sql_logging() {
+    let ns = Ns::with_demo_pod(
+        "tenant",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("tenant"))],
+    );
+    psql(&ns.db, "CREATE SCHEMA tenant_a");
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--prefix",
+            "tenant_a",
+            "--log-sql",
+            "-o",
+            "json",
+        ])
+        .status(0);
+    let r = report(&out);
+    assert!(
+        r.migrations
+            .iter()
+            .all(|m| m.prefix.as_deref() == Some("tenant_a")),
+        "{:#?}",
+        r.migrations
+    );
+    assert_eq!(r.migrations.len(), 2);
+    let logged = String::from_utf8_lossy(&out.stderr);
+    assert!(logged.contains("CREATE"), "the SQL is logged: {logged}");
+    assert_eq!(
+        psql(&ns.db, "SELECT count(*) FROM tenant_a.schema_migrations").trim(),
+        "2"
+    );
+    assert_eq!(
+        psql(
+            &ns.db,
+            "SELECT to_regclass('public.schema_migrations') IS NULL"
+        )
+        .trim(),
+        "t"
+    );
+    // An extra migrations directory, beside the repo's own.
+    let extra = Ns::with_demo_pod("extra", &[]);
+    let r = report(
+        &extra
+            .kmigrate()
+            .args([
+                "migrate",
+                "-l",
+                "app=demo",
+                "-o",
+                "json",
+                "--migrations-path",
+                &migration_set("extra"),
+            ])
+            .status(0),
+    );
+    let versions: Vec<i64> = r.migrations.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [V1, V2, V3, 20240110120000]);
+}
+
+#[test]
+fn an_umbrella_release_names_the_app_that_owns_the_repos() {
+    let ns = Ns::with_demo_pod("umbrella", &[]);
+    // The release script is called `shop_umbrella`; the repos live in the `demo` app.
+    let dir = scratch_dir("umbrella");
+    let script = dir.join("shop_umbrella");
+    std::os::unix::fs::symlink(release(), &script).unwrap();
+    // By default the app is the script's name, which has no repos: a failure, nothing run.
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "--release"])
+        .args([&script])
+        .status_any();
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    let r = report(
+        &ns.kmigrate()
+            .args([
+                "migrate",
+                "-l",
+                "app=demo",
+                "--app",
+                "demo",
+                "-o",
+                "json",
+                "--release",
+            ])
+            .args([&script])
+            .status(0),
+    );
+    assert_eq!(r.migrations.len(), 3);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+#[test]
+fn rpc_mode_shows_each_migration_from_the_live_node() {
+    let state = scratch_dir("rpc");
+    let node = format!("demo_{}", std::process::id());
+    let ns = Ns::new("rpc");
+    let env = [
+        ("RELEASE_NODE", node.as_str()),
+        ("DEMO_STATE_DIR", state.to_str().unwrap()),
+    ];
+    ns.pod("demo-0", "app: demo", &env);
+    ns.wait_ready("demo-0");
+    let mut pg = local().pg.clone();
+    pg.push(("PGDATABASE".into(), ns.db.clone()));
+    let ok = Command::new(release())
+        .arg("daemon")
+        .envs(pg.iter().cloned())
+        .envs(env)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let stop = || {
+        let _ = Command::new(release()).arg("stop").envs(env).status();
+    };
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "--mode", "rpc", "-o", "json"])
+        .status_any();
+    stop();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let versions: Vec<i64> = report(&out).migrations.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [V1, V2, V3]);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    // With distribution off, rpc cannot reach the node: a clear failure, nothing applied.
+    let off = Ns::with_demo_pod("rpc-off", &[("RELEASE_DISTRIBUTION", "none")]);
+    let out = off
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "--mode", "rpc"])
+        .status_any();
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(off.applied(), Vec::<i64>::new());
+}
