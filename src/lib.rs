@@ -10,6 +10,7 @@ pub(crate) mod connection;
 pub mod ecto_output;
 pub(crate) mod ecto_snippet;
 pub mod error;
+pub(crate) mod headroom;
 pub(crate) mod job;
 pub(crate) mod lock;
 pub(crate) mod output;

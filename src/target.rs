@@ -30,6 +30,8 @@ pub struct PodTarget {
     pub container: String,
     /// The pod's UID: a pod recreated under the same name is another pod.
     pub uid: Option<String>,
+    /// The container's memory limit in bytes, if it has one.
+    pub memory_limit: Option<u64>,
 }
 
 /// The pods a selector matched and the verdict on each.
@@ -201,12 +203,14 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
             container.others.join(", ")
         ));
     }
+    let memory_limit = crate::headroom::limit(pod, &container.name);
     Ok(PodTarget {
         context: c.context,
         namespace: c.namespace,
         pod: chosen.name.clone(),
         container: container.name,
         uid: pod.metadata.uid.clone(),
+        memory_limit,
     })
 }
 

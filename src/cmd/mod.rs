@@ -18,7 +18,6 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
-use crate::audit;
 use crate::connection::{Connection, connect};
 use crate::ecto_output::{Event, StatusRow};
 use crate::ecto_snippet::Operation;
@@ -30,6 +29,7 @@ use crate::report::Report;
 use crate::settings::{Action, Settings};
 use crate::target::{self, PodTarget};
 use crate::ui::{Purpose, Ui};
+use crate::{audit, headroom};
 
 /// What every command gets: validated settings, the output decision, the report to fill.
 pub struct Ctx {
@@ -253,6 +253,19 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     ctx.report.container = Some(t.container.clone());
     tracing::info!(pod = %t.pod, container = %t.container, "chosen");
     ctx.target = Some(t.clone());
+    let evals = ctx
+        .settings
+        .ecto
+        .as_ref()
+        .is_some_and(|e| e.mode == crate::cli::Mode::Eval);
+    if let (true, Some(limit)) = (
+        evals && ctx.settings.action.changes_database(),
+        t.memory_limit,
+    ) && let Some(used) = headroom::used(&conn, &t.namespace, &t.pod, &t.container).await
+        && let Some(warning) = headroom::warning(limit, used, &t.pod, &t.container)
+    {
+        ctx.ui.note(&warning);
+    }
     Ok((conn, t))
 }
 
@@ -327,6 +340,7 @@ pub(crate) mod testing {
             pod: "web-1".into(),
             container: "app".into(),
             uid: Some("uid-1".into()),
+            memory_limit: None,
         }
     }
 
