@@ -10,7 +10,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::PostParams;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, chain};
 
 /// The annotation (or label) on a namespace that marks it protected.
 pub const PROTECTED_KEY: &str = "kmigrate.io/protected";
@@ -24,7 +24,7 @@ pub async fn whoami(conn: &Connection) -> Option<String> {
     {
         Ok(review) => review.status?.user_info?.username,
         Err(e) => {
-            tracing::info!(error = %e, "SelfSubjectReview failed; the user is unknown");
+            tracing::info!(error = %chain(&e), "SelfSubjectReview failed; the user is unknown");
             None
         }
     }
@@ -59,7 +59,7 @@ pub async fn namespace_protected(conn: &Connection, namespace: &str) -> bool {
         }
         Ok(None) => false,
         Err(e) => {
-            tracing::debug!(error = %e, "cannot read the namespace; its protection mark is unknown");
+            tracing::debug!(error = %chain(&e), "cannot read the namespace; its protection mark is unknown");
             false
         }
     }
@@ -161,7 +161,7 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
         .map(|_| ())
         .map_err(|e| match e {
             kube::Error::Api(s) => s.message,
-            other => other.to_string(),
+            other => chain(&other),
         })
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
+use kube::client::AuthError;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
@@ -100,11 +101,10 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection> {
         .trim_end_matches('/')
         .to_owned();
     let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config.clone())
-        .map_err(|e| usage(format!("cannot build a client for {server}: {e}")))?;
+    let client =
+        Client::try_from(config.clone()).map_err(|e| client_error(&e, &server, &context))?;
     config.default_retry = false;
-    let exec_client = Client::try_from(config)
-        .map_err(|e| usage(format!("cannot build a client for {server}: {e}")))?;
+    let exec_client = Client::try_from(config).map_err(|e| client_error(&e, &server, &context))?;
     Ok(Connection {
         client,
         exec_client,
@@ -114,13 +114,34 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection> {
     })
 }
 
+/// Why no client could be built: the credentials (77), or the kubeconfig (2).
+fn client_error(e: &kube::Error, server: &str, context: &str) -> anyhow::Error {
+    if auth_error(e).is_some() {
+        return Error::Forbidden {
+            message: format!(
+                "no credentials for context {context} ({server}): {}",
+                chain(e)
+            ),
+            hint: "Fix the kubeconfig's user (its exec plugin or token), or log in again."
+                .to_owned(),
+        }
+        .into();
+    }
+    usage(format!("cannot build a client for {server}: {}", chain(e)))
+}
+
+/// A kubeconfig read error without the parser's excerpt of the file, which may hold secrets.
+fn read_error(e: &kube::config::KubeconfigError) -> String {
+    chain(e).lines().next().unwrap_or_default().to_owned()
+}
+
 fn load_kubeconfig(flag: Option<&Path>) -> Result<Option<(Kubeconfig, String)>> {
     if let Some(path) = flag {
         let kc = Kubeconfig::read_from(path).map_err(|e| {
             usage(format!(
                 "cannot read kubeconfig {}: {}",
                 path.display(),
-                chain(&e)
+                read_error(&e)
             ))
         })?;
         return Ok(Some((kc, path.display().to_string())));
@@ -128,7 +149,7 @@ fn load_kubeconfig(flag: Option<&Path>) -> Result<Option<(Kubeconfig, String)>> 
     match Kubeconfig::from_env() {
         Ok(Some(kc)) => return Ok(Some((kc, "KUBECONFIG".to_owned()))),
         Ok(None) => {}
-        Err(e) => return Err(usage(format!("cannot read KUBECONFIG: {}", chain(&e)))),
+        Err(e) => return Err(usage(format!("cannot read KUBECONFIG: {}", read_error(&e)))),
     }
     let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
         return Ok(None);
@@ -141,14 +162,19 @@ fn load_kubeconfig(flag: Option<&Path>) -> Result<Option<(Kubeconfig, String)>> 
         usage(format!(
             "cannot read kubeconfig {}: {}",
             path.display(),
-            chain(&e)
+            read_error(&e)
         ))
     })?;
     Ok(Some((kc, path.display().to_string())))
 }
 
-/// An error and its causes on one line.
-pub fn chain(err: &dyn std::error::Error) -> String {
+/// An error and its causes on one line. A credential plugin's failure is described
+/// without its output or environment (kube's message holds the plugin's whole stdout, the
+/// token included, and every `exec.env` value of the kubeconfig).
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(auth) = auth_error(err) {
+        return auth_message(auth);
+    }
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(e) = source {
@@ -160,6 +186,57 @@ pub fn chain(err: &dyn std::error::Error) -> String {
         source = e.source();
     }
     out
+}
+
+fn auth_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a AuthError> {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(a) = e.downcast_ref::<AuthError>() {
+            return Some(a);
+        }
+        if let Some(kube::Error::Auth(a)) = e.downcast_ref::<kube::Error>() {
+            return Some(a);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// What went wrong with the credentials, with no secret in it: for a failed plugin its
+/// exit status and the end of its stderr (as kubectl shows), never its stdout.
+fn auth_message(err: &AuthError) -> String {
+    match err {
+        AuthError::AuthExecRun { out, .. } => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let tail = tail[tail.len().saturating_sub(3)..].join(" / ");
+            let tail: String = tail
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(300)
+                .collect();
+            if tail.is_empty() {
+                format!("the kubeconfig's credential plugin failed ({})", out.status)
+            } else {
+                format!(
+                    "the kubeconfig's credential plugin failed ({}): {tail}",
+                    out.status
+                )
+            }
+        }
+        AuthError::AuthExecStart(e) => {
+            format!("the kubeconfig's credential plugin could not be started: {e}")
+        }
+        AuthError::AuthExecParse(_) | AuthError::AuthExecSerialize(_) => {
+            "the kubeconfig's credential plugin did not print a valid ExecCredential".to_owned()
+        }
+        AuthError::AuthExec(_) => "the kubeconfig's auth provider failed".to_owned(),
+        other => format!("authentication failed: {other}"),
+    }
 }
 
 /// Turn a kube error into a typed error; `what` says what was being done.
@@ -182,6 +259,16 @@ pub fn classify(err: kube::Error, what: &str, conn: &Connection) -> anyhow::Erro
             "{what}: {} ({} {})",
             status.message, status.code, status.reason
         ))
+        .into(),
+        other if auth_error(&other).is_some() => Error::Forbidden {
+            message: format!(
+                "{what}: no credentials for context {}: {}",
+                conn.context,
+                chain(&other)
+            ),
+            hint: "Fix the kubeconfig's user (its exec plugin or token), or log in again."
+                .to_owned(),
+        }
         .into(),
         other => Error::Api(format!(
             "{what}: cannot reach the Kubernetes API at {}: {}",

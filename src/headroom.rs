@@ -67,7 +67,7 @@ pub async fn used(conn: &Connection, namespace: &str, pod: &str, container: &str
     let metrics: serde_json::Value = match conn.client.request(request).await {
         Ok(m) => m,
         Err(e) => {
-            tracing::debug!(error = %e, "no pod metrics; memory headroom not checked");
+            tracing::debug!(error = %crate::connection::chain(&e), "no pod metrics; memory headroom not checked");
             return None;
         }
     };

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::connection::{Connection, classify, is_transient};
+use crate::connection::{Connection, chain, classify, is_transient};
 use crate::error::Error;
 use crate::pod_select::{
     Candidate, Choice, RsInfo, choose, choose_container, needs_revisions, owner,
@@ -62,7 +62,7 @@ where
         match f().await {
             Ok(v) => return Ok(v),
             Err(e) if attempt < 3 && is_transient(&e) => {
-                tracing::info!(attempt, error = %e, "{what} failed; retrying");
+                tracing::info!(attempt, error = %chain(&e), "{what} failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }

@@ -283,7 +283,7 @@ pub async fn follow(
     let mut stream = match pods.log_stream(&name, &params).await {
         Ok(s) => Some(Box::pin(s)),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot follow the Job's log");
+            tracing::warn!(error = %chain(&e), "cannot follow the Job's log");
             None
         }
     };

@@ -18,7 +18,7 @@ use kube::Api;
 use kube::api::{DeleteParams, PostParams, Preconditions};
 use tokio::time::Instant;
 
-use crate::connection::{Connection, classify, is_transient};
+use crate::connection::{Connection, chain, classify, is_transient};
 use crate::error::Error;
 use observe::{Observer, Verdict};
 
@@ -232,7 +232,7 @@ pub async fn acquire(
             // The write may have happened: read again; finding our own lease is success.
             Err(e) if is_transient(&e) && transport_failures < MAX_TRANSPORT_FAILURES => {
                 transport_failures += 1;
-                tracing::info!(error = %e, "lock request failed; reading the lease again");
+                tracing::info!(error = %chain(&e), "lock request failed; reading the lease again");
             }
             Err(e) => return Err(classify(e, &format!("take the lock {name}"), conn)),
         }
@@ -393,11 +393,11 @@ async fn renew(api: Api<Lease>, name: String, holder: String, lost: Arc<Mutex<Op
                         last_ok = Instant::now();
                         continue;
                     }
-                    Err(e) => e.to_string(),
+                    Err(e) => chain(&e),
                 }
             }
             Ok(None) => return lose("the lease was deleted".to_owned()),
-            Err(e) => e.to_string(),
+            Err(e) => chain(&e),
         };
         tracing::warn!(lease = %name, error = %failure, "could not renew the lock");
         if last_ok.elapsed() >= lease_life {
@@ -453,7 +453,7 @@ impl Held {
         let keep = async {
             let mut lease = timed(self.api.get_opt(&self.name))
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| chain(&e))?
                 .ok_or("the lease is gone")?;
             let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
             if spec.holder_identity.as_deref() != Some(self.holder.as_str()) {
@@ -478,7 +478,7 @@ impl Held {
             timed(self.api.replace(&self.name, &PostParams::default(), &lease))
                 .await
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(|e| chain(&e))
         };
         keep.await
     }

@@ -174,3 +174,81 @@ fn committed_completions_are_fresh() {
         );
     }
 }
+
+/// A credential plugin that prints a token and fails, with a secret in its kubeconfig env:
+/// neither may reach stderr or the JSON report, at any verbosity; the plugin's stderr and
+/// exit status do, and the code is the one for credentials.
+#[test]
+fn a_failing_credential_plugin_leaks_nothing() {
+    let dir = scratch_dir("plugin");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        r#"apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: c
+  cluster:
+    server: https://127.0.0.1:9
+    insecure-skip-tls-verify: true
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: sh
+      args:
+      - -c
+      - 'echo "{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok-LEAK-123\"}}"; echo plugin failed: login expired >&2; exit 3'
+      env:
+      - name: VAULT_TOKEN
+        value: s.hunter2-SECRET
+      interactiveMode: Never
+contexts:
+- name: c
+  context:
+    cluster: c
+    user: u
+"#,
+    )
+    .unwrap();
+    for verbosity in ["-v", "-vvv"] {
+        let out = kmigrate()
+            .env("KUBECONFIG", &kubeconfig)
+            .args([verbosity, "pods", "-l", "app=x", "-o", "json"])
+            .expect_stderr("credential plugin failed")
+            .expect_stderr("plugin failed: login expired")
+            .expect_stderr("exit status: 3")
+            .reject_stderr("tok-LEAK")
+            .reject_stderr("hunter2")
+            .reject_stderr("KUBERNETES_EXEC_INFO")
+            .status(77);
+        let json = stdout(&out);
+        assert!(
+            !json.contains("tok-LEAK") && !json.contains("hunter2"),
+            "{json}"
+        );
+        assert!(json.contains("credential plugin failed"), "{json}");
+    }
+}
+
+/// A kubeconfig that does not parse: the parser's excerpt of the file (which may hold a
+/// token) is not shown, only where it failed.
+#[test]
+fn a_malformed_kubeconfig_is_not_echoed() {
+    let dir = scratch_dir("badkc");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: sekret-TOKEN-42\n   broken: [\n",
+    )
+    .unwrap();
+    let out = kmigrate()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["pods", "-l", "app=x", "-o", "json"])
+        .expect_stderr("cannot read KUBECONFIG")
+        .reject_stderr("sekret-TOKEN-42")
+        .status(2);
+    assert!(!stdout(&out).contains("sekret-TOKEN-42"));
+}
