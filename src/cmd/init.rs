@@ -45,4 +45,13 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
         crate::config::Config::parse(&text).unwrap();
     }
+
+    #[test]
+    fn the_readme_shows_the_role_that_init_prints() {
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&format!("```yaml\n{RBAC}```")),
+            "README's RBAC block differs from rbac/kmigrate.yaml; paste the file there"
+        );
+    }
 }
