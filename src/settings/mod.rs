@@ -2,26 +2,26 @@
 //! carrying the validated action, before any network I/O. Nothing past this point reads flags.
 
 mod action;
+mod loaded;
 mod values;
 
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::cli::{Cli, Command, GlobalArgs, JobArgs, Mode};
-use crate::config::{self, Config, DEFAULT_PROTECTED_PATTERNS, Layer};
+use crate::cli::{Cli, Command, Mode};
+use crate::config::{self, DEFAULT_PROTECTED_PATTERNS};
 use crate::connection::KubeArgs;
-use crate::ecto_snippet::{
-    AppName, MigrationPath, Operation, Prefix, Range, RepoModule, Snippet, app_from_release,
-};
+use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
 use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
 
 pub use action::{Action, Change, RunName};
+use loaded::Loaded;
 pub use values::parse_duration;
-use values::{check_dns_label, check_dns_subdomain, check_image, fnv1a};
+use values::{check_dns_label, check_dns_subdomain, fnv1a};
 
 /// How the app's migrations are reached inside the container.
 #[derive(Debug, Clone)]
@@ -89,180 +89,6 @@ pub struct JobMode {
     pub dry_run: bool,
     /// How long a pod that Kubernetes keeps retrying is given to start.
     pub start_grace: Duration,
-}
-
-/// The config file found (or named) and the layer that applies: defaults + environment.
-struct Loaded {
-    config: Config,
-    layer: Layer,
-}
-
-impl Loaded {
-    fn read(g: &GlobalArgs, cwd: &Path) -> Result<Self> {
-        let path = match &g.config {
-            Some(path) if !path.is_file() => {
-                return Err(usage(format!("config file {} not found", path.display())));
-            }
-            Some(path) => Some(path.clone()),
-            None => config::discover(cwd),
-        };
-        let config = match &path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))
-                    .map_err(|e| usage(format!("{e:#}")))?;
-                Config::parse(&text)
-                    .map_err(|e| usage(format!("invalid config file {}: {e}", path.display())))?
-            }
-            None => Config::default(),
-        };
-        if g.env.is_some() && path.is_none() {
-            return Err(usage(
-                "-e/--env needs a kmigrate.toml (none found here or above; see `kmigrate init`)",
-            ));
-        }
-        let layer = config.resolve(g.env.as_deref()).map_err(usage)?;
-        for (key, argv) in [
-            ("migrate_command", &layer.migrate_command),
-            ("rollback_command", &layer.rollback_command),
-        ] {
-            if argv
-                .as_ref()
-                .is_some_and(|a| a.first().is_none_or(String::is_empty))
-            {
-                return Err(usage(format!("{key} needs at least a program name")));
-            }
-        }
-        Ok(Self { config, layer })
-    }
-
-    /// The snippet's inputs: app, release, repos, mode.
-    fn ecto(&self, g: &GlobalArgs) -> Result<Ecto> {
-        let t = &self.layer;
-        let app = g.app.clone().or_else(|| t.app.clone());
-        let release = g.release.clone().or_else(|| t.release.clone());
-        let app_text = match (&app, &release) {
-            (Some(app), _) => app.clone(),
-            (None, Some(release)) => app_from_release(release)
-                .ok_or_else(|| {
-                    usage(format!(
-                        "cannot tell the app name from release path {release:?}; set app"
-                    ))
-                })?
-                .to_owned(),
-            (None, None) => {
-                return Err(usage(
-                    "which app? pass --app or --release, or set app or release in kmigrate.toml",
-                ));
-            }
-        };
-        let app = AppName::parse(&app_text).map_err(usage)?;
-        let release = release.unwrap_or_else(|| format!("/app/bin/{}", app.as_str()));
-        let repos = if g.repos.is_empty() {
-            t.repos.clone().unwrap_or_default()
-        } else {
-            g.repos.clone()
-        };
-        let repos = repos
-            .iter()
-            .map(|r| RepoModule::parse(r))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
-        let prefixes = if g.prefixes.is_empty() {
-            t.prefixes.clone().unwrap_or_default()
-        } else {
-            g.prefixes.clone()
-        };
-        let prefixes = prefixes
-            .iter()
-            .map(|p| Prefix::parse(p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
-        let paths = if g.migrations_paths.is_empty() {
-            t.migrations_paths.clone().unwrap_or_default()
-        } else {
-            g.migrations_paths.clone()
-        };
-        let paths = paths
-            .iter()
-            .map(|p| MigrationPath::parse(p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
-        Ok(Ecto {
-            release,
-            snippet: Snippet {
-                app,
-                repos,
-                prefixes,
-                paths,
-                log_sql: g.log_sql || t.log_sql == Some(true),
-            },
-            mode: g.mode.or(t.mode).unwrap_or(Mode::Eval),
-        })
-    }
-
-    /// A migrate or rollback: the custom command with its placeholders filled, else the
-    /// embedded snippet (and then the Ecto inputs, for previews).
-    fn change(&self, g: &GlobalArgs, range: Range, up: bool) -> Result<(Change, Option<Ecto>)> {
-        let (custom, key) = if up {
-            (&self.layer.migrate_command, "migrate_command")
-        } else {
-            (&self.layer.rollback_command, "rollback_command")
-        };
-        if let Some(template) = custom {
-            let argv = action::fill_custom(template, range, key)?;
-            return Ok((
-                Change {
-                    range,
-                    argv,
-                    custom: true,
-                },
-                None,
-            ));
-        }
-        let ecto = self.ecto(g)?;
-        let op = if up {
-            Operation::Migrate(range)
-        } else {
-            Operation::Rollback(range)
-        };
-        let change = Change {
-            range,
-            argv: ecto.argv(op),
-            custom: false,
-        };
-        Ok((change, Some(ecto)))
-    }
-
-    /// Job mode, when asked for by flags or config.
-    fn job(&self, args: &JobArgs) -> Result<Option<JobMode>> {
-        if !(args.image.is_some() || args.dry_run || self.layer.job == Some(true)) {
-            return Ok(None);
-        }
-        let mode = JobMode {
-            image: args.image.clone(),
-            deployment: args
-                .deployment
-                .clone()
-                .or_else(|| self.layer.deployment.clone()),
-            dry_run: args.dry_run,
-            start_grace: match args
-                .start_grace
-                .as_ref()
-                .or(self.layer.start_grace.as_ref())
-            {
-                Some(text) => parse_duration(text).map_err(usage)?,
-                None => crate::job::START_GRACE,
-            },
-        };
-        if let Some(image) = &mode.image {
-            check_image(image)?;
-        }
-        if let Some(d) = &mode.deployment {
-            check_dns_subdomain(d, "deployment name")?;
-        }
-        Ok(Some(mode))
-    }
 }
 
 impl Settings {
