@@ -130,6 +130,38 @@ fn client_error(e: &kube::Error, server: &str, context: &str) -> anyhow::Error {
     usage(format!("cannot build a client for {server}: {}", chain(e)))
 }
 
+/// The files `KUBECONFIG` lists, merged in order; as kubectl does, a listed file that does
+/// not exist is skipped (all missing is the same as none given).
+fn from_env() -> Result<Option<Kubeconfig>> {
+    let Some(value) = std::env::var_os("KUBECONFIG") else {
+        return Ok(None);
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty()) {
+        if !path.exists() {
+            tracing::info!(path = %path.display(), "KUBECONFIG lists a file that does not exist; skipped");
+            continue;
+        }
+        let kc = Kubeconfig::read_from(&path).map_err(|e| {
+            usage(format!(
+                "cannot read KUBECONFIG file {}: {}",
+                path.display(),
+                read_error(&e)
+            ))
+        })?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| {
+                usage(format!(
+                    "cannot merge the KUBECONFIG files: {}",
+                    read_error(&e)
+                ))
+            })?,
+        });
+    }
+    Ok(merged)
+}
+
 /// A kubeconfig read error without the parser's excerpt of the file, which may hold secrets.
 fn read_error(e: &kube::config::KubeconfigError) -> String {
     chain(e).lines().next().unwrap_or_default().to_owned()
@@ -146,10 +178,8 @@ fn load_kubeconfig(flag: Option<&Path>) -> Result<Option<(Kubeconfig, String)>> 
         })?;
         return Ok(Some((kc, path.display().to_string())));
     }
-    match Kubeconfig::from_env() {
-        Ok(Some(kc)) => return Ok(Some((kc, "KUBECONFIG".to_owned()))),
-        Ok(None) => {}
-        Err(e) => return Err(usage(format!("cannot read KUBECONFIG: {}", read_error(&e)))),
+    if let Some(kc) = from_env()? {
+        return Ok(Some((kc, "KUBECONFIG".to_owned())));
     }
     let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
         return Ok(None);

@@ -252,3 +252,23 @@ fn a_malformed_kubeconfig_is_not_echoed() {
         .status(2);
     assert!(!stdout(&out).contains("sekret-TOKEN-42"));
 }
+
+/// As kubectl does, a KUBECONFIG entry that does not exist is skipped, not an error.
+#[test]
+fn a_missing_file_in_kubeconfig_is_skipped() {
+    let dir = scratch_dir("kcpath");
+    let real = dir.join("config");
+    std::fs::write(
+        &real,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
+    )
+    .unwrap();
+    let list = format!("{}:{}", dir.join("absent").display(), real.display());
+    // It reads the real file and gets as far as the (unreachable) server: 76, not 2.
+    kmigrate()
+        .env("KUBECONFIG", &list)
+        .args(["pods", "-l", "app=x"])
+        .expect_stderr("127.0.0.1:9")
+        .reject_stderr("cannot read KUBECONFIG")
+        .status(76);
+}
