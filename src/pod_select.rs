@@ -214,6 +214,8 @@ pub struct ContainerChoice {
     pub others: Vec<String>,
     /// True when neither `-c` nor the annotation decided.
     pub defaulted: bool,
+    /// Set when the default-container annotation names a container the pod lacks.
+    pub warning: Option<String>,
 }
 
 /// `-c`, else the default-container annotation, else the first container.
@@ -235,6 +237,7 @@ pub fn choose_container(pod: &Pod, requested: Option<&str>) -> Result<ContainerC
                 name: want.to_owned(),
                 others,
                 defaulted: false,
+                warning: None,
             })
         } else {
             Err(format!(
@@ -247,20 +250,28 @@ pub fn choose_container(pod: &Pod, requested: Option<&str>) -> Result<ContainerC
         .metadata
         .annotations
         .as_ref()
-        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION))
-        .filter(|a| names.contains(a));
-    if let Some(name) = annotated {
+        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION));
+    if let Some(name) = annotated.filter(|a| names.contains(a)) {
         return Ok(ContainerChoice {
             name: name.clone(),
             others,
             defaulted: false,
+            warning: None,
         });
     }
+    // As kubectl: a default that names no container of the pod is warned about, and the
+    // first container is used.
+    let warning = annotated.map(|a| {
+        format!(
+            "warning: pod {pod_name}'s {DEFAULT_CONTAINER_ANNOTATION} annotation names container {a:?}, which the pod does not have; using the first container"
+        )
+    });
     match names.first() {
         Some(first) => Ok(ContainerChoice {
             name: first.clone(),
             others,
             defaulted: true,
+            warning,
         }),
         None => Err(format!("pod {pod_name} has no containers")),
     }
@@ -283,6 +294,22 @@ mod tests {
 
     fn reason_of<'a>(c: &'a Choice, name: &str) -> &'a Option<Reason> {
         &c.verdicts.iter().find(|(c, _)| c.name == name).unwrap().1
+    }
+
+    #[test]
+    fn a_default_that_names_no_container_is_warned_about() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-1", "annotations": {"kubectl.kubernetes.io/default-container": "gone"}},
+            "spec": {"containers": [{"name": "app"}, {"name": "proxy"}]}
+        }))
+        .unwrap();
+        let c = choose_container(&pod, None).unwrap();
+        assert_eq!(c.name, "app");
+        let w = c.warning.unwrap();
+        assert!(
+            w.contains("default-container") && w.contains("\"gone\""),
+            "{w}"
+        );
     }
 
     #[test]

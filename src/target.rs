@@ -196,6 +196,9 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
     };
     let pod = &c.pods[&chosen.name];
     let container = choose_container(pod, settings.container.as_deref()).map_err(Error::NoPod)?;
+    if let Some(w) = &container.warning {
+        notes.push(w.clone());
+    }
     if container.defaulted && !container.others.is_empty() {
         notes.push(format!(
             "Defaulted container {:?} out of: {}",
