@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, psql};
+use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, psql, steal_lease};
 use crate::support::report;
 
 #[test]
@@ -202,17 +202,7 @@ fn a_lock_lost_during_the_prompt_stops_the_run_before_it_starts() {
         &["migrate", "-l", "app=demo"],
         &format!("{name}\r"),
         move || {
-            kubectl(&[
-                "-n",
-                &name,
-                "patch",
-                "lease",
-                "kmigrate-demo",
-                "--type",
-                "merge",
-                "-p",
-                r#"{"spec":{"holderIdentity":"intruder"}}"#,
-            ]);
+            steal_lease(&name);
             // The next renewal (every 10 s) notices.
             std::thread::sleep(Duration::from_secs(12));
         },

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use kmigrate::ecto_output::Direction;
 
 use crate::faultproxy::{FaultProxy, apiserver_addr};
-use crate::harness::{Ns, kubectl_out, migration_set};
+use crate::harness::{Ns, kubectl_out, lease_field, migration_set};
 use crate::support::{kmigrate, report};
 
 #[test]
@@ -129,15 +129,7 @@ fn signal_mid_run(signal: &str, expected: i32) {
     );
     let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
     run.wait_line("SELECT pg_sleep(2)");
-    let lease = kubectl_out(&[
-        "-n",
-        &ns.name,
-        "get",
-        "lease",
-        "kmigrate-demo",
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-    ]);
+    let lease = lease_field(&ns.name, "{.spec.holderIdentity}");
     assert!(
         lease.contains("pid"),
         "the lock is held while migrating: {lease:?}"

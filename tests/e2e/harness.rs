@@ -320,3 +320,31 @@ pub fn psql(db: &str, sql: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A field of the demo app's lock (`kmigrate-demo`) in namespace `ns`, by JSONPath.
+pub fn lease_field(ns: &str, jsonpath: &str) -> String {
+    kubectl_out(&[
+        "-n",
+        ns,
+        "get",
+        "lease",
+        "kmigrate-demo",
+        "-o",
+        &format!("jsonpath={jsonpath}"),
+    ])
+}
+
+/// Another holder takes the demo app's lock, as a run that ignored it would.
+pub fn steal_lease(ns: &str) {
+    kubectl(&[
+        "-n",
+        ns,
+        "patch",
+        "lease",
+        "kmigrate-demo",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"holderIdentity":"intruder"}}"#,
+    ]);
+}

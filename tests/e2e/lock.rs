@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, migration_set};
+use crate::harness::{
+    Ns, V1, V2, V3, kubectl, kubectl_out, lease_field, migration_set, steal_lease,
+};
 use crate::support::report;
 
 #[test]
@@ -99,17 +101,7 @@ fn a_lock_taken_away_during_the_run_is_reported_not_silent() {
         .args([&config])
         .spawn();
     run.wait_line("started");
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "patch",
-        "lease",
-        "kmigrate-demo",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"holderIdentity":"intruder"}}"#,
-    ]);
+    steal_lease(&ns.name);
     let (code, _) = run.wait_exit(Duration::from_secs(40));
     let text = run.seen.join("\n");
     assert_eq!(code, 0, "the command finished: {text}");
@@ -125,15 +117,7 @@ fn a_lock_taken_away_during_the_run_is_reported_not_silent() {
         "{json:#}"
     );
     // The intruder's lease is not ours to delete.
-    let holder = kubectl_out(&[
-        "-n",
-        &ns.name,
-        "get",
-        "lease",
-        "kmigrate-demo",
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-    ]);
+    let holder = lease_field(&ns.name, "{.spec.holderIdentity}");
     assert_eq!(holder, "intruder");
     let evs = crate::audit::events(&ns);
     assert!(
