@@ -11,8 +11,15 @@ use crate::cli::Mode;
 pub const FILE_NAME: &str = "kmigrate.toml";
 
 /// Name patterns that make a namespace or context protected unless the config says otherwise.
-pub const DEFAULT_PROTECTED_PATTERNS: [&str; 5] =
-    ["prod", "production", "*-prod", "prod-*", "*-production"];
+pub const DEFAULT_PROTECTED_PATTERNS: [&str; 7] = [
+    "prod",
+    "production",
+    "*-prod",
+    "prod-*",
+    "*-production",
+    "production-*",
+    "prd",
+];
 
 /// Settings that may appear at the top level and in every environment.
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
@@ -67,8 +74,10 @@ pub struct Config {
     pub defaults: Layer,
     /// Environment used when `-e` is not given.
     pub default_env: Option<String>,
-    /// Glob patterns (`*` only) of namespace or context names that are protected.
+    /// Glob patterns (`*` only) of names that are protected, added to the defaults.
     pub protected_patterns: Option<Vec<String>>,
+    /// Drop the default patterns (said on every run).
+    pub replace_default_patterns: Option<bool>,
     /// Named environments.
     #[serde(default)]
     pub env: BTreeMap<String, Layer>,
@@ -189,8 +198,10 @@ release = "/app/bin/my_app"
 # deployment = "my-app"
 # How long a Job's pod in image-pull back-off (or config error, unschedulable) may take to start:
 # start_grace = "2m"
-# Names that make a namespace or context protected (confirmation required).
-# protected_patterns = ["prod", "production", "*-prod", "prod-*", "*-production"]
+# Names (namespace, context, cluster, server host, or a part of them) that mean production
+# are protected by default: prod, production, *-prod, prod-*, *-production, production-*, prd.
+# Add your own here; replace_default_patterns = true drops the defaults (said on every run).
+# protected_patterns = ["live", "*-live"]
 # Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
 # lock = "best-effort"
 # Environment used when -e is not given.
@@ -299,7 +310,7 @@ mod proptests {
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode",
-                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "env", "lock", "job", "deployment", "start_grace"];
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "replace_default_patterns", "env", "lock", "job", "deployment", "start_grace"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

@@ -33,6 +33,8 @@ pub struct Connection {
     pub default_namespace: String,
     /// The API server URL.
     pub server: String,
+    /// The kubeconfig's cluster name for the context, if any.
+    pub cluster_name: Option<String>,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,6 +42,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Load the kubeconfig (flag, `KUBECONFIG` with several files, `~/.kube/config`, in-cluster)
 /// and build the clients. Reads files only; nothing is sent yet.
 pub async fn connect(args: &KubeArgs) -> Result<Connection> {
+    let mut cluster_name = None;
     let (mut config, context) = match load_kubeconfig(args.kubeconfig.as_deref())? {
         Some((kubeconfig, source)) => {
             let context = args
@@ -62,6 +65,12 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection> {
                     }
                 )));
             }
+            cluster_name = kubeconfig
+                .contexts
+                .iter()
+                .find(|c| c.name == context)
+                .and_then(|c| c.context.as_ref())
+                .map(|c| c.cluster.clone());
             let options = KubeConfigOptions {
                 context: Some(context.clone()),
                 ..Default::default()
@@ -111,6 +120,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection> {
         context,
         default_namespace,
         server,
+        cluster_name,
     })
 }
 
@@ -266,6 +276,17 @@ fn auth_message(err: &AuthError) -> String {
         }
         AuthError::AuthExec(_) => "the kubeconfig's auth provider failed".to_owned(),
         other => format!("authentication failed: {other}"),
+    }
+}
+
+impl Connection {
+    /// The API server's host name.
+    pub fn host(&self) -> Option<&str> {
+        let rest = self
+            .server
+            .split_once("://")
+            .map_or(self.server.as_str(), |(_, r)| r);
+        rest.split(['/', ':']).next().filter(|h| !h.is_empty())
     }
 }
 

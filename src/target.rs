@@ -245,6 +245,7 @@ mod tests {
             context: "test".into(),
             default_namespace: "apps".into(),
             server: "https://mock".into(),
+            cluster_name: None,
         };
         (conn, handle)
     }

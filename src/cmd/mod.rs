@@ -26,7 +26,7 @@ use crate::lock::{self, Held};
 use crate::output::Streamer;
 use crate::remote_exec::{Executor, KubeExecutor};
 use crate::report::Report;
-use crate::settings::{Action, Settings};
+use crate::settings::{Action, Place, Settings};
 use crate::target::{self, PodTarget};
 use crate::ui::{Purpose, Ui};
 use crate::{audit, headroom};
@@ -166,6 +166,12 @@ impl Ctx {
 
 /// Run a subcommand that talks to the cluster.
 pub async fn execute(ctx: &mut Ctx) -> Result<()> {
+    if let Some(note) = &ctx.settings.protection.note {
+        ctx.ui.note(note);
+    }
+    if ctx.settings.action.changes_database() {
+        refuse_early(ctx)?;
+    }
     match ctx.settings.action.clone() {
         Action::Migrate(change) => migrate::migrate(ctx, &change).await,
         Action::Rollback(change) => rollback::rollback(ctx, &change).await,
@@ -185,6 +191,26 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
             init::init(&dir, force, &mut std::io::stdout().lock())
         }
     }
+}
+
+/// A protected place known from flags and config alone, with no terminal to confirm on and
+/// no `--yes`: refused before any request, so nothing is locked or read.
+fn refuse_early(ctx: &mut Ctx) -> Result<()> {
+    if ctx.settings.yes || ctx.ui.can_prompt {
+        return Ok(());
+    }
+    let Some(reason) = ctx.settings.protection_before_connecting() else {
+        return Ok(());
+    };
+    ctx.report.protected = true;
+    ctx.ui.note(&format!(
+        "{} ({reason})",
+        ctx.ui.bold(crate::confirm::PROTECTED)
+    ));
+    Err(Error::Refused(format!(
+        "the environment is protected ({reason}) and there is no terminal to confirm on; re-run with --yes to proceed"
+    ))
+    .into())
 }
 
 /// Connect and settle the namespace (flag or config, else the kubeconfig's), recording both.
@@ -215,7 +241,13 @@ async fn identify(
         audit::whoami(conn),
         audit::namespace_protected(conn, namespace)
     );
-    let protection = settings.protection(&conn.context, namespace).or_else(|| {
+    let place = Place {
+        context: Some(&conn.context),
+        namespace: Some(namespace),
+        cluster: conn.cluster_name.as_deref(),
+        host: conn.host(),
+    };
+    let protection = settings.protection(&place).or_else(|| {
         marked.then(|| {
             format!(
                 "namespace {namespace:?} is marked {}=true",

@@ -3,6 +3,7 @@
 
 mod action;
 mod loaded;
+mod protection;
 mod values;
 
 use std::path::Path;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, Mode};
-use crate::config::{self, DEFAULT_PROTECTED_PATTERNS};
+
 use crate::connection::KubeArgs;
 use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
@@ -20,6 +21,7 @@ use crate::selector::Selector;
 
 pub use action::{Action, Change, RunName};
 use loaded::Loaded;
+pub use protection::{Place, Protection};
 pub use values::parse_duration;
 use values::{check_dns_label, check_dns_subdomain, fnv1a};
 
@@ -58,16 +60,12 @@ pub struct Settings {
     pub container: Option<String>,
     /// The embedded snippet's inputs; `None` for commands that do not need them.
     pub ecto: Option<Ecto>,
-    /// `protected` from the config, if set.
-    pub protected: Option<bool>,
-    /// Name patterns that make an environment protected.
-    pub protected_patterns: Vec<String>,
+    /// What makes the environment protected.
+    pub protection: Protection,
     /// `--yes`.
     pub yes: bool,
     /// `--timeout` (or the config's), with the text as written.
     pub timeout: Option<(Duration, String)>,
-    /// The environment name, if any.
-    pub env: Option<String>,
     /// The single-runner lock mode.
     pub lock: LockMode,
     /// The Lease name for this app.
@@ -206,12 +204,8 @@ impl Settings {
             .or(t.timeout)
             .map(|s| parse_duration(&s).map(|d| (d, s)).map_err(usage))
             .transpose()?;
-        let protected_patterns = config.protected_patterns.unwrap_or_else(|| {
-            DEFAULT_PROTECTED_PATTERNS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect()
-        });
+        let env = g.env.clone().or(config.default_env.clone());
+        let protection = Protection::new(&config, env.clone(), t.protected);
         Ok(Self {
             action,
             kube: KubeArgs {
@@ -223,11 +217,9 @@ impl Settings {
             pod: g.pod.clone(),
             container,
             ecto,
-            protected: t.protected,
-            protected_patterns,
+            protection,
             yes: g.yes,
             timeout,
-            env: g.env.clone().or(config.default_env),
             lock: config.lock.unwrap_or_default(),
             lock_name,
             wait: g.wait,
@@ -245,11 +237,9 @@ impl Settings {
             pod: None,
             container: None,
             ecto: None,
-            protected: None,
-            protected_patterns: Vec::new(),
+            protection: Protection::default(),
             yes: false,
             timeout: None,
-            env: None,
             lock: LockMode::default(),
             lock_name: String::new(),
             wait: false,
@@ -257,23 +247,19 @@ impl Settings {
         }
     }
 
-    /// Why the environment is protected, or `None`.
-    pub fn protection(&self, context: &str, namespace: &str) -> Option<String> {
-        if self.protected == Some(true) {
-            return Some(match &self.env {
-                Some(env) => format!("environment {env} is marked protected"),
-                None => "the config marks it protected".to_owned(),
-            });
-        }
-        for pattern in &self.protected_patterns {
-            if config::glob_match(pattern, namespace) {
-                return Some(format!("namespace {namespace:?} matches {pattern:?}"));
-            }
-            if config::glob_match(pattern, context) {
-                return Some(format!("context {context:?} matches {pattern:?}"));
-            }
-        }
-        None
+    /// Why the place is protected, or `None`.
+    pub fn protection(&self, place: &Place<'_>) -> Option<String> {
+        self.protection.reason(place)
+    }
+
+    /// Why the place is protected, from what is known before any request (the namespace
+    /// and context given by flag or config): a run that cannot confirm is refused at once.
+    pub fn protection_before_connecting(&self) -> Option<String> {
+        self.protection(&Place {
+            context: self.kube.context.as_deref(),
+            namespace: self.namespace.as_deref(),
+            ..Place::default()
+        })
     }
 }
 

@@ -3,6 +3,8 @@
 use super::*;
 use clap::Parser;
 
+use crate::config;
+
 fn settings(args: &[&str], config: Option<&str>) -> Result<Settings> {
     let dir = tempfile::tempdir().unwrap();
     if let Some(text) = config {
@@ -102,29 +104,46 @@ fn custom_command_needs_no_app() {
 
 #[test]
 fn protection_rules() {
+    let at = |context: &'static str, namespace: &'static str| Place {
+        context: Some(context),
+        namespace: Some(namespace),
+        ..Place::default()
+    };
     let s = settings(&["-l", "app=x", "pods"], None).unwrap();
-    assert!(s.protection("dev", "shop-prod").is_some());
-    assert!(s.protection("prod", "shop").unwrap().contains("context"));
-    assert!(s.protection("prod-eu", "shop").is_some());
-    assert!(s.protection("kind-dev", "shop-staging").is_none());
-    assert!(s.protection("dev", "production").is_some());
+    assert!(s.protection(&at("dev", "shop-prod")).is_some());
+    assert!(
+        s.protection(&at("prod", "shop"))
+            .unwrap()
+            .contains("context")
+    );
+    assert!(s.protection(&at("prod-eu", "shop")).is_some());
+    assert!(s.protection(&at("kind-dev", "shop-staging")).is_none());
+    assert!(s.protection(&at("dev", "production")).is_some());
     let s = settings(
         &["-l", "app=x", "pods"],
         Some("protected_patterns = [\"live\"]\n"),
     )
     .unwrap();
-    assert!(s.protection("dev", "prod").is_none());
-    assert!(s.protection("dev", "live").is_some());
+    assert!(
+        s.protection(&at("dev", "prod")).is_some(),
+        "a config adds patterns; it does not drop the defaults"
+    );
+    assert!(s.protection(&at("dev", "live")).is_some());
     let s = settings(
         &["-l", "app=x", "-e", "p", "pods"],
         Some("[env.p]\nprotected = true\n"),
     )
     .unwrap();
     assert!(
-        s.protection("dev", "dev")
+        s.protection(&at("dev", "dev"))
             .unwrap()
             .contains("environment p")
     );
+    // Known before connecting: the namespace flag alone can say so.
+    let s = settings(&["-l", "app=x", "-n", "shop-prod", "pods"], None).unwrap();
+    assert!(s.protection_before_connecting().is_some());
+    let s = settings(&["-l", "app=x", "-n", "shop", "pods"], None).unwrap();
+    assert!(s.protection_before_connecting().is_none());
 }
 
 #[test]

@@ -272,3 +272,38 @@ fn a_missing_file_in_kubeconfig_is_skipped() {
         .reject_stderr("cannot read KUBECONFIG")
         .status(76);
 }
+
+/// A production name known from the flags, no terminal, no --yes: refused at once, before
+/// any request (the API server here does not even exist), so no lock is taken.
+#[test]
+fn a_protected_run_without_yes_is_refused_before_any_request() {
+    let dir = scratch_dir("early");
+    let kubeconfig = dir.join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
+    )
+    .unwrap();
+    for args in [
+        &["migrate", "-n", "shop-prod", "-l", "app=x", "--app", "demo"][..],
+        &[
+            "--context",
+            "PROD",
+            "-n",
+            "shop",
+            "exec",
+            "-l",
+            "app=x",
+            "--",
+            "true",
+        ][..],
+    ] {
+        kmigrate()
+            .env("KUBECONFIG", &kubeconfig)
+            .args(args)
+            .expect_stderr("Protected environment")
+            .expect_stderr("--yes")
+            .reject_stderr("127.0.0.1:9")
+            .status(73);
+    }
+}
