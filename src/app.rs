@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use clap::{CommandFactory, FromArgMatches};
 
+use crate::audit;
 use crate::cli::{Cli, OutputFormat};
 use crate::cmd::{self, Ctx};
 use crate::error::{self, Conclusion, Error, conclude};
@@ -16,7 +17,6 @@ use crate::lock::{self, Kept};
 use crate::report::Report;
 use crate::settings::Settings;
 use crate::ui::Ui;
-use crate::{audit, confirm};
 
 /// Run kmigrate with the process's arguments; returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
@@ -165,7 +165,7 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
         .report
         .argv
         .as_deref()
-        .map(confirm::shown_argv)
+        .map(|a| ctx.settings.recorded_argv(a))
         .unwrap_or_default();
     let record = audit::Record {
         command: &ctx.report.command,

@@ -65,6 +65,19 @@ pub async fn namespace_protected(conn: &Connection, namespace: &str) -> bool {
     }
 }
 
+/// A command as the audit trail records it: in full when `full`, else only the program and
+/// a SHA-256 of the whole argv (what people type after `exec --`, or put in a custom
+/// command, may hold secrets, and Events are readable by anyone with `view`).
+pub fn recorded_argv(argv: &[String], full: bool) -> String {
+    if full {
+        return crate::confirm::shown_argv(argv);
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, argv.join("\0").as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let program = argv.first().map_or("", String::as_str);
+    format!("{program} (arguments not recorded; argv sha256 {hex})")
+}
+
 /// The facts an audit Event records.
 pub struct Record<'a> {
     /// migrate, rollback, exec.
@@ -170,4 +183,27 @@ fn capitalize(s: &str) -> String {
     c.next()
         .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_hashed_unless_full() {
+        let argv = vec!["psql".to_owned(), "postgres://u:hunter2@db/x".to_owned()];
+        let hashed = recorded_argv(&argv, false);
+        assert!(
+            hashed.starts_with("psql (arguments not recorded; argv sha256 "),
+            "{hashed}"
+        );
+        assert!(!hashed.contains("hunter2"));
+        assert_eq!(
+            hashed,
+            recorded_argv(&argv, false),
+            "stable, so runs can be compared"
+        );
+        assert_ne!(hashed, recorded_argv(&argv[..1], false));
+        assert!(recorded_argv(&argv, true).contains("hunter2"));
+    }
 }

@@ -63,6 +63,17 @@ pub struct Layer {
     pub start_grace: Option<String>,
 }
 
+/// How much of a user's command the audit trail keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditArgv {
+    /// The program and a SHA-256 of the argv.
+    #[default]
+    Hash,
+    /// The whole argv.
+    Full,
+}
+
 /// The whole file.
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +89,9 @@ pub struct Config {
     pub protected_patterns: Option<Vec<String>>,
     /// Drop the default patterns (said on every run).
     pub replace_default_patterns: Option<bool>,
+    /// Record `exec` and custom commands in full in audit Events and Job annotations
+    /// (`"full"`), instead of the program and a hash (`"hash"`, the default).
+    pub audit_argv: Option<AuditArgv>,
     /// Named environments.
     #[serde(default)]
     pub env: BTreeMap<String, Layer>,
@@ -202,6 +216,9 @@ release = "/app/bin/my_app"
 # are protected by default: prod, production, *-prod, prod-*, *-production, production-*, prd.
 # Add your own here; replace_default_patterns = true drops the defaults (said on every run).
 # protected_patterns = ["live", "*-live"]
+# Audit Events and Job annotations record `exec` and custom commands as the program and a
+# SHA-256 of the argv; "full" records them whole.
+# audit_argv = "hash"
 # Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
 # lock = "best-effort"
 # Environment used when -e is not given.
@@ -310,7 +327,7 @@ mod proptests {
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode",
-                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "replace_default_patterns", "env", "lock", "job", "deployment", "start_grace"];
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "replace_default_patterns", "audit_argv", "env", "lock", "job", "deployment", "start_grace"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

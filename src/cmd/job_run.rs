@@ -59,6 +59,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         image: image.clone(),
         container: ctx.settings.container.clone(),
         argv: argv.to_vec(),
+        argv_record: ctx.settings.recorded_argv(argv),
         command: action.name().to_owned(),
         user: user.clone().unwrap_or_else(|| "unknown".to_owned()),
         deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),

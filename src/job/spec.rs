@@ -21,6 +21,8 @@ pub struct JobOptions {
     pub container: Option<String>,
     /// The migrate command.
     pub argv: Vec<String>,
+    /// The command as the `kmigrate.io/argv` annotation records it (see `audit_argv`).
+    pub argv_record: String,
     /// migrate, rollback, status.
     pub command: String,
     /// Who asked.
@@ -121,10 +123,7 @@ pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
         ("kmigrate.io/user".to_owned(), o.user.clone()),
         ("kmigrate.io/image".to_owned(), o.image.clone()),
         ("kmigrate.io/deployment".to_owned(), deploy_name),
-        (
-            "kmigrate.io/argv".to_owned(),
-            serde_json::to_string(&o.argv).unwrap_or_default(),
-        ),
+        ("kmigrate.io/argv".to_owned(), o.argv_record.clone()),
     ]);
     Ok(Job {
         metadata: ObjectMeta {
@@ -196,6 +195,7 @@ pub(super) mod tests {
             image: "shop:2".into(),
             container: None,
             argv: vec!["/app/bin/shop".into(), "eval".into(), "code".into()],
+            argv_record: "/app/bin/shop eval code".into(),
             command: "migrate".into(),
             user: "alice".into(),
             deadline: Some(Duration::from_secs(600)),

@@ -62,6 +62,8 @@ pub struct Settings {
     pub ecto: Option<Ecto>,
     /// What makes the environment protected.
     pub protection: Protection,
+    /// Record user-typed commands in full in the audit trail.
+    pub audit_full_argv: bool,
     /// `--yes`.
     pub yes: bool,
     /// `--timeout` (or the config's), with the text as written.
@@ -218,6 +220,7 @@ impl Settings {
             container,
             ecto,
             protection,
+            audit_full_argv: config.audit_argv == Some(crate::config::AuditArgv::Full),
             yes: g.yes,
             timeout,
             lock: config.lock.unwrap_or_default(),
@@ -238,6 +241,7 @@ impl Settings {
             container: None,
             ecto: None,
             protection: Protection::default(),
+            audit_full_argv: false,
             yes: false,
             timeout: None,
             lock: LockMode::default(),
@@ -245,6 +249,17 @@ impl Settings {
             wait: false,
             job: None,
         }
+    }
+
+    /// The action's command as the audit trail records it: the embedded snippet in full
+    /// (kmigrate wrote it from validated values), a user's command per `audit_argv`.
+    pub fn recorded_argv(&self, argv: &[String]) -> String {
+        let ours = match &self.action {
+            Action::Migrate(c) | Action::Rollback(c) => !c.custom,
+            Action::Status { .. } => true,
+            _ => false,
+        };
+        crate::audit::recorded_argv(argv, ours || self.audit_full_argv)
     }
 
     /// Why the place is protected, or `None`.

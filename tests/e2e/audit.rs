@@ -26,7 +26,15 @@ fn every_run_leaves_an_audit_event() {
     );
     ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(1);
     ns.kmigrate()
-        .args(["exec", "-l", "app=demo", "--", "true"])
+        .args([
+            "exec",
+            "-l",
+            "app=demo",
+            "--",
+            "sh",
+            "-c",
+            "true SECRET-ARG",
+        ])
         .status(0);
     let evs = events(&ns);
     assert_eq!(evs.len(), 2, "{evs:#?}");
@@ -51,5 +59,14 @@ fn every_run_leaves_an_audit_event() {
     );
     let ok = by("exec");
     assert_eq!(ok["metadata"]["annotations"]["kmigrate.io/exit-code"], "0");
+    // What people type after `exec --` is not written where `view` can read it.
+    let note = ok["note"].as_str().unwrap();
+    assert!(!note.contains("SECRET-ARG"), "{note}");
+    assert!(
+        note.contains("sh (arguments not recorded; argv sha256 "),
+        "{note}"
+    );
+    // kmigrate's own snippet is recorded in full.
+    assert!(failed["note"].as_str().unwrap().contains("Ecto.Migrator"));
     assert_eq!(ok["type"], "Normal");
 }
