@@ -332,13 +332,13 @@ pub fn print(err: &anyhow::Error) {
     for cause in err.chain().skip(1) {
         msg.push_str(&format!(": {cause}"));
     }
-    eprintln!("{msg}");
+    eprintln!("{}", crate::ui::printable_text(&msg));
     if let Some(advice) = err
         .chain()
         .find_map(|e| e.downcast_ref::<Error>())
         .and_then(Error::advice)
     {
-        eprintln!("{advice}");
+        eprintln!("{}", crate::ui::printable_text(&advice));
     }
 }
 
