@@ -295,4 +295,9 @@ fn job_mode_failures_and_interruptions() {
         run.seen
     );
     assert_eq!(job_json(&ns, &name)["metadata"]["name"], name.as_str());
+    // The lock went to the Job, which may still migrate: the next run sees who holds it.
+    assert_eq!(
+        crate::harness::lease_field(&ns.name, "{.spec.holderIdentity}"),
+        format!("job/{name}")
+    );
 }
