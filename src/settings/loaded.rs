@@ -81,36 +81,13 @@ impl Loaded {
         };
         let app = AppName::parse(&app_text).map_err(usage)?;
         let release = release.unwrap_or_else(|| format!("/app/bin/{}", app.as_str()));
-        let repos = if g.repos.is_empty() {
-            t.repos.clone().unwrap_or_default()
-        } else {
-            g.repos.clone()
-        };
-        let repos = repos
-            .iter()
-            .map(|r| RepoModule::parse(r))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
-        let prefixes = if g.prefixes.is_empty() {
-            t.prefixes.clone().unwrap_or_default()
-        } else {
-            g.prefixes.clone()
-        };
-        let prefixes = prefixes
-            .iter()
-            .map(|p| Prefix::parse(p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
-        let paths = if g.migrations_paths.is_empty() {
-            t.migrations_paths.clone().unwrap_or_default()
-        } else {
-            g.migrations_paths.clone()
-        };
-        let paths = paths
-            .iter()
-            .map(|p| MigrationPath::parse(p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
+        let repos = listed(&g.repos, t.repos.as_ref(), RepoModule::parse)?;
+        let prefixes = listed(&g.prefixes, t.prefixes.as_ref(), Prefix::parse)?;
+        let paths = listed(
+            &g.migrations_paths,
+            t.migrations_paths.as_ref(),
+            MigrationPath::parse,
+        )?;
         Ok(Ecto {
             release,
             snippet: Snippet {
@@ -191,4 +168,22 @@ impl Loaded {
         }
         Ok(Some(mode))
     }
+}
+
+/// A repeatable flag's values, else the config's list, each validated.
+fn listed<T>(
+    flag: &[String],
+    config: Option<&Vec<String>>,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>> {
+    let values = if flag.is_empty() {
+        config.map_or(&[][..], Vec::as_slice)
+    } else {
+        flag
+    };
+    values
+        .iter()
+        .map(|v| parse(v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)
 }
