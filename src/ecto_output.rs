@@ -256,9 +256,9 @@ impl StatusRow {
 }
 
 /// Pending migrations per the status rows, oldest first.
-pub fn pending(rows: &[StatusRow]) -> Vec<&StatusRow> {
+pub fn pending<'a>(rows: impl IntoIterator<Item = &'a StatusRow>) -> Vec<&'a StatusRow> {
     let mut out: Vec<&StatusRow> = rows
-        .iter()
+        .into_iter()
         .filter(|r| r.status == Direction::Down)
         .collect();
     out.sort_by_key(|r| r.version);

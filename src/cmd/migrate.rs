@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::outcome::{record, refusal, summarize};
 use super::{Ctx, find_and_lock, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
-use crate::ecto_output::{Direction, StatusRow, by_repo};
+use crate::ecto_output::{Direction, StatusRow, by_repo, pending};
 use crate::ecto_snippet::Range;
 use crate::error::usage;
 use crate::settings::Change;
@@ -68,7 +68,7 @@ fn to_apply(rows: &[StatusRow], range: Range) -> Vec<String> {
     by_repo(rows)
         .into_iter()
         .flat_map(|group| {
-            let todo: Vec<&StatusRow> = pending_in(&group)
+            let todo: Vec<&StatusRow> = pending(group)
                 .into_iter()
                 .filter(|r| match range {
                     Range::To(v) => r.version <= v.get(),
@@ -85,16 +85,6 @@ fn to_apply(rows: &[StatusRow], range: Range) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-fn pending_in<'a>(group: &[&'a StatusRow]) -> Vec<&'a StatusRow> {
-    let mut todo: Vec<&StatusRow> = group
-        .iter()
-        .copied()
-        .filter(|r| r.status == Direction::Down)
-        .collect();
-    todo.sort_by_key(|r| r.version);
-    todo
 }
 
 #[cfg(test)]
