@@ -7,7 +7,7 @@ use anyhow::Result;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 
-use super::outcome::{record, refusal, summarize};
+use super::outcome::settle;
 use super::{Ctx, take_lock};
 use crate::confirm::{PROTECTED, Plan, confirm};
 use crate::connection::Connection;
@@ -127,18 +127,9 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     };
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
-    if let Some(why) = refusal(&out.events) {
-        return Err(crate::error::usage(format!("{why}; nothing was run")));
-    }
     match action {
-        Action::Migrate(c) => {
-            record(ctx, &out.events, Direction::Up);
-            summarize(ctx, code, &out.events, "applied", c.custom);
-        }
-        Action::Rollback(c) => {
-            record(ctx, &out.events, Direction::Down);
-            summarize(ctx, code, &out.events, "reverted", c.custom);
-        }
+        Action::Migrate(c) => settle(ctx, code, &out.events, Direction::Up, c.custom)?,
+        Action::Rollback(c) => settle(ctx, code, &out.events, Direction::Down, c.custom)?,
         _ => {}
     }
     Ok(out.events)

@@ -2,12 +2,11 @@
 
 use anyhow::Result;
 
-use super::outcome::{record, refusal, summarize};
+use super::outcome::settle;
 use super::{Ctx, find_and_lock, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo, pending};
 use crate::ecto_snippet::Range;
-use crate::error::usage;
 use crate::settings::Change;
 use crate::target::PodTarget;
 use crate::ui::Purpose;
@@ -53,12 +52,7 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;
-    if let Some(why) = refusal(&out.events) {
-        return Err(usage(format!("{why}; nothing was run")));
-    }
-    record(ctx, &out.events, Direction::Up);
-    summarize(ctx, code, &out.events, "applied", change.custom);
-    Ok(())
+    settle(ctx, code, &out.events, Direction::Up, change.custom)
 }
 
 /// The pending migrations a migrate with this range applies, oldest first, as lines.

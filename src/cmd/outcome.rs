@@ -7,7 +7,28 @@ use crate::report::Migration;
 /// Put the migrations that ran into the report: the versions of the snippet's tagged
 /// lines (printed after each migration, so also those before a failure), named as the
 /// plan named them; without tags (a custom command), Ecto's `== Migrated` lines.
-pub(super) fn record(ctx: &mut Ctx, events: &[Event], direction: Direction) {
+/// After a migrate or rollback: the snippet's refusal becomes a usage error (nothing ran);
+/// otherwise what ran goes into the report and a line for people.
+pub(super) fn settle(
+    ctx: &mut Ctx,
+    code: i32,
+    events: &[Event],
+    direction: Direction,
+    custom: bool,
+) -> anyhow::Result<()> {
+    if let Some(why) = refusal(events) {
+        return Err(crate::error::usage(format!("{why}; nothing was run")));
+    }
+    record(ctx, events, direction);
+    let verb = match direction {
+        Direction::Up => "applied",
+        Direction::Down => "reverted",
+    };
+    summarize(ctx, code, events, verb, custom);
+    Ok(())
+}
+
+fn record(ctx: &mut Ctx, events: &[Event], direction: Direction) {
     let planned = |version: i64| {
         events.iter().find_map(|e| match e {
             Event::Plan {
@@ -70,7 +91,7 @@ pub(super) fn record(ctx: &mut Ctx, events: &[Event], direction: Direction) {
 }
 
 /// The snippet's refusal, if it refused (it then ran nothing).
-pub(super) fn refusal(events: &[Event]) -> Option<String> {
+fn refusal(events: &[Event]) -> Option<String> {
     events.iter().find_map(|e| match e {
         Event::Refused(why) => Some(why.clone()),
         _ => None,
@@ -79,7 +100,7 @@ pub(super) fn refusal(events: &[Event]) -> Option<String> {
 
 /// One line for people on stderr.
 /// `custom` says the command was the configured one, not the snippet (which plans).
-pub(super) fn summarize(ctx: &Ctx, code: i32, events: &[Event], verb: &str, custom: bool) {
+fn summarize(ctx: &Ctx, code: i32, events: &[Event], verb: &str, custom: bool) {
     if ctx.ui.json {
         return;
     }

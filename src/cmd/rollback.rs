@@ -2,12 +2,11 @@
 
 use anyhow::Result;
 
-use super::outcome::{record, refusal, summarize};
+use super::outcome::settle;
 use super::{Ctx, find_and_lock, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::Range;
-use crate::error::usage;
 use crate::settings::Change;
 use crate::target::PodTarget;
 use crate::ui::Purpose;
@@ -66,12 +65,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let total = preview.as_ref().map(|p| p.len() as u64);
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;
-    if let Some(why) = refusal(&out.events) {
-        return Err(usage(format!("{why}; nothing was run")));
-    }
-    record(ctx, &out.events, Direction::Down);
-    summarize(ctx, code, &out.events, "reverted", change.custom);
-    Ok(())
+    settle(ctx, code, &out.events, Direction::Down, change.custom)
 }
 
 fn lines_of(rows: &[StatusRow]) -> Vec<String> {
