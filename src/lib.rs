@@ -1,5 +1,6 @@
 //! kmigrate: run Ecto migrations inside a running Kubernetes pod, found by label.
 
+pub(crate) mod access;
 mod app;
 pub(crate) mod audit;
 pub(crate) mod cli;

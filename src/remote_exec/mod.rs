@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::Api;
 use kube::api::AttachParams;
 
+use crate::access;
 use crate::connection::{Connection, chain, classify};
 use crate::error::Error;
 use crate::output::Streamer;
@@ -66,10 +67,16 @@ impl KubeExecutor {
             .max_stdout_buf_size(PIPE_BUF)
             .max_stderr_buf_size(PIPE_BUF);
         tracing::debug!(pod = %t.pod, container = %t.container, ?argv, "exec");
-        let mut process = api
-            .exec(&t.pod, argv.to_vec(), &params)
-            .await
-            .map_err(|e| classify(e, &format!("exec in pod {}", t.pod), &self.conn))?;
+        let what = format!("exec in pod {}", t.pod);
+        let mut process = match api.exec(&t.pod, argv.to_vec(), &params).await {
+            Ok(p) => p,
+            Err(kube::Error::Api(mut status)) if status.code == 403 => {
+                let missing = access::missing(&self.conn, &t.namespace, &access::EXEC).await;
+                status.message = access::explain(&status.message, &missing, &t.namespace);
+                return Err(classify(kube::Error::Api(status), &what, &self.conn));
+            }
+            Err(e) => return Err(classify(e, &what, &self.conn)),
+        };
         started.store(true, Ordering::SeqCst);
         let status = process.take_status();
         let status = async move {

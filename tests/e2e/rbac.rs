@@ -156,3 +156,31 @@ fn the_shipped_role_is_enough_and_each_required_rule_is_needed() {
         .expect_stderr("kmigrate logs")
         .status(75);
 }
+
+#[test]
+fn exec_allowed_to_get_but_not_create_names_the_missing_verb() {
+    let ns = Ns::with_demo_pod("rbac-get", &[]);
+    ns.apply(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: get-exec\nrules:\n- apiGroups: [\"\"]\n  resources: [pods, pods/exec]\n  verbs: [get, list]\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: alice-get-exec\nsubjects:\n- kind: User\n  name: alice\n  apiGroup: rbac.authorization.k8s.io\n\
+roleRef:\n  kind: Role\n  name: get-exec\n  apiGroup: rbac.authorization.k8s.io\n",
+    );
+    let alice = || {
+        kmigrate()
+            .env("KUBECONFIG", &local().alice)
+            .args(["-n", &ns.name])
+    };
+    wait_for("alice can list pods", Duration::from_secs(20), || {
+        alice()
+            .args(["pods", "-l", "app=demo"])
+            .status_any()
+            .status
+            .success()
+    });
+    // The API server's own message ends at "is forbidden: "; kmigrate asks which verb.
+    alice()
+        .args(["exec", "-l", "app=demo", "--", "true"])
+        .expect_stderr("the user may not create pods/exec in namespace")
+        .expect_stderr("kmigrate init")
+        .status(77);
+}
