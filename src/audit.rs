@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
-use k8s_openapi::api::core::v1::{Namespace, ObjectReference};
+use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use k8s_openapi::jiff::Timestamp;
@@ -11,9 +11,6 @@ use kube::Api;
 use kube::api::PostParams;
 
 use crate::connection::{Connection, chain};
-
-/// The annotation (or label) on a namespace that marks it protected.
-pub const PROTECTED_KEY: &str = "kmigrate.io/protected";
 
 /// The Kubernetes user name, from a SelfSubjectReview; `None` when the server will not say.
 pub async fn whoami(conn: &Connection) -> Option<String> {
@@ -42,27 +39,6 @@ pub fn host() -> String {
         })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown-host".to_owned())
-}
-
-/// Whether the namespace carries `kmigrate.io/protected: "true"`. A namespace the user
-/// may not read (403) or that cannot be read says nothing.
-pub async fn namespace_protected(conn: &Connection, namespace: &str) -> bool {
-    let api: Api<Namespace> = Api::all(conn.client.clone());
-    match api.get_opt(namespace).await {
-        Ok(Some(ns)) => {
-            let marked = |m: &Option<BTreeMap<String, String>>| {
-                m.as_ref()
-                    .and_then(|m| m.get(PROTECTED_KEY))
-                    .is_some_and(|v| v == "true")
-            };
-            marked(&ns.metadata.labels) || marked(&ns.metadata.annotations)
-        }
-        Ok(None) => false,
-        Err(e) => {
-            tracing::debug!(error = %chain(&e), "cannot read the namespace; its protection mark is unknown");
-            false
-        }
-    }
 }
 
 /// A command as the audit trail records it: in full when `full`, else only the program and

@@ -336,6 +336,61 @@ pub fn is_transient(err: &kube::Error) -> bool {
 }
 
 #[cfg(test)]
+pub(crate) mod testing {
+    //! A connection to an in-memory API server (kube-rs's `tower_test` mock), and answers.
+
+    use http::{Request, Response};
+    use kube::Client;
+    use kube::client::Body;
+    use serde_json::json;
+    use tower_test::mock;
+
+    use super::Connection;
+
+    /// The server side: each request, and where to send its answer.
+    pub type Handle = mock::Handle<Request<Body>, Response<Body>>;
+
+    /// A connection (context "test", namespace "apps") to a mock server.
+    pub fn mock_cluster() -> (Connection, Handle) {
+        let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+        let client = Client::new(svc, "apps");
+        let conn = Connection {
+            client: client.clone(),
+            exec_client: client,
+            context: "test".into(),
+            default_namespace: "apps".into(),
+            server: "https://mock".into(),
+            cluster_name: None,
+        };
+        (conn, handle)
+    }
+
+    /// A 200 answer with `body` as JSON.
+    pub fn object(body: &serde_json::Value) -> Response<Body> {
+        Response::builder()
+            .body(Body::from(serde_json::to_vec(body).expect("json")))
+            .expect("response")
+    }
+
+    /// A list of `items`.
+    pub fn list(items: Vec<serde_json::Value>) -> Response<Body> {
+        object(
+            &json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": "1"}, "items": items}),
+        )
+    }
+
+    /// A failure Status.
+    pub fn status(code: u16, reason: &str, message: &str) -> Response<Body> {
+        let body = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code});
+        Response::builder()
+            .status(code)
+            .body(Body::from(serde_json::to_vec(&body).expect("json")))
+            .expect("response")
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -16,6 +16,7 @@ pub(crate) mod job;
 pub(crate) mod lock;
 pub(crate) mod output;
 pub(crate) mod pod_select;
+pub(crate) mod protection_mark;
 pub(crate) mod remote_exec;
 pub mod report;
 pub(crate) mod selector;

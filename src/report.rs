@@ -44,6 +44,8 @@ pub struct Report {
     pub lock_kept: bool,
     /// Whether the environment counted as protected.
     pub protected: bool,
+    /// Protection marks that could not be checked (the user may not read them), with why.
+    pub protection_unchecked: Vec<String>,
     /// Wall-clock time of the whole run in milliseconds.
     pub duration_ms: u64,
     /// Migrations applied or reverted (migrate, rollback) or every migration (status).

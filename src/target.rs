@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Api;
 use kube::api::ListParams;
 
@@ -85,6 +85,7 @@ pub async fn candidates_in(
             match read(&what, conn, || api.get_opt(name)).await? {
                 Some(pod) => vec![pod],
                 None => {
+                    no_namespace(conn, namespace).await?;
                     return Err(Error::NoPod(format!(
                         "pod {name:?} not found in namespace {namespace:?} (context {:?})",
                         conn.context
@@ -96,7 +97,11 @@ pub async fn candidates_in(
         (None, Some(selector)) => {
             let lp = ListParams::default().labels(&selector.to_string());
             let what = format!("list pods in namespace {namespace}");
-            read(&what, conn, || api.list(&lp)).await?.items
+            let items = read(&what, conn, || api.list(&lp)).await?.items;
+            if items.is_empty() {
+                no_namespace(conn, namespace).await?;
+            }
+            items
         }
         (None, None) => return Err(crate::error::usage("no pod selector")),
     };
@@ -126,6 +131,25 @@ pub async fn candidates_in(
         revisions,
         note,
     })
+}
+
+/// Listing pods in a namespace that does not exist finds none, as in an empty one: when a
+/// search found nothing, say which it is (if the user may read namespaces; else stay silent,
+/// the "no pod" message still names the namespace).
+async fn no_namespace(conn: &Connection, namespace: &str) -> Result<()> {
+    let api: Api<Namespace> = Api::all(conn.client.clone());
+    match api.get_opt(namespace).await {
+        Ok(None) => Err(Error::NoPod(format!(
+            "namespace {namespace:?} does not exist (context {:?}); `kubectl get namespaces` lists them",
+            conn.context
+        ))
+        .into()),
+        Ok(Some(_)) => Ok(()),
+        Err(e) => {
+            tracing::debug!(error = %chain(&e), "cannot tell whether the namespace exists");
+            Ok(())
+        }
+    }
 }
 
 async fn replicaset_revisions(
@@ -220,34 +244,15 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection::testing::{list, mock_cluster, status};
     use clap::Parser;
-    use http::{Request, Response};
-    use kube::Client;
-    use kube::client::Body;
     use serde_json::json;
-    use tower_test::mock;
-
-    type Handle = mock::Handle<Request<Body>, Response<Body>>;
 
     fn settings(args: &[&str]) -> Settings {
         let mut argv = vec!["kmigrate"];
         argv.extend_from_slice(args);
         let dir = tempfile::tempdir().unwrap();
         Settings::new(&crate::cli::Cli::try_parse_from(argv).unwrap(), dir.path()).unwrap()
-    }
-
-    fn mock_cluster() -> (Connection, Handle) {
-        let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
-        let client = Client::new(svc, "apps");
-        let conn = Connection {
-            client: client.clone(),
-            exec_client: client,
-            context: "test".into(),
-            default_namespace: "apps".into(),
-            server: "https://mock".into(),
-            cluster_name: None,
-        };
-        (conn, handle)
     }
 
     fn pod(name: &str, rs: &str, ready_at: &str) -> serde_json::Value {
@@ -257,22 +262,6 @@ mod tests {
             "spec": {"containers": [{"name": "app"}, {"name": "proxy"}]},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": ready_at}]}
         })
-    }
-
-    fn list(items: Vec<serde_json::Value>) -> Response<Body> {
-        let body = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": "1"}, "items": items});
-        Response::builder()
-            .body(Body::from(serde_json::to_vec(&body).unwrap()))
-            .unwrap()
-    }
-
-    fn status(code: u16, reason: &str, message: &str) -> Response<Body> {
-        let body = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code});
-        Response::builder()
-            .status(code)
-            .body(Body::from(serde_json::to_vec(&body).unwrap()))
-            .unwrap()
     }
 
     #[tokio::test]
@@ -406,6 +395,29 @@ mod tests {
         assert!(
             err.to_string()
                 .contains("\"ghost\" not found in namespace \"apps\""),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_pod_in_a_namespace_that_does_not_exist_says_so() {
+        let (conn, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("list");
+            send.send_response(list(vec![]));
+            let (req, send) = handle.next_request().await.expect("namespace");
+            assert_eq!(req.uri().path(), "/api/v1/namespaces/apps");
+            send.send_response(status(404, "NotFound", "namespaces \"apps\" not found"));
+        });
+        let err = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
+            .await
+            .err()
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
+        assert!(
+            err.to_string()
+                .contains("namespace \"apps\" does not exist (context \"test\")"),
             "{err}"
         );
     }

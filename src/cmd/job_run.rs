@@ -26,8 +26,9 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     };
     let action = ctx.settings.action.clone();
     let (conn, ns) = super::connect_namespace(ctx).await?;
-    let (user, protection) = super::identify(&ctx.settings, &conn, &ns).await;
-    ctx.report.user = user.clone();
+    let id = super::identify(&ctx.settings, &conn, &ns).await;
+    ctx.identified(id);
+    let (user, protection) = (ctx.report.user.clone(), ctx.protection.clone());
 
     let pod = if mode.deployment.is_none() {
         let found = target::candidates_in(&conn, &ns, &ctx.settings).await?;

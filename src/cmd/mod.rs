@@ -29,7 +29,7 @@ use crate::report::Report;
 use crate::settings::{Action, Place, Settings};
 use crate::target::{self, PodTarget};
 use crate::ui::{Purpose, Ui};
-use crate::{audit, headroom};
+use crate::{audit, headroom, protection_mark};
 
 /// What every command gets: validated settings, the output decision, the report to fill.
 pub struct Ctx {
@@ -230,32 +230,50 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     Ok((conn, ns))
 }
 
-/// Who the user is (SelfSubjectReview), and why the environment is protected, if it is:
-/// by config, by name, or by the namespace's `kmigrate.io/protected` mark.
-async fn identify(
-    settings: &Settings,
-    conn: &Connection,
-    namespace: &str,
-) -> (Option<String>, Option<String>) {
-    let (user, marked) = tokio::join!(
-        audit::whoami(conn),
-        audit::namespace_protected(conn, namespace)
-    );
+/// Who runs, and whether the environment is protected.
+pub struct Identity {
+    /// The Kubernetes user (SelfSubjectReview), if the server says.
+    pub user: Option<String>,
+    /// Why the environment is protected: by config, by name, or by a mark in the cluster.
+    pub protection: Option<String>,
+    /// The cluster's marks that could not be checked, with why.
+    pub unchecked: Vec<String>,
+}
+
+/// Who the user is (SelfSubjectReview), and why the environment is protected, if it is,
+/// read concurrently.
+async fn identify(settings: &Settings, conn: &Connection, namespace: &str) -> Identity {
+    let (user, mark) = tokio::join!(audit::whoami(conn), protection_mark::read(conn, namespace));
     let place = Place {
         context: Some(&conn.context),
         namespace: Some(namespace),
         cluster: conn.cluster_name.as_deref(),
         host: conn.host(),
     };
-    let protection = settings.protection(&place).or_else(|| {
-        marked.then(|| {
-            format!(
-                "namespace {namespace:?} is marked {}=true",
-                audit::PROTECTED_KEY
-            )
-        })
-    });
-    (user, protection)
+    Identity {
+        user,
+        protection: settings.protection(&place).or(mark.protected),
+        unchecked: mark.unchecked,
+    }
+}
+
+impl Ctx {
+    /// Record who runs and the protection; for a run that changes something, say once
+    /// which marks could not be checked when nothing else already protects it.
+    fn identified(&mut self, id: Identity) {
+        self.report.user = id.user;
+        if self.settings.action.changes_database()
+            && id.protection.is_none()
+            && !id.unchecked.is_empty()
+        {
+            self.ui.note(&format!(
+                "note: protection mark not checked: {}; name patterns and config still apply",
+                id.unchecked.join("; ")
+            ));
+        }
+        self.report.protection_unchecked = id.unchecked;
+        self.protection = id.protection;
+    }
 }
 
 /// Find the pod (with a spinner) and record it in the report; meanwhile ask who the user
@@ -264,12 +282,11 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     let spinner = ctx.ui.spinner("finding pod");
     let found = async {
         let (conn, namespace) = connect_namespace(ctx).await?;
-        let (found, (user, protection)) = tokio::join!(
+        let (found, id) = tokio::join!(
             target::candidates_in(&conn, &namespace, &ctx.settings),
             identify(&ctx.settings, &conn, &namespace),
         );
-        ctx.report.user = user;
-        ctx.protection = protection;
+        ctx.identified(id);
         found.map(|f| (conn, f))
     }
     .await;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{Ns, kubectl_out, local, release};
+use crate::harness::{Ns, kubectl, kubectl_out, local, release};
 use crate::job::{Extra, job_deployment};
 use crate::support::{kmigrate, repo, report, wait_for};
 
@@ -183,4 +183,48 @@ roleRef:\n  kind: Role\n  name: get-exec\n  apiGroup: rbac.authorization.k8s.io\
         .expect_stderr("the user may not create pods/exec in namespace")
         .expect_stderr("kmigrate init")
         .status(77);
+}
+
+#[test]
+fn a_protection_mark_the_user_may_not_read_is_said_and_the_configmap_protects() {
+    let ns = Ns::with_demo_pod("mark", &[]);
+    kubectl(&["label", "namespace", &ns.name, "kmigrate.io/protected=true"]);
+    shipped_role_for_alice(&ns, None);
+    let dir = crate::support::scratch_dir("mark");
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        format!(
+            "selector = \"app=demo\"\nnamespace = \"{}\"\nrelease = \"{}\"\n",
+            ns.name,
+            release()
+        ),
+    )
+    .unwrap();
+    let alice = || kmigrate().dir(&dir).env("KUBECONFIG", &local().alice);
+    wait_for("alice's Role", Duration::from_secs(20), || {
+        alice().args(["pods"]).status_any().status.success()
+    });
+    // The label is on the namespace, which the shipped Role cannot read: the run goes on,
+    // but says that mark was not checked, on stderr and in JSON.
+    let out = alice()
+        .args(["migrate", "-o", "json"])
+        .expect_stderr("protection mark not checked")
+        .expect_stderr(&format!("may not get namespace \"{}\"", ns.name))
+        .status(0);
+    let r = report(&out);
+    assert!(!r.protected);
+    assert_eq!(
+        r.protection_unchecked.len(),
+        1,
+        "{:?}",
+        r.protection_unchecked
+    );
+    // The namespaced mark the shipped Role may read protects: no terminal, no --yes.
+    ns.apply("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kmigrate\ndata:\n  protected: \"true\"\n");
+    let out = alice()
+        .args(["rollback", "--step", "1", "-o", "json"])
+        .expect_stderr("ConfigMap kmigrate")
+        .status(73);
+    assert!(report(&out).protected);
+    assert_eq!(ns.applied().len(), 3);
 }
