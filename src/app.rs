@@ -28,7 +28,13 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     };
     let json = cli.global.output == OutputFormat::Json;
     let ui = Ui::detect(json);
-    init_logging(cli.global.verbose, ui.color);
+    let ignored = crate::logging::init(cli.global.verbose, ui.color);
+    if !ignored.is_empty() {
+        ui.note(&format!(
+            "note: RUST_LOG raises kmigrate's own logs only (other crates' logs may hold credentials); ignored: {}",
+            ignored.join(",")
+        ));
+    }
 
     let settings = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))
@@ -213,25 +219,4 @@ async fn interrupted() -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
         "SIGINT"
     }
-}
-
-/// Logs go to stderr. Other crates are capped at debug so that no request or credential
-/// detail from the HTTP stack is ever printed.
-fn init_logging(verbose: u8, color: bool) {
-    use tracing_subscriber::EnvFilter;
-    let ours = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let others = if verbose >= 2 { "info" } else { "warn" };
-    let filter = EnvFilter::new(format!("{others},kmigrate={ours}"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .with_target(false)
-        .without_time()
-        .try_init();
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub(crate) mod headroom;
 pub(crate) mod job;
 pub(crate) mod lock;
+pub(crate) mod logging;
 pub(crate) mod output;
 pub(crate) mod pod_select;
 pub(crate) mod protection_mark;

@@ -117,6 +117,27 @@ users:\n- name: u\n  user:\n    token: topsecret-token-value\ncontexts:\n- name:
 }
 
 #[test]
+fn rust_log_raises_kmigrate_logs_and_never_the_http_stack() {
+    let dir = scratch_dir("rust-log");
+    let cfg = dir.join("config");
+    std::fs::write(
+        &cfg,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\n\
+users:\n- name: u\n  user:\n    token: topsecret-token-value\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n",
+    )
+    .unwrap();
+    kmigrate()
+        .env("RUST_LOG", "kmigrate=debug,hyper=trace,kube=trace")
+        .args(["pods", "-l", "app=x", "--kubeconfig"])
+        .args([&cfg])
+        .expect_stderr("list pods in namespace")
+        .expect_stderr("ignored: hyper=trace,kube=trace")
+        .reject_stderr("topsecret-token-value")
+        .reject_stderr("authorization")
+        .status(76);
+}
+
+#[test]
 fn config_errors_name_the_file() {
     let dir = scratch_dir("config");
     std::fs::write(dir.join("kmigrate.toml"), "selectr = \"app=x\"\n").unwrap();
