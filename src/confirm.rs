@@ -202,4 +202,57 @@ mod tests {
             ticks.get()
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// A kubeconfig's context name and a remote status line (repo, migration name) reach
+        /// the plan; whatever control characters they hold, none reaches the terminal.
+        #[test]
+        fn kubeconfig_and_remote_status_cannot_drive_the_terminal(
+            context in "[a-z]{1,6}[\\x00-\\x08\\x0b-\\x1f\\x7f-\\u{9f}]{1,3}[a-z]{0,6}",
+            name in "[a-z]{0,8}[\\x00-\\x08\\x0b-\\x1f\\x7f-\\u{9f}]{1,4}[a-z ]{0,8}",
+            repo in "[A-Z][a-z]{0,4}[\\x01-\\x08\\x0b-\\x1f\\x7f-\\u{9f}]{0,2}",
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let cfg = dir.path().join("config");
+            // A YAML double-quoted string with every control character escaped.
+            let ctx_json = format!("\"{}\"", context.chars().map(|c| if c.is_control() {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }).collect::<String>());
+            std::fs::write(&cfg, format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: {ctx_json}\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n\
+    users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: {ctx_json}\n  context:\n    cluster: c\n    user: u\n    namespace: shop\n"
+            )).unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let conn = rt.block_on(crate::connection::connect(&crate::connection::KubeArgs {
+                kubeconfig: Some(cfg),
+                context: None,
+            })).unwrap();
+            proptest::prop_assert_eq!(&conn.context, &context);
+            let line = format!("kmigrate:status\t{repo}\t\tdown\t20240101\t{name}");
+            let rows = match crate::ecto_output::parse_line(line.as_bytes()) {
+                Some(crate::ecto_output::Event::Status(row)) => vec![row.plan_line()],
+                _ => Vec::new(),
+            };
+            let argv = ["/app/bin/demo".to_owned(), name.clone()];
+            let (ui, captured) = Ui::memory(false, false);
+            let plan = Plan {
+                title: PROTECTED,
+                namespace: "shop",
+                facts: vec![("context", conn.context.clone())],
+                argv: &argv,
+                reason: "test",
+                changes: Some(("pending migrations to apply", rows)),
+            };
+            rt.block_on(confirm(&ui, true, &plan)).unwrap();
+            let shown = String::from_utf8(captured.lock().unwrap().stderr.clone()).unwrap();
+            proptest::prop_assert!(
+                !shown.chars().any(|c| c.is_control() && c != '\n'),
+                "{shown:?}"
+            );
+        }
+    }
 }

@@ -24,14 +24,39 @@ fn no_token_reaches_the_output_at_any_verbosity() {
         .lines()
         .find(|line| line.trim_start().starts_with("token:"))
         .unwrap();
-    let exec_user = format!(
-        "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never",
-        plugin.display()
-    );
+    // The same plugin failing after it printed the token (an expired login that still
+    // writes a cached credential); its kubeconfig `exec.env` carries a secret too.
+    let failing = dir.join("failing-plugin");
+    std::fs::write(
+        &failing,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\necho 'login expired' >&2\nexit 3\n",
+            l.admin_token
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &failing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let env_secret = "vault-s.ENV-SECRET-42";
+    let exec_user = |program: &std::path::Path| {
+        format!(
+            "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      env:\n      - name: VAULT_TOKEN\n        value: {env_secret}\n      interactiveMode: Never",
+            program.display()
+        )
+    };
     let plugin_config = dir.join("kubeconfig");
     std::fs::write(
         &plugin_config,
-        admin.replace(token_line.trim_start(), &exec_user),
+        admin.replace(token_line.trim_start(), &exec_user(&plugin)),
+    )
+    .unwrap();
+    let failing_config = dir.join("kubeconfig-failing");
+    std::fs::write(
+        &failing_config,
+        admin.replace(token_line.trim_start(), &exec_user(&failing)),
     )
     .unwrap();
     assert!(
@@ -39,7 +64,7 @@ fn no_token_reaches_the_output_at_any_verbosity() {
             .unwrap()
             .contains(&l.admin_token)
     );
-    for config in [&plugin_config, &l.admin] {
+    for (config, code) in [(&plugin_config, 0), (&l.admin, 0), (&failing_config, 77)] {
         for args in [
             vec!["-vvv", "migrate", "-l", "app=demo"],
             vec!["-vvv", "exec", "-l", "app=demo", "-o", "json", "--", "true"],
@@ -49,17 +74,24 @@ fn no_token_reaches_the_output_at_any_verbosity() {
                 .kmigrate()
                 .env("KUBECONFIG", config)
                 .args(&args)
-                .status(0);
+                .status(code);
             let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
             assert!(
-                !all.contains(&l.admin_token),
-                "the token leaked with {args:?} and {}",
+                !all.contains(&l.admin_token) && !all.contains(env_secret),
+                "a secret leaked with {args:?} and {}",
                 config.display()
             );
-            assert!(
-                all.contains("DEBUG") || all.contains("TRACE") || all.contains("INFO"),
-                "no logs at -vvv"
-            );
+            if code == 0 {
+                assert!(
+                    all.contains("DEBUG") || all.contains("TRACE") || all.contains("INFO"),
+                    "no logs at -vvv"
+                );
+            } else {
+                assert!(
+                    all.contains("login expired") && all.contains("exit"),
+                    "{all}"
+                );
+            }
         }
     }
 }
