@@ -220,11 +220,19 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     if ctx.executor.is_none() {
         ctx.executor = Some(Box::new(KubeExecutor::new(conn.clone())));
     }
-    let ns = ctx
-        .settings
-        .namespace
-        .clone()
-        .unwrap_or_else(|| conn.default_namespace.clone());
+    let ns = match ctx.settings.namespace.clone() {
+        Some(ns) => ns,
+        None => {
+            // The kubeconfig's (or in-cluster) namespace is checked like `-n`, so that API
+            // paths and protection matching see the same kind of name.
+            let ns = conn.default_namespace.clone();
+            crate::settings::check_dns_label(
+                &ns,
+                &format!("namespace of context {:?} in the kubeconfig:", conn.context),
+            )?;
+            ns
+        }
+    };
     ctx.report.context = Some(conn.context.clone());
     ctx.report.namespace = Some(ns.clone());
     Ok((conn, ns))

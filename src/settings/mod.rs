@@ -22,8 +22,8 @@ use crate::selector::Selector;
 pub use action::{Action, Change, RunName};
 use loaded::Loaded;
 pub use protection::{Place, Protection};
-pub use values::parse_duration;
-use values::{check_dns_label, check_dns_subdomain, fnv1a};
+pub use values::{check_dns_label, parse_duration};
+use values::{check_dns_subdomain, fnv1a};
 
 /// How the app's migrations are reached inside the container.
 #[derive(Debug, Clone)]

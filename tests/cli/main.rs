@@ -294,6 +294,26 @@ fn a_missing_file_in_kubeconfig_is_skipped() {
         .status(76);
 }
 
+/// The kubeconfig's namespace is checked like `-n`: a bad one is a usage error that names
+/// the context, before any request.
+#[test]
+fn a_kubeconfig_namespace_is_checked_like_the_flag() {
+    let dir = scratch_dir("kcns");
+    let cfg = dir.join("config");
+    std::fs::write(
+        &cfg,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n    namespace: Shop/../kube-system\nusers:\n- name: u\n  user:\n    token: t\n",
+    )
+    .unwrap();
+    kmigrate()
+        .env("KUBECONFIG", &cfg)
+        .args(["pods", "-l", "app=x"])
+        .expect_stderr(
+            "invalid namespace of context \"c\" in the kubeconfig: \"Shop/../kube-system\"",
+        )
+        .status(2);
+}
+
 /// A production name known from the flags, no terminal, no --yes: refused at once, before
 /// any request (the API server here does not even exist), so no lock is taken.
 #[test]
