@@ -12,6 +12,7 @@ use clap::{CommandFactory, FromArgMatches};
 use crate::audit;
 use crate::cli::{Cli, OutputFormat};
 use crate::cmd::{self, Ctx};
+use crate::config;
 use crate::error::{self, Conclusion, Error, conclude};
 use crate::lock::{self, Kept};
 use crate::report::Report;
@@ -30,9 +31,13 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let ui = Ui::detect(json);
     init_logging(cli.global.verbose, ui.color);
 
+    let mut source = config::Source::default();
     let settings = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))
-        .and_then(|dir| Settings::new(&cli, &dir));
+        .and_then(|dir| Settings::new(&cli, &dir, &mut source));
+    for warning in &source.warnings {
+        ui.note(warning);
+    }
     let (result, mut report, end) = match settings {
         Ok(settings) => drive(settings, ui, started_at),
         Err(e) => {

@@ -307,3 +307,42 @@ fn a_protected_run_without_yes_is_refused_before_any_request() {
             .status(73);
     }
 }
+
+/// A `kmigrate.toml` with a mode that no umask changes.
+#[cfg(unix)]
+fn config_file(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("kmigrate.toml");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    path
+}
+
+/// A kmigrate.toml in a parent directory anyone can write to may have been planted there:
+/// it is not read (the run goes on without its selector), and the warning names it. Named
+/// with --config, the same file is used, with the warning.
+#[cfg(unix)]
+#[test]
+fn a_config_in_a_world_writable_directory_is_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    let open = scratch_dir("planted");
+    let cwd = open.join("app");
+    std::fs::create_dir(&cwd).unwrap();
+    let planted = config_file(&open, "selector = \"app=x\"\n");
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    kmigrate()
+        .dir(&cwd)
+        .args(["pods"])
+        .expect_stderr(&format!("ignoring config file {}", planted.display()))
+        .expect_stderr("world-writable")
+        .expect_stderr("no pod selector")
+        .status(2);
+    kmigrate()
+        .dir(&cwd)
+        .args(["pods", "--config"])
+        .args([&planted])
+        .expect_stderr("using it because --config")
+        .reject_stderr("no pod selector")
+        .expect_stderr("no kubeconfig found")
+        .status(2);
+}
