@@ -28,7 +28,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Err(e) => e.exit(),
     };
     let json = cli.global.output == OutputFormat::Json;
-    let ui = Ui::detect(json);
+    let ui = Ui::detect(json, cli.global.verbose > 0);
     init_logging(cli.global.verbose, ui.color);
 
     let mut source = config::Source::default();
@@ -37,6 +37,9 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         .and_then(|dir| Settings::new(&cli, &dir, &mut source));
     for warning in &source.warnings {
         ui.note(warning);
+    }
+    if let (true, Some(path)) = (ui.informative, &source.path) {
+        ui.note(&format!("using config {}", path.display()));
     }
     let (result, mut report, end) = match settings {
         Ok(settings) => drive(settings, ui, started_at),
@@ -47,6 +50,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             (result, report, end)
         }
     };
+    report.config = source.path.map(|p| p.display().to_string());
     if let Err(e) = &result {
         report.error = Some(format!("{e:#}"));
         error::print(e);

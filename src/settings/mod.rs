@@ -6,7 +6,7 @@ mod loaded;
 mod protection;
 mod values;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -76,6 +76,8 @@ pub struct Settings {
     pub wait: bool,
     /// Job mode, when on.
     pub job: Option<JobMode>,
+    /// The config file read, if any (shown in plans).
+    pub config: Option<PathBuf>,
 }
 
 /// Job mode settings.
@@ -228,6 +230,7 @@ impl Settings {
             lock_name,
             wait: g.wait,
             job,
+            config: source.path.clone(),
         })
     }
 
@@ -249,6 +252,7 @@ impl Settings {
             lock_name: String::new(),
             wait: false,
             job: None,
+            config: None,
         }
     }
 
