@@ -12,6 +12,7 @@ use clap::{CommandFactory, FromArgMatches};
 use crate::audit;
 use crate::cli::{Cli, OutputFormat};
 use crate::cmd::{self, Ctx};
+use crate::config;
 use crate::error::{self, Conclusion, Error, conclude};
 use crate::lock::{self, Kept};
 use crate::report::Report;
@@ -27,7 +28,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Err(e) => e.exit(),
     };
     let json = cli.global.output == OutputFormat::Json;
-    let ui = Ui::detect(json);
+    let ui = Ui::detect(json, cli.global.verbose > 0);
     let ignored = crate::logging::init(cli.global.verbose, ui.color);
     if !ignored.is_empty() {
         ui.note(&format!(
@@ -36,9 +37,16 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         ));
     }
 
+    let mut source = config::Source::default();
     let settings = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))
-        .and_then(|dir| Settings::new(&cli, &dir));
+        .and_then(|dir| Settings::new(&cli, &dir, &mut source));
+    for warning in &source.warnings {
+        ui.note(warning);
+    }
+    if let (true, Some(path)) = (ui.informative, &source.path) {
+        ui.note(&format!("using config {}", path.display()));
+    }
     let (result, mut report, end) = match settings {
         Ok(settings) => drive(settings, ui, started_at),
         Err(e) => {
@@ -48,6 +56,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             (result, report, end)
         }
     };
+    report.config = source.path.map(|p| p.display().to_string());
     if let Err(e) = &result {
         report.error = Some(format!("{e:#}"));
         error::print(e);

@@ -39,7 +39,8 @@ pub struct GlobalArgs {
     /// Named environment from kmigrate.toml
     #[arg(short = 'e', long = "env", global = true, value_name = "NAME")]
     pub env: Option<String>,
-    /// Config file (default: kmigrate.toml in this directory or above)
+    /// Config file, used as given (default: the nearest kmigrate.toml up to the repository
+    /// root or $HOME)
     #[arg(long, global = true, env = "KMIGRATE_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Path of the mix release script inside the container (default: /app/bin/<app>)

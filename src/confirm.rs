@@ -1,5 +1,7 @@
 //! The plan shown before a protected environment is changed, and the typed confirmation.
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use crate::error::Error;
@@ -26,13 +28,21 @@ pub struct Plan<'a> {
 pub const PROTECTED: &str = "Protected environment";
 
 /// The facts of an exec target, for a plan.
-pub fn facts(t: &PodTarget) -> Vec<(&'static str, String)> {
+pub fn facts(t: &PodTarget, config: Option<&Path>) -> Vec<(&'static str, String)> {
     vec![
         ("context", t.context.clone()),
         ("namespace", t.namespace.clone()),
         ("pod", t.pod.clone()),
         ("container", t.container.clone()),
+        config_fact(config),
     ]
+}
+
+/// The config file the settings came from, for a plan: a file that chose the context or
+/// the command should be seen before anything changes.
+pub fn config_fact(config: Option<&Path>) -> (&'static str, String) {
+    let shown = config.map_or_else(|| "none".to_owned(), |p| p.display().to_string());
+    ("config", shown)
 }
 
 /// Show the plan and ask for the namespace to be typed; refuse without a terminal unless `yes`.

@@ -22,6 +22,8 @@ pub struct Report {
     pub remote_exit_code: Option<i32>,
     /// The error message, when the run failed for a reason of kmigrate's own.
     pub error: Option<String>,
+    /// The config file read (as `--config` gave it, or where it was found), if any.
+    pub config: Option<String>,
     /// kubeconfig context used.
     pub context: Option<String>,
     /// Namespace used.
@@ -123,5 +125,28 @@ impl Report {
             command: command.to_owned(),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's JSON table is the schema's documentation: every field is in it.
+    #[test]
+    fn every_field_is_documented_in_the_readme() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## JSON output")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README has a JSON output section");
+        let value = serde_json::to_value(Report::new("pods")).expect("a report serialises");
+        let fields = value.as_object().expect("a report is an object");
+        let missing: Vec<&String> = fields
+            .keys()
+            .filter(|k| !section.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "README's JSON table lacks {missing:?}");
     }
 }

@@ -252,7 +252,12 @@ mod tests {
         let mut argv = vec!["kmigrate"];
         argv.extend_from_slice(args);
         let dir = tempfile::tempdir().unwrap();
-        Settings::new(&crate::cli::Cli::try_parse_from(argv).unwrap(), dir.path()).unwrap()
+        Settings::new(
+            &crate::cli::Cli::try_parse_from(argv).unwrap(),
+            dir.path(),
+            &mut crate::config::Source::default(),
+        )
+        .unwrap()
     }
 
     fn pod(name: &str, rs: &str, ready_at: &str) -> serde_json::Value {

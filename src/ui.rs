@@ -18,6 +18,9 @@ pub struct Ui {
     pub color: bool,
     /// `-o json`: stdout carries one JSON document, remote stdout moves to stderr.
     pub json: bool,
+    /// Notes that only help someone watching (which config file is used) are shown:
+    /// stderr is a terminal, or `-v` was given.
+    pub informative: bool,
     /// Where text goes: the process's stdout and stderr, or memory in tests.
     pub sink: Sink,
 }
@@ -40,7 +43,7 @@ pub enum Purpose {
 
 impl Ui {
     /// Look at the real terminal and environment.
-    pub fn detect(json: bool) -> Self {
+    pub fn detect(json: bool, verbose: bool) -> Self {
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         let stderr_tty = std::io::stderr().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -49,6 +52,7 @@ impl Ui {
             fancy: stderr_tty && !ci,
             color: stderr_tty && !no_color,
             json,
+            informative: stderr_tty || verbose,
             sink: Sink::Process,
         }
     }
@@ -253,6 +257,7 @@ impl Ui {
             fancy: false,
             color: false,
             json,
+            informative: false,
             sink: Sink::Memory(std::sync::Arc::clone(&captured)),
         };
         (ui, captured)

@@ -22,7 +22,7 @@ async fn exec_in(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
             &Plan {
                 title: PROTECTED,
                 namespace: &t.namespace,
-                facts: facts(t),
+                facts: facts(t, ctx.settings.config.as_deref()),
                 argv,
                 reason: &reason,
                 changes: None,
@@ -64,9 +64,15 @@ mod tests {
             false,
         );
         h.ctx.protection = Some("context matches".into());
+        h.ctx.settings.config = Some("/src/shop/kmigrate.toml".into());
         let r = exec_in(&mut h.ctx, &pod(), &argv).await;
         assert_eq!(h.conclude(&r).exit_code, 0);
-        assert!(h.stderr().contains("Confirmed by --yes."));
-        assert!(h.stderr().contains("command:   true"), "{}", h.stderr());
+        let shown = h.stderr();
+        assert!(shown.contains("Confirmed by --yes."));
+        assert!(shown.contains("command:   true"), "{shown}");
+        assert!(
+            shown.contains("config:    /src/shop/kmigrate.toml\n"),
+            "the plan says which config chose this: {shown}"
+        );
     }
 }

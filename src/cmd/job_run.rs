@@ -9,7 +9,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::outcome::settle;
 use super::{Ctx, take_lock};
-use crate::confirm::{PROTECTED, Plan, confirm};
+use crate::confirm::{PROTECTED, Plan, config_fact, confirm};
 use crate::connection::Connection;
 use crate::ecto_output::{Direction, Event};
 use crate::error::Error;
@@ -85,6 +85,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
                     format!("{} (from Deployment {deploy_name})", options.name),
                 ),
                 ("image", image.clone()),
+                config_fact(ctx.settings.config.as_deref()),
             ];
             confirm(
                 &ctx.ui,

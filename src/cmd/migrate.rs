@@ -38,7 +38,7 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             &Plan {
                 title: PROTECTED,
                 namespace: &t.namespace,
-                facts: facts(t),
+                facts: facts(t, ctx.settings.config.as_deref()),
                 argv: &change.argv,
                 reason: &reason,
                 changes: planned.clone().map(|p| ("pending migrations to apply", p)),

@@ -409,6 +409,7 @@ pub(crate) mod testing {
         Settings::new(
             &crate::cli::Cli::try_parse_from(argv).expect("flags"),
             dir.path(),
+            &mut crate::config::Source::default(),
         )
         .expect("settings")
     }

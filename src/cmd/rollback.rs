@@ -39,7 +39,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             &Plan {
                 title: PROTECTED,
                 namespace: &t.namespace,
-                facts: facts(t),
+                facts: facts(t, ctx.settings.config.as_deref()),
                 argv: &change.argv,
                 reason: &reason,
                 changes,

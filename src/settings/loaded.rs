@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::action::{self, Change};
 use super::values::{check_dns_subdomain, check_image, parse_duration};
@@ -21,27 +21,18 @@ pub(super) struct Loaded {
 }
 
 impl Loaded {
-    pub(super) fn read(g: &GlobalArgs, cwd: &Path) -> Result<Self> {
-        let path = match &g.config {
-            Some(path) if !path.is_file() => {
-                return Err(usage(format!("config file {} not found", path.display())));
-            }
-            Some(path) => Some(path.clone()),
-            None => config::discover(cwd),
+    pub(super) fn read(g: &GlobalArgs, cwd: &Path, source: &mut config::Source) -> Result<Self> {
+        let home = std::env::home_dir();
+        let text =
+            config::read(g.config.as_deref(), cwd, home.as_deref(), source).map_err(usage)?;
+        let config = match (&text, &source.path) {
+            (Some(text), Some(path)) => Config::parse(text)
+                .map_err(|e| usage(format!("invalid config file {}: {e}", path.display())))?,
+            _ => Config::default(),
         };
-        let config = match &path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))
-                    .map_err(|e| usage(format!("{e:#}")))?;
-                Config::parse(&text)
-                    .map_err(|e| usage(format!("invalid config file {}: {e}", path.display())))?
-            }
-            None => Config::default(),
-        };
-        if g.env.is_some() && path.is_none() {
+        if g.env.is_some() && text.is_none() {
             return Err(usage(
-                "-e/--env needs a kmigrate.toml (none found here or above; see `kmigrate init`)",
+                "-e/--env needs a kmigrate.toml (none found here or above, or the one found was ignored; see `kmigrate init`)",
             ));
         }
         let layer = config.resolve(g.env.as_deref()).map_err(usage)?;

@@ -6,13 +6,13 @@ mod loaded;
 mod protection;
 mod values;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, Mode};
-
+use crate::config;
 use crate::connection::KubeArgs;
 use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
@@ -76,6 +76,8 @@ pub struct Settings {
     pub wait: bool,
     /// Job mode, when on.
     pub job: Option<JobMode>,
+    /// The config file read, if any (shown in plans).
+    pub config: Option<PathBuf>,
 }
 
 /// Job mode settings.
@@ -92,11 +94,12 @@ pub struct JobMode {
 }
 
 impl Settings {
-    /// Merge and validate. `cwd` is where `kmigrate.toml` is searched from. The config file
-    /// is read only for actions that use it: `init` and `completions` work anywhere.
-    pub fn new(cli: &Cli, cwd: &Path) -> Result<Self> {
+    /// Merge and validate. `cwd` is where `kmigrate.toml` is searched from; `source` says
+    /// which config file was read, and what was wrong with one, even when this fails. The
+    /// config file is read only for actions that use it: `init` and `completions` work anywhere.
+    pub fn new(cli: &Cli, cwd: &Path, source: &mut config::Source) -> Result<Self> {
         let g = &cli.global;
-        let loaded = || Loaded::read(g, cwd);
+        let mut loaded = || Loaded::read(g, cwd, source);
         let (loaded, action, ecto, job) = match &cli.command {
             Command::Completions(a) => {
                 return Ok(Self::local(Action::Completions { shell: a.shell }));
@@ -227,6 +230,7 @@ impl Settings {
             lock_name,
             wait: g.wait,
             job,
+            config: source.path.clone(),
         })
     }
 
@@ -248,6 +252,7 @@ impl Settings {
             lock_name: String::new(),
             wait: false,
             job: None,
+            config: None,
         }
     }
 

@@ -12,7 +12,11 @@ fn settings(args: &[&str], config: Option<&str>) -> Result<Settings> {
     }
     let mut argv = vec!["kmigrate"];
     argv.extend_from_slice(args);
-    Settings::new(&Cli::try_parse_from(argv).unwrap(), dir.path())
+    Settings::new(
+        &Cli::try_parse_from(argv).unwrap(),
+        dir.path(),
+        &mut config::Source::default(),
+    )
 }
 
 fn code(r: Result<Settings>) -> u8 {

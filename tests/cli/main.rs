@@ -348,3 +348,103 @@ fn a_protected_run_without_yes_is_refused_before_any_request() {
             .status(73);
     }
 }
+
+/// A `kmigrate.toml` with a mode that no umask changes.
+#[cfg(unix)]
+fn config_file(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("kmigrate.toml");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    path
+}
+
+/// A kmigrate.toml in a parent directory anyone can write to may have been planted there:
+/// it is not read (the run goes on without its selector), and the warning names it. Named
+/// with --config, the same file is used, with the warning.
+#[cfg(unix)]
+#[test]
+fn a_config_in_a_world_writable_directory_is_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    let open = scratch_dir("planted");
+    let cwd = open.join("app");
+    std::fs::create_dir(&cwd).unwrap();
+    let planted = config_file(&open, "selector = \"app=x\"\n");
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    kmigrate()
+        .dir(&cwd)
+        .args(["pods"])
+        .expect_stderr(&format!("ignoring config file {}", planted.display()))
+        .expect_stderr("world-writable")
+        .expect_stderr("no pod selector")
+        .status(2);
+    kmigrate()
+        .dir(&cwd)
+        .args(["pods", "--config"])
+        .args([&planted])
+        .expect_stderr("using it because --config")
+        .reject_stderr("no pod selector")
+        .expect_stderr("no kubeconfig found")
+        .status(2);
+}
+
+/// Which config file is used: in the JSON report always (also when the settings then
+/// fail, and null when there is none), on stderr with -v.
+#[cfg(unix)]
+#[test]
+fn the_config_used_is_said() {
+    let dir = scratch_dir("said");
+    let path = config_file(&dir, "selector = \"app=x\"\n");
+    let shown = path.display().to_string();
+    let out = kmigrate()
+        .dir(&dir)
+        .args(["pods", "-o", "json"])
+        .expect_stderr("no kubeconfig found")
+        .reject_stderr("using config")
+        .status(2);
+    assert_eq!(
+        crate::support::report(&out).config.as_deref(),
+        Some(&*shown)
+    );
+    let out = kmigrate()
+        .dir(&dir)
+        .args(["pods", "-n", "Bad_NS", "-o", "json"])
+        .expect_stderr("invalid namespace")
+        .status(2);
+    assert_eq!(
+        crate::support::report(&out).config.as_deref(),
+        Some(&*shown)
+    );
+    kmigrate()
+        .dir(&dir)
+        .args(["-v", "pods"])
+        .expect_stderr(&format!("using config {shown}"))
+        .status(2);
+    let out = kmigrate()
+        .args(["pods", "-l", "app=x", "-o", "json"])
+        .status(2);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json.get("config"), Some(&serde_json::Value::Null), "{json}");
+}
+
+/// On a terminal the config file used is said without -v. (util-linux `script` makes the
+/// terminal, as in the end-to-end tests.)
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_the_config_used_is_said() {
+    let dir = scratch_dir("said-tty");
+    let path = config_file(&dir, "selector = \"app=x\"\n");
+    let on_terminal = kmigrate()
+        .dir(&dir)
+        .args(["pods"])
+        .terminal_command()
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(
+        screen.contains(&format!("using config {}", path.display())),
+        "{screen}"
+    );
+    assert!(screen.contains("no kubeconfig found"), "{screen}");
+}

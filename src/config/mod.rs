@@ -1,13 +1,16 @@
 //! `kmigrate.toml`: defaults at the top level, named environments under `[env.NAME]`.
 
+mod discovery;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::cli::Mode;
 
-/// The file name searched for in the current directory and its parents.
+pub use discovery::{Source, read};
+
+/// The file name searched for in the current directory and its parents (see [`read`]).
 pub const FILE_NAME: &str = "kmigrate.toml";
 
 /// Name patterns that make a namespace or context protected unless the config says otherwise.
@@ -158,13 +161,6 @@ fn overlay(base: &Layer, over: &Layer) -> Layer {
     }
 }
 
-/// Find `kmigrate.toml` in `dir` or the nearest parent that has one.
-pub fn discover(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
-}
-
 /// Whether `name` matches a pattern where `*` stands for any run of characters.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     let Some((first, rest)) = pattern.split_once('*') else {
@@ -294,16 +290,6 @@ mod tests {
         assert!(glob_match("a*b*c", "a-x-b-y-c"));
         assert!(!glob_match("a*b*c", "a-x-c"));
         assert!(!glob_match("*-prod", "-pro"));
-    }
-
-    #[test]
-    fn discover_walks_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let nested = dir.path().join("a/b");
-        std::fs::create_dir_all(&nested).unwrap();
-        assert_eq!(discover(&nested), None);
-        std::fs::write(dir.path().join(FILE_NAME), "").unwrap();
-        assert_eq!(discover(&nested), Some(dir.path().join(FILE_NAME)));
     }
 }
 
