@@ -6,7 +6,24 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use crate::support::{kmigrate, repo, scratch_dir, stdout};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::support::{kmigrate, repo, scratch_dir, stdout, wait_for};
+
+/// A kubeconfig in `dir` whose one context, `c`, talks to `server` with a token.
+fn kubeconfig(dir: &Path, server: &str) -> PathBuf {
+    let path = dir.join("config");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: {server}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n"
+        ),
+    )
+    .expect("write kubeconfig");
+    path
+}
 
 #[test]
 fn version_and_help() {
@@ -257,12 +274,7 @@ fn a_malformed_kubeconfig_is_not_echoed() {
 #[test]
 fn a_missing_file_in_kubeconfig_is_skipped() {
     let dir = scratch_dir("kcpath");
-    let real = dir.join("config");
-    std::fs::write(
-        &real,
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
-    )
-    .unwrap();
+    let real = kubeconfig(&dir, "https://127.0.0.1:9");
     let list = format!("{}:{}", dir.join("absent").display(), real.display());
     // It reads the real file and gets as far as the (unreachable) server: 76, not 2.
     kmigrate()
@@ -277,13 +289,7 @@ fn a_missing_file_in_kubeconfig_is_skipped() {
 /// any request (the API server here does not even exist), so no lock is taken.
 #[test]
 fn a_protected_run_without_yes_is_refused_before_any_request() {
-    let dir = scratch_dir("early");
-    let kubeconfig = dir.join("config");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
-    )
-    .unwrap();
+    let kubeconfig = kubeconfig(&scratch_dir("early"), "https://127.0.0.1:9");
     for args in [
         &["migrate", "-n", "shop-prod", "-l", "app=x", "--app", "demo"][..],
         &[
@@ -305,5 +311,67 @@ fn a_protected_run_without_yes_is_refused_before_any_request() {
             .expect_stderr("--yes")
             .reject_stderr("127.0.0.1:9")
             .status(73);
+    }
+}
+
+/// An API server that accepts connections and never answers: kmigrate waits on it.
+fn hung_api_server() -> TcpListener {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("non-blocking");
+    listener
+}
+
+/// Wait until kmigrate has connected to the hung server (and so is waiting on it).
+fn wait_for_connection(listener: &TcpListener) -> std::net::TcpStream {
+    let mut conn = None;
+    wait_for("kmigrate to connect", Duration::from_secs(20), || {
+        conn = listener.accept().ok().map(|(c, _)| c);
+        conn.is_some()
+    });
+    // The signal watch is set up in the same poll that starts the request; leave it room.
+    std::thread::sleep(Duration::from_millis(300));
+    conn.expect("a connection")
+}
+
+/// SIGHUP (the terminal or SSH session went away) ends the run as SIGTERM does: with its
+/// own exit code and the JSON report, not a silent death; also when the terminal is gone,
+/// so that writing the error to stderr fails.
+#[test]
+fn a_hangup_ends_the_run_with_its_code_and_report() {
+    for stderr_gone in [false, true] {
+        let server = hung_api_server();
+        let dir = scratch_dir("hangup");
+        let address = server.local_addr().expect("address");
+        let run = kmigrate()
+            .env(
+                "KUBECONFIG",
+                kubeconfig(&dir, &format!("https://{address}")),
+            )
+            .args(["pods", "-l", "app=x", "-o", "json"]);
+        let mut run = if stderr_gone {
+            run.spawn_without_stderr()
+        } else {
+            run.spawn()
+        };
+        let _held = wait_for_connection(&server);
+        run.signal("HUP");
+        let (code, _) = run.wait_exit(Duration::from_secs(20));
+        assert_eq!(code, 129, "stderr gone: {stderr_gone}; {:#?}", run.seen);
+        let report = run.stdout_json();
+        assert_eq!(report["outcome"], "interrupted", "{report:#}");
+        assert_eq!(report["exit_code"], 129, "{report:#}");
+        assert!(
+            report["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("SIGHUP")),
+            "{report:#}"
+        );
+        if !stderr_gone {
+            assert!(
+                run.seen.iter().any(|l| l.contains("interrupted by SIGHUP")),
+                "{:#?}",
+                run.seen
+            );
+        }
     }
 }
