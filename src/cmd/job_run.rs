@@ -66,10 +66,14 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     };
     let spec = job::build(&deploy, &options).map_err(Error::NoPod)?;
     if mode.dry_run {
+        // The value carries apiVersion and kind already. With -o json, stdout is the
+        // report alone: the Job goes into it.
         let value = serde_json::to_value(&spec)?;
-        let mut text = "apiVersion: \"batch/v1\"\nkind: \"Job\"\n".to_owned();
-        text.push_str(&job::to_yaml(&value));
-        ctx.ui.data(&text);
+        if ctx.ui.json {
+            ctx.report.job_manifest = Some(value);
+        } else {
+            ctx.ui.data(&job::to_yaml(&value));
+        }
         return Ok(Vec::new());
     }
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();

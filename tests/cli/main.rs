@@ -6,10 +6,13 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod fake_api;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::fake_api::FakeApi;
 use crate::support::{kmigrate, repo, scratch_dir, stdout, wait_for};
 
 /// A kubeconfig in `dir` whose one context, `c`, talks to `server` with a token.
@@ -374,4 +377,80 @@ fn a_hangup_ends_the_run_with_its_code_and_report() {
             );
         }
     }
+}
+
+/// The Deployment `shop` in namespace `shop`, as the API server returns it.
+fn shop_deployment() -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "shop", "namespace": "shop"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "shop"}},
+            "template": {
+                "metadata": {"labels": {"app": "shop"}},
+                "spec": {"containers": [{"name": "app", "image": "shop:1"}]}
+            }
+        }
+    })
+}
+
+/// Job mode's `--dry-run` creates nothing and shows the Job: as YAML for people, and with
+/// `-o json` inside the report (`job_manifest`), so that stdout stays exactly one JSON
+/// document.
+#[test]
+fn a_dry_run_shows_the_job_as_yaml_or_inside_the_json_report() {
+    let api = FakeApi::start(vec![(
+        "GET",
+        "/apis/apps/v1/namespaces/shop/deployments/shop".to_owned(),
+        shop_deployment(),
+    )]);
+    let kubeconfig = kubeconfig(&scratch_dir("dry-run"), &api.url);
+    let dry_run = |json: bool| {
+        let format = if json { "json" } else { "text" };
+        kmigrate().env("KUBECONFIG", &kubeconfig).args([
+            "-n",
+            "shop",
+            "--app",
+            "shop",
+            "-o",
+            format,
+            "migrate",
+            "--deployment",
+            "shop",
+            "--image",
+            "shop:2",
+            "--dry-run",
+        ])
+    };
+    let out = dry_run(true).status(0);
+    let documents: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("stdout is not JSON only ({e}): {}", stdout(&out)));
+    assert_eq!(documents.len(), 1, "{}", stdout(&out));
+    let report = &documents[0];
+    assert_eq!(report["outcome"], "success", "{report:#}");
+    let job = &report["job_manifest"];
+    assert_eq!(
+        (&job["apiVersion"], &job["kind"]),
+        (&"batch/v1".into(), &"Job".into())
+    );
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "shop:2", "{job:#}");
+    assert!(report["job"].is_null(), "no Job was created: {report:#}");
+
+    let yaml = stdout(&dry_run(false).status(0));
+    assert!(
+        yaml.starts_with("apiVersion: \"batch/v1\"\nkind: \"Job\"\n"),
+        "{yaml}"
+    );
+    assert_eq!(yaml.matches("apiVersion:").count(), 1, "{yaml}");
+    assert!(yaml.contains("image: \"shop:2\""), "{yaml}");
+    assert!(
+        api.asked()
+            .iter()
+            .all(|r| r.starts_with("GET ") || r.contains("selfsubjectreviews")),
+        "nothing was created: {:?}",
+        api.asked()
+    );
 }
