@@ -77,32 +77,34 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         return Ok(Vec::new());
     }
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
+    // Every Job runs the image with the Deployment's Secrets and service account: a
+    // status too is confirmed where protected; only what may change the database locks.
+    if let Some(reason) = protection {
+        ctx.report.protected = true;
+        let facts = vec![
+            ("context", conn.context.clone()),
+            ("namespace", ns.clone()),
+            (
+                "job",
+                format!("{} (from Deployment {deploy_name})", options.name),
+            ),
+            ("image", image.clone()),
+        ];
+        confirm(
+            &ctx.ui,
+            ctx.settings.yes,
+            &Plan {
+                title: PROTECTED,
+                namespace: &ns,
+                facts,
+                argv,
+                reason: &reason,
+                changes: None,
+            },
+        )
+        .await?;
+    }
     if action.changes_database() {
-        if let Some(reason) = protection {
-            ctx.report.protected = true;
-            let facts = vec![
-                ("context", conn.context.clone()),
-                ("namespace", ns.clone()),
-                (
-                    "job",
-                    format!("{} (from Deployment {deploy_name})", options.name),
-                ),
-                ("image", image.clone()),
-            ];
-            confirm(
-                &ctx.ui,
-                ctx.settings.yes,
-                &Plan {
-                    title: PROTECTED,
-                    namespace: &ns,
-                    facts,
-                    argv,
-                    reason: &reason,
-                    changes: None,
-                },
-            )
-            .await?;
-        }
         take_lock(ctx, &conn, &ns).await?;
     }
     ctx.report.argv = Some(argv.to_vec());

@@ -169,7 +169,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
     if let Some(note) = &ctx.settings.protection.note {
         ctx.ui.note(note);
     }
-    if ctx.settings.action.changes_database() {
+    if ctx.settings.confirms_when_protected() {
         refuse_early(ctx)?;
     }
     match ctx.settings.action.clone() {

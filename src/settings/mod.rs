@@ -262,6 +262,13 @@ impl Settings {
         crate::audit::recorded_argv(argv, ours || self.audit_full_argv)
     }
 
+    /// Whether a protected environment asks before this run: it may change the database,
+    /// or it creates a Job, which runs an image with the app's Secrets and service account
+    /// (a Job-mode status too; a dry run creates nothing).
+    pub fn confirms_when_protected(&self) -> bool {
+        self.action.changes_database() || self.job.as_ref().is_some_and(|j| !j.dry_run)
+    }
+
     /// Why the place is protected, or `None`.
     pub fn protection(&self, place: &Place<'_>) -> Option<String> {
         self.protection.reason(place)

@@ -306,6 +306,18 @@ fn a_protected_run_without_yes_is_refused_before_any_request() {
             "--",
             "true",
         ][..],
+        // A Job-mode status creates a Job with the app's Secrets: confirmed like a migrate.
+        &[
+            "status",
+            "-n",
+            "shop-prod",
+            "-l",
+            "app=x",
+            "--app",
+            "demo",
+            "--image",
+            "demo:2",
+        ][..],
     ] {
         kmigrate()
             .env("KUBECONFIG", &kubeconfig)
@@ -451,6 +463,61 @@ fn a_dry_run_shows_the_job_as_yaml_or_inside_the_json_report() {
             .iter()
             .all(|r| r.starts_with("GET ") || r.contains("selfsubjectreviews")),
         "nothing was created: {:?}",
+        api.asked()
+    );
+}
+
+/// A Job-mode `status` in a protected environment creates a Job that runs the app's image
+/// with its Secrets: it is confirmed like a migrate (here the namespace's mark, learnt
+/// after connecting, protects it), but takes no lock.
+#[test]
+fn a_job_mode_status_is_confirmed_where_protected_and_takes_no_lock() {
+    let marked = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "shop", "labels": {"kmigrate.io/protected": "true"}}});
+    let api = FakeApi::start(vec![
+        ("GET", "/api/v1/namespaces/shop".to_owned(), marked),
+        (
+            "GET",
+            "/apis/apps/v1/namespaces/shop/deployments/shop".to_owned(),
+            shop_deployment(),
+        ),
+    ]);
+    let kubeconfig = kubeconfig(&scratch_dir("job-status"), &api.url);
+    let status = || {
+        kmigrate().env("KUBECONFIG", &kubeconfig).args([
+            "-n",
+            "shop",
+            "--app",
+            "shop",
+            "status",
+            "--deployment",
+            "shop",
+            "--image",
+            "shop:2",
+        ])
+    };
+    let creates = |asked: &[String]| {
+        asked
+            .iter()
+            .filter(|r| *r == "POST /apis/batch/v1/namespaces/shop/jobs")
+            .count()
+    };
+    status()
+        .expect_stderr("Protected environment")
+        .expect_stderr("image:     shop:2")
+        .expect_stderr("--yes")
+        .status(73);
+    assert_eq!(creates(&api.asked()), 0, "{:?}", api.asked());
+
+    // Confirmed by --yes, the Job is created (the fake API then refuses it).
+    status()
+        .args(["--yes"])
+        .expect_stderr("Confirmed by --yes.")
+        .status_any();
+    assert_eq!(creates(&api.asked()), 1, "{:?}", api.asked());
+    assert!(
+        !api.asked().iter().any(|r| r.contains("/leases")),
+        "a status takes no lock: {:?}",
         api.asked()
     );
 }
