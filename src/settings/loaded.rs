@@ -31,9 +31,7 @@ impl Loaded {
         };
         let config = match &path {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))
-                    .map_err(|e| usage(format!("{e:#}")))?;
+                let text = read_capped(path)?;
                 Config::parse(&text)
                     .map_err(|e| usage(format!("invalid config file {}: {e}", path.display())))?
             }
@@ -168,6 +166,27 @@ impl Loaded {
         }
         Ok(Some(mode))
     }
+}
+
+/// Largest config file read: a kmigrate.toml is a few hundred bytes, and a path that
+/// names something else (a log, a device) must not be read whole.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The config file's text, refused beyond [`MAX_CONFIG_BYTES`].
+fn read_capped(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text))
+        .with_context(|| format!("cannot read config file {}", path.display()))
+        .map_err(|e| usage(format!("{e:#}")))?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(usage(format!(
+            "config file {} is larger than 1 MiB; is it the right file?",
+            path.display()
+        )));
+    }
+    Ok(text)
 }
 
 /// A repeatable flag's values, else the config's list, each validated.

@@ -186,3 +186,18 @@ fn start_grace_from_flag_env_or_default() {
     let bad = grace(&["--start-grace", "soon"], None).expect_err("a usage error");
     assert_eq!(crate::error::exit_code_of(&bad), crate::error::code::USAGE);
 }
+
+#[test]
+fn an_oversized_config_file_is_refused_not_read_whole() {
+    let mut cfg = "selector = \"app=x\"\n".to_owned();
+    cfg.push_str(&"# a comment line that pads the file\n".repeat(40_000));
+    assert!(cfg.len() > 1 << 20);
+    let err = settings(&["pods"], Some(&cfg)).expect_err("too large");
+    assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    cfg.truncate(1 << 19);
+    assert!(
+        settings(&["pods"], Some(&cfg)).is_ok(),
+        "half a MiB is fine"
+    );
+}
