@@ -11,7 +11,7 @@ use super::outcome::settle;
 use super::{Ctx, take_lock};
 use crate::confirm::{PROTECTED, Plan, confirm};
 use crate::connection::Connection;
-use crate::ecto_output::{Direction, Event};
+use crate::ecto_output::{Direction, Findings};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
 use crate::settings::Action;
@@ -19,8 +19,8 @@ use crate::target;
 use crate::ui::Purpose;
 
 /// Build, (maybe) confirm, create and follow the Job for migrate, rollback or status;
-/// records the container's exit code and returns the events its output held.
-pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
+/// records the container's exit code and returns what its output said.
+pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     let Some(mode) = ctx.settings.job.clone() else {
         return Err(anyhow::anyhow!("Job mode is off"));
     };
@@ -74,7 +74,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         } else {
             ctx.ui.data(&job::to_yaml(&value));
         }
-        return Ok(Vec::new());
+        return Ok(Findings::default());
     }
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
     // Every Job runs the image with the Deployment's Secrets and service account: a
@@ -134,11 +134,11 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
     match action {
-        Action::Migrate(c) => settle(ctx, code, &out.events, Direction::Up, c.custom)?,
-        Action::Rollback(c) => settle(ctx, code, &out.events, Direction::Down, c.custom)?,
+        Action::Migrate(c) => settle(ctx, code, &out.findings, Direction::Up, c.custom)?,
+        Action::Rollback(c) => settle(ctx, code, &out.findings, Direction::Down, c.custom)?,
         _ => {}
     }
-    Ok(out.events)
+    Ok(out.findings)
 }
 
 fn current_image(

@@ -19,7 +19,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use crate::connection::{Connection, connect};
-use crate::ecto_output::{Event, StatusRow};
+use crate::ecto_output::StatusRow;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::lock::{self, Held};
@@ -124,13 +124,15 @@ impl Ctx {
         let argv = ecto.argv(Operation::Status);
         let mut out = self.ui.streamer(Purpose::Status);
         let code = self.exec_quietly(t, &argv, &mut out).await?;
-        if code != 0 {
-            return Err(Error::Refused(format!(
-                "could not read the migration status first (remote exit code {code}); nothing was changed"
+        let refuse = |why: String| {
+            Error::Refused(format!(
+                "could not read the migration status first ({why}); nothing was changed"
             ))
-            .into());
+        };
+        if code != 0 {
+            return Err(refuse(format!("remote exit code {code}")).into());
         }
-        Ok(status_rows(&out.events))
+        Ok(out.findings.status().map_err(refuse)?.to_vec())
     }
 }
 
@@ -338,16 +340,6 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
     }
     ctx.lock = held;
     Ok(())
-}
-
-fn status_rows(events: &[Event]) -> Vec<StatusRow> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Status(row) => Some(row.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
