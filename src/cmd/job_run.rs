@@ -14,6 +14,7 @@ use crate::connection::Connection;
 use crate::ecto_output::{Direction, Findings};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
+use crate::lock::lease_name;
 use crate::settings::Action;
 use crate::target;
 use crate::ui::Purpose;
@@ -49,11 +50,14 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
             Error::NoPod("the Deployment's container has no image; pass --image".into())
         })?,
     };
-    let app = ctx
+    let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
+    // Without the app, the lock is named after the Deployment, as in exec mode.
+    let lock_name = ctx
         .settings
         .lock_name
-        .trim_start_matches("kmigrate-")
-        .to_owned();
+        .clone()
+        .unwrap_or_else(|| lease_name(&deploy_name));
+    let app = lock_name.trim_start_matches("kmigrate-").to_owned();
     let options = JobOptions {
         name: job::run_name(&app, Timestamp::now()),
         image: image.clone(),
@@ -76,7 +80,6 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         }
         return Ok(Findings::default());
     }
-    let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
     // Every Job runs the image with the Deployment's Secrets and service account: a
     // status too is confirmed where protected; only what may change the database locks.
     if let Some(reason) = protection {
@@ -105,7 +108,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         .await?;
     }
     if action.changes_database() {
-        take_lock(ctx, &conn, &ns).await?;
+        take_lock(ctx, &conn, &ns, &lock_name).await?;
     }
     ctx.report.argv = Some(argv.to_vec());
     create(ctx, &conn, &ns, &spec, &options.name).await?;

@@ -22,7 +22,7 @@ use crate::connection::{Connection, connect};
 use crate::ecto_output::StatusRow;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
-use crate::lock::{self, Held};
+use crate::lock::{self, Held, LockMode};
 use crate::output::Streamer;
 use crate::remote_exec::{Executor, KubeExecutor};
 use crate::report::Report;
@@ -306,12 +306,23 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
 /// Find the pod and take the single-runner lock: what migrate and rollback do first.
 async fn find_and_lock(ctx: &mut Ctx) -> Result<PodTarget> {
     let (conn, t) = find_target(ctx).await?;
-    take_lock(ctx, &conn, &t.namespace).await?;
+    if ctx.settings.lock != LockMode::Off {
+        let name = lock_name(&ctx.settings, &conn, &t).await?;
+        take_lock(ctx, &conn, &t.namespace, &name).await?;
+    }
     Ok(t)
 }
 
-/// Take the single-runner lock for the app, per the configured mode.
-async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<()> {
+/// The Lease name: the app's, or that of the workload the chosen pod belongs to.
+async fn lock_name(settings: &Settings, conn: &Connection, t: &PodTarget) -> Result<String> {
+    match &settings.lock_name {
+        Some(name) => Ok(name.clone()),
+        None => Ok(lock::lease_name(&target::workload(conn, t).await?)),
+    }
+}
+
+/// Take the single-runner lock `name`, per the configured mode.
+async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str, name: &str) -> Result<()> {
     let user = ctx
         .report
         .user
@@ -328,7 +339,7 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
     let held = lock::acquire(
         conn,
         namespace,
-        &ctx.settings.lock_name,
+        name,
         &holder,
         ctx.settings.lock,
         wait,
@@ -336,7 +347,7 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
     )
     .await?;
     if held.is_some() {
-        ctx.report.lock = Some(ctx.settings.lock_name.clone());
+        ctx.report.lock = Some(name.to_owned());
     }
     ctx.lock = held;
     Ok(())
@@ -365,6 +376,7 @@ pub(crate) mod testing {
             container: "app".into(),
             uid: Some("uid-1".into()),
             memory_limit: None,
+            controller: None,
         }
     }
 

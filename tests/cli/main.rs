@@ -521,3 +521,63 @@ fn a_job_mode_status_is_confirmed_where_protected_and_takes_no_lock() {
         api.asked()
     );
 }
+
+/// Without `app`, a lock is named after the workload of the chosen pod, however the pod is
+/// found: `unlock` looks for `kmigrate-shop`, the Deployment's, with `-l app=shop`,
+/// `-l app=shop,tier=web` or `--pod`, never for a name made from the selector's text.
+#[test]
+fn without_app_the_lock_is_named_after_the_pods_deployment() {
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "shop-7d9f8-x2k4q", "namespace": "shop",
+            "labels": {"app": "shop", "tier": "web"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "name": "shop-7d9f8", "uid": "rs", "controller": true}]},
+        "spec": {"containers": [{"name": "app", "image": "shop:1"}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True",
+            "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    });
+    let list = |items: serde_json::Value| serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items});
+    let replicaset = serde_json::json!({"metadata": {"name": "shop-7d9f8",
+        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "shop",
+            "uid": "d", "controller": true}]}});
+    let api = FakeApi::start(vec![
+        (
+            "GET",
+            "/api/v1/namespaces/shop/pods".to_owned(),
+            list(serde_json::json!([pod.clone()])),
+        ),
+        (
+            "GET",
+            "/api/v1/namespaces/shop/pods/shop-7d9f8-x2k4q".to_owned(),
+            pod,
+        ),
+        (
+            "GET",
+            "/apis/apps/v1/namespaces/shop/replicasets".to_owned(),
+            list(serde_json::json!([replicaset])),
+        ),
+    ]);
+    let kubeconfig = kubeconfig(&scratch_dir("lock-name"), &api.url);
+    for find in [
+        &["-l", "app=shop"][..],
+        &["-l", "app=shop,tier=web"],
+        &["--pod", "shop-7d9f8-x2k4q"],
+    ] {
+        let out = kmigrate()
+            .env("KUBECONFIG", &kubeconfig)
+            .args(["-n", "shop", "-o", "json", "unlock"])
+            .args(find)
+            .expect_stderr("No lock kmigrate-shop is held in namespace shop")
+            .status(0);
+        let report = crate::support::report(&out);
+        assert_eq!(report.lock.as_deref(), Some("kmigrate-shop"), "{find:?}");
+    }
+    assert!(
+        api.asked()
+            .iter()
+            .any(|r| r == "GET /apis/coordination.k8s.io/v1/namespaces/shop/leases/kmigrate-shop"),
+        "{:?}",
+        api.asked()
+    );
+}
