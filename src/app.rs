@@ -207,7 +207,9 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
     }
 }
 
-/// Resolves with the name of the first SIGINT or SIGTERM.
+/// Resolves with the name of the first SIGINT, SIGTERM or SIGHUP. A hang-up (the terminal
+/// or SSH session went away) is a stop like any other: the lock, the audit Event and the
+/// report are seen to rather than the process dying on the spot.
 async fn interrupted() -> &'static str {
     #[cfg(unix)]
     {
@@ -215,10 +217,12 @@ async fn interrupted() -> &'static str {
         match (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
         ) {
-            (Ok(mut int), Ok(mut term)) => tokio::select! {
+            (Ok(mut int), Ok(mut term), Ok(mut hup)) => tokio::select! {
                 _ = int.recv() => "SIGINT",
                 _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
             },
             _ => std::future::pending().await,
         }

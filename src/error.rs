@@ -33,6 +33,8 @@ pub mod code {
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
     pub const NOT_STARTED: u8 = 126;
+    /// Stopped by SIGHUP (the terminal or SSH session went away).
+    pub const HANGUP: u8 = 129;
     /// Interrupted by Ctrl-C (SIGINT).
     pub const INTERRUPTED: u8 = 130;
     /// Stopped by SIGTERM.
@@ -138,6 +140,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "check `--release` and the container",
     },
     ExitCodeDoc {
+        code: code::HANGUP,
+        short: "SIGHUP",
+        meaning: "stopped by SIGHUP: the terminal or SSH session went away (the remote command may still be running; the lock stays held)",
+        todo: "`kmigrate status`, then `kmigrate unlock`",
+    },
+    ExitCodeDoc {
         code: code::INTERRUPTED,
         short: "Ctrl-C",
         meaning: "interrupted by Ctrl-C (the remote command may still be running; the lock stays held)",
@@ -222,7 +230,7 @@ pub enum Error {
     /// A signal stopped the run.
     #[error("interrupted by {signal}")]
     Interrupted {
-        /// `SIGINT` or `SIGTERM`.
+        /// `SIGINT`, `SIGTERM` or `SIGHUP`.
         signal: &'static str,
         /// Whether the remote command had been started.
         running: bool,
@@ -244,13 +252,11 @@ impl Error {
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
             Error::Timeout { .. } => code::TIMEOUT,
-            Error::Interrupted { signal, .. } => {
-                if *signal == "SIGTERM" {
-                    code::TERMINATED
-                } else {
-                    code::INTERRUPTED
-                }
-            }
+            Error::Interrupted { signal, .. } => match *signal {
+                "SIGTERM" => code::TERMINATED,
+                "SIGHUP" => code::HANGUP,
+                _ => code::INTERRUPTED,
+            },
         }
     }
 
@@ -326,20 +332,23 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         .map_or(code::INTERNAL, Error::exit_code)
 }
 
-/// Print an error (with its causes and advice) to stderr.
+/// Print an error (with its causes and advice) to stderr. A stderr that is gone (the
+/// terminal hung up) is not a reason to panic: the exit code and report still follow.
 pub fn print(err: &anyhow::Error) {
+    use std::io::Write;
     let mut msg = format!("error: {err}");
     for cause in err.chain().skip(1) {
         msg.push_str(&format!(": {cause}"));
     }
-    eprintln!("{}", crate::ui::printable_text(&msg));
+    let mut text = format!("{}\n", crate::ui::printable_text(&msg));
     if let Some(advice) = err
         .chain()
         .find_map(|e| e.downcast_ref::<Error>())
         .and_then(Error::advice)
     {
-        eprintln!("{}", crate::ui::printable_text(&advice));
+        text.push_str(&format!("{}\n", crate::ui::printable_text(&advice)));
     }
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 #[cfg(test)]
@@ -364,7 +373,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 16);
+        assert_eq!(all.len(), 17);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -452,8 +461,14 @@ mod tests {
             signal: "SIGTERM",
             running: false,
         };
+        let hup = Error::Interrupted {
+            signal: "SIGHUP",
+            running: true,
+        };
         assert_eq!(int.exit_code(), 130);
         assert_eq!(term.exit_code(), 143);
+        assert_eq!(hup.exit_code(), 129);
+        assert!(hup.advice().is_some());
         assert!(int.advice().is_some());
         assert!(term.advice().is_none());
     }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::ProgressBar;
 
-use crate::ecto_output::{Event, parse_line};
+use crate::ecto_output::{Event, Findings, parse_line};
 use crate::ui::Sink;
 
 /// Longest partial line kept for parsing; longer lines are passed through but not parsed.
@@ -42,7 +42,7 @@ struct Writer {
     done: tokio::sync::oneshot::Receiver<()>,
 }
 
-/// Writes remote output through and collects the events it contains.
+/// Writes remote output through and keeps what its recognised lines say.
 pub struct Streamer {
     bar: ProgressBar,
     sink: Sink,
@@ -54,9 +54,8 @@ pub struct Streamer {
     pending: Vec<(bool, Vec<u8>)>,
     writer: Option<Writer>,
     hide_tags: bool,
-    planned: bool,
-    /// Events seen so far, in order.
-    pub events: Vec<Event>,
+    /// What the recognised lines said so far.
+    pub findings: Findings,
 }
 
 impl Streamer {
@@ -74,8 +73,7 @@ impl Streamer {
             pending: Vec::new(),
             writer: None,
             hide_tags: false,
-            planned: false,
-            events: Vec::new(),
+            findings: Findings::default(),
         }
     }
 
@@ -188,14 +186,11 @@ impl Streamer {
             // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
             Event::Plan { .. } => self.bar.inc_length(1),
             Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),
-            Event::Migrated { .. } if !self.planned => self.bar.inc(1),
+            Event::Migrated { .. } if !self.findings.planned() => self.bar.inc(1),
             Event::NothingToDo => self.bar.set_message("already up"),
             Event::Migrated { .. } | Event::Status(_) | Event::Locked(_) | Event::Refused(_) => {}
         }
-        if matches!(event, Event::Plan { .. }) {
-            self.planned = true;
-        }
-        self.events.push(event);
+        self.findings.add(event);
     }
 
     fn write(&mut self, stream: Stream, data: &[u8]) {
@@ -255,6 +250,7 @@ fn spawn_writer(bar: ProgressBar, sink: Sink, stdout_closed: Arc<AtomicBool>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecto_output::Direction;
 
     fn sink() -> Sink {
         crate::ui::Ui::memory(false, false).0.sink
@@ -278,8 +274,10 @@ mod tests {
         )
         .await;
         s.finish().await;
-        assert_eq!(s.events.len(), 3, "{:?}", s.events);
-        assert!(matches!(s.events[2], Event::Ran { .. }));
+        let f = &s.findings;
+        assert_eq!(f.module(1, Direction::Up), Some("A.B"), "{f:?}");
+        assert_eq!(f.migrated(), [1]);
+        assert_eq!(f.ran().iter().map(|r| r.version).collect::<Vec<_>>(), [1]);
     }
 
     #[tokio::test]
@@ -293,14 +291,81 @@ mod tests {
         }
         s.chunk(Stream::Err, b"\nMigrations already up\n").await;
         s.finish().await;
-        assert_eq!(s.events, vec![Event::NothingToDo]);
+        assert!(s.findings.nothing_to_do());
+        assert!(
+            s.findings.migrated().is_empty(),
+            "the overlong line was not parsed"
+        );
     }
 
     #[tokio::test]
     async fn parsing_can_be_off() {
         let mut s = Streamer::new(ProgressBar::hidden(), sink(), true, false);
         s.chunk(Stream::Out, b"Migrations already up\n").await;
-        assert!(s.events.is_empty());
+        assert_eq!(s.findings, Findings::default());
+    }
+
+    /// A streamer whose output goes nowhere: only what it keeps is measured.
+    fn quiet_streamer() -> Streamer {
+        let (ui, captured) = crate::ui::Ui::memory(false, false);
+        captured.lock().unwrap().stdout_closed = true;
+        Streamer::new(ProgressBar::hidden(), ui.sink, false, true)
+    }
+
+    /// A chatty pod says the same things over and over: a million recognised lines keep
+    /// a few bytes, and the report still gets the one migration, by its planned name.
+    #[tokio::test]
+    async fn a_million_repeated_lines_keep_a_few_bytes() {
+        let lines = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n\
+                     12:00:00.100 [info] == Migrated 2 in 0.1s\n\
+                     kmigrate:plan\tShop.Repo\t\t2\ttwo\n\
+                     kmigrate:ran\tShop.Repo\t\t2\n\
+                     12:00:00.200 [info] Migrations already up\n";
+        let chunk = lines.repeat(2_000);
+        let mut s = quiet_streamer();
+        for _ in 0..100 {
+            s.chunk(Stream::Out, chunk.as_bytes()).await;
+        }
+        s.finish().await;
+        let f = &s.findings;
+        assert!(f.kept_bytes() < 1024, "{} bytes kept", f.kept_bytes());
+        let ran: Vec<(&str, i64)> = f
+            .ran()
+            .iter()
+            .map(|r| (r.repo.as_str(), r.version))
+            .collect();
+        assert_eq!(ran, [("Shop.Repo", 2)]);
+        assert_eq!(f.planned_name(2), Some("two"));
+        assert_eq!(f.module(2, Direction::Up), Some("Shop.Repo.Migrations.Two"));
+        assert_eq!(f.migrated(), [2]);
+        assert!(f.planned() && f.nothing_to_do());
+    }
+
+    /// A hostile pod says ever new things: what is kept stops at the budget, and a status
+    /// that did not fit is refused rather than read in part.
+    #[tokio::test]
+    async fn a_million_new_lines_keep_at_most_the_budget() {
+        let mut s = quiet_streamer();
+        for batch in 0..100 {
+            let chunk: String = (0..10_000)
+                .map(|i| {
+                    let v = batch * 10_000 + i;
+                    format!("kmigrate:status\tShop.Repo\t\tdown\t{v}\tmigration_number_{v}\n")
+                })
+                .collect();
+            s.chunk(Stream::Out, chunk.as_bytes()).await;
+        }
+        s.finish().await;
+        let kept = s.findings.kept_bytes();
+        assert!(
+            kept <= crate::ecto_output::findings::MAX_LIST_BYTES,
+            "{kept} bytes kept"
+        );
+        let err = s
+            .findings
+            .status()
+            .expect_err("part of a status is no status");
+        assert!(err.contains("more migrations than kmigrate keeps"), "{err}");
     }
 
     /// A reader that stops reading (a pager) must not stop the runtime: the lock's

@@ -17,6 +17,29 @@ pub fn owner(
         .map(|o| o.name.clone())
 }
 
+/// The object that controls a pod (its ReplicaSet, StatefulSet, Job, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Controller {
+    /// Its kind.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// The object's controller, if it has one.
+pub fn controller(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<Controller> {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .map(|o| Controller {
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+        })
+}
+
 /// The annotation kubectl reads for the default container.
 pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 
@@ -90,13 +113,9 @@ impl Candidate {
         let ready_cond = status
             .and_then(|s| s.conditions.as_ref())
             .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"));
-        let replicaset = pod
-            .metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .find(|o| o.kind == "ReplicaSet" && o.controller == Some(true))
-            .map(|o| o.name.clone());
+        let replicaset = controller(&pod.metadata)
+            .filter(|c| c.kind == "ReplicaSet")
+            .map(|c| c.name);
         Self {
             name: pod.metadata.name.clone().unwrap_or_default(),
             phase: status

@@ -13,7 +13,8 @@ use kube::api::ListParams;
 use crate::connection::{Connection, chain, classify, is_transient};
 use crate::error::Error;
 use crate::pod_select::{
-    Candidate, Choice, RsInfo, choose, choose_container, needs_revisions, owner,
+    Candidate, Choice, Controller, RsInfo, choose, choose_container, controller, needs_revisions,
+    owner,
 };
 use crate::settings::Settings;
 
@@ -32,6 +33,8 @@ pub struct PodTarget {
     pub uid: Option<String>,
     /// The container's memory limit in bytes, if it has one.
     pub memory_limit: Option<u64>,
+    /// What controls the pod (its ReplicaSet, ...), if anything does.
+    pub controller: Option<Controller>,
 }
 
 /// The pods a selector matched and the verdict on each.
@@ -238,13 +241,44 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
         container: container.name,
         uid: pod.metadata.uid.clone(),
         memory_limit,
+        controller: controller(&pod.metadata),
     })
+}
+
+/// The name of the workload the pod belongs to: its ReplicaSet's Deployment, else its
+/// controller (a ReplicaSet, StatefulSet, ...). It is the same for every pod, selector
+/// and rollout of an app, so it names the lock of a custom command without `app`.
+pub async fn workload(conn: &Connection, t: &PodTarget) -> Result<String> {
+    let Some(c) = &t.controller else {
+        return Err(crate::error::usage(format!(
+            "pod {} has no Deployment or other controller to name the lock after; set app in kmigrate.toml or pass --app",
+            t.pod
+        )));
+    };
+    if c.kind != "ReplicaSet" {
+        return Ok(c.name.clone());
+    }
+    // A list by name needs only the `list` the Role grants for choosing among ReplicaSets.
+    let api: Api<ReplicaSet> = Api::namespaced(conn.client.clone(), &t.namespace);
+    let lp = ListParams::default().fields(&format!("metadata.name={}", c.name));
+    let what = format!(
+        "list replicasets in namespace {} (to name the lock after the Deployment)",
+        t.namespace
+    );
+    let found = read(&what, conn, || api.list(&lp)).await?;
+    let rs = found.items.first().ok_or_else(|| {
+        Error::NoPod(format!(
+            "ReplicaSet {} of pod {} not found; set app in kmigrate.toml or pass --app",
+            c.name, t.pod
+        ))
+    })?;
+    Ok(owner(&rs.metadata, "Deployment").unwrap_or_else(|| c.name.clone()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::testing::{list, mock_cluster, status};
+    use crate::connection::testing::{Handle, list, mock_cluster, object, status};
     use clap::Parser;
     use serde_json::json;
 
@@ -442,6 +476,79 @@ mod tests {
         let err = pick(c, &s, &mut Vec::new()).err().unwrap();
         assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
         assert!(err.to_string().contains("p (not ready)"), "{err}");
+    }
+
+    /// A cluster with the app `shop`: Deployment `shop`, its ReplicaSet `shop-7d9f8` and
+    /// pod `shop-7d9f8-x2k4q` (labels app=shop, tier=web). Answers by path, in any order.
+    async fn serve_shop(mut handle: Handle) {
+        let shop_pod = || {
+            let mut p = pod("shop-7d9f8-x2k4q", "shop-7d9f8", "2026-01-01T00:00:00Z");
+            p["metadata"]["labels"] = json!({"app": "shop", "tier": "web"});
+            p
+        };
+        while let Some((req, send)) = handle.next_request().await {
+            let query = req.uri().query().unwrap_or_default().to_owned();
+            let response = match req.uri().path() {
+                "/api/v1/namespaces/apps/pods" => list(vec![shop_pod()]),
+                "/api/v1/namespaces/apps/pods/shop-7d9f8-x2k4q" => object(&shop_pod()),
+                "/apis/apps/v1/namespaces/apps/replicasets"
+                    if query.contains("fieldSelector=metadata.name%3Dshop-7d9f8") =>
+                {
+                    list(vec![json!({"metadata": {"name": "shop-7d9f8",
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                            "name": "shop", "uid": "d", "controller": true}]}})])
+                }
+                other => status(404, "NotFound", &format!("{other}?{query} not found")),
+            };
+            send.send_response(response);
+        }
+    }
+
+    /// `-l app=shop`, `-l app=shop,tier=web` and `--pod shop-7d9f8-x2k4q` find the same
+    /// pod of the same app, so a custom command without `app` takes the same lock: the
+    /// Deployment's, which outlives every ReplicaSet and pod of a rollout.
+    #[tokio::test]
+    async fn every_way_to_the_pod_names_the_lock_after_its_deployment() {
+        for find in [
+            &["-l", "app=shop"][..],
+            &["-l", "app=shop,tier=web"],
+            &["--pod", "shop-7d9f8-x2k4q"],
+        ] {
+            let (conn, handle) = mock_cluster();
+            let server = tokio::spawn(serve_shop(handle));
+            let args: Vec<&str> = find.iter().copied().chain(["pods"]).collect();
+            let s = settings(&args);
+            let c = candidates_in(&conn, "apps", &s).await.unwrap();
+            let t = pick(c, &s, &mut Vec::new()).unwrap();
+            let name = workload(&conn, &t).await.unwrap();
+            drop(conn);
+            server.await.unwrap();
+            assert_eq!(name, "shop", "{find:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pod_without_a_controller_cannot_name_the_lock() {
+        let (conn, _handle) = mock_cluster();
+        let mut t = PodTarget {
+            context: "test".into(),
+            namespace: "apps".into(),
+            pod: "scratch".into(),
+            container: "app".into(),
+            uid: None,
+            memory_limit: None,
+            controller: None,
+        };
+        let err = workload(&conn, &t).await.unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+        assert!(err.to_string().contains("pass --app"), "{err}");
+        // Any other controller is the workload itself; no request is needed.
+        t.controller = Some(Controller {
+            kind: "StatefulSet".into(),
+            name: "shop-db".into(),
+        });
+        let named = tokio::time::timeout(std::time::Duration::from_secs(5), workload(&conn, &t));
+        assert_eq!(named.await.expect("no request").unwrap(), "shop-db");
     }
 
     #[tokio::test]

@@ -11,16 +11,17 @@ use super::outcome::settle;
 use super::{Ctx, take_lock};
 use crate::confirm::{PROTECTED, Plan, config_fact, confirm};
 use crate::connection::Connection;
-use crate::ecto_output::{Direction, Event};
+use crate::ecto_output::{Direction, Findings};
 use crate::error::Error;
 use crate::job::{self, JobOptions};
+use crate::lock::lease_name;
 use crate::settings::Action;
 use crate::target;
 use crate::ui::Purpose;
 
 /// Build, (maybe) confirm, create and follow the Job for migrate, rollback or status;
-/// records the container's exit code and returns the events its output held.
-pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
+/// records the container's exit code and returns what its output said.
+pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     let Some(mode) = ctx.settings.job.clone() else {
         return Err(anyhow::anyhow!("Job mode is off"));
     };
@@ -50,11 +51,14 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
             Error::NoPod("the Deployment's container has no image; pass --image".into())
         })?,
     };
-    let app = ctx
+    let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
+    // Without the app, the lock is named after the Deployment, as in exec mode.
+    let lock_name = ctx
         .settings
         .lock_name
-        .trim_start_matches("kmigrate-")
-        .to_owned();
+        .clone()
+        .unwrap_or_else(|| lease_name(&deploy_name));
+    let app = lock_name.trim_start_matches("kmigrate-").to_owned();
     let options = JobOptions {
         name: job::run_name(&app, Timestamp::now()),
         image: image.clone(),
@@ -67,41 +71,46 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     };
     let spec = job::build(&deploy, &options).map_err(Error::NoPod)?;
     if mode.dry_run {
+        // The value carries apiVersion and kind already. With -o json, stdout is the
+        // report alone: the Job goes into it.
         let value = serde_json::to_value(&spec)?;
-        let mut text = "apiVersion: \"batch/v1\"\nkind: \"Job\"\n".to_owned();
-        text.push_str(&job::to_yaml(&value));
-        ctx.ui.data(&text);
-        return Ok(Vec::new());
-    }
-    let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
-    if action.changes_database() {
-        if let Some(reason) = protection {
-            ctx.report.protected = true;
-            let facts = vec![
-                ("context", conn.context.clone()),
-                ("namespace", ns.clone()),
-                (
-                    "job",
-                    format!("{} (from Deployment {deploy_name})", options.name),
-                ),
-                ("image", image.clone()),
-                config_fact(ctx.settings.config.as_deref()),
-            ];
-            confirm(
-                &ctx.ui,
-                ctx.settings.yes,
-                &Plan {
-                    title: PROTECTED,
-                    namespace: &ns,
-                    facts,
-                    argv,
-                    reason: &reason,
-                    changes: None,
-                },
-            )
-            .await?;
+        if ctx.ui.json {
+            ctx.report.job_manifest = Some(value);
+        } else {
+            ctx.ui.data(&job::to_yaml(&value));
         }
-        take_lock(ctx, &conn, &ns).await?;
+        return Ok(Findings::default());
+    }
+    // Every Job runs the image with the Deployment's Secrets and service account: a
+    // status too is confirmed where protected; only what may change the database locks.
+    if let Some(reason) = protection {
+        ctx.report.protected = true;
+        let facts = vec![
+            ("context", conn.context.clone()),
+            ("namespace", ns.clone()),
+            (
+                "job",
+                format!("{} (from Deployment {deploy_name})", options.name),
+            ),
+            ("image", image.clone()),
+            config_fact(ctx.settings.config.as_deref()),
+        ];
+        confirm(
+            &ctx.ui,
+            ctx.settings.yes,
+            &Plan {
+                title: PROTECTED,
+                namespace: &ns,
+                facts,
+                argv,
+                reason: &reason,
+                changes: None,
+            },
+        )
+        .await?;
+    }
+    if action.changes_database() {
+        take_lock(ctx, &conn, &ns, &lock_name).await?;
     }
     ctx.report.argv = Some(argv.to_vec());
     create(ctx, &conn, &ns, &spec, &options.name).await?;
@@ -130,11 +139,11 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
     match action {
-        Action::Migrate(c) => settle(ctx, code, &out.events, Direction::Up, c.custom)?,
-        Action::Rollback(c) => settle(ctx, code, &out.events, Direction::Down, c.custom)?,
+        Action::Migrate(c) => settle(ctx, code, &out.findings, Direction::Up, c.custom)?,
+        Action::Rollback(c) => settle(ctx, code, &out.findings, Direction::Down, c.custom)?,
         _ => {}
     }
-    Ok(out.events)
+    Ok(out.findings)
 }
 
 fn current_image(

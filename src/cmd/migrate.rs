@@ -52,7 +52,7 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;
-    settle(ctx, code, &out.events, Direction::Up, change.custom)
+    settle(ctx, code, &out.findings, Direction::Up, change.custom)
 }
 
 /// The pending migrations a migrate with this range applies, oldest first, as lines.

@@ -19,10 +19,10 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use crate::connection::{Connection, connect};
-use crate::ecto_output::{Event, StatusRow};
+use crate::ecto_output::StatusRow;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
-use crate::lock::{self, Held};
+use crate::lock::{self, Held, LockMode};
 use crate::output::Streamer;
 use crate::remote_exec::{Executor, KubeExecutor};
 use crate::report::Report;
@@ -124,13 +124,15 @@ impl Ctx {
         let argv = ecto.argv(Operation::Status);
         let mut out = self.ui.streamer(Purpose::Status);
         let code = self.exec_quietly(t, &argv, &mut out).await?;
-        if code != 0 {
-            return Err(Error::Refused(format!(
-                "could not read the migration status first (remote exit code {code}); nothing was changed"
+        let refuse = |why: String| {
+            Error::Refused(format!(
+                "could not read the migration status first ({why}); nothing was changed"
             ))
-            .into());
+        };
+        if code != 0 {
+            return Err(refuse(format!("remote exit code {code}")).into());
         }
-        Ok(status_rows(&out.events))
+        Ok(out.findings.status().map_err(refuse)?.to_vec())
     }
 }
 
@@ -169,7 +171,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
     if let Some(note) = &ctx.settings.protection.note {
         ctx.ui.note(note);
     }
-    if ctx.settings.action.changes_database() {
+    if ctx.settings.confirms_when_protected() {
         refuse_early(ctx)?;
     }
     match ctx.settings.action.clone() {
@@ -329,12 +331,23 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
 /// Find the pod and take the single-runner lock: what migrate and rollback do first.
 async fn find_and_lock(ctx: &mut Ctx) -> Result<PodTarget> {
     let (conn, t) = find_target(ctx).await?;
-    take_lock(ctx, &conn, &t.namespace).await?;
+    if ctx.settings.lock != LockMode::Off {
+        let name = lock_name(&ctx.settings, &conn, &t).await?;
+        take_lock(ctx, &conn, &t.namespace, &name).await?;
+    }
     Ok(t)
 }
 
-/// Take the single-runner lock for the app, per the configured mode.
-async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<()> {
+/// The Lease name: the app's, or that of the workload the chosen pod belongs to.
+async fn lock_name(settings: &Settings, conn: &Connection, t: &PodTarget) -> Result<String> {
+    match &settings.lock_name {
+        Some(name) => Ok(name.clone()),
+        None => Ok(lock::lease_name(&target::workload(conn, t).await?)),
+    }
+}
+
+/// Take the single-runner lock `name`, per the configured mode.
+async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str, name: &str) -> Result<()> {
     let user = ctx
         .report
         .user
@@ -351,7 +364,7 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
     let held = lock::acquire(
         conn,
         namespace,
-        &ctx.settings.lock_name,
+        name,
         &holder,
         ctx.settings.lock,
         wait,
@@ -359,20 +372,10 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str) -> Result<
     )
     .await?;
     if held.is_some() {
-        ctx.report.lock = Some(ctx.settings.lock_name.clone());
+        ctx.report.lock = Some(name.to_owned());
     }
     ctx.lock = held;
     Ok(())
-}
-
-fn status_rows(events: &[Event]) -> Vec<StatusRow> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Status(row) => Some(row.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -398,6 +401,7 @@ pub(crate) mod testing {
             container: "app".into(),
             uid: Some("uid-1".into()),
             memory_limit: None,
+            controller: None,
         }
     }
 

@@ -65,7 +65,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let total = preview.as_ref().map(|p| p.len() as u64);
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     let code = ctx.exec(t, &change.argv, &mut out).await?;
-    settle(ctx, code, &out.events, Direction::Down, change.custom)
+    settle(ctx, code, &out.findings, Direction::Down, change.custom)
 }
 
 fn lines_of(rows: &[StatusRow]) -> Vec<String> {

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 
-use super::{Ctx, find_target, job_run, status_rows};
-use crate::ecto_output::{Direction, Event, LockHolder, pending};
+use super::{Ctx, find_target, job_run};
+use crate::ecto_output::{Direction, Findings, pending};
 use crate::ecto_snippet::Operation;
 use crate::error::usage;
 use crate::report::Migration;
@@ -19,7 +19,7 @@ pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
     };
     let argv = ecto.argv(Operation::Status);
     if ctx.settings.job.is_some() {
-        let events = job_run::run_in_job(ctx, &argv).await?;
+        let findings = job_run::run_in_job(ctx, &argv).await?;
         if ctx.report.remote_exit_code != Some(0) {
             return Ok(());
         }
@@ -29,7 +29,7 @@ pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
             .clone()
             .map(|j| format!("Job {j}"))
             .unwrap_or_default();
-        return show(ctx, &events, &place, gate);
+        return show(ctx, &findings, &place, gate);
     }
     let (_, t) = find_target(ctx).await?;
     read(ctx, &t, &argv, gate).await
@@ -41,22 +41,16 @@ async fn read(ctx: &mut Ctx, t: &PodTarget, argv: &[String], gate: bool) -> Resu
     if code != 0 {
         return Ok(());
     }
-    show(ctx, &out.events, &format!("pod {}", t.pod), gate)
+    show(ctx, &out.findings, &format!("pod {}", t.pod), gate)
 }
 
 /// Put the rows in the report and print them for people; trip the gate when asked.
-fn show(ctx: &mut Ctx, events: &[Event], place: &str, gate: bool) -> Result<()> {
-    let rows = status_rows(events);
-    let locks: Vec<LockHolder> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Locked(l) => Some(l.clone()),
-            _ => None,
-        })
-        .collect();
+fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<()> {
+    let rows = findings.status().map_err(anyhow::Error::msg)?;
+    let locks = findings.locks();
     ctx.report.migrations = rows.iter().map(Migration::from).collect();
-    ctx.report.migration_locks = locks.clone();
-    let waiting = pending(&rows).len();
+    ctx.report.migration_locks = locks.to_vec();
+    let waiting = pending(rows).len();
     let ahead = rows.iter().filter(|r| r.not_in_image()).count();
     if !ctx.ui.json {
         let prefixed = rows.iter().any(|r| r.prefix.is_some());
@@ -65,7 +59,7 @@ fn show(ctx: &mut Ctx, events: &[Event], place: &str, gate: bool) -> Result<()> 
             table.push_str(&format!("{:<16} ", "PREFIX"));
         }
         table.push_str("NAME\n");
-        for r in &rows {
+        for r in rows {
             let status = match r.status {
                 _ if r.not_in_image() => "not-in-image",
                 Direction::Up => "up",
@@ -90,7 +84,7 @@ fn show(ctx: &mut Ctx, events: &[Event], place: &str, gate: bool) -> Result<()> 
             ));
         }
         ctx.ui.note(&format!("{summary} ({place})"));
-        for l in &locks {
+        for l in locks {
             let prefix = l
                 .prefix
                 .as_deref()

@@ -9,8 +9,18 @@ use crate::lock;
 
 /// Run `unlock`.
 pub async fn unlock(ctx: &mut Ctx) -> Result<()> {
-    let (conn, ns) = super::connect_namespace(ctx).await?;
-    let name = ctx.settings.lock_name.clone();
+    // Without the app, the lock is the one of the chosen pod's workload, as for the run.
+    let (conn, ns, name) = match ctx.settings.lock_name.clone() {
+        Some(name) => {
+            let (conn, ns) = super::connect_namespace(ctx).await?;
+            (conn, ns, name)
+        }
+        None => {
+            let (conn, t) = super::find_target(ctx).await?;
+            let name = super::lock_name(&ctx.settings, &conn, &t).await?;
+            (conn, t.namespace, name)
+        }
+    };
     ctx.report.lock = Some(name.clone());
     let Some(found) = lock::inspect(&conn, &ns, &name).await? else {
         ctx.ui.note(&format!(

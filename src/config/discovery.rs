@@ -112,7 +112,7 @@ pub fn read(
     };
     let cannot = |e: std::io::Error| format!("cannot read config file {}: {e}", path.display());
     // The checks look at the opened file, so the text read is the text checked.
-    let mut file = File::open(&path).map_err(cannot)?;
+    let file = File::open(&path).map_err(cannot)?;
     if let Err(why) = fs_facts::check(&path, &file).map_err(cannot)? {
         if named.is_none() {
             source.warnings.push(format!(
@@ -128,9 +128,20 @@ pub fn read(
     }
     source.path = Some(path.clone());
     let mut text = String::new();
-    file.read_to_string(&mut text).map_err(cannot)?;
+    file.take(MAX_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_BYTES {
+        return Err(format!(
+            "config file {} is larger than 1 MiB; is it the right file?",
+            path.display()
+        ));
+    }
     Ok(Some(text))
 }
+
+/// A config file larger than this is refused rather than read whole.
+const MAX_BYTES: u64 = 1 << 20;
 
 /// The few file-system facts discovery needs, which only Unix has.
 #[cfg(unix)]

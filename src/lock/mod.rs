@@ -81,9 +81,53 @@ pub enum Kept<'a> {
     },
 }
 
-/// The Lease name for an app: `kmigrate-<app>`, with `_` made DNS-safe.
-pub fn lease_name(app: &str) -> String {
-    format!("kmigrate-{}", app.replace('_', "-"))
+/// Longest Lease name (a DNS-1123 subdomain).
+const MAX_LEASE_NAME: usize = 253;
+
+/// The Lease name for an app or workload: `kmigrate-<key>`, with `_` made `-`. A key that
+/// does not make a valid name so (an app ending in `_`, a name too long) is cut to fit and
+/// ends in a hash of the whole key, so that keys cut alike still get names of their own.
+pub fn lease_name(key: &str) -> String {
+    let plain = format!("kmigrate-{}", key.replace('_', "-"));
+    if is_lease_name(&plain) {
+        return plain;
+    }
+    let hash = format!("{:08x}", fnv1a(key.as_bytes()));
+    let room = MAX_LEASE_NAME - "kmigrate--".len() - hash.len();
+    let cut: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(room)
+        .collect();
+    format!("kmigrate-{}-{hash}", cut.trim_end_matches('-'))
+}
+
+/// A DNS-1123 subdomain, as the API server checks object names: at most 253 characters,
+/// dot-separated parts of lowercase letters, digits and `-` that start and end with a
+/// letter or digit.
+fn is_lease_name(name: &str) -> bool {
+    let alnum = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    name.len() <= MAX_LEASE_NAME
+        && name.split('.').all(|part| {
+            let b = part.as_bytes();
+            alnum(b.first().copied())
+                && alnum(b.last().copied())
+                && b.iter()
+                    .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        })
+}
+
+/// A stable short hash (FNV-1a), to tell apart names cut to fit.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Who holds a lock: `user@host pid N #nonce`. The nonce keeps two processes apart that
@@ -366,6 +410,38 @@ mod tests {
     #[test]
     fn names_are_dns_safe() {
         assert_eq!(lease_name("my_app"), "kmigrate-my-app");
+        assert_eq!(lease_name("shop-web.v2"), "kmigrate-shop-web.v2");
+        // An app may end in `_`, and be up to 255 bytes long; a Deployment name 253.
+        let trailing = lease_name("shop_");
+        assert!(is_lease_name(&trailing), "{trailing}");
+        assert!(trailing.starts_with("kmigrate-shop-"), "{trailing}");
+        assert_ne!(trailing, lease_name("shop"));
+        assert_ne!(trailing, lease_name("shop__"));
+        let long = lease_name(&"a".repeat(255));
+        assert!(
+            is_lease_name(&long) && long.len() == MAX_LEASE_NAME,
+            "{long}"
+        );
+        assert_ne!(long, lease_name(&"a".repeat(254)), "cut alike, named apart");
+        let deployment = format!("{}.{}", "d".repeat(200), "e".repeat(52));
+        assert!(is_lease_name(&lease_name(&deployment)));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// Whatever the key, the API server takes the name.
+        #[test]
+        fn every_key_makes_a_valid_name(key in "\\PC{0,300}") {
+            let name = lease_name(&key);
+            proptest::prop_assert!(is_lease_name(&name), "{:?} -> {:?}", key, name);
+        }
+
+        /// An app's name is unchanged where it was already valid.
+        #[test]
+        fn valid_app_names_keep_their_lease(app in "[a-z][a-z0-9_]{0,40}[a-z0-9]") {
+            proptest::prop_assert_eq!(lease_name(&app), format!("kmigrate-{}", app.replace('_', "-")));
+        }
     }
 
     #[test]

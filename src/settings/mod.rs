@@ -22,8 +22,8 @@ use crate::selector::Selector;
 pub use action::{Action, Change, RunName};
 use loaded::Loaded;
 pub use protection::{Place, Protection};
+use values::check_dns_subdomain;
 pub use values::{check_dns_label, parse_duration};
-use values::{check_dns_subdomain, fnv1a};
 
 /// How the app's migrations are reached inside the container.
 #[derive(Debug, Clone)]
@@ -70,8 +70,9 @@ pub struct Settings {
     pub timeout: Option<(Duration, String)>,
     /// The single-runner lock mode.
     pub lock: LockMode,
-    /// The Lease name for this app.
-    pub lock_name: String,
+    /// The Lease name, when the app names it; `None` when only the pod can tell (a custom
+    /// command without a valid `app`: the lock is named after the pod's workload).
+    pub lock_name: Option<String>,
     /// `--wait`: wait for the lock instead of failing.
     pub wait: bool,
     /// Job mode, when on.
@@ -186,9 +187,13 @@ impl Settings {
         }
         let app = g.app.clone().or(t.app);
         let release = g.release.clone().or(t.release);
+        let lock_name = lock_name(
+            ecto.as_ref(),
+            app.as_deref()
+                .or_else(|| release.as_deref().and_then(app_from_release)),
+        );
         if matches!(action, Action::Unlock)
-            && app.is_none()
-            && release.is_none()
+            && lock_name.is_none()
             && selector.is_none()
             && g.pod.is_none()
         {
@@ -196,13 +201,6 @@ impl Settings {
                 "which lock? pass --app (or -l/--pod, as for the run that took it), or set app in kmigrate.toml",
             ));
         }
-        let lock_name = lock_name(
-            ecto.as_ref(),
-            app.as_deref()
-                .or_else(|| release.as_deref().and_then(app_from_release)),
-            selector.as_ref(),
-            g.pod.as_deref(),
-        );
         let timeout = g
             .timeout
             .clone()
@@ -249,7 +247,7 @@ impl Settings {
             yes: false,
             timeout: None,
             lock: LockMode::default(),
-            lock_name: String::new(),
+            lock_name: None,
             wait: false,
             job: None,
             config: None,
@@ -265,6 +263,13 @@ impl Settings {
             _ => false,
         };
         crate::audit::recorded_argv(argv, ours || self.audit_full_argv)
+    }
+
+    /// Whether a protected environment asks before this run: it may change the database,
+    /// or it creates a Job, which runs an image with the app's Secrets and service account
+    /// (a Job-mode status too; a dry run creates nothing).
+    pub fn confirms_when_protected(&self) -> bool {
+        self.action.changes_database() || self.job.as_ref().is_some_and(|j| !j.dry_run)
     }
 
     /// Why the place is protected, or `None`.
@@ -283,24 +288,14 @@ impl Settings {
     }
 }
 
-/// The Lease name: per app when the app is known, else per selector (or pod) so that
-/// runs of the same custom command still exclude each other.
-fn lock_name(
-    ecto: Option<&Ecto>,
-    app: Option<&str>,
-    selector: Option<&Selector>,
-    pod: Option<&str>,
-) -> String {
+/// The Lease name, when the app is known (always for the embedded snippet). Without it, a
+/// custom command's lock is named once the pod is found, after its workload: the selector
+/// text or a pod name would give the same app a lock per spelling.
+fn lock_name(ecto: Option<&Ecto>, app: Option<&str>) -> Option<String> {
     match (ecto, app) {
-        (Some(e), _) => lease_name(e.snippet.app.as_str()),
-        (None, Some(a)) if AppName::parse(a).is_ok() => lease_name(a),
-        _ => {
-            let key = selector
-                .map(ToString::to_string)
-                .or_else(|| pod.map(str::to_owned))
-                .unwrap_or_default();
-            format!("kmigrate-{:08x}", fnv1a(key.as_bytes()))
-        }
+        (Some(e), _) => Some(lease_name(e.snippet.app.as_str())),
+        (None, Some(a)) if AppName::parse(a).is_ok() => Some(lease_name(a)),
+        _ => None,
     }
 }
 

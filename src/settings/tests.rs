@@ -153,19 +153,24 @@ fn protection_rules() {
 #[test]
 fn lock_names() {
     let s = settings(&["-l", "app=x", "--app", "my_app", "migrate"], None).unwrap();
-    assert_eq!(s.lock_name, "kmigrate-my-app");
     assert_eq!(s.lock, LockMode::BestEffort);
-    let s = settings(
-        &["-l", "app=x", "migrate"],
-        Some("migrate_command = [\"m\"]\nlock = \"required\"\n"),
-    )
-    .unwrap();
-    assert!(
-        s.lock_name.starts_with("kmigrate-") && s.lock_name.len() == 17,
-        "{}",
-        s.lock_name
-    );
+    assert_eq!(s.lock_name.as_deref(), Some("kmigrate-my-app"));
+    let custom = "migrate_command = [\"m\"]\nlock = \"required\"\n";
+    let s = settings(&["-l", "app=x", "migrate"], Some(custom)).unwrap();
     assert_eq!(s.lock, LockMode::Required);
+    // A custom command's lock is the app's, whatever spelling finds the pod; without the
+    // app, it is named once the pod (and so its workload) is known, never after the text.
+    for find in [
+        &["-l", "app=shop"][..],
+        &["-l", "app=shop,tier=web"],
+        &["--pod", "shop-7d9f8-x2k4q"],
+    ] {
+        let args: Vec<&str> = find.iter().copied().chain(["migrate"]).collect();
+        assert_eq!(settings(&args, Some(custom)).unwrap().lock_name, None);
+        let with_app: Vec<&str> = args.iter().copied().chain(["--app", "shop"]).collect();
+        let s = settings(&with_app, Some(custom)).unwrap();
+        assert_eq!(s.lock_name.as_deref(), Some("kmigrate-shop"));
+    }
     assert!(settings(&["-l", "app=x", "pods"], Some("lock = \"maybe\"\n")).is_err());
 }
 
@@ -189,4 +194,35 @@ fn start_grace_from_flag_env_or_default() {
     );
     let bad = grace(&["--start-grace", "soon"], None).expect_err("a usage error");
     assert_eq!(crate::error::exit_code_of(&bad), crate::error::code::USAGE);
+}
+
+#[test]
+fn an_oversized_config_file_is_refused_not_read_whole() {
+    let mut cfg = "selector = \"app=x\"\n".to_owned();
+    cfg.push_str(&"# a comment line that pads the file\n".repeat(40_000));
+    assert!(cfg.len() > 1 << 20);
+    let err = settings(&["pods"], Some(&cfg)).expect_err("too large");
+    assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    cfg.truncate(1 << 19);
+    assert!(
+        settings(&["pods"], Some(&cfg)).is_ok(),
+        "half a MiB is fine"
+    );
+}
+
+#[test]
+fn unlock_needs_the_app_or_a_pod_to_name_the_lock() {
+    let s = settings(&["unlock", "--app", "shop_"], None).unwrap();
+    assert!(s.lock_name.is_some_and(|n| n.starts_with("kmigrate-shop-")));
+    assert_eq!(
+        settings(&["unlock", "-l", "app=shop"], None)
+            .unwrap()
+            .lock_name,
+        None
+    );
+    assert_eq!(code(settings(&["unlock"], None)), crate::error::code::USAGE);
+    // A release whose file name is no app name says nothing about the lock.
+    let err = settings(&["unlock", "--release", "/app/bin/Shop"], None).expect_err("which lock");
+    assert!(err.to_string().contains("which lock?"), "{err}");
 }

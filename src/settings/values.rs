@@ -79,13 +79,6 @@ pub fn check_image(image: &str) -> Result<()> {
     Ok(())
 }
 
-/// A stable short hash for names derived from user input.
-pub fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5, |h, &b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

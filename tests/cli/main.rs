@@ -6,7 +6,27 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use crate::support::{kmigrate, repo, scratch_dir, stdout};
+mod fake_api;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::fake_api::FakeApi;
+use crate::support::{kmigrate, repo, scratch_dir, stdout, wait_for};
+
+/// A kubeconfig in `dir` whose one context, `c`, talks to `server` with a token.
+fn kubeconfig(dir: &Path, server: &str) -> PathBuf {
+    let path = dir.join("config");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: {server}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n"
+        ),
+    )
+    .expect("write kubeconfig");
+    path
+}
 
 #[test]
 fn version_and_help() {
@@ -278,12 +298,7 @@ fn a_malformed_kubeconfig_is_not_echoed() {
 #[test]
 fn a_missing_file_in_kubeconfig_is_skipped() {
     let dir = scratch_dir("kcpath");
-    let real = dir.join("config");
-    std::fs::write(
-        &real,
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
-    )
-    .unwrap();
+    let real = kubeconfig(&dir, "https://127.0.0.1:9");
     let list = format!("{}:{}", dir.join("absent").display(), real.display());
     // It reads the real file and gets as far as the (unreachable) server: 76, not 2.
     kmigrate()
@@ -318,13 +333,7 @@ fn a_kubeconfig_namespace_is_checked_like_the_flag() {
 /// any request (the API server here does not even exist), so no lock is taken.
 #[test]
 fn a_protected_run_without_yes_is_refused_before_any_request() {
-    let dir = scratch_dir("early");
-    let kubeconfig = dir.join("config");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
-    )
-    .unwrap();
+    let kubeconfig = kubeconfig(&scratch_dir("early"), "https://127.0.0.1:9");
     for args in [
         &["migrate", "-n", "shop-prod", "-l", "app=x", "--app", "demo"][..],
         &[
@@ -337,6 +346,18 @@ fn a_protected_run_without_yes_is_refused_before_any_request() {
             "app=x",
             "--",
             "true",
+        ][..],
+        // A Job-mode status creates a Job with the app's Secrets: confirmed like a migrate.
+        &[
+            "status",
+            "-n",
+            "shop-prod",
+            "-l",
+            "app=x",
+            "--app",
+            "demo",
+            "--image",
+            "demo:2",
         ][..],
     ] {
         kmigrate()
@@ -447,4 +468,257 @@ fn on_a_terminal_the_config_used_is_said() {
         "{screen}"
     );
     assert!(screen.contains("no kubeconfig found"), "{screen}");
+}
+
+/// An API server that accepts connections and never answers: kmigrate waits on it.
+fn hung_api_server() -> TcpListener {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("non-blocking");
+    listener
+}
+
+/// Wait until kmigrate has connected to the hung server (and so is waiting on it).
+fn wait_for_connection(listener: &TcpListener) -> std::net::TcpStream {
+    let mut conn = None;
+    wait_for("kmigrate to connect", Duration::from_secs(20), || {
+        conn = listener.accept().ok().map(|(c, _)| c);
+        conn.is_some()
+    });
+    // The signal watch is set up in the same poll that starts the request; leave it room.
+    std::thread::sleep(Duration::from_millis(300));
+    conn.expect("a connection")
+}
+
+/// SIGHUP (the terminal or SSH session went away) ends the run as SIGTERM does: with its
+/// own exit code and the JSON report, not a silent death; also when the terminal is gone,
+/// so that writing the error to stderr fails.
+#[test]
+fn a_hangup_ends_the_run_with_its_code_and_report() {
+    for stderr_gone in [false, true] {
+        let server = hung_api_server();
+        let dir = scratch_dir("hangup");
+        let address = server.local_addr().expect("address");
+        let run = kmigrate()
+            .env(
+                "KUBECONFIG",
+                kubeconfig(&dir, &format!("https://{address}")),
+            )
+            .args(["pods", "-l", "app=x", "-o", "json"]);
+        let mut run = if stderr_gone {
+            run.spawn_without_stderr()
+        } else {
+            run.spawn()
+        };
+        let _held = wait_for_connection(&server);
+        run.signal("HUP");
+        let (code, _) = run.wait_exit(Duration::from_secs(20));
+        assert_eq!(code, 129, "stderr gone: {stderr_gone}; {:#?}", run.seen);
+        let report = run.stdout_json();
+        assert_eq!(report["outcome"], "interrupted", "{report:#}");
+        assert_eq!(report["exit_code"], 129, "{report:#}");
+        assert!(
+            report["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("SIGHUP")),
+            "{report:#}"
+        );
+        if !stderr_gone {
+            assert!(
+                run.seen.iter().any(|l| l.contains("interrupted by SIGHUP")),
+                "{:#?}",
+                run.seen
+            );
+        }
+    }
+}
+
+/// The Deployment `shop` in namespace `shop`, as the API server returns it.
+fn shop_deployment() -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "shop", "namespace": "shop"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "shop"}},
+            "template": {
+                "metadata": {"labels": {"app": "shop"}},
+                "spec": {"containers": [{"name": "app", "image": "shop:1"}]}
+            }
+        }
+    })
+}
+
+/// Job mode's `--dry-run` creates nothing and shows the Job: as YAML for people, and with
+/// `-o json` inside the report (`job_manifest`), so that stdout stays exactly one JSON
+/// document.
+#[test]
+fn a_dry_run_shows_the_job_as_yaml_or_inside_the_json_report() {
+    let api = FakeApi::start(vec![(
+        "GET",
+        "/apis/apps/v1/namespaces/shop/deployments/shop".to_owned(),
+        shop_deployment(),
+    )]);
+    let kubeconfig = kubeconfig(&scratch_dir("dry-run"), &api.url);
+    let dry_run = |json: bool| {
+        let format = if json { "json" } else { "text" };
+        kmigrate().env("KUBECONFIG", &kubeconfig).args([
+            "-n",
+            "shop",
+            "--app",
+            "shop",
+            "-o",
+            format,
+            "migrate",
+            "--deployment",
+            "shop",
+            "--image",
+            "shop:2",
+            "--dry-run",
+        ])
+    };
+    let out = dry_run(true).status(0);
+    let documents: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("stdout is not JSON only ({e}): {}", stdout(&out)));
+    assert_eq!(documents.len(), 1, "{}", stdout(&out));
+    let report = &documents[0];
+    assert_eq!(report["outcome"], "success", "{report:#}");
+    let job = &report["job_manifest"];
+    assert_eq!(
+        (&job["apiVersion"], &job["kind"]),
+        (&"batch/v1".into(), &"Job".into())
+    );
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "shop:2", "{job:#}");
+    assert!(report["job"].is_null(), "no Job was created: {report:#}");
+
+    let yaml = stdout(&dry_run(false).status(0));
+    assert!(
+        yaml.starts_with("apiVersion: \"batch/v1\"\nkind: \"Job\"\n"),
+        "{yaml}"
+    );
+    assert_eq!(yaml.matches("apiVersion:").count(), 1, "{yaml}");
+    assert!(yaml.contains("image: \"shop:2\""), "{yaml}");
+    assert!(
+        api.asked()
+            .iter()
+            .all(|r| r.starts_with("GET ") || r.contains("selfsubjectreviews")),
+        "nothing was created: {:?}",
+        api.asked()
+    );
+}
+
+/// A Job-mode `status` in a protected environment creates a Job that runs the app's image
+/// with its Secrets: it is confirmed like a migrate (here the namespace's mark, learnt
+/// after connecting, protects it), but takes no lock.
+#[test]
+fn a_job_mode_status_is_confirmed_where_protected_and_takes_no_lock() {
+    let marked = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "shop", "labels": {"kmigrate.io/protected": "true"}}});
+    let api = FakeApi::start(vec![
+        ("GET", "/api/v1/namespaces/shop".to_owned(), marked),
+        (
+            "GET",
+            "/apis/apps/v1/namespaces/shop/deployments/shop".to_owned(),
+            shop_deployment(),
+        ),
+    ]);
+    let kubeconfig = kubeconfig(&scratch_dir("job-status"), &api.url);
+    let status = || {
+        kmigrate().env("KUBECONFIG", &kubeconfig).args([
+            "-n",
+            "shop",
+            "--app",
+            "shop",
+            "status",
+            "--deployment",
+            "shop",
+            "--image",
+            "shop:2",
+        ])
+    };
+    let creates = |asked: &[String]| {
+        asked
+            .iter()
+            .filter(|r| *r == "POST /apis/batch/v1/namespaces/shop/jobs")
+            .count()
+    };
+    status()
+        .expect_stderr("Protected environment")
+        .expect_stderr("image:     shop:2")
+        .expect_stderr("--yes")
+        .status(73);
+    assert_eq!(creates(&api.asked()), 0, "{:?}", api.asked());
+
+    // Confirmed by --yes, the Job is created (the fake API then refuses it).
+    status()
+        .args(["--yes"])
+        .expect_stderr("Confirmed by --yes.")
+        .status_any();
+    assert_eq!(creates(&api.asked()), 1, "{:?}", api.asked());
+    assert!(
+        !api.asked().iter().any(|r| r.contains("/leases")),
+        "a status takes no lock: {:?}",
+        api.asked()
+    );
+}
+
+/// Without `app`, a lock is named after the workload of the chosen pod, however the pod is
+/// found: `unlock` looks for `kmigrate-shop`, the Deployment's, with `-l app=shop`,
+/// `-l app=shop,tier=web` or `--pod`, never for a name made from the selector's text.
+#[test]
+fn without_app_the_lock_is_named_after_the_pods_deployment() {
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "shop-7d9f8-x2k4q", "namespace": "shop",
+            "labels": {"app": "shop", "tier": "web"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "name": "shop-7d9f8", "uid": "rs", "controller": true}]},
+        "spec": {"containers": [{"name": "app", "image": "shop:1"}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True",
+            "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    });
+    let list = |items: serde_json::Value| serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items});
+    let replicaset = serde_json::json!({"metadata": {"name": "shop-7d9f8",
+        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "shop",
+            "uid": "d", "controller": true}]}});
+    let api = FakeApi::start(vec![
+        (
+            "GET",
+            "/api/v1/namespaces/shop/pods".to_owned(),
+            list(serde_json::json!([pod.clone()])),
+        ),
+        (
+            "GET",
+            "/api/v1/namespaces/shop/pods/shop-7d9f8-x2k4q".to_owned(),
+            pod,
+        ),
+        (
+            "GET",
+            "/apis/apps/v1/namespaces/shop/replicasets".to_owned(),
+            list(serde_json::json!([replicaset])),
+        ),
+    ]);
+    let kubeconfig = kubeconfig(&scratch_dir("lock-name"), &api.url);
+    for find in [
+        &["-l", "app=shop"][..],
+        &["-l", "app=shop,tier=web"],
+        &["--pod", "shop-7d9f8-x2k4q"],
+    ] {
+        let out = kmigrate()
+            .env("KUBECONFIG", &kubeconfig)
+            .args(["-n", "shop", "-o", "json", "unlock"])
+            .args(find)
+            .expect_stderr("No lock kmigrate-shop is held in namespace shop")
+            .status(0);
+        let report = crate::support::report(&out);
+        assert_eq!(report.lock.as_deref(), Some("kmigrate-shop"), "{find:?}");
+    }
+    assert!(
+        api.asked()
+            .iter()
+            .any(|r| r == "GET /apis/coordination.k8s.io/v1/namespaces/shop/leases/kmigrate-shop"),
+        "{:?}",
+        api.asked()
+    );
 }

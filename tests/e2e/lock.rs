@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use crate::harness::{
-    Ns, V1, V2, V3, kubectl, kubectl_out, lease_field, migration_set, steal_lease,
+    Ns, V1, V2, V3, kubectl, kubectl_out, lease_field, local, migration_set, steal_lease,
 };
-use crate::support::report;
+use crate::job::{Extra, job_deployment};
+use crate::support::{kmigrate, report, wait_for};
 
 #[test]
 fn concurrent_migrations_run_once_and_wait_runs_after() {
@@ -127,4 +128,40 @@ fn a_lock_taken_away_during_the_run_is_reported_not_silent() {
                 .is_some_and(|w| w.contains("intruder"))),
         "{evs:#?}"
     );
+}
+
+/// Without `app` (a custom command's lock), the lock is named after the Deployment of the
+/// chosen pod, whichever way the pod is found: the ReplicaSet is read from the real API
+/// server by name. `unlock` looks for it the same way.
+#[test]
+fn without_app_the_lock_is_named_after_the_deployment() {
+    let ns = Ns::new("lockname");
+    job_deployment(&ns, "shop", "0", 1, Extra::default());
+    let unlock = |find: &[&str]| {
+        kmigrate()
+            .env("KUBECONFIG", &local().admin)
+            .args(["-n", &ns.name, "-o", "json", "unlock"])
+            .args(find)
+    };
+    wait_for("a ready pod of shop", Duration::from_secs(60), || {
+        unlock(&["-l", "app=shop"]).status_any().status.success()
+    });
+    let pod = kubectl_out(&[
+        "-n", &ns.name, "get", "pods", "-l", "app=shop", "-o", "name",
+    ]);
+    let pod = pod.trim().trim_start_matches("pod/");
+    for find in [
+        &["-l", "app=shop"][..],
+        &["-l", "app=shop,team=data"],
+        &["--pod", pod],
+    ] {
+        let out = unlock(find)
+            .expect_stderr("No lock kmigrate-shop is held")
+            .status(0);
+        assert_eq!(
+            report(&out).lock.as_deref(),
+            Some("kmigrate-shop"),
+            "{find:?}"
+        );
+    }
 }

@@ -101,7 +101,17 @@ impl Run {
 
     /// Start it and return at once: stdin is empty, stdout and stderr are read line by
     /// line while it runs.
-    pub fn spawn(mut self) -> Spawned {
+    pub fn spawn(self) -> Spawned {
+        self.start(true)
+    }
+
+    /// Start it as [`Run::spawn`] does, but with nobody reading its stderr (a terminal
+    /// that went away): every write there fails.
+    pub fn spawn_without_stderr(self) -> Spawned {
+        self.start(false)
+    }
+
+    fn start(mut self, read_stderr: bool) -> Spawned {
         self.cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -109,7 +119,10 @@ impl Run {
         let mut child = self.cmd.spawn().expect("start kmigrate");
         let (tx, lines) = channel();
         forward(child.stdout.take(), Stream::Stdout, tx.clone());
-        forward(child.stderr.take(), Stream::Stderr, tx);
+        let stderr = child.stderr.take();
+        if read_stderr {
+            forward(stderr, Stream::Stderr, tx);
+        }
         Spawned {
             child,
             lines,

@@ -1,11 +1,15 @@
 //! How Ecto's output is read: its migration log lines and the tagged lines our snippets print.
 
+pub(crate) mod findings;
+
 use serde::Serialize;
+
+pub use findings::{Findings, RanMigration};
 
 use crate::ecto_snippet::{FILE_NOT_FOUND, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG, STATUS_TAG};
 
 /// Which way a migration ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Applied.
@@ -62,7 +66,7 @@ pub enum Event {
 }
 
 /// A session holding Ecto's migration lock: a migration is running.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct LockHolder {
     /// The repo module.
     pub repo: String,
@@ -77,7 +81,7 @@ pub struct LockHolder {
 }
 
 /// One migration's state as `Ecto.Migrator.migrations/1` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct StatusRow {
     /// The repo module.
     pub repo: String,

@@ -1,0 +1,247 @@
+//! What remote output said, kept small: flags, and the lists that plans, tables and the
+//! report need, each item once and each list within a budget, so that a chatty or hostile
+//! pod cannot make kmigrate hold (or scan again and again) all it printed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Direction, Event, LockHolder, StatusRow};
+
+/// Most bytes one list keeps: some 100 000 status rows, far above any app's. What does
+/// not fit is counted, not kept.
+pub const MAX_LIST_BYTES: usize = 16 << 20;
+
+/// How much a list holds, and how many items it left out for want of room.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Budget {
+    bytes: usize,
+    left_out: u64,
+}
+
+impl Budget {
+    /// Take room for `bytes` more, or count one more item left out.
+    fn admit(&mut self, bytes: usize) -> bool {
+        if self.bytes + bytes > MAX_LIST_BYTES {
+            self.left_out += 1;
+            return false;
+        }
+        self.bytes += bytes;
+        true
+    }
+}
+
+/// Items in the order first seen, each once, while they fit.
+#[derive(Debug, Clone, PartialEq)]
+struct Unique<T> {
+    items: Vec<T>,
+    seen: BTreeSet<T>,
+    budget: Budget,
+}
+
+impl<T> Default for Unique<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            seen: BTreeSet::new(),
+            budget: Budget::default(),
+        }
+    }
+}
+
+impl<T: Ord + Clone> Unique<T> {
+    /// Keep `item`, whose text takes `text` bytes, unless it was seen or does not fit.
+    fn add(&mut self, item: T, text: usize) {
+        // Held twice: in order, and in the set that spots repeats.
+        let bytes = 2 * (std::mem::size_of::<T>() + text);
+        if !self.seen.contains(&item) && self.budget.admit(bytes) {
+            self.seen.insert(item.clone());
+            self.items.push(item);
+        }
+    }
+}
+
+/// The first text seen for each key, while it fits.
+#[derive(Debug, Clone, PartialEq)]
+struct FirstOf<K> {
+    map: BTreeMap<K, String>,
+    budget: Budget,
+}
+
+impl<K> Default for FirstOf<K> {
+    fn default() -> Self {
+        Self {
+            map: BTreeMap::new(),
+            budget: Budget::default(),
+        }
+    }
+}
+
+impl<K: Ord> FirstOf<K> {
+    fn add(&mut self, key: K, text: String) {
+        let bytes = std::mem::size_of::<(K, String)>() + text.len();
+        if !self.map.contains_key(&key) && self.budget.admit(bytes) {
+            self.map.insert(key, text);
+        }
+    }
+}
+
+/// One migration that a tagged line reported run.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RanMigration {
+    /// The repo module.
+    pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
+    /// The migration version.
+    pub version: i64,
+}
+
+fn text_of(prefix: Option<&String>) -> usize {
+    prefix.map_or(0, String::len)
+}
+
+/// What remote output said, as far as kmigrate needs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Findings {
+    rows: Unique<StatusRow>,
+    locks: Unique<LockHolder>,
+    ran: Unique<RanMigration>,
+    migrated: Unique<i64>,
+    names: FirstOf<i64>,
+    modules: FirstOf<(i64, Direction)>,
+    refused: Option<String>,
+    planned: bool,
+    tagged: bool,
+    nothing_to_do: bool,
+}
+
+impl Findings {
+    /// Take in one recognised line.
+    pub fn add(&mut self, event: Event) {
+        match event {
+            Event::Running {
+                version,
+                module,
+                direction,
+            } => self.modules.add((version, direction), module),
+            Event::Migrated { version } => self.migrated.add(version, 0),
+            Event::NothingToDo => self.nothing_to_do = true,
+            Event::Status(row) => {
+                let text = row.repo.len() + text_of(row.prefix.as_ref()) + row.name.len();
+                self.rows.add(row, text);
+            }
+            Event::Locked(l) => {
+                let text =
+                    l.repo.len() + text_of(l.prefix.as_ref()) + l.application.len() + l.since.len();
+                self.locks.add(l, text);
+            }
+            Event::Plan { version, name, .. } => {
+                self.planned = true;
+                self.tagged = true;
+                self.names.add(version, name);
+            }
+            Event::Ran {
+                repo,
+                prefix,
+                versions,
+            } => {
+                self.tagged = true;
+                let text = repo.len() + text_of(prefix.as_ref());
+                for version in versions {
+                    let ran = RanMigration {
+                        repo: repo.clone(),
+                        prefix: prefix.clone(),
+                        version,
+                    };
+                    self.ran.add(ran, text);
+                }
+            }
+            Event::Refused(why) => {
+                self.refused.get_or_insert(why);
+            }
+        }
+    }
+
+    /// Every status row, in order; an error when there were more than kmigrate keeps (a
+    /// plan or a gate must not be made from part of them).
+    pub fn status(&self) -> Result<&[StatusRow], String> {
+        match self.rows.budget.left_out {
+            0 => Ok(&self.rows.items),
+            n => Err(format!(
+                "the status listed more migrations than kmigrate keeps ({} MiB of rows; {n} more left out)",
+                MAX_LIST_BYTES >> 20
+            )),
+        }
+    }
+
+    /// The sessions holding Ecto's migration lock.
+    pub fn locks(&self) -> &[LockHolder] {
+        &self.locks.items
+    }
+
+    /// The migrations the snippet's tagged lines reported run, in order.
+    pub fn ran(&self) -> &[RanMigration] {
+        &self.ran.items
+    }
+
+    /// The versions Ecto's log reported migrated, in order (what a custom command ran).
+    pub fn migrated(&self) -> &[i64] {
+        &self.migrated.items
+    }
+
+    /// The name the snippet's plan gave a version.
+    pub fn planned_name(&self, version: i64) -> Option<&str> {
+        self.names.map.get(&version).map(String::as_str)
+    }
+
+    /// The module Ecto's log named for a version run in this direction.
+    pub fn module(&self, version: i64, direction: Direction) -> Option<&str> {
+        self.modules
+            .map
+            .get(&(version, direction))
+            .map(String::as_str)
+    }
+
+    /// The snippet's refusal, if it refused (it then ran nothing).
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
+
+    /// The snippet printed a plan: it had something to run.
+    pub fn planned(&self) -> bool {
+        self.planned
+    }
+
+    /// Any of the snippet's plan or ran lines was seen.
+    pub fn tagged(&self) -> bool {
+        self.tagged
+    }
+
+    /// Ecto said there was nothing to do.
+    pub fn nothing_to_do(&self) -> bool {
+        self.nothing_to_do
+    }
+
+    /// Migrations (run, migrated, or their names) left out for want of room.
+    pub fn migrations_left_out(&self) -> u64 {
+        self.ran.budget.left_out
+            + self.migrated.budget.left_out
+            + self.names.budget.left_out
+            + self.modules.budget.left_out
+    }
+
+    /// Bytes held by every list together.
+    #[cfg(test)]
+    pub fn kept_bytes(&self) -> usize {
+        [
+            &self.rows.budget,
+            &self.locks.budget,
+            &self.ran.budget,
+            &self.migrated.budget,
+            &self.names.budget,
+            &self.modules.budget,
+        ]
+        .iter()
+        .map(|b| b.bytes)
+        .sum()
+    }
+}
