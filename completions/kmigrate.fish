@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kmigrate_global_optspecs
-    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= migrations-path= log-sql mode= y/yes wait timeout= o/output= v/verbose h/help V/version
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= migrations-path= log-sql mode= y/yes wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
 end
 
 function __fish_kmigrate_needs_command
@@ -39,6 +39,8 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefix -d 'Schema pre
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -79,6 +81,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefix -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -108,6 +112,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefix -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -135,6 +141,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefix -d '
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -160,6 +168,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefix -d 'Sc
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -183,6 +193,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefix -d 'Sc
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -206,6 +218,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefix -d 'Sc
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -229,6 +243,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefix -d 'Sc
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -252,6 +268,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefix -d '
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -275,6 +293,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefix
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
@@ -298,6 +318,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefix -d 'Sc
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"

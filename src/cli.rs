@@ -71,6 +71,13 @@ pub struct GlobalArgs {
     /// If another run holds the lock, wait for it (up to --timeout) instead of failing
     #[arg(long, global = true)]
     pub wait: bool,
+    /// PostgreSQL lock_timeout for the migration's own database sessions (e.g. 5s): a
+    /// migration that waits longer for a lock is rolled back and the run ends with code 78
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+    /// PostgreSQL statement_timeout for the migration's own database sessions (e.g. 15m)
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
     /// Give up after this long (e.g. 90s, 10m); the remote command may keep running
     #[arg(long, global = true, value_name = "DURATION")]
     pub timeout: Option<String>,

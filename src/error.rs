@@ -29,6 +29,8 @@ pub mod code {
     pub const API: u8 = 76;
     /// RBAC denied a request.
     pub const FORBIDDEN: u8 = 77;
+    /// A migration hit the run's `--lock-timeout` or `--statement-timeout`.
+    pub const DB_TIMEOUT: u8 = 78;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -128,6 +130,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "apply the Role from `kmigrate init`; refresh credentials",
     },
     ExitCodeDoc {
+        code: code::DB_TIMEOUT,
+        short: "migration hit --lock-timeout or --statement-timeout",
+        meaning: "a migration waited longer than `--lock-timeout` for a lock, or ran longer than `--statement-timeout`; PostgreSQL cancelled it and Ecto rolled its transaction back (a `@disable_ddl_transaction` migration may be half done: the message says which); migrations before it stay applied and are listed",
+        todo: "see who held the lock (printed while waiting), then run again",
+    },
+    ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
         meaning: "`--timeout` expired (the remote command may still be running; the lock stays held)",
@@ -206,6 +214,9 @@ pub enum Error {
     /// Another run holds the lock.
     #[error("{0}")]
     Locked(String),
+    /// A migration hit the run's lock or statement timeout.
+    #[error("{0}")]
+    DbTimeout(String),
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
@@ -247,6 +258,7 @@ impl Error {
             Error::Refused(_) => code::REFUSED,
             Error::PlanChanged(_) => code::PLAN_CHANGED,
             Error::Locked(_) => code::LOCKED,
+            Error::DbTimeout(_) => code::DB_TIMEOUT,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
@@ -310,7 +322,7 @@ pub fn conclude(
             let outcome = match typed {
                 Some(Error::Unknown(_)) => "unknown",
                 Some(Error::Refused(_) | Error::PlanChanged(_)) => "refused",
-                Some(Error::Timeout { .. }) => "timeout",
+                Some(Error::Timeout { .. } | Error::DbTimeout(_)) => "timeout",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
             };
@@ -373,13 +385,14 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 17);
+        assert_eq!(all.len(), 18);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
             Error::Refused(String::new()),
             Error::PlanChanged(String::new()),
             Error::Locked(String::new()),
+            Error::DbTimeout(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Unknown(String::new()),
             Error::Api(String::new()),

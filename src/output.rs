@@ -10,10 +10,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::ProgressBar;
 
 use crate::ecto_output::{Event, Findings, parse_line};
-use crate::ui::Sink;
+use crate::ui::{Sink, printable_text};
 
 /// Longest partial line kept for parsing; longer lines are passed through but not parsed.
 const MAX_LINE: usize = 64 * 1024;
+
+/// Silence after which a remote side that beats every
+/// [`crate::ecto_snippet::HEARTBEAT_SECONDS`] is taken for gone: six beats missed.
+pub const IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Lines our snippets print for kmigrate, not for people.
 const TAG_PREFIX: &[u8] = b"kmigrate:";
@@ -56,6 +60,12 @@ pub struct Streamer {
     hide_tags: bool,
     /// What the recognised lines said so far.
     pub findings: Findings,
+    /// The migration running now, as Ecto's log names it.
+    current: String,
+    /// The longest silence that still means the remote side is alive.
+    idle_limit: Option<std::time::Duration>,
+    /// Say so when the snippet waits for another run (`--wait`).
+    announce_other_runs: bool,
 }
 
 impl Streamer {
@@ -74,7 +84,26 @@ impl Streamer {
             writer: None,
             hide_tags: false,
             findings: Findings::default(),
+            current: "the migration".to_owned(),
+            idle_limit: None,
+            announce_other_runs: false,
         }
+    }
+
+    /// The remote side beats (our snippet): a silence of [`IDLE_LIMIT`] means the
+    /// connection is gone, however quiet the migration.
+    pub fn expect_heartbeats(&mut self) {
+        self.idle_limit = Some(IDLE_LIMIT);
+    }
+
+    /// The snippet waits for other runs to end (`--wait`): say which, as it reports them.
+    pub fn announce_other_runs(&mut self) {
+        self.announce_other_runs = true;
+    }
+
+    /// The longest silence that still means the remote side is alive, if one is known.
+    pub fn idle_limit(&self) -> Option<std::time::Duration> {
+        self.idle_limit
     }
 
     /// Keep the machine-readable `kmigrate:` lines of our snippets off the screen.
@@ -182,7 +211,34 @@ impl Streamer {
         match &event {
             Event::Running {
                 version, module, ..
-            } => self.bar.set_message(format!("{version} {module}")),
+            } => {
+                self.current = format!("{version} {module}");
+                self.bar.set_message(self.current.clone());
+            }
+            Event::Waiting(w) => {
+                let line = format!("kmigrate: {}\n", w.describe());
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
+            Event::Heartbeat { seconds } => {
+                let still = format!("still on {}, {}", self.current, minutes(*seconds));
+                if self.bar.is_hidden() {
+                    // Plain output (CI logs): a line per beat, so a silent migration is seen
+                    // to be alive and log-idle timeouts do not cut it.
+                    let line = format!("kmigrate: {still}\n");
+                    self.write(Stream::Err, printable_text(&line).as_bytes());
+                } else {
+                    self.bar.set_message(printable_text(&still));
+                }
+            }
+            Event::OtherRun(o) if self.announce_other_runs => {
+                let line = format!(
+                    "kmigrate: waiting for another run to end, still in the database of {}: {}\n",
+                    o.repo,
+                    o.describe()
+                );
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
+            Event::OtherRun(_) | Event::Busy(_) | Event::TimedOut(_) => {}
             // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
             Event::Plan { .. } => self.bar.inc_length(1),
             Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),
@@ -219,6 +275,15 @@ impl Streamer {
             }
         }
         self.pending.clear();
+    }
+}
+
+/// A duration in whole minutes, or seconds under one.
+fn minutes(seconds: u64) -> String {
+    if seconds < 60 {
+        format!("{seconds} s")
+    } else {
+        format!("{} min", seconds / 60)
     }
 }
 

@@ -54,6 +54,13 @@ pub struct Report {
     pub duration_ms: u64,
     /// Migrations applied or reverted (migrate, rollback) or every migration (status).
     pub migrations: Vec<Migration>,
+    /// Database sessions of other migrate or rollback runs still there (migrate, rollback,
+    /// status).
+    pub other_runs: Vec<crate::ecto_output::OtherRun>,
+    /// Locks the run's sessions waited on for 3 s or more, and who held them.
+    pub lock_waits: Vec<crate::ecto_output::LockWait>,
+    /// The migration cancelled by `--lock-timeout` or `--statement-timeout`, if one was.
+    pub timed_out: Option<crate::ecto_output::TimedOut>,
     /// Sessions holding Ecto's migration lock when the status was read (status command).
     pub migration_locks: Vec<crate::ecto_output::LockHolder>,
     /// Candidate pods (pods command).

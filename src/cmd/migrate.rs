@@ -51,6 +51,14 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
         }
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
+    if !change.custom {
+        // The snippet beats every 20 s while migrations run: a silence much longer than
+        // that is a connection gone half-open, not a slow migration.
+        out.expect_heartbeats();
+        if ctx.settings.wait {
+            out.announce_other_runs();
+        }
+    }
     let code = ctx.exec(t, &change.argv, &mut out).await?;
     settle(ctx, code, &out.findings, Direction::Up, change.custom)
 }
@@ -122,6 +130,56 @@ mod tests {
         );
         assert!(!h.stdout().contains("kmigrate:ran"), "tags stay hidden");
         assert!(h.stdout().contains("== Migrated 3"));
+    }
+
+    #[tokio::test]
+    async fn a_migration_cancelled_by_the_lock_timeout_has_its_own_code_and_says_what_stayed() {
+        let out = "kmigrate:plan\tShop.Repo\t\t2\ttwo\n\
+kmigrate:plan\tShop.Repo\t\t3\tthree\n\
+kmigrate:ran\tShop.Repo\t\t2\n\
+kmigrate:waiting\tShop.Repo\t\t7\tposts\tAccessExclusiveLock\t4242\tpsql\t10.0.0.5\tidle in transaction\t720\tLOCK TABLE posts\n\
+kmigrate:timeout\tShop.Repo\t\t3\tlock\ttx\n";
+        let mut h = Harness::new(
+            &["migrate", "--lock-timeout", "10s"],
+            vec![Reply::exit(out, 1)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (78, "timeout"));
+        let msg = r.unwrap_err().to_string();
+        assert!(
+            msg.contains("migration 3 three (Shop.Repo) waited longer than the lock timeout (10s)"),
+            "{msg}"
+        );
+        assert!(msg.contains("nothing of it was committed"), "{msg}");
+        assert!(msg.contains("applied before it in this run: 2"), "{msg}");
+        let shown = h.stderr();
+        assert!(
+            shown.contains("kmigrate: waiting 7 s for AccessExclusiveLock on posts (Shop.Repo), held by pid 4242 (application \"psql\", client 10.0.0.5, idle in transaction for 12 min); its last statement: LOCK TABLE posts"),
+            "{shown}"
+        );
+        assert_eq!(h.ctx.report.lock_waits.len(), 1);
+        assert_eq!(h.ctx.report.timed_out.as_ref().map(|t| t.version), Some(3));
+    }
+
+    #[tokio::test]
+    async fn another_run_still_in_the_database_refuses_as_the_lock_does() {
+        let out = "kmigrate:running\tShop.Repo\t77\tkmigrate-migrate-0f0f0f0f\tactive\t95\tALTER TABLE posts ADD COLUMN x int\n\
+kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
+        let mut h = Harness::new(&["migrate"], vec![Reply::exit(out, 1)], false);
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, 74);
+        let msg = r.unwrap_err().to_string();
+        assert!(
+            msg.contains("pid 77 kmigrate-migrate-0f0f0f0f (active for 95 s): ALTER TABLE posts"),
+            "{msg}"
+        );
+        assert!(msg.contains("--wait"), "{msg}");
+        assert_eq!(h.ctx.report.other_runs[0].pid, 77);
+        assert!(h.ctx.report.migrations.is_empty());
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! What a migrate or rollback did, for the report and for people.
 
 use super::Ctx;
-use crate::ecto_output::{Direction, Findings};
+use crate::ecto_output::{Direction, Findings, TimedOut, TimeoutKind};
+use crate::error::Error;
 use crate::report::Migration;
 
 /// After a migrate or rollback: the snippet's refusal becomes a usage error (nothing ran);
@@ -16,13 +17,68 @@ pub(super) fn settle(
     if let Some(why) = findings.refused() {
         return Err(crate::error::usage(format!("{why}; nothing was run")));
     }
+    ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
+    ctx.report.lock_waits = findings.waits().into_iter().cloned().collect();
+    if let Some(why) = findings.busy() {
+        let who: Vec<String> = findings.other_runs().iter().map(|o| o.describe()).collect();
+        return Err(Error::Locked(format!(
+            "{why} ({}); nothing was run. Pass --wait to wait for it to end, or see `kmigrate status`",
+            who.join("; ")
+        ))
+        .into());
+    }
     record(ctx, findings, direction);
     let verb = match direction {
         Direction::Up => "applied",
         Direction::Down => "reverted",
     };
+    if let Some(t) = findings.timed_out() {
+        ctx.report.timed_out = Some(t.clone());
+        return Err(Error::DbTimeout(timed_out_message(ctx, findings, t, verb)).into());
+    }
     summarize(ctx, code, findings, verb, custom);
     Ok(())
+}
+
+/// What a cancelled migration left: nothing of it when it ran in a transaction; the
+/// migrations before it stay.
+fn timed_out_message(ctx: &Ctx, findings: &Findings, t: &TimedOut, verb: &str) -> String {
+    let session = ctx.settings.ecto.as_ref().map(|e| &e.snippet.session);
+    let (what, limit) = match t.kind {
+        TimeoutKind::Lock => (
+            "waited longer than the lock timeout",
+            session.and_then(|s| s.lock_timeout),
+        ),
+        TimeoutKind::Statement => (
+            "ran a statement longer than the statement timeout",
+            session.and_then(|s| s.statement_timeout),
+        ),
+    };
+    let limit = limit.map(|d| format!(" ({d:?})")).unwrap_or_default();
+    let name = findings
+        .planned_name(t.version)
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
+    let left = if t.in_transaction {
+        "PostgreSQL cancelled it and Ecto rolled its transaction back: nothing of it was committed"
+    } else {
+        "it runs without a transaction (@disable_ddl_transaction): statements before the cancelled one may have been committed; check the database before running it again"
+    };
+    let before: Vec<String> = ctx
+        .report
+        .migrations
+        .iter()
+        .map(|m| m.version.to_string())
+        .collect();
+    let before = if before.is_empty() {
+        "none".to_owned()
+    } else {
+        before.join(", ")
+    };
+    format!(
+        "migration {}{name} ({}) {what}{limit}; {left}. {verb} before it in this run: {before}",
+        t.version, t.repo
+    )
 }
 
 /// Put the migrations that ran into the report: the versions of the snippet's tagged

@@ -64,6 +64,14 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     }
     let total = preview.as_ref().map(|p| p.len() as u64);
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
+    if !change.custom {
+        // The snippet beats every 20 s while migrations run: a silence much longer than
+        // that is a connection gone half-open, not a slow migration.
+        out.expect_heartbeats();
+        if ctx.settings.wait {
+            out.announce_other_runs();
+        }
+    }
     let code = ctx.exec(t, &change.argv, &mut out).await?;
     settle(ctx, code, &out.findings, Direction::Down, change.custom)
 }

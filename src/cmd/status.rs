@@ -50,6 +50,7 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
     let locks = findings.locks();
     ctx.report.migrations = rows.iter().map(Migration::from).collect();
     ctx.report.migration_locks = locks.to_vec();
+    ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
     let waiting = pending(rows).len();
     let ahead = rows.iter().filter(|r| r.not_in_image()).count();
     if !ctx.ui.json {
@@ -96,6 +97,13 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
                 l.pid,
                 if l.application.is_empty() { "no application name" } else { &l.application },
                 l.since
+            ));
+        }
+        for o in findings.other_runs() {
+            ctx.ui.note(&format!(
+                "Another kmigrate run is still in the database of {}: {}",
+                o.repo,
+                o.describe()
             ));
         }
     }

@@ -58,6 +58,10 @@ pub struct Layer {
     pub protected: Option<bool>,
     /// Overall time limit, e.g. `10m`.
     pub timeout: Option<String>,
+    /// PostgreSQL `lock_timeout` for the migration's own sessions, e.g. `5s`.
+    pub lock_timeout: Option<String>,
+    /// PostgreSQL `statement_timeout` for the migration's own sessions, e.g. `15m`.
+    pub statement_timeout: Option<String>,
     /// Run migrate, rollback and status in a Job (with `--image`, or the Deployment's image).
     pub job: Option<bool>,
     /// The Deployment whose pod template Job mode copies.
@@ -152,6 +156,14 @@ fn overlay(base: &Layer, over: &Layer) -> Layer {
             .or_else(|| base.rollback_command.clone()),
         protected: over.protected.or(base.protected),
         timeout: over.timeout.clone().or_else(|| base.timeout.clone()),
+        lock_timeout: over
+            .lock_timeout
+            .clone()
+            .or_else(|| base.lock_timeout.clone()),
+        statement_timeout: over
+            .statement_timeout
+            .clone()
+            .or_else(|| base.statement_timeout.clone()),
         job: over.job.or(base.job),
         deployment: over.deployment.clone().or_else(|| base.deployment.clone()),
         start_grace: over

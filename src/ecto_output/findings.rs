@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Direction, Event, LockHolder, StatusRow};
+use super::{Direction, Event, LockHolder, LockWait, OtherRun, StatusRow, TimedOut};
 
 /// Most bytes one list keeps: some 100 000 status rows, far above any app's. What does
 /// not fit is counted, not kept.
@@ -109,9 +109,24 @@ pub struct Findings {
     names: FirstOf<i64>,
     modules: FirstOf<(i64, Direction)>,
     refused: Option<String>,
+    others: BTreeMap<i64, OtherRun>,
+    busy: Option<String>,
+    waits: BTreeMap<(i64, String), LockWait>,
+    timed_out: Option<TimedOut>,
+    heartbeat: Option<u64>,
     planned: bool,
     tagged: bool,
     nothing_to_do: bool,
+}
+
+/// Most sessions and lock waits kept: a few are what anyone reads.
+const MAX_SESSIONS: usize = 64;
+
+/// Keep the latest report under `key`, while there is room for new keys.
+fn keep_latest<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: V) {
+    if map.len() < MAX_SESSIONS || map.contains_key(&key) {
+        map.insert(key, value);
+    }
 }
 
 impl Findings {
@@ -158,7 +173,41 @@ impl Findings {
             Event::Refused(why) => {
                 self.refused.get_or_insert(why);
             }
+            Event::OtherRun(o) => keep_latest(&mut self.others, o.pid, o),
+            Event::Busy(why) => {
+                self.busy.get_or_insert(why);
+            }
+            Event::Waiting(w) => keep_latest(&mut self.waits, (w.holder_pid, w.lock.clone()), w),
+            Event::TimedOut(t) => {
+                self.timed_out.get_or_insert(t);
+            }
+            Event::Heartbeat { seconds } => self.heartbeat = Some(seconds),
         }
+    }
+
+    /// Sessions of other migrate or rollback runs seen in the database, by pid.
+    pub fn other_runs(&self) -> Vec<&OtherRun> {
+        self.others.values().collect()
+    }
+
+    /// The snippet ran nothing because another run was still executing.
+    pub fn busy(&self) -> Option<&str> {
+        self.busy.as_deref()
+    }
+
+    /// Lock waits of this run, the latest report of each holder and lock.
+    pub fn waits(&self) -> Vec<&LockWait> {
+        self.waits.values().collect()
+    }
+
+    /// The migration cancelled by the run's lock or statement timeout, if one was.
+    pub fn timed_out(&self) -> Option<&TimedOut> {
+        self.timed_out.as_ref()
+    }
+
+    /// Seconds of the last heartbeat.
+    pub fn heartbeat(&self) -> Option<u64> {
+        self.heartbeat
     }
 
     /// Every status row, in order; an error when there were more than kmigrate keeps (a

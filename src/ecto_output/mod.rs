@@ -6,7 +6,10 @@ use serde::Serialize;
 
 pub use findings::{Findings, RanMigration};
 
-use crate::ecto_snippet::{FILE_NOT_FOUND, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG, STATUS_TAG};
+use crate::ecto_snippet::{
+    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG,
+    RUNNING_TAG, STATUS_TAG, TIMEOUT_TAG, WAITING_TAG,
+};
 
 /// Which way a migration ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -63,6 +66,132 @@ pub enum Event {
     },
     /// `kmigrate:refused\t<reason>`: the snippet ran nothing, for this reason.
     Refused(String),
+    /// `kmigrate:running\t...`: a session of another migrate or rollback run.
+    OtherRun(OtherRun),
+    /// `kmigrate:busy\t<reason>`: nothing ran, another run is still executing.
+    Busy(String),
+    /// `kmigrate:waiting\t...`: a session of this run waits for a lock.
+    Waiting(LockWait),
+    /// `kmigrate:heartbeat\t<seconds>`: the migration still runs.
+    Heartbeat {
+        /// Seconds since the migrations started.
+        seconds: u64,
+    },
+    /// `kmigrate:timeout\t...`: a migration was cancelled by the run's timeout.
+    TimedOut(TimedOut),
+}
+
+/// A database session of another kmigrate migrate or rollback, seen in `pg_stat_activity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct OtherRun {
+    /// The repo whose database it is in.
+    pub repo: String,
+    /// Its backend pid.
+    pub pid: i64,
+    /// Its `application_name` (`kmigrate-migrate-<run>`).
+    pub application: String,
+    /// `active`, `idle in transaction`, ...
+    pub state: String,
+    /// Seconds since its current (or last) statement started.
+    pub seconds: Option<u64>,
+    /// The start of that statement.
+    pub query: String,
+}
+
+/// A session of this run waiting for a lock, and the session holding it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LockWait {
+    /// The repo module.
+    pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
+    /// How long the statement has waited, in seconds.
+    pub waited_s: u64,
+    /// The locked object: a table, or the lock type.
+    pub lock: String,
+    /// The lock mode asked for (`AccessExclusiveLock`).
+    pub mode: String,
+    /// The holder's backend pid.
+    pub holder_pid: i64,
+    /// The holder's `application_name`.
+    pub holder_application: String,
+    /// The holder's client address, or `local`.
+    pub holder_client: String,
+    /// The holder's state (`idle in transaction`).
+    pub holder_state: String,
+    /// How long the holder has been in that state, in seconds.
+    pub holder_state_s: Option<u64>,
+    /// The start of the holder's current or last statement.
+    pub holder_query: String,
+}
+
+impl OtherRun {
+    /// For people: which session, doing what, for how long.
+    pub fn describe(&self) -> String {
+        let since = self
+            .seconds
+            .map(|s| format!(" for {} s", s))
+            .unwrap_or_default();
+        let query = if self.query.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", self.query)
+        };
+        format!(
+            "pid {} {} ({}{since}){query}",
+            self.pid, self.application, self.state
+        )
+    }
+}
+
+impl LockWait {
+    /// For people: what waits, on what, held by whom, doing what.
+    pub fn describe(&self) -> String {
+        let held = match self.holder_state_s {
+            Some(s) if s >= 60 => format!("{} for {} min", self.holder_state, s / 60),
+            Some(s) => format!("{} for {s} s", self.holder_state),
+            None => self.holder_state.clone(),
+        };
+        let app = if self.holder_application.is_empty() {
+            "no application_name".to_owned()
+        } else {
+            format!("application {:?}", self.holder_application)
+        };
+        let query = if self.holder_query.is_empty() {
+            String::new()
+        } else {
+            format!("; its last statement: {}", self.holder_query)
+        };
+        format!(
+            "waiting {} s for {} on {} ({}), held by pid {} ({app}, client {}, {held}){query}",
+            self.waited_s, self.mode, self.lock, self.repo, self.holder_pid, self.holder_client,
+        )
+    }
+}
+
+/// Which of the run's timeouts cancelled a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeoutKind {
+    /// `lock_timeout`.
+    Lock,
+    /// `statement_timeout`.
+    Statement,
+}
+
+/// A migration cancelled by the run's lock or statement timeout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TimedOut {
+    /// The repo module.
+    pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
+    /// The migration version.
+    pub version: i64,
+    /// Which timeout.
+    pub kind: TimeoutKind,
+    /// Whether the migration ran in a transaction (then nothing of it was committed).
+    pub in_transaction: bool,
 }
 
 /// A session holding Ecto's migration lock: a migration is running.
@@ -140,6 +269,57 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     }
     if let Some(rest) = tagged(&line, REFUSED_TAG) {
         return Some(Event::Refused(rest.to_owned()));
+    }
+    if let Some(rest) = tagged(&line, BUSY_TAG) {
+        return Some(Event::Busy(rest.to_owned()));
+    }
+    if let Some(rest) = tagged(&line, HEARTBEAT_TAG) {
+        return Some(Event::Heartbeat {
+            seconds: rest.trim().parse().ok()?,
+        });
+    }
+    if let Some(rest) = tagged(&line, RUNNING_TAG) {
+        let mut parts = rest.splitn(6, '\t');
+        return Some(Event::OtherRun(OtherRun {
+            repo: parts.next()?.to_owned(),
+            pid: parts.next()?.parse().ok()?,
+            application: parts.next()?.to_owned(),
+            state: parts.next()?.to_owned(),
+            seconds: parts.next()?.parse().ok(),
+            query: parts.next().unwrap_or_default().to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(&line, WAITING_TAG) {
+        let mut parts = rest.splitn(11, '\t');
+        let (repo, prefix) = (parts.next()?, parts.next()?);
+        return Some(Event::Waiting(LockWait {
+            repo: repo.to_owned(),
+            prefix: prefix_of(prefix),
+            waited_s: parts.next()?.parse().ok()?,
+            lock: parts.next()?.to_owned(),
+            mode: parts.next()?.to_owned(),
+            holder_pid: parts.next()?.parse().ok()?,
+            holder_application: parts.next()?.to_owned(),
+            holder_client: parts.next()?.to_owned(),
+            holder_state: parts.next()?.to_owned(),
+            holder_state_s: parts.next()?.parse().ok(),
+            holder_query: parts.next().unwrap_or_default().to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(&line, TIMEOUT_TAG) {
+        let mut parts = rest.splitn(5, '\t');
+        let (repo, prefix) = (parts.next()?, parts.next()?);
+        return Some(Event::TimedOut(TimedOut {
+            repo: repo.to_owned(),
+            prefix: prefix_of(prefix),
+            version: parts.next()?.parse().ok()?,
+            kind: match parts.next()? {
+                "lock" => TimeoutKind::Lock,
+                "statement" => TimeoutKind::Statement,
+                _ => return None,
+            },
+            in_transaction: parts.next()? == "tx",
+        }));
     }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();

@@ -15,6 +15,46 @@ pub struct RepoModule(String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version(i64);
 
+/// A run's id, naming its database sessions (`kmigrate-migrate-<id>`): `^[a-z0-9]{1,16}$`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunId(String);
+
+impl RunId {
+    /// A fresh id for this process: 8 hex digits from a randomly keyed hash of the pid
+    /// and the time.
+    pub fn fresh() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        Self(format!("{:08x}", h.finish() & 0xffff_ffff))
+    }
+
+    /// Validate an id.
+    #[cfg(test)]
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = (1..=16).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid run id {s:?}: 1 to 16 lowercase letters and digits"
+            ))
+        }
+    }
+
+    /// The id as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A positive number of migrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step(u32);

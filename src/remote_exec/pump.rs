@@ -47,8 +47,23 @@ where
     let mut read_error = None;
     let mut status: Option<Option<Status>> = None;
     let mut output_seen = false;
+    let idle_limit = out.idle_limit();
+    let idle = tokio::time::sleep(idle_limit.unwrap_or(std::time::Duration::MAX / 4));
+    let mut idle = std::pin::pin!(idle);
     while stdout.is_some() || stderr.is_some() {
+        if let Some(limit) = idle_limit {
+            idle.as_mut().reset(tokio::time::Instant::now() + limit);
+        }
         tokio::select! {
+            () = &mut idle, if idle_limit.is_some() => {
+                let secs = idle_limit.map_or(0, |d| d.as_secs());
+                read_error = Some(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("nothing from the pod for {secs} s, not even the snippet's heartbeat: the connection is presumed lost"),
+                ));
+                out.finish().await;
+                return Ended::NoStatus { read_error };
+            },
             r = read_some(&mut stdout, &mut out_buf) => match r {
                 Ok(0) => stdout = None,
                 Ok(n) => { output_seen = true; out.chunk(Stream::Out, &out_buf[..n]).await }
@@ -191,6 +206,42 @@ mod tests {
         assert!(matches!(ended, Ended::NoStatus { read_error: None }));
         assert_eq!(captured.lock().unwrap().stdout, b"partial output");
         drop(w_out);
+    }
+
+    /// Our snippet beats every 20 s: output keeps the run alive however long it takes,
+    /// and a silence of the idle limit means the connection is gone (no status will come).
+    #[tokio::test(start_paused = true)]
+    async fn a_silence_longer_than_the_idle_limit_ends_without_status() {
+        let (ui, captured) = Ui::memory(false, false);
+        let mut out = ui.streamer(Purpose::Raw);
+        out.expect_heartbeats();
+        let (mut w_out, r_out) = duplex(1024);
+        let beats = async move {
+            for _ in 0..10 {
+                tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+                w_out.write_all(b"beat\n").await.unwrap();
+            }
+            // Then silence, with the pipe still open (a half-open connection).
+            std::future::pending::<()>().await;
+        };
+        let started = tokio::time::Instant::now();
+        let ended = tokio::select! {
+            e = pump(Some(r_out), None::<DuplexStream>, std::future::pending(), &mut out) => e,
+            () = beats => unreachable!("the beats never end"),
+        };
+        let elapsed = started.elapsed();
+        match ended {
+            Ended::NoStatus {
+                read_error: Some(e),
+            } => {
+                assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+                assert!(e.to_string().contains("heartbeat"), "{e}");
+            }
+            other => panic!("expected the idle deadline, got {other:?}"),
+        }
+        // 200 s of beats, then 120 s of silence.
+        assert_eq!(elapsed.as_secs(), 200 + crate::output::IDLE_LIMIT.as_secs());
+        assert_eq!(captured.lock().unwrap().stdout, b"beat\n".repeat(10));
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! The config file and the layer that applies, and what the action needs from them.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -10,7 +11,8 @@ use super::{Ecto, JobMode};
 use crate::cli::{GlobalArgs, JobArgs, Mode};
 use crate::config::{self, Config, Layer};
 use crate::ecto_snippet::{
-    AppName, MigrationPath, Operation, Prefix, Range, RepoModule, Snippet, app_from_release,
+    AppName, MigrationPath, Operation, Prefix, Range, RepoModule, RunId, Session, Snippet,
+    app_from_release,
 };
 use crate::error::usage;
 
@@ -79,6 +81,13 @@ impl Loaded {
             t.migrations_paths.as_ref(),
             MigrationPath::parse,
         )?;
+        let mode = g.mode.or(t.mode).unwrap_or(Mode::Eval);
+        let (lock_timeout, statement_timeout) = self.db_timeouts(g)?;
+        if mode == Mode::Rpc && (lock_timeout.is_some() || statement_timeout.is_some()) {
+            return Err(usage(
+                "--lock-timeout and --statement-timeout need --mode eval: in rpc mode the migration runs on the app's own connection pool, which must not carry them",
+            ));
+        }
         Ok(Ecto {
             release,
             snippet: Snippet {
@@ -87,9 +96,42 @@ impl Loaded {
                 prefixes,
                 paths,
                 log_sql: g.log_sql || t.log_sql == Some(true),
+                session: Session {
+                    run: RunId::fresh(),
+                    named: mode == Mode::Eval,
+                    lock_timeout,
+                    statement_timeout,
+                    wait: g.wait,
+                },
             },
-            mode: g.mode.or(t.mode).unwrap_or(Mode::Eval),
+            mode,
         })
+    }
+
+    /// `--lock-timeout` and `--statement-timeout` (or the config's), validated.
+    fn db_timeouts(&self, g: &GlobalArgs) -> Result<(Option<Duration>, Option<Duration>)> {
+        let read = |flag: &Option<String>, conf: &Option<String>, name: &str| {
+            flag.as_ref()
+                .or(conf.as_ref())
+                .map(|text| {
+                    let d = parse_duration(text).map_err(|e| usage(format!("{name}: {e}")))?;
+                    if d.is_zero() {
+                        return Err(usage(format!(
+                            "{name} must be more than 0 (PostgreSQL reads 0 as no limit)"
+                        )));
+                    }
+                    Ok(d)
+                })
+                .transpose()
+        };
+        Ok((
+            read(&g.lock_timeout, &self.layer.lock_timeout, "--lock-timeout")?,
+            read(
+                &g.statement_timeout,
+                &self.layer.statement_timeout,
+                "--statement-timeout",
+            )?,
+        ))
     }
 
     /// A migrate or rollback: the custom command with its placeholders filled, else the
@@ -106,6 +148,11 @@ impl Loaded {
             (&self.layer.rollback_command, "rollback_command")
         };
         if let Some(template) = custom {
+            if self.db_timeouts(g)? != (None, None) {
+                return Err(usage(format!(
+                    "--lock-timeout and --statement-timeout apply to the embedded Ecto snippet; the configured {key} sets its own"
+                )));
+            }
             let argv = action::fill_custom(template, range, key)?;
             return Ok((
                 Change {

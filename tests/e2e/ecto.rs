@@ -391,6 +391,16 @@ fn rpc_mode_shows_each_migration_from_the_live_node() {
     let stop = || {
         let _ = Command::new(release()).arg("stop").envs(env).status();
     };
+    // `daemon` returns before the node is up (as a release's does): wait until it answers.
+    crate::support::wait_for("the live node", Duration::from_secs(60), || {
+        Command::new(release())
+            .arg("pid")
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "--mode", "rpc", "-o", "json"])

@@ -1,0 +1,222 @@
+//! What a migration waits on, bounded and said: the lock timeout, who holds the lock, the
+//! heartbeat of a long migration, and a run still executing in the database after its
+//! kmigrate went away.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use kmigrate::ecto_output::TimeoutKind;
+
+use crate::harness::{Ns, V1, V2, local, migration_set, psql};
+use crate::support::{report, wait_for};
+
+/// A psql session, named `blocker`, idle in a transaction that holds an ACCESS EXCLUSIVE
+/// lock on `posts`, as a forgotten console session would; ended when dropped.
+struct Blocker(Child, String);
+
+impl Blocker {
+    fn hold(db: &str) -> Self {
+        let mut child = Command::new("psql")
+            .envs(local().pg.iter().cloned())
+            .env("PGAPPNAME", "blocker")
+            .args(["-X", "-q", "-d", db])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("psql");
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(b"BEGIN;\nLOCK TABLE posts IN ACCESS EXCLUSIVE MODE;\n")
+            .unwrap();
+        let blocker = Blocker(child, db.to_owned());
+        wait_for("the blocker's lock", Duration::from_secs(20), || {
+            psql(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND state = 'idle in transaction'").trim() == "1"
+        });
+        blocker
+    }
+
+    fn pid(&self) -> String {
+        psql(
+            &self.1,
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'blocker'",
+        )
+        .trim()
+        .to_owned()
+    }
+}
+
+impl Drop for Blocker {
+    fn drop(&mut self) {
+        psql(
+            &self.1,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'",
+        );
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
+    let ns = Ns::with_demo_pod("lockwait", &[]);
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--to", &V1.to_string()])
+        .status(0);
+    let blocker = Blocker::hold(&ns.db);
+    let pid = blocker.pid();
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--lock-timeout",
+            "12s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr(&format!("held by pid {pid} (application \"blocker\""))
+        .expect_stderr("idle in transaction")
+        .expect_stderr("on posts")
+        .expect_stderr("nothing of it was committed")
+        .status(78);
+    let r = report(&out);
+    let t = r.timed_out.expect("the cancelled migration");
+    assert_eq!(
+        (t.version, t.kind, t.in_transaction),
+        (V2, TimeoutKind::Lock, true)
+    );
+    assert!(
+        r.lock_waits
+            .iter()
+            .any(|w| w.holder_application == "blocker" && w.lock == "posts"),
+        "{:#?}",
+        r.lock_waits
+    );
+    assert_eq!(r.outcome, "timeout");
+    // Nothing of the cancelled migration, and the one before it stays.
+    assert_eq!(ns.applied(), [V1]);
+    assert_eq!(
+        psql(
+            &ns.db,
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'posts' AND indexname <> 'posts_pkey'"
+        )
+        .trim(),
+        "0"
+    );
+    // Only the migration's own sessions carried the limit: the database's stays unset.
+    assert_eq!(psql(&ns.db, "SHOW lock_timeout").trim(), "0");
+    drop(blocker);
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--lock-timeout", "12s"])
+        .status(0);
+    assert_eq!(ns.applied().len(), 3);
+}
+
+/// A psql session holding `pg_advisory_lock(4242)`: the `gated` migration waits on it.
+struct Gate(Child, String);
+
+impl Gate {
+    fn close(db: &str) -> Self {
+        let child = Command::new("psql")
+            .envs(local().pg.iter().cloned())
+            .env("PGAPPNAME", "gate")
+            .args([
+                "-X",
+                "-q",
+                "-d",
+                db,
+                "-c",
+                "SELECT pg_advisory_lock(4242)",
+                "-c",
+                "SELECT pg_sleep(300)",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("psql");
+        let gate = Gate(child, db.to_owned());
+        wait_for("the gate's lock", Duration::from_secs(20), || {
+            psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted").trim() == "1"
+        });
+        gate
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        psql(
+            &self.1,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gate'",
+        );
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The gated migration's session, waiting at the gate.
+fn at_the_gate(db: &str) -> bool {
+    psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted").trim() == "1"
+}
+
+#[test]
+fn a_long_migration_beats_and_a_run_left_behind_is_seen_by_the_next() {
+    let ns = Ns::with_demo_pod("beats", &[("DEMO_MIGRATIONS_DIR", &migration_set("gated"))]);
+    let gate = Gate::close(&ns.db);
+    let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
+    wait_for("the migration at the gate", Duration::from_secs(60), || {
+        at_the_gate(&ns.db)
+    });
+    // A silent migration is said to be alive every 20 s, with what it is on.
+    run.wait_line("kmigrate: still on 20240107120000 Demo.Repo.Migrations.WaitForGate, 20 s");
+    // Its kmigrate goes away (a laptop closed); the migration goes on in the database.
+    run.signal("KILL");
+    let _ = run.wait_exit(Duration::from_secs(10));
+    let session = psql(
+        &ns.db,
+        "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'kmigrate-migrate-%' AND wait_event_type = 'Lock'",
+    );
+    assert!(
+        session.trim().starts_with("kmigrate-migrate-"),
+        "the run's sessions are named after it: {session:?}"
+    );
+    ns.kmigrate()
+        .args(["unlock", "-l", "app=demo", "--yes"])
+        .status(0);
+    // The next run sees it, says what it does, and refuses to start a second one.
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("another run is still executing")
+        .expect_stderr(session.trim())
+        .expect_stderr("--wait")
+        .status(74);
+    let r = report(&out);
+    assert!(
+        r.other_runs
+            .iter()
+            .any(|o| o.application == session.trim() && o.state == "active"),
+        "{:#?}",
+        r.other_runs
+    );
+    let status = report(
+        &ns.kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    assert!(!status.other_runs.is_empty(), "{status:#?}");
+    // Told to wait, it starts once the other run is over.
+    let mut waiting = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "--wait"])
+        .spawn();
+    waiting.wait_line("kmigrate-migrate-");
+    drop(gate);
+    let (code, _) = waiting.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 0, "{}", waiting.seen.join("\n"));
+    assert_eq!(ns.applied(), [V1, 20240107120000]);
+}
