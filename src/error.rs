@@ -322,7 +322,9 @@ pub fn conclude(
             let outcome = match typed {
                 Some(Error::Unknown(_)) => "unknown",
                 Some(Error::Refused(_) | Error::PlanChanged(_)) => "refused",
-                Some(Error::Timeout { .. } | Error::DbTimeout(_)) => "timeout",
+                Some(Error::Timeout { .. }) => "timeout",
+                // The remote command ended (PostgreSQL cancelled a statement): it failed.
+                Some(Error::DbTimeout(_)) => "failed",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
             };

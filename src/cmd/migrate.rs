@@ -147,7 +147,7 @@ kmigrate:timeout\tShop.Repo\t\t3\tlock\ttx\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (78, "timeout"));
+        assert_eq!((end.exit_code, end.outcome), (78, "failed"));
         let msg = r.unwrap_err().to_string();
         assert!(
             msg.contains("migration 3 three (Shop.Repo) waited longer than the lock timeout (10s)"),

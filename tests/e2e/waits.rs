@@ -97,7 +97,7 @@ fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
         "{:#?}",
         r.lock_waits
     );
-    assert_eq!(r.outcome, "timeout");
+    assert_eq!(r.outcome, "failed");
     // Nothing of the cancelled migration, and the one before it stays.
     assert_eq!(ns.applied(), [V1]);
     assert_eq!(
