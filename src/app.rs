@@ -38,9 +38,21 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     }
 
     let mut source = config::Source::default();
-    let settings = std::env::current_dir()
-        .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))
-        .and_then(|dir| Settings::new(&cli, &dir, &mut source));
+    let cwd = std::env::current_dir()
+        .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"));
+    if let Ok(dir) = &cwd {
+        match Settings::environments(&cli, dir) {
+            Ok(envs) if envs.len() > 1 => {
+                return run_group(&cli, dir, &envs, ui, json, started_at);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let command = matches.subcommand_name().unwrap_or_default();
+                return failed(command, e, json, started_at);
+            }
+        }
+    }
+    let settings = cwd.and_then(|dir| Settings::new(&cli, &dir, &mut source));
     for warning in &source.warnings {
         ui.note(warning);
     }
@@ -57,13 +69,74 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         }
     };
     report.config = source.path.map(|p| p.display().to_string());
-    if let Err(e) = &result {
+    emit(report, &result, end, json, started_at)
+}
+
+/// The end of a single run: the error on stderr, the report on stdout with `-o json`.
+fn emit(
+    mut report: Report,
+    result: &Result<()>,
+    end: Conclusion,
+    json: bool,
+    started_at: Instant,
+) -> ExitCode {
+    if let Err(e) = result {
         report.error = Some(format!("{e:#}"));
         error::print(e);
     }
     if json && report.command != "completions" && report.command != "init" {
         report.exit_code = end.exit_code;
         report.outcome = end.outcome.to_owned();
+        report.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Ok(text) = serde_json::to_string_pretty(&report) {
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
+    }
+    ExitCode::from(end.exit_code)
+}
+
+/// A run that failed before anything started.
+fn failed(command: &str, e: anyhow::Error, json: bool, started_at: Instant) -> ExitCode {
+    let result = Err(e);
+    let end = conclude(&result, None, false);
+    emit(Report::new(command), &result, end, json, started_at)
+}
+
+/// Several environments: settings for each (each `-e NAME` as if alone), then the group.
+fn run_group(
+    cli: &Cli,
+    dir: &std::path::Path,
+    envs: &[String],
+    ui: Ui,
+    json: bool,
+    started_at: Instant,
+) -> ExitCode {
+    let named = cli.global.env.clone().unwrap_or_default();
+    let command = match &cli.command {
+        crate::cli::Command::Migrate(_) => "migrate",
+        crate::cli::Command::Rollback(_) => "rollback",
+        crate::cli::Command::Status(_) => "status",
+        _ => "",
+    };
+    let mut members = Vec::new();
+    for env in envs {
+        let mut one = cli.clone();
+        one.global.env = Some(env.clone());
+        let mut source = config::Source::default();
+        let settings = Settings::new(&one, dir, &mut source)
+            .and_then(|s| crate::group::check(&s).map(|()| s))
+            .map_err(|e| e.context(format!("environment {env}")));
+        for warning in &source.warnings {
+            ui.note(warning);
+        }
+        match settings {
+            Ok(s) => members.push((env.clone(), s)),
+            Err(e) => return failed(command, e, json, started_at),
+        }
+    }
+    let (mut report, end) = crate::group::drive(members, &named, &ui, started_at);
+    if json {
         report.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Ok(text) = serde_json::to_string_pretty(&report) {
             use std::io::Write;
@@ -88,43 +161,68 @@ fn drive(settings: Settings, ui: Ui, started_at: Instant) -> (Result<()>, Report
             return (result, Report::new(settings.action.name()), end);
         }
     };
-    let timeout = settings.timeout.clone();
+    let deadline = Deadline::after(settings.timeout.as_ref());
     let mut ctx = Ctx::new(settings, ui);
-    let started = ctx.started.clone();
     let (result, end) = runtime.block_on(async {
-        let result = {
-            let work = cmd::execute(&mut ctx);
-            let deadline = async {
-                match &timeout {
-                    Some((d, _)) => tokio::time::sleep(*d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                r = work => r,
-                () = deadline => Err(Error::Timeout {
-                    after: timeout.map(|(_, s)| s).unwrap_or_default(),
-                    running: started.load(Ordering::SeqCst),
-                }.into()),
-                signal = interrupted() => Err(Error::Interrupted { signal, running: started.load(Ordering::SeqCst) }.into()),
-            }
-        };
-        let end = conclude(&result, ctx.report.remote_exit_code, ctx.gate_tripped);
-        let running = started.load(Ordering::SeqCst);
-        end_lock(&mut ctx, running && end.remote_may_run()).await;
-        if running {
-            audit_event(&ctx, started_at).await;
-            if let (Err(_), Some(job)) = (&result, &ctx.report.job) {
-                ctx.ui.note(&format!(
-                    "The Job {job} keeps running; follow it again with `kmigrate logs {job}`."
-                ));
-            }
-        }
+        let started = ctx.started.clone();
+        let result = watched(cmd::execute(&mut ctx), &deadline, &started).await;
+        let end = finish(&mut ctx, &result, started_at).await;
         (result, end)
     });
     // A prompt may still be blocked on stdin; do not wait for it.
     runtime.shutdown_background();
     (result, std::mem::take(&mut ctx.report), end)
+}
+
+/// The whole run's `--timeout`: when it ends, and the text the user wrote.
+#[derive(Clone)]
+pub(crate) struct Deadline(Option<(tokio::time::Instant, String)>);
+
+impl Deadline {
+    /// The deadline of a timeout starting now.
+    pub(crate) fn after(timeout: Option<&(std::time::Duration, String)>) -> Self {
+        Self(timeout.map(|(d, text)| (tokio::time::Instant::now() + *d, text.clone())))
+    }
+}
+
+/// Run `work` under the deadline and the signal watch: either stops it with its own error,
+/// saying whether a remote command had been started.
+pub(crate) async fn watched<T>(
+    work: impl std::future::Future<Output = Result<T>>,
+    deadline: &Deadline,
+    started: &std::sync::atomic::AtomicBool,
+) -> Result<T> {
+    let expired = async {
+        match &deadline.0 {
+            Some((at, _)) => tokio::time::sleep_until(*at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = work => r,
+        () = expired => Err(Error::Timeout {
+            after: deadline.0.as_ref().map(|(_, s)| s.clone()).unwrap_or_default(),
+            running: started.load(Ordering::SeqCst),
+        }.into()),
+        signal = interrupted() => Err(Error::Interrupted { signal, running: started.load(Ordering::SeqCst) }.into()),
+    }
+}
+
+/// After a run, whatever happened: how it ended; the lock ended (released, or kept while
+/// the remote may still run) and the audit record left.
+pub(crate) async fn finish(ctx: &mut Ctx, result: &Result<()>, started_at: Instant) -> Conclusion {
+    let end = conclude(result, ctx.report.remote_exit_code, ctx.gate_tripped);
+    let running = ctx.started.load(Ordering::SeqCst);
+    end_lock(ctx, running && end.remote_may_run()).await;
+    if running {
+        audit_event(ctx, started_at).await;
+        if let (Err(_), Some(job)) = (result, &ctx.report.job) {
+            ctx.ui.note(&format!(
+                "The Job {job} keeps running; follow it again with `kmigrate logs {job}`."
+            ));
+        }
+    }
+    end
 }
 
 /// Give the lock back when the outcome is known; keep it while the remote may still be

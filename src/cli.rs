@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run Ecto migrations inside a running Kubernetes pod, found by label.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "kmigrate", version, about, long_about = None)]
 #[command(after_help = crate::error::exit_codes_help())]
 pub struct Cli {
@@ -16,7 +16,7 @@ pub struct Cli {
 }
 
 /// Flags shared by every subcommand, named as kubectl names them.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)
     #[arg(long, global = true, value_name = "PATH")]
@@ -68,6 +68,9 @@ pub struct GlobalArgs {
     /// Answer yes to the confirmation of a protected environment (needed without a terminal)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// With several environments (-e a,b or a group): go on after one fails (default: stop)
+    #[arg(long, global = true)]
+    pub continue_on_error: bool,
     /// If another run holds the lock, wait for it (up to --timeout) instead of failing
     #[arg(long, global = true)]
     pub wait: bool,
@@ -109,7 +112,7 @@ pub enum OutputFormat {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Run pending migrations
     Migrate(MigrateArgs),
@@ -134,7 +137,7 @@ pub enum Command {
 }
 
 /// Job mode: run from a new image in a Job built from the app's Deployment.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct JobArgs {
     /// Run in a Job with this image (the new release) instead of exec in a running pod
     #[arg(long, value_name = "IMAGE")]
@@ -152,7 +155,7 @@ pub struct JobArgs {
 }
 
 /// `migrate` flags.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct MigrateArgs {
     #[command(flatten)]
     pub job: JobArgs,
@@ -165,7 +168,7 @@ pub struct MigrateArgs {
 }
 
 /// `rollback` flags: one of them is required.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["to", "step"])))]
 pub struct RollbackArgs {
     #[command(flatten)]
@@ -179,7 +182,7 @@ pub struct RollbackArgs {
 }
 
 /// `status` flags.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub job: JobArgs,
@@ -189,7 +192,7 @@ pub struct StatusArgs {
 }
 
 /// `exec` arguments.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -197,7 +200,7 @@ pub struct ExecArgs {
 }
 
 /// `logs` arguments.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LogsArgs {
     /// The run name (the Job's name, as `kmigrate runs` lists it)
     #[arg(value_name = "RUN")]
@@ -205,7 +208,7 @@ pub struct LogsArgs {
 }
 
 /// `completions` arguments.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {
     /// The shell to print completions for
     #[arg(value_enum)]
@@ -213,7 +216,7 @@ pub struct CompletionsArgs {
 }
 
 /// `init` flags.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InitArgs {
     /// Overwrite an existing kmigrate.toml
     #[arg(long)]

@@ -26,6 +26,8 @@ pub struct Plan<'a> {
 
 /// The heading of a plan for a protected environment.
 pub const PROTECTED: &str = "Protected environment";
+/// The heading of one plan for several environments; what is typed is their list.
+pub const GROUP: &str = "Several environments";
 
 /// The facts of an exec target, for a plan.
 pub fn facts(t: &PodTarget, config: Option<&Path>) -> Vec<(&'static str, String)> {
@@ -70,14 +72,19 @@ pub async fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
         ui.note("Confirmed by --yes.");
         return Ok(());
     }
+    let (what, subject) = if plan.title == GROUP {
+        ("the environments", "environments")
+    } else {
+        ("the namespace name", "namespace")
+    };
     if !ui.can_prompt {
         return Err(Error::Refused(format!(
-            "namespace {} is protected ({}) and there is no terminal to confirm on; re-run with --yes to proceed",
+            "{subject} {} is protected ({}) and there is no terminal to confirm on; re-run with --yes to proceed",
             plan.namespace, plan.reason
         ))
         .into());
     }
-    let prompt = format!("Type the namespace name ({}) to continue", plan.namespace);
+    let prompt = format!("Type {what} ({}) to continue", plan.namespace);
     let expected = plan.namespace.to_owned();
     let asker = ui.clone();
     let answer = tokio::task::spawn_blocking(move || asker.confirm_typed(&prompt, &expected))

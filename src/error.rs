@@ -31,6 +31,8 @@ pub mod code {
     pub const FORBIDDEN: u8 = 77;
     /// A migration hit the run's `--lock-timeout` or `--statement-timeout`.
     pub const DB_TIMEOUT: u8 = 78;
+    /// Several targets (environments) were run: some succeeded, some did not.
+    pub const PARTIAL: u8 = 80;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -134,6 +136,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         short: "migration hit --lock-timeout or --statement-timeout",
         meaning: "a migration waited longer than `--lock-timeout` for a lock, or ran longer than `--statement-timeout`; PostgreSQL cancelled it and Ecto rolled its transaction back (a `@disable_ddl_transaction` migration may be half done: the message says which); migrations before it stay applied and are listed",
         todo: "see who held the lock (printed while waiting), then run again",
+    },
+    ExitCodeDoc {
+        code: code::PARTIAL,
+        short: "some environments failed",
+        meaning: "several environments (`-e a,b` or a group) ran and some succeeded while others failed or did not run; when none succeeded the first failure's own code is the exit code",
+        todo: "read `environments` in `-o json` (or the summary): fix the failed ones and run them again",
     },
     ExitCodeDoc {
         code: code::TIMEOUT,
@@ -387,7 +395,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 18);
+        assert_eq!(all.len(), 19);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),

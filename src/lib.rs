@@ -11,6 +11,7 @@ pub(crate) mod connection;
 pub mod ecto_output;
 pub(crate) mod ecto_snippet;
 pub mod error;
+pub(crate) mod group;
 pub(crate) mod headroom;
 pub(crate) mod job;
 pub(crate) mod lock;

@@ -69,6 +69,37 @@ pub struct Report {
     pub runs: Vec<crate::job::RunInfo>,
 }
 
+/// The one document of several environments run in one command (`-e a,b` or a group).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct GroupReport {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema: u32,
+    /// The subcommand.
+    pub command: String,
+    /// `success` (all), `partial` (some), else the first failure's outcome (none).
+    pub outcome: String,
+    /// kmigrate's exit code.
+    pub exit_code: u8,
+    /// The error that stopped the group before any environment ran, if one did.
+    pub error: Option<String>,
+    /// Wall-clock time of the whole command in milliseconds.
+    pub duration_ms: u64,
+    /// Each environment, in the order run.
+    pub environments: Vec<EnvReport>,
+}
+
+/// One environment of a group: its name, whether it ran, and its own report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EnvReport {
+    /// The environment's name in `kmigrate.toml`.
+    pub env: String,
+    /// Whether its command ran (false: an earlier one failed, fail-fast).
+    pub ran: bool,
+    /// Its report, as a single run's.
+    #[serde(flatten)]
+    pub report: Report,
+}
+
 /// One migration in the report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Migration {

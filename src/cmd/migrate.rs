@@ -25,26 +25,31 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let mut total = None;
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
-        let planned = if ctx.ui.can_prompt && !ctx.settings.yes && !change.custom {
+        let planned = if let Some(confirmed) = ctx.group.clone() {
+            confirmed
+        } else if ctx.ui.can_prompt && !ctx.settings.yes && !change.custom {
             let todo = to_apply(&ctx.read_status(t).await?, change.range);
             total = Some(todo.len() as u64);
             Some(todo)
         } else {
             None
         };
-        confirm(
-            &ctx.ui,
-            ctx.settings.yes,
-            &Plan {
-                title: PROTECTED,
-                namespace: &t.namespace,
-                facts: facts(t, ctx.settings.config.as_deref()),
-                argv: &change.argv,
-                reason: &reason,
-                changes: planned.clone().map(|p| ("pending migrations to apply", p)),
-            },
-        )
-        .await?;
+        // Several environments were confirmed together, before any of them ran.
+        if ctx.group.is_none() {
+            confirm(
+                &ctx.ui,
+                ctx.settings.yes,
+                &Plan {
+                    title: PROTECTED,
+                    namespace: &t.namespace,
+                    facts: facts(t, ctx.settings.config.as_deref()),
+                    argv: &change.argv,
+                    reason: &reason,
+                    changes: planned.clone().map(|p| ("pending migrations to apply", p)),
+                },
+            )
+            .await?;
+        }
         if let Some(planned) = planned {
             ctx.recheck(t, &planned, "apply", |rows| to_apply(rows, change.range))
                 .await?;
@@ -66,7 +71,7 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
 /// The pending migrations a migrate with this range applies, oldest first, as lines.
 /// What a migrate with this range applies, as Ecto's `pending_all`/`pending_step`/
 /// `pending_to` pick it in each repo (and prefix): pending files oldest first.
-fn to_apply(rows: &[StatusRow], range: Range) -> Vec<String> {
+pub(super) fn to_apply(rows: &[StatusRow], range: Range) -> Vec<String> {
     by_repo(rows)
         .into_iter()
         .flat_map(|group| {

@@ -53,6 +53,9 @@ pub struct Ctx {
     pub gate_tripped: bool,
     /// The pod the run's command went to, once chosen.
     pub target: Option<PodTarget>,
+    /// Part of several environments run in one command: the plan was shown and confirmed
+    /// for all of them at once, and these are the lines confirmed for this one (if read).
+    pub group: Option<Option<Vec<String>>>,
 }
 
 impl Ctx {
@@ -70,6 +73,7 @@ impl Ctx {
             protection: None,
             gate_tripped: false,
             target: None,
+            group: None,
         }
     }
 
@@ -193,6 +197,30 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
             init::init(&dir, force, &mut std::io::stdout().lock())
         }
     }
+}
+
+/// One environment of several run in one command: find its pod, learn its protection, and
+/// read what the action would change there (the lines of the combined plan). Nothing is
+/// locked or changed; the run itself comes later, through [`execute`].
+pub async fn preview(ctx: &mut Ctx) -> Result<Option<Vec<String>>> {
+    let (change, up) = match ctx.settings.action.clone() {
+        Action::Migrate(c) => (c, true),
+        Action::Rollback(c) => (c, false),
+        _ => {
+            find_target(ctx).await?;
+            return Ok(None);
+        }
+    };
+    let (_, t) = find_target(ctx).await?;
+    if change.custom {
+        return Ok(None);
+    }
+    let rows = ctx.read_status(&t).await?;
+    Ok(Some(if up {
+        migrate::to_apply(&rows, change.range)
+    } else {
+        rollback::lines_of(&rollback::to_revert(&rows, change.range))
+    }))
 }
 
 /// A protected place known from flags and config alone, with no terminal to confirm on and

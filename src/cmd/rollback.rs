@@ -33,23 +33,29 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         let changes = lines.clone().map(|l| ("migrations to revert", l));
-        confirm(
-            &ctx.ui,
-            ctx.settings.yes,
-            &Plan {
-                title: PROTECTED,
-                namespace: &t.namespace,
-                facts: facts(t, ctx.settings.config.as_deref()),
-                argv: &change.argv,
-                reason: &reason,
-                changes,
-            },
-        )
-        .await?;
-        if let Some(planned) = lines
-            .as_ref()
-            .filter(|_| ctx.ui.can_prompt && !ctx.settings.yes)
-        {
+        // Several environments were confirmed together, before any of them ran.
+        if ctx.group.is_none() {
+            confirm(
+                &ctx.ui,
+                ctx.settings.yes,
+                &Plan {
+                    title: PROTECTED,
+                    namespace: &t.namespace,
+                    facts: facts(t, ctx.settings.config.as_deref()),
+                    argv: &change.argv,
+                    reason: &reason,
+                    changes,
+                },
+            )
+            .await?;
+        }
+        let confirmed = match &ctx.group {
+            Some(group) => group.clone(),
+            None => lines
+                .clone()
+                .filter(|_| ctx.ui.can_prompt && !ctx.settings.yes),
+        };
+        if let Some(planned) = confirmed.as_ref() {
             ctx.recheck(t, planned, "revert", |rows| {
                 lines_of(&to_revert(rows, change.range))
             })
@@ -76,7 +82,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     settle(ctx, code, &out.findings, Direction::Down, change.custom)
 }
 
-fn lines_of(rows: &[StatusRow]) -> Vec<String> {
+pub(super) fn lines_of(rows: &[StatusRow]) -> Vec<String> {
     rows.iter().map(StatusRow::plan_line).collect()
 }
 

@@ -102,6 +102,9 @@ pub struct Config {
     /// Named environments.
     #[serde(default)]
     pub env: BTreeMap<String, Layer>,
+    /// Named groups of environments, run in the order listed (`-e GROUP`).
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<String>>,
 }
 
 impl Config {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, Mode};
-use crate::config;
+use crate::config::{self, Config};
 use crate::connection::KubeArgs;
 use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
@@ -75,6 +75,8 @@ pub struct Settings {
     pub lock_name: Option<String>,
     /// `--wait`: wait for the lock instead of failing.
     pub wait: bool,
+    /// `--continue-on-error`: with several environments, go on after one fails.
+    pub continue_on_error: bool,
     /// Job mode, when on.
     pub job: Option<JobMode>,
     /// The config file read, if any (shown in plans).
@@ -227,9 +229,53 @@ impl Settings {
             lock: config.lock.unwrap_or_default(),
             lock_name,
             wait: g.wait,
+            continue_on_error: g.continue_on_error,
             job,
             config: source.path.clone(),
         })
+    }
+
+    /// The environments `-e` names, in order: a comma-separated list, or a group of the
+    /// config (`[groups] prod = ["prod-eu", "prod-us"]`); empty or one name is one run.
+    pub fn environments(cli: &Cli, cwd: &Path) -> Result<Vec<String>> {
+        let Some(e) = cli.global.env.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let names: Vec<String> = if e.contains(',') {
+            e.split(',').map(|n| n.trim().to_owned()).collect()
+        } else {
+            let home = std::env::home_dir();
+            let text = config::read(
+                cli.global.config.as_deref(),
+                cwd,
+                home.as_deref(),
+                &mut config::Source::default(),
+            )
+            .map_err(usage)?;
+            let groups = match text {
+                Some(t) => Config::parse(&t).map_err(usage)?.groups,
+                None => Default::default(),
+            };
+            match groups.get(e) {
+                Some(list) if list.is_empty() => {
+                    return Err(usage(format!(
+                        "group {e:?} in kmigrate.toml lists no environment"
+                    )));
+                }
+                Some(list) => list.clone(),
+                None => vec![e.to_owned()],
+            }
+        };
+        if let Some(bad) = names.iter().find(|n| n.is_empty()) {
+            return Err(usage(format!(
+                "-e {e:?}: an empty environment name {bad:?}"
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+            return Err(usage(format!("-e {e:?} names {dup:?} twice")));
+        }
+        Ok(names)
     }
 
     /// Settings for an action that needs neither the config file nor the cluster.
@@ -249,6 +295,7 @@ impl Settings {
             lock: LockMode::default(),
             lock_name: None,
             wait: false,
+            continue_on_error: false,
             job: None,
             config: None,
         }

@@ -13,6 +13,7 @@ mod ecto;
 mod exec;
 mod faultproxy;
 mod faults;
+mod group;
 mod harness;
 mod job;
 mod job_outcome;

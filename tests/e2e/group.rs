@@ -1,0 +1,109 @@
+//! Several environments in one command: two namespaces as two environments of one config,
+//! run in order, fail-fast or not, one confirmation, one JSON document.
+
+use kmigrate::report::GroupReport;
+
+use crate::audit::events;
+use crate::harness::{Ns, V1, V2, V3, local, migration_set, release};
+use crate::support::{kmigrate, scratch_dir, stdout};
+
+/// `eu` migrates cleanly; `us` has a failing third migration.
+fn two_regions(protect_eu: bool) -> (Ns, Ns, std::path::PathBuf) {
+    let eu = Ns::with_demo_pod("grp-eu", &[]);
+    let us = Ns::with_demo_pod(
+        "grp-us",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("failing"))],
+    );
+    let dir = scratch_dir("group");
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        format!(
+            "selector = \"app=demo\"\nrelease = \"{}\"\n\n[env.eu]\nnamespace = \"{}\"\nprotected = {protect_eu}\n\n[env.us]\nnamespace = \"{}\"\n\n[groups]\nworld = [\"us\", \"eu\"]\n",
+            release(),
+            eu.name,
+            us.name
+        ),
+    )
+    .unwrap();
+    (eu, us, dir)
+}
+
+fn group_report(out: &std::process::Output) -> GroupReport {
+    serde_json::from_str(&stdout(out)).expect("one JSON document for the group")
+}
+
+#[test]
+fn environments_run_in_order_and_the_first_failure_stops_the_rest() {
+    let (eu, us, dir) = two_regions(false);
+    let run = || kmigrate().dir(&dir).env("KUBECONFIG", &local().admin);
+    // us first: it fails, so eu does not run; none succeeded: the failure's own code.
+    let out = run()
+        .args(["-e", "us,eu", "migrate", "-o", "json"])
+        .expect_stderr("environment us")
+        .status(1);
+    let r = group_report(&out);
+    let envs: Vec<(&str, bool, &str)> = r
+        .environments
+        .iter()
+        .map(|e| (e.env.as_str(), e.ran, e.report.outcome.as_str()))
+        .collect();
+    assert_eq!(envs, [("us", true, "failed"), ("eu", false, "not run")]);
+    assert_eq!((r.exit_code, r.outcome.as_str()), (1, "failed"));
+    assert_eq!(us.applied(), [V1, V2]);
+    assert_eq!(eu.applied(), Vec::<i64>::new());
+    // The named group, told to go on: us fails again, eu runs; some succeeded: 80.
+    let out = run()
+        .args([
+            "-e",
+            "world",
+            "--continue-on-error",
+            "migrate",
+            "-o",
+            "json",
+        ])
+        .status(80);
+    let r = group_report(&out);
+    assert_eq!(r.outcome, "partial");
+    assert_eq!(r.environments[1].report.migrations.len(), 3);
+    assert_eq!(eu.applied(), [V1, V2, V3]);
+    // Each environment left its own Event, in its own namespace.
+    assert_eq!(events(&eu).len(), 1);
+    assert_eq!(events(&us).len(), 2);
+    // All succeed: 0, with a summary for people.
+    run()
+        .args(["-e", "eu,us", "rollback", "--step", "1"])
+        .expect_stderr("2 of 2 environments succeeded")
+        .status(0);
+    assert_eq!((eu.applied(), us.applied()), (vec![V1, V2], vec![V1]));
+}
+
+#[test]
+fn one_protected_environment_makes_the_group_confirm_once_before_anything_runs() {
+    let (eu, us, dir) = two_regions(true);
+    let run = || kmigrate().dir(&dir).env("KUBECONFIG", &local().admin);
+    // No terminal, no --yes: the whole group is refused before either runs.
+    run()
+        .args(["-e", "eu,us", "migrate"])
+        .expect_stderr("Several environments")
+        .expect_stderr("eu: context")
+        .expect_stderr("eu: 20240101120000 create_posts (Demo.Repo)")
+        .expect_stderr("us: 20240103120000 add_broken_view (Demo.Repo)")
+        .expect_stderr("environments eu,us is protected")
+        .status(73);
+    assert_eq!((eu.applied(), us.applied()), (vec![], vec![]));
+    // Several environments are for migrate, rollback and status only.
+    run()
+        .args(["-e", "eu,us", "exec", "--", "true"])
+        .expect_stderr("one environment at a time")
+        .status(2);
+    // Confirmed: eu applies, us fails at its third; one of two succeeded.
+    run()
+        .args(["-e", "eu,us", "--yes", "migrate"])
+        .expect_stderr("Confirmed by --yes")
+        .expect_stderr("1 of 2 environments succeeded")
+        .status(80);
+    assert_eq!(
+        (eu.applied(), us.applied()),
+        (vec![V1, V2, V3], vec![V1, V2])
+    );
+}
