@@ -32,7 +32,7 @@ impl Gate {
             .expect("psql");
         let gate = Gate(child, db.to_owned());
         crate::support::wait_for("the gate's lock", Duration::from_secs(20), || {
-            psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted").trim() == "1"
+            psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
         });
         gate
     }
@@ -43,7 +43,7 @@ impl Drop for Gate {
         // The server notices a killed client only when its sleep ends: end the session.
         psql(
             &self.1,
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted",
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         );
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -64,7 +64,7 @@ fn status_returns_while_a_migration_holds_the_lock_and_says_so() {
         Duration::from_secs(60),
         || {
             ns.tables().contains(&"gated_a".to_owned())
-            || psql(&ns.db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted").trim() == "1"
+            || psql(&ns.db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
         },
     );
     let started = Instant::now();

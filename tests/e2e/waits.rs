@@ -34,7 +34,7 @@ impl Blocker {
             .unwrap();
         let blocker = Blocker(child, db.to_owned());
         wait_for("the blocker's lock", Duration::from_secs(20), || {
-            psql(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND state = 'idle in transaction'").trim() == "1"
+            psql(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND state = 'idle in transaction' AND datname = current_database()").trim() == "1"
         });
         blocker
     }
@@ -42,7 +42,7 @@ impl Blocker {
     fn pid(&self) -> String {
         psql(
             &self.1,
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'blocker'",
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'blocker' AND datname = current_database()",
         )
         .trim()
         .to_owned()
@@ -53,7 +53,7 @@ impl Drop for Blocker {
     fn drop(&mut self) {
         psql(
             &self.1,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker' AND datname = current_database()",
         );
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -141,7 +141,7 @@ impl Gate {
             .expect("psql");
         let gate = Gate(child, db.to_owned());
         wait_for("the gate's lock", Duration::from_secs(20), || {
-            psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted").trim() == "1"
+            psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
         });
         gate
     }
@@ -151,7 +151,7 @@ impl Drop for Gate {
     fn drop(&mut self) {
         psql(
             &self.1,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gate'",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gate' AND datname = current_database()",
         );
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -160,7 +160,7 @@ impl Drop for Gate {
 
 /// The gated migration's session, waiting at the gate.
 fn at_the_gate(db: &str) -> bool {
-    psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted").trim() == "1"
+    psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
 }
 
 #[test]
