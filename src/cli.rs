@@ -110,6 +110,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List migrations per repo as up or down
     Status(StatusArgs),
+    /// Wait until the database holds every migration of the image (a schema gate)
+    Wait(WaitArgs),
     /// List candidate pods and explain which one would be chosen
     Pods,
     /// Run any command in the chosen pod and container
@@ -179,6 +181,16 @@ pub struct StatusArgs {
     /// Exit with code 10 when any migration is pending (a CI gate)
     #[arg(long)]
     pub exit_code: bool,
+}
+
+/// `wait` flags.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// Give up after this long with exit code 10, listing what is still missing (default 10m)
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
 }
 
 /// `exec` arguments.

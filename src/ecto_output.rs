@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::ecto_snippet::{FILE_NOT_FOUND, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG, STATUS_TAG};
+use crate::ecto_snippet::{
+    FILE_NOT_FOUND, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG, STATUS_TAG, WAIT_TAG,
+};
 
 /// Which way a migration ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -59,6 +61,25 @@ pub enum Event {
     },
     /// `kmigrate:refused\t<reason>`: the snippet ran nothing, for this reason.
     Refused(String),
+    /// `kmigrate:wait\t<state>\t<seconds>`: the end of a round of the wait snippet; the
+    /// `Status` events since the previous round are what is missing or ahead.
+    Wait {
+        /// Still waiting, or how the wait ended.
+        state: WaitState,
+        /// Seconds waited so far.
+        waited_s: u64,
+    },
+}
+
+/// Where the wait snippet is, at the end of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitState {
+    /// Migrations are missing; it goes on polling.
+    Waiting,
+    /// Nothing is missing: it exits 0.
+    Ready,
+    /// The deadline passed with migrations missing: it exits with the pending code.
+    Deadline,
 }
 
 /// A session holding Ecto's migration lock: a migration is running.
@@ -136,6 +157,19 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     }
     if let Some(rest) = tagged(&line, REFUSED_TAG) {
         return Some(Event::Refused(rest.to_owned()));
+    }
+    if let Some(rest) = tagged(&line, WAIT_TAG) {
+        let (state, waited) = rest.split_once('\t')?;
+        let state = match state {
+            "waiting" => WaitState::Waiting,
+            "ready" => WaitState::Ready,
+            "deadline" => WaitState::Deadline,
+            _ => return None,
+        };
+        return Some(Event::Wait {
+            state,
+            waited_s: waited.parse().ok()?,
+        });
     }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();
@@ -231,7 +265,7 @@ fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The rows of each repo and prefix, in the order the repos first appear.
-pub fn by_repo(rows: &[StatusRow]) -> Vec<Vec<&StatusRow>> {
+pub fn by_repo<'a>(rows: impl IntoIterator<Item = &'a StatusRow>) -> Vec<Vec<&'a StatusRow>> {
     let mut groups: Vec<Vec<&StatusRow>> = Vec::new();
     for r in rows {
         match groups
@@ -253,6 +287,29 @@ impl StatusRow {
             None => format!("{} {} ({})", self.version, self.name, self.repo),
         }
     }
+}
+
+/// The last round of the wait snippet: how it stood, and the status rows printed with it
+/// (what was missing or ahead); `None` before the first round.
+pub fn last_wait_round(events: &[Event]) -> Option<(WaitState, u64, Vec<&StatusRow>)> {
+    let end = events
+        .iter()
+        .rposition(|e| matches!(e, Event::Wait { .. }))?;
+    let Event::Wait { state, waited_s } = events[end] else {
+        return None;
+    };
+    let start = events[..end]
+        .iter()
+        .rposition(|e| matches!(e, Event::Wait { .. }))
+        .map_or(0, |i| i + 1);
+    let rows = events[start..end]
+        .iter()
+        .filter_map(|e| match e {
+            Event::Status(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    Some((state, waited_s, rows))
 }
 
 /// Pending migrations per the status rows, oldest first.
@@ -365,6 +422,35 @@ mod tests {
         );
         let missing = parse_line(b"kmigrate:status\tDemo.Repo\t\tup\t5\t** FILE NOT FOUND **");
         assert!(matches!(missing, Some(Event::Status(r)) if r.not_in_image()));
+        assert_eq!(
+            parse_line(b"kmigrate:wait\tdeadline\t600"),
+            Some(Event::Wait {
+                state: WaitState::Deadline,
+                waited_s: 600
+            })
+        );
+    }
+
+    #[test]
+    fn the_last_wait_round_holds_the_rows_printed_with_it() {
+        let events: Vec<Event> = [
+            &b"kmigrate:status\tR\t\tdown\t1\tone"[..],
+            b"kmigrate:status\tR\t\tdown\t2\ttwo",
+            b"kmigrate:wait\twaiting\t0",
+            b"kmigrate:status\tR\t\tdown\t2\ttwo",
+            b"kmigrate:status\tR\t\tup\t9\t** FILE NOT FOUND **",
+            b"kmigrate:wait\tdeadline\t3",
+        ]
+        .iter()
+        .filter_map(|l| parse_line(l))
+        .collect();
+        let (state, waited, rows) = last_wait_round(&events).unwrap();
+        assert_eq!((state, waited), (WaitState::Deadline, 3));
+        let versions: Vec<i64> = rows.iter().map(|r| r.version).collect();
+        assert_eq!(versions, [2, 9]);
+        assert_eq!(last_wait_round(&events[..2]), None);
+        let (_, _, first) = last_wait_round(&events[..3]).unwrap();
+        assert_eq!(first.len(), 2);
     }
 
     #[test]
@@ -381,6 +467,9 @@ mod tests {
             b"kmigrate:ran\tDemo.Repo\t\t1,x",
             b"kmigrate:plan\tDemo.Repo\t\tx\tn",
             b"kmigrate:locked\tDemo.Repo\t\tpid\tapp",
+            b"kmigrate:wait\tsoon\t1",
+            b"kmigrate:wait\tready\tx",
+            b"kmigrate:wait\tready",
             b"\xff\xfe\x00 binary",
             b"execute \"CREATE TABLE posts\"",
         ] {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::ProgressBar;
 
 use crate::ecto_output::{Event, parse_line};
-use crate::ui::Sink;
+use crate::ui::{Sink, printable_text};
 
 /// Longest partial line kept for parsing; longer lines are passed through but not parsed.
 const MAX_LINE: usize = 64 * 1024;
@@ -42,6 +42,9 @@ struct Writer {
     done: tokio::sync::oneshot::Receiver<()>,
 }
 
+/// Turns the events seen so far into text for people, or `None` when there is nothing new.
+pub type Narrator = fn(&[Event]) -> Option<String>;
+
 /// Writes remote output through and collects the events it contains.
 pub struct Streamer {
     bar: ProgressBar,
@@ -55,6 +58,7 @@ pub struct Streamer {
     writer: Option<Writer>,
     hide_tags: bool,
     planned: bool,
+    narrate: Option<Narrator>,
     /// Events seen so far, in order.
     pub events: Vec<Event>,
 }
@@ -75,6 +79,7 @@ impl Streamer {
             writer: None,
             hide_tags: false,
             planned: false,
+            narrate: None,
             events: Vec::new(),
         }
     }
@@ -82,6 +87,13 @@ impl Streamer {
     /// Keep the machine-readable `kmigrate:` lines of our snippets off the screen.
     pub fn hide_tags(mut self) -> Self {
         self.hide_tags = true;
+        self
+    }
+
+    /// Tell people, on stderr and in order with the remote output, what the events so far
+    /// mean whenever `narrator` has something to say (it is asked after every event).
+    pub fn narrate(mut self, narrator: Narrator) -> Self {
+        self.narrate = Some(narrator);
         self
     }
 
@@ -190,12 +202,19 @@ impl Streamer {
             Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),
             Event::Migrated { .. } if !self.planned => self.bar.inc(1),
             Event::NothingToDo => self.bar.set_message("already up"),
-            Event::Migrated { .. } | Event::Status(_) | Event::Locked(_) | Event::Refused(_) => {}
+            Event::Migrated { .. }
+            | Event::Status(_)
+            | Event::Locked(_)
+            | Event::Refused(_)
+            | Event::Wait { .. } => {}
         }
         if matches!(event, Event::Plan { .. }) {
             self.planned = true;
         }
         self.events.push(event);
+        if let Some(text) = self.narrate.and_then(|narrate| narrate(&self.events)) {
+            self.write(Stream::Err, printable_text(&text).as_bytes());
+        }
     }
 
     fn write(&mut self, stream: Stream, data: &[u8]) {
@@ -294,6 +313,24 @@ mod tests {
         s.chunk(Stream::Err, b"\nMigrations already up\n").await;
         s.finish().await;
         assert_eq!(s.events, vec![Event::NothingToDo]);
+    }
+
+    #[tokio::test]
+    async fn a_narrator_speaks_on_stderr_in_order() {
+        let (ui, captured) = crate::ui::Ui::memory(false, false);
+        let narrator: Narrator = |events| {
+            matches!(events.last(), Some(Event::NothingToDo)).then(|| "all done\x07\n".to_owned())
+        };
+        let mut s = Streamer::new(ProgressBar::hidden(), ui.sink.clone(), true, true)
+            .hide_tags()
+            .narrate(narrator);
+        s.chunk(Stream::Out, b"before\nMigrations already up\nafter\n")
+            .await;
+        s.finish().await;
+        assert_eq!(
+            String::from_utf8_lossy(&captured.lock().unwrap().stderr),
+            "before\nMigrations already up\nall done\\u{7}\nafter\n"
+        );
     }
 
     #[tokio::test]

@@ -50,7 +50,8 @@ pub struct Report {
     pub protection_unchecked: Vec<String>,
     /// Wall-clock time of the whole run in milliseconds.
     pub duration_ms: u64,
-    /// Migrations applied or reverted (migrate, rollback) or every migration (status).
+    /// Migrations applied or reverted (migrate, rollback), every migration (status), or
+    /// what was missing or ahead when the wait ended (wait).
     pub migrations: Vec<Migration>,
     /// Sessions holding Ecto's migration lock when the status was read (status command).
     pub migration_locks: Vec<crate::ecto_output::LockHolder>,

@@ -1,4 +1,4 @@
-//! Job mode for migrate, rollback and status: a Job from the Deployment, followed live.
+//! Job mode for migrate, rollback, status and wait: a Job from the Deployment, followed live.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use crate::settings::Action;
 use crate::target;
 use crate::ui::Purpose;
 
-/// Build, (maybe) confirm, create and follow the Job for migrate, rollback or status;
+/// Build, (maybe) confirm, create and follow the Job for migrate, rollback, status or wait;
 /// records the container's exit code and returns the events its output held.
 pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
     let Some(mode) = ctx.settings.job.clone() else {
@@ -96,11 +96,11 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         "Created Job {} (image {image}); if interrupted, follow it again with `kmigrate logs {}`",
         options.name, options.name
     ));
-    let purpose = match action {
-        Action::Status { .. } => Purpose::Status,
-        _ => Purpose::Migrations { total: None },
+    let mut out = match action {
+        Action::Status { .. } => ctx.ui.streamer(Purpose::Status),
+        Action::Wait { .. } => super::wait::streamer(&ctx.ui),
+        _ => ctx.ui.streamer(Purpose::Migrations { total: None }),
     };
-    let mut out = ctx.ui.streamer(purpose);
     let grace = start_grace(
         mode.start_grace,
         ctx.settings.timeout.as_ref().map(|(d, _)| *d),
@@ -122,6 +122,15 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Vec<Event>> {
         _ => {}
     }
     Ok(out.events)
+}
+
+/// Where a Job-mode run ran, for messages: `Job NAME`.
+pub(super) fn place(ctx: &Ctx) -> String {
+    ctx.report
+        .job
+        .as_ref()
+        .map(|j| format!("Job {j}"))
+        .unwrap_or_default()
 }
 
 /// The app's Deployment: by name, or as the owner of the pod the settings choose.

@@ -17,10 +17,12 @@
 //!   `rpc` mode, the live node's own log decide), also when a later migration raises.
 
 mod values;
+mod wait;
 
 pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule};
 #[cfg(test)]
 pub use values::{Step, Version};
+pub use wait::WAIT_TAG;
 
 use crate::cli::Mode;
 
@@ -33,6 +35,8 @@ pub enum Operation {
     Rollback(Range),
     /// Print every migration's state, and who holds the migration lock.
     Status,
+    /// Wait, reading like `Status`, until nothing is pending or this deadline passed.
+    Wait(std::time::Duration),
 }
 
 /// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
@@ -89,6 +93,7 @@ impl Snippet {
             Operation::Status => STATUS.to_owned(),
             Operation::Migrate(range) => change(range, true),
             Operation::Rollback(range) => change(range, false),
+            Operation::Wait(deadline) => wait::body(deadline),
         };
         self.prelude() + &body
     }

@@ -1,5 +1,7 @@
 //! What the user asked for, validated: the one value that dispatch matches on.
 
+use std::time::Duration;
+
 use clap_complete::Shell;
 
 use crate::ecto_snippet::Range;
@@ -16,6 +18,11 @@ pub enum Action {
     Status {
         /// `--exit-code`.
         gate: bool,
+    },
+    /// Wait until the database holds every migration of the image.
+    Wait {
+        /// Give up then, with the pending code.
+        deadline: Duration,
     },
     /// Run any command in the chosen pod.
     Exec {
@@ -45,6 +52,9 @@ pub enum Action {
     },
 }
 
+/// How long `wait` waits unless `--deadline` says otherwise.
+pub const WAIT_DEADLINE: Duration = Duration::from_secs(600);
+
 /// A migrate or rollback: how far, and the exact remote command.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -63,6 +73,7 @@ impl Action {
             Action::Migrate(_) => "migrate",
             Action::Rollback(_) => "rollback",
             Action::Status { .. } => "status",
+            Action::Wait { .. } => "wait",
             Action::Exec { .. } => "exec",
             Action::Pods => "pods",
             Action::Runs => "runs",
@@ -84,14 +95,19 @@ impl Action {
 
     /// Whether the action works on the app's pods (and so needs a selector or `--pod`).
     pub fn needs_pod(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Action::Migrate(_)
-                | Action::Rollback(_)
-                | Action::Status { .. }
-                | Action::Exec { .. }
-                | Action::Pods
-        )
+            | Action::Rollback(_)
+            | Action::Status { .. }
+            | Action::Wait { .. }
+            | Action::Exec { .. }
+            | Action::Pods => true,
+            Action::Runs
+            | Action::Logs { .. }
+            | Action::Unlock
+            | Action::Completions { .. }
+            | Action::Init { .. } => false,
+        }
     }
 }
 

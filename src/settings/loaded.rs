@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::action::{self, Change};
+use super::action::{self, Change, WAIT_DEADLINE};
 use super::values::{check_dns_subdomain, check_image, parse_duration};
 use super::{Ecto, JobMode};
 use crate::cli::{GlobalArgs, JobArgs, Mode};
@@ -159,6 +159,11 @@ impl Loaded {
         }
         Ok(Some(mode))
     }
+}
+
+/// `--deadline`, or [`WAIT_DEADLINE`].
+pub(super) fn deadline(flag: Option<&str>) -> Result<std::time::Duration> {
+    flag.map_or(Ok(WAIT_DEADLINE), |d| parse_duration(d).map_err(usage))
 }
 
 /// A repeatable flag's values, else the config's list, each validated.

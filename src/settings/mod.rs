@@ -20,7 +20,7 @@ use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
 
 pub use action::{Action, Change, RunName};
-use loaded::Loaded;
+use loaded::{Loaded, deadline};
 pub use protection::{Place, Protection};
 pub use values::{check_dns_label, parse_duration};
 use values::{check_dns_subdomain, fnv1a};
@@ -135,6 +135,13 @@ impl Settings {
                 let ecto = l.ecto(g)?;
                 let job = l.job(&a.job)?;
                 (l, Action::Status { gate: a.exit_code }, Some(ecto), job)
+            }
+            Command::Wait(a) => {
+                let l = loaded()?;
+                let ecto = l.ecto(g)?;
+                let job = l.job(&a.job)?;
+                let deadline = deadline(a.deadline.as_deref())?;
+                (l, Action::Wait { deadline }, Some(ecto), job)
             }
             Command::Exec(a) => (
                 loaded()?,
@@ -261,7 +268,7 @@ impl Settings {
     pub fn recorded_argv(&self, argv: &[String]) -> String {
         let ours = match &self.action {
             Action::Migrate(c) | Action::Rollback(c) => !c.custom,
-            Action::Status { .. } => true,
+            Action::Status { .. } | Action::Wait { .. } => true,
             _ => false,
         };
         crate::audit::recorded_argv(argv, ours || self.audit_full_argv)

@@ -190,3 +190,32 @@ fn start_grace_from_flag_env_or_default() {
     let bad = grace(&["--start-grace", "soon"], None).expect_err("a usage error");
     assert_eq!(crate::error::exit_code_of(&bad), crate::error::code::USAGE);
 }
+
+#[test]
+fn wait_deadline_and_job_mode() {
+    let s = settings(&["-l", "app=x", "--app", "a", "wait"], None).unwrap();
+    assert!(matches!(s.action, Action::Wait { deadline } if deadline == action::WAIT_DEADLINE));
+    assert!(s.job.is_none() && s.ecto.is_some());
+    let s = settings(
+        &[
+            "-l",
+            "app=x",
+            "--app",
+            "a",
+            "wait",
+            "--deadline",
+            "90s",
+            "--image",
+            "a:2",
+        ],
+        None,
+    )
+    .unwrap();
+    assert!(matches!(s.action, Action::Wait { deadline } if deadline == Duration::from_secs(90)));
+    assert_eq!(s.job.as_ref().unwrap().image.as_deref(), Some("a:2"));
+    assert_eq!(
+        s.recorded_argv(&["/app/bin/a".into(), "eval".into(), "code".into()]),
+        "/app/bin/a eval code",
+        "the wait snippet is ours: recorded in full"
+    );
+}

@@ -74,6 +74,27 @@ fn bad_input_is_a_usage_error_before_any_network() {
 }
 
 #[test]
+fn wait_checks_its_input_before_any_network() {
+    kmigrate()
+        .args(["wait", "-l", "app=x"])
+        .expect_stderr("which app?")
+        .status(2);
+    kmigrate()
+        .args(["wait", "-l", "app=x", "--app", "a", "--deadline", "soon"])
+        .expect_stderr("invalid duration \"soon\"")
+        .status(2);
+    kmigrate()
+        .args(["wait", "--app", "a"])
+        .expect_stderr("no pod selector")
+        .status(2);
+    kmigrate()
+        .args(["wait", "--help"])
+        .expect_stdout("--deadline <DURATION>")
+        .expect_stdout("--image <IMAGE>")
+        .status(0);
+}
+
+#[test]
 fn missing_or_malformed_kubeconfig() {
     let dir = scratch_dir("kubeconfig");
     let bad = dir.join("bad.yaml");

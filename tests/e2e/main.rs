@@ -13,6 +13,7 @@ mod ecto;
 mod exec;
 mod faultproxy;
 mod faults;
+mod gate;
 mod harness;
 mod job;
 mod job_outcome;
