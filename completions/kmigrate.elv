@@ -53,6 +53,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand rollback 'Revert migrations (--step N or --to VERSION)'
             cand status 'List migrations per repo as up or down'
             cand wait 'Wait until the database holds every migration of the image (a schema gate)'
+            cand gate 'Print an init container that makes the Deployment''s new pods wait for their schema'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
@@ -199,6 +200,41 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand -o 'Output format: human text, or one JSON document on stdout at the end'
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
             cand --dry-run 'Job mode: print the Job as YAML and create nothing'
+            cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'kmigrate;gate'= {
+            cand --image 'The image the init container runs (default: the Deployment''s app container''s)'
+            cand --deployment 'The Deployment to gate (default: the owner of the chosen pod)'
+            cand --deadline 'How long one run of the init container waits before it exits 10 (default 10m)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Named environment from kmigrate.toml'
+            cand --env 'Named environment from kmigrate.toml'
+            cand --config 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application whose env lists the repos (default: the release script''s file name; in an umbrella, the child app that owns the repos)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --prefix 'Schema prefix to migrate (Ecto''s `prefix:`); repeat for several'
+            cand --migrations-path 'Extra migrations directory, relative to the app''s directory; repeat for several'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --patch 'Print a strategic-merge patch for `kubectl patch deployment NAME --patch-file FILE`'
             cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
             cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
@@ -431,6 +467,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand rollback 'Revert migrations (--step N or --to VERSION)'
             cand status 'List migrations per repo as up or down'
             cand wait 'Wait until the database holds every migration of the image (a schema gate)'
+            cand gate 'Print an init container that makes the Deployment''s new pods wait for their schema'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
@@ -447,6 +484,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;help;status'= {
         }
         &'kmigrate;help;wait'= {
+        }
+        &'kmigrate;help;gate'= {
         }
         &'kmigrate;help;pods'= {
         }

@@ -69,7 +69,7 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::PENDING,
         short: "pending migrations (status --exit-code, wait)",
-        meaning: "migrations are pending: `status --exit-code` found some, or `wait` reached its `--deadline` with migrations of the image still missing",
+        meaning: "migrations are pending: `status --exit-code` found some, or `wait` reached its `--deadline` with migrations of the image still missing (the `gate` init container exits 10 then too)",
         todo: "run `kmigrate migrate` (with `--image` for a new release)",
     },
     ExitCodeDoc {

@@ -12,6 +12,7 @@ pub mod ecto_output;
 pub(crate) mod ecto_snippet;
 pub mod error;
 pub(crate) mod headroom;
+pub(crate) mod init_container;
 pub(crate) mod job;
 pub(crate) mod lock;
 pub(crate) mod logging;

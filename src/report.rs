@@ -59,6 +59,9 @@ pub struct Report {
     pub pods: Vec<PodReport>,
     /// Job-mode runs (runs command).
     pub runs: Vec<crate::job::RunInfo>,
+    /// The init container (or with `--patch` the patch) to add to the Deployment (gate
+    /// command).
+    pub gate: Option<serde_json::Value>,
 }
 
 /// One migration in the report.

@@ -2,6 +2,7 @@
 
 mod completions;
 mod exec;
+mod gate;
 mod init;
 mod job_run;
 mod logs;
@@ -187,6 +188,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Rollback(change) => rollback::rollback(ctx, &change).await,
         Action::Status { gate } => status::status(ctx, gate).await,
         Action::Wait { deadline } => wait::wait(ctx, deadline).await,
+        Action::Gate(req) => gate::gate(ctx, &req).await,
         Action::Exec { argv } => exec::exec(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,

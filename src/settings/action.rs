@@ -24,6 +24,8 @@ pub enum Action {
         /// Give up then, with the pending code.
         deadline: Duration,
     },
+    /// Print the schema gate's init container for the app's Deployment.
+    Gate(Gate),
     /// Run any command in the chosen pod.
     Exec {
         /// The remote argv.
@@ -52,8 +54,21 @@ pub enum Action {
     },
 }
 
-/// How long `wait` waits unless `--deadline` says otherwise.
+/// How long `wait` and the gate wait unless `--deadline` says otherwise.
 pub const WAIT_DEADLINE: Duration = Duration::from_secs(600);
+
+/// `gate`: which Deployment, which image, how long each run of the init container waits.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// The image; `None` means the Deployment's app container's.
+    pub image: Option<String>,
+    /// The Deployment; `None` means the owner of the chosen pod.
+    pub deployment: Option<String>,
+    /// The wait snippet's deadline.
+    pub deadline: Duration,
+    /// Print a strategic-merge patch instead of the bare entry.
+    pub patch: bool,
+}
 
 /// A migrate or rollback: how far, and the exact remote command.
 #[derive(Debug, Clone)]
@@ -74,6 +89,7 @@ impl Action {
             Action::Rollback(_) => "rollback",
             Action::Status { .. } => "status",
             Action::Wait { .. } => "wait",
+            Action::Gate(_) => "gate",
             Action::Exec { .. } => "exec",
             Action::Pods => "pods",
             Action::Runs => "runs",
@@ -102,6 +118,7 @@ impl Action {
             | Action::Wait { .. }
             | Action::Exec { .. }
             | Action::Pods => true,
+            Action::Gate(g) => g.deployment.is_none(),
             Action::Runs
             | Action::Logs { .. }
             | Action::Unlock

@@ -192,7 +192,7 @@ fn start_grace_from_flag_env_or_default() {
 }
 
 #[test]
-fn wait_deadline_and_job_mode() {
+fn wait_and_gate_deadlines_and_where_the_deployment_comes_from() {
     let s = settings(&["-l", "app=x", "--app", "a", "wait"], None).unwrap();
     assert!(matches!(s.action, Action::Wait { deadline } if deadline == action::WAIT_DEADLINE));
     assert!(s.job.is_none() && s.ecto.is_some());
@@ -217,5 +217,22 @@ fn wait_deadline_and_job_mode() {
         s.recorded_argv(&["/app/bin/a".into(), "eval".into(), "code".into()]),
         "/app/bin/a eval code",
         "the wait snippet is ours: recorded in full"
+    );
+    // The gate needs no pod when the config names the Deployment.
+    let s = settings(
+        &["--app", "a", "gate", "--patch"],
+        Some("deployment = \"shop\"\n"),
+    )
+    .unwrap();
+    let Action::Gate(g) = s.action else {
+        panic!("not gate")
+    };
+    assert_eq!(
+        (g.deployment.as_deref(), g.deadline, g.patch, g.image),
+        (Some("shop"), action::WAIT_DEADLINE, true, None)
+    );
+    assert_eq!(
+        code(settings(&["--app", "a", "gate"], None)),
+        crate::error::code::USAGE
     );
 }

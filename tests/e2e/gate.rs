@@ -1,10 +1,12 @@
-//! The schema gate: `wait` against the real database.
+//! The schema gate: `wait` against the real database, and the `gate` init container
+//! accepted by the API server and run as KWOK runs exec'd commands.
 
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Ns, V1, V2, V3};
+use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, release};
 use crate::job::{Extra, job_deployment, job_logs};
-use crate::support::{repo, report, scratch_dir, stdout};
+use crate::support::{repo, report, scratch_dir, stdout, wait_for};
 
 const MISSING: [&str; 3] = [
     "20240101120000 create_posts",
@@ -158,4 +160,165 @@ fn wait_in_a_job_reads_the_jobs_output() {
         snippet.contains("t >= 3000 ->") && snippet.contains("exit({:shutdown, 10})"),
         "{snippet}"
     );
+}
+
+/// A Deployment whose app container reaches the test's database through its `env`
+/// (libpq's variables, as the fixture release reads them), with a volume mount and a
+/// security context, and `init` as its initContainers (YAML lines, already indented).
+fn app_deployment(ns: &Ns, name: &str, init: &str) {
+    let env: String = ns
+        .db_env()
+        .iter()
+        .map(|(k, v)| format!("        - {{name: {k}, value: \"{v}\"}}\n"))
+        .collect();
+    ns.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      volumes: [{{name: scratch, emptyDir: {{}}}}]\n{init}      containers:\n      - name: app\n        image: demo:1\n        env:\n{env}        volumeMounts: [{{name: scratch, mountPath: /scratch}}]\n        securityContext: {{allowPrivilegeEscalation: false}}\n"
+    ));
+}
+
+fn deployment_json(ns: &Ns, name: &str) -> serde_json::Value {
+    serde_json::from_str(&kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "deployment",
+        name,
+        "-o",
+        "json",
+    ]))
+    .unwrap()
+}
+
+#[test]
+fn the_gate_is_accepted_by_the_api_server_and_blocks_until_migrate() {
+    let ns = Ns::with_demo_pod("gate", &[]);
+    app_deployment(&ns, "shop", "");
+    let gate_args = ["gate", "--deployment", "shop", "--deadline", "90s"];
+
+    // The entry, pasted under initContainers, is applied as it is printed.
+    let entry = stdout(
+        &ns.kmigrate()
+            .args(gate_args)
+            .expect_stderr("Paste it under spec.template.spec.initContainers of Deployment shop.")
+            .expect_stderr("kubectl set image deployment/shop app=IMAGE kmigrate-gate=IMAGE")
+            .status(0),
+    );
+    assert!(entry.starts_with("- command:\n"), "{entry}");
+    let indented: String = entry.lines().map(|l| format!("      {l}\n")).collect();
+    app_deployment(&ns, "pasted", &format!("      initContainers:\n{indented}"));
+    let pasted = deployment_json(&ns, "pasted");
+    let gate = &pasted["spec"]["template"]["spec"]["initContainers"][0];
+    assert_eq!(gate["name"], "kmigrate-gate");
+    assert_eq!(gate["image"], "demo:1");
+    assert_eq!(gate["command"][0], release());
+    assert_eq!(gate["command"][1], "eval");
+    assert_eq!(gate["volumeMounts"][0]["mountPath"], "/scratch");
+    assert_eq!(gate["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(gate["resources"]["limits"]["memory"], "256Mi");
+    // The ReplicaSet's pod passed the API server's pod validation with it.
+    wait_for(
+        "the pasted Deployment's pod",
+        Duration::from_secs(60),
+        || {
+            kubectl_out(&[
+                "-n",
+                &ns.name,
+                "get",
+                "pods",
+                "-l",
+                "app=pasted",
+                "-o",
+                "jsonpath={.items[0].spec.initContainers[0].name}",
+            ]) == "kmigrate-gate"
+        },
+    );
+
+    // The patch adds it to the Deployment that has none; -o json carries it as an object.
+    let patch = stdout(&ns.kmigrate().args(gate_args).args(["--patch"]).status(0));
+    let file = scratch_dir("gate").join("patch.yaml");
+    std::fs::write(&file, &patch).unwrap();
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "patch",
+        "deployment",
+        "shop",
+        "--patch-file",
+        file.to_str().unwrap(),
+    ]);
+    let patched = deployment_json(&ns, "shop");
+    assert_eq!(
+        patched["spec"]["template"]["spec"]["initContainers"],
+        pasted["spec"]["template"]["spec"]["initContainers"]
+    );
+    let r = report(
+        &ns.kmigrate()
+            .args(gate_args)
+            .args(["--image", "demo:2", "-o", "json"])
+            .status(0),
+    );
+    let gate_json = r.gate.expect("the gate in the report");
+    assert_eq!(
+        (gate_json["name"].as_str(), gate_json["image"].as_str()),
+        (Some("kmigrate-gate"), Some("demo:2"))
+    );
+    assert!(
+        ns.applied().is_empty(),
+        "gate reads the Deployment and nothing else"
+    );
+
+    // The entry's command, run as KWOK runs exec'd commands (a local process with a
+    // minimal environment, here plus the entry's env), waits until `migrate` ran.
+    let log_file = scratch_dir("gate").join("gate.log");
+    let mut cmd = Command::new(gate["command"][0].as_str().unwrap());
+    cmd.args(
+        gate["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip(1)
+            .map(|a| a.as_str().unwrap()),
+    )
+    .env_clear()
+    .envs(
+        ["PATH", "HOME", "LANG", "TMPDIR"]
+            .iter()
+            .filter_map(|k| Some((*k, std::env::var_os(k)?))),
+    )
+    .envs(gate["env"].as_array().unwrap().iter().map(|e| {
+        (
+            e["name"].as_str().unwrap().to_owned(),
+            e["value"].as_str().unwrap().to_owned(),
+        )
+    }))
+    .stdout(Stdio::from(std::fs::File::create(&log_file).unwrap()))
+    .stderr(Stdio::inherit());
+    let mut child = cmd.spawn().expect("run the gate's command");
+    let log = || std::fs::read_to_string(&log_file).unwrap_or_default();
+    wait_for("the gate's first round", Duration::from_secs(30), || {
+        log().contains("kmigrate:wait\twaiting\t0\n")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the gate must block while migrations are missing: {}",
+        log()
+    );
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let migrated = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            migrated.elapsed() < Duration::from_secs(15),
+            "the gate did not end after the migration: {}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let log = log();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("kmigrate:wait\tready\t"), "{log}");
+    assert_eq!(ns.applied(), [V1, V2, V3]);
 }
