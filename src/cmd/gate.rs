@@ -45,7 +45,7 @@ pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
     }
     if init_container::present(&deploy) {
         ctx.ui.note(&format!(
-            "note: Deployment {name} already has an init container {NAME}; this one replaces it."
+            "note: Deployment {name} already has an init container {NAME}: put this one in its place."
         ));
     }
     let app = crate::job::app_container(&deploy, container.as_deref())
