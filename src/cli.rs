@@ -120,6 +120,10 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List migrations per repo as up or down
     Status(StatusArgs),
+    /// Wait until the database holds every migration of the image (a schema gate)
+    Wait(WaitArgs),
+    /// Print an init container that makes the Deployment's new pods wait for their schema
+    Gate(GateArgs),
     /// List candidate pods and explain which one would be chosen
     Pods,
     /// Run any command in the chosen pod and container
@@ -189,6 +193,33 @@ pub struct StatusArgs {
     /// Exit with code 10 when any migration is pending (a CI gate)
     #[arg(long)]
     pub exit_code: bool,
+}
+
+/// `wait` flags.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// Give up after this long with exit code 10, listing what is still missing (default 10m)
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+}
+
+/// `gate` flags.
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// The image the init container runs (default: the Deployment's app container's)
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// The Deployment to gate (default: the owner of the chosen pod)
+    #[arg(long, value_name = "NAME")]
+    pub deployment: Option<String>,
+    /// How long one run of the init container waits before it exits 10 (default 10m)
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// Print a strategic-merge patch for `kubectl patch deployment NAME --patch-file FILE`
+    #[arg(long)]
+    pub patch: bool,
 }
 
 /// `exec` arguments.

@@ -9,7 +9,8 @@ pub mod code {
     pub const SUCCESS: u8 = 0;
     /// Bad flags, bad config file, bad kubeconfig, invalid input.
     pub const USAGE: u8 = 2;
-    /// `status --exit-code` found pending migrations.
+    /// `status --exit-code` found pending migrations, or `wait` reached its deadline with
+    /// migrations still missing.
     pub const PENDING: u8 = 10;
     /// No pod (or container) matched.
     pub const NO_POD: u8 = 69;
@@ -73,9 +74,9 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     },
     ExitCodeDoc {
         code: code::PENDING,
-        short: "pending migrations (status --exit-code)",
-        meaning: "`status --exit-code`: migrations are pending",
-        todo: "run `kmigrate migrate`",
+        short: "pending migrations (status --exit-code, wait)",
+        meaning: "migrations are pending: `status --exit-code` found some, or `wait` reached its `--deadline` with migrations of the image still missing (the `gate` init container exits 10 then too)",
+        todo: "run `kmigrate migrate` (with `--image` for a new release)",
     },
     ExitCodeDoc {
         code: code::NO_POD,
@@ -228,6 +229,9 @@ pub enum Error {
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
+    /// `wait` reached its deadline with migrations still missing.
+    #[error("{0}")]
+    Pending(String),
     /// The remote command may have run, or may still run, and nothing says how it ended:
     /// the exec stream ended without an exit status, or a Job may exist or still start.
     #[error("outcome unknown: {0}")]
@@ -268,6 +272,7 @@ impl Error {
             Error::Locked(_) => code::LOCKED,
             Error::DbTimeout(_) => code::DB_TIMEOUT,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
+            Error::Pending(_) => code::PENDING,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -333,6 +338,7 @@ pub fn conclude(
                 Some(Error::Timeout { .. }) => "timeout",
                 // The remote command ended (PostgreSQL cancelled a statement): it failed.
                 Some(Error::DbTimeout(_)) => "failed",
+                Some(Error::Pending(_)) => "pending",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
             };
@@ -404,6 +410,7 @@ mod tests {
             Error::Locked(String::new()),
             Error::DbTimeout(String::new()),
             Error::JobNotStarted(String::new()),
+            Error::Pending(String::new()),
             Error::Unknown(String::new()),
             Error::Api(String::new()),
             Error::NotStarted(String::new()),
@@ -462,6 +469,14 @@ mod tests {
             Conclusion {
                 exit_code: code::UNKNOWN,
                 outcome: "unknown"
+            }
+        );
+        let late = Err(anyhow::Error::from(Error::Pending("2 missing".into())));
+        assert_eq!(
+            conclude(&late, Some(10), false),
+            Conclusion {
+                exit_code: code::PENDING,
+                outcome: "pending"
             }
         );
         let internal = Err(anyhow::anyhow!("boom"));

@@ -13,6 +13,7 @@ pub(crate) mod ecto_snippet;
 pub mod error;
 pub(crate) mod group;
 pub(crate) mod headroom;
+pub(crate) mod init_container;
 pub(crate) mod job;
 pub(crate) mod lock;
 pub(crate) mod logging;

@@ -46,6 +46,10 @@ struct Writer {
     done: tokio::sync::oneshot::Receiver<()>,
 }
 
+/// Turns what the output said so far into text for people, or `None` when there is nothing
+/// new; called at the end of each round of the wait snippet.
+pub type Narrator = fn(&Findings) -> Option<String>;
+
 /// Writes remote output through and keeps what its recognised lines say.
 pub struct Streamer {
     bar: ProgressBar,
@@ -66,6 +70,7 @@ pub struct Streamer {
     idle_limit: Option<std::time::Duration>,
     /// Say so when the snippet waits for another run (`--wait`).
     announce_other_runs: bool,
+    narrate: Option<Narrator>,
 }
 
 impl Streamer {
@@ -87,6 +92,7 @@ impl Streamer {
             current: "the migration".to_owned(),
             idle_limit: None,
             announce_other_runs: false,
+            narrate: None,
         }
     }
 
@@ -109,6 +115,13 @@ impl Streamer {
     /// Keep the machine-readable `kmigrate:` lines of our snippets off the screen.
     pub fn hide_tags(mut self) -> Self {
         self.hide_tags = true;
+        self
+    }
+
+    /// Tell people, on stderr and in order with the remote output, what the events so far
+    /// mean whenever `narrator` has something to say (it is asked after every event).
+    pub fn narrate(mut self, narrator: Narrator) -> Self {
+        self.narrate = Some(narrator);
         self
     }
 
@@ -244,9 +257,17 @@ impl Streamer {
             Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),
             Event::Migrated { .. } if !self.findings.planned() => self.bar.inc(1),
             Event::NothingToDo => self.bar.set_message("already up"),
-            Event::Migrated { .. } | Event::Status(_) | Event::Locked(_) | Event::Refused(_) => {}
+            Event::Migrated { .. }
+            | Event::Status(_)
+            | Event::Locked(_)
+            | Event::Refused(_)
+            | Event::Wait { .. } => {}
         }
+        let ends_round = matches!(event, Event::Wait { .. });
         self.findings.add(event);
+        if ends_round && let Some(text) = self.narrate.and_then(|narrate| narrate(&self.findings)) {
+            self.write(Stream::Err, printable_text(&text).as_bytes());
+        }
     }
 
     fn write(&mut self, stream: Stream, data: &[u8]) {
@@ -361,6 +382,31 @@ mod tests {
             s.findings.migrated().is_empty(),
             "the overlong line was not parsed"
         );
+    }
+
+    #[tokio::test]
+    async fn a_narrator_speaks_on_stderr_in_order() {
+        let (ui, captured) = crate::ui::Ui::memory(false, false);
+        let narrator: Narrator = |findings| {
+            findings
+                .last_wait_round()
+                .map(|r| format!("round at {}s\x07\n", r.waited_s))
+        };
+        let mut s = Streamer::new(ProgressBar::hidden(), ui.sink.clone(), true, true)
+            .hide_tags()
+            .narrate(narrator);
+        s.chunk(
+            Stream::Out,
+            b"before\nkmigrate:status\tR\t\tdown\t2\ttwo\nkmigrate:wait\twaiting\t30\nafter\n",
+        )
+        .await;
+        s.finish().await;
+        assert_eq!(
+            String::from_utf8_lossy(&captured.lock().unwrap().stderr),
+            "before\nround at 30s\\u{7}\nafter\n"
+        );
+        let round = s.findings.last_wait_round().unwrap();
+        assert_eq!(round.rows.len(), 1);
     }
 
     #[tokio::test]

@@ -52,7 +52,8 @@ pub struct Report {
     pub protection_unchecked: Vec<String>,
     /// Wall-clock time of the whole run in milliseconds.
     pub duration_ms: u64,
-    /// Migrations applied or reverted (migrate, rollback) or every migration (status).
+    /// Migrations applied or reverted (migrate, rollback), every migration (status), or
+    /// what was missing or ahead when the wait ended (wait).
     pub migrations: Vec<Migration>,
     /// Database sessions of other migrate or rollback runs still there (migrate, rollback,
     /// status).
@@ -67,6 +68,9 @@ pub struct Report {
     pub pods: Vec<PodReport>,
     /// Job-mode runs (runs command).
     pub runs: Vec<crate::job::RunInfo>,
+    /// The init container (or with `--patch` the patch) to add to the Deployment (gate
+    /// command).
+    pub gate: Option<serde_json::Value>,
 }
 
 /// The one document of several environments run in one command (`-e a,b` or a group).

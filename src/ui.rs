@@ -35,6 +35,8 @@ pub enum Purpose {
     },
     /// Reading the status: all of it to stderr, tags hidden, behind a spinner.
     Status,
+    /// Waiting for the schema: as `Status`, with a spinner of its own.
+    Wait,
     /// Any command: byte for byte, nothing parsed.
     Raw,
     /// A Job's log followed again: byte for byte, with a spinner.
@@ -99,9 +101,13 @@ impl Ui {
             Purpose::Migrations { total } => {
                 Streamer::new(self.migration_bar(total), sink, self.json, true).hide_tags()
             }
-            Purpose::Status => {
-                Streamer::new(self.spinner("reading migration status"), sink, true, true)
-                    .hide_tags()
+            Purpose::Status | Purpose::Wait => {
+                let msg = if purpose == Purpose::Wait {
+                    "waiting for the schema"
+                } else {
+                    "reading migration status"
+                };
+                Streamer::new(self.spinner(msg), sink, true, true).hide_tags()
             }
             Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
             Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),

@@ -1,9 +1,10 @@
-//! Job mode for migrate, rollback and status: a Job from the Deployment, followed live.
+//! Job mode for migrate, rollback, status and wait: a Job from the Deployment, followed live.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Result;
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 
@@ -19,7 +20,7 @@ use crate::settings::Action;
 use crate::target;
 use crate::ui::Purpose;
 
-/// Build, (maybe) confirm, create and follow the Job for migrate, rollback or status;
+/// Build, (maybe) confirm, create and follow the Job for migrate, rollback, status or wait;
 /// records the container's exit code and returns what its output said.
 pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     let Some(mode) = ctx.settings.job.clone() else {
@@ -31,26 +32,12 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     ctx.identified(id);
     let (user, protection) = (ctx.report.user.clone(), ctx.protection.clone());
 
-    let pod = if mode.deployment.is_none() {
-        let found = target::candidates_in(&conn, &ns, &ctx.settings).await?;
-        let chosen = found.choice.chosen().map(|c| c.name.clone());
-        match chosen {
-            Some(name) => found.pods.get(&name).cloned(),
-            None => {
-                target::pick(found, &ctx.settings, &mut Vec::new())?;
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let deploy = job::find_deployment(&conn, &ns, mode.deployment.as_deref(), pod.as_ref()).await?;
-    let image = match mode.image.clone() {
-        Some(i) => i,
-        None => current_image(&deploy, ctx.settings.container.as_deref()).ok_or_else(|| {
-            Error::NoPod("the Deployment's container has no image; pass --image".into())
-        })?,
-    };
+    let deploy = app_deployment(ctx, &conn, &ns, mode.deployment.as_deref()).await?;
+    let image = image_of(
+        &deploy,
+        mode.image.as_deref(),
+        ctx.settings.container.as_deref(),
+    )?;
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
     // Without the app, the lock is named after the Deployment, as in exec mode.
     let lock_name = ctx
@@ -118,11 +105,11 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         "Created Job {} (image {image}); if interrupted, follow it again with `kmigrate logs {}`",
         options.name, options.name
     ));
-    let purpose = match action {
-        Action::Status { .. } => Purpose::Status,
-        _ => Purpose::Migrations { total: None },
+    let mut out = match action {
+        Action::Status { .. } => ctx.ui.streamer(Purpose::Status),
+        Action::Wait { .. } => super::wait::streamer(&ctx.ui),
+        _ => ctx.ui.streamer(Purpose::Migrations { total: None }),
     };
-    let mut out = ctx.ui.streamer(purpose);
     let grace = start_grace(
         mode.start_grace,
         ctx.settings.timeout.as_ref().map(|(d, _)| *d),
@@ -146,16 +133,55 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     Ok(out.findings)
 }
 
-fn current_image(
-    deploy: &k8s_openapi::api::apps::v1::Deployment,
-    container: Option<&str>,
-) -> Option<String> {
-    let spec = deploy.spec.as_ref()?.template.spec.as_ref()?;
-    let c = match container {
-        Some(name) => spec.containers.iter().find(|c| c.name == name)?,
-        None => spec.containers.first()?,
+/// Where a Job-mode run ran, for messages: `Job NAME`.
+pub(super) fn place(ctx: &Ctx) -> String {
+    ctx.report
+        .job
+        .as_ref()
+        .map(|j| format!("Job {j}"))
+        .unwrap_or_default()
+}
+
+/// The app's Deployment: by name, or as the owner of the pod the settings choose.
+pub(super) async fn app_deployment(
+    ctx: &Ctx,
+    conn: &Connection,
+    ns: &str,
+    name: Option<&str>,
+) -> Result<Deployment> {
+    let pod = if name.is_none() {
+        let found = target::candidates_in(conn, ns, &ctx.settings).await?;
+        let chosen = found.choice.chosen().map(|c| c.name.clone());
+        match chosen {
+            Some(name) => found.pods.get(&name).cloned(),
+            None => {
+                target::pick(found, &ctx.settings, &mut Vec::new())?;
+                None
+            }
+        }
+    } else {
+        None
     };
-    c.image.clone()
+    job::find_deployment(conn, ns, name, pod.as_ref()).await
+}
+
+/// The image to run: `--image`, else the Deployment's app container's.
+pub(super) fn image_of(
+    deploy: &Deployment,
+    image: Option<&str>,
+    container: Option<&str>,
+) -> Result<String> {
+    if let Some(i) = image {
+        return Ok(i.to_owned());
+    }
+    let app = job::app_container(deploy, container).map_err(Error::NoPod)?;
+    app.image.clone().ok_or_else(|| {
+        Error::NoPod(format!(
+            "the Deployment's container {} has no image; pass --image",
+            app.name
+        ))
+        .into()
+    })
 }
 
 /// Create the Job. From the moment the request leaves, the Job may exist: the run counts
@@ -276,6 +302,17 @@ fn start_grace(grace: Duration, timeout: Option<Duration>) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_image_is_the_app_containers_as_the_job_chooses_it() {
+        let d = job::deployment();
+        // The template's default-container annotation names `web`, not the first container.
+        assert_eq!(image_of(&d, None, None).unwrap(), "shop:1");
+        assert_eq!(image_of(&d, None, Some("metrics")).unwrap(), "exporter:1");
+        assert_eq!(image_of(&d, Some("shop:2"), None).unwrap(), "shop:2");
+        let err = image_of(&d, None, Some("nope")).unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
+    }
 
     #[test]
     fn the_start_grace_leaves_room_within_the_timeout() {

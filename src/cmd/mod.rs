@@ -2,6 +2,7 @@
 
 mod completions;
 mod exec;
+mod gate;
 mod init;
 mod job_run;
 mod logs;
@@ -12,6 +13,7 @@ mod rollback;
 mod runs;
 mod status;
 mod unlock;
+mod wait;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -26,7 +28,7 @@ use crate::lock::{self, Held, LockMode};
 use crate::output::Streamer;
 use crate::remote_exec::{Executor, KubeExecutor};
 use crate::report::Report;
-use crate::settings::{Action, Place, Settings};
+use crate::settings::{Action, Ecto, Place, Settings};
 use crate::target::{self, PodTarget};
 use crate::ui::{Purpose, Ui};
 use crate::{audit, headroom, protection_mark};
@@ -114,6 +116,15 @@ impl Ctx {
         self.executor()?.exec(t, argv, out, &started).await
     }
 
+    /// The snippet's inputs, which `verb` cannot do without.
+    fn ecto(&self, verb: &str) -> Result<Ecto> {
+        self.settings.ecto.clone().ok_or_else(|| {
+            crate::error::usage(format!(
+                "{verb} needs the app name (--app, --release or kmigrate.toml)"
+            ))
+        })
+    }
+
     fn executor(&self) -> Result<&dyn Executor> {
         self.executor
             .as_deref()
@@ -182,6 +193,8 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Migrate(change) => migrate::migrate(ctx, &change).await,
         Action::Rollback(change) => rollback::rollback(ctx, &change).await,
         Action::Status { gate } => status::status(ctx, gate).await,
+        Action::Wait { deadline } => wait::wait(ctx, deadline).await,
+        Action::Gate(req) => gate::gate(ctx, &req).await,
         Action::Exec { argv } => exec::exec(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,

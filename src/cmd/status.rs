@@ -5,30 +5,19 @@ use anyhow::Result;
 use super::{Ctx, find_target, job_run};
 use crate::ecto_output::{Direction, Findings, pending};
 use crate::ecto_snippet::Operation;
-use crate::error::usage;
 use crate::report::Migration;
 use crate::target::PodTarget;
 use crate::ui::Purpose;
 
 /// Run `status`: in a Job, or in a running pod. With `gate`, pending migrations trip it.
 pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
-    let Some(ecto) = ctx.settings.ecto.clone() else {
-        return Err(usage(
-            "status needs the app name (--app, --release or kmigrate.toml)",
-        ));
-    };
-    let argv = ecto.argv(Operation::Status);
+    let argv = ctx.ecto("status")?.argv(Operation::Status);
     if ctx.settings.job.is_some() {
         let findings = job_run::run_in_job(ctx, &argv).await?;
         if ctx.report.remote_exit_code != Some(0) {
             return Ok(());
         }
-        let place = ctx
-            .report
-            .job
-            .clone()
-            .map(|j| format!("Job {j}"))
-            .unwrap_or_default();
+        let place = job_run::place(ctx);
         return show(ctx, &findings, &place, gate);
     }
     let (_, t) = find_target(ctx).await?;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Direction, Event, LockHolder, LockWait, OtherRun, StatusRow, TimedOut};
+use super::{Direction, Event, LockHolder, LockWait, OtherRun, StatusRow, TimedOut, WaitState};
 
 /// Most bytes one list keeps: some 100 000 status rows, far above any app's. What does
 /// not fit is counted, not kept.
@@ -114,9 +114,25 @@ pub struct Findings {
     waits: BTreeMap<(i64, String), LockWait>,
     timed_out: Option<TimedOut>,
     heartbeat: Option<u64>,
+    round: Vec<StatusRow>,
+    last_round: Option<WaitRound>,
     planned: bool,
     tagged: bool,
     nothing_to_do: bool,
+}
+
+/// Most status rows of one wait round kept (a round lists what is missing or ahead).
+const MAX_ROUND_ROWS: usize = 100_000;
+
+/// The end of a round of the wait snippet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitRound {
+    /// Still waiting, or how the wait ended.
+    pub state: WaitState,
+    /// Seconds waited so far.
+    pub waited_s: u64,
+    /// The rows printed in the round: what was missing, or ahead of the image.
+    pub rows: Vec<StatusRow>,
 }
 
 /// Most sessions and lock waits kept: a few are what anyone reads.
@@ -141,6 +157,11 @@ impl Findings {
             Event::Migrated { version } => self.migrated.add(version, 0),
             Event::NothingToDo => self.nothing_to_do = true,
             Event::Status(row) => {
+                // The wait snippet prints a round of rows each poll: the round is kept
+                // apart (bounded like the list), the list keeps each row once.
+                if self.round.len() < MAX_ROUND_ROWS {
+                    self.round.push(row.clone());
+                }
                 let text = row.repo.len() + text_of(row.prefix.as_ref()) + row.name.len();
                 self.rows.add(row, text);
             }
@@ -182,7 +203,20 @@ impl Findings {
                 self.timed_out.get_or_insert(t);
             }
             Event::Heartbeat { seconds } => self.heartbeat = Some(seconds),
+            Event::Wait { state, waited_s } => {
+                self.last_round = Some(WaitRound {
+                    state,
+                    waited_s,
+                    rows: std::mem::take(&mut self.round),
+                });
+            }
         }
+    }
+
+    /// The last round of the wait snippet, with the rows printed in it (what was missing
+    /// or ahead); `None` before the first round ended.
+    pub fn last_wait_round(&self) -> Option<&WaitRound> {
+        self.last_round.as_ref()
     }
 
     /// Sessions of other migrate or rollback runs seen in the database, by pid.

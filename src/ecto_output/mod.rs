@@ -4,11 +4,11 @@ pub(crate) mod findings;
 
 use serde::Serialize;
 
-pub use findings::{Findings, RanMigration};
+pub use findings::{Findings, RanMigration, WaitRound};
 
 use crate::ecto_snippet::{
     BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG,
-    RUNNING_TAG, STATUS_TAG, TIMEOUT_TAG, WAITING_TAG,
+    RUNNING_TAG, STATUS_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
 };
 
 /// Which way a migration ran.
@@ -79,6 +79,14 @@ pub enum Event {
     },
     /// `kmigrate:timeout\t...`: a migration was cancelled by the run's timeout.
     TimedOut(TimedOut),
+    /// `kmigrate:wait\t<state>\t<seconds>`: the end of a round of the wait snippet; the
+    /// `Status` events since the previous round are what is missing or ahead.
+    Wait {
+        /// Still waiting, or how the wait ended.
+        state: WaitState,
+        /// Seconds waited so far.
+        waited_s: u64,
+    },
 }
 
 /// A database session of another kmigrate migrate or rollback, seen in `pg_stat_activity`.
@@ -192,6 +200,17 @@ pub struct TimedOut {
     pub kind: TimeoutKind,
     /// Whether the migration ran in a transaction (then nothing of it was committed).
     pub in_transaction: bool,
+}
+
+/// Where the wait snippet is, at the end of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitState {
+    /// Migrations are missing; it goes on polling.
+    Waiting,
+    /// Nothing is missing: it exits 0.
+    Ready,
+    /// The deadline passed with migrations missing: it exits with the pending code.
+    Deadline,
 }
 
 /// A session holding Ecto's migration lock: a migration is running.
@@ -321,6 +340,19 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             in_transaction: parts.next()? == "tx",
         }));
     }
+    if let Some(rest) = tagged(&line, WAIT_TAG) {
+        let (state, waited) = rest.split_once('\t')?;
+        let state = match state {
+            "waiting" => WaitState::Waiting,
+            "ready" => WaitState::Ready,
+            "deadline" => WaitState::Deadline,
+            _ => return None,
+        };
+        return Some(Event::Wait {
+            state,
+            waited_s: waited.parse().ok()?,
+        });
+    }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();
         let version = words.next()?.parse().ok()?;
@@ -415,7 +447,7 @@ fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The rows of each repo and prefix, in the order the repos first appear.
-pub fn by_repo(rows: &[StatusRow]) -> Vec<Vec<&StatusRow>> {
+pub fn by_repo<'a>(rows: impl IntoIterator<Item = &'a StatusRow>) -> Vec<Vec<&'a StatusRow>> {
     let mut groups: Vec<Vec<&StatusRow>> = Vec::new();
     for r in rows {
         match groups
@@ -549,6 +581,13 @@ mod tests {
         );
         let missing = parse_line(b"kmigrate:status\tDemo.Repo\t\tup\t5\t** FILE NOT FOUND **");
         assert!(matches!(missing, Some(Event::Status(r)) if r.not_in_image()));
+        assert_eq!(
+            parse_line(b"kmigrate:wait\tdeadline\t600"),
+            Some(Event::Wait {
+                state: WaitState::Deadline,
+                waited_s: 600
+            })
+        );
     }
 
     #[test]
@@ -565,6 +604,9 @@ mod tests {
             b"kmigrate:ran\tDemo.Repo\t\t1,x",
             b"kmigrate:plan\tDemo.Repo\t\tx\tn",
             b"kmigrate:locked\tDemo.Repo\t\tpid\tapp",
+            b"kmigrate:wait\tsoon\t1",
+            b"kmigrate:wait\tready\tx",
+            b"kmigrate:wait\tready",
             b"\xff\xfe\x00 binary",
             b"execute \"CREATE TABLE posts\"",
         ] {

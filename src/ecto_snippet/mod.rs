@@ -17,10 +17,12 @@
 //!   `rpc` mode, the live node's own log decide), also when a later migration raises.
 
 mod values;
+mod wait;
 
 pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule, RunId};
 #[cfg(test)]
 pub use values::{Step, Version};
+pub use wait::WAIT_TAG;
 
 use crate::cli::Mode;
 
@@ -33,6 +35,8 @@ pub enum Operation {
     Rollback(Range),
     /// Print every migration's state, and who holds the migration lock.
     Status,
+    /// Wait, reading like `Status`, until nothing is pending or this deadline passed.
+    Wait(std::time::Duration),
 }
 
 /// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
@@ -144,6 +148,7 @@ impl Snippet {
             Operation::Status => (STATUS.to_owned(), "status"),
             Operation::Migrate(range) => (change(range, true), "migrate"),
             Operation::Rollback(range) => (change(range, false), "rollback"),
+            Operation::Wait(deadline) => (wait::body(deadline), "wait"),
         };
         let settle = SETTLE.replace("@WAIT@", if self.session.wait { "true" } else { "false" });
         let body = body
@@ -249,7 +254,7 @@ pub fn app_from_release(release: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn demo() -> Snippet {
@@ -264,7 +269,7 @@ mod tests {
     }
 
     /// A run's sessions in eval mode, with no limits.
-    pub(super) fn session() -> Session {
+    pub(crate) fn session() -> Session {
         Session {
             run: RunId::parse("ab12cd34").unwrap(),
             named: true,

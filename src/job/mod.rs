@@ -13,8 +13,12 @@ pub use api::{
     follow, runs,
 };
 pub use pod_state::human;
-pub use spec::{JobOptions, build, run_name};
+pub use spec::{JobOptions, app_container, build, run_name};
 pub use yaml::to_yaml;
+
+/// A Deployment for tests of what is built from one.
+#[cfg(test)]
+pub(crate) use spec::tests::deployment;
 
 /// How long a pod that Kubernetes keeps retrying (image pull, config error, unschedulable)
 /// is given to start, unless `--start-grace` says otherwise.

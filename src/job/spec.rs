@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{MANAGED_BY, RUN_LABEL};
@@ -47,44 +48,62 @@ pub fn run_name(app: &str, now: k8s_openapi::jiff::Timestamp) -> String {
     format!("kmigrate-{}-{stamp}-{tail}", app.trim_end_matches('-'))
 }
 
+/// The Deployment's spec and its pod template's spec.
+fn parts(deploy: &Deployment) -> Result<(&DeploymentSpec, &PodSpec), String> {
+    let deploy_name = deploy.metadata.name.as_deref().unwrap_or_default();
+    let spec = deploy
+        .spec
+        .as_ref()
+        .ok_or_else(|| format!("Deployment {deploy_name} has no spec"))?;
+    let pod = spec
+        .template
+        .spec
+        .as_ref()
+        .ok_or_else(|| format!("Deployment {deploy_name} has no pod template"))?;
+    Ok((spec, pod))
+}
+
+/// The app container of a Deployment's pod template: `container` (`-c`), else the
+/// template's default-container annotation, else the first.
+pub fn app_container<'a>(
+    deploy: &'a Deployment,
+    container: Option<&str>,
+) -> Result<&'a Container, String> {
+    let deploy_name = deploy.metadata.name.as_deref().unwrap_or_default();
+    let (spec, pod) = parts(deploy)?;
+    let template = &spec.template;
+    let annotated = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION))
+        .map(String::as_str);
+    let want = container
+        .or(annotated)
+        .or(pod.containers.first().map(|c| c.name.as_str()))
+        .unwrap_or_default();
+    pod.containers
+        .iter()
+        .find(|c| c.name == want)
+        .ok_or_else(|| {
+            let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
+            format!(
+                "Deployment {deploy_name} has no container {want:?}; it has: {}",
+                names.join(", ")
+            )
+        })
+}
+
 /// The Job for a Deployment's pod template: the app container with `image` and `argv`,
 /// no probes, no ports, no other regular containers (they would keep the pod alive);
 /// everything else (env, volumes, service account, pull secrets, scheduling, security
 /// context, init containers and native sidecars) as in the Deployment.
 pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
-    let spec = deploy
-        .spec
-        .as_ref()
-        .ok_or_else(|| format!("Deployment {deploy_name} has no spec"))?;
+    let mut app = app_container(deploy, o.container.as_deref())?.clone();
+    let (spec, pod) = parts(deploy)?;
     let mut template = spec.template.clone();
-    let mut pod = template
-        .spec
-        .take()
-        .ok_or_else(|| format!("Deployment {deploy_name} has no pod template"))?;
-    let names: Vec<String> = pod.containers.iter().map(|c| c.name.clone()).collect();
-    let annotated = template
-        .metadata
-        .as_ref()
-        .and_then(|m| m.annotations.as_ref())
-        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION));
-    let want = o
-        .container
-        .as_ref()
-        .or(annotated)
-        .or(names.first())
-        .cloned()
-        .unwrap_or_default();
-    let mut app = pod
-        .containers
-        .drain(..)
-        .find(|c| c.name == want)
-        .ok_or_else(|| {
-            format!(
-                "Deployment {deploy_name} has no container {want:?}; it has: {}",
-                names.join(", ")
-            )
-        })?;
+    let mut pod = pod.clone();
     app.image = Some(o.image.clone());
     let (program, args) = o.argv.split_first().ok_or("empty command")?;
     app.command = Some(vec![program.clone()]);
@@ -154,7 +173,7 @@ fn job_labels(o: &JobOptions) -> BTreeMap<String, String> {
     ])
 }
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 

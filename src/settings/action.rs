@@ -1,5 +1,7 @@
 //! What the user asked for, validated: the one value that dispatch matches on.
 
+use std::time::Duration;
+
 use clap_complete::Shell;
 
 use crate::ecto_snippet::Range;
@@ -17,6 +19,13 @@ pub enum Action {
         /// `--exit-code`.
         gate: bool,
     },
+    /// Wait until the database holds every migration of the image.
+    Wait {
+        /// Give up then, with the pending code.
+        deadline: Duration,
+    },
+    /// Print the schema gate's init container for the app's Deployment.
+    Gate(Gate),
     /// Run any command in the chosen pod.
     Exec {
         /// The remote argv.
@@ -45,6 +54,22 @@ pub enum Action {
     },
 }
 
+/// How long `wait` and the gate wait unless `--deadline` says otherwise.
+pub const WAIT_DEADLINE: Duration = Duration::from_secs(600);
+
+/// `gate`: which Deployment, which image, how long each run of the init container waits.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// The image; `None` means the Deployment's app container's.
+    pub image: Option<String>,
+    /// The Deployment; `None` means the owner of the chosen pod.
+    pub deployment: Option<String>,
+    /// The wait snippet's deadline.
+    pub deadline: Duration,
+    /// Print a strategic-merge patch instead of the bare entry.
+    pub patch: bool,
+}
+
 /// A migrate or rollback: how far, and the exact remote command.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -63,6 +88,8 @@ impl Action {
             Action::Migrate(_) => "migrate",
             Action::Rollback(_) => "rollback",
             Action::Status { .. } => "status",
+            Action::Wait { .. } => "wait",
+            Action::Gate(_) => "gate",
             Action::Exec { .. } => "exec",
             Action::Pods => "pods",
             Action::Runs => "runs",
@@ -84,14 +111,20 @@ impl Action {
 
     /// Whether the action works on the app's pods (and so needs a selector or `--pod`).
     pub fn needs_pod(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Action::Migrate(_)
-                | Action::Rollback(_)
-                | Action::Status { .. }
-                | Action::Exec { .. }
-                | Action::Pods
-        )
+            | Action::Rollback(_)
+            | Action::Status { .. }
+            | Action::Wait { .. }
+            | Action::Exec { .. }
+            | Action::Pods => true,
+            Action::Gate(g) => g.deployment.is_none(),
+            Action::Runs
+            | Action::Logs { .. }
+            | Action::Unlock
+            | Action::Completions { .. }
+            | Action::Init { .. } => false,
+        }
     }
 }
 

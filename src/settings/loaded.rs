@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::action::{self, Change};
+use super::action::{self, Change, Gate, WAIT_DEADLINE};
 use super::values::{check_dns_subdomain, check_image, parse_duration};
 use super::{Ecto, JobMode};
-use crate::cli::{GlobalArgs, JobArgs, Mode};
+use crate::cli::{GateArgs, GlobalArgs, JobArgs, Mode};
 use crate::config::{self, Config, Layer};
 use crate::ecto_snippet::{
     AppName, MigrationPath, Operation, Prefix, Range, RepoModule, RunId, Session, Snippet,
@@ -177,17 +177,33 @@ impl Loaded {
         Ok((change, Some(ecto)))
     }
 
+    /// `gate`: its flags, checked, with the config's Deployment.
+    pub(super) fn gate(&self, args: &GateArgs) -> Result<Gate> {
+        Ok(Gate {
+            image: image(args.image.as_ref())?,
+            deployment: self.deployment(args.deployment.as_ref())?,
+            deadline: deadline(args.deadline.as_deref())?,
+            patch: args.patch,
+        })
+    }
+
+    /// `--deployment`, else the config's, checked.
+    fn deployment(&self, flag: Option<&String>) -> Result<Option<String>> {
+        let d = flag.or(self.layer.deployment.as_ref()).cloned();
+        if let Some(d) = &d {
+            check_dns_subdomain(d, "deployment name")?;
+        }
+        Ok(d)
+    }
+
     /// Job mode, when asked for by flags or config.
     pub(super) fn job(&self, args: &JobArgs) -> Result<Option<JobMode>> {
         if !(args.image.is_some() || args.dry_run || self.layer.job == Some(true)) {
             return Ok(None);
         }
         let mode = JobMode {
-            image: args.image.clone(),
-            deployment: args
-                .deployment
-                .clone()
-                .or_else(|| self.layer.deployment.clone()),
+            image: image(args.image.as_ref())?,
+            deployment: self.deployment(args.deployment.as_ref())?,
             dry_run: args.dry_run,
             start_grace: match args
                 .start_grace
@@ -198,14 +214,21 @@ impl Loaded {
                 None => crate::job::START_GRACE,
             },
         };
-        if let Some(image) = &mode.image {
-            check_image(image)?;
-        }
-        if let Some(d) = &mode.deployment {
-            check_dns_subdomain(d, "deployment name")?;
-        }
         Ok(Some(mode))
     }
+}
+
+/// `--image`, checked.
+fn image(flag: Option<&String>) -> Result<Option<String>> {
+    if let Some(i) = flag {
+        check_image(i)?;
+    }
+    Ok(flag.cloned())
+}
+
+/// `--deadline`, or [`WAIT_DEADLINE`].
+pub(super) fn deadline(flag: Option<&str>) -> Result<std::time::Duration> {
+    flag.map_or(Ok(WAIT_DEADLINE), |d| parse_duration(d).map_err(usage))
 }
 
 /// A repeatable flag's values, else the config's list, each validated.

@@ -19,8 +19,8 @@ use crate::error::usage;
 use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
 
-pub use action::{Action, Change, RunName};
-use loaded::Loaded;
+pub use action::{Action, Change, Gate, RunName};
+use loaded::{Loaded, deadline};
 pub use protection::{Place, Protection};
 use values::check_dns_subdomain;
 pub use values::{check_dns_label, parse_duration};
@@ -138,6 +138,19 @@ impl Settings {
                 let ecto = l.ecto(g)?;
                 let job = l.job(&a.job)?;
                 (l, Action::Status { gate: a.exit_code }, Some(ecto), job)
+            }
+            Command::Wait(a) => {
+                let l = loaded()?;
+                let ecto = l.ecto(g)?;
+                let job = l.job(&a.job)?;
+                let deadline = deadline(a.deadline.as_deref())?;
+                (l, Action::Wait { deadline }, Some(ecto), job)
+            }
+            Command::Gate(a) => {
+                let l = loaded()?;
+                let ecto = l.ecto(g)?;
+                let gate = l.gate(a)?;
+                (l, Action::Gate(gate), Some(ecto), None)
             }
             Command::Exec(a) => (
                 loaded()?,
@@ -306,7 +319,7 @@ impl Settings {
     pub fn recorded_argv(&self, argv: &[String]) -> String {
         let ours = match &self.action {
             Action::Migrate(c) | Action::Rollback(c) => !c.custom,
-            Action::Status { .. } => true,
+            Action::Status { .. } | Action::Wait { .. } | Action::Gate(_) => true,
             _ => false,
         };
         crate::audit::recorded_argv(argv, ours || self.audit_full_argv)

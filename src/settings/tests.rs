@@ -226,3 +226,49 @@ fn unlock_needs_the_app_or_a_pod_to_name_the_lock() {
     let err = settings(&["unlock", "--release", "/app/bin/Shop"], None).expect_err("which lock");
     assert!(err.to_string().contains("which lock?"), "{err}");
 }
+
+#[test]
+fn wait_and_gate_deadlines_and_where_the_deployment_comes_from() {
+    let s = settings(&["-l", "app=x", "--app", "a", "wait"], None).unwrap();
+    assert!(matches!(s.action, Action::Wait { deadline } if deadline == action::WAIT_DEADLINE));
+    assert!(s.job.is_none() && s.ecto.is_some());
+    let s = settings(
+        &[
+            "-l",
+            "app=x",
+            "--app",
+            "a",
+            "wait",
+            "--deadline",
+            "90s",
+            "--image",
+            "a:2",
+        ],
+        None,
+    )
+    .unwrap();
+    assert!(matches!(s.action, Action::Wait { deadline } if deadline == Duration::from_secs(90)));
+    assert_eq!(s.job.as_ref().unwrap().image.as_deref(), Some("a:2"));
+    assert_eq!(
+        s.recorded_argv(&["/app/bin/a".into(), "eval".into(), "code".into()]),
+        "/app/bin/a eval code",
+        "the wait snippet is ours: recorded in full"
+    );
+    // The gate needs no pod when the config names the Deployment.
+    let s = settings(
+        &["--app", "a", "gate", "--patch"],
+        Some("deployment = \"shop\"\n"),
+    )
+    .unwrap();
+    let Action::Gate(g) = s.action else {
+        panic!("not gate")
+    };
+    assert_eq!(
+        (g.deployment.as_deref(), g.deadline, g.patch, g.image),
+        (Some("shop"), action::WAIT_DEADLINE, true, None)
+    );
+    assert_eq!(
+        code(settings(&["--app", "a", "gate"], None)),
+        crate::error::code::USAGE
+    );
+}

@@ -94,6 +94,61 @@ fn bad_input_is_a_usage_error_before_any_network() {
 }
 
 #[test]
+fn wait_and_gate_check_their_input_before_any_network() {
+    kmigrate()
+        .args(["wait", "-l", "app=x"])
+        .expect_stderr("which app?")
+        .status(2);
+    kmigrate()
+        .args(["wait", "-l", "app=x", "--app", "a", "--deadline", "soon"])
+        .expect_stderr("invalid duration \"soon\"")
+        .status(2);
+    kmigrate()
+        .args(["wait", "--app", "a"])
+        .expect_stderr("no pod selector")
+        .status(2);
+    // The gate needs a Deployment: by name, or through a pod found by label.
+    kmigrate()
+        .args(["gate", "--app", "a"])
+        .expect_stderr("no pod selector")
+        .status(2);
+    kmigrate()
+        .args(["gate", "--app", "a", "--deployment", "Shop_Web"])
+        .expect_stderr("invalid deployment name")
+        .status(2);
+    kmigrate()
+        .args(["gate", "-l", "app=x", "--app", "a", "--image", "shop 2"])
+        .expect_stderr("invalid image")
+        .status(2);
+    kmigrate()
+        .args([
+            "gate",
+            "--app",
+            "a",
+            "--deployment",
+            "shop",
+            "--deadline",
+            "0s",
+        ])
+        .expect_stderr("invalid duration")
+        .status(2);
+    // With a Deployment named, no selector is needed: it gets as far as the kubeconfig.
+    kmigrate()
+        .args(["gate", "--app", "a", "--deployment", "shop", "-o", "json"])
+        .reject_stderr("no pod selector")
+        .status(2);
+    kmigrate()
+        .args(["wait", "--help"])
+        .expect_stdout("--deadline <DURATION>")
+        .expect_stdout("--image <IMAGE>")
+        .status(0);
+    kmigrate()
+        .args(["gate", "--help"])
+        .expect_stdout("--patch")
+        .status(0);
+}
+
+#[test]
 fn missing_or_malformed_kubeconfig() {
     let dir = scratch_dir("kubeconfig");
     let bad = dir.join("bad.yaml");

@@ -174,9 +174,15 @@ impl Ns {
         self.exec_env(name, extra_env);
     }
 
-    fn exec_env(&self, pod: &str, extra_env: &[(&str, &str)]) {
+    /// libpq's variables for this namespace's database, as the pods' commands get them.
+    pub fn db_env(&self) -> Vec<(String, String)> {
         let mut envs = local().pg.clone();
         envs.push(("PGDATABASE".into(), self.db.clone()));
+        envs
+    }
+
+    fn exec_env(&self, pod: &str, extra_env: &[(&str, &str)]) {
+        let mut envs = self.db_env();
         envs.extend(
             extra_env
                 .iter()

@@ -13,6 +13,7 @@ mod ecto;
 mod exec;
 mod faultproxy;
 mod faults;
+mod gate;
 mod group;
 mod harness;
 mod job;

@@ -1,0 +1,64 @@
+//! `kmigrate gate`: print the init container that makes a Deployment's new pods wait for
+//! their schema. It reads the Deployment and changes nothing.
+
+use anyhow::Result;
+
+use super::{Ctx, connect_namespace, job_run};
+use crate::cli::Mode;
+use crate::ecto_snippet::Operation;
+use crate::error::Error;
+use crate::init_container::{self, NAME};
+use crate::job::{human, to_yaml};
+use crate::settings::Gate;
+
+/// Run `gate`: find the Deployment, build the init container (or the patch), print it.
+pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
+    let ecto = ctx.ecto("gate")?;
+    let (conn, ns) = connect_namespace(ctx).await?;
+    let deploy = job_run::app_deployment(ctx, &conn, &ns, req.deployment.as_deref()).await?;
+    let name = deploy.metadata.name.clone().unwrap_or_default();
+    let container = ctx.settings.container.clone();
+    let image = job_run::image_of(&deploy, req.image.as_deref(), container.as_deref())?;
+    // An init container runs before the app: there is no live node to `rpc` into.
+    let argv = ecto
+        .snippet
+        .argv(&ecto.release, Mode::Eval, Operation::Wait(req.deadline));
+    let gate = init_container::build(&deploy, container.as_deref(), &image, &argv)
+        .map_err(Error::NoPod)?;
+    let value = if req.patch {
+        init_container::patch(&gate)
+    } else {
+        serde_json::to_value(&gate)?
+    };
+    if ctx.ui.json {
+        ctx.report.gate = Some(value);
+    } else if req.patch {
+        ctx.ui.data(&to_yaml(&value));
+    } else {
+        ctx.ui
+            .data(&to_yaml(&serde_json::Value::Array(vec![value])));
+    }
+    if ecto.mode == Mode::Rpc {
+        ctx.ui.note(
+            "note: the gate runs `eval`: before the app starts there is no live node to `rpc` into.",
+        );
+    }
+    if init_container::present(&deploy) {
+        ctx.ui.note(&format!(
+            "note: Deployment {name} already has an init container {NAME}: put this one in its place."
+        ));
+    }
+    let app = crate::job::app_container(&deploy, container.as_deref())
+        .map(|c| c.name.clone())
+        .map_err(Error::NoPod)?;
+    let how = if req.patch {
+        format!("Apply it with `kubectl -n {ns} patch deployment {name} --patch-file FILE`.")
+    } else {
+        format!("Paste it under spec.template.spec.initContainers of Deployment {name}.")
+    };
+    ctx.ui.note(&format!(
+        "{how}\nNew pods then start only once the database holds every migration of {image}; each run of the gate waits up to {}, then exits 10 and the kubelet runs it again.\nGive the gate the new image in every rollout, with the app: `kubectl set image deployment/{name} {app}=IMAGE {NAME}=IMAGE`.",
+        human(req.deadline)
+    ));
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The schema gate's init container, built from a Deployment: pure, no I/O.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use serde_json::json;
+
+use crate::job::app_container;
+
+/// The init container's name: a strategic-merge patch finds it again by this name.
+pub const NAME: &str = "kmigrate-gate";
+
+/// The gate for a Deployment: its app container's image (or `image`), `argv` as the
+/// command, and the app container's database settings (`env`, `envFrom`, `volumeMounts`)
+/// and `securityContext` (and pull policy), so that the gate reads the database the app
+/// will use, as the app would be allowed to.
+pub fn build(
+    deploy: &Deployment,
+    container: Option<&str>,
+    image: &str,
+    argv: &[String],
+) -> Result<Container, String> {
+    let app = app_container(deploy, container)?;
+    Ok(Container {
+        name: NAME.to_owned(),
+        image: Some(image.to_owned()),
+        image_pull_policy: app.image_pull_policy.clone(),
+        command: Some(argv.to_vec()),
+        env: app.env.clone(),
+        env_from: app.env_from.clone(),
+        volume_mounts: app.volume_mounts.clone(),
+        security_context: app.security_context.clone(),
+        resources: Some(resources()),
+        ..Container::default()
+    })
+}
+
+/// Small on purpose: the gate is one VM with the app's code that reads a table every 2 s
+/// (little CPU, roughly 100 MiB). An init container's requests count toward the pod's only
+/// where they exceed the app containers' sum, so these never make the pod harder to
+/// schedule; the memory limit is the headroom kmigrate asks for an `eval` VM elsewhere,
+/// and there is no CPU limit, so the VM's start is not throttled.
+fn resources() -> ResourceRequirements {
+    let q = |s: &str| Quantity(s.to_owned());
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_owned(), q("50m")),
+            ("memory".to_owned(), q("128Mi")),
+        ])),
+        limits: Some(BTreeMap::from([("memory".to_owned(), q("256Mi"))])),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// A strategic-merge patch that adds the gate to a Deployment (or replaces it: init
+/// containers merge by name), for `kubectl patch deployment NAME --patch-file FILE`.
+pub fn patch(gate: &Container) -> serde_json::Value {
+    json!({"spec": {"template": {"spec": {"initContainers": [gate]}}}})
+}
+
+/// Whether the Deployment already has an init container of this name.
+pub fn present(deploy: &Deployment) -> bool {
+    deploy
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.init_containers.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.name == NAME))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::deployment;
+
+    fn pod_spec(d: &mut Deployment) -> &mut k8s_openapi::api::core::v1::PodSpec {
+        d.spec.as_mut().unwrap().template.spec.as_mut().unwrap()
+    }
+
+    fn argv() -> Vec<String> {
+        ["/app/bin/shop", "eval", "code"]
+            .map(str::to_owned)
+            .to_vec()
+    }
+
+    #[test]
+    fn the_gate_copies_what_reaches_the_database() {
+        let mut d = deployment();
+        let web = &mut pod_spec(&mut d).containers[1];
+        web.volume_mounts = Some(vec![
+            serde_json::from_value(
+                json!({"name": "secrets", "mountPath": "/etc/shop", "readOnly": true}),
+            )
+            .unwrap(),
+        ]);
+        web.security_context =
+            Some(serde_json::from_value(json!({"readOnlyRootFilesystem": true})).unwrap());
+        web.image_pull_policy = Some("Always".into());
+        let gate = build(&d, None, "shop:2", &argv()).unwrap();
+        let value = serde_json::to_value(&gate).unwrap();
+        assert_eq!(value["name"], NAME);
+        assert_eq!(value["image"], "shop:2");
+        assert_eq!(value["imagePullPolicy"], "Always");
+        assert_eq!(value["command"], json!(["/app/bin/shop", "eval", "code"]));
+        assert!(value["args"].is_null());
+        assert_eq!(
+            value["env"],
+            json!([{"name": "DATABASE_URL", "value": "x"}])
+        );
+        assert_eq!(value["envFrom"], json!([{"secretRef": {"name": "shop"}}]));
+        assert_eq!(value["volumeMounts"][0]["mountPath"], "/etc/shop");
+        assert_eq!(value["securityContext"]["readOnlyRootFilesystem"], true);
+        assert_eq!(value["resources"]["requests"]["memory"], "128Mi");
+        assert_eq!(value["resources"]["limits"]["memory"], "256Mi");
+        assert!(value["resources"]["limits"]["cpu"].is_null());
+        for absent in ["ports", "readinessProbe", "livenessProbe", "lifecycle"] {
+            assert!(value[absent].is_null(), "{absent}");
+        }
+    }
+
+    #[test]
+    fn the_app_container_is_chosen_as_job_mode_chooses_it() {
+        let gate = build(&deployment(), Some("metrics"), "x:1", &argv()).unwrap();
+        assert!(gate.env.is_none(), "the exporter has no env");
+        assert!(
+            build(&deployment(), Some("nope"), "x:1", &argv())
+                .unwrap_err()
+                .contains("no container \"nope\"")
+        );
+    }
+
+    #[test]
+    fn the_patch_adds_the_gate_by_name() {
+        let gate = build(&deployment(), None, "shop:2", &argv()).unwrap();
+        let p = patch(&gate);
+        assert_eq!(
+            p["spec"]["template"]["spec"]["initContainers"][0]["name"],
+            NAME
+        );
+        assert!(!present(&deployment()));
+        let mut d = deployment();
+        pod_spec(&mut d)
+            .init_containers
+            .as_mut()
+            .unwrap()
+            .push(gate);
+        assert!(present(&d));
+    }
+}

@@ -1,0 +1,324 @@
+//! The schema gate: `wait` against the real database, and the `gate` init container
+//! accepted by the API server and run as KWOK runs exec'd commands.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, release};
+use crate::job::{Extra, job_deployment, job_logs};
+use crate::support::{repo, report, scratch_dir, stdout, wait_for};
+
+const MISSING: [&str; 3] = [
+    "20240101120000 create_posts",
+    "20240102120000 add_title_index",
+    "20240103120000 create_comments",
+];
+
+#[test]
+fn wait_at_its_deadline_exits_10_listing_what_is_missing() {
+    let ns = Ns::with_demo_pod("waitdl", &[]);
+    let start = Instant::now();
+    let out = ns
+        .kmigrate()
+        .args(["wait", "-l", "app=demo", "--deadline", "3s"])
+        .expect_stderr("Still missing after 0s: 3 migration(s)")
+        .expect_stderr(&format!("  Demo.Repo: {}", MISSING.join(", ")))
+        .expect_stderr("error: the deadline passed after 3s: the database still lacks 3 migration(s) of pod demo-0's image")
+        .expect_stderr("Run `kmigrate migrate`")
+        .status(10);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let r = report(
+        &ns.kmigrate()
+            .args(["wait", "-l", "app=demo", "--deadline", "1s", "-o", "json"])
+            .status(10),
+    );
+    assert_eq!(
+        (r.command.as_str(), r.outcome.as_str(), r.remote_exit_code),
+        ("wait", "pending", Some(10))
+    );
+    let missing: Vec<(i64, Option<&str>)> = r
+        .migrations
+        .iter()
+        .map(|m| (m.version, m.state.as_deref()))
+        .collect();
+    assert_eq!(
+        missing,
+        [(V1, Some("down")), (V2, Some("down")), (V3, Some("down"))]
+    );
+    // Read-only: not even the table was created.
+    assert!(ns.applied().is_empty() && ns.tables().is_empty());
+}
+
+#[test]
+fn wait_returns_soon_after_migrate_from_another_process() {
+    let ns = Ns::with_demo_pod("waitok", &[]);
+    // An older image (only the first migration's file) runs in another pod.
+    let old = scratch_dir("old-image");
+    let posts = "20240101120000_create_posts.exs";
+    std::fs::copy(
+        repo()
+            .join("tests/fixtures/demo_release/priv/repo/migrations")
+            .join(posts),
+        old.join(posts),
+    )
+    .unwrap();
+    ns.pod(
+        "old-0",
+        "app: old",
+        &[("DEMO_MIGRATIONS_DIR", old.to_str().unwrap())],
+    );
+    ns.wait_ready("old-0");
+
+    let mut waiting = ns
+        .kmigrate()
+        .args(["wait", "-l", "app=demo", "--deadline", "2m"])
+        .spawn();
+    waiting.wait_line("Still missing after 0s: 3 migration(s)");
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let migrated = Instant::now();
+    let (code, _) = waiting.wait_exit(Duration::from_secs(30));
+    assert_eq!(code, 0, "{:#?}", waiting.seen);
+    assert!(
+        migrated.elapsed() < Duration::from_secs(8),
+        "wait returned {:?} after the migration",
+        migrated.elapsed()
+    );
+    assert!(
+        waiting
+            .seen
+            .iter()
+            .any(|l| l.contains("Schema ready after") && l.contains("pod demo-0's image")),
+        "{:#?}",
+        waiting.seen
+    );
+
+    // The database is ahead of the old image: that does not block, and is said.
+    let out = ns
+        .kmigrate()
+        .args(["wait", "-l", "app=old", "--deadline", "5s", "-o", "json"])
+        .expect_stderr("The database is ahead of this image: 2 applied migration(s) have no file in it, which does not block the gate:\n  Demo.Repo: 20240102120000, 20240103120000")
+        .status(0);
+    let r = report(&out);
+    assert_eq!(r.outcome, "success");
+    assert!(
+        r.migrations
+            .iter()
+            .all(|m| m.state.as_deref() == Some("applied-not-in-image")),
+        "{:?}",
+        r.migrations
+    );
+    assert_eq!(r.migrations.len(), 2);
+}
+
+#[test]
+fn wait_in_a_job_reads_the_jobs_output() {
+    let ns = Ns::new("waitjob");
+    job_deployment(&ns, "demo", "10", 0, Extra::default());
+    job_logs(
+        &ns,
+        &[
+            "kmigrate:status\tDemo.Repo\t\tdown\t20240103120000\tcreate_comments",
+            "kmigrate:wait\twaiting\t0",
+            "kmigrate:status\tDemo.Repo\t\tdown\t20240103120000\tcreate_comments",
+            "kmigrate:wait\tdeadline\t3",
+        ],
+    );
+    let out = ns
+        .kmigrate()
+        .args([
+            "wait",
+            "--deployment",
+            "demo",
+            "--image",
+            "demo:2",
+            "--deadline",
+            "3s",
+            "--timeout",
+            "60s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("Created Job")
+        .expect_stderr(
+            "Still missing after 0s: 1 migration(s)\n  Demo.Repo: 20240103120000 create_comments",
+        )
+        .expect_stderr("still lacks 1 migration(s) of Job kmigrate-demo-")
+        .status(10);
+    let r = report(&out);
+    assert_eq!((r.outcome.as_str(), r.migrations.len()), ("pending", 1));
+    let job = crate::job::job_json(&ns, &r.job.expect("the run name"));
+    let c = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["image"], "demo:2");
+    assert_eq!(job["metadata"]["labels"]["kmigrate.io/command"], "wait");
+    let snippet = c["args"][1].as_str().unwrap();
+    assert!(
+        snippet.contains("t >= 3000 ->") && snippet.contains("exit({:shutdown, 10})"),
+        "{snippet}"
+    );
+}
+
+/// A Deployment whose app container reaches the test's database through its `env`
+/// (libpq's variables, as the fixture release reads them), with a volume mount and a
+/// security context, and `init` as its initContainers (YAML lines, already indented).
+fn app_deployment(ns: &Ns, name: &str, init: &str) {
+    let env: String = ns
+        .db_env()
+        .iter()
+        .map(|(k, v)| format!("        - {{name: {k}, value: \"{v}\"}}\n"))
+        .collect();
+    ns.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      volumes: [{{name: scratch, emptyDir: {{}}}}]\n{init}      containers:\n      - name: app\n        image: demo:1\n        env:\n{env}        volumeMounts: [{{name: scratch, mountPath: /scratch}}]\n        securityContext: {{allowPrivilegeEscalation: false}}\n"
+    ));
+}
+
+fn deployment_json(ns: &Ns, name: &str) -> serde_json::Value {
+    serde_json::from_str(&kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "deployment",
+        name,
+        "-o",
+        "json",
+    ]))
+    .unwrap()
+}
+
+#[test]
+fn the_gate_is_accepted_by_the_api_server_and_blocks_until_migrate() {
+    let ns = Ns::with_demo_pod("gate", &[]);
+    app_deployment(&ns, "shop", "");
+    let gate_args = ["gate", "--deployment", "shop", "--deadline", "90s"];
+
+    // The entry, pasted under initContainers, is applied as it is printed.
+    let entry = stdout(
+        &ns.kmigrate()
+            .args(gate_args)
+            .expect_stderr("Paste it under spec.template.spec.initContainers of Deployment shop.")
+            .expect_stderr("kubectl set image deployment/shop app=IMAGE kmigrate-gate=IMAGE")
+            .status(0),
+    );
+    assert!(entry.starts_with("- command:\n"), "{entry}");
+    let indented: String = entry.lines().map(|l| format!("      {l}\n")).collect();
+    app_deployment(&ns, "pasted", &format!("      initContainers:\n{indented}"));
+    let pasted = deployment_json(&ns, "pasted");
+    let gate = &pasted["spec"]["template"]["spec"]["initContainers"][0];
+    assert_eq!(gate["name"], "kmigrate-gate");
+    assert_eq!(gate["image"], "demo:1");
+    assert_eq!(gate["command"][0], release());
+    assert_eq!(gate["command"][1], "eval");
+    assert_eq!(gate["volumeMounts"][0]["mountPath"], "/scratch");
+    assert_eq!(gate["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(gate["resources"]["limits"]["memory"], "256Mi");
+    // The ReplicaSet's pod passed the API server's pod validation with it.
+    wait_for(
+        "the pasted Deployment's pod",
+        Duration::from_secs(60),
+        || {
+            kubectl_out(&[
+                "-n",
+                &ns.name,
+                "get",
+                "pods",
+                "-l",
+                "app=pasted",
+                "-o",
+                "jsonpath={.items[0].spec.initContainers[0].name}",
+            ]) == "kmigrate-gate"
+        },
+    );
+
+    // The patch adds it to the Deployment that has none; -o json carries it as an object.
+    let patch = stdout(&ns.kmigrate().args(gate_args).args(["--patch"]).status(0));
+    let file = scratch_dir("gate").join("patch.yaml");
+    std::fs::write(&file, &patch).unwrap();
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "patch",
+        "deployment",
+        "shop",
+        "--patch-file",
+        file.to_str().unwrap(),
+    ]);
+    let patched = deployment_json(&ns, "shop");
+    assert_eq!(
+        patched["spec"]["template"]["spec"]["initContainers"],
+        pasted["spec"]["template"]["spec"]["initContainers"]
+    );
+    let r = report(
+        &ns.kmigrate()
+            .args(gate_args)
+            .args(["--image", "demo:2", "-o", "json"])
+            .status(0),
+    );
+    let gate_json = r.gate.expect("the gate in the report");
+    assert_eq!(
+        (gate_json["name"].as_str(), gate_json["image"].as_str()),
+        (Some("kmigrate-gate"), Some("demo:2"))
+    );
+    assert!(
+        ns.applied().is_empty(),
+        "gate reads the Deployment and nothing else"
+    );
+
+    // The entry's command, run as KWOK runs exec'd commands (a local process with a
+    // minimal environment, here plus the entry's env), waits until `migrate` ran.
+    let log_file = scratch_dir("gate").join("gate.log");
+    let mut cmd = Command::new(gate["command"][0].as_str().unwrap());
+    cmd.args(
+        gate["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip(1)
+            .map(|a| a.as_str().unwrap()),
+    )
+    .env_clear()
+    .envs(
+        ["PATH", "HOME", "LANG", "TMPDIR"]
+            .iter()
+            .filter_map(|k| Some((*k, std::env::var_os(k)?))),
+    )
+    .envs(gate["env"].as_array().unwrap().iter().map(|e| {
+        (
+            e["name"].as_str().unwrap().to_owned(),
+            e["value"].as_str().unwrap().to_owned(),
+        )
+    }))
+    .stdout(Stdio::from(std::fs::File::create(&log_file).unwrap()))
+    .stderr(Stdio::inherit());
+    let mut child = cmd.spawn().expect("run the gate's command");
+    let log = || std::fs::read_to_string(&log_file).unwrap_or_default();
+    wait_for("the gate's first round", Duration::from_secs(30), || {
+        log().contains("kmigrate:wait\twaiting\t0\n")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the gate must block while migrations are missing: {}",
+        log()
+    );
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let migrated = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            migrated.elapsed() < Duration::from_secs(15),
+            "the gate did not end after the migration: {}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let log = log();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("kmigrate:wait\tready\t"), "{log}");
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
