@@ -154,15 +154,23 @@ impl Snippet {
         let body = body
             .replace("@SETTLE@", &(settle + WATCH))
             .replace("@BEAT@", &HEARTBEAT_SECONDS.to_string());
-        self.prelude() + &self.session(verb) + &body
+        // The wait snippet is pasted into Deployments by `gate`: it names no session and
+        // looks for no other run, so the same gate is the same text every time (another
+        // text would start a rollout).
+        let session = if matches!(op, Operation::Wait(_)) {
+            String::new()
+        } else {
+            self.session(verb, self.session.named)
+        };
+        self.prelude() + &session + &body
     }
 
     /// The session part: names and parameters in a VM of its own, none in `rpc`.
-    fn session(&self, verb: &str) -> String {
+    fn session(&self, verb: &str, named: bool) -> String {
         let s = &self.session;
         let me = format!("kmigrate-{verb}-{}", s.run.as_str());
         let mut params = Vec::new();
-        if s.named {
+        if named {
             params.push(format!("application_name: \"{me}\""));
             let ms = |d: std::time::Duration| d.as_millis().max(1).to_string();
             if let Some(d) = s.lock_timeout {
@@ -173,7 +181,7 @@ impl Snippet {
             }
         }
         SESSION
-            .replace("@ME@", if s.named { &me } else { "" })
+            .replace("@ME@", if named { &me } else { "" })
             .replace("@PARAMS@", &params.join(", "))
             .replace("@RUN@", s.run.as_str())
     }
@@ -363,6 +371,9 @@ pub(crate) mod tests {
         assert!(rpc.contains(r#"me = ""; params = [];"#), "{rpc}");
         let status = demo().elixir(Operation::Status);
         assert!(status.contains(r#"application_name: "kmigrate-status-ab12cd34""#));
+        // The gate's text must not change from one call to the next.
+        let wait = Operation::Wait(std::time::Duration::from_secs(60));
+        assert!(!demo().elixir(wait).contains("ab12cd34"));
         assert!(status.contains("others.(r)"));
         assert!(!status.contains("watch.("));
     }
