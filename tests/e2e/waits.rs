@@ -178,7 +178,7 @@ fn a_long_migration_beats_and_a_run_left_behind_is_seen_by_the_next() {
     let _ = run.wait_exit(Duration::from_secs(10));
     let session = psql(
         &ns.db,
-        "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'kmigrate-migrate-%' AND wait_event_type = 'Lock'",
+        "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'kmigrate-migrate-%' AND wait_event_type = 'Lock' AND datname = current_database()",
     );
     assert!(
         session.trim().starts_with("kmigrate-migrate-"),
