@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kmigrate_global_optspecs
-    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= migrations-path= log-sql mode= y/yes wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= prefixes-from= migrations-path= log-sql mode= y/yes wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
 end
 
 function __fish_kmigrate_needs_command
@@ -36,6 +36,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of t
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -66,6 +67,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l canary -d 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l concurrency -d 'Migrate N tenants at a time (default 1; at most 16), after the canaries' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -78,6 +81,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -87,6 +91,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l continue-on-error -d 'A failing tenant does not stop the others; the run then exits 79 when any failed'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
@@ -109,6 +114,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -138,6 +144,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -165,6 +172,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -190,6 +198,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -215,6 +224,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -240,6 +250,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -265,6 +276,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -290,6 +302,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l releas
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -315,6 +328,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"

@@ -56,6 +56,11 @@ pub struct GlobalArgs {
     /// Schema prefix to migrate (Ecto's `prefix:`); repeat for several
     #[arg(long = "prefix", global = true, value_name = "SCHEMA")]
     pub prefixes: Vec<String>,
+    /// The prefixes are the schema names this SQL query returns (first column), run on the
+    /// first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE
+    /// nspname LIKE 'tenant_%' ORDER BY 1"
+    #[arg(long, global = true, value_name = "SQL", conflicts_with = "prefixes")]
+    pub prefixes_from: Option<String>,
     /// Extra migrations directory, relative to the app's directory; repeat for several
     #[arg(long = "migrations-path", global = true, value_name = "DIR")]
     pub migrations_paths: Vec<String>,
@@ -162,6 +167,22 @@ pub struct MigrateArgs {
     /// Run only the next N pending migrations
     #[arg(long, value_name = "N")]
     pub step: Option<String>,
+    #[command(flatten)]
+    pub tenants: TenantArgs,
+}
+
+/// `migrate` with several tenants (prefixes): order, failures, concurrency.
+#[derive(Debug, Args, Default)]
+pub struct TenantArgs {
+    /// Migrate this tenant first, alone; a failure there stops the run. Repeat for several
+    #[arg(long = "canary", value_name = "PREFIX")]
+    pub canaries: Vec<String>,
+    /// A failing tenant does not stop the others; the run then exits 79 when any failed
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Migrate N tenants at a time (default 1; at most 16), after the canaries
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<String>,
 }
 
 /// `rollback` flags: one of them is required.

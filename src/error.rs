@@ -31,6 +31,8 @@ pub mod code {
     pub const FORBIDDEN: u8 = 77;
     /// A migration hit the run's `--lock-timeout` or `--statement-timeout`.
     pub const DB_TIMEOUT: u8 = 78;
+    /// Some tenants failed (or were not valid prefixes); the others were migrated.
+    pub const TENANTS_FAILED: u8 = 79;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -136,6 +138,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "see who held the lock (printed while waiting), then run again",
     },
     ExitCodeDoc {
+        code: code::TENANTS_FAILED,
+        short: "some tenants failed",
+        meaning: "tenants (`--prefix`, `--prefixes-from`): with `--continue-on-error`, some tenants failed and every other one was migrated; or a name `--prefixes-from` returned is not a valid prefix and was not run. Each tenant's outcome is listed (`tenants` in JSON). Without `--continue-on-error` the first failure stops the run and its remote exit code passes through",
+        todo: "fix the failed tenants, then run again: tenants already up are skipped",
+    },
+    ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
         meaning: "`--timeout` expired (the remote command may still be running; the lock stays held)",
@@ -217,6 +225,9 @@ pub enum Error {
     /// A migration hit the run's lock or statement timeout.
     #[error("{0}")]
     DbTimeout(String),
+    /// Some tenants failed; the others were migrated.
+    #[error("{0}")]
+    TenantsFailed(String),
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
@@ -259,6 +270,7 @@ impl Error {
             Error::PlanChanged(_) => code::PLAN_CHANGED,
             Error::Locked(_) => code::LOCKED,
             Error::DbTimeout(_) => code::DB_TIMEOUT,
+            Error::TenantsFailed(_) => code::TENANTS_FAILED,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
@@ -323,8 +335,9 @@ pub fn conclude(
                 Some(Error::Unknown(_)) => "unknown",
                 Some(Error::Refused(_) | Error::PlanChanged(_)) => "refused",
                 Some(Error::Timeout { .. }) => "timeout",
-                // The remote command ended (PostgreSQL cancelled a statement): it failed.
-                Some(Error::DbTimeout(_)) => "failed",
+                // The remote command ended (PostgreSQL cancelled a statement, or tenants
+                // failed and the others were migrated): it failed.
+                Some(Error::DbTimeout(_) | Error::TenantsFailed(_)) => "failed",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
             };
@@ -387,7 +400,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 18);
+        assert_eq!(all.len(), 19);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -395,6 +408,7 @@ mod tests {
             Error::PlanChanged(String::new()),
             Error::Locked(String::new()),
             Error::DbTimeout(String::new()),
+            Error::TenantsFailed(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Unknown(String::new()),
             Error::Api(String::new()),

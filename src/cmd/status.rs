@@ -38,6 +38,9 @@ pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
 async fn read(ctx: &mut Ctx, t: &PodTarget, argv: &[String], gate: bool) -> Result<()> {
     let mut out = ctx.ui.streamer(Purpose::Status);
     let code = ctx.exec(t, argv, &mut out).await?;
+    if let Some(why) = out.findings.refused() {
+        return Err(usage(format!("{why}; nothing was read")));
+    }
     if code != 0 {
         return Ok(());
     }
