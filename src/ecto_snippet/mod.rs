@@ -155,8 +155,11 @@ const TENANTS: &str = r#"pfxs = (try do {:ok, rows, _} = Ecto.Migrator.with_repo
 /// `status`: every migration, and who holds the migration lock.
 const STATUS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); r.query!("SELECT l.pid, coalesce(a.application_name, ''), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = to_regclass('" <> source.(r, p) <> "')) OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))").rows end; for p <- pfxs, repo <- repos do {:ok, {ms, held, busy}, _} = Ecto.Migrator.with_repo(repo, fn r -> {rows.(r, p), locks.(r, p), others.(r)} end); for {s, v, n} <- ms, do: IO.puts("kmigrate:status\t" <> tag.(repo, p) <> "\t#{s}\t#{v}\t#{n}"); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)); running.(repo, busy) end"#;
 
-/// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration.
-const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; plans = for p <- pfxs, repo <- repos do {:ok, ms, _} = Ecto.Migrator.with_repo(repo, &rows.(&1, p)); {repo, p, ms} end; @CHECKS@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); @RUN@"#;
+/// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration. Each repo is
+/// started once to read every prefix's status: a start per tenant would keep the pod
+/// silent for minutes with many tenants, and kmigrate takes a long silence for a lost
+/// connection.
+const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end); plans = for p <- pfxs, repo <- repos, do: {repo, p, got[repo][p]}; @CHECKS@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); @RUN@"#;
 
 /// `--to V` must name a migration of the chosen repos: Ecto's `pending_to/4` is a
 /// `take_while`, so a typo would silently run everything up to (or down from) it.
@@ -473,6 +476,10 @@ mod tests {
     fn tenants_run_one_at_a_time_by_default_and_stop_at_the_first_failure() {
         let code = tenants(&[], "1", false).elixir(Operation::Migrate(Range::All));
         assert!(code.contains(r#"pfxs = ["tenant_a", "tenant_b", "tenant_c"];"#));
+        // Each repo is started once to read every tenant's status.
+        assert!(code.contains(
+            "got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end);"
+        ));
         // Every tenant's plan is said before anything runs, then its end.
         assert!(
             code.contains(r#"IO.puts("kmigrate:tenant\t" <> p <> "\tpending\t"#),
