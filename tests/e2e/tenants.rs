@@ -26,21 +26,6 @@ fn three_tenants(tag: &str) -> Ns {
     ns
 }
 
-/// The versions in a tenant's `schema_migrations` (none when it has no table).
-fn applied_in(ns: &Ns, tenant: &str) -> Vec<i64> {
-    let table = format!("{tenant}.schema_migrations");
-    if psql(&ns.db, &format!("SELECT to_regclass('{table}') IS NULL")).trim() == "t" {
-        return Vec::new();
-    }
-    psql(
-        &ns.db,
-        &format!("SELECT version FROM {table} ORDER BY version"),
-    )
-    .lines()
-    .filter_map(|l| l.trim().parse().ok())
-    .collect()
-}
-
 fn outcomes(r: &Report) -> Vec<(&str, TenantOutcome, u64)> {
     r.tenants
         .iter()
@@ -83,9 +68,9 @@ fn one_failing_tenant_stops_the_run_or_not_and_a_second_run_resumes() {
         (r.outcome.as_str(), r.remote_exit_code),
         ("failed", Some(1))
     );
-    assert_eq!(applied_in(&ns, "tenant_a"), [CREATE_NOTES, ADD_INDEX]);
-    assert_eq!(applied_in(&ns, "tenant_b"), Vec::<i64>::new());
-    assert_eq!(applied_in(&ns, "tenant_c"), Vec::<i64>::new());
+    assert_eq!(ns.applied_in("tenant_a"), [CREATE_NOTES, ADD_INDEX]);
+    assert_eq!(ns.applied_in("tenant_b"), Vec::<i64>::new());
+    assert_eq!(ns.applied_in("tenant_c"), Vec::<i64>::new());
 
     // Continue-on-error: tenant_c is migrated after tenant_b fails; tenant_a, already up,
     // is skipped; the run ends with 79.
@@ -111,8 +96,8 @@ fn one_failing_tenant_stops_the_run_or_not_and_a_second_run_resumes() {
         said.contains("1 of 3 tenants failed or were not run (tenant_b)"),
         "{said}"
     );
-    assert_eq!(applied_in(&ns, "tenant_c"), [CREATE_NOTES, ADD_INDEX]);
-    assert_eq!(applied_in(&ns, "tenant_b"), Vec::<i64>::new());
+    assert_eq!(ns.applied_in("tenant_c"), [CREATE_NOTES, ADD_INDEX]);
+    assert_eq!(ns.applied_in("tenant_b"), Vec::<i64>::new());
 
     // Fixed, run again: only tenant_b has anything to do. In text, every tenant's outcome.
     psql(&ns.db, "DROP TABLE tenant_b.notes");
@@ -129,7 +114,7 @@ fn one_failing_tenant_stops_the_run_or_not_and_a_second_run_resumes() {
         "{said}"
     );
     for t in ["tenant_a", "tenant_b", "tenant_c"] {
-        assert_eq!(applied_in(&ns, t), [CREATE_NOTES, ADD_INDEX], "{t}");
+        assert_eq!(ns.applied_in(t), [CREATE_NOTES, ADD_INDEX], "{t}");
     }
 }
 
@@ -158,7 +143,7 @@ fn prefixes_from_a_query_with_a_canary_first() {
         "{:?}",
         r.error
     );
-    assert_eq!(applied_in(&ns, "tenant_c"), Vec::<i64>::new());
+    assert_eq!(ns.applied_in("tenant_c"), Vec::<i64>::new());
 
     // The canary goes first, then the others in the query's order; the invalid name is
     // said, not run, and makes the run end with 79 although every tenant succeeded.
@@ -206,7 +191,7 @@ fn prefixes_from_a_query_with_a_canary_first() {
         "t",
         "the invalid name was not run"
     );
-    assert_eq!(applied_in(&ns, "other"), Vec::<i64>::new());
+    assert_eq!(ns.applied_in("other"), Vec::<i64>::new());
 
     // status reads the same tenants.
     let r = report(
@@ -257,7 +242,7 @@ fn prefixes_from_a_query_with_a_canary_first() {
         "{error}"
     );
     assert_eq!(psql(&ns.db, "SELECT count(*) FROM marker").trim(), "0");
-    assert_eq!(applied_in(&ns, "tenant_d"), Vec::<i64>::new());
+    assert_eq!(ns.applied_in("tenant_d"), Vec::<i64>::new());
 }
 
 #[test]
@@ -308,7 +293,7 @@ fn tenants_at_once_wait_together_on_a_pool_big_enough() {
     );
     for t in ["tenant_a", "tenant_b", "tenant_c"] {
         assert_eq!(
-            applied_in(&ns, t),
+            ns.applied_in(t),
             [CREATE_NOTES, ADD_INDEX, TENANT_GATE],
             "{t}"
         );
