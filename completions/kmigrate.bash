@@ -101,7 +101,7 @@ _kmigrate() {
 
     case "${cmd}" in
         kmigrate)
-            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help --version migrate rollback status wait gate pods exec runs logs unlock completions init help"
+            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help --version migrate rollback status wait gate pods exec runs logs unlock completions init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +171,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prefixes-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --migrations-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -207,7 +211,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__completions)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help bash elvish fish powershell zsh"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +278,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefixes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -313,7 +321,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__exec)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -383,6 +391,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prefixes-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --migrations-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -419,7 +431,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__gate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --deadline --patch --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --deadline --patch --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +510,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefixes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -733,7 +749,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__init)
-            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -800,6 +816,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefixes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -839,7 +859,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__logs)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -906,6 +926,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefixes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -945,7 +969,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -968,6 +992,14 @@ _kmigrate() {
                     return 0
                     ;;
                 --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1032,6 +1064,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefixes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1071,7 +1107,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__pods)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1141,6 +1177,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prefixes-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --migrations-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1177,7 +1217,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__rollback)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1267,6 +1307,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prefixes-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --migrations-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1303,7 +1347,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__runs)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1373,6 +1417,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prefixes-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --migrations-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1409,7 +1457,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__status)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1491,6 +1539,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prefixes-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --migrations-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1527,7 +1579,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__unlock)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1597,6 +1649,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prefixes-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --migrations-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1633,7 +1689,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__wait)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --deadline --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --deadline --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1716,6 +1772,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefixes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kmigrate_global_optspecs
-    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= migrations-path= log-sql mode= y/yes continue-on-error wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= prefixes-from= migrations-path= log-sql mode= y/yes continue-on-error wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
 end
 
 function __fish_kmigrate_needs_command
@@ -36,6 +36,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of t
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -46,7 +47,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -s o -l output -d 'Outpu
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -69,6 +70,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l canary -d 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l concurrency -d 'Migrate N tenants at a time (default 1; at most 16), after the canaries' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -81,6 +84,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -92,7 +96,7 @@ json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -113,6 +117,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -124,7 +129,7 @@ json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -143,6 +148,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -155,7 +161,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l dry-run -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l exit-code -d 'Exit with code 10 when any migration is pending (a CI gate)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -175,6 +181,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -186,7 +193,7 @@ json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -205,6 +212,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -216,7 +224,7 @@ json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l patch -d 'Print a strategic-merge patch for `kubectl patch deployment NAME --patch-file FILE`'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -232,6 +240,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -242,7 +251,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s o -l output -
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -258,6 +267,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -268,7 +278,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -284,6 +294,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -294,7 +305,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s o -l output -
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -310,6 +321,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -320,7 +332,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s o -l output -
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -336,6 +348,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -346,7 +359,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s o -l output
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -362,6 +375,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l releas
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -372,7 +386,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s o -l o
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -388,6 +402,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
@@ -399,7 +414,7 @@ json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l continue-on-error -d 'With several environments (-e a,b or a group): go on after one fails (default: stop)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -56,6 +56,11 @@ pub struct GlobalArgs {
     /// Schema prefix to migrate (Ecto's `prefix:`); repeat for several
     #[arg(long = "prefix", global = true, value_name = "SCHEMA")]
     pub prefixes: Vec<String>,
+    /// The prefixes are the schema names this SQL query returns (first column), run on the
+    /// first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE
+    /// nspname LIKE 'tenant_%' ORDER BY 1"
+    #[arg(long, global = true, value_name = "SQL", conflicts_with = "prefixes")]
+    pub prefixes_from: Option<String>,
     /// Extra migrations directory, relative to the app's directory; repeat for several
     #[arg(long = "migrations-path", global = true, value_name = "DIR")]
     pub migrations_paths: Vec<String>,
@@ -68,7 +73,8 @@ pub struct GlobalArgs {
     /// Answer yes to the confirmation of a protected environment (needed without a terminal)
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
-    /// With several environments (-e a,b or a group): go on after one fails (default: stop)
+    /// A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the
+    /// others; by default the first failure does
     #[arg(long, global = true)]
     pub continue_on_error: bool,
     /// If another run holds the lock, wait for it (up to --timeout) instead of failing
@@ -169,6 +175,19 @@ pub struct MigrateArgs {
     /// Run only the next N pending migrations
     #[arg(long, value_name = "N")]
     pub step: Option<String>,
+    #[command(flatten)]
+    pub tenants: TenantArgs,
+}
+
+/// `migrate` with several tenants (prefixes): order, failures, concurrency.
+#[derive(Debug, Clone, Args, Default)]
+pub struct TenantArgs {
+    /// Migrate this tenant first, alone; a failure there stops the run. Repeat for several
+    #[arg(long = "canary", value_name = "PREFIX")]
+    pub canaries: Vec<String>,
+    /// Migrate N tenants at a time (default 1; at most 16), after the canaries
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<String>,
 }
 
 /// `rollback` flags: one of them is required.

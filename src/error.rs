@@ -32,6 +32,8 @@ pub mod code {
     pub const FORBIDDEN: u8 = 77;
     /// A migration hit the run's `--lock-timeout` or `--statement-timeout`.
     pub const DB_TIMEOUT: u8 = 78;
+    /// Some tenants failed (or were not valid prefixes); the others were migrated.
+    pub const TENANTS_FAILED: u8 = 79;
     /// Several targets (environments) were run: some succeeded, some did not.
     pub const PARTIAL: u8 = 80;
     /// `--timeout` expired.
@@ -139,6 +141,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "see who held the lock (printed while waiting), then run again",
     },
     ExitCodeDoc {
+        code: code::TENANTS_FAILED,
+        short: "some tenants failed",
+        meaning: "tenants (`--prefix`, `--prefixes-from`): with `--continue-on-error`, some tenants failed and every other one was migrated; or a name `--prefixes-from` returned is not a valid prefix and was not run. Each tenant's outcome is listed (`tenants` in JSON). Without `--continue-on-error` the first failure stops the run and its remote exit code passes through",
+        todo: "fix the failed tenants, then run again: tenants already up are skipped",
+    },
+    ExitCodeDoc {
         code: code::PARTIAL,
         short: "some environments failed",
         meaning: "several environments (`-e a,b` or a group) ran and some succeeded while others failed or did not run; when none succeeded the first failure's own code is the exit code",
@@ -226,6 +234,9 @@ pub enum Error {
     /// A migration hit the run's lock or statement timeout.
     #[error("{0}")]
     DbTimeout(String),
+    /// Some tenants failed; the others were migrated.
+    #[error("{0}")]
+    TenantsFailed(String),
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
@@ -271,6 +282,7 @@ impl Error {
             Error::PlanChanged(_) => code::PLAN_CHANGED,
             Error::Locked(_) => code::LOCKED,
             Error::DbTimeout(_) => code::DB_TIMEOUT,
+            Error::TenantsFailed(_) => code::TENANTS_FAILED,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Pending(_) => code::PENDING,
             Error::Unknown(_) => code::UNKNOWN,
@@ -336,8 +348,9 @@ pub fn conclude(
                 Some(Error::Unknown(_)) => "unknown",
                 Some(Error::Refused(_) | Error::PlanChanged(_)) => "refused",
                 Some(Error::Timeout { .. }) => "timeout",
-                // The remote command ended (PostgreSQL cancelled a statement): it failed.
-                Some(Error::DbTimeout(_)) => "failed",
+                // The remote command ended (PostgreSQL cancelled a statement, or tenants
+                // failed and the others were migrated): it failed.
+                Some(Error::DbTimeout(_) | Error::TenantsFailed(_)) => "failed",
                 Some(Error::Pending(_)) => "pending",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
@@ -401,7 +414,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 19);
+        assert_eq!(all.len(), 20);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -409,6 +422,7 @@ mod tests {
             Error::PlanChanged(String::new()),
             Error::Locked(String::new()),
             Error::DbTimeout(String::new()),
+            Error::TenantsFailed(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Pending(String::new()),
             Error::Unknown(String::new()),

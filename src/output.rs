@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::ProgressBar;
 
-use crate::ecto_output::{Event, Findings, parse_line};
+use crate::ecto_output::{Event, Findings, TenantState, parse_line};
 use crate::ui::{Sink, printable_text};
 
 /// Longest partial line kept for parsing; longer lines are passed through but not parsed.
@@ -251,7 +251,22 @@ impl Streamer {
                 );
                 self.write(Stream::Err, printable_text(&line).as_bytes());
             }
-            Event::OtherRun(_) | Event::Busy(_) | Event::TimedOut(_) => {}
+            Event::Tenant {
+                prefix,
+                state: TenantState::Failed { version, error },
+            } => {
+                // Said as it happens: with --continue-on-error the run goes on for long.
+                let at = version.map(|v| format!(" at {v}")).unwrap_or_default();
+                let line = format!("kmigrate: tenant {prefix} failed{at}: {error}\n");
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
+            Event::InvalidTenant(name) => {
+                let line = format!(
+                    "kmigrate: --prefixes-from returned {name}, which is not a valid prefix: skipped\n"
+                );
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
+            Event::OtherRun(_) | Event::Busy(_) | Event::TimedOut(_) | Event::Tenant { .. } => {}
             // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
             Event::Plan { .. } => self.bar.inc_length(1),
             Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),

@@ -62,6 +62,8 @@ pub struct Report {
     pub lock_waits: Vec<crate::ecto_output::LockWait>,
     /// The migration cancelled by `--lock-timeout` or `--statement-timeout`, if one was.
     pub timed_out: Option<crate::ecto_output::TimedOut>,
+    /// Migrate with prefixes: each tenant's outcome, in run order (canaries first).
+    pub tenants: Vec<Tenant>,
     /// Sessions holding Ecto's migration lock when the status was read (status command).
     pub migration_locks: Vec<crate::ecto_output::LockHolder>,
     /// Candidate pods (pods command).
@@ -140,6 +142,53 @@ impl From<&StatusRow> for Migration {
             state: Some(state.to_owned()),
         }
     }
+}
+
+/// How one tenant's part of a migrate ended.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TenantOutcome {
+    /// Nothing was pending: skipped.
+    UpToDate,
+    /// Every pending migration was applied.
+    Applied,
+    /// A migration failed (those before it stay applied).
+    Failed,
+    /// The run stopped before it (fail-fast, or a canary failed).
+    NotRun,
+    /// A name `--prefixes-from` returned that is not a valid prefix: not run.
+    Invalid,
+    /// The run ended without saying (the connection was lost, or the snippet stopped).
+    Unknown,
+}
+
+impl TenantOutcome {
+    /// For people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TenantOutcome::UpToDate => "up to date",
+            TenantOutcome::Applied => "applied",
+            TenantOutcome::Failed => "failed",
+            TenantOutcome::NotRun => "not run",
+            TenantOutcome::Invalid => "invalid",
+            TenantOutcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// One tenant (schema prefix) of a migrate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tenant {
+    /// The prefix; for `invalid`, the name as the snippet showed it (Elixir's `inspect`).
+    pub prefix: String,
+    /// How its part ended.
+    pub outcome: TenantOutcome,
+    /// Migrations applied in it by this run (listed in `migrations` with this prefix).
+    pub migrations: u64,
+    /// The failed migration's version, when known.
+    pub failed_version: Option<i64>,
+    /// Why it failed or was not run.
+    pub error: Option<String>,
 }
 
 /// One candidate pod in the report.

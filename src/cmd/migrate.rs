@@ -100,6 +100,7 @@ mod tests {
     use crate::cmd::testing::{Harness, pod};
     use crate::error::{Error, code};
     use crate::remote_exec::fake::Reply;
+    use crate::report::TenantOutcome;
 
     const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
                           kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n\
@@ -315,6 +316,285 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
             h.stdout().is_empty(),
             "with -o json remote stdout goes to stderr"
         );
+    }
+
+    /// Three tenants of the `tenant` migration set, as the snippet reports them: `a` and `c`
+    /// with two migrations each, `b` failing at its first; `ends` says how each ended.
+    fn three_tenants(b: &str, c: &str) -> String {
+        format!(
+            "kmigrate:plan\tShop.Repo\ttenant_a\t1\tcreate_notes\n\
+kmigrate:plan\tShop.Repo\ttenant_a\t2\tadd_notes_index\n\
+kmigrate:plan\tShop.Repo\ttenant_b\t1\tcreate_notes\n\
+kmigrate:plan\tShop.Repo\ttenant_b\t2\tadd_notes_index\n\
+kmigrate:plan\tShop.Repo\ttenant_c\t1\tcreate_notes\n\
+kmigrate:plan\tShop.Repo\ttenant_c\t2\tadd_notes_index\n\
+kmigrate:tenant\ttenant_a\tpending\t2\n\
+kmigrate:tenant\ttenant_b\tpending\t2\n\
+kmigrate:tenant\ttenant_c\tpending\t2\n\
+kmigrate:ran\tShop.Repo\ttenant_a\t1\n\
+kmigrate:ran\tShop.Repo\ttenant_a\t2\n\
+kmigrate:tenant\ttenant_a\tdone\n\
+{b}{c}"
+        )
+    }
+
+    const B_FAILS: &str = "kmigrate:tenant\ttenant_b\tfailed\t1\t(Postgrex.Error) ERROR 42P07 (duplicate_table) relation \"notes\" already exists\n";
+    const C_RAN: &str = "kmigrate:ran\tShop.Repo\ttenant_c\t1\n\
+kmigrate:ran\tShop.Repo\ttenant_c\t2\n\
+kmigrate:tenant\ttenant_c\tdone\n";
+
+    fn outcomes(h: &Harness) -> Vec<(String, TenantOutcome, u64)> {
+        h.ctx
+            .report
+            .tenants
+            .iter()
+            .map(|t| (t.prefix.clone(), t.outcome, t.migrations))
+            .collect()
+    }
+
+    const PREFIXES: [&str; 6] = [
+        "--prefix", "tenant_a", "--prefix", "tenant_b", "--prefix", "tenant_c",
+    ];
+
+    #[tokio::test]
+    async fn fail_fast_stops_at_the_first_failing_tenant_and_passes_its_code() {
+        let out = three_tenants(B_FAILS, "kmigrate:tenant\ttenant_c\tnot-run\n");
+        let mut h = Harness::new(
+            &[&["migrate"][..], &PREFIXES].concat(),
+            vec![Reply::exit(&out, 1)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (1, "failed"), "{r:?}");
+        assert_eq!(
+            outcomes(&h),
+            [
+                ("tenant_a".into(), TenantOutcome::Applied, 2),
+                ("tenant_b".into(), TenantOutcome::Failed, 0),
+                ("tenant_c".into(), TenantOutcome::NotRun, 0),
+            ]
+        );
+        let b = &h.ctx.report.tenants[1];
+        assert_eq!(b.failed_version, Some(1));
+        assert!(b.error.as_deref().unwrap().contains("42P07"), "{b:?}");
+        assert_eq!(
+            h.ctx.report.tenants[2].error.as_deref(),
+            Some("the run stopped when tenant tenant_b failed")
+        );
+        let shown = h.stderr();
+        assert!(
+            shown.contains("kmigrate: tenant tenant_b failed at 1: (Postgrex.Error) ERROR 42P07"),
+            "said as it happens: {shown}"
+        );
+        assert!(
+            shown.contains("kmigrate: tenants: 1 applied, 1 failed, 1 not run\n  tenant_a  applied 2\n  tenant_b  failed at 1: (Postgrex.Error)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("  tenant_c  not run: the run stopped when tenant tenant_b failed\n"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("kmigrate:tenant"),
+            "tags stay hidden: {shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn continue_on_error_runs_every_tenant_and_ends_with_its_own_code() {
+        let out = three_tenants(B_FAILS, C_RAN);
+        let mut h = Harness::new(
+            &[
+                &["migrate", "--continue-on-error", "-o", "json"][..],
+                &PREFIXES,
+            ]
+            .concat(),
+            vec![Reply::exit(&out, 1)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::TENANTS_FAILED, "failed")
+        );
+        assert_eq!(h.ctx.report.remote_exit_code, Some(1));
+        let msg = r.unwrap_err().to_string();
+        assert!(
+            msg.contains(
+                "1 of 3 tenants failed or were not run (tenant_b); every other tenant was migrated"
+            ),
+            "{msg}"
+        );
+        assert_eq!(
+            outcomes(&h),
+            [
+                ("tenant_a".into(), TenantOutcome::Applied, 2),
+                ("tenant_b".into(), TenantOutcome::Failed, 0),
+                ("tenant_c".into(), TenantOutcome::Applied, 2),
+            ]
+        );
+        let versions: Vec<(Option<&str>, i64)> = h
+            .ctx
+            .report
+            .migrations
+            .iter()
+            .map(|m| (m.prefix.as_deref(), m.version))
+            .collect();
+        assert_eq!(
+            versions,
+            [
+                (Some("tenant_a"), 1),
+                (Some("tenant_a"), 2),
+                (Some("tenant_c"), 1),
+                (Some("tenant_c"), 2)
+            ]
+        );
+        // JSON: the tenants as documented, read back.
+        let json = serde_json::to_value(&h.ctx.report).unwrap();
+        assert_eq!(json["tenants"][1]["outcome"], "failed");
+        assert_eq!(json["tenants"][1]["failed_version"], 1);
+        assert_eq!(json["tenants"][0]["outcome"], "applied");
+        assert_eq!(json["tenants"][0]["migrations"], 2);
+        let back: crate::report::Report = serde_json::from_value(json).unwrap();
+        assert_eq!(back.tenants, h.ctx.report.tenants);
+    }
+
+    #[tokio::test]
+    async fn continue_on_error_that_all_succeed_exits_0_and_tenants_already_up_are_skipped() {
+        let out = "kmigrate:plan\tShop.Repo\ttenant_b\t2\tadd_notes_index\n\
+kmigrate:tenant\ttenant_a\tpending\t0\n\
+kmigrate:tenant\ttenant_b\tpending\t1\n\
+kmigrate:ran\tShop.Repo\ttenant_b\t2\n\
+kmigrate:tenant\ttenant_b\tdone\n";
+        let mut h = Harness::new(
+            &[
+                "migrate",
+                "--continue-on-error",
+                "--prefix",
+                "tenant_a",
+                "--prefix",
+                "tenant_b",
+            ],
+            vec![Reply::exit(out, 0)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, 0);
+        assert_eq!(
+            outcomes(&h),
+            [
+                ("tenant_a".into(), TenantOutcome::UpToDate, 0),
+                ("tenant_b".into(), TenantOutcome::Applied, 1),
+            ]
+        );
+        let shown = h.stderr();
+        assert!(
+            shown.contains("kmigrate: tenants: 1 applied, 1 up to date\n  tenant_a  up to date\n  tenant_b  applied 1\n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("kmigrate: 1 migration applied (pod web-1)"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_canary_stops_the_run_even_with_continue_on_error() {
+        let out = "kmigrate:plan\tShop.Repo\ttenant_c\t1\tcreate_notes\n\
+kmigrate:plan\tShop.Repo\ttenant_a\t1\tcreate_notes\n\
+kmigrate:tenant\ttenant_c\tpending\t1\n\
+kmigrate:tenant\ttenant_a\tpending\t1\n\
+kmigrate:tenant\ttenant_c\tfailed\t1\t(RuntimeError) data check failed\n\
+kmigrate:tenant\ttenant_a\tnot-run\n";
+        let mut h = Harness::new(
+            &[
+                "migrate",
+                "--continue-on-error",
+                "--canary",
+                "tenant_c",
+                "--prefix",
+                "tenant_a",
+                "--prefix",
+                "tenant_c",
+            ],
+            vec![Reply::exit(out, 1)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, 1, "the canary's code, not 79");
+        assert_eq!(
+            outcomes(&h),
+            [
+                ("tenant_c".into(), TenantOutcome::Failed, 0),
+                ("tenant_a".into(), TenantOutcome::NotRun, 0),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn names_the_query_returned_that_are_not_prefixes_are_not_run_and_end_with_79() {
+        let out = "kmigrate:invalid\t\"Tenant_X\"\n\
+kmigrate:invalid\t\"tenant_nl\\n\"\n\
+kmigrate:tenant\ttenant_a\tpending\t0\n";
+        let mut h = Harness::new(
+            &[
+                "migrate",
+                "--prefixes-from",
+                "SELECT nspname FROM pg_namespace",
+            ],
+            vec![Reply::exit(out, 0)],
+            false,
+        );
+        let c = h.change();
+        assert!(
+            c.argv[2].contains("Base.decode16!(\"53454C45"),
+            "the query as hex"
+        );
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::TENANTS_FAILED, "failed")
+        );
+        assert_eq!(
+            outcomes(&h),
+            [
+                ("tenant_a".into(), TenantOutcome::UpToDate, 0),
+                ("\"Tenant_X\"".into(), TenantOutcome::Invalid, 0),
+                ("\"tenant_nl\\n\"".into(), TenantOutcome::Invalid, 0),
+            ]
+        );
+        assert!(
+            h.stderr()
+                .contains("kmigrate: --prefixes-from returned \"Tenant_X\", which is not a valid prefix: skipped"),
+            "{}",
+            h.stderr()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_tenant_query_is_a_usage_error_and_nothing_runs() {
+        let out = "kmigrate:refused\tthe --prefixes-from query failed: ERROR 42601 (syntax_error) syntax error at or near \"SELEC\"\n";
+        let mut h = Harness::new(
+            &["migrate", "--prefixes-from", "SELEC nspname"],
+            vec![Reply::exit(out, 1)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::USAGE);
+        let msg = r.unwrap_err().to_string();
+        assert!(
+            msg.contains("the --prefixes-from query failed: ERROR 42601"),
+            "{msg}"
+        );
+        assert!(msg.contains("nothing was run"), "{msg}");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! What a migrate or rollback did, for the report and for people.
 
 use super::Ctx;
-use crate::ecto_output::{Direction, Findings, TimedOut, TimeoutKind};
+use crate::ecto_output::{Direction, Findings, TenantState, TimedOut, TimeoutKind};
 use crate::error::Error;
-use crate::report::Migration;
+use crate::report::{Migration, Tenant, TenantOutcome};
 
 /// After a migrate or rollback: the snippet's refusal becomes a usage error (nothing ran);
 /// otherwise what ran goes into the report and a line for people.
@@ -28,16 +28,160 @@ pub(super) fn settle(
         .into());
     }
     record(ctx, findings, direction);
+    ctx.report.tenants = tenants(findings, &ctx.report.migrations);
     let verb = match direction {
         Direction::Up => "applied",
         Direction::Down => "reverted",
     };
+    show_tenants(ctx);
     if let Some(t) = findings.timed_out() {
         ctx.report.timed_out = Some(t.clone());
         return Err(Error::DbTimeout(timed_out_message(ctx, findings, t, verb)).into());
     }
     summarize(ctx, code, findings, verb, custom);
-    Ok(())
+    tenants_failed(ctx, code)
+}
+
+/// Each tenant's outcome, in run order, then the names `--prefixes-from` returned that are
+/// not prefixes.
+fn tenants(findings: &Findings, migrations: &[Migration]) -> Vec<Tenant> {
+    let stopped_by = findings.tenants().iter().find_map(|t| match t.end {
+        Some(TenantState::Failed { .. }) => Some(t.prefix.as_str()),
+        _ => None,
+    });
+    let mut out: Vec<Tenant> = findings
+        .tenants()
+        .iter()
+        .map(|t| {
+            let applied = migrations
+                .iter()
+                .filter(|m| m.prefix.as_deref() == Some(t.prefix.as_str()))
+                .count() as u64;
+            let (outcome, failed_version, error) = match (&t.end, t.pending) {
+                (Some(TenantState::Failed { version, error }), _) => {
+                    (TenantOutcome::Failed, *version, Some(error.clone()))
+                }
+                (Some(TenantState::NotRun), _) => (
+                    TenantOutcome::NotRun,
+                    None,
+                    Some(match stopped_by {
+                        Some(p) => format!("the run stopped when tenant {p} failed"),
+                        None => "the run stopped before this tenant".to_owned(),
+                    }),
+                ),
+                (Some(TenantState::Done), _) => (TenantOutcome::Applied, None, None),
+                (_, Some(0)) => (TenantOutcome::UpToDate, None, None),
+                _ => (TenantOutcome::Unknown, None, None),
+            };
+            Tenant {
+                prefix: t.prefix.clone(),
+                outcome,
+                migrations: applied,
+                failed_version,
+                error,
+            }
+        })
+        .collect();
+    out.extend(findings.invalid_tenants().iter().map(|name| {
+        Tenant {
+            prefix: name.clone(),
+            outcome: TenantOutcome::Invalid,
+            migrations: 0,
+            failed_version: None,
+            error: Some(
+                "not a valid prefix (lowercase letters, digits and _, at most 63 bytes); not run"
+                    .to_owned(),
+            ),
+        }
+    }));
+    out
+}
+
+/// For people: one line per tenant, after a count of each outcome.
+fn show_tenants(ctx: &Ctx) {
+    let tenants = &ctx.report.tenants;
+    if ctx.ui.json || tenants.is_empty() {
+        return;
+    }
+    let counts: Vec<String> = [
+        TenantOutcome::Applied,
+        TenantOutcome::UpToDate,
+        TenantOutcome::Failed,
+        TenantOutcome::NotRun,
+        TenantOutcome::Invalid,
+        TenantOutcome::Unknown,
+    ]
+    .into_iter()
+    .filter_map(|o| {
+        let n = tenants.iter().filter(|t| t.outcome == o).count();
+        (n > 0).then(|| format!("{n} {}", o.describe()))
+    })
+    .collect();
+    let width = tenants.iter().map(|t| t.prefix.len()).max().unwrap_or(0);
+    let mut text = format!("kmigrate: tenants: {}", counts.join(", "));
+    for t in tenants {
+        let what = match t.outcome {
+            TenantOutcome::Applied => format!("applied {}", t.migrations),
+            TenantOutcome::Failed => {
+                let at = t
+                    .failed_version
+                    .map(|v| format!(" at {v}"))
+                    .unwrap_or_default();
+                let before = if t.migrations > 0 {
+                    format!(" ({} applied before it)", t.migrations)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "failed{at}{before}: {}",
+                    t.error.as_deref().unwrap_or_default()
+                )
+            }
+            TenantOutcome::NotRun | TenantOutcome::Invalid => format!(
+                "{}: {}",
+                t.outcome.describe(),
+                t.error.as_deref().unwrap_or_default()
+            ),
+            TenantOutcome::UpToDate | TenantOutcome::Unknown => t.outcome.describe().to_owned(),
+        };
+        text.push_str(&format!("\n  {:<width$}  {what}", t.prefix));
+    }
+    ctx.ui.note(&text);
+}
+
+/// Tenants that failed while every other one ran to its end (`--continue-on-error`), or
+/// names `--prefixes-from` returned that are not prefixes: their own exit code. A run that
+/// stopped at a failure keeps the remote exit code.
+fn tenants_failed(ctx: &Ctx, code: i32) -> anyhow::Result<()> {
+    let tenants = &ctx.report.tenants;
+    let failed: Vec<&str> = tenants
+        .iter()
+        .filter(|t| matches!(t.outcome, TenantOutcome::Failed | TenantOutcome::Invalid))
+        .map(|t| t.prefix.as_str())
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let keep_going = ctx
+        .settings
+        .ecto
+        .as_ref()
+        .is_some_and(|e| e.snippet.tenants.keep_going);
+    let all_ended = tenants
+        .iter()
+        .all(|t| !matches!(t.outcome, TenantOutcome::NotRun | TenantOutcome::Unknown));
+    let ran_to_the_end =
+        keep_going && all_ended && tenants.iter().any(|t| t.outcome == TenantOutcome::Failed);
+    if code != 0 && !ran_to_the_end {
+        return Ok(());
+    }
+    Err(Error::TenantsFailed(format!(
+        "{} of {} tenants failed or were not run ({}); every other tenant was migrated. Fix them and run again: tenants already up are skipped",
+        failed.len(),
+        tenants.len(),
+        failed.join(", ")
+    ))
+    .into())
 }
 
 /// What a cancelled migration left: nothing of it when it ran in a transaction; the
@@ -151,9 +295,13 @@ fn summarize(ctx: &Ctx, code: i32, findings: &Findings, verb: &str, custom: bool
             ctx.ui
                 .note(&format!("kmigrate: {n} migration{s} {verb} (pod {pod})"));
         }
-    } else {
+    } else if ctx.report.tenants.is_empty() {
         ctx.ui.note(&format!(
             "kmigrate: the remote command failed with exit code {code} (pod {pod}); {n} migration(s) {verb} before that"
+        ));
+    } else {
+        ctx.ui.note(&format!(
+            "kmigrate: the remote command failed with exit code {code} (pod {pod}); {n} migration(s) {verb} in the tenants above"
         ));
     }
 }

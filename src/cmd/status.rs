@@ -5,6 +5,7 @@ use anyhow::Result;
 use super::{Ctx, find_target, job_run};
 use crate::ecto_output::{Direction, Findings, pending};
 use crate::ecto_snippet::Operation;
+use crate::error::usage;
 use crate::report::Migration;
 use crate::target::PodTarget;
 use crate::ui::Purpose;
@@ -27,6 +28,9 @@ pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
 async fn read(ctx: &mut Ctx, t: &PodTarget, argv: &[String], gate: bool) -> Result<()> {
     let mut out = ctx.ui.streamer(Purpose::Status);
     let code = ctx.exec(t, argv, &mut out).await?;
+    if let Some(why) = out.findings.refused() {
+        return Err(usage(format!("{why}; nothing was read")));
+    }
     if code != 0 {
         return Ok(());
     }

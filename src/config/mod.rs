@@ -46,6 +46,8 @@ pub struct Layer {
     pub mode: Option<Mode>,
     /// Schema prefixes (Ecto's `prefix:`).
     pub prefixes: Option<Vec<String>>,
+    /// A SQL query whose rows name the prefixes (instead of `prefixes`).
+    pub prefixes_from: Option<String>,
     /// Extra migrations directories, relative to the app's directory.
     pub migrations_paths: Option<Vec<String>>,
     /// Log each migration's SQL.
@@ -144,6 +146,10 @@ fn overlay(base: &Layer, over: &Layer) -> Layer {
         repos: over.repos.clone().or_else(|| base.repos.clone()),
         mode: over.mode.or(base.mode),
         prefixes: over.prefixes.clone().or_else(|| base.prefixes.clone()),
+        prefixes_from: over
+            .prefixes_from
+            .clone()
+            .or_else(|| base.prefixes_from.clone()),
         migrations_paths: over
             .migrations_paths
             .clone()
@@ -213,6 +219,8 @@ release = "/app/bin/my_app"
 # mode = "eval"
 # Schema prefixes (Ecto's prefix:), extra migrations directories, SQL logging:
 # prefixes = ["tenant_a"]
+# or the names a query returns (first column), read-only, on the first repo:
+# prefixes_from = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1"
 # migrations_paths = ["priv/repo/data_migrations"]
 # log_sql = false
 # Replace the embedded Ecto snippet with your own script:
@@ -327,7 +335,7 @@ mod proptests {
         /// Arbitrary key/value lines: unknown keys are always rejected.
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
-            let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode",
+            let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode", "prefixes", "prefixes_from",
                 "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "replace_default_patterns", "audit_argv", "env", "lock", "job", "deployment", "start_grace"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {

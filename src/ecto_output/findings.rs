@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Direction, Event, LockHolder, LockWait, OtherRun, StatusRow, TimedOut, WaitState};
+use super::{
+    Direction, Event, LockHolder, LockWait, OtherRun, StatusRow, TenantState, TimedOut, WaitState,
+};
 
 /// Most bytes one list keeps: some 100 000 status rows, far above any app's. What does
 /// not fit is counted, not kept.
@@ -99,6 +101,60 @@ fn text_of(prefix: Option<&String>) -> usize {
     prefix.map_or(0, String::len)
 }
 
+/// What the snippet said of one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSeen {
+    /// The tenant's prefix.
+    pub prefix: String,
+    /// Migrations planned for it, from its `pending` line.
+    pub pending: Option<u64>,
+    /// How its part ended (`done`, `failed`, `not-run`), when a line said so.
+    pub end: Option<TenantState>,
+}
+
+/// The tenants in the order first seen (the snippet says each one's plan before anything
+/// runs, in run order), each once, while they fit.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct TenantLog {
+    seen: Vec<TenantSeen>,
+    at: BTreeMap<String, usize>,
+    budget: Budget,
+}
+
+impl TenantLog {
+    fn add(&mut self, prefix: String, state: TenantState) {
+        let i = match self.at.get(&prefix) {
+            Some(&i) => i,
+            None => {
+                let bytes = 2 * prefix.len() + std::mem::size_of::<TenantSeen>();
+                if !self.budget.admit(bytes) {
+                    return;
+                }
+                self.at.insert(prefix.clone(), self.seen.len());
+                self.seen.push(TenantSeen {
+                    prefix,
+                    pending: None,
+                    end: None,
+                });
+                self.seen.len() - 1
+            }
+        };
+        let t = &mut self.seen[i];
+        match state {
+            TenantState::Pending(n) => t.pending = Some(n),
+            TenantState::Failed { version, error } => {
+                // One line of at most 400 characters from the snippet; a pod that says
+                // more is cut, not kept.
+                let error = error.chars().take(400).collect();
+                t.end.get_or_insert(TenantState::Failed { version, error });
+            }
+            end => {
+                t.end.get_or_insert(end);
+            }
+        }
+    }
+}
+
 /// What remote output said, as far as kmigrate needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Findings {
@@ -116,6 +172,8 @@ pub struct Findings {
     heartbeat: Option<u64>,
     round: Vec<StatusRow>,
     last_round: Option<WaitRound>,
+    tenants: TenantLog,
+    invalid: Unique<String>,
     planned: bool,
     tagged: bool,
     nothing_to_do: bool,
@@ -210,6 +268,11 @@ impl Findings {
                     rows: std::mem::take(&mut self.round),
                 });
             }
+            Event::Tenant { prefix, state } => self.tenants.add(prefix, state),
+            Event::InvalidTenant(name) => {
+                let text = name.len();
+                self.invalid.add(name, text);
+            }
         }
     }
 
@@ -217,6 +280,17 @@ impl Findings {
     /// or ahead); `None` before the first round ended.
     pub fn last_wait_round(&self) -> Option<&WaitRound> {
         self.last_round.as_ref()
+    }
+
+    /// The tenants the snippet reported, in run order (canaries first).
+    pub fn tenants(&self) -> &[TenantSeen] {
+        &self.tenants.seen
+    }
+
+    /// Names from `--prefixes-from` that are not valid prefixes (not run), as the snippet
+    /// showed them (Elixir's `inspect`).
+    pub fn invalid_tenants(&self) -> &[String] {
+        &self.invalid.items
     }
 
     /// Sessions of other migrate or rollback runs seen in the database, by pid.
@@ -312,6 +386,11 @@ impl Findings {
             + self.modules.budget.left_out
     }
 
+    /// Tenants (and invalid names) left out for want of room.
+    pub fn tenants_left_out(&self) -> u64 {
+        self.tenants.budget.left_out + self.invalid.budget.left_out
+    }
+
     /// Bytes held by every list together.
     #[cfg(test)]
     pub fn kept_bytes(&self) -> usize {
@@ -322,6 +401,8 @@ impl Findings {
             &self.migrated.budget,
             &self.names.budget,
             &self.modules.budget,
+            &self.tenants.budget,
+            &self.invalid.budget,
         ]
         .iter()
         .map(|b| b.bytes)

@@ -4,11 +4,11 @@ pub(crate) mod findings;
 
 use serde::Serialize;
 
-pub use findings::{Findings, RanMigration, WaitRound};
+pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 
 use crate::ecto_snippet::{
-    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG,
-    RUNNING_TAG, STATUS_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
+    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, RAN_TAG,
+    REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
 };
 
 /// Which way a migration ran.
@@ -87,6 +87,33 @@ pub enum Event {
         /// Seconds waited so far.
         waited_s: u64,
     },
+    /// `kmigrate:tenant\t<prefix>\t<state>...`: a tenant's part of the run.
+    Tenant {
+        /// The tenant's prefix.
+        prefix: String,
+        /// What the line says of it.
+        state: TenantState,
+    },
+    /// `kmigrate:invalid\t<name>`: a name from `--prefixes-from` that is not a prefix.
+    InvalidTenant(String),
+}
+
+/// What a `kmigrate:tenant` line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantState {
+    /// Before anything runs: this many migrations to apply (0: already up).
+    Pending(u64),
+    /// Every planned migration of the tenant was applied.
+    Done,
+    /// A migration of the tenant failed.
+    Failed {
+        /// The migration that failed, when the failure came in one.
+        version: Option<i64>,
+        /// The error, on one line.
+        error: String,
+    },
+    /// The run stopped before this tenant.
+    NotRun,
 }
 
 /// A database session of another kmigrate migrate or rollback, seen in `pg_stat_activity`.
@@ -353,6 +380,12 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             waited_s: waited.parse().ok()?,
         });
     }
+    if let Some(rest) = tagged(&line, TENANT_TAG) {
+        return parse_tenant(rest);
+    }
+    if let Some(rest) = tagged(&line, INVALID_TAG) {
+        return Some(Event::InvalidTenant(rest.to_owned()));
+    }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();
         let version = words.next()?.parse().ok()?;
@@ -392,6 +425,22 @@ fn tagged<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
 
 fn prefix_of(field: &str) -> Option<String> {
     (!field.is_empty()).then(|| field.to_owned())
+}
+
+fn parse_tenant(rest: &str) -> Option<Event> {
+    let mut parts = rest.splitn(4, '\t');
+    let prefix = parts.next().filter(|p| !p.is_empty())?.to_owned();
+    let state = match parts.next()? {
+        "pending" => TenantState::Pending(parts.next()?.parse().ok()?),
+        "done" => TenantState::Done,
+        "not-run" => TenantState::NotRun,
+        "failed" => TenantState::Failed {
+            version: parts.next()?.parse().ok(),
+            error: parts.next().unwrap_or_default().to_owned(),
+        },
+        _ => return None,
+    };
+    Some(Event::Tenant { prefix, state })
 }
 
 fn parse_status(rest: &str) -> Option<StatusRow> {
@@ -579,6 +628,46 @@ mod tests {
                 "version 9 is not a migration of Demo.Repo".into()
             ))
         );
+        let tenant = |line: &[u8]| match parse_line(line) {
+            Some(Event::Tenant { prefix, state }) => Some((prefix, state)),
+            _ => None,
+        };
+        assert_eq!(
+            tenant(b"kmigrate:tenant\ttenant_a\tpending\t2"),
+            Some(("tenant_a".into(), TenantState::Pending(2)))
+        );
+        assert_eq!(
+            tenant(b"kmigrate:tenant\ttenant_a\tdone"),
+            Some(("tenant_a".into(), TenantState::Done))
+        );
+        assert_eq!(
+            tenant(b"kmigrate:tenant\ttenant_b\tfailed\t20240301120000\t(Postgrex.Error) ERROR 42P07 (duplicate_table) relation \"notes\" already exists"),
+            Some((
+                "tenant_b".into(),
+                TenantState::Failed {
+                    version: Some(20240301120000),
+                    error: "(Postgrex.Error) ERROR 42P07 (duplicate_table) relation \"notes\" already exists".into()
+                }
+            ))
+        );
+        assert_eq!(
+            tenant(b"kmigrate:tenant\ttenant_b\tfailed\t\t(RuntimeError) boom"),
+            Some((
+                "tenant_b".into(),
+                TenantState::Failed {
+                    version: None,
+                    error: "(RuntimeError) boom".into()
+                }
+            ))
+        );
+        assert_eq!(
+            tenant(b"kmigrate:tenant\ttenant_c\tnot-run"),
+            Some(("tenant_c".into(), TenantState::NotRun))
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:invalid\t\"Tenant\\n\""),
+            Some(Event::InvalidTenant("\"Tenant\\n\"".into()))
+        );
         let missing = parse_line(b"kmigrate:status\tDemo.Repo\t\tup\t5\t** FILE NOT FOUND **");
         assert!(matches!(missing, Some(Event::Status(r)) if r.not_in_image()));
         assert_eq!(
@@ -607,6 +696,9 @@ mod tests {
             b"kmigrate:wait\tsoon\t1",
             b"kmigrate:wait\tready\tx",
             b"kmigrate:wait\tready",
+            b"kmigrate:tenant\t\tdone",
+            b"kmigrate:tenant\ttenant_a\tpending\tmany",
+            b"kmigrate:tenant\ttenant_a\tsideways",
             b"\xff\xfe\x00 binary",
             b"execute \"CREATE TABLE posts\"",
         ] {

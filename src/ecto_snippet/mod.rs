@@ -19,7 +19,9 @@
 mod values;
 mod wait;
 
-pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule, RunId};
+pub use values::{
+    AppName, Concurrency, MigrationPath, Prefix, Range, RepoModule, RunId, TenantQuery,
+};
 #[cfg(test)]
 pub use values::{Step, Version};
 pub use wait::WAIT_TAG;
@@ -64,6 +66,14 @@ pub const HEARTBEAT_TAG: &str = "kmigrate:heartbeat";
 /// `kmigrate:timeout\t<repo>\t<prefix>\t<version>\t<lock|statement>\t<tx|notx>`: a
 /// migration was cancelled by the run's lock or statement timeout.
 pub const TIMEOUT_TAG: &str = "kmigrate:timeout";
+/// `kmigrate:tenant\t<prefix>\t<state>...`: a tenant's part of the run. States: `pending\t<n>`
+/// (before anything runs: n migrations to apply, 0 when it is up to date), `done`,
+/// `failed\t<version>\t<error>` (the version is empty when the failure came before one),
+/// `not-run` (stopped before it).
+pub const TENANT_TAG: &str = "kmigrate:tenant";
+/// `kmigrate:invalid\t<name, as Elixir's inspect shows it>`: a schema name returned by the
+/// `--prefixes-from` query that is not a valid prefix; it is not run.
+pub const INVALID_TAG: &str = "kmigrate:invalid";
 /// Seconds between heartbeats.
 pub const HEARTBEAT_SECONDS: u64 = 20;
 
@@ -85,6 +95,22 @@ pub struct Snippet {
     pub log_sql: bool,
     /// The run's database sessions.
     pub session: Session,
+    /// Where the prefixes come from besides `prefixes`, and how they are run.
+    pub tenants: Tenants,
+}
+
+/// Tenants (schema prefixes): where they come from, and how a migrate goes through them.
+#[derive(Debug, Clone, Default)]
+pub struct Tenants {
+    /// `--prefixes-from`: the prefixes are the names this query returns (instead of
+    /// `prefixes`), each checked in the snippet as [`Prefix::parse`] checks a flag's.
+    pub query: Option<TenantQuery>,
+    /// `--canary`: migrated first, one at a time; a failure there stops the run.
+    pub canaries: Vec<Prefix>,
+    /// `--concurrency`: tenants migrated at once after the canaries.
+    pub concurrency: Concurrency,
+    /// `--continue-on-error`: a failing tenant does not stop the others.
+    pub keep_going: bool,
 }
 
 /// The run's own database sessions: named after the run, bounded by its timeouts.
@@ -128,15 +154,41 @@ const SETTLE: &str = r#"settle = fn r -> Enum.reduce_while(Stream.repeatedly(fn 
 /// `lock_for_migrations/3` matches `{:ok, _} = Ecto.Adapters.SQL.query(...)`).
 const WATCH: &str = r##"watch = fn r, p -> parent = self(); spawn(fn -> ref = Process.monitor(parent); loop = fn loop, n -> receive do :stop -> :ok; {:DOWN, ^ref, _, _, _} -> :ok after 1000 -> n = n + 1; if rem(n, @BEAT@) == 0, do: IO.puts("kmigrate:heartbeat\t#{n}"); if me != "" and rem(n, 5) == 3, do: (try do for(row <- r.query!("SELECT extract(epoch FROM now() - w.query_start)::bigint::text, coalesce(l.relation::regclass::text, l.locktype), l.mode, b.pid::text, coalesce(b.application_name, ''), coalesce(host(b.client_addr), 'local'), coalesce(b.state, ''), coalesce(extract(epoch FROM now() - b.state_change)::bigint::text, ''), left(regexp_replace(coalesce(b.query, ''), '[[:space:]]+', ' ', 'g'), 120) FROM pg_stat_activity w JOIN pg_locks l ON l.pid = w.pid AND NOT l.granted CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid) JOIN pg_stat_activity b ON b.pid = bp.pid WHERE w.application_name = '" <> me <> "' AND w.wait_event_type = 'Lock' AND w.query_start < now() - interval '3 seconds'").rows, do: IO.puts("kmigrate:waiting\t" <> tag.(r, p) <> "\t" <> Enum.join(row, "\t"))) catch _, _ -> :ok end); loop.(loop, n) end end; loop.(loop, 0) end) end; notx = fn r, v -> if Enum.any?(paths.(r), fn d -> Enum.any?(Path.wildcard(Path.join([d, "**", "#{v}_*.exs"])), &(File.read!(&1) =~ ~r/@disable_ddl_transaction\s+true/)) end), do: "notx", else: "tx" end; timed_out = fn e, r, p, v -> kind = case e do %{postgres: %{code: :lock_not_available}} -> "lock"; %MatchError{term: {:error, %{postgres: %{code: :lock_not_available}}}} -> "lock"; %{postgres: %{code: :query_canceled, message: m}} -> if(m =~ "statement timeout", do: "statement"); _ -> nil end; if kind, do: IO.puts("kmigrate:timeout\t" <> tag.(r, p) <> "\t#{v}\t" <> kind <> "\t" <> notx.(r, v)) end; "##;
 
+/// `--prefixes-from`: the prefixes are the names the query returns, read on the first repo
+/// in a read-only transaction. The query arrives as hexadecimal digits, never as Elixir
+/// text. A name is kept only if it passes the rule `Prefix::parse` applies to `--prefix`
+/// (`\A`/`\z`: `$` would let a trailing newline through); the others are reported, not run.
+const TENANTS: &str = r#"pfxs = (try do {:ok, rows, _} = Ecto.Migrator.with_repo(hd(repos), fn r -> {:ok, rows} = r.transaction(fn -> r.query!("SET TRANSACTION READ ONLY"); r.query!(Base.decode16!("@SQL@")).rows end); rows end); rows rescue e -> IO.puts("kmigrate:refused\tthe --prefixes-from query failed: " <> String.replace(Exception.message(e), ~r/\s+/, " ")); reraise e, __STACKTRACE__ end) |> Enum.map(&List.first/1) |> Enum.uniq() |> Enum.filter(fn n -> ok = is_binary(n) and byte_size(n) <= 63 and n =~ ~r/\A[a-z_][a-z0-9_]*\z/; unless ok, do: IO.puts("kmigrate:invalid\t" <> inspect(n)); ok end); "#;
+
 /// `status`: every migration, and who holds the migration lock.
 const STATUS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); r.query!("SELECT l.pid, coalesce(a.application_name, ''), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = to_regclass('" <> source.(r, p) <> "')) OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))").rows end; for p <- pfxs, repo <- repos do {:ok, {ms, held, busy}, _} = Ecto.Migrator.with_repo(repo, fn r -> {rows.(r, p), locks.(r, p), others.(r)} end); for {s, v, n} <- ms, do: IO.puts("kmigrate:status\t" <> tag.(repo, p) <> "\t#{s}\t#{v}\t#{n}"); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)); running.(repo, busy) end"#;
 
-/// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration.
-const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; plans = for p <- pfxs, repo <- repos do {:ok, ms, _} = Ecto.Migrator.with_repo(repo, &rows.(&1, p)); {repo, p, ms} end; @CHECKS@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); for {repo, p, vs} <- todo, vs != [] do {:ok, _, _} = Ecto.Migrator.with_repo(repo, fn r -> w = watch.(r, p); try do for {v, _} <- vs do ran = try do Ecto.Migrator.run(r, paths.(r), @DIRECTION@, [to: v] ++ base ++ if(p, do: [prefix: p], else: [])) rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__ end; IO.puts("kmigrate:ran\t" <> tag.(r, p) <> "\t" <> Enum.join(ran, ",")) end after send(w, :stop) end end, pool_size: 3) end"#;
+/// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration. Each repo is
+/// started once to read every prefix's status: a start per tenant would keep the pod
+/// silent for minutes with many tenants, and kmigrate takes a long silence for a lost
+/// connection.
+const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end); plans = for p <- pfxs, repo <- repos, do: {repo, p, got[repo][p]}; @CHECKS@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); @RUN@"#;
 
 /// `--to V` must name a migration of the chosen repos: Ecto's `pending_to/4` is a
 /// `take_while`, so a typo would silently run everything up to (or down from) it.
 const CHECK_TO: &str = r#"unless Enum.any?(plans, fn {_, _, ms} -> Enum.any?(ms, fn {_, v, _} -> v == @V@ end) end), do: refuse.("version @V@ is not a migration of " <> Enum.map_join(repos, ", ", &inspect/1)); "#;
+
+/// `--canary` must name tenants of this run: a typo would otherwise run no canary at all.
+const CHECK_CANARY: &str = r#"for c <- @CANARY@, c not in pfxs, do: refuse.("canary " <> c <> " is not one of the #{length(pfxs)} tenants of this run"); "#;
+
+/// Run what was planned, tenant by tenant (a tenant is a prefix, across every repo; without
+/// prefixes there is one, `nil`). Each migration file is compiled once, here, and run as
+/// `{version, module}` (Ecto's `run/4` takes either): Ecto would compile the file at every
+/// `run/4`, and two tenants compiling the same module at once fail ("cannot define module
+/// ... because it is currently being defined"); one after the other they print "redefining
+/// module". The repos are started once, with a pool for `@CONC@` tenants at a time.
+/// Canaries go first, one at a time; then the rest, `@CONC@` at a time (Tasks). A tenant's
+/// failure is caught, tagged, and stops the tenants not started yet unless `@KEEP_GOING@`
+/// (a canary's always does); running ones finish. At the end the first failure is raised
+/// again (the others printed first), so the exit code is the one Ecto's raise gives. With
+/// one tenant at a time each has its own watcher (its waits carry its prefix); tenants at
+/// once share one per repo.
+const RUN: &str = r##"halt = :atomics.new(1, []); canary = @CANARY@; pfxs = canary ++ (pfxs -- canary); work = fn p -> for({repo, ^p, vs} <- todo, vs != [], do: {repo, vs}) end; load = fn r, v -> f = hd(for d <- paths.(r), f <- Path.wildcard(Path.join([d, "**", "#{v}_*.{ex,exs}"])), do: f); {v, Enum.find(Enum.map(Code.compile_file(f), &elem(&1, 0)), &function_exported?(&1, :__migration__, 0)) || raise("file " <> f <> " does not define an Ecto.Migration")} end; mods = Map.new(for({repo, _, vs} <- todo, {v, _} <- vs, uniq: true, do: {repo, v}), fn {r, v} -> {{r, v}, load.(r, v)} end); for p <- pfxs, p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tpending\t#{Enum.sum(for {_, vs} <- work.(p), do: length(vs))}"); one = fn p, solo -> ws = work.(p); cond do ws == [] -> :ok; :atomics.get(halt, 1) == 1 -> if(p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tnot-run")); :ok; true -> Process.delete(:kmigrate_v); try do for {r, vs} <- ws do w = if(solo, do: watch.(r, p)); try do for {v, _} <- vs do Process.put(:kmigrate_v, v); ran = try do Ecto.Migrator.run(r, [mods[{r, v}]], @DIRECTION@, [to: v] ++ base ++ if(p, do: [prefix: p], else: [])) rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__ end; IO.puts("kmigrate:ran\t" <> tag.(r, p) <> "\t" <> Enum.join(ran, ",")) end after if w, do: send(w, :stop) end end; if p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tdone"); :ok catch k, e -> st = __STACKTRACE__; if p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tfailed\t#{Process.get(:kmigrate_v)}\t" <> String.slice(String.replace(String.trim_leading(Exception.format_banner(k, e, st), "** "), ~r/\s+/, " "), 0, 400)); if not @KEEP_GOING@ or p in canary, do: :atomics.put(halt, 1, 1); {k, e, st} end end end; rest = pfxs -- canary; busy = Enum.uniq(for {repo, _, vs} <- todo, vs != [], do: repo); results = Enum.reduce(Enum.reverse(busy), fn -> Enum.map(canary, &one.(&1, true)) ++ if(@CONC@ < 2 or length(rest) < 2, do: Enum.map(rest, &one.(&1, true)), else: (ws = Enum.map(busy, &watch.(&1, nil)); try do Enum.map(Task.async_stream(rest, &one.(&1, false), max_concurrency: @CONC@, ordered: false, timeout: :infinity), fn {:ok, x} -> x end) after Enum.each(ws, &send(&1, :stop)) end)) end, fn repo, inner -> fn -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn _ -> inner.() end, pool_size: @POOL@); x end end).(); case for({_, _, _} = f <- results, do: f) do [] -> :ok; [{k, e, st} | more] -> for({k2, e2, st2} <- more, do: IO.puts(:stderr, Exception.format(k2, e2, st2))); :erlang.raise(k, e, st) end"##;
 
 /// A rollback reverts per repo: with several, `step`/`to` would revert in each of them.
 const CHECK_ONE_REPO: &str = r#"if length(repos) * length(pfxs) > 1, do: refuse.("a rollback acts on one repo (and prefix) at a time, and this app has " <> Enum.map_join(repos, ", ", &inspect/1) <> ": choose one with --repo"); "#;
@@ -146,8 +198,10 @@ impl Snippet {
     pub fn elixir(&self, op: Operation) -> String {
         let (body, verb) = match op {
             Operation::Status => (STATUS.to_owned(), "status"),
-            Operation::Migrate(range) => (change(range, true), "migrate"),
-            Operation::Rollback(range) => (change(range, false), "rollback"),
+            Operation::Migrate(range) => (change(range, true, &self.tenants), "migrate"),
+            // A rollback acts on one tenant: canaries, concurrency and continue-on-error
+            // are a migrate's.
+            Operation::Rollback(range) => (change(range, false, &Tenants::default()), "rollback"),
             Operation::Wait(deadline) => (wait::body(deadline), "wait"),
         };
         let settle = SETTLE.replace("@WAIT@", if self.session.wait { "true" } else { "false" });
@@ -162,7 +216,15 @@ impl Snippet {
         } else {
             self.session(verb, self.session.named)
         };
-        self.prelude() + &session + &body
+        self.prelude() + &session + &self.tenant_query() + &body
+    }
+
+    /// The prefixes from `--prefixes-from`, when given.
+    fn tenant_query(&self) -> String {
+        self.tenants
+            .query
+            .as_ref()
+            .map_or_else(String::new, |q| TENANTS.replace("@SQL@", &q.hex()))
     }
 
     /// The session part: names and parameters in a VM of its own, none in `rpc`.
@@ -225,12 +287,26 @@ fn list(items: impl Iterator<Item = String>) -> String {
     format!("[{}]", items.collect::<Vec<_>>().join(", "))
 }
 
+/// The pool a migrate or rollback starts each repo with: per tenant running at once, one
+/// connection holds Ecto's migration lock (`lock_for_migrations/3` keeps it for the whole
+/// migration) and one runs the migration (`async_migrate_maybe_in_transaction/7`'s Task);
+/// one more serves the watcher's queries. Ecto refuses a pool of 1, and DBConnection makes
+/// a caller that finds no free connection wait, then drops it: a pool too small fails
+/// migrations, not only slows them.
+pub fn pool_size(concurrency: Concurrency) -> u32 {
+    2 * concurrency.get() + 1
+}
+
 /// The body of a migrate (`up`) or rollback: the checks, which migrations the range
-/// selects from each repo's status (`ms`, sorted by version), and the direction.
-fn change(range: Range, up: bool) -> String {
+/// selects from each repo's status (`ms`, sorted by version), the direction, and how the
+/// tenants are gone through.
+fn change(range: Range, up: bool, tenants: &Tenants) -> String {
     let mut checks = String::new();
     if !up {
         checks.push_str(CHECK_ONE_REPO);
+    }
+    if !tenants.canaries.is_empty() {
+        checks.push_str(CHECK_CANARY);
     }
     if let Range::To(v) = range {
         checks.push_str(&CHECK_TO.replace("@V@", &v.to_string()));
@@ -250,8 +326,23 @@ fn change(range: Range, up: bool) -> String {
             r#"Enum.reverse(for({{:up, v, n}} <- ms, n != "** FILE NOT FOUND **", v >= {v}, do: {{v, n}}))"#
         ),
     };
+    let canaries = list(
+        tenants
+            .canaries
+            .iter()
+            .map(|p| format!("\"{}\"", p.as_str())),
+    );
+    let run = RUN
+        .replace(
+            "@KEEP_GOING@",
+            if tenants.keep_going { "true" } else { "false" },
+        )
+        .replace("@CONC@", &tenants.concurrency.get().to_string())
+        .replace("@POOL@", &pool_size(tenants.concurrency).to_string());
     CHANGE
+        .replace("@RUN@", &run)
         .replace("@CHECKS@", &checks)
+        .replace("@CANARY@", &canaries)
         .replace("@SELECT@", &select)
         .replace("@DIRECTION@", if up { ":up" } else { ":down" })
 }
@@ -265,6 +356,11 @@ pub fn app_from_release(release: &str) -> Option<&str> {
 pub(crate) mod tests {
     use super::*;
 
+    /// The demo app's snippet values, for other test modules.
+    pub(super) fn demo_snippet() -> Snippet {
+        demo()
+    }
+
     fn demo() -> Snippet {
         Snippet {
             app: AppName::parse("demo").unwrap(),
@@ -273,6 +369,7 @@ pub(crate) mod tests {
             paths: vec![],
             log_sql: false,
             session: session(),
+            tenants: Tenants::default(),
         }
     }
 
@@ -307,7 +404,12 @@ pub(crate) mod tests {
     fn migrate_plans_then_runs_one_migration_at_a_time() {
         let code = demo().elixir(Operation::Migrate(Range::All));
         assert!(code.contains("todo = for {repo, p, ms} <- plans do {repo, p, for({:down, v, n} <- ms, do: {v, n})} end;"), "{code}");
-        assert!(code.contains("Ecto.Migrator.run(r, paths.(r), :up, [to: v] ++ base"));
+        assert!(code.contains("Ecto.Migrator.run(r, [mods[{r, v}]], :up, [to: v] ++ base"));
+        // Each file compiled once, before anything runs.
+        assert!(code.contains(r##"Path.join([d, "**", "#{v}_*.{ex,exs}"])"##));
+        assert!(
+            code.find("Code.compile_file(f)") < code.find("with_repo(repo, fn _ -> inner.() end")
+        );
         assert!(code.contains("kmigrate:plan\\t"));
         assert!(code.contains("kmigrate:ran\\t"));
         assert!(!code.contains("a rollback acts on one repo"));
@@ -324,6 +426,7 @@ pub(crate) mod tests {
             paths: vec![MigrationPath::parse("priv/repo/data").unwrap()],
             log_sql: true,
             session: session(),
+            tenants: Tenants::default(),
         };
         let code = s.elixir(Operation::Rollback(Range::To(Version::from(20240102))));
         assert!(code.contains("repos = [Shop.Repo];"));
@@ -352,7 +455,7 @@ pub(crate) mod tests {
         assert!(code.contains("Keyword.put(cur, :parameters, Keyword.merge("));
         assert!(code.contains("application_name NOT LIKE '%-ab12cd34'"));
         // The watcher has a connection of its own; a timeout is tagged, then re-raised.
-        assert!(code.contains("end, pool_size: 3) end"), "{code}");
+        assert!(code.contains("pool_size: 3); x end end).()"), "{code}");
         assert!(code.contains("rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__"));
         assert!(code.contains("rem(n, 20) == 0"));
         assert!(code.contains(
@@ -376,6 +479,112 @@ pub(crate) mod tests {
         assert!(!demo().elixir(wait).contains("ab12cd34"));
         assert!(status.contains("others.(r)"));
         assert!(!status.contains("watch.("));
+    }
+
+    fn tenants(canaries: &[&str], concurrency: &str, keep_going: bool) -> Snippet {
+        let mut s = demo();
+        s.prefixes = ["tenant_a", "tenant_b", "tenant_c"]
+            .iter()
+            .map(|p| Prefix::parse(p).unwrap())
+            .collect();
+        s.tenants = Tenants {
+            query: None,
+            canaries: canaries.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
+            concurrency: Concurrency::parse(concurrency).unwrap(),
+            keep_going,
+        };
+        s
+    }
+
+    #[test]
+    fn tenants_run_one_at_a_time_by_default_and_stop_at_the_first_failure() {
+        let code = tenants(&[], "1", false).elixir(Operation::Migrate(Range::All));
+        assert!(code.contains(r#"pfxs = ["tenant_a", "tenant_b", "tenant_c"];"#));
+        // Each repo is started once to read every tenant's status.
+        assert!(code.contains(
+            "got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end);"
+        ));
+        // Every tenant's plan is said before anything runs, then its end.
+        assert!(
+            code.contains(r#"IO.puts("kmigrate:tenant\t" <> p <> "\tpending\t"#),
+            "{code}"
+        );
+        assert!(code.contains(r#"<> "\tdone")"#));
+        assert!(code.contains(r#"<> "\tfailed\t#{Process.get(:kmigrate_v)}\t""#));
+        assert!(code.contains(r#"<> "\tnot-run")"#));
+        // Fail-fast: a failure stops the tenants not started yet.
+        assert!(code.contains("if not false or p in canary, do: :atomics.put(halt, 1, 1)"));
+        assert!(code.contains("canary = [];"));
+        assert!(!code.contains("is not one of the"), "no canary, no check");
+        // One at a time: the pool of one migration (lock + migration) and the watcher.
+        assert!(code.contains("if(1 < 2 or length(rest) < 2"));
+        assert!(code.contains("pool_size: 3); x end end).()"), "{code}");
+        // The first failure is raised again at the end: Ecto's exit code.
+        assert!(code.ends_with(":erlang.raise(k, e, st) end"), "{code}");
+        // Each migration's line is tagged as before.
+        assert!(code.contains(r#"IO.puts("kmigrate:ran\t" <> tag.(r, p)"#));
+    }
+
+    #[test]
+    fn canaries_go_first_alone_and_their_failure_stops_everything() {
+        let code = tenants(&["tenant_c"], "3", true).elixir(Operation::Migrate(Range::All));
+        // Checked before anything runs, with the plan's other checks.
+        let check = code
+            .find(r#"for c <- ["tenant_c"], c not in pfxs, do: refuse.("canary ""#)
+            .expect("canary check");
+        let plan = code.find("kmigrate:plan").expect("plan");
+        let run = code.find("Ecto.Migrator.run(").expect("run");
+        assert!(check < plan && plan < run);
+        // Run first, one at a time (solo), then the rest.
+        assert!(code.contains(r#"canary = ["tenant_c"]; pfxs = canary ++ (pfxs -- canary);"#));
+        assert!(code.contains("Enum.map(canary, &one.(&1, true)) ++ if("));
+        // Continue-on-error, but never past a failed canary.
+        assert!(code.contains("if not true or p in canary, do: :atomics.put(halt, 1, 1)"));
+    }
+
+    #[test]
+    fn concurrency_runs_tenants_in_tasks_with_a_pool_for_all_of_them() {
+        let code = tenants(&[], "4", false).elixir(Operation::Migrate(Range::All));
+        assert!(code.contains(
+            "Task.async_stream(rest, &one.(&1, false), max_concurrency: 4, ordered: false, timeout: :infinity)"
+        ));
+        assert!(code.contains(&format!(
+            "pool_size: {}); x end end).()",
+            pool_size(Concurrency::parse("4").unwrap())
+        )));
+        assert_eq!(pool_size(Concurrency::parse("4").unwrap()), 9);
+        assert_eq!(
+            pool_size(Concurrency::ONE),
+            3,
+            "the watcher's third connection"
+        );
+        // Tenants at once share a watcher per repo; alone, each has its own.
+        assert!(code.contains("ws = Enum.map(busy, &watch.(&1, nil))"));
+        assert!(code.contains("w = if(solo, do: watch.(r, p))"));
+        // A rollback is one tenant: none of this applies to it.
+        let mut s = tenants(&["tenant_a"], "4", true);
+        s.prefixes.truncate(1);
+        let back = s.elixir(Operation::Rollback(Range::All));
+        assert!(back.contains("canary = [];") && back.contains("pool_size: 3)"));
+        assert!(back.contains("if not false or p in canary"));
+    }
+
+    #[test]
+    fn prefixes_from_a_query_are_read_only_and_checked_one_by_one() {
+        let mut s = demo();
+        s.tenants.query = Some(TenantQuery::parse("SELECT nspname FROM pg_namespace").unwrap());
+        for op in [Operation::Status, Operation::Migrate(Range::All)] {
+            let code = s.elixir(op);
+            let read = code.find(r#"r.query!("SET TRANSACTION READ ONLY"); r.query!(Base.decode16!("53454C454354"#).expect("the query, read-only");
+            // Before anything reads the prefixes.
+            let first_use = code.find("for p <- pfxs").expect("pfxs used");
+            assert!(read < first_use, "{code}");
+            assert!(code.contains(r#"n =~ ~r/\A[a-z_][a-z0-9_]*\z/"#));
+            assert!(code.contains("byte_size(n) <= 63"));
+            assert!(code.contains(r#"IO.puts("kmigrate:invalid\t" <> inspect(n))"#));
+            assert!(code.contains("kmigrate:refused\\tthe --prefixes-from query failed: "));
+        }
+        assert!(!demo().elixir(Operation::Status).contains("decode16"));
     }
 
     #[test]
@@ -411,6 +620,7 @@ mod proptests {
                 paths: vec![],
                 log_sql: false,
                 session: super::tests::session(),
+                tenants: Tenants::default(),
             }
             .elixir(Operation::Rollback(Range::Step(Step::parse(&step.to_string()).unwrap())));
             let skeleton = |code: String, app: &str, repo: &str, prefix: &str, step: u32| code
@@ -422,6 +632,34 @@ mod proptests {
                 skeleton(build(&app, &repo, &prefix, step), &app, &repo, &prefix, step),
                 skeleton(build("a", "R", "p", 1), "a", "R", "p", 1)
             );
+        }
+
+        /// Whatever a `--prefixes-from` query holds (quotes, `#{...}`, backslashes, newlines,
+        /// any Unicode), it reaches the snippet only as hexadecimal digits inside one string
+        /// literal: the snippet is the same code with other digits, and the digits decode
+        /// back to the query.
+        #[test]
+        fn a_tenant_query_cannot_inject_elixir(query in "\\PC{1,200}|[\"#{}\\\\\n\r\t ;'a-z]{1,60}") {
+            prop_assume!(TenantQuery::parse(&query).is_ok());
+            let build = |q: &str| {
+                let mut s = super::tests::demo_snippet();
+                s.tenants.query = Some(TenantQuery::parse(q).unwrap());
+                s.elixir(Operation::Migrate(Range::All))
+            };
+            let code = build(&query);
+            let (before, rest) = code.split_once(r#"Base.decode16!(""#).expect("one literal");
+            let (digits, after) = rest.split_once('"').expect("closed");
+            prop_assert!(digits.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
+            let decoded: Vec<u8> = (0..digits.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap())
+                .collect();
+            prop_assert_eq!(String::from_utf8(decoded).unwrap(), query);
+            let other = build("SELECT 1");
+            let (b2, r2) = other.split_once(r#"Base.decode16!(""#).unwrap();
+            let (_, a2) = r2.split_once('"').unwrap();
+            prop_assert_eq!(before, b2);
+            prop_assert_eq!(after, a2);
         }
     }
 }

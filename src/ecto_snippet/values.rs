@@ -228,6 +228,84 @@ impl MigrationPath {
     }
 }
 
+/// Longest `--prefixes-from` query accepted, in bytes.
+pub const MAX_TENANT_QUERY: usize = 4096;
+
+/// A `--prefixes-from` query: SQL returning schema names in its first column. The text is
+/// the user's, so it never enters the snippet as text: [`TenantQuery::hex`] gives it as
+/// hexadecimal digits, which the snippet decodes with `Base.decode16!/1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantQuery(String);
+
+impl TenantQuery {
+    /// Check a query: not blank, no NUL (PostgreSQL takes none), at most
+    /// [`MAX_TENANT_QUERY`] bytes.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.trim().is_empty() {
+            return Err("--prefixes-from needs a SQL query returning schema names, like \"SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_%'\"".to_owned());
+        }
+        if s.contains('\0') {
+            return Err("the --prefixes-from query contains a NUL character".to_owned());
+        }
+        if s.len() > MAX_TENANT_QUERY {
+            return Err(format!(
+                "the --prefixes-from query is longer than {MAX_TENANT_QUERY} bytes"
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The query as written.
+    #[cfg(test)]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The query's bytes as uppercase hexadecimal digits (`Base.decode16!/1`'s default):
+    /// only `0-9A-F` reach the snippet, whatever the query holds.
+    pub fn hex(&self) -> String {
+        self.0.bytes().map(|b| format!("{b:02X}")).collect()
+    }
+}
+
+/// Most tenants migrated at once: each holds two connections (Ecto's migration lock and
+/// the migration), so the pool grows with it.
+pub const MAX_CONCURRENCY: u32 = 16;
+
+/// How many tenants are migrated at a time: 1 to [`MAX_CONCURRENCY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Concurrency(u32);
+
+impl Concurrency {
+    /// One tenant at a time.
+    pub const ONE: Self = Self(1);
+
+    /// Validate `--concurrency N`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.parse::<u32>() {
+            Ok(n)
+                if (1..=MAX_CONCURRENCY).contains(&n) && s.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Ok(Self(n))
+            }
+            _ => Err(format!(
+                "invalid concurrency {s:?}: a whole number from 1 to {MAX_CONCURRENCY}"
+            )),
+        }
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Self::ONE
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +380,19 @@ mod tests {
         assert_eq!(Step::parse("3").unwrap().get(), 3);
         for bad in ["0", "-1", "+1", "", "1.5", " 1", "4294967296"] {
             assert!(Step::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tenant_queries_and_concurrency() {
+        let q = TenantQuery::parse("SELECT 'a\"b'").unwrap();
+        assert_eq!(q.hex(), "53454C454354202761226227");
+        for bad in ["", "  \n", "SELECT 1\0", &"x".repeat(MAX_TENANT_QUERY + 1)] {
+            assert!(TenantQuery::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(Concurrency::parse("4").unwrap().get(), 4);
+        for bad in ["0", "17", "-1", "+2", " 2", "", "x"] {
+            assert!(Concurrency::parse(bad).is_err(), "{bad:?}");
         }
     }
 

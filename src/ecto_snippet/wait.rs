@@ -50,6 +50,7 @@ mod tests {
             paths: vec![],
             log_sql: false,
             session: crate::ecto_snippet::tests::session(),
+            tenants: Default::default(),
         }
     }
 

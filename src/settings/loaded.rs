@@ -8,11 +8,11 @@ use anyhow::Result;
 use super::action::{self, Change, Gate, WAIT_DEADLINE};
 use super::values::{check_dns_subdomain, check_image, parse_duration};
 use super::{Ecto, JobMode};
-use crate::cli::{GateArgs, GlobalArgs, JobArgs, Mode};
+use crate::cli::{GateArgs, GlobalArgs, JobArgs, Mode, TenantArgs};
 use crate::config::{self, Config, Layer};
 use crate::ecto_snippet::{
-    AppName, MigrationPath, Operation, Prefix, Range, RepoModule, RunId, Session, Snippet,
-    app_from_release,
+    AppName, Concurrency, MigrationPath, Operation, Prefix, Range, RepoModule, RunId, Session,
+    Snippet, TenantQuery, Tenants, app_from_release,
 };
 use crate::error::usage;
 
@@ -75,7 +75,7 @@ impl Loaded {
         let app = AppName::parse(&app_text).map_err(usage)?;
         let release = release.unwrap_or_else(|| format!("/app/bin/{}", app.as_str()));
         let repos = listed(&g.repos, t.repos.as_ref(), RepoModule::parse)?;
-        let prefixes = listed(&g.prefixes, t.prefixes.as_ref(), Prefix::parse)?;
+        let (prefixes, query) = self.prefixes(g)?;
         let paths = listed(
             &g.migrations_paths,
             t.migrations_paths.as_ref(),
@@ -103,9 +103,76 @@ impl Loaded {
                     statement_timeout,
                     wait: g.wait,
                 },
+                tenants: Tenants {
+                    query,
+                    ..Tenants::default()
+                },
             },
             mode,
         })
+    }
+
+    /// The prefixes: `--prefix` or `--prefixes-from`, else the config's `prefixes` or
+    /// `prefixes_from` (not both).
+    fn prefixes(&self, g: &GlobalArgs) -> Result<(Vec<Prefix>, Option<TenantQuery>)> {
+        let t = &self.layer;
+        let query = |text: &str| TenantQuery::parse(text).map(Some).map_err(usage);
+        if let Some(text) = &g.prefixes_from {
+            return Ok((Vec::new(), query(text)?));
+        }
+        if g.prefixes.is_empty()
+            && let Some(text) = &t.prefixes_from
+        {
+            if t.prefixes.is_some() {
+                return Err(usage(
+                    "kmigrate.toml sets both prefixes and prefixes_from: keep one",
+                ));
+            }
+            return Ok((Vec::new(), query(text)?));
+        }
+        Ok((
+            listed(&g.prefixes, t.prefixes.as_ref(), Prefix::parse)?,
+            None,
+        ))
+    }
+
+    /// `migrate`'s tenant flags, checked against the tenants the snippet will have.
+    fn tenants(args: &TenantArgs, keep_going: bool, snippet: &mut Snippet) -> Result<()> {
+        let concurrency = args
+            .concurrency
+            .as_deref()
+            .map(Concurrency::parse)
+            .transpose()
+            .map_err(usage)?
+            .unwrap_or_default();
+        let mut canaries: Vec<Prefix> = Vec::new();
+        for c in &args.canaries {
+            let p = Prefix::parse(c).map_err(usage)?;
+            if !canaries.contains(&p) {
+                canaries.push(p);
+            }
+        }
+        // `--continue-on-error` alone is also an environments' flag: only these two say
+        // tenants are meant.
+        let asked = !canaries.is_empty() || concurrency != Concurrency::ONE;
+        let t = &mut snippet.tenants;
+        if asked && snippet.prefixes.is_empty() && t.query.is_none() {
+            return Err(usage(
+                "--canary and --concurrency act on tenants: pass --prefix (repeatable) or --prefixes-from, or set prefixes or prefixes_from in kmigrate.toml",
+            ));
+        }
+        if t.query.is_none()
+            && let Some(c) = canaries.iter().find(|c| !snippet.prefixes.contains(c))
+        {
+            return Err(usage(format!(
+                "canary {:?} is not one of the prefixes of this run",
+                c.as_str()
+            )));
+        }
+        t.canaries = canaries;
+        t.concurrency = concurrency;
+        t.keep_going = keep_going;
+        Ok(())
     }
 
     /// `--lock-timeout` and `--statement-timeout` (or the config's), validated.
@@ -140,8 +207,9 @@ impl Loaded {
         &self,
         g: &GlobalArgs,
         range: Range,
-        up: bool,
+        tenants: Option<&TenantArgs>,
     ) -> Result<(Change, Option<Ecto>)> {
+        let up = tenants.is_some();
         let (custom, key) = if up {
             (&self.layer.migrate_command, "migrate_command")
         } else {
@@ -151,6 +219,11 @@ impl Loaded {
             if self.db_timeouts(g)? != (None, None) {
                 return Err(usage(format!(
                     "--lock-timeout and --statement-timeout apply to the embedded Ecto snippet; the configured {key} sets its own"
+                )));
+            }
+            if tenants.is_some_and(|a| !a.canaries.is_empty() || a.concurrency.is_some()) {
+                return Err(usage(format!(
+                    "--canary and --concurrency go through the tenants of the embedded Ecto snippet; the configured {key} runs its own way"
                 )));
             }
             let argv = action::fill_custom(template, range, key)?;
@@ -163,7 +236,10 @@ impl Loaded {
                 None,
             ));
         }
-        let ecto = self.ecto(g)?;
+        let mut ecto = self.ecto(g)?;
+        if let Some(args) = tenants {
+            Self::tenants(args, g.continue_on_error, &mut ecto.snippet)?;
+        }
         let op = if up {
             Operation::Migrate(range)
         } else {

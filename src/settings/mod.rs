@@ -113,7 +113,7 @@ impl Settings {
                 let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
                     .map_err(usage)?
                     .unwrap_or(Range::All);
-                let (change, ecto) = l.change(g, range, true)?;
+                let (change, ecto) = l.change(g, range, Some(&a.tenants))?;
                 let job = l.job(&a.job)?;
                 (l, Action::Migrate(change), ecto, job)
             }
@@ -122,12 +122,14 @@ impl Settings {
                 let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
                     .map_err(usage)?
                     .ok_or_else(|| usage("rollback needs --step N or --to VERSION"))?;
-                let (change, ecto) = l.change(g, range, false)?;
+                let (change, ecto) = l.change(g, range, None)?;
                 if let Some(e) = &ecto
-                    && (e.snippet.repos.len() > 1 || e.snippet.prefixes.len() > 1)
+                    && (e.snippet.repos.len() > 1
+                        || e.snippet.prefixes.len() > 1
+                        || e.snippet.tenants.query.is_some())
                 {
                     return Err(usage(
-                        "a rollback acts on one repo (and prefix) at a time: pass a single --repo (and at most one --prefix)",
+                        "a rollback acts on one repo (and prefix) at a time: pass a single --repo (and at most one --prefix, which also stands in for prefixes_from)",
                     ));
                 }
                 let job = l.job(&a.job)?;

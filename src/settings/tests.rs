@@ -272,3 +272,148 @@ fn wait_and_gate_deadlines_and_where_the_deployment_comes_from() {
         crate::error::code::USAGE
     );
 }
+
+#[test]
+fn tenants_come_from_flags_or_config_and_a_query_never_reaches_the_snippet_as_text() {
+    let base = ["-l", "app=x", "--app", "shop"];
+    fn args<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+        [base, more].concat()
+    }
+    let q = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_%' -- \"#{x}\"";
+    let s = settings(&args(&base, &["--prefixes-from", q, "migrate"]), None).unwrap();
+    let snippet = &s.ecto.as_ref().unwrap().snippet;
+    assert!(snippet.prefixes.is_empty());
+    assert_eq!(snippet.tenants.query.as_ref().unwrap().as_str(), q);
+    let Action::Migrate(change) = &s.action else {
+        panic!("migrate")
+    };
+    assert!(
+        !change.argv[2].contains("pg_namespace"),
+        "only hex: {}",
+        change.argv[2]
+    );
+    // The config's query, per environment; a flag replaces it, and `prefixes` with it is
+    // one too many.
+    let cfg = "[env.prod]\nprefixes_from = \"SELECT 'tenant_a'\"\n";
+    let s = settings(&args(&base, &["-e", "prod", "status"]), Some(cfg)).unwrap();
+    assert!(s.ecto.unwrap().snippet.tenants.query.is_some());
+    let s = settings(
+        &args(&base, &["-e", "prod", "--prefix", "t1", "status"]),
+        Some(cfg),
+    )
+    .unwrap();
+    let snippet = s.ecto.unwrap().snippet;
+    assert!(snippet.tenants.query.is_none());
+    assert_eq!(snippet.prefixes.len(), 1);
+    let both = "prefixes = [\"a\"]\nprefixes_from = \"SELECT 'a'\"\n";
+    let err = settings(&args(&base, &["status"]), Some(both)).unwrap_err();
+    assert!(
+        err.to_string().contains("both prefixes and prefixes_from"),
+        "{err}"
+    );
+    assert_eq!(
+        code(settings(
+            &args(&base, &["--prefixes-from", " ", "status"]),
+            None
+        )),
+        2
+    );
+    // One flag or the other.
+    assert!(
+        Cli::try_parse_from([
+            "kmigrate",
+            "--prefix",
+            "a",
+            "--prefixes-from",
+            "SELECT 1",
+            "status"
+        ])
+        .is_err()
+    );
+}
+
+#[test]
+fn tenant_flags_are_checked_before_anything_runs() {
+    let base = ["-l", "app=x", "--app", "shop", "migrate"];
+    fn args<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+        [base, more].concat()
+    }
+    let two = ["--prefix", "tenant_a", "--prefix", "tenant_b"];
+    let s = settings(
+        &[
+            &args(&base, &two)[..],
+            &[
+                "--canary",
+                "tenant_b",
+                "--canary",
+                "tenant_b",
+                "--concurrency",
+                "3",
+                "--continue-on-error",
+            ],
+        ]
+        .concat(),
+        None,
+    )
+    .unwrap();
+    let t = &s.ecto.unwrap().snippet.tenants;
+    assert_eq!(t.canaries.len(), 1, "a canary named twice runs once");
+    assert_eq!(t.concurrency.get(), 3);
+    assert!(t.keep_going);
+    let usage = |more: &[&str]| {
+        let r = settings(&args(&base, more), None);
+        let err = r.expect_err("a usage error");
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+        err.to_string()
+    };
+    // A canary that is not a tenant of the run, or not a prefix at all.
+    assert!(
+        usage(&[&two[..], &["--canary", "tenant_c"]].concat()).contains("not one of the prefixes")
+    );
+    assert!(usage(&[&two[..], &["--canary", "Tenant"]].concat()).contains("invalid prefix"));
+    // With a query, the snippet checks canaries against what it returns.
+    assert!(
+        settings(
+            &args(
+                &base,
+                &["--prefixes-from", "SELECT 1", "--canary", "tenant_c"]
+            ),
+            None
+        )
+        .is_ok()
+    );
+    // Fan-out flags need tenants; --continue-on-error alone is also the environments'.
+    for flags in [&["--concurrency", "2"][..], &["--canary", "a"]] {
+        assert!(usage(flags).contains("act on tenants"), "{flags:?}");
+    }
+    assert!(settings(&args(&base, &["--continue-on-error"]), None).is_ok());
+    assert!(usage(&[&two[..], &["--concurrency", "17"]].concat()).contains("1 to 16"));
+    // A custom command runs its own way.
+    let cfg = "migrate_command = [\"/app/bin/migrate\"]\n";
+    let err = settings(
+        &args(&base, &[&two[..], &["--concurrency", "2"]].concat()),
+        Some(cfg),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("runs its own way"), "{err}");
+    // A rollback is one tenant: a query is refused.
+    let err = settings(
+        &[
+            "-l",
+            "app=x",
+            "--app",
+            "shop",
+            "--prefixes-from",
+            "SELECT 1",
+            "rollback",
+            "--step",
+            "1",
+        ],
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("one repo (and prefix) at a time"),
+        "{err}"
+    );
+}

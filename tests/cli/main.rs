@@ -91,6 +91,27 @@ fn bad_input_is_a_usage_error_before_any_network() {
         .args(["pods", "-l", "app=x", "-e", "prod"])
         .expect_stderr("needs a kmigrate.toml")
         .status(2);
+    let tenants = ["migrate", "-l", "app=x", "--app", "a"];
+    kmigrate()
+        .args(tenants)
+        .args(["--canary", "t1"])
+        .expect_stderr("act on tenants: pass --prefix")
+        .status(2);
+    kmigrate()
+        .args(tenants)
+        .args(["--prefix", "t1", "--concurrency", "0"])
+        .expect_stderr("invalid concurrency")
+        .status(2);
+    kmigrate()
+        .args(tenants)
+        .args(["--prefix", "t1", "--canary", "t2"])
+        .expect_stderr("canary \"t2\" is not one of the prefixes")
+        .status(2);
+    kmigrate()
+        .args(tenants)
+        .args(["--prefixes-from", "  "])
+        .expect_stderr("--prefixes-from needs a SQL query")
+        .status(2);
 }
 
 #[test]

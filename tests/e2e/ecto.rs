@@ -10,10 +10,10 @@ use crate::support::{report, scratch_dir, stdout};
 
 /// A psql session of its own that holds `pg_advisory_lock(4242)` until dropped: the
 /// `gated` migration waits on it in the middle, holding Ecto's migration lock.
-struct Gate(Child, String);
+pub(crate) struct Gate(Child, String);
 
 impl Gate {
-    fn close(db: &str) -> Self {
+    pub(crate) fn close(db: &str) -> Self {
         let child = Command::new("psql")
             .envs(local().pg.iter().cloned())
             .args([

@@ -222,12 +222,18 @@ impl Ns {
     }
 
     pub fn applied(&self) -> Vec<i64> {
-        if psql(&self.db, "SELECT to_regclass('schema_migrations') IS NULL").trim() == "t" {
+        self.applied_in("public")
+    }
+
+    /// The versions in `schema`'s `schema_migrations` (none when it has no table).
+    pub fn applied_in(&self, schema: &str) -> Vec<i64> {
+        let table = format!("{schema}.schema_migrations");
+        if psql(&self.db, &format!("SELECT to_regclass('{table}') IS NULL")).trim() == "t" {
             return Vec::new();
         }
         psql(
             &self.db,
-            "SELECT version FROM schema_migrations ORDER BY version",
+            &format!("SELECT version FROM {table} ORDER BY version"),
         )
         .lines()
         .filter_map(|l| l.trim().parse().ok())

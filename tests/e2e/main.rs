@@ -22,6 +22,7 @@ mod lock;
 mod migrate;
 mod pods;
 mod rbac;
+mod tenants;
 mod waits;
 // Shared by both test targets; each uses only part of it.
 #[allow(dead_code)]
