@@ -32,6 +32,8 @@ pub mod code {
     pub const FORBIDDEN: u8 = 77;
     /// A migration hit the run's `--lock-timeout` or `--statement-timeout`.
     pub const DB_TIMEOUT: u8 = 78;
+    /// `doctor`: a check failed.
+    pub const CHECK_FAILED: u8 = 79;
     /// Several targets (environments) were run: some succeeded, some did not.
     pub const PARTIAL: u8 = 80;
     /// `--timeout` expired.
@@ -139,6 +141,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "see who held the lock (printed while waiting), then run again",
     },
     ExitCodeDoc {
+        code: code::CHECK_FAILED,
+        short: "doctor: a check failed",
+        meaning: "`kmigrate doctor`: at least one check failed (the failed checks are named, each with its fix; a warning alone does not fail)",
+        todo: "apply each failed check's fix, then run `kmigrate doctor` again",
+    },
+    ExitCodeDoc {
         code: code::PARTIAL,
         short: "some environments failed",
         meaning: "several environments (`-e a,b` or a group) ran and some succeeded while others failed or did not run; when none succeeded the first failure's own code is the exit code",
@@ -232,6 +240,9 @@ pub enum Error {
     /// `wait` reached its deadline with migrations still missing.
     #[error("{0}")]
     Pending(String),
+    /// `doctor`: a check failed.
+    #[error("{0}")]
+    CheckFailed(String),
     /// The remote command may have run, or may still run, and nothing says how it ended:
     /// the exec stream ended without an exit status, or a Job may exist or still start.
     #[error("outcome unknown: {0}")]
@@ -273,6 +284,7 @@ impl Error {
             Error::DbTimeout(_) => code::DB_TIMEOUT,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Pending(_) => code::PENDING,
+            Error::CheckFailed(_) => code::CHECK_FAILED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -339,6 +351,7 @@ pub fn conclude(
                 // The remote command ended (PostgreSQL cancelled a statement): it failed.
                 Some(Error::DbTimeout(_)) => "failed",
                 Some(Error::Pending(_)) => "pending",
+                Some(Error::CheckFailed(_)) => "failed",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
             };
@@ -401,7 +414,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 19);
+        assert_eq!(all.len(), 20);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -411,6 +424,7 @@ mod tests {
             Error::DbTimeout(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Pending(String::new()),
+            Error::CheckFailed(String::new()),
             Error::Unknown(String::new()),
             Error::Api(String::new()),
             Error::NotStarted(String::new()),

@@ -7,7 +7,7 @@ use serde::Serialize;
 pub use findings::{Findings, RanMigration, WaitRound};
 
 use crate::ecto_snippet::{
-    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, LOCKED_TAG, PLAN_TAG, RAN_TAG, REFUSED_TAG,
+    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG,
     RUNNING_TAG, STATUS_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
 };
 
@@ -87,6 +87,8 @@ pub enum Event {
         /// Seconds waited so far.
         waited_s: u64,
     },
+    /// `kmigrate:probe\t<what>\t<fields...>`: one finding of `doctor`'s probe.
+    Probe(Vec<String>),
 }
 
 /// A database session of another kmigrate migrate or rollback, seen in `pg_stat_activity`.
@@ -339,6 +341,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             },
             in_transaction: parts.next()? == "tx",
         }));
+    }
+    if let Some(rest) = tagged(&line, PROBE_TAG) {
+        return Some(Event::Probe(rest.split('\t').map(str::to_owned).collect()));
     }
     if let Some(rest) = tagged(&line, WAIT_TAG) {
         let (state, waited) = rest.split_once('\t')?;

@@ -16,9 +16,11 @@
 //!   own lines, not from Ecto's Logger output (which the app's level, formatter and, in
 //!   `rpc` mode, the live node's own log decide), also when a later migration raises.
 
+mod probe;
 mod values;
 mod wait;
 
+pub use probe::PROBE_TAG;
 pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule, RunId};
 #[cfg(test)]
 pub use values::{Step, Version};
@@ -213,11 +215,15 @@ impl Snippet {
 
     /// The remote argv: `<release> eval|rpc <snippet>`.
     pub fn argv(&self, release: &str, mode: Mode, op: Operation) -> Vec<String> {
-        let verb = match mode {
-            Mode::Eval => "eval",
-            Mode::Rpc => "rpc",
-        };
-        vec![release.to_owned(), verb.to_owned(), self.elixir(op)]
+        vec![release.to_owned(), verb(mode).to_owned(), self.elixir(op)]
+    }
+}
+
+/// The release command a mode runs snippets with.
+pub fn verb(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Eval => "eval",
+        Mode::Rpc => "rpc",
     }
 }
 
