@@ -344,7 +344,10 @@ fn probe(
         }
         Some(l) => checks.fail(
             "app",
-            format!(":{app} does not load: {}", l[1..].join(" ")),
+            format!(
+                ":{app} does not load: {}",
+                l.get(1..).map_or_else(String::new, |w| w.join(" "))
+            ),
             "pass --app with the OTP application that lists the repos (in an umbrella, the child app)",
         ),
         None => checks.fail(
@@ -372,11 +375,9 @@ fn probe(
             .iter()
             .filter(|l| l.get(2).is_none_or(|s| s != "ok"))
             .map(|l| {
-                format!(
-                    "{}: {}",
-                    l.get(1).map_or("", String::as_str),
-                    l[2..].join(" ")
-                )
+                let repo = l.get(1).map_or("", String::as_str);
+                let why = l.get(3..).map_or_else(String::new, |w| w.join(" "));
+                format!("{repo}: {why}")
             })
             .collect();
         if dbs.is_empty() {
@@ -386,7 +387,11 @@ fn probe(
                 "check the repo's database settings in the pod's environment",
             );
         } else if bad.is_empty() {
-            let repos: Vec<&str> = dbs.iter().map(|l| l[1].as_str()).collect();
+            let repos: Vec<&str> = dbs
+                .iter()
+                .filter_map(|l| l.get(1))
+                .map(String::as_str)
+                .collect();
             checks.pass("database", format!("SELECT 1 through {}", repos.join(", ")));
         } else {
             checks.fail(
@@ -442,4 +447,114 @@ fn protection(ctx: &mut Ctx, id: Option<Identity>, checks: &mut Checks) {
         );
     }
     ctx.report.protection_unchecked = id.unchecked;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &[&[&str]]) -> Vec<Vec<String>> {
+        text.iter()
+            .map(|l| l.iter().map(|f| (*f).to_owned()).collect())
+            .collect()
+    }
+
+    fn read(ran: Result<i32>, said: &[&[&str]]) -> Vec<crate::doctor::Check> {
+        let ecto = crate::cmd::testing::settings(&["doctor"]).ecto.unwrap();
+        let mut checks = Checks::default();
+        checks.pass("release", String::new());
+        probe(&ecto, ran, &lines(said), &["boom".to_owned()], &mut checks);
+        checks.into_list().split_off(1)
+    }
+
+    fn statuses(checks: &[crate::doctor::Check]) -> Vec<(&str, Status)> {
+        checks.iter().map(|c| (c.name.as_str(), c.status)).collect()
+    }
+
+    #[test]
+    fn a_healthy_probe_passes_each_check() {
+        let c = read(
+            Ok(0),
+            &[
+                &["app", "ok"],
+                &["ecto_sql", "3.12.5"],
+                &["repos", "Shop.Repo", "Shop.Audit"],
+                &["db", "Shop.Repo", "ok"],
+                &["db", "Shop.Audit", "ok"],
+            ],
+        );
+        assert_eq!(
+            statuses(&c),
+            [
+                ("app", Status::Pass),
+                ("repos", Status::Pass),
+                ("database", Status::Pass),
+                ("ecto_sql", Status::Pass)
+            ]
+        );
+        assert_eq!(c[1].detail, "Shop.Repo, Shop.Audit");
+        assert_eq!(c[2].detail, "SELECT 1 through Shop.Repo, Shop.Audit");
+    }
+
+    #[test]
+    fn an_unreachable_database_and_an_old_ecto_sql_fail() {
+        let c = read(
+            Ok(0),
+            &[
+                &["app", "ok"],
+                &["ecto_sql", "3.5.4"],
+                &["repos", "Shop.Repo"],
+                &["db", "Shop.Repo", "error", "connection refused"],
+            ],
+        );
+        assert_eq!(c[2].status, Status::Fail);
+        assert_eq!(c[2].detail, "Shop.Repo: connection refused");
+        assert_eq!(c[3].status, Status::Fail);
+        assert!(
+            c[3].detail.contains("3.5.4 is older than 3.6.1"),
+            "{:?}",
+            c[3]
+        );
+    }
+
+    #[test]
+    fn an_app_that_does_not_load_skips_what_needs_it() {
+        let c = read(
+            Ok(1),
+            &[&["app", "error", "{:error, {~c\"no such file\"}}"]],
+        );
+        assert_eq!(c[0].status, Status::Fail);
+        assert!(c[0].detail.contains("does not load: {:error"), "{:?}", c[0]);
+        for later in &c[1..] {
+            assert_eq!(later.status, Status::Skip, "{later:?}");
+            assert_eq!(later.detail, "needs app, which failed");
+        }
+    }
+
+    #[test]
+    fn a_silent_or_malformed_probe_fails_without_panicking() {
+        let c = read(Ok(1), &[]);
+        assert_eq!(c[0].status, Status::Fail);
+        assert!(
+            c[0].detail.contains("exited 1; its last output: boom"),
+            "{:?}",
+            c[0]
+        );
+        let c = read(Ok(0), &[&["app"], &["db"], &["repos"], &["ecto_sql"]]);
+        assert_eq!(
+            statuses(&c),
+            [
+                ("app", Status::Fail),
+                ("repos", Status::Skip),
+                ("database", Status::Skip),
+                ("ecto_sql", Status::Skip)
+            ]
+        );
+        let c = read(
+            Ok(0),
+            &[&["app", "ok"], &["repos", "R"], &["db"], &["ecto_sql"]],
+        );
+        assert_eq!(c[2].status, Status::Fail, "{:?}", c[2]);
+        assert_eq!(c[3].status, Status::Fail, "{:?}", c[3]);
+    }
 }

@@ -282,6 +282,21 @@ pub(crate) mod tests {
         }
     }
 
+    /// The app `shop` with these repos and prefixes (none: the app's and the default).
+    pub(crate) fn shop(repos: &[&str], prefixes: &[&str]) -> Snippet {
+        Snippet {
+            app: AppName::parse("shop").unwrap(),
+            repos: repos
+                .iter()
+                .map(|r| RepoModule::parse(r).unwrap())
+                .collect(),
+            prefixes: prefixes.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
+            paths: vec![],
+            log_sql: false,
+            session: session(),
+        }
+    }
+
     /// A run's sessions in eval mode, with no limits.
     pub(crate) fn session() -> Session {
         Session {

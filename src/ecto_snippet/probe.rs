@@ -34,20 +34,10 @@ impl Snippet {
 
 #[cfg(test)]
 mod tests {
-    use crate::ecto_snippet::{AppName, RepoModule, Snippet};
+    use crate::ecto_snippet::Snippet;
 
     fn snippet(repos: &[&str]) -> Snippet {
-        Snippet {
-            app: AppName::parse("shop").unwrap(),
-            repos: repos
-                .iter()
-                .map(|r| RepoModule::parse(r).unwrap())
-                .collect(),
-            prefixes: vec![],
-            paths: vec![],
-            log_sql: false,
-            session: crate::ecto_snippet::tests::session(),
-        }
+        crate::ecto_snippet::tests::shop(repos, &[])
     }
 
     #[test]
