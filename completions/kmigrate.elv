@@ -63,6 +63,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
             cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
             cand unlock 'Show who holds the single-runner lock and what is known about it; clear it after asking'
+            cand doctor 'Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and say how to fix what fails'
             cand completions 'Print shell completions'
             cand init 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -445,6 +446,41 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'kmigrate;doctor'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Named environment from kmigrate.toml'
+            cand --env 'Named environment from kmigrate.toml'
+            cand --config 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application whose env lists the repos (default: the release script''s file name; in an umbrella, the child app that owns the repos)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --prefix 'Schema prefix to migrate (Ecto''s `prefix:`); repeat for several'
+            cand --prefixes-from 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE ''tenant_%'' ORDER BY 1"'
+            cand --migrations-path 'Extra migrations directory, relative to the app''s directory; repeat for several'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --lock-timeout 'PostgreSQL lock_timeout for the migration''s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78'
+            cand --statement-timeout 'PostgreSQL statement_timeout for the migration''s own database sessions (e.g. 15m)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --continue-on-error 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'kmigrate;completions'= {
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
             cand --context 'The kubeconfig context to use'
@@ -527,6 +563,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
             cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
             cand unlock 'Show who holds the single-runner lock and what is known about it; clear it after asking'
+            cand doctor 'Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and say how to fix what fails'
             cand completions 'Print shell completions'
             cand init 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -550,6 +587,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;help;logs'= {
         }
         &'kmigrate;help;unlock'= {
+        }
+        &'kmigrate;help;doctor'= {
         }
         &'kmigrate;help;completions'= {
         }

@@ -21,6 +21,8 @@ pub struct Permission<'a> {
     pub resource: &'a str,
     /// The subresource (`exec`), if any.
     pub subresource: Option<&'a str>,
+    /// One object's name, for rules that name theirs (`resourceNames`).
+    pub name: Option<&'a str>,
 }
 
 impl Permission<'_> {
@@ -35,6 +37,9 @@ impl Permission<'_> {
             s.push('.');
             s.push_str(self.group);
         }
+        if let Some(name) = self.name {
+            s.push_str(&format!(" {name:?}"));
+        }
         s
     }
 }
@@ -47,12 +52,14 @@ pub const EXEC: [Permission<'static>; 2] = [
         group: "",
         resource: "pods",
         subresource: Some("exec"),
+        name: None,
     },
     Permission {
         verb: "get",
         group: "",
         resource: "pods",
         subresource: Some("exec"),
+        name: None,
     },
 ];
 
@@ -67,6 +74,7 @@ pub async fn allowed(conn: &Connection, namespace: &str, p: &Permission<'_>) -> 
                 group: Some(p.group.to_owned()),
                 resource: Some(p.resource.to_owned()),
                 subresource: p.subresource.map(str::to_owned),
+                name: p.name.map(str::to_owned),
                 ..ResourceAttributes::default()
             }),
             ..SelfSubjectAccessReviewSpec::default()
@@ -148,7 +156,16 @@ mod tests {
             group: "coordination.k8s.io",
             resource: "leases",
             subresource: None,
+            name: None,
         };
         assert_eq!(p.shown(), "create leases.coordination.k8s.io");
+        let named = Permission {
+            verb: "get",
+            group: "",
+            resource: "configmaps",
+            subresource: None,
+            name: Some("kmigrate"),
+        };
+        assert_eq!(named.shown(), "get configmaps \"kmigrate\"");
     }
 }

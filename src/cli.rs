@@ -140,6 +140,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Show who holds the single-runner lock and what is known about it; clear it after asking
     Unlock,
+    /// Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and
+    /// say how to fix what fails
+    Doctor,
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Write a kmigrate.toml scaffold and print the RBAC Role the tool needs

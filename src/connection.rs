@@ -35,6 +35,8 @@ pub struct Connection {
     pub server: String,
     /// The kubeconfig's cluster name for the context, if any.
     pub cluster_name: Option<String>,
+    /// Where the settings came from: the kubeconfig file(s), or `in-cluster`.
+    pub kubeconfig: String,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -43,8 +45,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// and build the clients. Reads files only; nothing is sent yet.
 pub async fn connect(args: &KubeArgs) -> Result<Connection> {
     let mut cluster_name = None;
+    let mut shown = "in-cluster".to_owned();
     let (mut config, context) = match load_kubeconfig(args.kubeconfig.as_deref())? {
         Some((kubeconfig, source)) => {
+            shown = match std::env::var_os("KUBECONFIG") {
+                Some(list) if source == "KUBECONFIG" => {
+                    format!("KUBECONFIG={}", list.to_string_lossy())
+                }
+                _ => source.clone(),
+            };
             let context = args
                 .context
                 .clone()
@@ -121,6 +130,7 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection> {
         default_namespace,
         server,
         cluster_name,
+        kubeconfig: shown,
     })
 }
 
@@ -361,6 +371,7 @@ pub(crate) mod testing {
             default_namespace: "apps".into(),
             server: "https://mock".into(),
             cluster_name: None,
+            kubeconfig: "mock".into(),
         };
         (conn, handle)
     }

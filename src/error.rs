@@ -36,6 +36,8 @@ pub mod code {
     pub const TENANTS_FAILED: u8 = 79;
     /// Several targets (environments) were run: some succeeded, some did not.
     pub const PARTIAL: u8 = 80;
+    /// `doctor`: a check failed.
+    pub const CHECK_FAILED: u8 = 81;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -153,6 +155,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "read `environments` in `-o json` (or the summary): fix the failed ones and run them again",
     },
     ExitCodeDoc {
+        code: code::CHECK_FAILED,
+        short: "doctor: a check failed",
+        meaning: "`kmigrate doctor`: at least one check failed (the failed checks are named, each with its fix; a warning alone does not fail)",
+        todo: "apply each failed check's fix, then run `kmigrate doctor` again",
+    },
+    ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
         meaning: "`--timeout` expired (the remote command may still be running; the lock stays held)",
@@ -243,6 +251,9 @@ pub enum Error {
     /// `wait` reached its deadline with migrations still missing.
     #[error("{0}")]
     Pending(String),
+    /// `doctor`: a check failed.
+    #[error("{0}")]
+    CheckFailed(String),
     /// The remote command may have run, or may still run, and nothing says how it ended:
     /// the exec stream ended without an exit status, or a Job may exist or still start.
     #[error("outcome unknown: {0}")]
@@ -285,6 +296,7 @@ impl Error {
             Error::TenantsFailed(_) => code::TENANTS_FAILED,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Pending(_) => code::PENDING,
+            Error::CheckFailed(_) => code::CHECK_FAILED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -352,6 +364,7 @@ pub fn conclude(
                 // failed and the others were migrated): it failed.
                 Some(Error::DbTimeout(_) | Error::TenantsFailed(_)) => "failed",
                 Some(Error::Pending(_)) => "pending",
+                Some(Error::CheckFailed(_)) => "failed",
                 Some(Error::Interrupted { .. }) => "interrupted",
                 _ => "error",
             };
@@ -414,7 +427,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 20);
+        assert_eq!(all.len(), 21);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -425,6 +438,7 @@ mod tests {
             Error::TenantsFailed(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Pending(String::new()),
+            Error::CheckFailed(String::new()),
             Error::Unknown(String::new()),
             Error::Api(String::new()),
             Error::NotStarted(String::new()),

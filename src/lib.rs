@@ -8,6 +8,7 @@ pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod confirm;
 pub(crate) mod connection;
+pub mod doctor;
 pub mod ecto_output;
 pub(crate) mod ecto_snippet;
 pub mod error;

@@ -71,7 +71,13 @@ pub struct Streamer {
     /// Say so when the snippet waits for another run (`--wait`).
     announce_other_runs: bool,
     narrate: Option<Narrator>,
+    /// The last lines of output, kept instead of written (a probe's).
+    kept: Option<std::collections::VecDeque<String>>,
 }
+
+/// Lines a capturing streamer keeps, and the characters kept of each.
+const KEPT_LINES: usize = 20;
+const KEPT_CHARS: usize = 300;
 
 impl Streamer {
     /// A streamer drawing `bar` (hidden when not on a terminal) and writing to `sink`;
@@ -93,7 +99,20 @@ impl Streamer {
             idle_limit: None,
             announce_other_runs: false,
             narrate: None,
+            kept: None,
         }
+    }
+
+    /// Keep the last lines of the remote output instead of writing them: a check reads
+    /// them, and shows them only when it fails.
+    pub fn capture(mut self) -> Self {
+        self.kept = Some(std::collections::VecDeque::new());
+        self
+    }
+
+    /// The last lines kept by [`Streamer::capture`], oldest first.
+    pub fn captured(&self) -> Vec<String> {
+        self.kept.iter().flatten().cloned().collect()
     }
 
     /// The remote side beats (our snippet): a silence of [`IDLE_LIMIT`] means the
@@ -276,7 +295,8 @@ impl Streamer {
             | Event::Status(_)
             | Event::Locked(_)
             | Event::Refused(_)
-            | Event::Wait { .. } => {}
+            | Event::Wait { .. }
+            | Event::Probe(_) => {}
         }
         let ends_round = matches!(event, Event::Wait { .. });
         self.findings.add(event);
@@ -286,6 +306,18 @@ impl Streamer {
     }
 
     fn write(&mut self, stream: Stream, data: &[u8]) {
+        if let Some(kept) = &mut self.kept {
+            for line in String::from_utf8_lossy(data).lines() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                if kept.len() == KEPT_LINES {
+                    kept.pop_front();
+                }
+                kept.push_back(line.chars().take(KEPT_CHARS).collect());
+            }
+            return;
+        }
         let to_stdout = stream == Stream::Out && !self.stdout_to_stderr;
         // A closed pipe on stdout is not an error: keep draining so the exit code still arrives.
         if to_stdout && self.stdout_closed.load(Ordering::Relaxed) {

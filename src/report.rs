@@ -73,6 +73,8 @@ pub struct Report {
     /// The init container (or with `--patch` the patch) to add to the Deployment (gate
     /// command).
     pub gate: Option<serde_json::Value>,
+    /// The checks, in order (doctor command).
+    pub checks: Vec<crate::doctor::Check>,
 }
 
 /// The one document of several environments run in one command (`-e a,b` or a group).

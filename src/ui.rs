@@ -41,6 +41,8 @@ pub enum Purpose {
     Raw,
     /// A Job's log followed again: byte for byte, with a spinner.
     Log,
+    /// A check's command (`doctor`): nothing shown, the last lines kept, tags read.
+    Probe,
 }
 
 impl Ui {
@@ -111,6 +113,9 @@ impl Ui {
             }
             Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
             Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),
+            Purpose::Probe => Streamer::new(self.spinner("checking"), sink, true, true)
+                .hide_tags()
+                .capture(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand, dispatched from one exhaustive match on the validated action.
 
 mod completions;
+mod doctor;
 mod exec;
 mod gate;
 mod init;
@@ -200,6 +201,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Runs => runs::runs(ctx).await,
         Action::Logs { run } => logs::logs(ctx, &run).await,
         Action::Unlock => unlock::unlock(ctx).await,
+        Action::Doctor => doctor::doctor(ctx).await,
         Action::Completions { shell } => {
             completions::completions(shell, &mut std::io::stdout().lock());
             Ok(())

@@ -177,7 +177,11 @@ pub struct Findings {
     planned: bool,
     tagged: bool,
     nothing_to_do: bool,
+    probe: Vec<Vec<String>>,
 }
+
+/// Most probe lines kept: one per repo and a few more.
+const MAX_PROBE_LINES: usize = 64;
 
 /// Most status rows of one wait round kept (a round lists what is missing or ahead).
 const MAX_ROUND_ROWS: usize = 100_000;
@@ -273,7 +277,17 @@ impl Findings {
                 let text = name.len();
                 self.invalid.add(name, text);
             }
+            Event::Probe(fields) => {
+                if self.probe.len() < MAX_PROBE_LINES {
+                    self.probe.push(fields);
+                }
+            }
         }
+    }
+
+    /// The probe's lines, each as its fields after the tag, in order.
+    pub fn probe(&self) -> &[Vec<String>] {
+        &self.probe
     }
 
     /// The last round of the wait snippet, with the rows printed in it (what was missing

@@ -7,7 +7,7 @@ use serde::Serialize;
 pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 
 use crate::ecto_snippet::{
-    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, RAN_TAG,
+    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG,
     REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
 };
 
@@ -96,6 +96,8 @@ pub enum Event {
     },
     /// `kmigrate:invalid\t<name>`: a name from `--prefixes-from` that is not a prefix.
     InvalidTenant(String),
+    /// `kmigrate:probe\t<what>\t<fields...>`: one finding of `doctor`'s probe.
+    Probe(Vec<String>),
 }
 
 /// What a `kmigrate:tenant` line says.
@@ -366,6 +368,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             },
             in_transaction: parts.next()? == "tx",
         }));
+    }
+    if let Some(rest) = tagged(&line, PROBE_TAG) {
+        return Some(Event::Probe(rest.split('\t').map(str::to_owned).collect()));
     }
     if let Some(rest) = tagged(&line, WAIT_TAG) {
         let (state, waited) = rest.split_once('\t')?;

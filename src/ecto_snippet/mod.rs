@@ -16,9 +16,11 @@
 //!   own lines, not from Ecto's Logger output (which the app's level, formatter and, in
 //!   `rpc` mode, the live node's own log decide), also when a later migration raises.
 
+mod probe;
 mod values;
 mod wait;
 
+pub use probe::PROBE_TAG;
 pub use values::{
     AppName, Concurrency, MigrationPath, Prefix, Range, RepoModule, RunId, TenantQuery,
 };
@@ -275,11 +277,15 @@ impl Snippet {
 
     /// The remote argv: `<release> eval|rpc <snippet>`.
     pub fn argv(&self, release: &str, mode: Mode, op: Operation) -> Vec<String> {
-        let verb = match mode {
-            Mode::Eval => "eval",
-            Mode::Rpc => "rpc",
-        };
-        vec![release.to_owned(), verb.to_owned(), self.elixir(op)]
+        vec![release.to_owned(), verb(mode).to_owned(), self.elixir(op)]
+    }
+}
+
+/// The release command a mode runs snippets with.
+pub fn verb(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Eval => "eval",
+        Mode::Rpc => "rpc",
     }
 }
 
@@ -370,6 +376,22 @@ pub(crate) mod tests {
             log_sql: false,
             session: session(),
             tenants: Tenants::default(),
+        }
+    }
+
+    /// The app `shop` with these repos and prefixes (none: the app's and the default).
+    pub(crate) fn shop(repos: &[&str], prefixes: &[&str]) -> Snippet {
+        Snippet {
+            app: AppName::parse("shop").unwrap(),
+            repos: repos
+                .iter()
+                .map(|r| RepoModule::parse(r).unwrap())
+                .collect(),
+            prefixes: prefixes.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
+            paths: vec![],
+            log_sql: false,
+            session: session(),
+            tenants: Default::default(),
         }
     }
 

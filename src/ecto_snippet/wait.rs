@@ -37,22 +37,8 @@ pub fn body(deadline: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecto_snippet::{AppName, Operation, Prefix, RepoModule, Snippet};
-
-    fn snippet(repos: &[&str], prefixes: &[&str]) -> Snippet {
-        Snippet {
-            app: AppName::parse("shop").unwrap(),
-            repos: repos
-                .iter()
-                .map(|r| RepoModule::parse(r).unwrap())
-                .collect(),
-            prefixes: prefixes.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
-            paths: vec![],
-            log_sql: false,
-            session: crate::ecto_snippet::tests::session(),
-            tenants: Default::default(),
-        }
-    }
+    use crate::ecto_snippet::Operation;
+    use crate::ecto_snippet::tests::shop as snippet;
 
     #[test]
     fn wait_only_reads_without_the_lock_or_creating_the_table() {

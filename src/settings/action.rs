@@ -42,6 +42,8 @@ pub enum Action {
     },
     /// Show and clear the single-runner lock.
     Unlock,
+    /// Check the setup and say how to fix what fails.
+    Doctor,
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -95,6 +97,7 @@ impl Action {
             Action::Runs => "runs",
             Action::Logs { .. } => "logs",
             Action::Unlock => "unlock",
+            Action::Doctor => "doctor",
             Action::Completions { .. } => "completions",
             Action::Init { .. } => "init",
         }
@@ -117,7 +120,8 @@ impl Action {
             | Action::Status { .. }
             | Action::Wait { .. }
             | Action::Exec { .. }
-            | Action::Pods => true,
+            | Action::Pods
+            | Action::Doctor => true,
             Action::Gate(g) => g.deployment.is_none(),
             Action::Runs
             | Action::Logs { .. }

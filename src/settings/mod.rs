@@ -41,6 +41,11 @@ impl Ecto {
     pub fn argv(&self, op: Operation) -> Vec<String> {
         self.snippet.argv(&self.release, self.mode, op)
     }
+
+    /// The remote argv of `doctor`'s probe: `<release> eval|rpc <probe>`.
+    pub fn probe_argv(&self) -> Vec<String> {
+        self.snippet.probe_argv(&self.release, self.mode)
+    }
 }
 
 /// Validated settings for one run.
@@ -163,6 +168,12 @@ impl Settings {
                 None,
             ),
             Command::Pods => (loaded()?, Action::Pods, None, None),
+            Command::Doctor => {
+                let l = loaded()?;
+                let ecto = l.ecto(g)?;
+                let job = l.job(&crate::cli::JobArgs::default())?;
+                (l, Action::Doctor, Some(ecto), job)
+            }
             Command::Runs => (loaded()?, Action::Runs, None, None),
             Command::Unlock => (loaded()?, Action::Unlock, None, None),
             Command::Logs(a) => (

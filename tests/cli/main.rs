@@ -798,3 +798,57 @@ fn without_app_the_lock_is_named_after_the_pods_deployment() {
         api.asked()
     );
 }
+
+#[test]
+fn doctor_without_a_reachable_api_fails_there_and_skips_the_rest() {
+    use kmigrate::doctor::Status;
+    let dir = scratch_dir("doctor");
+    let cfg = kubeconfig(&dir, "https://127.0.0.1:9");
+    let out = kmigrate()
+        .args([
+            "doctor",
+            "-l",
+            "app=x",
+            "--app",
+            "demo",
+            "-o",
+            "json",
+            "--kubeconfig",
+        ])
+        .args([&cfg])
+        .expect_stderr("check(s) failed: api")
+        .status(81);
+    let r = crate::support::report(&out);
+    assert_eq!(
+        (r.command.as_str(), r.outcome.as_str()),
+        ("doctor", "failed")
+    );
+    let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(&names[..3], ["kubeconfig", "api", "user"]);
+    assert_eq!(names.last(), Some(&"protection"));
+    assert_eq!(r.checks[0].status, Status::Pass);
+    assert!(r.checks[0].detail.contains(&cfg.display().to_string()));
+    assert_eq!(r.checks[1].status, Status::Fail);
+    assert!(
+        r.checks[1].detail.contains("https://127.0.0.1:9"),
+        "{:?}",
+        r.checks[1]
+    );
+    assert!(r.checks[1].fix.is_some());
+    for c in &r.checks[2..] {
+        assert_eq!(c.status, Status::Skip, "{c:?}");
+        assert_eq!(c.detail, "needs api, which failed");
+    }
+    // Without -o json: a mark per check on stdout, the fix under the failure.
+    let out = kmigrate()
+        .args(["doctor", "-l", "app=x", "--app", "demo", "--kubeconfig"])
+        .args([&cfg])
+        .status(81);
+    let text = stdout(&out);
+    assert!(text.starts_with("[ ok ] kubeconfig"), "{text}");
+    assert!(
+        text.contains("[FAIL] api") && text.contains("fix: check that the server is reachable"),
+        "{text}"
+    );
+    assert!(text.contains("[skip] database"), "{text}");
+}

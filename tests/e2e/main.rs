@@ -9,6 +9,7 @@
 mod audit;
 mod auth;
 mod confirm;
+mod doctor;
 mod ecto;
 mod exec;
 mod faultproxy;

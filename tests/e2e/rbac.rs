@@ -39,7 +39,7 @@ roleRef:\n  kind: Role\n  name: read-pods\n  apiGroup: rbac.authorization.k8s.io
     assert_eq!(report(&out).pod.as_deref(), Some("demo-0"));
 }
 /// The shipped Role, bound to alice, with the `skip`-th rule left out.
-fn shipped_role_for_alice(ns: &Ns, skip: Option<usize>) {
+pub fn shipped_role_for_alice(ns: &Ns, skip: Option<usize>) {
     let text = std::fs::read_to_string(repo().join("rbac/kmigrate.yaml")).unwrap();
     let (head, rest) = text.split_once("\nrules:\n").unwrap();
     let (rules, tail) = rest.split_once("\n---\n").unwrap();
