@@ -54,6 +54,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand migrate 'Run pending migrations'
             cand rollback 'Revert migrations (--step N or --to VERSION)'
             cand status 'List migrations per repo as up or down'
+            cand plan 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
@@ -170,6 +171,43 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
             cand --dry-run 'Job mode: print the Job as YAML and create nothing'
             cand --exit-code 'Exit with code 10 when any migration is pending (a CI gate)'
+            cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'kmigrate;plan'= {
+            cand --image 'Run in a Job with this image (the new release) instead of exec in a running pod'
+            cand --deployment 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)'
+            cand --start-grace 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Named environment from kmigrate.toml'
+            cand --env 'Named environment from kmigrate.toml'
+            cand --config 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application whose env lists the repos (default: the release script''s file name; in an umbrella, the child app that owns the repos)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --prefix 'Schema prefix to migrate (Ecto''s `prefix:`); repeat for several'
+            cand --migrations-path 'Extra migrations directory, relative to the app''s directory; repeat for several'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --lock-timeout 'PostgreSQL lock_timeout for the migration''s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78'
+            cand --statement-timeout 'PostgreSQL statement_timeout for the migration''s own database sessions (e.g. 15m)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --dry-run 'Job mode: print the Job as YAML and create nothing'
             cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
             cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
@@ -415,6 +453,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand migrate 'Run pending migrations'
             cand rollback 'Revert migrations (--step N or --to VERSION)'
             cand status 'List migrations per repo as up or down'
+            cand plan 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
@@ -429,6 +468,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;help;rollback'= {
         }
         &'kmigrate;help;status'= {
+        }
+        &'kmigrate;help;plan'= {
         }
         &'kmigrate;help;pods'= {
         }

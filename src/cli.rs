@@ -117,6 +117,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List migrations per repo as up or down
     Status(StatusArgs),
+    /// Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash
+    Plan(PlanArgs),
     /// List candidate pods and explain which one would be chosen
     Pods,
     /// Run any command in the chosen pod and container
@@ -162,6 +164,13 @@ pub struct MigrateArgs {
     /// Run only the next N pending migrations
     #[arg(long, value_name = "N")]
     pub step: Option<String>,
+}
+
+/// `plan` flags.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
 }
 
 /// `rollback` flags: one of them is required.

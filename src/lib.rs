@@ -15,6 +15,7 @@ pub(crate) mod headroom;
 pub(crate) mod job;
 pub(crate) mod lock;
 pub(crate) mod logging;
+pub mod migration_plan;
 pub(crate) mod output;
 pub(crate) mod pod_select;
 pub(crate) mod protection_mark;

@@ -67,6 +67,8 @@ pub struct Report {
     pub pods: Vec<PodReport>,
     /// Job-mode runs (runs command).
     pub runs: Vec<crate::job::RunInfo>,
+    /// The plan read (plan command).
+    pub plan: Option<crate::migration_plan::MigrationPlan>,
 }
 
 /// One migration in the report.

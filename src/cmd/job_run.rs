@@ -119,7 +119,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         options.name, options.name
     ));
     let purpose = match action {
-        Action::Status { .. } => Purpose::Status,
+        Action::Status { .. } | Action::Plan => Purpose::Status,
         _ => Purpose::Migrations { total: None },
     };
     let mut out = ctx.ui.streamer(purpose);

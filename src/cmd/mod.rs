@@ -7,6 +7,7 @@ mod job_run;
 mod logs;
 mod migrate;
 mod outcome;
+mod plan;
 mod pods;
 mod rollback;
 mod runs;
@@ -178,6 +179,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Migrate(change) => migrate::migrate(ctx, &change).await,
         Action::Rollback(change) => rollback::rollback(ctx, &change).await,
         Action::Status { gate } => status::status(ctx, gate).await,
+        Action::Plan => plan::plan(ctx).await,
         Action::Exec { argv } => exec::exec(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,

@@ -12,14 +12,14 @@ pub const MAX_LIST_BYTES: usize = 16 << 20;
 
 /// How much a list holds, and how many items it left out for want of room.
 #[derive(Debug, Clone, Default, PartialEq)]
-struct Budget {
+pub(super) struct Budget {
     bytes: usize,
-    left_out: u64,
+    pub(super) left_out: u64,
 }
 
 impl Budget {
     /// Take room for `bytes` more, or count one more item left out.
-    fn admit(&mut self, bytes: usize) -> bool {
+    pub(super) fn admit(&mut self, bytes: usize) -> bool {
         if self.bytes + bytes > MAX_LIST_BYTES {
             self.left_out += 1;
             return false;
@@ -117,6 +117,7 @@ pub struct Findings {
     planned: bool,
     tagged: bool,
     nothing_to_do: bool,
+    migration_plan: super::plan_lines::PlanLines,
 }
 
 /// Most sessions and lock waits kept: a few are what anyone reads.
@@ -182,7 +183,13 @@ impl Findings {
                 self.timed_out.get_or_insert(t);
             }
             Event::Heartbeat { seconds } => self.heartbeat = Some(seconds),
+            Event::MigrationPlan(l) => self.migration_plan.add(l),
         }
+    }
+
+    /// What the plan snippet (or a migrate held to a plan) printed.
+    pub fn migration_plan(&self) -> &super::plan_lines::PlanLines {
+        &self.migration_plan
     }
 
     /// Sessions of other migrate or rollback runs seen in the database, by pid.

@@ -1,6 +1,7 @@
 //! How Ecto's output is read: its migration log lines and the tagged lines our snippets print.
 
 pub(crate) mod findings;
+pub mod plan_lines;
 
 use serde::Serialize;
 
@@ -79,6 +80,8 @@ pub enum Event {
     },
     /// `kmigrate:timeout\t...`: a migration was cancelled by the run's timeout.
     TimedOut(TimedOut),
+    /// A line of the plan snippet, or a migrate held to a plan that refused.
+    MigrationPlan(plan_lines::PlanLine),
 }
 
 /// A database session of another kmigrate migrate or rollback, seen in `pg_stat_activity`.
@@ -320,6 +323,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             },
             in_transaction: parts.next()? == "tx",
         }));
+    }
+    if let Some(l) = plan_lines::parse(&line) {
+        return Some(Event::MigrationPlan(l));
     }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();

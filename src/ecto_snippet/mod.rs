@@ -16,8 +16,10 @@
 //!   own lines, not from Ecto's Logger output (which the app's level, formatter and, in
 //!   `rpc` mode, the live node's own log decide), also when a later migration raises.
 
+mod plan;
 mod values;
 
+pub use plan::{PENDING_TAG, PLAN_HASH_TAG, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
 pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule, RunId};
 #[cfg(test)]
 pub use values::{Step, Version};
@@ -33,6 +35,8 @@ pub enum Operation {
     Rollback(Range),
     /// Print every migration's state, and who holds the migration lock.
     Status,
+    /// Print the pending migrations, their files and how Ecto runs them, and the plan hash.
+    Plan,
 }
 
 /// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
@@ -140,6 +144,7 @@ impl Snippet {
             Operation::Status => (STATUS.to_owned(), "status"),
             Operation::Migrate(range) => (change(range, true), "migrate"),
             Operation::Rollback(range) => (change(range, false), "rollback"),
+            Operation::Plan => (plan::body(), "plan"),
         };
         let settle = SETTLE.replace("@WAIT@", if self.session.wait { "true" } else { "false" });
         let body = body
@@ -248,7 +253,7 @@ pub fn app_from_release(release: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn demo() -> Snippet {
+    pub(super) fn demo() -> Snippet {
         Snippet {
             app: AppName::parse("demo").unwrap(),
             repos: vec![],

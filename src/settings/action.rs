@@ -17,6 +17,8 @@ pub enum Action {
         /// `--exit-code`.
         gate: bool,
     },
+    /// Show the plan of a migrate.
+    Plan,
     /// Run any command in the chosen pod.
     Exec {
         /// The remote argv.
@@ -63,6 +65,7 @@ impl Action {
             Action::Migrate(_) => "migrate",
             Action::Rollback(_) => "rollback",
             Action::Status { .. } => "status",
+            Action::Plan => "plan",
             Action::Exec { .. } => "exec",
             Action::Pods => "pods",
             Action::Runs => "runs",
@@ -89,6 +92,7 @@ impl Action {
             Action::Migrate(_)
                 | Action::Rollback(_)
                 | Action::Status { .. }
+                | Action::Plan
                 | Action::Exec { .. }
                 | Action::Pods
         )

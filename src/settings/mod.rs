@@ -137,6 +137,12 @@ impl Settings {
                 let job = l.job(&a.job)?;
                 (l, Action::Status { gate: a.exit_code }, Some(ecto), job)
             }
+            Command::Plan(a) => {
+                let l = loaded()?;
+                let ecto = l.ecto(g)?;
+                let job = l.job(&a.job)?;
+                (l, Action::Plan, Some(ecto), job)
+            }
             Command::Exec(a) => (
                 loaded()?,
                 Action::Exec {
@@ -259,7 +265,7 @@ impl Settings {
     pub fn recorded_argv(&self, argv: &[String]) -> String {
         let ours = match &self.action {
             Action::Migrate(c) | Action::Rollback(c) => !c.custom,
-            Action::Status { .. } => true,
+            Action::Status { .. } | Action::Plan => true,
             _ => false,
         };
         crate::audit::recorded_argv(argv, ours || self.audit_full_argv)
