@@ -807,7 +807,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --plan --allow-destructive --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --migrations-path --log-sql --mode --yes --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -830,6 +830,14 @@ _kmigrate() {
                     return 0
                     ;;
                 --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-destructive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -70,6 +70,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --start-grace 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)'
             cand --to 'Migrate up to and including this version'
             cand --step 'Run only the next N pending migrations'
+            cand --plan 'Run only if the pending migrations and their files are still those of this plan (the hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 79'
+            cand --allow-destructive 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
             cand --context 'The kubeconfig context to use'
             cand -n 'Namespace of the app''s pods'

@@ -67,6 +67,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l plan -d 'Run only if the pending migrations and their files are still those of this plan (the hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 79' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-destructive -d 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s n -l namespace -d 'Namespace of the app\'s pods' -r

@@ -164,6 +164,14 @@ pub struct MigrateArgs {
     /// Run only the next N pending migrations
     #[arg(long, value_name = "N")]
     pub step: Option<String>,
+    /// Run only if the pending migrations and their files are still those of this plan (the
+    /// hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 79
+    #[arg(long, value_name = "HASH", conflicts_with_all = ["to", "step"])]
+    pub plan: Option<String>,
+    /// In a protected environment, allow these destructive migrations (drops, renames, type
+    /// changes, NOT NULL without a default), by version
+    #[arg(long, value_name = "VERSION,...", value_delimiter = ',')]
+    pub allow_destructive: Vec<String>,
 }
 
 /// `plan` flags.

@@ -31,6 +31,8 @@ pub mod code {
     pub const FORBIDDEN: u8 = 77;
     /// A migration hit the run's `--lock-timeout` or `--statement-timeout`.
     pub const DB_TIMEOUT: u8 = 78;
+    /// `migrate --plan HASH`: the pending migrations or their files are not those of the plan.
+    pub const PLAN_STALE: u8 = 79;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -136,6 +138,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "see who held the lock (printed while waiting), then run again",
     },
     ExitCodeDoc {
+        code: code::PLAN_STALE,
+        short: "not the approved plan (--plan), nothing run",
+        meaning: "`migrate --plan HASH`: the pending migrations or their files are not those of the approved plan (a migration was added, applied or edited since `kmigrate plan`); checked in the same remote run, right before the first migration; nothing was run",
+        todo: "make and review a new plan with `kmigrate plan`",
+    },
+    ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
         meaning: "`--timeout` expired (the remote command may still be running; the lock stays held)",
@@ -217,6 +225,9 @@ pub enum Error {
     /// A migration hit the run's lock or statement timeout.
     #[error("{0}")]
     DbTimeout(String),
+    /// The pending migrations are not those of the plan `--plan` named.
+    #[error("{0}")]
+    PlanStale(String),
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
@@ -259,6 +270,7 @@ impl Error {
             Error::PlanChanged(_) => code::PLAN_CHANGED,
             Error::Locked(_) => code::LOCKED,
             Error::DbTimeout(_) => code::DB_TIMEOUT,
+            Error::PlanStale(_) => code::PLAN_STALE,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
@@ -321,7 +333,7 @@ pub fn conclude(
             let typed = e.chain().find_map(|c| c.downcast_ref::<Error>());
             let outcome = match typed {
                 Some(Error::Unknown(_)) => "unknown",
-                Some(Error::Refused(_) | Error::PlanChanged(_)) => "refused",
+                Some(Error::Refused(_) | Error::PlanChanged(_) | Error::PlanStale(_)) => "refused",
                 Some(Error::Timeout { .. }) => "timeout",
                 // The remote command ended (PostgreSQL cancelled a statement): it failed.
                 Some(Error::DbTimeout(_)) => "failed",
@@ -387,7 +399,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 18);
+        assert_eq!(all.len(), 19);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -395,6 +407,7 @@ mod tests {
             Error::PlanChanged(String::new()),
             Error::Locked(String::new()),
             Error::DbTimeout(String::new()),
+            Error::PlanStale(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Unknown(String::new()),
             Error::Api(String::new()),

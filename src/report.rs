@@ -67,8 +67,10 @@ pub struct Report {
     pub pods: Vec<PodReport>,
     /// Job-mode runs (runs command).
     pub runs: Vec<crate::job::RunInfo>,
-    /// The plan read (plan command).
+    /// The plan read (plan command, and a migrate in a protected environment).
     pub plan: Option<crate::migration_plan::MigrationPlan>,
+    /// Destructive migrations a protected migrate allowed (`--allow-destructive` or typed).
+    pub destructive_allowed: Vec<i64>,
 }
 
 /// One migration in the report.

@@ -2,6 +2,7 @@
 
 mod completions;
 mod exec;
+mod guard;
 mod init;
 mod job_run;
 mod logs;

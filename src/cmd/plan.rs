@@ -50,7 +50,11 @@ fn show(ctx: &mut Ctx, findings: &Findings) -> Result<()> {
         let mut summary = format!("{n} pending migration(s)");
         if !destructive.is_empty() {
             let versions: Vec<String> = destructive.iter().map(ToString::to_string).collect();
-            summary.push_str(&format!(", destructive: {}", versions.join(", ")));
+            summary.push_str(&format!(
+                ", destructive: {}; a protected environment runs them only with --allow-destructive {}",
+                versions.join(", "),
+                versions.join(",")
+            ));
         }
         ctx.ui.note(&summary);
     }
@@ -151,8 +155,7 @@ plan {hash}
         );
         assert_eq!(h.stdout(), expected);
         assert!(
-            h.stderr()
-                .contains("2 pending migration(s), destructive: 3\n"),
+            h.stderr().contains("2 pending migration(s), destructive: 3; a protected environment runs them only with --allow-destructive 3"),
             "{}",
             h.stderr()
         );

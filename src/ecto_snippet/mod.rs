@@ -19,10 +19,10 @@
 mod plan;
 mod values;
 
-pub use plan::{PENDING_TAG, PLAN_HASH_TAG, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
-pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule, RunId};
+pub use plan::{PENDING_TAG, PLAN_HASH_TAG, PlanHash, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
 #[cfg(test)]
-pub use values::{Step, Version};
+pub use values::Step;
+pub use values::{AppName, MigrationPath, Prefix, Range, RepoModule, RunId, Version};
 
 use crate::cli::Mode;
 
@@ -37,6 +37,8 @@ pub enum Operation {
     Status,
     /// Print the pending migrations, their files and how Ecto runs them, and the plan hash.
     Plan,
+    /// Run migrations up, only if the plan hash is still this one.
+    MigratePlanned(Range, PlanHash),
 }
 
 /// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
@@ -128,7 +130,7 @@ const WATCH: &str = r##"watch = fn r, p -> parent = self(); spawn(fn -> ref = Pr
 const STATUS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); r.query!("SELECT l.pid, coalesce(a.application_name, ''), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = to_regclass('" <> source.(r, p) <> "')) OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))").rows end; for p <- pfxs, repo <- repos do {:ok, {ms, held, busy}, _} = Ecto.Migrator.with_repo(repo, fn r -> {rows.(r, p), locks.(r, p), others.(r)} end); for {s, v, n} <- ms, do: IO.puts("kmigrate:status\t" <> tag.(repo, p) <> "\t#{s}\t#{v}\t#{n}"); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)); running.(repo, busy) end"#;
 
 /// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration.
-const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; plans = for p <- pfxs, repo <- repos do {:ok, ms, _} = Ecto.Migrator.with_repo(repo, &rows.(&1, p)); {repo, p, ms} end; @CHECKS@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); for {repo, p, vs} <- todo, vs != [] do {:ok, _, _} = Ecto.Migrator.with_repo(repo, fn r -> w = watch.(r, p); try do for {v, _} <- vs do ran = try do Ecto.Migrator.run(r, paths.(r), @DIRECTION@, [to: v] ++ base ++ if(p, do: [prefix: p], else: [])) rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__ end; IO.puts("kmigrate:ran\t" <> tag.(r, p) <> "\t" <> Enum.join(ran, ",")) end after send(w, :stop) end end, pool_size: 3) end"#;
+const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; plans = for p <- pfxs, repo <- repos do {:ok, ms, _} = Ecto.Migrator.with_repo(repo, &rows.(&1, p)); {repo, p, ms} end; @CHECKS@@PIN@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); for {repo, p, vs} <- todo, vs != [] do {:ok, _, _} = Ecto.Migrator.with_repo(repo, fn r -> w = watch.(r, p); try do for {v, _} <- vs do ran = try do Ecto.Migrator.run(r, paths.(r), @DIRECTION@, [to: v] ++ base ++ if(p, do: [prefix: p], else: [])) rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__ end; IO.puts("kmigrate:ran\t" <> tag.(r, p) <> "\t" <> Enum.join(ran, ",")) end after send(w, :stop) end end, pool_size: 3) end"#;
 
 /// `--to V` must name a migration of the chosen repos: Ecto's `pending_to/4` is a
 /// `take_while`, so a typo would silently run everything up to (or down from) it.
@@ -145,10 +147,14 @@ impl Snippet {
             Operation::Migrate(range) => (change(range, true), "migrate"),
             Operation::Rollback(range) => (change(range, false), "rollback"),
             Operation::Plan => (plan::body(), "plan"),
+            Operation::MigratePlanned(range, hash) => {
+                (plan::pinned(&change(range, true), &hash), "migrate")
+            }
         };
         let settle = SETTLE.replace("@WAIT@", if self.session.wait { "true" } else { "false" });
         let body = body
             .replace("@SETTLE@", &(settle + WATCH))
+            .replace("@PIN@", "")
             .replace("@BEAT@", &HEARTBEAT_SECONDS.to_string());
         self.prelude() + &self.session(verb) + &body
     }

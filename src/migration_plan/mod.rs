@@ -4,11 +4,13 @@
 
 pub mod hash;
 mod lexer;
+pub mod policy;
 pub mod rules;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ecto_output::plan_lines::PlanLines;
+use crate::ecto_snippet::Range;
 pub use rules::{Finding, Kind};
 
 /// The pending migrations and what the rules found in them.
@@ -71,6 +73,28 @@ impl MigrationPlan {
         self.repos
             .iter()
             .flat_map(|r| r.migrations.iter().map(move |m| (r, m)))
+    }
+
+    /// What a migrate with this range applies, as Ecto's `pending_all`/`pending_step`/
+    /// `pending_to` pick it in each repo (and prefix).
+    pub(crate) fn selected(&self, range: Range) -> Vec<(&RepoPlan, &PlannedMigration)> {
+        self.repos
+            .iter()
+            .flat_map(|r| {
+                let keep = match range {
+                    Range::Step(n) => n.get() as usize,
+                    _ => usize::MAX,
+                };
+                r.migrations
+                    .iter()
+                    .filter(move |m| match range {
+                        Range::To(v) => m.version <= v.get(),
+                        Range::All | Range::Step(_) => true,
+                    })
+                    .take(keep)
+                    .map(move |m| (r, m))
+            })
+            .collect()
     }
 
     /// The plan the snippet's lines describe: every source checked against its hash, the
@@ -158,6 +182,22 @@ impl MigrationPlan {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// A pending migration of `Demo.Repo` named `m<version>` whose source is `source`.
+    pub fn migration(version: i64, source: &str) -> PlannedMigration {
+        let findings = rules::analyze(source).findings;
+        PlannedMigration {
+            version,
+            name: format!("m{version}"),
+            module: Some(format!("Demo.Repo.Migrations.M{version}")),
+            file: format!("priv/repo/migrations/{version}_m{version}.exs"),
+            sha256: hash::sha256(source.as_bytes()),
+            transaction: true,
+            migration_lock: true,
+            destructive: findings.iter().any(|f| f.destructive && !f.assured),
+            findings,
+        }
+    }
 
     /// What the plan snippet prints for these pending migrations of `Shop.Repo`:
     /// (version, name, source).
@@ -265,5 +305,36 @@ pub(crate) mod tests {
             .filter(|l| !l.starts_with("kmigrate:planhash"))
             .collect();
         assert!(read(&no_hash).unwrap_err().contains("without its hash"));
+    }
+
+    #[test]
+    fn selection_follows_ecto_ranges() {
+        use crate::ecto_snippet::{Step, Version};
+        let plan = MigrationPlan {
+            hash: String::new(),
+            repos: vec![repo(vec![
+                migration(1, ""),
+                migration(2, ""),
+                migration(3, ""),
+            ])],
+        };
+        let versions = |range| -> Vec<i64> {
+            plan.selected(range)
+                .iter()
+                .map(|(_, m)| m.version)
+                .collect()
+        };
+        assert_eq!(versions(Range::All), [1, 2, 3]);
+        assert_eq!(versions(Range::Step(Step::parse("2").unwrap())), [1, 2]);
+        assert_eq!(versions(Range::To(Version::from(2))), [1, 2]);
+    }
+
+    /// `Demo.Repo` without a prefix, with these migrations.
+    pub fn repo(migrations: Vec<PlannedMigration>) -> RepoPlan {
+        RepoPlan {
+            repo: "Demo.Repo".into(),
+            prefix: None,
+            migrations,
+        }
     }
 }

@@ -159,6 +159,8 @@ impl Loaded {
                     range,
                     argv,
                     custom: true,
+                    plan: None,
+                    allow_destructive: Vec::new(),
                 },
                 None,
             ));
@@ -173,6 +175,8 @@ impl Loaded {
             range,
             argv: ecto.argv(op),
             custom: false,
+            plan: None,
+            allow_destructive: Vec::new(),
         };
         Ok((change, Some(ecto)))
     }

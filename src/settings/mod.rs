@@ -112,6 +112,8 @@ impl Settings {
                     .map_err(usage)?
                     .unwrap_or(Range::All);
                 let (change, ecto) = l.change(g, range, true)?;
+                let change =
+                    change.guarded(ecto.as_ref(), a.plan.as_deref(), &a.allow_destructive)?;
                 let job = l.job(&a.job)?;
                 (l, Action::Migrate(change), ecto, job)
             }

@@ -1,4 +1,5 @@
-//! `kmigrate plan` against the fixture release and a real database.
+//! `kmigrate plan`, `migrate --plan HASH`, and the destructive-change policy, against the
+//! fixture release and a real database.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,8 +7,9 @@ use std::process::{Command, Stdio};
 
 use kmigrate::migration_plan::{Kind, MigrationPlan};
 
-use crate::harness::{Ns, V1, migration_set};
-use crate::support::{report, stdout};
+use crate::audit::events;
+use crate::harness::{Ns, V1, V2, V3, migration_set};
+use crate::support::{repo, report, scratch_dir, stdout};
 
 const CREATE_LEGACY: i64 = 20240111120000;
 const DROP_LEGACY: i64 = 20240112120000;
@@ -46,7 +48,7 @@ fn the_plan_of_the_fixture_in_text_and_json() {
     let out = ns
         .kmigrate()
         .args(["plan", "-l", "app=demo"])
-        .expect_stderr("5 pending migration(s), destructive: 20240112120000\n")
+        .expect_stderr("5 pending migration(s), destructive: 20240112120000; a protected environment runs them only with --allow-destructive 20240112120000")
         .status(0);
     let text = stdout(&out);
     for expected in [
@@ -151,4 +153,136 @@ fn the_plan_of_the_fixture_in_text_and_json() {
     assert_eq!(versions, [DROP_LEGACY, WIDEN_TITLE, INDEX_BODY]);
     assert_ne!(rest.hash, hash);
     assert_eq!(ns.applied(), [V1, CREATE_LEGACY], "plan changed nothing");
+}
+
+/// A copy of a migrations folder, which a test may edit.
+fn copy_of(src: &Path) -> std::path::PathBuf {
+    let dir = scratch_dir("migrations");
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_plan_that_went_stale_runs_nothing_and_the_approved_one_runs() {
+    let dir = copy_of(&repo().join("tests/fixtures/demo_release/priv/repo/migrations"));
+    let ns = Ns::with_demo_pod("stale", &[("DEMO_MIGRATIONS_DIR", dir.to_str().unwrap())]);
+    let plan = || {
+        plan_of(
+            &ns.kmigrate()
+                .args(["plan", "-l", "app=demo", "-o", "json"])
+                .status(0),
+        )
+        .hash
+    };
+    let approved = plan();
+
+    // A file changed since the plan was made: refused in the run itself, nothing run.
+    let edited = dir.join(format!("{V2}_add_title_index.exs"));
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str("# reviewed later\n");
+    std::fs::write(&edited, text).unwrap();
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate", "-l", "app=demo", "--plan", &approved, "-o", "json",
+        ])
+        .expect_stderr(&format!("not those of plan {approved}"))
+        .status(79);
+    let r = report(&out);
+    assert_eq!((r.outcome.as_str(), r.exit_code), ("refused", 79));
+    assert!(r.migrations.is_empty());
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    assert!(!ns.tables().contains(&"posts".to_owned()), "nothing ran");
+
+    // The pending set changed since the plan was made (one was applied): refused too.
+    let approved = plan();
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--step", "1"])
+        .status(0);
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--plan", &approved])
+        .expect_stderr("nothing was run")
+        .status(79);
+    assert_eq!(ns.applied(), [V1]);
+
+    // The plan as it is now runs, all of it.
+    let approved = plan();
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate", "-l", "app=demo", "--plan", &approved, "-o", "json",
+        ])
+        .status(0);
+    let versions: Vec<i64> = report(&out).migrations.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [V2, V3]);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
+#[test]
+fn a_protected_namespace_runs_a_destructive_migration_only_when_allowed() {
+    let ns = Ns::with_demo_pod(
+        "prod-drop",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("destructive"))],
+    );
+    // Refused before anything runs, naming the migration and why.
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "--yes", "-o", "json"])
+        .expect_stderr(
+            "20240112120000 drop_legacy (Demo.Repo): drops a table (line 7: DROP TABLE legacy)",
+        )
+        .expect_stderr("re-run with --allow-destructive 20240112120000")
+        .reject_stderr("widen_title (Demo.Repo)")
+        .status(73);
+    let r = report(&out);
+    assert_eq!((r.outcome.as_str(), r.protected), ("refused", true));
+    assert!(r.plan.is_some_and(|p| p.migrations().count() == 5));
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    assert!(events(&ns).is_empty(), "nothing started, nothing to record");
+
+    // Reading the plan asks nothing, even here; applying it with the allow runs it all.
+    let approved = plan_of(
+        &ns.kmigrate()
+            .args(["plan", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    )
+    .hash;
+    let allow = DROP_LEGACY.to_string();
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--yes",
+            "--plan",
+            &approved,
+            "--allow-destructive",
+            &allow,
+            "-o",
+            "json",
+        ])
+        .expect_stderr("20240112120000 drop_legacy (Demo.Repo)  DESTRUCTIVE: drops a table")
+        .status(0);
+    let r = report(&out);
+    assert_eq!(r.destructive_allowed, [DROP_LEGACY]);
+    assert_eq!(
+        ns.applied(),
+        [V1, CREATE_LEGACY, DROP_LEGACY, WIDEN_TITLE, INDEX_BODY]
+    );
+    assert!(!ns.tables().contains(&"legacy".to_owned()));
+    let evs = events(&ns);
+    assert_eq!(evs.len(), 1, "{evs:#?}");
+    let ann = &evs[0]["metadata"]["annotations"];
+    assert_eq!(ann["kmigrate.io/destructive-allowed"], allow.as_str());
+    assert!(
+        evs[0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("destructive migrations allowed: 20240112120000"),
+        "{evs:#?}"
+    );
 }
