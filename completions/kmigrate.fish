@@ -57,6 +57,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "rollback" -d 'Rev
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "status" -d 'List migrations per repo as up or down'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "wait" -d 'Wait until the database holds every migration of the image (a schema gate)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "gate" -d 'Print an init container that makes the Deployment\'s new pods wait for their schema'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "plan" -d 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "exec" -d 'Run any command in the chosen pod and container'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
@@ -71,6 +72,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l plan -d 'Run only if the pending migrations and their files are still those of this plan (the hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 82' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-destructive -d 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l canary -d 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l concurrency -d 'Migrate N tenants at a time (default 1; at most 16), after the canaries' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
@@ -229,6 +232,37 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l continue-on-e
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l image -d 'Run in a Job with this image (the new release) instead of exec in a running pod' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -446,17 +480,18 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l continue-on-e
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "migrate" -d 'Run pending migrations'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "status" -d 'List migrations per repo as up or down'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "wait" -d 'Wait until the database holds every migration of the image (a schema gate)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "gate" -d 'Print an init container that makes the Deployment\'s new pods wait for their schema'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "unlock" -d 'Show who holds the single-runner lock and what is known about it; clear it after asking'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "doctor" -d 'Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and say how to fix what fails'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "completions" -d 'Print shell completions'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate pods exec runs logs unlock doctor completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "migrate" -d 'Run pending migrations'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "status" -d 'List migrations per repo as up or down'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "wait" -d 'Wait until the database holds every migration of the image (a schema gate)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "gate" -d 'Print an init container that makes the Deployment\'s new pods wait for their schema'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "plan" -d 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "unlock" -d 'Show who holds the single-runner lock and what is known about it; clear it after asking'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "doctor" -d 'Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and say how to fix what fails'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "completions" -d 'Print shell completions'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

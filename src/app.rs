@@ -292,6 +292,7 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
         duration_ms: u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX),
         argv: &argv,
         lock_lost: ctx.report.lock_lost.as_deref(),
+        destructive_allowed: &ctx.report.destructive_allowed,
     };
     let write = audit::record(conn, ns, &record);
     match tokio::time::timeout(std::time::Duration::from_secs(5), write).await {

@@ -72,6 +72,8 @@ pub struct Record<'a> {
     pub argv: &'a str,
     /// Why the lock was lost while the command ran, if it was.
     pub lock_lost: Option<&'a str>,
+    /// Destructive migrations allowed in a protected environment, by version.
+    pub destructive_allowed: &'a [i64],
 }
 
 /// Create the Event on the pod. Returns an error message when it could not be written.
@@ -92,6 +94,15 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
     if let Some(why) = r.lock_lost {
         note.push_str(&format!("; LOCK LOST while running: {why}"));
     }
+    let allowed = r
+        .destructive_allowed
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    if !allowed.is_empty() {
+        note.push_str(&format!("; destructive migrations allowed: {allowed}"));
+    }
     note.push_str(&format!("; command: {}", r.argv));
     let note: String = note.chars().take(1000).collect();
     let mut annotations = BTreeMap::from([
@@ -109,6 +120,9 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
     }
     if let Some(why) = r.lock_lost {
         annotations.insert("kmigrate.io/lock-lost".to_owned(), why.to_owned());
+    }
+    if !allowed.is_empty() {
+        annotations.insert("kmigrate.io/destructive-allowed".to_owned(), allowed);
     }
     let event = Event {
         metadata: ObjectMeta {

@@ -130,6 +130,8 @@ pub enum Command {
     Wait(WaitArgs),
     /// Print an init container that makes the Deployment's new pods wait for their schema
     Gate(GateArgs),
+    /// Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash
+    Plan(PlanArgs),
     /// List candidate pods and explain which one would be chosen
     Pods,
     /// Run any command in the chosen pod and container
@@ -178,8 +180,23 @@ pub struct MigrateArgs {
     /// Run only the next N pending migrations
     #[arg(long, value_name = "N")]
     pub step: Option<String>,
+    /// Run only if the pending migrations and their files are still those of this plan (the
+    /// hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 82
+    #[arg(long, value_name = "HASH", conflicts_with_all = ["to", "step"])]
+    pub plan: Option<String>,
+    /// In a protected environment, allow these destructive migrations (drops, renames, type
+    /// changes, NOT NULL without a default), by version
+    #[arg(long, value_name = "VERSION,...", value_delimiter = ',')]
+    pub allow_destructive: Vec<String>,
     #[command(flatten)]
     pub tenants: TenantArgs,
+}
+
+/// `plan` flags.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
 }
 
 /// `migrate` with several tenants (prefixes): order, failures, concurrency.

@@ -85,16 +85,25 @@ pub async fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
         .into());
     }
     let prompt = format!("Type {what} ({}) to continue", plan.namespace);
-    let expected = plan.namespace.to_owned();
+    typed(
+        ui,
+        prompt,
+        plan.namespace.to_owned(),
+        "confirmation did not match; nothing was run",
+    )
+    .await
+}
+
+/// Ask for `expected` to be typed; anything else is refused with `mismatch`. The prompt
+/// blocks a thread of its own, so lock renewal, the deadline and signals go on.
+pub async fn typed(ui: &Ui, prompt: String, expected: String, mismatch: &str) -> Result<()> {
     let asker = ui.clone();
     let answer = tokio::task::spawn_blocking(move || asker.confirm_typed(&prompt, &expected))
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
     match answer {
         Ok(true) => Ok(()),
-        Ok(false) => {
-            Err(Error::Refused("confirmation did not match; nothing was run".to_owned()).into())
-        }
+        Ok(false) => Err(Error::Refused(mismatch.to_owned()).into()),
         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(Error::Interrupted {
             signal: "SIGINT",
             running: false,

@@ -38,6 +38,8 @@ pub mod code {
     pub const PARTIAL: u8 = 80;
     /// `doctor`: a check failed.
     pub const CHECK_FAILED: u8 = 81;
+    /// `migrate --plan HASH`: the pending migrations or their files are not those of the plan.
+    pub const PLAN_STALE: u8 = 82;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -109,8 +111,8 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::REFUSED,
         short: "confirmation refused",
-        meaning: "confirmation refused, or protected run without a terminal and without `--yes`",
-        todo: "confirm, or pass `--yes`",
+        meaning: "confirmation refused, or protected run without a terminal and without `--yes`, or a destructive migration a protected run did not allow; nothing was run",
+        todo: "confirm, or pass `--yes`; review `kmigrate plan`, then pass `--allow-destructive VERSION`",
     },
     ExitCodeDoc {
         code: code::LOCKED,
@@ -159,6 +161,12 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         short: "doctor: a check failed",
         meaning: "`kmigrate doctor`: at least one check failed (the failed checks are named, each with its fix; a warning alone does not fail)",
         todo: "apply each failed check's fix, then run `kmigrate doctor` again",
+    },
+    ExitCodeDoc {
+        code: code::PLAN_STALE,
+        short: "not the approved plan (--plan), nothing run",
+        meaning: "`migrate --plan HASH`: the pending migrations or their files are not those of the approved plan (a migration was added, applied or edited since `kmigrate plan`); checked in the same remote run, right before the first migration; nothing was run",
+        todo: "make and review a new plan with `kmigrate plan`",
     },
     ExitCodeDoc {
         code: code::TIMEOUT,
@@ -245,6 +253,9 @@ pub enum Error {
     /// Some tenants failed; the others were migrated.
     #[error("{0}")]
     TenantsFailed(String),
+    /// The pending migrations are not those of the plan `--plan` named.
+    #[error("{0}")]
+    PlanStale(String),
     /// The Job's pod could not start.
     #[error("{0}")]
     JobNotStarted(String),
@@ -294,6 +305,7 @@ impl Error {
             Error::Locked(_) => code::LOCKED,
             Error::DbTimeout(_) => code::DB_TIMEOUT,
             Error::TenantsFailed(_) => code::TENANTS_FAILED,
+            Error::PlanStale(_) => code::PLAN_STALE,
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Pending(_) => code::PENDING,
             Error::CheckFailed(_) => code::CHECK_FAILED,
@@ -358,7 +370,7 @@ pub fn conclude(
             let typed = e.chain().find_map(|c| c.downcast_ref::<Error>());
             let outcome = match typed {
                 Some(Error::Unknown(_)) => "unknown",
-                Some(Error::Refused(_) | Error::PlanChanged(_)) => "refused",
+                Some(Error::Refused(_) | Error::PlanChanged(_) | Error::PlanStale(_)) => "refused",
                 Some(Error::Timeout { .. }) => "timeout",
                 // The remote command ended (PostgreSQL cancelled a statement, or tenants
                 // failed and the others were migrated): it failed.
@@ -427,7 +439,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 21);
+        assert_eq!(all.len(), 22);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -436,6 +448,7 @@ mod tests {
             Error::Locked(String::new()),
             Error::DbTimeout(String::new()),
             Error::TenantsFailed(String::new()),
+            Error::PlanStale(String::new()),
             Error::JobNotStarted(String::new()),
             Error::Pending(String::new()),
             Error::CheckFailed(String::new()),

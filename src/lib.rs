@@ -18,6 +18,7 @@ pub(crate) mod init_container;
 pub(crate) mod job;
 pub(crate) mod lock;
 pub(crate) mod logging;
+pub mod migration_plan;
 pub(crate) mod output;
 pub(crate) mod pod_select;
 pub(crate) mod protection_mark;

@@ -286,6 +286,7 @@ impl Streamer {
                 self.write(Stream::Err, printable_text(&line).as_bytes());
             }
             Event::OtherRun(_) | Event::Busy(_) | Event::TimedOut(_) | Event::Tenant { .. } => {}
+            Event::MigrationPlan(_) => {}
             // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
             Event::Plan { .. } => self.bar.inc_length(1),
             Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),

@@ -75,6 +75,10 @@ pub struct Report {
     pub gate: Option<serde_json::Value>,
     /// The checks, in order (doctor command).
     pub checks: Vec<crate::doctor::Check>,
+    /// The plan read (plan command, and a migrate in a protected environment).
+    pub plan: Option<crate::migration_plan::MigrationPlan>,
+    /// Destructive migrations a protected migrate allowed (`--allow-destructive` or typed).
+    pub destructive_allowed: Vec<i64>,
 }
 
 /// The one document of several environments run in one command (`-e a,b` or a group).

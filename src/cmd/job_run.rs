@@ -72,6 +72,11 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     // status too is confirmed where protected; only what may change the database locks.
     if let Some(reason) = protection {
         ctx.report.protected = true;
+        if matches!(&action, Action::Migrate(c) if c.plan.is_none() && !c.custom) {
+            ctx.ui.note(
+                "note: in Job mode the plan is not read before the Job runs, so destructive migrations are not checked here: review `kmigrate plan --image IMAGE` and pass its hash with --plan",
+            );
+        }
         let facts = vec![
             ("context", conn.context.clone()),
             ("namespace", ns.clone()),
@@ -106,7 +111,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         options.name, options.name
     ));
     let mut out = match action {
-        Action::Status { .. } => ctx.ui.streamer(Purpose::Status),
+        Action::Status { .. } | Action::Plan => ctx.ui.streamer(Purpose::Status),
         Action::Wait { .. } => super::wait::streamer(&ctx.ui),
         _ => ctx.ui.streamer(Purpose::Migrations { total: None }),
     };

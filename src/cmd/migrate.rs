@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::outcome::settle;
-use super::{Ctx, find_and_lock, job_run};
+use super::{Ctx, find_and_lock, guard, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo, pending};
 use crate::ecto_snippet::Range;
@@ -20,39 +20,52 @@ pub async fn migrate(ctx: &mut Ctx, change: &Change) -> Result<()> {
     apply(ctx, &t, change).await
 }
 
-/// Preview (on a terminal in a protected environment), confirm, run, record, summarise.
+/// In a protected environment: read the plan (when someone can confirm), apply the
+/// destructive-change policy, confirm, and hold the run to the plan shown. Then run,
+/// record, summarise.
 async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let mut total = None;
+    let mut argv = change.argv.clone();
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
-        let planned = if let Some(confirmed) = ctx.group.clone() {
-            confirmed
-        } else if ctx.ui.can_prompt && !ctx.settings.yes && !change.custom {
-            let todo = to_apply(&ctx.read_status(t).await?, change.range);
-            total = Some(todo.len() as u64);
-            Some(todo)
-        } else {
-            None
-        };
-        // Several environments were confirmed together, before any of them ran.
-        if ctx.group.is_none() {
-            confirm(
-                &ctx.ui,
-                ctx.settings.yes,
-                &Plan {
-                    title: PROTECTED,
-                    namespace: &t.namespace,
-                    facts: facts(t, ctx.settings.config.as_deref()),
-                    argv: &change.argv,
-                    reason: &reason,
-                    changes: planned.clone().map(|p| ("pending migrations to apply", p)),
-                },
-            )
-            .await?;
+        let reviewed =
+            if (ctx.ui.can_prompt || ctx.settings.yes || ctx.group.is_some()) && !change.custom {
+                Some(guard::review(ctx, t, change).await?)
+            } else {
+                None
+            };
+        if let Some(r) = &reviewed {
+            total = Some(r.lines.len() as u64);
+            argv.clone_from(&r.argv);
         }
-        if let Some(planned) = planned {
-            ctx.recheck(t, &planned, "apply", |rows| to_apply(rows, change.range))
+        match ctx.group.clone() {
+            // Several environments were confirmed together, before any of them ran: what
+            // runs must be what was shown then.
+            Some(Some(shown)) => {
+                ctx.recheck(t, &shown, "apply", |rows| to_apply(rows, change.range))
+                    .await?;
+            }
+            Some(None) => {}
+            None => {
+                confirm(
+                    &ctx.ui,
+                    ctx.settings.yes,
+                    &Plan {
+                        title: PROTECTED,
+                        namespace: &t.namespace,
+                        facts: facts(t, ctx.settings.config.as_deref()),
+                        argv: &argv,
+                        reason: &reason,
+                        changes: reviewed
+                            .as_ref()
+                            .map(|r| ("pending migrations to apply", r.lines.clone())),
+                    },
+                )
                 .await?;
+            }
+        }
+        if let Some(r) = &reviewed {
+            guard::allow_typed(ctx, r).await?;
         }
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
@@ -64,7 +77,7 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             out.announce_other_runs();
         }
     }
-    let code = ctx.exec(t, &change.argv, &mut out).await?;
+    let code = ctx.exec(t, &argv, &mut out).await?;
     settle(ctx, code, &out.findings, Direction::Up, change.custom)
 }
 
@@ -99,12 +112,10 @@ mod tests {
     use super::*;
     use crate::cmd::testing::{Harness, pod};
     use crate::error::{Error, code};
+    use crate::migration_plan::tests::{plan_hash, plan_output};
     use crate::remote_exec::fake::Reply;
     use crate::report::TenantOutcome;
 
-    const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
-                          kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n\
-                          kmigrate:status\tShop.Repo\t\tdown\t3\tthree\n";
     const RAN_2_3: &str = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n\
                            12:00:00.100 [info] == Migrated 2 in 0.1s\n\
                            12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n\
@@ -188,32 +199,47 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         assert!(h.ctx.report.migrations.is_empty());
     }
 
+    const SAFE: &str = "def change do\n  execute \"CREATE TABLE t (id int)\"\nend\n";
+    const DROPS: &str = "def up do\n  execute \"DROP TABLE legacy\"\nend\n";
+    const REVIEWED: &str =
+        "@safety_assured true\ndef change do\n  rename table(:a), to: table(:b)\nend\n";
+
+    fn plan(pending: &[(i64, &str, &str)]) -> Reply {
+        Reply::exit(&plan_output(pending), 0)
+    }
+
+    fn protected(args: &[&str], replies: Vec<Reply>, terminal: bool) -> Harness {
+        let mut h = Harness::new(args, replies, terminal);
+        h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
+        h
+    }
+
     #[tokio::test]
-    async fn protected_migrate_previews_asks_and_runs_after_the_typed_name() {
-        let mut h = Harness::new(
+    async fn protected_migrate_previews_asks_and_runs_the_plan_it_showed() {
+        let pending = [(2, "two", SAFE), (3, "three", SAFE)];
+        let mut h = protected(
             &["migrate", "--step", "1"],
-            vec![
-                Reply::exit(STATUS, 0),
-                Reply::exit(STATUS, 0),
-                Reply::exit(RAN_2_3, 0),
-            ],
+            vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
             true,
         );
-        h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
         h.answer(&["shop-prod"]);
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         r.as_ref().unwrap();
         assert_eq!(h.prompts(), 1);
-        assert_eq!(
-            h.calls().len(),
-            3,
-            "a status preview, a check after the prompt, then the migration"
-        );
-        assert!(h.calls()[0][2].contains("kmigrate:status"));
+        assert_eq!(h.calls().len(), 2, "the plan, then the migration");
+        assert!(h.calls()[0][2].contains("kmigrate:pending"));
         assert!(
             !h.calls()[0][2].contains("Ecto.Migrator.run("),
             "the preview only reads"
+        );
+        let hash = plan_hash(&pending);
+        let run = &h.calls()[1][2];
+        assert!(
+            run.contains(&format!(
+                "now = planhash.(planned.(plans)); if now != \"{hash}\""
+            )),
+            "the run is held to the plan shown: {run}"
         );
         let shown = h.stderr();
         assert!(
@@ -225,19 +251,24 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
             "--step 1 shows one migration: {shown}"
         );
         assert!(h.ctx.report.protected);
+        assert_eq!(
+            h.ctx.report.plan.as_ref().map(|p| p.hash.as_str()),
+            Some(hash.as_str())
+        );
     }
 
     #[tokio::test]
     async fn a_plan_that_changed_behind_the_prompt_is_not_run() {
-        let applied_meanwhile = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
-                                 kmigrate:status\tShop.Repo\t\tup\t2\ttwo\n\
-                                 kmigrate:status\tShop.Repo\t\tdown\t3\tthree\n";
-        let mut h = Harness::new(
+        let pending = [(2, "two", SAFE), (3, "three", SAFE)];
+        let now = plan_hash(&pending[1..]);
+        let mut h = protected(
             &["migrate"],
-            vec![Reply::exit(STATUS, 0), Reply::exit(applied_meanwhile, 0)],
+            vec![
+                plan(&pending),
+                Reply::exit(&format!("kmigrate:stale\t{now}\n"), 1),
+            ],
             true,
         );
-        h.ctx.protection = Some("context matches".into());
         h.answer(&["shop-prod"]);
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
@@ -245,25 +276,151 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         assert_eq!(end.exit_code, code::PLAN_CHANGED);
         let msg = format!("{:#}", r.unwrap_err());
         assert!(
-            msg.contains(
-                "confirmed: 2 two (Shop.Repo), 3 three (Shop.Repo); now: 3 three (Shop.Repo)"
-            ),
+            msg.contains(&format!(
+                "changed after the plan was read (they now hash to {now}); nothing was run"
+            )),
             "{msg}"
         );
-        assert_eq!(h.calls().len(), 2, "nothing ran after the check");
-        assert_eq!(h.ctx.report.remote_exit_code, None);
+        assert!(h.ctx.report.migrations.is_empty(), "nothing ran");
     }
 
     #[tokio::test]
     async fn a_wrong_name_refuses_and_runs_nothing() {
-        let mut h = Harness::new(&["migrate"], vec![Reply::exit(STATUS, 0)], true);
-        h.ctx.protection = Some("context matches".into());
+        let mut h = protected(&["migrate"], vec![plan(&[(2, "two", SAFE)])], true);
         h.answer(&["shop"]);
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, code::REFUSED);
         assert_eq!(h.calls().len(), 1, "only the read-only preview ran");
         assert_eq!(h.ctx.report.remote_exit_code, None);
+    }
+
+    #[tokio::test]
+    async fn a_destructive_migration_without_an_allow_is_refused_before_anything_runs() {
+        let pending = [
+            (2, "two", SAFE),
+            (3, "drop_legacy", DROPS),
+            (4, "rename", REVIEWED),
+        ];
+        let mut h = protected(
+            &["migrate", "--yes", "-o", "json"],
+            vec![plan(&pending)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (code::REFUSED, "refused"));
+        let msg = r.unwrap_err().to_string();
+        assert!(
+            msg.contains("3 drop_legacy (Shop.Repo): drops a table (line 2: DROP TABLE legacy)"),
+            "{msg}"
+        );
+        assert!(msg.contains("re-run with --allow-destructive 3"), "{msg}");
+        assert!(
+            !msg.contains("rename"),
+            "4 is marked @safety_assured: {msg}"
+        );
+        assert_eq!(h.calls().len(), 1, "only the plan was read");
+        assert!(h.ctx.report.plan.is_some(), "the report says why");
+        assert!(h.ctx.report.destructive_allowed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn allowed_by_flag_it_runs_and_the_allow_is_recorded() {
+        let pending = [(2, "two", SAFE), (3, "drop_legacy", DROPS)];
+        let mut h = protected(
+            &["migrate", "--yes", "--allow-destructive", "3,7"],
+            vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        r.as_ref().unwrap();
+        assert_eq!(h.ctx.report.destructive_allowed, [3]);
+        let shown = h.stderr();
+        assert!(
+            shown.contains("3 drop_legacy (Shop.Repo)  DESTRUCTIVE: drops a table"),
+            "the plan shows it: {shown}"
+        );
+        assert!(
+            shown.contains("--allow-destructive 7 names no destructive migration"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn on_a_terminal_the_versions_are_typed_after_the_namespace() {
+        let pending = [(2, "two", SAFE), (3, "drop_legacy", DROPS)];
+        for (typed, expected) in [("3", 0), ("2,3", code::REFUSED)] {
+            let mut h = protected(
+                &["migrate"],
+                vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
+                true,
+            );
+            h.answer(&["shop-prod", typed]);
+            let c = h.change();
+            let r = apply(&mut h.ctx, &pod(), &c).await;
+            assert_eq!(h.conclude(&r).exit_code, expected, "typed {typed:?}");
+            assert_eq!(h.prompts(), 2);
+            let prompts = h.captured.lock().unwrap().prompts.clone();
+            assert_eq!(
+                prompts[1],
+                "Type their versions (3) to allow them and continue"
+            );
+            if expected == 0 {
+                assert_eq!(h.ctx.report.destructive_allowed, [3]);
+                assert_eq!(h.calls().len(), 2);
+            } else {
+                assert_eq!(h.calls().len(), 1, "nothing ran");
+                assert!(h.ctx.report.destructive_allowed.is_empty());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approved_plan_is_checked_before_and_during_the_run() {
+        let pending = [(2, "two", SAFE), (3, "three", SAFE)];
+        let approved = plan_hash(&pending);
+        // Protected: the preview already tells, and nothing else runs.
+        let mut h = protected(
+            &["migrate", "--yes", "--plan", &approved],
+            vec![plan(&pending[..1])],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::PLAN_STALE);
+        assert_eq!(h.calls().len(), 1);
+        // Protected, same plan: it runs, held to it.
+        let mut h = protected(
+            &["migrate", "--yes", "--plan", &approved],
+            vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
+            false,
+        );
+        let c = h.change();
+        apply(&mut h.ctx, &pod(), &c).await.unwrap();
+        assert!(h.calls()[1][2].contains(&approved));
+        // Unprotected: no preview, the snippet checks it in the run itself.
+        let now = plan_hash(&pending[1..]);
+        let mut h = Harness::new(
+            &["migrate", "--plan", &approved.to_uppercase()],
+            vec![Reply::exit(&format!("kmigrate:stale\t{now}\n"), 1)],
+            false,
+        );
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (code::PLAN_STALE, "refused"));
+        let msg = r.unwrap_err().to_string();
+        assert!(
+            msg.contains(&format!(
+                "not those of plan {approved} (they now hash to {now}); nothing was run"
+            )),
+            "{msg}"
+        );
+        assert_eq!(h.calls().len(), 1);
+        assert!(h.calls()[0][2].contains(&format!("if now != \"{approved}\"")));
     }
 
     #[tokio::test]
@@ -599,6 +756,9 @@ kmigrate:tenant\ttenant_a\tpending\t0\n";
 
     #[test]
     fn to_apply_follows_ecto_ranges() {
+        const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                              kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n\
+                              kmigrate:status\tShop.Repo\t\tdown\t3\tthree\n";
         let rows: Vec<_> = STATUS
             .lines()
             .filter_map(|l| match crate::ecto_output::parse_line(l.as_bytes()) {

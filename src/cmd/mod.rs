@@ -4,11 +4,13 @@ mod completions;
 mod doctor;
 mod exec;
 mod gate;
+mod guard;
 mod init;
 mod job_run;
 mod logs;
 mod migrate;
 mod outcome;
+mod plan;
 mod pods;
 mod rollback;
 mod runs;
@@ -196,6 +198,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Status { gate } => status::status(ctx, gate).await,
         Action::Wait { deadline } => wait::wait(ctx, deadline).await,
         Action::Gate(req) => gate::gate(ctx, &req).await,
+        Action::Plan => plan::plan(ctx).await,
         Action::Exec { argv } => exec::exec(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,

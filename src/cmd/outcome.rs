@@ -17,6 +17,7 @@ pub(super) fn settle(
     if let Some(why) = findings.refused() {
         return Err(crate::error::usage(format!("{why}; nothing was run")));
     }
+    super::guard::check_stale(ctx, findings)?;
     ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
     ctx.report.lock_waits = findings.waits().into_iter().cloned().collect();
     if let Some(why) = findings.busy() {

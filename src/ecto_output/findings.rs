@@ -14,14 +14,14 @@ pub const MAX_LIST_BYTES: usize = 16 << 20;
 
 /// How much a list holds, and how many items it left out for want of room.
 #[derive(Debug, Clone, Default, PartialEq)]
-struct Budget {
+pub(super) struct Budget {
     bytes: usize,
-    left_out: u64,
+    pub(super) left_out: u64,
 }
 
 impl Budget {
     /// Take room for `bytes` more, or count one more item left out.
-    fn admit(&mut self, bytes: usize) -> bool {
+    pub(super) fn admit(&mut self, bytes: usize) -> bool {
         if self.bytes + bytes > MAX_LIST_BYTES {
             self.left_out += 1;
             return false;
@@ -178,6 +178,7 @@ pub struct Findings {
     tagged: bool,
     nothing_to_do: bool,
     probe: Vec<Vec<String>>,
+    migration_plan: super::plan_lines::PlanLines,
 }
 
 /// Most probe lines kept: one per repo and a few more.
@@ -282,6 +283,7 @@ impl Findings {
                     self.probe.push(fields);
                 }
             }
+            Event::MigrationPlan(l) => self.migration_plan.add(l),
         }
     }
 
@@ -305,6 +307,11 @@ impl Findings {
     /// showed them (Elixir's `inspect`).
     pub fn invalid_tenants(&self) -> &[String] {
         &self.invalid.items
+    }
+
+    /// What the plan snippet (or a migrate held to a plan) printed.
+    pub fn migration_plan(&self) -> &super::plan_lines::PlanLines {
+        &self.migration_plan
     }
 
     /// Sessions of other migrate or rollback runs seen in the database, by pid.

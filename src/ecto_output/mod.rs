@@ -1,6 +1,7 @@
 //! How Ecto's output is read: its migration log lines and the tagged lines our snippets print.
 
 pub(crate) mod findings;
+pub mod plan_lines;
 
 use serde::Serialize;
 
@@ -98,6 +99,8 @@ pub enum Event {
     InvalidTenant(String),
     /// `kmigrate:probe\t<what>\t<fields...>`: one finding of `doctor`'s probe.
     Probe(Vec<String>),
+    /// A line of the plan snippet, or a migrate held to a plan that refused.
+    MigrationPlan(plan_lines::PlanLine),
 }
 
 /// What a `kmigrate:tenant` line says.
@@ -368,6 +371,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             },
             in_transaction: parts.next()? == "tx",
         }));
+    }
+    if let Some(l) = plan_lines::parse(&line) {
+        return Some(Event::MigrationPlan(l));
     }
     if let Some(rest) = tagged(&line, PROBE_TAG) {
         return Some(Event::Probe(rest.split('\t').map(str::to_owned).collect()));

@@ -16,16 +16,18 @@
 //!   own lines, not from Ecto's Logger output (which the app's level, formatter and, in
 //!   `rpc` mode, the live node's own log decide), also when a later migration raises.
 
+mod plan;
 mod probe;
 mod values;
 mod wait;
 
+pub use plan::{PENDING_TAG, PLAN_HASH_TAG, PlanHash, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
 pub use probe::PROBE_TAG;
-pub use values::{
-    AppName, Concurrency, MigrationPath, Prefix, Range, RepoModule, RunId, TenantQuery,
-};
 #[cfg(test)]
-pub use values::{Step, Version};
+pub use values::Step;
+pub use values::{
+    AppName, Concurrency, MigrationPath, Prefix, Range, RepoModule, RunId, TenantQuery, Version,
+};
 pub use wait::WAIT_TAG;
 
 use crate::cli::Mode;
@@ -41,6 +43,10 @@ pub enum Operation {
     Status,
     /// Wait, reading like `Status`, until nothing is pending or this deadline passed.
     Wait(std::time::Duration),
+    /// Print the pending migrations, their files and how Ecto runs them, and the plan hash.
+    Plan,
+    /// Run migrations up, only if the plan hash is still this one.
+    MigratePlanned(Range, PlanHash),
 }
 
 /// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
@@ -169,7 +175,7 @@ const STATUS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); 
 /// started once to read every prefix's status: a start per tenant would keep the pod
 /// silent for minutes with many tenants, and kmigrate takes a long silence for a lost
 /// connection.
-const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end); plans = for p <- pfxs, repo <- repos, do: {repo, p, got[repo][p]}; @CHECKS@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); @RUN@"#;
+const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end); plans = for p <- pfxs, repo <- repos, do: {repo, p, got[repo][p]}; @CHECKS@@PIN@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); @RUN@"#;
 
 /// `--to V` must name a migration of the chosen repos: Ecto's `pending_to/4` is a
 /// `take_while`, so a typo would silently run everything up to (or down from) it.
@@ -205,10 +211,16 @@ impl Snippet {
             // are a migrate's.
             Operation::Rollback(range) => (change(range, false, &Tenants::default()), "rollback"),
             Operation::Wait(deadline) => (wait::body(deadline), "wait"),
+            Operation::Plan => (plan::body(), "plan"),
+            Operation::MigratePlanned(range, hash) => (
+                plan::pinned(&change(range, true, &self.tenants), &hash),
+                "migrate",
+            ),
         };
         let settle = SETTLE.replace("@WAIT@", if self.session.wait { "true" } else { "false" });
         let body = body
             .replace("@SETTLE@", &(settle + WATCH))
+            .replace("@PIN@", "")
             .replace("@BEAT@", &HEARTBEAT_SECONDS.to_string());
         // The wait snippet is pasted into Deployments by `gate`: it names no session and
         // looks for no other run, so the same gate is the same text every time (another
@@ -367,7 +379,7 @@ pub(crate) mod tests {
         demo()
     }
 
-    fn demo() -> Snippet {
+    pub(super) fn demo() -> Snippet {
         Snippet {
             app: AppName::parse("demo").unwrap(),
             repos: vec![],

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap_complete::Shell;
 
-use crate::ecto_snippet::Range;
+use crate::ecto_snippet::{Operation, PlanHash, Range, Version};
 use crate::error::usage;
 
 /// The validated subcommand with everything it needs.
@@ -26,6 +26,8 @@ pub enum Action {
     },
     /// Print the schema gate's init container for the app's Deployment.
     Gate(Gate),
+    /// Show the plan of a migrate.
+    Plan,
     /// Run any command in the chosen pod.
     Exec {
         /// The remote argv.
@@ -81,6 +83,41 @@ pub struct Change {
     pub argv: Vec<String>,
     /// Whether `argv` is the configured custom command (no Ecto preview possible).
     pub custom: bool,
+    /// `--plan`: the run is held to this plan.
+    pub plan: Option<PlanHash>,
+    /// `--allow-destructive`: destructive migrations allowed in a protected environment.
+    pub allow_destructive: Vec<Version>,
+}
+
+impl Change {
+    /// A migrate held to `--plan` and allowing `--allow-destructive`, validated: a plan
+    /// needs the embedded snippet, which checks it in the run itself.
+    pub fn guarded(
+        mut self,
+        ecto: Option<&super::Ecto>,
+        plan: Option<&str>,
+        allow: &[String],
+    ) -> anyhow::Result<Self> {
+        // An empty list (`--allow-destructive ""`, as a script may pass) allows nothing.
+        self.allow_destructive = allow
+            .iter()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Version::parse(v.trim()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| usage(format!("--allow-destructive: {e}")))?;
+        let Some(plan) = plan else {
+            return Ok(self);
+        };
+        let hash = PlanHash::parse(plan.trim()).map_err(usage)?;
+        let Some(ecto) = ecto else {
+            return Err(usage(
+                "--plan needs the embedded Ecto snippet, which checks the plan in the run itself; the configured migrate_command cannot",
+            ));
+        };
+        self.argv = ecto.argv(Operation::MigratePlanned(self.range, hash));
+        self.plan = Some(hash);
+        Ok(self)
+    }
 }
 
 impl Action {
@@ -92,6 +129,7 @@ impl Action {
             Action::Status { .. } => "status",
             Action::Wait { .. } => "wait",
             Action::Gate(_) => "gate",
+            Action::Plan => "plan",
             Action::Exec { .. } => "exec",
             Action::Pods => "pods",
             Action::Runs => "runs",
@@ -119,6 +157,7 @@ impl Action {
             | Action::Rollback(_)
             | Action::Status { .. }
             | Action::Wait { .. }
+            | Action::Plan
             | Action::Exec { .. }
             | Action::Pods
             | Action::Doctor => true,

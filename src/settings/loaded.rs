@@ -232,6 +232,8 @@ impl Loaded {
                     range,
                     argv,
                     custom: true,
+                    plan: None,
+                    allow_destructive: Vec::new(),
                 },
                 None,
             ));
@@ -249,6 +251,8 @@ impl Loaded {
             range,
             argv: ecto.argv(op),
             custom: false,
+            plan: None,
+            allow_destructive: Vec::new(),
         };
         Ok((change, Some(ecto)))
     }

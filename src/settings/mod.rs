@@ -119,6 +119,8 @@ impl Settings {
                     .map_err(usage)?
                     .unwrap_or(Range::All);
                 let (change, ecto) = l.change(g, range, Some(&a.tenants))?;
+                let change =
+                    change.guarded(ecto.as_ref(), a.plan.as_deref(), &a.allow_destructive)?;
                 let job = l.job(&a.job)?;
                 (l, Action::Migrate(change), ecto, job)
             }
@@ -158,6 +160,12 @@ impl Settings {
                 let ecto = l.ecto(g)?;
                 let gate = l.gate(a)?;
                 (l, Action::Gate(gate), Some(ecto), None)
+            }
+            Command::Plan(a) => {
+                let l = loaded()?;
+                let ecto = l.ecto(g)?;
+                let job = l.job(&a.job)?;
+                (l, Action::Plan, Some(ecto), job)
             }
             Command::Exec(a) => (
                 loaded()?,
@@ -332,7 +340,7 @@ impl Settings {
     pub fn recorded_argv(&self, argv: &[String]) -> String {
         let ours = match &self.action {
             Action::Migrate(c) | Action::Rollback(c) => !c.custom,
-            Action::Status { .. } | Action::Wait { .. } | Action::Gate(_) => true,
+            Action::Status { .. } | Action::Wait { .. } | Action::Gate(_) | Action::Plan => true,
             _ => false,
         };
         crate::audit::recorded_argv(argv, ours || self.audit_full_argv)

@@ -446,6 +446,38 @@ fn a_protected_run_without_yes_is_refused_before_any_request() {
     }
 }
 
+/// `--plan` and `--allow-destructive` are checked before any request: a hash is 64 hex
+/// digits, it applies the whole plan, and it needs the embedded snippet.
+#[cfg(unix)]
+#[test]
+fn plan_flags_are_checked_before_any_network() {
+    let hash = "c5a463319391be4c243c6c98c5f953a608ad19268ca1251817ae512aaecb5fd5";
+    let migrate = || kmigrate().args(["migrate", "-l", "app=x", "--app", "a"]);
+    migrate()
+        .args(["--plan", "abc"])
+        .expect_stderr("invalid plan hash \"abc\"")
+        .status(2);
+    migrate()
+        .args(["--plan", hash, "--step", "1"])
+        .expect_stderr("cannot be used with")
+        .status(2);
+    migrate()
+        .args(["--allow-destructive", "20240101120000,x"])
+        .expect_stderr("--allow-destructive: invalid version \"x\"")
+        .status(2);
+    let dir = scratch_dir("plan-custom");
+    config_file(&dir, "migrate_command = [\"/app/bin/migrate\"]\n");
+    kmigrate()
+        .dir(&dir)
+        .args(["migrate", "-l", "app=x", "--plan", hash])
+        .expect_stderr("--plan needs the embedded Ecto snippet")
+        .status(2);
+    kmigrate()
+        .args(["plan", "-l", "app=x"])
+        .expect_stderr("which app?")
+        .status(2);
+}
+
 /// A `kmigrate.toml` with a mode that no umask changes.
 #[cfg(unix)]
 fn config_file(dir: &std::path::Path, text: &str) -> std::path::PathBuf {

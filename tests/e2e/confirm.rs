@@ -186,8 +186,9 @@ fn a_plan_that_changed_behind_the_prompt_is_not_run() {
         },
     );
     assert_eq!(code, 72, "{screen}");
+    // The run is held to the plan shown: the snippet checks it right before it runs.
     assert!(
-        screen.contains("changed while the plan was on screen"),
+        screen.contains("changed after the plan was read"),
         "{screen}"
     );
     assert_eq!(ns.applied(), [V1], "nothing was run after the check");

@@ -21,6 +21,7 @@ mod job;
 mod job_outcome;
 mod lock;
 mod migrate;
+mod plan;
 mod pods;
 mod rbac;
 mod tenants;

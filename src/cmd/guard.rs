@@ -1,0 +1,166 @@
+//! What holds a migrate to a plan: the plan read before a protected migrate, the
+//! destructive-change policy, and the refusal of a run whose plan went stale.
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::confirm;
+use crate::ecto_output::Findings;
+use crate::ecto_snippet::{Operation, PlanHash};
+use crate::error::Error;
+use crate::migration_plan::policy::{self, Decision};
+use crate::migration_plan::{MigrationPlan, PlannedMigration, RepoPlan};
+use crate::settings::{Action, Change};
+use crate::target::PodTarget;
+use crate::ui::Purpose;
+
+/// A protected migrate's plan, reviewed.
+pub(super) struct Reviewed {
+    /// The migrations it applies, as the confirmation lists them (destructive ones say so).
+    pub lines: Vec<String>,
+    /// The remote command, held to this plan.
+    pub argv: Vec<String>,
+    decision: Decision,
+}
+
+impl Ctx {
+    /// Run the plan snippet quietly and read the plan it prints.
+    pub(super) async fn read_plan(&self, t: &PodTarget) -> Result<MigrationPlan> {
+        let refuse = |why: String| {
+            Error::Refused(format!(
+                "could not read the plan first ({why}); nothing was changed"
+            ))
+        };
+        let Some(ecto) = &self.settings.ecto else {
+            return Err(refuse("no Ecto app configured".to_owned()).into());
+        };
+        let mut out = self.ui.streamer(Purpose::Status);
+        let code = self
+            .exec_quietly(t, &ecto.argv(Operation::Plan), &mut out)
+            .await?;
+        if code != 0 {
+            return Err(refuse(format!("remote exit code {code}")).into());
+        }
+        Ok(MigrationPlan::from_lines(out.findings.migration_plan()).map_err(refuse)?)
+    }
+}
+
+/// Before a protected migrate that the person can confirm (a terminal, or `--yes`): read
+/// the plan, refuse when `--plan` named another one or when a destructive migration is
+/// not allowed and cannot be allowed at the prompt, and hold the run to the plan read, so
+/// that what runs is what was shown (the snippet checks the hash right before it runs).
+pub(super) async fn review(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<Reviewed> {
+    let plan = ctx.read_plan(t).await?;
+    ctx.report.plan = Some(plan.clone());
+    let hash = PlanHash::parse(&plan.hash).map_err(anyhow::Error::msg)?;
+    if let Some(approved) = change.plan
+        && approved != hash
+    {
+        return Err(stale_plan(&approved, &plan.hash).into());
+    }
+    let selected = plan.selected(change.range);
+    let allow: Vec<i64> = change.allow_destructive.iter().map(|v| v.get()).collect();
+    let decision = policy::decide(selected.iter().copied(), &allow);
+    let lines = selected.iter().map(|(r, m)| shown(r, m)).collect();
+    if !decision.unused.is_empty() {
+        let unused: Vec<String> = decision.unused.iter().map(ToString::to_string).collect();
+        ctx.ui.note(&format!(
+            "note: --allow-destructive {} names no destructive migration of this run",
+            unused.join(",")
+        ));
+    }
+    ctx.report.destructive_allowed.clone_from(&decision.allowed);
+    let can_type = ctx.ui.can_prompt && !ctx.settings.yes;
+    if !decision.unallowed.is_empty() && !can_type {
+        return Err(Error::Refused(format!(
+            "{}; nothing was run. Review them (`kmigrate plan`), then re-run with --allow-destructive {}",
+            blocked(&decision),
+            decision.unallowed_versions()
+        ))
+        .into());
+    }
+    let argv = match &ctx.settings.ecto {
+        Some(ecto) => ecto.argv(Operation::MigratePlanned(change.range, hash)),
+        None => change.argv.clone(),
+    };
+    Ok(Reviewed {
+        lines,
+        argv,
+        decision,
+    })
+}
+
+/// On a terminal, after the namespace was typed: the destructive migrations not allowed
+/// by `--allow-destructive` are listed, and their versions must be typed too.
+pub(super) async fn allow_typed(ctx: &mut Ctx, reviewed: &Reviewed) -> Result<()> {
+    let d = &reviewed.decision;
+    if d.unallowed.is_empty() {
+        return Ok(());
+    }
+    ctx.ui.note(&blocked(d));
+    let versions = d.unallowed_versions();
+    confirm::typed(
+        &ctx.ui,
+        format!("Type their versions ({versions}) to allow them and continue"),
+        versions,
+        "the destructive migrations were not allowed; nothing was run",
+    )
+    .await?;
+    ctx.report
+        .destructive_allowed
+        .extend(d.unallowed.iter().map(|b| b.version));
+    Ok(())
+}
+
+/// A migrate held to a plan refused in the pod: the plan went stale. With `--plan` that is
+/// its own exit code; a plan read by kmigrate itself changed between the confirmation and
+/// the run, as the status-based plans say.
+pub(super) fn check_stale(ctx: &Ctx, findings: &Findings) -> Result<()> {
+    let Some(now) = findings.migration_plan().stale() else {
+        return Ok(());
+    };
+    match &ctx.settings.action {
+        Action::Migrate(Change {
+            plan: Some(approved),
+            ..
+        }) => Err(stale_plan(approved, now).into()),
+        _ => Err(Error::PlanChanged(format!(
+            "the pending migrations or their files changed after the plan was read (they now hash to {now}); nothing was run"
+        ))
+        .into()),
+    }
+}
+
+fn stale_plan(approved: &PlanHash, now: &str) -> Error {
+    Error::PlanStale(format!(
+        "the pending migrations or their files are not those of plan {approved} (they now hash to {now}); nothing was run. Make and review a new plan with `kmigrate plan`"
+    ))
+}
+
+/// The destructive migrations not allowed, with why.
+fn blocked(d: &Decision) -> String {
+    let list: Vec<String> = d
+        .unallowed
+        .iter()
+        .map(|b| format!("{}: {}", b.shown, b.reasons.join("; ")))
+        .collect();
+    format!(
+        "destructive migrations in a protected environment need an explicit allow: {}",
+        list.join(" | ")
+    )
+}
+
+/// A migration as the confirmation lists it.
+fn shown(repo: &RepoPlan, m: &PlannedMigration) -> String {
+    let line = repo.line(m);
+    if !m.destructive {
+        return line;
+    }
+    let kinds: Vec<&str> = m
+        .findings
+        .iter()
+        .filter(|f| f.destructive && !f.assured)
+        .map(|f| f.kind.describe())
+        .collect();
+    format!("{line}  DESTRUCTIVE: {}", kinds.join(", "))
+}

@@ -1,0 +1,198 @@
+//! `kmigrate plan`: the pending migrations of each repo (and prefix) as the image ships
+//! them, how Ecto runs each, what in them is risky, and the hash `migrate --plan` takes.
+
+use anyhow::Result;
+
+use super::{Ctx, find_target, job_run};
+use crate::ecto_output::Findings;
+use crate::ecto_snippet::Operation;
+use crate::error::usage;
+use crate::migration_plan::{MigrationPlan, PlannedMigration};
+use crate::ui::Purpose;
+
+/// Run `plan`: in a Job (the new image's plan), or in a running pod.
+pub async fn plan(ctx: &mut Ctx) -> Result<()> {
+    let Some(ecto) = ctx.settings.ecto.clone() else {
+        return Err(usage(
+            "plan needs the app name (--app, --release or kmigrate.toml)",
+        ));
+    };
+    let argv = ecto.argv(Operation::Plan);
+    let findings = if ctx.settings.job.is_some() {
+        job_run::run_in_job(ctx, &argv).await?
+    } else {
+        let (_, t) = find_target(ctx).await?;
+        let mut out = ctx.ui.streamer(Purpose::Status);
+        ctx.exec(&t, &argv, &mut out).await?;
+        out.findings
+    };
+    // A failed snippet (or Job) passes its exit code through; a dry run has no plan.
+    if ctx.report.remote_exit_code != Some(0) {
+        return Ok(());
+    }
+    show(ctx, &findings)
+}
+
+/// Put the plan in the report, and for people: every migration with its flags and
+/// findings on stdout, the hash last.
+fn show(ctx: &mut Ctx, findings: &Findings) -> Result<()> {
+    let plan = MigrationPlan::from_lines(findings.migration_plan()).map_err(anyhow::Error::msg)?;
+    if !ctx.ui.json {
+        ctx.ui.data(&text(&plan));
+        let mut destructive: Vec<i64> = plan
+            .migrations()
+            .filter(|(_, m)| m.destructive)
+            .map(|(_, m)| m.version)
+            .collect();
+        destructive.sort_unstable();
+        destructive.dedup();
+        let n = plan.migrations().count();
+        let mut summary = format!("{n} pending migration(s)");
+        if !destructive.is_empty() {
+            let versions: Vec<String> = destructive.iter().map(ToString::to_string).collect();
+            summary.push_str(&format!(
+                ", destructive: {}; a protected environment runs them only with --allow-destructive {}",
+                versions.join(", "),
+                versions.join(",")
+            ));
+        }
+        ctx.ui.note(&summary);
+    }
+    ctx.report.plan = Some(plan);
+    Ok(())
+}
+
+/// The plan for people.
+pub(super) fn text(plan: &MigrationPlan) -> String {
+    let mut out = String::new();
+    for r in &plan.repos {
+        match &r.prefix {
+            Some(p) => out.push_str(&format!("{} (prefix {p})\n", r.repo)),
+            None => out.push_str(&format!("{}\n", r.repo)),
+        }
+        for m in &r.migrations {
+            migration(&mut out, m);
+        }
+    }
+    if plan.repos.is_empty() {
+        out.push_str("no pending migrations\n");
+    }
+    out.push_str(&format!("plan {}\n", plan.hash));
+    out
+}
+
+fn migration(out: &mut String, m: &PlannedMigration) {
+    let module = m.module.as_deref().unwrap_or("(defines no Ecto.Migration)");
+    out.push_str(&format!("  {} {}  {module}\n", m.version, m.name));
+    out.push_str(&format!("      {}\n", m.file));
+    let tx = if m.transaction {
+        "in a transaction"
+    } else {
+        "no transaction (@disable_ddl_transaction)"
+    };
+    let lock = if m.migration_lock {
+        "under the migration lock"
+    } else {
+        "no migration lock (@disable_migration_lock)"
+    };
+    out.push_str(&format!("      {tx}, {lock}\n"));
+    for f in &m.findings {
+        let mark = match (f.destructive, f.assured) {
+            (_, true) => "reviewed",
+            (true, false) => "DESTRUCTIVE",
+            (false, false) => "warning",
+        };
+        out.push_str(&format!(
+            "      {mark}: {} ({}), line {}: {}\n",
+            f.kind.describe(),
+            f.kind.name(),
+            f.line,
+            f.text
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::testing::{Harness, pod};
+    use crate::migration_plan::tests::{plan_hash, plan_output};
+    use crate::remote_exec::fake::Reply;
+
+    const INDEX: &str = "def change do\n  create index(:posts, [:title])\nend\n";
+    const DROPS: &str = "def up do\n  execute \"DROP TABLE legacy\"\nend\n";
+
+    async fn run(h: &mut Harness) -> anyhow::Result<()> {
+        let argv = h.ctx.settings.ecto.as_ref().unwrap().argv(Operation::Plan);
+        let mut out = h.ctx.ui.streamer(Purpose::Status);
+        h.ctx.exec(&pod(), &argv, &mut out).await?;
+        show(&mut h.ctx, &out.findings)
+    }
+
+    #[tokio::test]
+    async fn the_plan_lists_flags_and_findings_and_ends_with_its_hash() {
+        let pending = [(2, "add_index", INDEX), (3, "drop_legacy", DROPS)];
+        let mut h = Harness::new(
+            &["plan"],
+            vec![Reply::exit(&plan_output(&pending), 0)],
+            false,
+        );
+        run(&mut h).await.unwrap();
+        let hash = plan_hash(&pending);
+        let expected = format!(
+            "Shop.Repo
+  2 add_index  Shop.Repo.Migrations.M2
+      priv/repo/migrations/2_add_index.exs
+      in a transaction, under the migration lock
+      warning: creates an index without CONCURRENTLY (index_not_concurrently), line 2: create index(:posts, [:title])
+  3 drop_legacy  Shop.Repo.Migrations.M3
+      priv/repo/migrations/3_drop_legacy.exs
+      in a transaction, under the migration lock
+      DESTRUCTIVE: drops a table (table_dropped), line 2: DROP TABLE legacy
+      warning: runs raw SQL (raw_sql_executed), line 2: execute \"DROP TABLE legacy\"
+plan {hash}
+"
+        );
+        assert_eq!(h.stdout(), expected);
+        assert!(
+            h.stderr().contains("2 pending migration(s), destructive: 3; a protected environment runs them only with --allow-destructive 3"),
+            "{}",
+            h.stderr()
+        );
+        let plan = h.ctx.report.plan.as_ref().unwrap();
+        assert_eq!(plan.hash, hash);
+        assert!(!plan.repos[0].migrations[0].destructive);
+        assert!(plan.repos[0].migrations[1].destructive);
+    }
+
+    #[tokio::test]
+    async fn nothing_pending_still_has_a_hash_and_json_has_the_plan_object() {
+        let mut h = Harness::new(
+            &["plan", "-o", "json"],
+            vec![Reply::exit(&plan_output(&[]), 0)],
+            false,
+        );
+        run(&mut h).await.unwrap();
+        assert!(h.stdout().is_empty(), "the report carries it");
+        let value = serde_json::to_value(&h.ctx.report).unwrap();
+        assert_eq!(value["plan"]["hash"], plan_hash(&[]));
+        assert_eq!(value["plan"]["repos"], serde_json::json!([]));
+        assert_eq!(
+            text(&MigrationPlan {
+                hash: "h".into(),
+                repos: vec![]
+            }),
+            "no pending migrations\nplan h\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_plan_whose_lines_disagree_with_its_hash_is_not_shown() {
+        let out =
+            plan_output(&[(2, "add_index", INDEX)]).replace("\t2\tadd_index\t", "\t3\tadd_index\t");
+        let mut h = Harness::new(&["plan"], vec![Reply::exit(&out, 0)], false);
+        let err = run(&mut h).await.unwrap_err().to_string();
+        assert!(err.contains("the plan is not used"), "{err}");
+        assert!(h.stdout().is_empty());
+    }
+}

@@ -1,0 +1,277 @@
+//! The lines of the plan snippet, and the refusal of a migrate held to a plan, read and
+//! kept within a budget.
+
+use std::collections::BTreeMap;
+
+use super::findings::{Budget, MAX_LIST_BYTES};
+use crate::ecto_snippet::{PENDING_TAG, PLAN_HASH_TAG, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
+
+/// One line of the plan snippet (or of a migrate held to a plan).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanLine {
+    /// `kmigrate:pending\t...`: a pending migration.
+    Pending(PendingLine),
+    /// `kmigrate:source\t<sha256>\t<chunk>\t<chunks>\t<hex>`: part of a file.
+    Source {
+        /// SHA-256 of the whole file.
+        sha256: String,
+        /// Which part.
+        chunk: usize,
+        /// How many parts.
+        chunks: usize,
+        /// The part's bytes.
+        bytes: Vec<u8>,
+    },
+    /// `kmigrate:planhash\t<sha256>`: the pod's plan hash.
+    Hash(String),
+    /// `kmigrate:stale\t<sha256>`: a migrate held to a plan refused; the hash is now this.
+    Stale(String),
+}
+
+/// A pending migration as the plan snippet prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLine {
+    /// The repo module.
+    pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
+    /// The version.
+    pub version: i64,
+    /// The name.
+    pub name: String,
+    /// The module the file defines, if it defines a migration.
+    pub module: Option<String>,
+    /// Runs in a transaction.
+    pub transaction: bool,
+    /// Runs under the migration lock.
+    pub migration_lock: bool,
+    /// SHA-256 (hex) of the file.
+    pub sha256: String,
+    /// The file, relative to the app's directory.
+    pub file: String,
+}
+
+fn tagged<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
+    line.strip_prefix(tag)?.strip_prefix('\t')
+}
+
+fn sha256_hex(s: &str) -> Option<String> {
+    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// Read one line (tags and ANSI already handled by the caller), if it is a plan line.
+pub fn parse(line: &str) -> Option<PlanLine> {
+    if let Some(rest) = tagged(line, PENDING_TAG) {
+        let f: Vec<&str> = rest.splitn(9, '\t').collect();
+        let [repo, prefix, version, name, module, tx, lock, sha256, file] = f[..] else {
+            return None;
+        };
+        let flag = |v: &str, yes: &str, no: &str| match v {
+            _ if v == yes => Some(true),
+            _ if v == no => Some(false),
+            _ => None,
+        };
+        return Some(PlanLine::Pending(PendingLine {
+            repo: repo.to_owned(),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+            version: version.parse().ok()?,
+            name: name.to_owned(),
+            module: (!module.is_empty()).then(|| module.to_owned()),
+            transaction: flag(tx, "tx", "notx")?,
+            migration_lock: flag(lock, "lock", "nolock")?,
+            sha256: sha256_hex(sha256)?,
+            file: file.to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(line, SOURCE_TAG) {
+        let f: Vec<&str> = rest.splitn(4, '\t').collect();
+        let [sha256, chunk, chunks, hex] = f[..] else {
+            return None;
+        };
+        let bytes = unhex(hex)?;
+        let (chunk, chunks): (usize, usize) = (chunk.parse().ok()?, chunks.parse().ok()?);
+        if chunk >= chunks || bytes.len() > SOURCE_CHUNK {
+            return None;
+        }
+        return Some(PlanLine::Source {
+            sha256: sha256_hex(sha256)?,
+            chunk,
+            chunks,
+            bytes,
+        });
+    }
+    if let Some(rest) = tagged(line, PLAN_HASH_TAG) {
+        return sha256_hex(rest.trim()).map(PlanLine::Hash);
+    }
+    if let Some(rest) = tagged(line, STALE_TAG) {
+        return sha256_hex(rest.trim()).map(PlanLine::Stale);
+    }
+    None
+}
+
+/// What the plan lines said, within [`MAX_LIST_BYTES`]: a plan that did not fit is no plan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanLines {
+    pending: Vec<PendingLine>,
+    sources: BTreeMap<String, Vec<Option<Vec<u8>>>>,
+    hash: Option<String>,
+    stale: Option<String>,
+    budget: Budget,
+}
+
+impl PlanLines {
+    /// Take in one plan line.
+    pub fn add(&mut self, line: PlanLine) {
+        match line {
+            PlanLine::Pending(p) => {
+                let size = std::mem::size_of::<PendingLine>()
+                    + p.repo.len()
+                    + p.name.len()
+                    + p.file.len()
+                    + p.module.as_ref().map_or(0, String::len)
+                    + p.prefix.as_ref().map_or(0, String::len)
+                    + p.sha256.len();
+                if self.budget.admit(size) {
+                    self.pending.push(p);
+                }
+            }
+            PlanLine::Source {
+                sha256,
+                chunk,
+                chunks,
+                bytes,
+            } => {
+                let size = bytes.len() + std::mem::size_of::<Option<Vec<u8>>>();
+                if !self.budget.admit(size) {
+                    return;
+                }
+                let parts = self
+                    .sources
+                    .entry(sha256)
+                    .or_insert_with(|| vec![None; chunks]);
+                if parts.len() == chunks {
+                    parts[chunk].get_or_insert(bytes);
+                }
+            }
+            PlanLine::Hash(h) => {
+                self.hash.get_or_insert(h);
+            }
+            PlanLine::Stale(h) => {
+                self.stale.get_or_insert(h);
+            }
+        }
+    }
+
+    /// The pending migrations, in order; an error when the plan did not fit.
+    pub fn pending(&self) -> Result<&[PendingLine], String> {
+        match self.budget.left_out {
+            0 => Ok(&self.pending),
+            n => Err(format!(
+                "the plan is larger than kmigrate keeps ({} MiB; {n} lines left out)",
+                MAX_LIST_BYTES >> 20
+            )),
+        }
+    }
+
+    /// A file's bytes, when every part of it arrived.
+    pub fn source(&self, sha256: &str) -> Option<Vec<u8>> {
+        let parts = self.sources.get(sha256)?;
+        parts.iter().try_fold(Vec::new(), |mut all, part| {
+            all.extend_from_slice(part.as_ref()?);
+            Some(all)
+        })
+    }
+
+    /// The pod's plan hash.
+    pub fn hash(&self) -> Option<&str> {
+        self.hash.as_deref()
+    }
+
+    /// A migrate held to a plan refused: the plan hash it found instead.
+    pub fn stale(&self) -> Option<&str> {
+        self.stale.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb";
+
+    #[test]
+    fn lines_are_read_and_sources_put_back_together() {
+        let pending = format!(
+            "kmigrate:pending\tDemo.Repo\ttenant_a\t20240101120000\tcreate_posts\tDemo.Repo.Migrations.CreatePosts\tnotx\tlock\t{SHA}\tpriv/repo/migrations/20240101120000_create_posts.exs"
+        );
+        let Some(PlanLine::Pending(p)) = parse(&pending) else {
+            panic!("not read: {pending}");
+        };
+        assert_eq!(
+            (
+                p.prefix.as_deref(),
+                p.version,
+                p.transaction,
+                p.migration_lock
+            ),
+            (Some("tenant_a"), 20240101120000, false, true)
+        );
+        let mut lines = PlanLines::default();
+        lines.add(PlanLine::Pending(p));
+        for l in [
+            format!("kmigrate:source\t{SHA}\t1\t2\t6263"),
+            format!("kmigrate:source\t{SHA}\t0\t2\t61"),
+            format!("kmigrate:planhash\t{}", SHA.to_ascii_uppercase()),
+        ] {
+            lines.add(parse(&l).unwrap());
+        }
+        assert_eq!(lines.source(SHA).as_deref(), Some(&b"abc"[..]));
+        assert_eq!(lines.hash(), Some(SHA));
+        assert_eq!(lines.pending().unwrap().len(), 1);
+        assert_eq!(lines.stale(), None);
+        lines.add(parse(&format!("kmigrate:stale\t{SHA}")).unwrap());
+        assert_eq!(lines.stale(), Some(SHA));
+    }
+
+    #[test]
+    fn a_missing_part_is_no_source_and_bad_lines_are_not_read() {
+        let mut lines = PlanLines::default();
+        lines.add(parse(&format!("kmigrate:source\t{SHA}\t0\t2\t61")).unwrap());
+        assert_eq!(lines.source(SHA), None);
+        for bad in [
+            format!("kmigrate:source\t{SHA}\t2\t2\t61"),
+            format!("kmigrate:source\t{SHA}\t0\t1\t6"),
+            format!("kmigrate:source\t{SHA}\t0\t1\tzz"),
+            "kmigrate:source\tnothex\t0\t1\t61".to_owned(),
+            format!("kmigrate:pending\tR\t\t1\tn\tM\tmaybe\tlock\t{SHA}\tf"),
+            format!("kmigrate:pending\tR\t\tx\tn\tM\ttx\tlock\t{SHA}\tf"),
+            "kmigrate:planhash\tshort".to_owned(),
+        ] {
+            assert_eq!(parse(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_plan_larger_than_the_budget_is_refused() {
+        let mut lines = PlanLines::default();
+        let part = "61".repeat(SOURCE_CHUNK);
+        for i in 0..(MAX_LIST_BYTES / SOURCE_CHUNK + 2) {
+            let sha = format!("{i:064x}");
+            lines.add(parse(&format!("kmigrate:source\t{sha}\t0\t1\t{part}")).unwrap());
+        }
+        let p = format!("kmigrate:pending\tR\t\t1\tn\t\ttx\tlock\t{SHA}\tf");
+        lines.add(parse(&p).unwrap());
+        let err = lines.pending().unwrap_err();
+        assert!(err.contains("larger than kmigrate keeps"), "{err}");
+    }
+}

@@ -1,0 +1,340 @@
+//! The plan of a migrate: the pending migrations of each repo (and prefix) as the image
+//! ships them, with how Ecto runs each (transaction, migration lock), what the detection
+//! rules find in its source, and the hash that `migrate --plan` holds a run to.
+
+pub mod hash;
+mod lexer;
+pub mod policy;
+pub mod rules;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ecto_output::plan_lines::PlanLines;
+use crate::ecto_snippet::Range;
+pub use rules::{Finding, Kind};
+
+/// The pending migrations and what the rules found in them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationPlan {
+    /// The plan hash (SHA-256, hex): what `migrate --plan` takes.
+    pub hash: String,
+    /// Each repo and prefix with pending migrations, in the order they run.
+    pub repos: Vec<RepoPlan>,
+}
+
+/// The pending migrations of one repo and prefix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepoPlan {
+    /// The repo module.
+    pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
+    /// Pending migrations, oldest first.
+    pub migrations: Vec<PlannedMigration>,
+}
+
+/// One pending migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedMigration {
+    /// Its version.
+    pub version: i64,
+    /// Its name, from the file name.
+    pub name: String,
+    /// The module the file defines, as Ecto loads it; `None` when it defines no migration.
+    pub module: Option<String>,
+    /// The file, relative to the app's directory.
+    pub file: String,
+    /// SHA-256 (hex) of the file.
+    pub sha256: String,
+    /// Runs in a transaction (no `@disable_ddl_transaction`).
+    pub transaction: bool,
+    /// Runs under Ecto's migration lock (no `@disable_migration_lock`).
+    pub migration_lock: bool,
+    /// Has a destructive finding that is not marked as reviewed.
+    pub destructive: bool,
+    /// What the rules found, by line.
+    pub findings: Vec<Finding>,
+}
+
+impl RepoPlan {
+    /// A migration as plans show it: `version name (repo)`, with the prefix when there
+    /// is one (as the status-based plans do).
+    pub fn line(&self, m: &PlannedMigration) -> String {
+        match &self.prefix {
+            Some(p) => format!("{} {} ({}, prefix {p})", m.version, m.name, self.repo),
+            None => format!("{} {} ({})", m.version, m.name, self.repo),
+        }
+    }
+}
+
+impl MigrationPlan {
+    /// Every pending migration with its repo, in order.
+    pub fn migrations(&self) -> impl Iterator<Item = (&RepoPlan, &PlannedMigration)> {
+        self.repos
+            .iter()
+            .flat_map(|r| r.migrations.iter().map(move |m| (r, m)))
+    }
+
+    /// What a migrate with this range applies, as Ecto's `pending_all`/`pending_step`/
+    /// `pending_to` pick it in each repo (and prefix).
+    pub(crate) fn selected(&self, range: Range) -> Vec<(&RepoPlan, &PlannedMigration)> {
+        self.repos
+            .iter()
+            .flat_map(|r| {
+                let keep = match range {
+                    Range::Step(n) => n.get() as usize,
+                    _ => usize::MAX,
+                };
+                r.migrations
+                    .iter()
+                    .filter(move |m| match range {
+                        Range::To(v) => m.version <= v.get(),
+                        Range::All | Range::Step(_) => true,
+                    })
+                    .take(keep)
+                    .map(move |m| (r, m))
+            })
+            .collect()
+    }
+
+    /// The plan the snippet's lines describe: every source checked against its hash, the
+    /// rules applied, and the pod's plan hash checked against kmigrate's.
+    pub fn from_lines(lines: &PlanLines) -> Result<Self, String> {
+        let pending = lines.pending()?;
+        let pod = lines
+            .hash()
+            .ok_or("the plan ended without its hash (did the snippet finish?)")?;
+        let ours = hash::plan_hash(pending.iter().map(|p| hash::Entry {
+            repo: &p.repo,
+            prefix: p.prefix.as_deref(),
+            version: p.version,
+            name: &p.name,
+            sha256: &p.sha256,
+        }));
+        if ours != pod {
+            return Err(format!(
+                "the pod computed plan hash {pod}, kmigrate {ours} from the same lines; the plan is not used"
+            ));
+        }
+        let mut repos: Vec<(RepoPlan, Vec<String>)> = Vec::new();
+        for p in pending {
+            let source = lines.source(&p.sha256).ok_or_else(|| {
+                format!(
+                    "the source of migration {} did not arrive whole; the plan is not used",
+                    p.version
+                )
+            })?;
+            if hash::sha256(&source) != p.sha256 {
+                return Err(format!(
+                    "the source of migration {} does not match its SHA-256; the plan is not used",
+                    p.version
+                ));
+            }
+            let analysis = rules::analyze(&String::from_utf8_lossy(&source));
+            let at = match repos
+                .iter()
+                .position(|(r, _)| r.repo == p.repo && r.prefix == p.prefix)
+            {
+                Some(at) => at,
+                None => {
+                    repos.push((
+                        RepoPlan {
+                            repo: p.repo.clone(),
+                            prefix: p.prefix.clone(),
+                            migrations: Vec::new(),
+                        },
+                        Vec::new(),
+                    ));
+                    repos.len() - 1
+                }
+            };
+            let (repo, created) = &mut repos[at];
+            // A table an earlier migration of this plan creates is empty when this one
+            // runs: an index on it, or a NOT NULL column, blocks no one.
+            let findings: Vec<Finding> = analysis
+                .findings
+                .into_iter()
+                .filter(|f| {
+                    !(matches!(f.kind, Kind::IndexNotConcurrently | Kind::NotNullAdded)
+                        && f.table.as_ref().is_some_and(|t| created.contains(t)))
+                })
+                .collect();
+            created.extend(analysis.creates);
+            repo.migrations.push(PlannedMigration {
+                version: p.version,
+                name: p.name.clone(),
+                module: p.module.clone(),
+                file: p.file.clone(),
+                sha256: p.sha256.clone(),
+                transaction: p.transaction,
+                migration_lock: p.migration_lock,
+                destructive: findings.iter().any(|f| f.destructive && !f.assured),
+                findings,
+            });
+        }
+        Ok(Self {
+            hash: ours,
+            repos: repos.into_iter().map(|(r, _)| r).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A pending migration of `Demo.Repo` named `m<version>` whose source is `source`.
+    pub fn migration(version: i64, source: &str) -> PlannedMigration {
+        let findings = rules::analyze(source).findings;
+        PlannedMigration {
+            version,
+            name: format!("m{version}"),
+            module: Some(format!("Demo.Repo.Migrations.M{version}")),
+            file: format!("priv/repo/migrations/{version}_m{version}.exs"),
+            sha256: hash::sha256(source.as_bytes()),
+            transaction: true,
+            migration_lock: true,
+            destructive: findings.iter().any(|f| f.destructive && !f.assured),
+            findings,
+        }
+    }
+
+    /// What the plan snippet prints for these pending migrations of `Shop.Repo`:
+    /// (version, name, source).
+    pub fn plan_output(pending: &[(i64, &str, &str)]) -> String {
+        let mut out = String::new();
+        for (v, n, source) in pending {
+            let sha = hash::sha256(source.as_bytes());
+            out.push_str(&format!(
+                "kmigrate:pending\tShop.Repo\t\t{v}\t{n}\tShop.Repo.Migrations.M{v}\ttx\tlock\t{sha}\tpriv/repo/migrations/{v}_{n}.exs\n"
+            ));
+            let hex: String = source.bytes().map(|b| format!("{b:02x}")).collect();
+            out.push_str(&format!("kmigrate:source\t{sha}\t0\t1\t{hex}\n"));
+        }
+        out.push_str(&format!("kmigrate:planhash\t{}\n", plan_hash(pending)));
+        out
+    }
+
+    /// The plan hash of these pending migrations of `Shop.Repo`.
+    pub fn plan_hash(pending: &[(i64, &str, &str)]) -> String {
+        let shas: Vec<String> = pending
+            .iter()
+            .map(|(_, _, s)| hash::sha256(s.as_bytes()))
+            .collect();
+        hash::plan_hash(
+            pending
+                .iter()
+                .zip(&shas)
+                .map(|((v, n, _), sha)| hash::Entry {
+                    repo: "Shop.Repo",
+                    prefix: None,
+                    version: *v,
+                    name: n,
+                    sha256: sha,
+                }),
+        )
+    }
+
+    /// The plan read back from [`plan_output`].
+    fn read(output: &str) -> Result<MigrationPlan, String> {
+        let mut lines = PlanLines::default();
+        for l in output.lines() {
+            lines.add(crate::ecto_output::plan_lines::parse(l).expect("a plan line"));
+        }
+        MigrationPlan::from_lines(&lines)
+    }
+
+    #[test]
+    fn a_table_created_earlier_in_the_plan_is_new_when_it_is_indexed() {
+        let create = "def up do\n  execute \"CREATE TABLE tags (id int, name text)\"\nend\n";
+        let index = "def change do\n  create index(:tags, [:name])\n  create index(:posts, [:tag_id])\nend\n";
+        let not_null = "def change do\n  alter table(:tags) do\n    add :slug, :text, null: false\n  end\nend\n";
+        let plan = read(&plan_output(&[
+            (1, "tags", create),
+            (2, "index", index),
+            (3, "slug", not_null),
+        ]))
+        .unwrap();
+        let tables: Vec<Vec<Option<&str>>> = plan
+            .migrations()
+            .map(|(_, m)| m.findings.iter().map(|f| f.table.as_deref()).collect())
+            .collect();
+        assert_eq!(
+            tables,
+            [vec![None], vec![Some("posts")], vec![]],
+            "only posts already exists"
+        );
+        assert!(plan.migrations().all(|(_, m)| !m.destructive));
+        // Without the table's creation in the plan, both count.
+        let plan = read(&plan_output(&[(2, "index", index), (3, "slug", not_null)])).unwrap();
+        let kinds: Vec<Vec<Kind>> = plan
+            .migrations()
+            .map(|(_, m)| m.findings.iter().map(|f| f.kind).collect())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                vec![Kind::IndexNotConcurrently, Kind::IndexNotConcurrently],
+                vec![Kind::NotNullAdded]
+            ]
+        );
+        assert!(plan.repos[0].migrations[1].destructive);
+    }
+
+    #[test]
+    fn a_plan_is_used_only_when_every_part_checks_out() {
+        let src = "def up do\n  execute \"SELECT 1\"\nend\n";
+        let good = plan_output(&[(1, "one", src)]);
+        assert!(read(&good).is_ok());
+        let lost = good
+            .lines()
+            .filter(|l| !l.starts_with("kmigrate:source"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(read(&lost).unwrap_err().contains("did not arrive whole"));
+        let other = plan_output(&[(1, "one", "x")]);
+        let swapped: String = good
+            .lines()
+            .filter(|l| !l.starts_with("kmigrate:source"))
+            .chain(other.lines().filter(|l| l.starts_with("kmigrate:source")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(read(&swapped).unwrap_err().contains("did not arrive whole"));
+        let no_hash: String = good
+            .lines()
+            .filter(|l| !l.starts_with("kmigrate:planhash"))
+            .collect();
+        assert!(read(&no_hash).unwrap_err().contains("without its hash"));
+    }
+
+    #[test]
+    fn selection_follows_ecto_ranges() {
+        use crate::ecto_snippet::{Step, Version};
+        let plan = MigrationPlan {
+            hash: String::new(),
+            repos: vec![repo(vec![
+                migration(1, ""),
+                migration(2, ""),
+                migration(3, ""),
+            ])],
+        };
+        let versions = |range| -> Vec<i64> {
+            plan.selected(range)
+                .iter()
+                .map(|(_, m)| m.version)
+                .collect()
+        };
+        assert_eq!(versions(Range::All), [1, 2, 3]);
+        assert_eq!(versions(Range::Step(Step::parse("2").unwrap())), [1, 2]);
+        assert_eq!(versions(Range::To(Version::from(2))), [1, 2]);
+    }
+
+    /// `Demo.Repo` without a prefix, with these migrations.
+    pub fn repo(migrations: Vec<PlannedMigration>) -> RepoPlan {
+        RepoPlan {
+            repo: "Demo.Repo".into(),
+            prefix: None,
+            migrations,
+        }
+    }
+}
