@@ -70,6 +70,8 @@ pub struct Streamer {
     idle_limit: Option<std::time::Duration>,
     /// Say so when the snippet waits for another run (`--wait`).
     announce_other_runs: bool,
+    /// Say who holds Ecto's migration lock when a migrate or rollback is about to start.
+    announce_locks: bool,
     narrate: Option<Narrator>,
     /// The last lines of output, kept instead of written (a probe's).
     kept: Option<std::collections::VecDeque<String>>,
@@ -98,6 +100,7 @@ impl Streamer {
             current: "the migration".to_owned(),
             idle_limit: None,
             announce_other_runs: false,
+            announce_locks: false,
             narrate: None,
             kept: None,
         }
@@ -119,6 +122,12 @@ impl Streamer {
     /// connection is gone, however quiet the migration.
     pub fn expect_heartbeats(&mut self) {
         self.idle_limit = Some(IDLE_LIMIT);
+    }
+
+    /// A migrate or rollback: say who holds Ecto's migration lock before it starts (the run
+    /// waits for them).
+    pub fn announce_locks(&mut self) {
+        self.announce_locks = true;
     }
 
     /// The snippet waits for other runs to end (`--wait`): say which, as it reports them.
@@ -261,6 +270,18 @@ impl Streamer {
                 } else {
                     self.bar.set_message(printable_text(&still));
                 }
+            }
+            Event::Locked(l) if self.announce_locks => {
+                let app = if l.application.is_empty() {
+                    "no application name".to_owned()
+                } else {
+                    format!("application {:?}", l.application)
+                };
+                let line = format!(
+                    "kmigrate: Ecto's migration lock for {} is held by database session {} ({app}, since {}): the migration waits for it\n",
+                    l.repo, l.pid, l.since
+                );
+                self.write(Stream::Err, printable_text(&line).as_bytes());
             }
             Event::OtherRun(o) if self.announce_other_runs => {
                 let line = format!(

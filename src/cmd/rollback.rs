@@ -74,6 +74,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
         // The snippet beats every 20 s while migrations run: a silence much longer than
         // that is a connection gone half-open, not a slow migration.
         out.expect_heartbeats();
+        out.announce_locks();
         if ctx.settings.wait {
             out.announce_other_runs();
         }

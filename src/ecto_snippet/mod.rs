@@ -168,14 +168,19 @@ const WATCH: &str = r##"watch = fn r, p -> parent = self(); spawn(fn -> ref = Pr
 /// (`\A`/`\z`: `$` would let a trailing newline through); the others are reported, not run.
 const TENANTS: &str = r#"pfxs = (try do {:ok, rows, _} = Ecto.Migrator.with_repo(hd(repos), fn r -> {:ok, rows} = r.transaction(fn -> r.query!("SET TRANSACTION READ ONLY"); r.query!(Base.decode16!("@SQL@")).rows end); rows end); rows rescue e -> IO.puts("kmigrate:refused\tthe --prefixes-from query failed: " <> String.replace(Exception.message(e), ~r/\s+/, " ")); reraise e, __STACKTRACE__ end) |> Enum.map(&List.first/1) |> Enum.uniq() |> Enum.filter(fn n -> ok = is_binary(n) and byte_size(n) <= 63 and n =~ ~r/\A[a-z_][a-z0-9_]*\z/; unless ok, do: IO.puts("kmigrate:invalid\t" <> inspect(n)); ok end); "#;
 
+/// Who holds Ecto's migration lock of a repo and prefix: the `LOCK TABLE ... IN SHARE
+/// UPDATE EXCLUSIVE MODE` of `Ecto.Adapters.Postgres.lock_for_migrations/3`, or its advisory
+/// lock keyed by `:erlang.phash2({:ecto, prefix, repo})`, read from `pg_locks`.
+const LOCKS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); r.query!("SELECT l.pid, coalesce(a.application_name, ''), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = to_regclass('" <> source.(r, p) <> "')) OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))").rows end; "#;
+
 /// `status`: every migration, and who holds the migration lock.
-const STATUS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); r.query!("SELECT l.pid, coalesce(a.application_name, ''), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = to_regclass('" <> source.(r, p) <> "')) OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))").rows end; for p <- pfxs, repo <- repos do {:ok, {ms, held, busy}, _} = Ecto.Migrator.with_repo(repo, fn r -> {rows.(r, p), locks.(r, p), others.(r)} end); for {s, v, n} <- ms, do: IO.puts("kmigrate:status\t" <> tag.(repo, p) <> "\t#{s}\t#{v}\t#{n}"); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)); running.(repo, busy) end"#;
+const STATUS: &str = r#"for p <- pfxs, repo <- repos do {:ok, {ms, held, busy}, _} = Ecto.Migrator.with_repo(repo, fn r -> {rows.(r, p), locks.(r, p), others.(r)} end); for {s, v, n} <- ms, do: IO.puts("kmigrate:status\t" <> tag.(repo, p) <> "\t#{s}\t#{v}\t#{n}"); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)); running.(repo, busy) end"#;
 
 /// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration. Each repo is
 /// started once to read every prefix's status: a start per tenant would keep the pod
 /// silent for minutes with many tenants, and kmigrate takes a long silence for a lost
 /// connection.
-const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end); plans = for p <- pfxs, repo <- repos, do: {repo, p, got[repo][p]}; @CHECKS@@PIN@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); @RUN@"#;
+const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end); plans = for p <- pfxs, repo <- repos, do: {repo, p, got[repo][p]}; @CHECKS@@PIN@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); for {repo, p, vs} <- todo, vs != [] do {:ok, held, _} = Ecto.Migrator.with_repo(repo, &locks.(&1, p)); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)) end; @RUN@"#;
 
 /// `--to V` must name a migration of the chosen repos: Ecto's `pending_to/4` is a
 /// `take_while`, so a typo would silently run everything up to (or down from) it.
@@ -205,7 +210,7 @@ impl Snippet {
     /// The Elixir code for an operation, on one line.
     pub fn elixir(&self, op: Operation) -> String {
         let (body, verb) = match op {
-            Operation::Status => (STATUS.to_owned(), "status"),
+            Operation::Status => (LOCKS.to_owned() + STATUS, "status"),
             Operation::Migrate(range) => (change(range, true, &self.tenants), "migrate"),
             // A rollback acts on one tenant: canaries, concurrency and continue-on-error
             // are a migrate's.
@@ -219,7 +224,7 @@ impl Snippet {
         };
         let settle = SETTLE.replace("@WAIT@", if self.session.wait { "true" } else { "false" });
         let body = body
-            .replace("@SETTLE@", &(settle + WATCH))
+            .replace("@SETTLE@", &(LOCKS.to_owned() + &settle + WATCH))
             .replace("@PIN@", "")
             .replace("@BEAT@", &HEARTBEAT_SECONDS.to_string());
         // The wait snippet is pasted into Deployments by `gate`: it names no session and
@@ -492,6 +497,8 @@ pub(crate) mod tests {
         assert!(code.contains("pool_size: 3); x end end).()"), "{code}");
         assert!(code.contains("rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__"));
         assert!(code.contains("rem(n, 20) == 0"));
+        // Before it starts, who holds Ecto's migration lock (the run will wait for it).
+        assert!(code.contains("Ecto.Migrator.with_repo(repo, &locks.(&1, p)); for h <- held, do: IO.puts(\"kmigrate:locked\\t\""));
         assert!(code.contains(
             "%MatchError{term: {:error, %{postgres: %{code: :lock_not_available}}}} -> \"lock\""
         ));

@@ -117,6 +117,61 @@ fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
     assert_eq!(ns.applied().len(), 3);
 }
 
+/// A console session holding Ecto's own migration lock (the table lock of
+/// `lock_for_migrations/3`), idle in its transaction: a migrate says who holds it before it
+/// starts, waits, and with a lock timeout ends with 78 having run nothing.
+#[test]
+fn a_held_migration_lock_is_named_before_the_run_waits_on_it() {
+    let ns = Ns::with_demo_pod("heldlock", &[]);
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--to", &V1.to_string()])
+        .status(0);
+    let mut child = Command::new("psql")
+        .envs(local().pg.iter().cloned())
+        .env("PGAPPNAME", "console")
+        .args(["-X", "-q", "-d", &ns.db])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("psql");
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"BEGIN;\nLOCK TABLE schema_migrations IN SHARE UPDATE EXCLUSIVE MODE;\n")
+        .unwrap();
+    wait_for("the console's lock", Duration::from_secs(20), || {
+        psql(&ns.db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'console' AND state = 'idle in transaction' AND datname = current_database()").trim() == "1"
+    });
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--lock-timeout",
+            "5s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("Ecto's migration lock for Demo.Repo is held by database session")
+        .expect_stderr("(application \"console\"")
+        .expect_stderr("nothing of it was committed")
+        .status(78);
+    let r = report(&out);
+    assert_eq!(r.timed_out.map(|t| t.kind), Some(TimeoutKind::Lock));
+    assert_eq!(ns.applied(), [V1]);
+    psql(
+        &ns.db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'console' AND datname = current_database()",
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    assert_eq!(ns.applied().len(), 3);
+}
+
 /// A psql session holding `pg_advisory_lock(4242)`: the `gated` migration waits on it.
 struct Gate(Child, String);
 
