@@ -50,6 +50,11 @@ impl Drop for Gate {
     }
 }
 
+/// The gated migration's session, waiting at the gate (in this test's database).
+pub(crate) fn at_the_gate(db: &str) -> bool {
+    psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
+}
+
 #[test]
 fn status_returns_while_a_migration_holds_the_lock_and_says_so() {
     let ns = Ns::with_demo_pod("gated", &[("DEMO_MIGRATIONS_DIR", &migration_set("gated"))]);
@@ -62,10 +67,7 @@ fn status_returns_while_a_migration_holds_the_lock_and_says_so() {
     crate::support::wait_for(
         "the migration to reach the gate",
         Duration::from_secs(60),
-        || {
-            ns.tables().contains(&"gated_a".to_owned())
-            || psql(&ns.db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
-        },
+        || ns.tables().contains(&"gated_a".to_owned()) || at_the_gate(&ns.db),
     );
     let started = Instant::now();
     let out = ns

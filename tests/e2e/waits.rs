@@ -8,18 +8,23 @@ use std::time::Duration;
 
 use kmigrate::ecto_output::TimeoutKind;
 
+use crate::ecto::{Gate, at_the_gate};
 use crate::harness::{Ns, V1, V2, local, migration_set, psql};
 use crate::support::{report, wait_for};
 
-/// A psql session, named `blocker`, idle in a transaction that holds an ACCESS EXCLUSIVE
-/// lock on `posts`, as a forgotten console session would; ended when dropped.
-struct Blocker(Child, String);
+/// A psql session named `app`, idle in a transaction that took `lock` (as a forgotten
+/// console session would); ended when dropped.
+struct Holder {
+    child: Child,
+    db: String,
+    app: &'static str,
+}
 
-impl Blocker {
-    fn hold(db: &str) -> Self {
+impl Holder {
+    fn hold(db: &str, app: &'static str, lock: &str) -> Self {
         let mut child = Command::new("psql")
             .envs(local().pg.iter().cloned())
-            .env("PGAPPNAME", "blocker")
+            .env("PGAPPNAME", app)
             .args(["-X", "-q", "-d", db])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -30,33 +35,44 @@ impl Blocker {
             .stdin
             .as_mut()
             .unwrap()
-            .write_all(b"BEGIN;\nLOCK TABLE posts IN ACCESS EXCLUSIVE MODE;\n")
+            .write_all(format!("BEGIN;\n{lock};\n").as_bytes())
             .unwrap();
-        let blocker = Blocker(child, db.to_owned());
-        wait_for("the blocker's lock", Duration::from_secs(20), || {
-            psql(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND state = 'idle in transaction' AND datname = current_database()").trim() == "1"
-        });
-        blocker
+        let holder = Holder {
+            child,
+            db: db.to_owned(),
+            app,
+        };
+        wait_for(
+            &format!("the {app}'s lock"),
+            Duration::from_secs(20),
+            || holder.sessions("count(*)", "AND state = 'idle in transaction'") == "1",
+        );
+        holder
     }
 
-    fn pid(&self) -> String {
+    /// `what` of this session's rows in `pg_stat_activity`, in this test's database.
+    fn sessions(&self, what: &str, and: &str) -> String {
         psql(
-            &self.1,
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'blocker' AND datname = current_database()",
+            &self.db,
+            &format!(
+                "SELECT {what} FROM pg_stat_activity WHERE application_name = '{}' AND datname = current_database() {and}",
+                self.app
+            ),
         )
         .trim()
         .to_owned()
     }
+
+    fn pid(&self) -> String {
+        self.sessions("pid", "")
+    }
 }
 
-impl Drop for Blocker {
+impl Drop for Holder {
     fn drop(&mut self) {
-        psql(
-            &self.1,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker' AND datname = current_database()",
-        );
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.sessions("pg_terminate_backend(pid)", "");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -66,7 +82,11 @@ fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo", "--to", &V1.to_string()])
         .status(0);
-    let blocker = Blocker::hold(&ns.db);
+    let blocker = Holder::hold(
+        &ns.db,
+        "blocker",
+        "LOCK TABLE posts IN ACCESS EXCLUSIVE MODE",
+    );
     let pid = blocker.pid();
     let out = ns
         .kmigrate()
@@ -126,24 +146,11 @@ fn a_held_migration_lock_is_named_before_the_run_waits_on_it() {
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo", "--to", &V1.to_string()])
         .status(0);
-    let mut child = Command::new("psql")
-        .envs(local().pg.iter().cloned())
-        .env("PGAPPNAME", "console")
-        .args(["-X", "-q", "-d", &ns.db])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("psql");
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(b"BEGIN;\nLOCK TABLE schema_migrations IN SHARE UPDATE EXCLUSIVE MODE;\n")
-        .unwrap();
-    wait_for("the console's lock", Duration::from_secs(20), || {
-        psql(&ns.db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'console' AND state = 'idle in transaction' AND datname = current_database()").trim() == "1"
-    });
+    let console = Holder::hold(
+        &ns.db,
+        "console",
+        "LOCK TABLE schema_migrations IN SHARE UPDATE EXCLUSIVE MODE",
+    );
     let out = ns
         .kmigrate()
         .args([
@@ -162,60 +169,9 @@ fn a_held_migration_lock_is_named_before_the_run_waits_on_it() {
     let r = report(&out);
     assert_eq!(r.timed_out.map(|t| t.kind), Some(TimeoutKind::Lock));
     assert_eq!(ns.applied(), [V1]);
-    psql(
-        &ns.db,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'console' AND datname = current_database()",
-    );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(console);
     ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
     assert_eq!(ns.applied().len(), 3);
-}
-
-/// A psql session holding `pg_advisory_lock(4242)`: the `gated` migration waits on it.
-struct Gate(Child, String);
-
-impl Gate {
-    fn close(db: &str) -> Self {
-        let child = Command::new("psql")
-            .envs(local().pg.iter().cloned())
-            .env("PGAPPNAME", "gate")
-            .args([
-                "-X",
-                "-q",
-                "-d",
-                db,
-                "-c",
-                "SELECT pg_advisory_lock(4242)",
-                "-c",
-                "SELECT pg_sleep(300)",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("psql");
-        let gate = Gate(child, db.to_owned());
-        wait_for("the gate's lock", Duration::from_secs(20), || {
-            psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
-        });
-        gate
-    }
-}
-
-impl Drop for Gate {
-    fn drop(&mut self) {
-        psql(
-            &self.1,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gate' AND datname = current_database()",
-        );
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The gated migration's session, waiting at the gate.
-fn at_the_gate(db: &str) -> bool {
-    psql(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").trim() == "1"
 }
 
 #[test]
