@@ -43,7 +43,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     if let Ok(dir) = &cwd {
         match Settings::environments(&cli, dir) {
             Ok(envs) if envs.len() > 1 => {
-                return run_group(&cli, dir, &envs, ui, json, started_at);
+                let command = matches.subcommand_name().unwrap_or_default();
+                return run_group(&cli, command, dir, &envs, ui, json, started_at);
             }
             Ok(_) => {}
             Err(e) => {
@@ -106,6 +107,7 @@ fn failed(command: &str, e: anyhow::Error, json: bool, started_at: Instant) -> E
 /// Several environments: settings for each (each `-e NAME` as if alone), then the group.
 fn run_group(
     cli: &Cli,
+    command: &str,
     dir: &std::path::Path,
     envs: &[String],
     ui: Ui,
@@ -113,12 +115,6 @@ fn run_group(
     started_at: Instant,
 ) -> ExitCode {
     let named = cli.global.env.clone().unwrap_or_default();
-    let command = match &cli.command {
-        crate::cli::Command::Migrate(_) => "migrate",
-        crate::cli::Command::Rollback(_) => "rollback",
-        crate::cli::Command::Status(_) => "status",
-        _ => "",
-    };
     let mut members = Vec::new();
     for env in envs {
         let mut one = cli.clone();
