@@ -267,7 +267,7 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
     else {
         return;
     };
-    if !ctx.settings.action.changes_database() {
+    if !ctx.settings.action.changes_database() || !ctx.settings.audit {
         return;
     }
     let argv = ctx

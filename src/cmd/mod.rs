@@ -186,8 +186,12 @@ impl Ctx {
 
 /// Run a subcommand that talks to the cluster.
 pub async fn execute(ctx: &mut Ctx) -> Result<()> {
-    if let Some(note) = &ctx.settings.protection.note {
+    for note in &ctx.settings.protection.notes {
         ctx.ui.note(note);
+    }
+    if !ctx.settings.audit {
+        ctx.ui
+            .note("note: kmigrate.toml turns audit Events off (audit = false)");
     }
     if ctx.settings.confirms_when_protected() {
         refuse_early(ctx)?;
@@ -298,8 +302,27 @@ pub struct Identity {
 
 /// Who the user is (SelfSubjectReview), and why the environment is protected, if it is,
 /// read concurrently.
+/// What a run does not need is not asked: the user without an audit Event, lock or Job to
+/// name them in, the marks when the config turns them off.
 async fn identify(settings: &Settings, conn: &Connection, namespace: &str) -> Identity {
-    let (user, mark) = tokio::join!(audit::whoami(conn), protection_mark::read(conn, namespace));
+    let user = async {
+        if settings.needs_user() {
+            audit::whoami(conn).await
+        } else {
+            None
+        }
+    };
+    let mark = async {
+        if settings.protection.marks_off {
+            protection_mark::Mark {
+                protected: None,
+                unchecked: vec!["not read: protection_marks = false in kmigrate.toml".to_owned()],
+            }
+        } else {
+            protection_mark::read(conn, namespace).await
+        }
+    };
+    let (user, mark) = tokio::join!(user, mark);
     let place = Place {
         context: Some(&conn.context),
         namespace: Some(namespace),
@@ -321,6 +344,7 @@ impl Ctx {
         if self.settings.action.changes_database()
             && id.protection.is_none()
             && !id.unchecked.is_empty()
+            && !self.settings.protection.marks_off
         {
             self.ui.note(&format!(
                 "note: protection mark not checked: {}; name patterns and config still apply",
@@ -363,10 +387,12 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
         .ecto
         .as_ref()
         .is_some_and(|e| e.mode == crate::cli::Mode::Eval);
-    if let (true, Some(limit)) = (
-        evals && ctx.settings.action.changes_database(),
-        t.memory_limit,
-    ) && let Some(used) = headroom::used(&conn, &t.namespace, &t.pod, &t.container).await
+    let migrates = matches!(
+        ctx.settings.action,
+        Action::Migrate(_) | Action::Rollback(_)
+    );
+    if let (true, Some(limit)) = (evals && migrates, t.memory_limit)
+        && let Some(used) = headroom::used(&conn, &t.namespace, &t.pod, &t.container).await
         && let Some(warning) = headroom::warning(limit, used, &t.pod, &t.container)
     {
         ctx.ui.note(&warning);
@@ -535,5 +561,84 @@ pub(crate) mod testing {
                 self.ctx.gate_tripped,
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::{Arc, Mutex};
+
+    use clap::Parser;
+    use serde_json::json;
+
+    use super::{Identity, identify};
+    use crate::connection::testing::{mock_cluster, object, status};
+
+    /// `identify` for `args` under a kmigrate.toml of `config`, against a server that
+    /// answers every read; returns the paths asked and the identity.
+    async fn identify_with(config: &str, args: &[&str]) -> (Vec<String>, Identity) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(crate::config::FILE_NAME), config).expect("config");
+        let mut argv = vec!["kmigrate", "-l", "app=shop", "--app", "shop"];
+        argv.extend_from_slice(args);
+        let settings = crate::settings::Settings::new(
+            &crate::cli::Cli::try_parse_from(argv).expect("flags"),
+            Path::new(dir.path()),
+            &mut crate::config::Source::default(),
+        )
+        .expect("settings");
+        let (conn, mut handle) = mock_cluster();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let server = tokio::spawn(async move {
+            while let Some((req, send)) = handle.next_request().await {
+                let path = req.uri().path().to_owned();
+                log.lock().unwrap().push(path.clone());
+                send.send_response(if path.ends_with("selfsubjectreviews") {
+                    object(&json!({"apiVersion": "authentication.k8s.io/v1",
+                        "kind": "SelfSubjectReview", "status": {"userInfo": {"username": "ann"}}}))
+                } else {
+                    status(404, "NotFound", "not found")
+                });
+            }
+        });
+        let id = identify(&settings, &conn, "shop").await;
+        server.abort();
+        let asked = asked.lock().unwrap().clone();
+        (asked, id)
+    }
+
+    #[tokio::test]
+    async fn exec_with_audit_and_marks_off_asks_nothing_and_says_why() {
+        let (asked, id) = identify_with("", &["exec", "--", "true"]).await;
+        assert_eq!(asked.len(), 3, "user, namespace, ConfigMap: {asked:?}");
+        assert_eq!(id.user.as_deref(), Some("ann"));
+        let (asked, id) = identify_with(
+            "audit = false\nprotection_marks = false\n",
+            &["exec", "--", "true"],
+        )
+        .await;
+        assert!(asked.is_empty(), "{asked:?}");
+        assert_eq!(id.user, None);
+        assert!(
+            id.unchecked[0].contains("protection_marks = false"),
+            "{:?}",
+            id.unchecked
+        );
+    }
+
+    #[tokio::test]
+    async fn the_lock_still_names_its_holder_without_audit() {
+        let (asked, id) =
+            identify_with("audit = false\nprotection_marks = false\n", &["migrate"]).await;
+        assert_eq!(asked, ["/apis/authentication.k8s.io/v1/selfsubjectreviews"]);
+        assert_eq!(id.user.as_deref(), Some("ann"));
+        let (asked, _) = identify_with(
+            "audit = false\nprotection_marks = false\nlock = \"off\"\n",
+            &["migrate"],
+        )
+        .await;
+        assert!(asked.is_empty(), "{asked:?}");
     }
 }

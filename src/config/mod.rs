@@ -101,6 +101,12 @@ pub struct Config {
     /// Record `exec` and custom commands in full in audit Events and Job annotations
     /// (`"full"`), instead of the program and a hash (`"hash"`, the default).
     pub audit_argv: Option<AuditArgv>,
+    /// Leave an audit Event per migrate, rollback and exec; `false` turns them off (said on
+    /// every run).
+    pub audit: Option<bool>,
+    /// Read the cluster's protection marks (the namespace's `kmigrate.io/protected` and the
+    /// ConfigMap `kmigrate`); `false` skips both reads (said on every run).
+    pub protection_marks: Option<bool>,
     /// Named environments.
     #[serde(default)]
     pub env: BTreeMap<String, Layer>,
@@ -238,6 +244,11 @@ release = "/app/bin/my_app"
 # Audit Events and Job annotations record `exec` and custom commands as the program and a
 # SHA-256 of the argv; "full" records them whole.
 # audit_argv = "hash"
+# Each migrate, rollback and exec leaves an audit Event; false turns them off (said on every run).
+# audit = true
+# Read the cluster's protection marks (namespace label, ConfigMap kmigrate); false skips them
+# and leaves the names and this file to protect (said on every run).
+# protection_marks = true
 # Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
 # lock = "best-effort"
 # Environment used when -e is not given.
@@ -336,7 +347,7 @@ mod proptests {
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode", "prefixes", "prefixes_from",
-                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "replace_default_patterns", "audit_argv", "env", "lock", "job", "deployment", "start_grace"];
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "replace_default_patterns", "audit_argv", "audit", "protection_marks", "env", "lock", "job", "deployment", "start_grace"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

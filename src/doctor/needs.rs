@@ -75,12 +75,14 @@ pub fn groups<'a>(settings: &Settings, namespace: &'a str) -> Vec<Group<'a>> {
             missing: Missing::Fails,
         });
     }
-    out.push(Group {
-        check: "rbac:audit",
-        what: "record each run as an Event",
-        wanted: vec![perm("create", "events.k8s.io", "events")],
-        missing: Missing::Degrades("runs go on without their audit Event"),
-    });
+    if settings.audit {
+        out.push(Group {
+            check: "rbac:audit",
+            what: "record each run as an Event",
+            wanted: vec![perm("create", "events.k8s.io", "events")],
+            missing: Missing::Degrades("runs go on without their audit Event"),
+        });
+    }
     if settings.job.is_some() {
         let mut wanted: Vec<Permission<'a>> = ["create", "get", "list", "delete"]
             .into_iter()
@@ -105,6 +107,9 @@ pub fn groups<'a>(settings: &Settings, namespace: &'a str) -> Vec<Group<'a>> {
         wanted: vec![perm("list", "apps", "replicasets")],
         missing: Missing::Degrades("pods are chosen by readiness only during a rollout"),
     });
+    if settings.protection.marks_off {
+        return out;
+    }
     out.push(Group {
         check: "rbac:namespace",
         what: "read the namespace's kmigrate.io/protected mark",
@@ -157,6 +162,18 @@ mod tests {
         let mut s = crate::cmd::testing::settings(&["doctor"]);
         s.lock = LockMode::Off;
         assert!(!groups(&s, "shop").iter().any(|g| g.check == "rbac:lock"));
+    }
+
+    #[test]
+    fn no_audit_and_no_marks_need_no_event_or_mark_rights() {
+        let mut s = crate::cmd::testing::settings(&["doctor"]);
+        s.audit = false;
+        s.protection.marks_off = true;
+        let checks: Vec<_> = groups(&s, "shop").iter().map(|g| g.check).collect();
+        for gone in ["rbac:audit", "rbac:namespace", "rbac:configmap"] {
+            assert!(!checks.contains(&gone), "{gone}: {checks:?}");
+        }
+        assert!(checks.contains(&"rbac:lock"));
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct Settings {
     pub protection: Protection,
     /// Record user-typed commands in full in the audit trail.
     pub audit_full_argv: bool,
+    /// Leave an audit Event per run that may change the database (`audit`, default true).
+    pub audit: bool,
     /// `--yes`.
     pub yes: bool,
     /// `--timeout` (or the config's), with the text as written.
@@ -258,6 +260,7 @@ impl Settings {
             ecto,
             protection,
             audit_full_argv: config.audit_argv == Some(crate::config::AuditArgv::Full),
+            audit: config.audit != Some(false),
             yes: g.yes,
             timeout,
             lock: config.lock.unwrap_or_default(),
@@ -324,6 +327,7 @@ impl Settings {
             ecto: None,
             protection: Protection::default(),
             audit_full_argv: false,
+            audit: true,
             yes: false,
             timeout: None,
             lock: LockMode::default(),
@@ -351,6 +355,16 @@ impl Settings {
     /// (a Job-mode status too; a dry run creates nothing).
     pub fn confirms_when_protected(&self) -> bool {
         self.action.changes_database() || self.job.as_ref().is_some_and(|j| !j.dry_run)
+    }
+
+    /// Whether the run names its user (SelfSubjectReview): in the audit Event, as the lock's
+    /// holder, in a Job's annotations, or in doctor's checks.
+    pub fn needs_user(&self) -> bool {
+        self.audit
+            || self.job.is_some()
+            || matches!(self.action, Action::Doctor | Action::Unlock)
+            || (matches!(self.action, Action::Migrate(_) | Action::Rollback(_))
+                && self.lock != LockMode::Off)
     }
 
     /// Why the place is protected, or `None`.

@@ -35,8 +35,11 @@ pub struct Protection {
     chosen: Option<(Option<String>, bool)>,
     envs: Vec<ProtectedEnv>,
     patterns: Vec<String>,
-    /// Said once per run when the config replaced the default patterns.
-    pub note: Option<String>,
+    /// `protection_marks = false`: the cluster's marks are not read.
+    pub marks_off: bool,
+    /// Said once per run: the config replaced the default patterns, or turned the cluster's
+    /// marks off.
+    pub notes: Vec<String>,
 }
 
 impl Protection {
@@ -67,18 +70,27 @@ impl Protection {
                 .collect()
         };
         patterns.extend(config.protected_patterns.iter().flatten().cloned());
-        let note = replace.then(|| {
+        let mut notes: Vec<String> = replace.then(|| {
             format!(
                 "note: kmigrate.toml replaces the default production name patterns ({}); protected by name: {}",
                 DEFAULT_PROTECTED_PATTERNS.join(", "),
                 if patterns.is_empty() { "nothing".to_owned() } else { patterns.join(", ") }
             )
-        });
+        }).into_iter().collect();
+        let marks_off = config.protection_marks == Some(false);
+        if marks_off {
+            notes.push(
+                "note: kmigrate.toml turns the cluster's protection marks off (protection_marks = false): \
+                 the namespace's kmigrate.io/protected and the ConfigMap kmigrate are not read"
+                    .to_owned(),
+            );
+        }
         Self {
             chosen: chosen.map(|p| (chosen_env, p)),
             envs,
             patterns,
-            note,
+            marks_off,
+            notes,
         }
     }
 
@@ -173,10 +185,24 @@ mod tests {
         let p = rules("protected_patterns = [\"live\"]\n");
         assert!(p.reason(&place("dev", "live")).is_some());
         assert!(p.reason(&place("dev", "prod")).is_some(), "defaults stay");
-        assert!(p.note.is_none());
+        assert!(p.notes.is_empty());
+        assert!(!p.marks_off);
         let p = rules("protected_patterns = [\"live\"]\nreplace_default_patterns = true\n");
         assert!(p.reason(&place("dev", "prod")).is_none());
-        assert!(p.note.unwrap().contains("replaces the default"));
+        assert!(p.notes[0].contains("replaces the default"));
+    }
+
+    #[test]
+    fn turning_the_cluster_marks_off_is_said_and_names_still_protect() {
+        let p = rules("protection_marks = false\n");
+        assert!(p.marks_off);
+        assert_eq!(p.notes.len(), 1);
+        assert!(
+            p.notes[0].contains("protection_marks = false"),
+            "{:?}",
+            p.notes
+        );
+        assert!(p.reason(&place("dev", "shop-prod")).is_some());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The audit trail: an Event for every run.
 
-use crate::harness::{Ns, V1, V2, kubectl_out, migration_set};
+use std::time::Duration;
+
+use crate::harness::{Ns, V1, V2, kubectl_out, local, migration_set};
+use crate::support::{scratch_dir, wait_for};
 
 /// The kmigrate Events of a namespace, as (annotations, type, regarding name).
 pub fn events(ns: &Ns) -> Vec<serde_json::Value> {
@@ -69,4 +72,70 @@ fn every_run_leaves_an_audit_event() {
     // kmigrate's own snippet is recorded in full.
     assert!(failed["note"].as_str().unwrap().contains("Ecto.Migrator"));
     assert_eq!(ok["type"], "Normal");
+}
+
+/// The requests kmigrate made in `ns`, from the API server's audit log, as
+/// "verb resource[/subresource]".
+fn requests_in(ns: &Ns) -> Vec<String> {
+    let log = std::fs::read_to_string(local().state.join("logs").join("audit.log")).unwrap();
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| {
+            e["stage"] == "ResponseComplete"
+                && e["objectRef"]["namespace"] == ns.name.as_str()
+                && e["userAgent"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("kmigrate/"))
+        })
+        .map(|e| {
+            let r = &e["objectRef"];
+            match r["subresource"].as_str() {
+                Some(sub) => format!(
+                    "{} {}/{sub}",
+                    e["verb"].as_str().unwrap(),
+                    r["resource"].as_str().unwrap()
+                ),
+                None => format!(
+                    "{} {}",
+                    e["verb"].as_str().unwrap(),
+                    r["resource"].as_str().unwrap()
+                ),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn with_audit_marks_and_lock_off_exec_lists_and_execs_and_says_so() {
+    let ns = Ns::with_demo_pod("bare", &[]);
+    let dir = scratch_dir("bare-config");
+    let config = dir.join("kmigrate.toml");
+    std::fs::write(
+        &config,
+        "lock = \"off\"\naudit = false\nprotection_marks = false\n",
+    )
+    .unwrap();
+    let exec = ["exec", "-l", "app=demo", "--", "true"];
+    ns.kmigrate()
+        .env("KMIGRATE_CONFIG", &config)
+        .args(exec)
+        .expect_stderr("audit Events off (audit = false)")
+        .expect_stderr("protection_marks = false")
+        .status(0);
+    // The exec (a WebSocket upgrade, so verb get) is logged when its stream ends, which may
+    // be after kmigrate exits.
+    wait_for("the exec in the audit log", Duration::from_secs(10), || {
+        requests_in(&ns).iter().any(|r| r == "get pods/exec")
+    });
+    assert_eq!(requests_in(&ns), ["list pods", "get pods/exec"]);
+    assert!(events(&ns).is_empty(), "no audit Event: {:#?}", events(&ns));
+    // With the defaults, the marks are read and the run leaves its Event.
+    ns.kmigrate().args(exec).status(0);
+    wait_for("the Event", Duration::from_secs(10), || {
+        events(&ns).len() == 1
+    });
+    let all = requests_in(&ns);
+    assert!(all.contains(&"get configmaps".to_owned()), "{all:?}");
+    assert!(all.contains(&"get namespaces".to_owned()), "{all:?}");
+    assert!(all.contains(&"create events".to_owned()), "{all:?}");
 }

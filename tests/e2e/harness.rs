@@ -23,6 +23,8 @@ pub struct Local {
     pub kubectl: PathBuf,
     pub admin_token: String,
     pub pg: Vec<(String, String)>,
+    /// The state folder (logs, including the API server's audit log).
+    pub state: PathBuf,
 }
 
 /// `cluster.json`, written by `scripts/cluster up`. Its members are the variables that
@@ -85,6 +87,7 @@ pub fn local() -> &'static Local {
             alice: cluster.alice_kubeconfig,
             kubectl: cluster.kubectl,
             admin_token: cluster.admin_token,
+            state: dir.clone(),
             pg: vec![
                 ("PGHOST".into(), pg.host),
                 ("PGPORT".into(), pg.port),
