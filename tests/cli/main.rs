@@ -7,6 +7,8 @@
 mod support;
 
 mod fake_api;
+#[cfg(unix)]
+mod plugin;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
