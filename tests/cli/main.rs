@@ -294,6 +294,38 @@ fn committed_completions_are_fresh() {
     }
 }
 
+#[test]
+fn committed_man_pages_are_fresh() {
+    let fresh = scratch_dir("man");
+    clap_mangen::generate_to(kmigrate::command(), &fresh).expect("write man pages");
+    let pages = |dir: &Path| -> std::collections::BTreeMap<String, String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map_while(Result::ok)
+                    .map(|e| {
+                        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                        (e.file_name().to_string_lossy().into_owned(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (fresh, committed) = (pages(&fresh), pages(&repo().join("man")));
+    assert!(
+        fresh.keys().eq(committed.keys()),
+        "man/ holds {:?}, the CLI makes {:?}: run scripts/manpage and commit the result",
+        committed.keys(),
+        fresh.keys()
+    );
+    for (name, text) in &fresh {
+        assert!(
+            committed.get(name) == Some(text),
+            "man/{name} is stale: run scripts/manpage and commit the result"
+        );
+    }
+}
+
 /// A credential plugin that prints a token and fails, with a secret in its kubeconfig env:
 /// neither may reach stderr or the JSON report, at any verbosity; the plugin's stderr and
 /// exit status do, and the code is the one for credentials.
