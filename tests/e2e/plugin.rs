@@ -30,73 +30,55 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Check a kubectl run's exit code and that its stdout (or stderr) holds `needle`.
+fn expect(out: &Output, code: i32, stdout_has: &str, stderr_has: &str) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let show = || format!("--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+    assert_eq!(out.status.code(), Some(code), "{}", show());
+    assert!(
+        stdout.contains(stdout_has),
+        "stdout lacks {stdout_has:?}: {}",
+        show()
+    );
+    assert!(
+        stderr.contains(stderr_has),
+        "stderr lacks {stderr_has:?}: {}",
+        show()
+    );
+}
+
 #[test]
 fn kubectl_runs_the_plugin_under_its_name() {
     let ns = Ns::with_demo_pod("plugin", &[]);
     let bin = installed_as(&["kubectl-kmigrate"]);
+    let plugin = |args: &[&str]| {
+        let mut all = vec!["kmigrate"];
+        all.extend_from_slice(args);
+        kubectl_with(&bin, &all)
+    };
 
     let listed = kubectl_with(&bin, &["plugin", "list", "--name-only"]);
-    assert!(
-        text(&listed.stdout)
-            .lines()
-            .any(|l| l == "kubectl-kmigrate"),
-        "kubectl does not see the plugin: {}{}",
-        text(&listed.stdout),
-        text(&listed.stderr)
-    );
+    expect(&listed, 0, "kubectl-kmigrate\n", "");
 
-    let out = kubectl_with(
-        &bin,
-        &["kmigrate", "-n", &ns.name, "pods", "-l", "app=demo"],
+    expect(
+        &plugin(&["-n", &ns.name, "pods", "-l", "app=demo"]),
+        0,
+        "demo-0",
+        "",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("demo-0"),
-        "{}",
-        text(&out.stdout)
-    );
-    let out = kubectl_with(
-        &bin,
-        &[
-            "kmigrate", "-n", &ns.name, "pods", "-l", "app=demo", "-o", "json",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(report(&out).pod.as_deref(), Some("demo-0"));
-
-    let help = kubectl_with(&bin, &["kmigrate", "--help"]);
-    assert_eq!(help.status.code(), Some(0), "{}", text(&help.stderr));
-    assert!(
-        text(&help.stdout).contains("Usage: kubectl kmigrate [OPTIONS] <COMMAND>"),
-        "{}",
-        text(&help.stdout)
-    );
+    let json = plugin(&["-n", &ns.name, "pods", "-l", "app=demo", "-o", "json"]);
+    expect(&json, 0, "", "");
+    assert_eq!(report(&json).pod.as_deref(), Some("demo-0"));
+    let usage = "Usage: kubectl kmigrate [OPTIONS] <COMMAND>";
+    expect(&plugin(&["--help"]), 0, usage, "");
 
     // kubectl passes the plugin's exit code and stderr through: a usage error and an
     // advice line both name what the user typed.
-    let usage = kubectl_with(&bin, &["kmigrate", "migrate", "--no-such-flag"]);
-    assert_eq!(usage.status.code(), Some(2), "{}", text(&usage.stderr));
-    assert!(
-        text(&usage.stderr).contains("Usage: kubectl kmigrate migrate [OPTIONS]"),
-        "{}",
-        text(&usage.stderr)
-    );
-    let missing = kubectl_with(
-        &bin,
-        &[
-            "kmigrate",
-            "-n",
-            &ns.name,
-            "logs",
-            "kmigrate-demo-20260101000000-abcd",
-        ],
-    );
-    assert_eq!(missing.status.code(), Some(69), "{}", text(&missing.stderr));
-    assert!(
-        text(&missing.stderr).contains("`kubectl kmigrate runs` lists them"),
-        "{}",
-        text(&missing.stderr)
-    );
+    let usage = "Usage: kubectl kmigrate migrate [OPTIONS]";
+    expect(&plugin(&["migrate", "--no-such-flag"]), 2, "", usage);
+    let run = "kmigrate-demo-20260101000000-abcd";
+    let advice = "`kubectl kmigrate runs` lists them";
+    expect(&plugin(&["-n", &ns.name, "logs", run]), 69, "", advice);
 }
 
 #[test]
