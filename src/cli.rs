@@ -312,6 +312,7 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+        command_named(crate::program_name::PLUGIN).debug_assert();
     }
 
     #[test]
