@@ -79,7 +79,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--start-grace', '--start-grace', [CompletionResultType]::ParameterName, 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Migrate up to and including this version')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Run only the next N pending migrations')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Run only if the pending migrations and their files are still those of this plan (the hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 82')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82')
             [CompletionResult]::new('--allow-destructive', '--allow-destructive', [CompletionResultType]::ParameterName, 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version')
             [CompletionResult]::new('--canary', '--canary', [CompletionResultType]::ParameterName, 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Migrate N tenants at a time (default 1; at most 16), after the canaries')

@@ -75,7 +75,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --start-grace 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)'
             cand --to 'Migrate up to and including this version'
             cand --step 'Run only the next N pending migrations'
-            cand --plan 'Run only if the pending migrations and their files are still those of this plan (the hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 82'
+            cand --plan 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82'
             cand --allow-destructive 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version'
             cand --canary 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several'
             cand --concurrency 'Migrate N tenants at a time (default 1; at most 16), after the canaries'

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::audit;
 use crate::cli::{Cli, OutputFormat};
@@ -15,14 +15,26 @@ use crate::cmd::{self, Ctx};
 use crate::config;
 use crate::error::{self, Conclusion, Error, conclude};
 use crate::lock::{self, Kept};
+use crate::program_name::{self, CalledAs};
 use crate::report::Report;
 use crate::settings::Settings;
 use crate::ui::Ui;
 
-/// Run kmigrate with the process's arguments; returns the process exit code.
+/// Run kmigrate with the process's arguments; returns the process exit code. The name in
+/// argv[0] decides how it calls itself (`kubectl kmigrate` as a kubectl plugin), and as
+/// `kubectl_complete-kmigrate` it answers kubectl's shell completion instead.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let started_at = Instant::now();
-    let matches = Cli::command().get_matches_from(args);
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let called_as = CalledAs::from_argv0(args.first().map(std::ffi::OsString::as_os_str));
+    program_name::set(called_as);
+    if called_as == CalledAs::PluginCompletion {
+        return crate::plugin_completion::run(
+            crate::cli::command(),
+            args.get(1..).unwrap_or_default(),
+        );
+    }
+    let matches = crate::cli::command_named(program_name::get()).get_matches_from(args);
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -214,7 +226,8 @@ pub(crate) async fn finish(ctx: &mut Ctx, result: &Result<()>, started_at: Insta
         audit_event(ctx, started_at).await;
         if let (Err(_), Some(job)) = (result, &ctx.report.job) {
             ctx.ui.note(&format!(
-                "The Job {job} keeps running; follow it again with `kmigrate logs {job}`."
+                "The Job {job} keeps running; follow it again with `{} logs {job}`.",
+                program_name::get()
             ));
         }
     }
@@ -251,7 +264,8 @@ async fn end_lock(ctx: &mut Ctx, remote_may_run: bool) {
         Ok(()) => {
             ctx.report.lock_kept = true;
             ctx.ui.note(&format!(
-                "The lock {name} stays held while the command may still be running: the next run is refused until it is known to be gone. Check with `kmigrate status`, then clear it with `kmigrate unlock`."
+                "The lock {name} stays held while the command may still be running: the next run is refused until it is known to be gone. Check with `{me} status`, then clear it with `{me} unlock`.",
+                me = program_name::get()
             ));
         }
         Err(e) => ctx.ui.note(&format!(

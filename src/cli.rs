@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Run Ecto migrations inside a running Kubernetes pod, found by label.
 #[derive(Debug, Clone, Parser)]
@@ -13,6 +13,18 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The command line's definition, named `kmigrate`: what the man pages and the committed
+/// completions are generated from.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// The command line's definition under the name the program was called by, so that help,
+/// usage lines and `--version` say `kubectl kmigrate` when run as the plugin.
+pub fn command_named(name: &str) -> clap::Command {
+    command().bin_name(name).display_name(name)
 }
 
 /// Flags shared by every subcommand, named as kubectl names them.
@@ -181,7 +193,7 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "N")]
     pub step: Option<String>,
     /// Run only if the pending migrations and their files are still those of this plan (the
-    /// hash `kmigrate plan` prints); otherwise nothing runs and the exit code is 82
+    /// hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82
     #[arg(long, value_name = "HASH", conflicts_with_all = ["to", "step"])]
     pub plan: Option<String>,
     /// In a protected environment, allow these destructive migrations (drops, renames, type
@@ -272,7 +284,7 @@ pub struct ExecArgs {
 /// `logs` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct LogsArgs {
-    /// The run name (the Job's name, as `kmigrate runs` lists it)
+    /// The run name (the Job's name, as the `runs` subcommand lists it)
     #[arg(value_name = "RUN")]
     pub run: String,
 }
@@ -296,11 +308,11 @@ pub struct InitArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+        command_named(crate::program_name::PLUGIN).debug_assert();
     }
 
     #[test]

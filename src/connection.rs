@@ -336,7 +336,10 @@ pub fn classify(err: kube::Error, what: &str, conn: &Connection) -> anyhow::Erro
     match err {
         kube::Error::Api(status) if status.code == 403 => Error::Forbidden {
             message: status.message.clone(),
-            hint: "Ask for the permissions in the Role that `kmigrate init` prints.".to_owned(),
+            hint: format!(
+                "Ask for the permissions in the Role that `{} init` prints.",
+                crate::program_name::get()
+            ),
         }
         .into(),
         kube::Error::Api(status) if status.code == 401 => Error::Forbidden {

@@ -323,12 +323,17 @@ impl Error {
 
     /// A line of advice printed after the error, if any.
     pub fn advice(&self) -> Option<String> {
-        const CHECK: &str = "The remote process may still be running; check the result with `kmigrate status` before running anything again.";
+        let check = || {
+            format!(
+                "The remote process may still be running; check the result with `{} status` before running anything again.",
+                crate::program_name::get()
+            )
+        };
         match self {
             Error::Forbidden { hint, .. } => Some(hint.clone()),
-            Error::Unknown(_) => Some(CHECK.to_owned()),
+            Error::Unknown(_) => Some(check()),
             Error::Timeout { running: true, .. } | Error::Interrupted { running: true, .. } => {
-                Some(CHECK.to_owned())
+                Some(check())
             }
             _ => None,
         }

@@ -20,7 +20,9 @@ pub(crate) mod lock;
 pub(crate) mod logging;
 pub mod migration_plan;
 pub(crate) mod output;
+pub(crate) mod plugin_completion;
 pub(crate) mod pod_select;
+pub(crate) mod program_name;
 pub(crate) mod protection_mark;
 pub(crate) mod remote_exec;
 pub mod report;
@@ -30,3 +32,4 @@ pub(crate) mod target;
 pub(crate) mod ui;
 
 pub use app::run;
+pub use cli::command;

@@ -188,11 +188,14 @@ fn pod(
     }
     // No candidates only without the API, which the check above stopped at.
     let found = found?;
-    const FIX: &str = "check -n, -l (or --pod) against `kubectl get pods --show-labels`; `kmigrate pods` explains the choice";
+    let fix = format!(
+        "check -n, -l (or --pod) against `kubectl get pods --show-labels`; `{} pods` explains the choice",
+        crate::program_name::get()
+    );
     let found = match found {
         Ok(f) => f,
         Err(e) => {
-            checks.fail("pod", format!("{e:#}"), FIX);
+            checks.fail("pod", format!("{e:#}"), fix);
             checks.ready("container", &["pod"]);
             return None;
         }
@@ -230,7 +233,7 @@ fn pod(
     let picked = target::pick(found, &ctx.settings, &mut notes);
     let Some(why) = why else {
         let e = picked.err().map(|e| format!("{e:#}")).unwrap_or_default();
-        checks.fail("pod", e, FIX);
+        checks.fail("pod", e, fix);
         checks.ready("container", &["pod"]);
         return None;
     };
@@ -303,9 +306,12 @@ async fn release(ctx: &Ctx, t: &PodTarget, ecto: &Ecto, checks: &mut Checks) {
         }
         Err(e) => {
             let fix = if exit_code_of(&e) == crate::error::code::FORBIDDEN {
-                "apply the Role `kmigrate init` prints (it grants create and get pods/exec)"
+                format!(
+                    "apply the Role `{} init` prints (it grants create and get pods/exec)",
+                    crate::program_name::get()
+                )
             } else {
-                fix
+                fix.to_owned()
             };
             checks.fail(
                 "release",

@@ -73,8 +73,9 @@ pub(super) async fn review(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Res
     let can_type = ctx.ui.can_prompt && !ctx.settings.yes;
     if !decision.unallowed.is_empty() && !can_type {
         return Err(Error::Refused(format!(
-            "{}; nothing was run. Review them (`kmigrate plan`), then re-run with --allow-destructive {}",
+            "{}; nothing was run. Review them (`{} plan`), then re-run with --allow-destructive {}",
             blocked(&decision),
+            crate::program_name::get(),
             decision.unallowed_versions()
         ))
         .into());
@@ -133,7 +134,8 @@ pub(super) fn check_stale(ctx: &Ctx, findings: &Findings) -> Result<()> {
 
 fn stale_plan(approved: &PlanHash, now: &str) -> Error {
     Error::PlanStale(format!(
-        "the pending migrations or their files are not those of plan {approved} (they now hash to {now}); nothing was run. Make and review a new plan with `kmigrate plan`"
+        "the pending migrations or their files are not those of plan {approved} (they now hash to {now}); nothing was run. Make and review a new plan with `{} plan`",
+        crate::program_name::get()
     ))
 }
 

@@ -73,9 +73,10 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     if let Some(reason) = protection {
         ctx.report.protected = true;
         if matches!(&action, Action::Migrate(c) if c.plan.is_none() && !c.custom) {
-            ctx.ui.note(
-                "note: in Job mode the plan is not read before the Job runs, so destructive migrations are not checked here: review `kmigrate plan --image IMAGE` and pass its hash with --plan",
-            );
+            ctx.ui.note(&format!(
+                "note: in Job mode the plan is not read before the Job runs, so destructive migrations are not checked here: review `{} plan --image IMAGE` and pass its hash with --plan",
+                crate::program_name::get()
+            ));
         }
         let facts = vec![
             ("context", conn.context.clone()),
@@ -107,8 +108,9 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     ctx.report.argv = Some(argv.to_vec());
     create(ctx, &conn, &ns, &spec, &options.name).await?;
     ctx.ui.note(&format!(
-        "Created Job {} (image {image}); if interrupted, follow it again with `kmigrate logs {}`",
-        options.name, options.name
+        "Created Job {name} (image {image}); if interrupted, follow it again with `{} logs {name}`",
+        crate::program_name::get(),
+        name = options.name
     ));
     let mut out = match action {
         Action::Status { .. } | Action::Plan => ctx.ui.streamer(Purpose::Status),
@@ -219,7 +221,8 @@ async fn create(ctx: &mut Ctx, conn: &Connection, ns: &str, spec: &Job, name: &s
             .into())
         }
         Err(e) => Err(Error::Unknown(format!(
-            "creating the Job {name} got no clear answer ({why}), and looking it up failed ({e:#}); it may exist and run: follow it with `kmigrate logs {name}`"
+            "creating the Job {name} got no clear answer ({why}), and looking it up failed ({e:#}); it may exist and run: follow it with `{} logs {name}`",
+            crate::program_name::get()
         ))
         .into()),
     }
@@ -267,7 +270,8 @@ async fn give_up(
             .into()
         }
         Err(e) => Error::Unknown(format!(
-            "the Job's pod could not start ({why}), and deleting the Job {name} failed: {e:#}; it may still start: follow it with `kmigrate logs {name}`, or delete it with `kubectl delete job {name}`"
+            "the Job's pod could not start ({why}), and deleting the Job {name} failed: {e:#}; it may still start: follow it with `{} logs {name}`, or delete it with `kubectl delete job {name}`",
+            crate::program_name::get()
         ))
         .into(),
     }
@@ -282,11 +286,14 @@ fn after_create(ctx: &mut Ctx, err: anyhow::Error, name: &str) -> anyhow::Error 
             nothing_ran(ctx);
             err
         }
-        Some(Error::Unknown(why)) => {
-            Error::Unknown(format!("{why}; see `kmigrate logs {name}`")).into()
-        }
+        Some(Error::Unknown(why)) => Error::Unknown(format!(
+            "{why}; see `{} logs {name}`",
+            crate::program_name::get()
+        ))
+        .into(),
         _ => Error::Unknown(format!(
-            "{err:#}; the Job {name} may still run: follow it with `kmigrate logs {name}`"
+            "{err:#}; the Job {name} may still run: follow it with `{} logs {name}`",
+            crate::program_name::get()
         ))
         .into(),
     }

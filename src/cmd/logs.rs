@@ -25,8 +25,9 @@ pub async fn logs(ctx: &mut Ctx, run: &RunName) -> Result<()> {
         }
         job::Followed::NotStarting(why) => {
             return Err(Error::Unknown(format!(
-                "the Job {run} has not started after {}: {why}; it may still start: follow it again with `kmigrate logs {run}`, or delete it with `kubectl delete job {run}`",
-                job::human(job::START_GRACE)
+                "the Job {run} has not started after {}: {why}; it may still start: follow it again with `{} logs {run}`, or delete it with `kubectl delete job {run}`",
+                job::human(job::START_GRACE),
+                crate::program_name::get()
             ))
             .into());
         }

@@ -23,8 +23,9 @@ pub(super) fn settle(
     if let Some(why) = findings.busy() {
         let who: Vec<String> = findings.other_runs().iter().map(|o| o.describe()).collect();
         return Err(Error::Locked(format!(
-            "{why} ({}); nothing was run. Pass --wait to wait for it to end, or see `kmigrate status`",
-            who.join("; ")
+            "{why} ({}); nothing was run. Pass --wait to wait for it to end, or see `{} status`",
+            who.join("; "),
+            crate::program_name::get()
         ))
         .into());
     }

@@ -122,8 +122,9 @@ fn settle(ctx: &mut Ctx, code: i32, findings: &Findings, place: &str) -> Result<
         format!(":\n{}", listing(&missing).trim_end())
     };
     Err(Error::Pending(format!(
-        "the deadline passed{after}: the database still lacks {} migration(s) of {place}'s image{list}\nRun `kmigrate migrate` (with --image for a new release) and wait again.",
-        missing.len()
+        "the deadline passed{after}: the database still lacks {} migration(s) of {place}'s image{list}\nRun `{} migrate` (with --image for a new release) and wait again.",
+        missing.len(),
+        crate::program_name::get()
     ))
     .into())
 }

@@ -133,10 +133,11 @@ pub fn groups<'a>(settings: &Settings, namespace: &'a str) -> Vec<Group<'a>> {
 
 /// The fix for a group that lacks `missing`.
 pub fn fix(group: &Group<'_>, missing: &[String], namespace: &str) -> String {
+    let me = crate::program_name::get();
     let how = if group.check == "rbac:namespace" {
-        "the optional ClusterRole at the end of the Role `kmigrate init` prints"
+        format!("the optional ClusterRole at the end of the Role `{me} init` prints")
     } else {
-        "the Role `kmigrate init` prints (rbac/kmigrate.yaml), bound to you"
+        format!("the Role `{me} init` prints (rbac/kmigrate.yaml), bound to you")
     };
     let mut fix = format!(
         "ask for {} in namespace {namespace:?}: apply {how}",

@@ -46,7 +46,10 @@ impl PlanHash {
     /// Validate a plan hash: 64 hex digits, either case.
     pub fn parse(s: &str) -> Result<Self, String> {
         let err = || {
-            format!("invalid plan hash {s:?}: expected the 64 hex digits `kmigrate plan` prints")
+            format!(
+                "invalid plan hash {s:?}: expected the 64 hex digits `{} plan` prints",
+                crate::program_name::get()
+            )
         };
         if s.len() != 64 || !s.is_ascii() {
             return Err(err());

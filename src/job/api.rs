@@ -221,7 +221,8 @@ pub async fn follow(
     };
     let Some(mut job) = get_job().await? else {
         return Err(Error::NoPod(format!(
-            "no run {run:?} in namespace {ns:?}; `kmigrate runs` lists them"
+            "no run {run:?} in namespace {ns:?}; `{} runs` lists them",
+            crate::program_name::get()
         ))
         .into());
     };

@@ -62,7 +62,8 @@ pub(super) async fn judge(
         })?;
         return Ok(match found {
             Some(j) if !job_finished(&j) => Other::Blocked(format!(
-                "held by Job {job}, still active; follow it with `kmigrate logs {job}`"
+                "held by Job {job}, still active; follow it with `{} logs {job}`",
+                crate::program_name::get()
             )),
             Some(_) => Other::Takeable(format!(
                 "taking over the lock {name} from Job {job}, which has finished"
@@ -132,7 +133,8 @@ async fn kept_for_unknown(
 fn unknown_message(holder: &str, place: &str, since: &str) -> String {
     format!(
         "{holder} lost its connection to {place} at {since} and the outcome is unknown; \
-         check `kmigrate status`, then clear the lock with `kmigrate unlock`"
+         check `{me} status`, then clear the lock with `{me} unlock`",
+        me = crate::program_name::get()
     )
 }
 
@@ -185,7 +187,10 @@ pub async fn inspect(conn: &Connection, namespace: &str, name: &str) -> Result<O
         let jobs: Api<Job> = Api::namespaced(conn.client.clone(), namespace);
         match jobs.get_opt(job).await {
             Ok(Some(j)) if job_finished(&j) => format!("Job {job} has finished"),
-            Ok(Some(_)) => format!("Job {job} is still active: `kmigrate logs {job}`"),
+            Ok(Some(_)) => format!(
+                "Job {job} is still active: `{} logs {job}`",
+                crate::program_name::get()
+            ),
             Ok(None) => format!("Job {job} no longer exists"),
             Err(e) => format!("Job {job}: cannot be read ({e})"),
         }

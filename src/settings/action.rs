@@ -187,7 +187,8 @@ impl RunName {
             Ok(Self(run.to_owned()))
         } else {
             Err(usage(format!(
-                "invalid run name {run:?}; `kmigrate runs` lists them"
+                "invalid run name {run:?}; `{} runs` lists them",
+                crate::program_name::get()
             )))
         }
     }

@@ -33,9 +33,10 @@ impl Loaded {
             _ => Config::default(),
         };
         if g.env.is_some() && text.is_none() {
-            return Err(usage(
-                "-e/--env needs a kmigrate.toml (none found here or above, or the one found was ignored; see `kmigrate init`)",
-            ));
+            return Err(usage(format!(
+                "-e/--env needs a kmigrate.toml (none found here or above, or the one found was ignored; see `{} init`)",
+                crate::program_name::get()
+            )));
         }
         let layer = config.resolve(g.env.as_deref()).map_err(usage)?;
         for (key, argv) in [

@@ -7,6 +7,8 @@
 mod support;
 
 mod fake_api;
+#[cfg(unix)]
+mod plugin;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -288,6 +290,38 @@ fn committed_completions_are_fresh() {
         assert!(
             stdout(&out) == committed,
             "completions/{file} is stale: run scripts/completions and commit the result"
+        );
+    }
+}
+
+#[test]
+fn committed_man_pages_are_fresh() {
+    let fresh = scratch_dir("man");
+    clap_mangen::generate_to(kmigrate::command(), &fresh).expect("write man pages");
+    let pages = |dir: &Path| -> std::collections::BTreeMap<String, String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map_while(Result::ok)
+                    .map(|e| {
+                        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                        (e.file_name().to_string_lossy().into_owned(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (fresh, committed) = (pages(&fresh), pages(&repo().join("man")));
+    assert!(
+        fresh.keys().eq(committed.keys()),
+        "man/ holds {:?}, the CLI makes {:?}: run scripts/manpage and commit the result",
+        committed.keys(),
+        fresh.keys()
+    );
+    for (name, text) in &fresh {
+        assert!(
+            committed.get(name) == Some(text),
+            "man/{name} is stale: run scripts/manpage and commit the result"
         );
     }
 }

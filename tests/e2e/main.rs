@@ -22,6 +22,7 @@ mod job_outcome;
 mod lock;
 mod migrate;
 mod plan;
+mod plugin;
 mod pods;
 mod rbac;
 mod tenants;

@@ -25,7 +25,30 @@ pub struct Run {
 
 /// Start describing a run of the built binary, with an empty environment and a private HOME.
 pub fn kmigrate() -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmigrate"));
+    run_of(Path::new(env!("CARGO_BIN_EXE_kmigrate")))
+}
+
+/// A fresh directory holding the built binary under each of `names` (symbolic links, as a
+/// package would install `kubectl-kmigrate`), for PATH or to run by path.
+#[cfg(unix)]
+pub fn installed_as(names: &[&str]) -> PathBuf {
+    let dir = scratch_dir("bin");
+    for name in names {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kmigrate"), dir.join(name))
+            .expect("link the binary");
+    }
+    dir
+}
+
+/// Start describing a run of the built binary installed as `name` (argv[0] is that path),
+/// with the same scrubbed environment as [`kmigrate`].
+#[cfg(unix)]
+pub fn kmigrate_as(name: &str) -> Run {
+    run_of(&installed_as(&[name]).join(name))
+}
+
+fn run_of(program: &Path) -> Run {
+    let mut cmd = Command::new(program);
     cmd.env_clear();
     cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
     cmd.env("HOME", scratch_dir("home"));
