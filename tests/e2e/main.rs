@@ -24,6 +24,7 @@ mod migrate;
 mod plan;
 mod pods;
 mod rbac;
+mod real_node;
 mod tenants;
 mod waits;
 // Shared by both test targets; each uses only part of it.
