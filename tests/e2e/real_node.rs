@@ -216,8 +216,8 @@ fn kill_9_of_the_remote_process_exits_137() {
 }
 
 /// The pod deleted while a migration runs: the kubelet stops the container, and the
-/// exec'd VM dies with it by SIGKILL, so the exec reports 137. The slow migration's
-/// transaction never commits: only the migration before it stays applied.
+/// exec'd VM dies with it by SIGKILL, so the exec reports 137, which kmigrate names. The
+/// slow migration's transaction never commits: only the migration before it stays.
 #[test]
 fn pod_deleted_during_a_slow_migration_exits_137() {
     let ns = Ns::new("real-delete");
@@ -226,9 +226,7 @@ fn pod_deleted_during_a_slow_migration_exits_137() {
         &[("DEMO_MIGRATIONS_DIR", "/app/migration_sets/slow")],
         "",
     );
-    let mut run = km(&ns)
-        .args(["migrate", "-l", "app=demo", "--yes", "-o", "json"])
-        .spawn();
+    let mut run = km(&ns).args(["migrate", "-l", "app=demo", "--yes"]).spawn();
     run.wait_line("pg_sleep");
     kubectl(&[
         "-n",
@@ -241,19 +239,13 @@ fn pod_deleted_during_a_slow_migration_exits_137() {
     ]);
     let (code, _) = run.wait_exit(Duration::from_secs(60));
     assert_eq!(code, 137, "{:#?}", run.seen);
-    let r = run.stdout_json();
-    assert_eq!(
-        (&r["outcome"], &r["remote_exit_code"], &r["lock_kept"]),
-        (&"failed".into(), &137.into(), &false.into()),
-        "{r}"
+    assert!(
+        run.seen.iter().any(|l| l.contains(
+            "the remote command failed with exit code 137, killed by SIGKILL: out of memory, `kill -9`, or the pod was deleted or evicted (pod demo-0); 1 migration(s) applied before that"
+        )),
+        "{:#?}",
+        run.seen
     );
-    let ran: Vec<i64> = r["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["version"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ran, [V1], "{r}");
     wait_for(
         "the killed session's transaction to end",
         Duration::from_secs(30),
