@@ -358,10 +358,12 @@ node_bridge_up() {
 node_cgroups() { # create|remove
 	local c dir
 	for c in /sys/fs/cgroup/*/; do
-		[[ -f $c/cgroup.procs && $c != */unified/ ]] || continue
+		[[ -f $c/cgroup.procs ]] || continue
 		dir=$c$NODE_CGROUP
 		if [[ $1 == create ]]; then
-			mkdir -p "$dir"
+			# kubelet asks for the v1 hierarchies; runc also makes one in the
+			# hybrid v2 one (unified), which only `remove` has to handle.
+			[[ $c == */unified/ ]] || mkdir -p "$dir"
 		elif [[ -d $dir ]]; then
 			# Leaves first; an empty cgroup is removed with rmdir.
 			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -457,17 +459,25 @@ EOF
 # node_clean: stop the containers, shims, mounts, network namespaces, bridge and
 # cgroups the real node left; only ours (found by this state folder's paths).
 node_clean() {
-	local d=$STATE/node id pid m
+	local d=$STATE/node id pid m root sock
+	local -a ids=()
 	[[ -n ${NODE_BRIDGE:-} ]] || node_net
-	if [[ -d $NODE_RUN/runc ]] && command -v runc >/dev/null; then
-		for id in $(runc --root "$NODE_RUN/runc" list -q 2>/dev/null); do
-			runc --root "$NODE_RUN/runc" kill -a "$id" KILL 2>/dev/null || runc --root "$NODE_RUN/runc" kill "$id" KILL 2>/dev/null || true
+	# runc's state for containerd's namespace k8s.io is $NODE_RUN/runc/k8s.io.
+	for root in "$NODE_RUN"/runc/*/; do
+		[[ -d $root ]] && command -v runc >/dev/null || continue
+		mapfile -t ids < <(runc --root "$root" list -q 2>/dev/null)
+		for id in "${ids[@]}"; do
+			runc --root "$root" kill -a "$id" KILL 2>/dev/null || runc --root "$root" kill "$id" KILL 2>/dev/null || true
 		done
 		sleep 0.2
-		for id in $(runc --root "$NODE_RUN/runc" list -q 2>/dev/null); do
-			runc --root "$NODE_RUN/runc" delete -f "$id" 2>/dev/null || true
+		for id in "${ids[@]}"; do
+			runc --root "$root" delete -f "$id" 2>/dev/null || true
+			# A killed shim leaves its socket in containerd's fixed folder, named by
+			# sha256(<containerd socket>/<namespace>/<sandbox id>).
+			sock=$(printf '%s' "$NODE_RUN/containerd.sock/$(basename "$root")/$id" | sha256sum | cut -c1-64)
+			rm -f "/run/containerd/s/$sock"
 		done
-	fi
+	done
 	# The shims outlive containerd; ours name our socket on their command line.
 	for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $NODE_RUN/containerd.sock" || true); do
 		kill -KILL "$pid" 2>/dev/null || true
