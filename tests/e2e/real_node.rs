@@ -358,10 +358,25 @@ fn job_with_an_image_pushed_after_the_job_was_created() {
     let r = run.stdout_json();
     assert_eq!(r["outcome"], "success", "{r}");
     assert_eq!(ns.applied(), [V1, V2, V3]);
+    // The real pull failure was shown while kmigrate waited, and not taken for the end.
+    assert!(
+        run.seen
+            .iter()
+            .any(|l| l.starts_with("The Job's pod is waiting: ErrImagePull")
+                && l.contains(&late)
+                && l.contains("not found")),
+        "{:#?}",
+        run.seen
+    );
     assert!(
         !run.seen.iter().any(|l| l.contains("never")),
         "reported as never started: {:#?}",
         run.seen
+    );
+    assert!(
+        run.seen
+            .iter()
+            .any(|l| l.contains("== Migrated 20240103120000"))
     );
 }
 
