@@ -456,6 +456,25 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
     }
 
     #[tokio::test]
+    async fn a_remote_command_killed_by_sigkill_says_so() {
+        let out = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n\
+                   12:00:00.100 [info] == Migrated 2 in 0.1s\n\
+                   12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n";
+        let mut h = Harness::new(&["migrate"], vec![Reply::exit(out, 137)], false);
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!((end.exit_code, end.outcome), (137, "failed"));
+        assert!(
+            h.stderr().contains(
+                "failed with exit code 137, killed by SIGKILL: out of memory, `kill -9`, or the pod was deleted or evicted (pod"
+            ),
+            "{}",
+            h.stderr()
+        );
+    }
+
+    #[tokio::test]
     async fn a_lost_connection_is_unknown_not_failure() {
         let mut h = Harness::new(
             &["migrate", "-o", "json"],

@@ -299,11 +299,39 @@ fn summarize(ctx: &Ctx, code: i32, findings: &Findings, verb: &str, custom: bool
         }
     } else if ctx.report.tenants.is_empty() {
         ctx.ui.note(&format!(
-            "kmigrate: the remote command failed with exit code {code} (pod {pod}); {n} migration(s) {verb} before that"
+            "kmigrate: the remote command failed with exit code {code}{} (pod {pod}); {n} migration(s) {verb} before that",
+            killed_by(code)
         ));
     } else {
         ctx.ui.note(&format!(
-            "kmigrate: the remote command failed with exit code {code} (pod {pod}); {n} migration(s) {verb} in the tenants above"
+            "kmigrate: the remote command failed with exit code {code}{} (pod {pod}); {n} migration(s) {verb} in the tenants above",
+            killed_by(code)
         ));
+    }
+}
+
+/// What an exit code above 128 says: the shell's code for a process ended by a signal.
+/// On a real node 137 is the OOM killer, `kill -9`, or the pod deleted or evicted under
+/// the running command; a bare number sent people looking in the migration.
+fn killed_by(code: i32) -> String {
+    match code {
+        137 => ", killed by SIGKILL: out of memory, `kill -9`, or the pod was deleted or evicted"
+            .to_owned(),
+        129..=159 => format!(", killed by signal {}", code - 128),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::killed_by;
+
+    #[test]
+    fn only_codes_above_128_name_a_signal() {
+        assert_eq!(killed_by(1), "");
+        assert_eq!(killed_by(128), "");
+        assert_eq!(killed_by(143), ", killed by signal 15");
+        assert!(killed_by(137).contains("SIGKILL: out of memory"));
+        assert_eq!(killed_by(160), "");
     }
 }

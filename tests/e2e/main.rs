@@ -3,8 +3,11 @@
 //! the fixture release's real Elixir VM, and a real PostgreSQL.
 //!
 //! Built only with `--features e2e` (`scripts/test` turns it on); without a running
-//! cluster every test fails, naming the command that starts it. Every test works in a
-//! namespace and database of its own (`harness::Ns`), so tests never see each other.
+//! cluster every test fails, naming the command that starts it. The tests on the real
+//! node (`real_node`) need `--features real-node` and `scripts/cluster up --real-node`
+//! (`scripts/test --real-node` does both); without that node they fail the same way.
+//! Every test works in a namespace and database of its own (`harness::Ns`), so tests
+//! never see each other.
 
 mod audit;
 mod auth;
@@ -25,6 +28,8 @@ mod plan;
 mod plugin;
 mod pods;
 mod rbac;
+#[cfg(feature = "real-node")]
+mod real_node;
 mod tenants;
 mod waits;
 // Shared by both test targets; each uses only part of it.

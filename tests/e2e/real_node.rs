@@ -1,0 +1,559 @@
+//! On the real node (`scripts/cluster up --real-node`): kubelet, containerd, runc and CNI
+//! run the app image (Debian's Erlang/Elixir and the fixture release) pulled from the local
+//! registry, against the real PostgreSQL on the host, reached through the node's bridge.
+//! What KWOK can only pretend: a pod deleted mid-exec, a process killed by a signal or by
+//! the OOM killer, an image pushed after its Job was created, a failing init container, a
+//! second container that never exits.
+//!
+//! Every test here fails, naming the command that starts it, when the real node is not up.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, local};
+use crate::support::{Run, kmigrate, repo, report, wait_for};
+
+/// The release's path inside the app image.
+const RELEASE: &str = "/app/bin/demo";
+
+/// The real node's members of `cluster.json`.
+#[derive(Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+struct NodeState {
+    real_node_name: String,
+    real_node_taint: String,
+    real_node_ip: String,
+    registry: String,
+    app_image: String,
+    app_layout: PathBuf,
+    imgpush: PathBuf,
+}
+
+fn node() -> &'static NodeState {
+    static NODE: OnceLock<NodeState> = OnceLock::new();
+    NODE.get_or_init(|| {
+        local();
+        let dir = std::env::var_os("KMIGRATE_E2E_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join(".e2e"));
+        let text = std::fs::read_to_string(dir.join("cluster.json")).unwrap_or_default();
+        let state: NodeState = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "the real node is not running ({e} in {}): start the cluster with `scripts/cluster up --real-node`",
+                dir.join("cluster.json").display()
+            )
+        });
+        let ready = kubectl_out(&[
+            "get",
+            "node",
+            &state.real_node_name,
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+        ]);
+        assert_eq!(
+            ready, "True",
+            "node {} is not Ready: restart with `scripts/cluster down` and `scripts/cluster up --real-node`",
+            state.real_node_name
+        );
+        state
+    })
+}
+
+/// Pod-spec lines (indented for a pod's `spec:`) that put a pod on the real node.
+fn placement(indent: &str) -> String {
+    let n = node();
+    format!(
+        "{indent}nodeSelector: {{kubernetes.io/hostname: {}}}\n{indent}tolerations: [{{key: {}, operator: Exists}}]\n{indent}automountServiceAccountToken: false\n",
+        n.real_node_name, n.real_node_taint
+    )
+}
+
+/// The container's environment: the namespace's database, on the host through the bridge.
+fn env_yaml(ns: &Ns, extra: &[(&str, &str)], indent: &str) -> String {
+    let n = node();
+    let mut envs: Vec<(String, String)> = ns
+        .db_env()
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "PGHOST" => (k, n.real_node_ip.clone()),
+            _ => (k, v),
+        })
+        .collect();
+    envs.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    envs.iter()
+        .map(|(k, v)| format!("{indent}- {{name: {k}, value: \"{v}\"}}\n"))
+        .collect()
+}
+
+/// A pod `demo-0` (label `app: demo`) on the real node running the app image's
+/// `bin/demo start`, Ready once its VM is up.
+fn real_pod(ns: &Ns, extra_env: &[(&str, &str)], container_extra: &str) {
+    ns.apply(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: demo-0\n  labels: {{app: demo}}\nspec:\n{}  terminationGracePeriodSeconds: 2\n  containers:\n  - name: app\n    image: {}\n    env:\n{}{container_extra}",
+        placement("  "),
+        node().app_image,
+        env_yaml(ns, extra_env, "    "),
+    ));
+    wait_ready(ns, "demo-0");
+}
+
+fn wait_ready(ns: &Ns, pod: &str) {
+    wait_for(
+        &format!("pod {pod} Ready on the real node"),
+        Duration::from_secs(120),
+        || {
+            kubectl_out(&[
+                "-n",
+                &ns.name,
+                "get",
+                "pod",
+                pod,
+                "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+            ]) == "True"
+        },
+    );
+}
+
+/// kmigrate as admin in the namespace, with the release's path inside the image.
+fn km(ns: &Ns) -> Run {
+    kmigrate()
+        .env("KUBECONFIG", &local().admin)
+        .args(["-n", &ns.name, "--release", RELEASE])
+}
+
+#[test]
+fn migrate_status_rollback_in_a_real_container() {
+    let ns = Ns::new("real-migrate");
+    real_pod(&ns, &[], "");
+    let status = |code| {
+        report(
+            &km(&ns)
+                .args(["status", "-l", "app=demo", "-o", "json", "--exit-code"])
+                .status(code),
+        )
+    };
+    let before = status(10);
+    assert_eq!(before.outcome, "pending");
+    let r = report(
+        &km(&ns)
+            .args(["migrate", "-l", "app=demo", "-o", "json"])
+            .expect_stderr("== Migrated 20240103120000")
+            .status(0),
+    );
+    assert_eq!(
+        (r.outcome.as_str(), r.remote_exit_code, r.pod.as_deref()),
+        ("success", Some(0), Some("demo-0"))
+    );
+    assert_eq!(
+        r.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+        [V1, V2, V3]
+    );
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    assert_eq!(status(0).outcome, "success");
+    let back = report(
+        &km(&ns)
+            .args([
+                "rollback", "-l", "app=demo", "--step", "2", "--yes", "-o", "json",
+            ])
+            .status(0),
+    );
+    assert_eq!(
+        back.migrations
+            .iter()
+            .map(|m| m.version)
+            .collect::<Vec<_>>(),
+        [V3, V2]
+    );
+    assert_eq!(ns.applied(), [V1]);
+}
+
+/// The remote process killed with SIGKILL: the exec ends with 137 and kmigrate passes it on.
+#[test]
+fn kill_9_of_the_remote_process_exits_137() {
+    let ns = Ns::new("real-kill");
+    real_pod(&ns, &[], "");
+    let mut run = km(&ns)
+        .args([
+            "exec",
+            "-l",
+            "app=demo",
+            "-o",
+            "json",
+            "--",
+            "sh",
+            "-c",
+            "echo $$ > /tmp/victim; echo started >&2; exec sleep 600",
+        ])
+        .spawn();
+    run.wait_line("started");
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "exec",
+        "demo-0",
+        "--",
+        "sh",
+        "-c",
+        "kill -9 $(cat /tmp/victim)",
+    ]);
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 137, "{:#?}", run.seen);
+    let r = run.stdout_json();
+    assert_eq!(
+        (&r["outcome"], &r["exit_code"], &r["remote_exit_code"]),
+        (&"failed".into(), &137.into(), &137.into()),
+        "{r}"
+    );
+}
+
+/// The pod deleted while a migration runs: the kubelet stops the container, and the
+/// exec'd VM dies with it by SIGKILL, so the exec reports 137, which kmigrate names. The
+/// slow migration's transaction never commits: only the migration before it stays.
+#[test]
+fn pod_deleted_during_a_slow_migration_exits_137() {
+    let ns = Ns::new("real-delete");
+    real_pod(
+        &ns,
+        &[("DEMO_MIGRATIONS_DIR", "/app/migration_sets/slow")],
+        "",
+    );
+    let mut run = km(&ns).args(["migrate", "-l", "app=demo", "--yes"]).spawn();
+    run.wait_line("pg_sleep");
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "delete",
+        "pod",
+        "demo-0",
+        "--grace-period=1",
+        "--wait=false",
+    ]);
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 137, "{:#?}", run.seen);
+    assert!(
+        run.seen.iter().any(|l| l.contains(
+            "the remote command failed with exit code 137, killed by SIGKILL: out of memory, `kill -9`, or the pod was deleted or evicted (pod demo-0); 1 migration(s) applied before that"
+        )),
+        "{:#?}",
+        run.seen
+    );
+    wait_for(
+        "the killed session's transaction to end",
+        Duration::from_secs(30),
+        || !ns.tables().contains(&"slow_a".to_owned()),
+    );
+    assert_eq!(ns.applied(), [V1]);
+}
+
+/// A container over its memory limit: the OOM killer ends the remote process, 137.
+#[test]
+fn oom_killed_remote_process_exits_137() {
+    let ns = Ns::new("real-oom");
+    real_pod(
+        &ns,
+        &[],
+        "    resources: {limits: {memory: 256Mi}, requests: {memory: 256Mi}}\n",
+    );
+    let out = km(&ns)
+        .args([
+            "exec",
+            "-l",
+            "app=demo",
+            "-o",
+            "json",
+            "--",
+            "sh",
+            "-c",
+            "echo filling; head -c 1G /dev/zero | tail > /dev/null",
+        ])
+        .expect_stderr("filling")
+        .status(137);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.exit_code, r.remote_exit_code),
+        ("failed", 137, Some(137))
+    );
+    // It was the OOM killer (the container's memory cgroup counts its kills), and only
+    // the exec'd process died: the container goes on.
+    let oom = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "exec",
+        "demo-0",
+        "--",
+        "cat",
+        "/sys/fs/cgroup/memory/memory.oom_control",
+    ]);
+    assert!(oom.contains("oom_kill 1"), "{oom}");
+    wait_ready(&ns, "demo-0");
+}
+
+/// Job mode with an image tag that does not exist yet: the pod is in image-pull back-off,
+/// then the tag is pushed and the Job runs; kmigrate follows it to its exit code.
+#[test]
+fn job_with_an_image_pushed_after_the_job_was_created() {
+    let ns = Ns::new("real-late");
+    let n = node();
+    deployment(&ns, &n.app_image, "");
+    let late = format!("{}/kmigrate/app:late-{}", n.registry, ns.name);
+    let mut run = km(&ns)
+        .args([
+            "migrate",
+            "--deployment",
+            "demo",
+            "--image",
+            &late,
+            "--timeout",
+            "170s",
+            "--start-grace",
+            "150s",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .spawn();
+    run.wait_line("Created Job");
+    wait_for("image pull back-off", Duration::from_secs(60), || {
+        kubectl_out(&[
+            "-n",
+            &ns.name,
+            "get",
+            "pods",
+            "-l",
+            "kmigrate.io/run",
+            "-o",
+            "jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}",
+        ])
+        .contains("Err")
+            || kubectl_out(&[
+                "-n",
+                &ns.name,
+                "get",
+                "pods",
+                "-l",
+                "kmigrate.io/run",
+                "-o",
+                "jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}",
+            ])
+            .contains("BackOff")
+    });
+    let pushed = Command::new(&n.imgpush)
+        .arg("push")
+        .arg(&n.app_layout)
+        .arg(&late)
+        .status()
+        .unwrap();
+    assert!(pushed.success());
+    let (code, _) = run.wait_exit(Duration::from_secs(200));
+    assert_eq!(code, 0, "{:#?}", run.seen);
+    let r = run.stdout_json();
+    assert_eq!(r["outcome"], "success", "{r}");
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    // The real pull failure was shown while kmigrate waited, and not taken for the end.
+    assert!(
+        run.seen
+            .iter()
+            .any(|l| l.starts_with("The Job's pod is waiting: ErrImagePull")
+                && l.contains(&late)
+                && l.contains("not found")),
+        "{:#?}",
+        run.seen
+    );
+    assert!(
+        !run.seen.iter().any(|l| l.contains("never")),
+        "reported as never started: {:#?}",
+        run.seen
+    );
+    assert!(
+        run.seen
+            .iter()
+            .any(|l| l.contains("== Migrated 20240103120000"))
+    );
+}
+
+/// A Job pod whose init container fails: 71, with the init container's state.
+#[test]
+fn job_with_a_failing_init_container_exits_71() {
+    let ns = Ns::new("real-init");
+    let n = node();
+    deployment(
+        &ns,
+        &n.app_image,
+        &format!(
+            "      initContainers:\n      - name: wait-db\n        image: {}\n        command: [sh, -c, 'echo no database >&2; exit 3']\n",
+            n.app_image
+        ),
+    );
+    let out = km(&ns)
+        .args([
+            "migrate",
+            "--deployment",
+            "demo",
+            "--image",
+            &n.app_image,
+            "--timeout",
+            "120s",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .status(71);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.exit_code, r.remote_exit_code),
+        ("error", 71, None)
+    );
+    let error = r.error.unwrap_or_default();
+    assert!(
+        error.contains("never ran")
+            && error.contains("init container wait-db exited with code 3 (Error)"),
+        "{error}"
+    );
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+}
+
+/// A Job pod with a second container that never exits, injected when the pod is created
+/// (as a mesh's webhook does; here a MutatingAdmissionPolicy) and listed first: the exit
+/// code is the app container's, although the pod (and the Job) stay active.
+#[test]
+fn job_with_an_injected_sidecar_that_never_exits_reports_the_app_exit_code() {
+    let ns = Ns::new("real-sidecar");
+    let n = node();
+    let _policy = inject_sidecar(&ns, &n.app_image);
+    deployment(&ns, &n.app_image, "");
+    let out = km(&ns)
+        .args([
+            "migrate",
+            "--deployment",
+            "demo",
+            "--image",
+            &n.app_image,
+            "--timeout",
+            "120s",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .status(0);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.exit_code, r.remote_exit_code),
+        ("success", 0, Some(0))
+    );
+    assert_eq!(
+        r.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+        [V1, V2, V3]
+    );
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    // The sidecar, first in the pod, keeps it (and so the Job) running.
+    let job = r.job.expect("the run name");
+    let states = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "pods",
+        "-l",
+        &format!("kmigrate.io/run={job}"),
+        "-o",
+        "jsonpath={.items[0].spec.containers[0].name} {range .items[0].status.containerStatuses[*]}{.name}={.state.terminated.exitCode}{.state.running.startedAt};{end}",
+    ]);
+    assert!(states.starts_with("aaa-sidecar "), "{states}");
+    assert!(
+        states.contains(";app=0;") || states.contains(" app=0;"),
+        "{states}"
+    );
+    assert!(!states.contains("aaa-sidecar=;"), "{states}");
+}
+
+/// A cluster-wide policy (deleted on drop) that adds a never-ending container in front of
+/// the containers of every Job pod kmigrate creates in `ns`.
+fn inject_sidecar(ns: &Ns, image: &str) -> Deleted {
+    let name = format!("sidecar-{}", ns.name);
+    ns.apply(&format!(
+        r#"apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {{name: {name}}}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}}
+  matchConditions:
+  - name: kmigrate-run
+    expression: "has(object.metadata.labels) && 'kmigrate.io/run' in object.metadata.labels"
+  failurePolicy: Fail
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: JSONPatch
+    jsonPatch:
+      expression: >-
+        [JSONPatch{{op: "add", path: "/spec/containers/0", value: Object.spec.containers{{name: "aaa-sidecar", image: "{image}", command: ["sleep", "infinity"]}}}}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {{name: {name}}}
+spec:
+  policyName: {name}
+  matchResources:
+    namespaceSelector:
+      matchLabels: {{kubernetes.io/metadata.name: {ns}}}
+"#,
+        ns = ns.name
+    ));
+    let deleted = Deleted(vec![
+        format!("mutatingadmissionpolicybinding/{name}"),
+        format!("mutatingadmissionpolicy/{name}"),
+    ]);
+    // The API server picks policies up asynchronously: wait until a pod would get it.
+    let probe = format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{{\"name\":\"probe\",\"labels\":{{\"kmigrate.io/run\":\"probe\"}}}},\"spec\":{{\"containers\":[{{\"name\":\"app\",\"image\":\"{image}\"}}]}}}}"
+    );
+    let file = crate::support::scratch_dir("policy").join("probe.json");
+    std::fs::write(&file, probe).unwrap();
+    wait_for("the sidecar policy", Duration::from_secs(30), || {
+        kubectl_out(&[
+            "-n",
+            &ns.name,
+            "create",
+            "--dry-run=server",
+            "-f",
+            &file.display().to_string(),
+            "-o",
+            "jsonpath={.spec.containers[0].name}",
+        ]) == "aaa-sidecar"
+    });
+    deleted
+}
+
+/// Cluster-scoped objects a test made, deleted when it ends.
+struct Deleted(Vec<String>);
+
+impl Drop for Deleted {
+    fn drop(&mut self) {
+        for what in &self.0 {
+            let _ = Command::new(&local().kubectl)
+                .arg("--kubeconfig")
+                .arg(&local().admin)
+                .args(["delete", what, "--ignore-not-found"])
+                .output();
+        }
+    }
+}
+
+/// A Deployment on the real node whose template Job mode copies; `init` is its
+/// `initContainers:` list, if any.
+fn deployment(ns: &Ns, image: &str, init: &str) {
+    ns.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: demo\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {{app: demo}}\n  template:\n    metadata:\n      labels: {{app: demo}}\n    spec:\n{}      terminationGracePeriodSeconds: 2\n{init}      containers:\n      - name: app\n        image: {image}\n        env:\n{}",
+        placement("      "),
+        env_yaml(ns, &[], "        "),
+    ));
+}
