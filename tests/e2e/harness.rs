@@ -201,7 +201,12 @@ impl Ns {
     }
 
     pub fn wait_ready(&self, pod: &str) {
-        wait_for(&format!("pod {pod} ready"), Duration::from_secs(60), || {
+        self.wait_ready_within(pod, Duration::from_secs(60));
+    }
+
+    /// Wait until `pod` is Ready (a real node's pull and start take longer than KWOK's).
+    pub fn wait_ready_within(&self, pod: &str, limit: Duration) {
+        wait_for(&format!("pod {pod} ready"), limit, || {
             kubectl_out(&[
                 "-n",
                 &self.name,

@@ -102,25 +102,7 @@ fn real_pod(ns: &Ns, extra_env: &[(&str, &str)], container_extra: &str) {
         node().app_image,
         env_yaml(ns, extra_env, "    "),
     ));
-    wait_ready(ns, "demo-0");
-}
-
-fn wait_ready(ns: &Ns, pod: &str) {
-    wait_for(
-        &format!("pod {pod} Ready on the real node"),
-        Duration::from_secs(120),
-        || {
-            kubectl_out(&[
-                "-n",
-                &ns.name,
-                "get",
-                "pod",
-                pod,
-                "-o",
-                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-            ]) == "True"
-        },
-    );
+    ns.wait_ready_within("demo-0", Duration::from_secs(120));
 }
 
 /// kmigrate as admin in the namespace, with the release's path inside the image.
@@ -128,6 +110,22 @@ fn km(ns: &Ns) -> Run {
     kmigrate()
         .env("KUBECONFIG", &local().admin)
         .args(["-n", &ns.name, "--release", RELEASE])
+}
+
+/// `migrate` in a Job of `image`, from the Deployment demo, reported as JSON.
+fn job_migrate(ns: &Ns, image: &str) -> Run {
+    km(ns).args([
+        "migrate",
+        "--deployment",
+        "demo",
+        "--image",
+        image,
+        "--timeout",
+        "120s",
+        "--yes",
+        "-o",
+        "json",
+    ])
 }
 
 #[test]
@@ -294,7 +292,7 @@ fn oom_killed_remote_process_exits_137() {
         "/sys/fs/cgroup/memory/memory.oom_control",
     ]);
     assert!(oom.contains("oom_kill 1"), "{oom}");
-    wait_ready(&ns, "demo-0");
+    ns.wait_ready_within("demo-0", Duration::from_secs(120));
 }
 
 /// Job mode with an image tag that does not exist yet: the pod is in image-pull back-off,
@@ -393,20 +391,7 @@ fn job_with_a_failing_init_container_exits_71() {
             n.app_image
         ),
     );
-    let out = km(&ns)
-        .args([
-            "migrate",
-            "--deployment",
-            "demo",
-            "--image",
-            &n.app_image,
-            "--timeout",
-            "120s",
-            "--yes",
-            "-o",
-            "json",
-        ])
-        .status(71);
+    let out = job_migrate(&ns, &n.app_image).status(71);
     let r = report(&out);
     assert_eq!(
         (r.outcome.as_str(), r.exit_code, r.remote_exit_code),
@@ -430,20 +415,7 @@ fn job_with_an_injected_sidecar_that_never_exits_reports_the_app_exit_code() {
     let n = node();
     let _policy = inject_sidecar(&ns, &n.app_image);
     deployment(&ns, &n.app_image, "");
-    let out = km(&ns)
-        .args([
-            "migrate",
-            "--deployment",
-            "demo",
-            "--image",
-            &n.app_image,
-            "--timeout",
-            "120s",
-            "--yes",
-            "-o",
-            "json",
-        ])
-        .status(0);
+    let out = job_migrate(&ns, &n.app_image).status(0);
     let r = report(&out);
     assert_eq!(
         (r.outcome.as_str(), r.exit_code, r.remote_exit_code),
