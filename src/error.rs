@@ -93,8 +93,8 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::INTERNAL,
         short: "internal error",
-        meaning: "internal error",
-        todo: "report a bug",
+        meaning: "internal error, or kmigrate's own output or file could not be written",
+        todo: "a full disk or closed file is named in the message; otherwise report a bug",
     },
     ExitCodeDoc {
         code: code::JOB_NOT_STARTED,

@@ -210,8 +210,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Unlock => unlock::unlock(ctx).await,
         Action::Doctor => doctor::doctor(ctx).await,
         Action::Completions { shell } => {
-            completions::completions(shell, &mut std::io::stdout().lock());
-            Ok(())
+            completions::completions(shell, &mut std::io::stdout().lock())
         }
         Action::Init { force } => {
             let dir = std::env::current_dir()
