@@ -57,6 +57,13 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
     };
     let spec = job::build(&deploy, &options).map_err(Error::NoPod)?;
+    // The Job's pod runs the one container the Deployment's template chose.
+    ctx.report.container = spec
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.containers.first())
+        .map(|c| c.name.clone());
     if mode.dry_run {
         // The value carries apiVersion and kind already. With -o json, stdout is the
         // report alone: the Job goes into it.

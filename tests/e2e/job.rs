@@ -168,6 +168,12 @@ fn job_mode_runs_the_new_image_and_follows_it() {
         [V1]
     );
     let job = job_json(&ns, &name);
+    assert_eq!(
+        r.container.as_deref(),
+        job["spec"]["template"]["spec"]["containers"][0]["name"].as_str(),
+        "the report names the Job's container"
+    );
+    assert!(r.container.is_some());
     assert_eq!(job["spec"]["backoffLimit"], 0);
     assert_eq!(job["spec"]["activeDeadlineSeconds"], 60);
     assert!(job["spec"]["ttlSecondsAfterFinished"].as_i64().unwrap() > 0);
