@@ -112,6 +112,13 @@ fn km(ns: &Ns) -> Run {
         .args(["-n", &ns.name, "--release", RELEASE])
 }
 
+/// `exec -o json -- sh -c script` in the pod labelled app=demo.
+fn exec_sh(ns: &Ns, script: &str) -> Run {
+    km(ns).args([
+        "exec", "-l", "app=demo", "-o", "json", "--", "sh", "-c", script,
+    ])
+}
+
 /// `migrate` in a Job of `image`, from the Deployment demo, reported as JSON.
 fn job_migrate(ns: &Ns, image: &str) -> Run {
     km(ns).args([
@@ -179,19 +186,11 @@ fn migrate_status_rollback_in_a_real_container() {
 fn kill_9_of_the_remote_process_exits_137() {
     let ns = Ns::new("real-kill");
     real_pod(&ns, &[], "");
-    let mut run = km(&ns)
-        .args([
-            "exec",
-            "-l",
-            "app=demo",
-            "-o",
-            "json",
-            "--",
-            "sh",
-            "-c",
-            "echo $$ > /tmp/victim; echo started >&2; exec sleep 600",
-        ])
-        .spawn();
+    let mut run = exec_sh(
+        &ns,
+        "echo $$ > /tmp/victim; echo started >&2; exec sleep 600",
+    )
+    .spawn();
     run.wait_line("started");
     kubectl(&[
         "-n",
@@ -261,18 +260,7 @@ fn oom_killed_remote_process_exits_137() {
         &[],
         "    resources: {limits: {memory: 256Mi}, requests: {memory: 256Mi}}\n",
     );
-    let out = km(&ns)
-        .args([
-            "exec",
-            "-l",
-            "app=demo",
-            "-o",
-            "json",
-            "--",
-            "sh",
-            "-c",
-            "echo filling; head -c 1G /dev/zero | tail > /dev/null",
-        ])
+    let out = exec_sh(&ns, "echo filling; head -c 1G /dev/zero | tail > /dev/null")
         .expect_stderr("filling")
         .status(137);
     let r = report(&out);
