@@ -220,16 +220,10 @@ fn the_gate_is_accepted_by_the_api_server_and_blocks_until_migrate() {
         "the pasted Deployment's pod",
         Duration::from_secs(60),
         || {
-            kubectl_out(&[
-                "-n",
-                &ns.name,
-                "get",
-                "pods",
-                "-l",
+            ns.get_pods(
                 "app=pasted",
-                "-o",
                 "jsonpath={.items[0].spec.initContainers[0].name}",
-            ]) == "kmigrate-gate"
+            ) == "kmigrate-gate"
         },
     );
 

@@ -219,6 +219,13 @@ impl Ns {
         });
     }
 
+    /// `kubectl get pods -l selector -o output` in this namespace.
+    pub fn get_pods(&self, selector: &str, output: &str) -> String {
+        kubectl_out(&[
+            "-n", &self.name, "get", "pods", "-l", selector, "-o", output,
+        ])
+    }
+
     /// kmigrate pointed at this namespace as admin.
     pub fn kmigrate(&self) -> Run {
         kmigrate().env("KUBECONFIG", &local().admin).args([

@@ -95,12 +95,7 @@ fn job_mode_runs_the_new_image_and_follows_it() {
         ],
     );
     wait_for("the app pod", Duration::from_secs(60), || {
-        kubectl_out(&[
-            "-n", &ns.name, "get", "pods", "-l", "app=demo", "-o", "name",
-        ])
-        .lines()
-        .count()
-            == 1
+        ns.get_pods("app=demo", "name").lines().count() == 1
     });
     // --dry-run prints a Job the server accepts, and creates nothing.
     let dry = ns
@@ -192,16 +187,10 @@ fn job_mode_runs_the_new_image_and_follows_it() {
     assert_eq!(c["args"][0], "eval");
     assert!(c["readinessProbe"].is_null() && c["ports"].is_null());
     assert_eq!(c["env"][0]["name"], "DATABASE_URL");
-    let node = kubectl_out(&[
-        "-n",
-        &ns.name,
-        "get",
-        "pods",
-        "-l",
+    let node = ns.get_pods(
         &format!("kmigrate.io/run={name}"),
-        "-o",
         "jsonpath={.items[0].spec.nodeName}",
-    ]);
+    );
     assert_eq!(node, NODE);
 
     let audit = events(&ns);

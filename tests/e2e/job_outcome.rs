@@ -33,17 +33,8 @@ fn held_deployment(ns: &Ns, name: &str) {
 
 /// The run's pods that are not being deleted.
 fn live_pods(ns: &Ns, run: &str) -> Vec<String> {
-    let list: serde_json::Value = serde_json::from_str(&kubectl_out(&[
-        "-n",
-        &ns.name,
-        "get",
-        "pods",
-        "-l",
-        &format!("kmigrate.io/run={run}"),
-        "-o",
-        "json",
-    ]))
-    .unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&ns.get_pods(&format!("kmigrate.io/run={run}"), "json")).unwrap();
     list["items"]
         .as_array()
         .unwrap()
@@ -130,17 +121,8 @@ fn an_image_that_never_arrives_exits_71_and_its_job_is_gone() {
         "a pod could start later"
     );
     wait_for("the pod to be gone", Duration::from_secs(30), || {
-        kubectl_out(&[
-            "-n",
-            &ns.name,
-            "get",
-            "pods",
-            "-l",
-            &format!("kmigrate.io/run={name}"),
-            "-o",
-            "name",
-        ])
-        .is_empty()
+        ns.get_pods(&format!("kmigrate.io/run={name}"), "name")
+            .is_empty()
     });
 }
 
@@ -304,16 +286,10 @@ fn an_injected_sidecar_sorted_first_does_not_hide_the_exit_code() {
         .expect_stderr("Postgrex.Error")
         .status(3);
     let name = report(&out).job.expect("the run name");
-    let pod = kubectl_out(&[
-        "-n",
-        &ns.name,
-        "get",
-        "pods",
-        "-l",
+    let pod = ns.get_pods(
         &format!("kmigrate.io/run={name}"),
-        "-o",
         "jsonpath={.items[0].status.containerStatuses[*].name}",
-    ]);
+    );
     assert_eq!(pod, "aaa-sidecar app", "the sidecar sorts first");
 }
 

@@ -146,9 +146,7 @@ fn without_app_the_lock_is_named_after_the_deployment() {
     wait_for("a ready pod of shop", Duration::from_secs(60), || {
         unlock(&["-l", "app=shop"]).status_any().status.success()
     });
-    let pod = kubectl_out(&[
-        "-n", &ns.name, "get", "pods", "-l", "app=shop", "-o", "name",
-    ]);
+    let pod = ns.get_pods("app=shop", "name");
     let pod = pod.trim().trim_start_matches("pod/");
     for find in [
         &["-l", "app=shop"][..],

@@ -98,16 +98,10 @@ fn newest_replicaset_wins_during_a_rollout() {
     };
     ns.apply(&deployment("demo:1"));
     let ready_pods = || {
-        kubectl_out(&[
-            "-n",
-            &ns.name,
-            "get",
-            "pods",
-            "-l",
+        ns.get_pods(
             "app=demo",
-            "-o",
             "jsonpath={range .items[?(@.status.phase==\"Running\")]}{.metadata.name}{\"\\n\"}{end}",
-        ])
+        )
         .lines()
         .count()
     };

@@ -309,28 +309,11 @@ fn job_with_an_image_pushed_after_the_job_was_created() {
         .spawn();
     run.wait_line("Created Job");
     wait_for("image pull back-off", Duration::from_secs(60), || {
-        kubectl_out(&[
-            "-n",
-            &ns.name,
-            "get",
-            "pods",
-            "-l",
+        let reasons = ns.get_pods(
             "kmigrate.io/run",
-            "-o",
             "jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}",
-        ])
-        .contains("Err")
-            || kubectl_out(&[
-                "-n",
-                &ns.name,
-                "get",
-                "pods",
-                "-l",
-                "kmigrate.io/run",
-                "-o",
-                "jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}",
-            ])
-            .contains("BackOff")
+        );
+        reasons.contains("Err") || reasons.contains("BackOff")
     });
     let pushed = Command::new(&n.imgpush)
         .arg("push")
@@ -416,16 +399,7 @@ fn job_with_an_injected_sidecar_that_never_exits_reports_the_app_exit_code() {
     assert_eq!(ns.applied(), [V1, V2, V3]);
     // The sidecar, first in the pod, keeps it (and so the Job) running.
     let job = r.job.expect("the run name");
-    let states = kubectl_out(&[
-        "-n",
-        &ns.name,
-        "get",
-        "pods",
-        "-l",
-        &format!("kmigrate.io/run={job}"),
-        "-o",
-        "jsonpath={.items[0].spec.containers[0].name} {range .items[0].status.containerStatuses[*]}{.name}={.state.terminated.exitCode}{.state.running.startedAt};{end}",
-    ]);
+    let states = ns.get_pods(&format!("kmigrate.io/run={job}"), "jsonpath={.items[0].spec.containers[0].name} {range .items[0].status.containerStatuses[*]}{.name}={.state.terminated.exitCode}{.state.running.startedAt};{end}");
     assert!(states.starts_with("aaa-sidecar "), "{states}");
     assert!(
         states.contains(";app=0;") || states.contains(" app=0;"),
