@@ -4,9 +4,10 @@ use std::time::{Duration, Instant};
 
 use kmigrate::ecto_output::Direction;
 
+use crate::ecto::{Gate, at_the_gate};
 use crate::faultproxy::{FaultProxy, apiserver_addr};
 use crate::harness::{Ns, kubectl_out, lease_field, migration_set};
-use crate::support::{kmigrate, report};
+use crate::support::{kmigrate, report, wait_for};
 
 #[test]
 fn unreachable_api_server_fails_fast() {
@@ -72,12 +73,12 @@ fn latency_is_tolerated_and_timeout_is_honoured() {
     );
 }
 
-/// Whether the slow migration is all there or not there at all.
-fn slow_migration_is_atomic(ns: &Ns) -> bool {
-    let row = ns.applied().contains(&20240104120000);
+/// Whether a migration that creates two tables is all there or not there at all.
+fn migration_is_atomic(ns: &Ns, version: i64, [a, b]: [&str; 2]) -> bool {
+    let row = ns.applied().contains(&version);
     let tables = ns.tables();
-    let a = tables.contains(&"slow_a".to_owned());
-    let b = tables.contains(&"slow_b".to_owned());
+    let a = tables.contains(&a.to_owned());
+    let b = tables.contains(&b.to_owned());
     assert!(
         row == a && a == b,
         "half-applied: row {row}, slow_a {a}, slow_b {b}"
@@ -105,7 +106,7 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     assert!(text.contains("The lock kmigrate-demo stays held"), "{text}");
     // Let the remote side settle, then check: the slow migration is whole or absent.
     std::thread::sleep(Duration::from_secs(4));
-    slow_migration_is_atomic(&ns);
+    migration_is_atomic(&ns, 20240104120000, ["slow_a", "slow_b"]);
     let status = report(
         &ns.kmigrate()
             .args(["status", "-l", "app=demo", "-o", "json"])
@@ -118,17 +119,24 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
         .unwrap();
     assert_eq!(
         slow.direction == Direction::Up,
-        slow_migration_is_atomic(&ns)
+        migration_is_atomic(&ns, 20240104120000, ["slow_a", "slow_b"])
     );
 }
 
 fn signal_mid_run(signal: &str, expected: i32) {
+    // The gated migration waits until the gate opens: the signal lands mid-run however
+    // slow the machine is.
     let ns = Ns::with_demo_pod(
         &format!("sig{}", signal.to_lowercase()),
-        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("gated"))],
     );
+    let gate = Gate::close(&ns.db);
     let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
-    run.wait_line("SELECT pg_sleep(2)");
+    wait_for(
+        "the migration to reach the gate",
+        Duration::from_secs(30),
+        || at_the_gate(&ns.db),
+    );
     let lease = lease_field(&ns.name, "{.spec.holderIdentity}");
     assert!(
         lease.contains("pid"),
@@ -173,8 +181,14 @@ fn signal_mid_run(signal: &str, expected: i32) {
         .status(0);
     let left = kubectl_out(&["-n", &ns.name, "get", "lease", "--no-headers", "-o", "name"]);
     assert!(left.is_empty(), "unlock left the lease: {left}");
-    std::thread::sleep(Duration::from_secs(4));
-    slow_migration_is_atomic(&ns);
+    // Opened, the gate lets the remote run end either way; never half of it.
+    drop(gate);
+    wait_for(
+        "the gated migration to end",
+        Duration::from_secs(30),
+        || !at_the_gate(&ns.db) && !ns.in_transaction(),
+    );
+    migration_is_atomic(&ns, 20240107120000, ["gated_a", "gated_b"]);
 }
 
 #[test]

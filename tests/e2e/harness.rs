@@ -255,6 +255,16 @@ impl Ns {
         .collect()
     }
 
+    /// Whether another session in this namespace's database has a transaction open.
+    pub fn in_transaction(&self) -> bool {
+        psql(
+            &self.db,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL",
+        )
+        .trim()
+            != "0"
+    }
+
     pub fn tables(&self) -> Vec<String> {
         psql(
             &self.db,

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::ecto::{Gate, at_the_gate};
 use crate::harness::{
     Ns, V1, V2, V3, kubectl, kubectl_out, lease_field, local, migration_set, steal_lease,
 };
@@ -10,9 +11,15 @@ use crate::support::{kmigrate, report, wait_for};
 
 #[test]
 fn concurrent_migrations_run_once_and_wait_runs_after() {
-    let ns = Ns::with_demo_pod("lock", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
+    // The first run waits at the gate, holding the lock, until the test opens it.
+    let ns = Ns::with_demo_pod("lock", &[("DEMO_MIGRATIONS_DIR", &migration_set("gated"))]);
+    let gate = Gate::close(&ns.db);
     let mut first = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
-    first.wait_line("SELECT pg_sleep(2)");
+    wait_for(
+        "the migration to reach the gate",
+        Duration::from_secs(30),
+        || at_the_gate(&ns.db),
+    );
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "-o", "json"])
@@ -21,7 +28,7 @@ fn concurrent_migrations_run_once_and_wait_runs_after() {
         .status(74);
     assert_eq!(report(&out).exit_code, 74);
     // A second run with --wait starts once the first is done, and finds nothing to do.
-    let waited = ns
+    let mut waited = ns
         .kmigrate()
         .args([
             "migrate",
@@ -33,18 +40,21 @@ fn concurrent_migrations_run_once_and_wait_runs_after() {
             "-o",
             "json",
         ])
-        .expect_stderr("waiting for the lock kmigrate-demo")
-        .status(0);
+        .spawn();
+    waited.wait_line("waiting for the lock kmigrate-demo");
+    drop(gate);
     let (code, _) = first.wait_exit(Duration::from_secs(30));
     assert_eq!(code, 0, "{:#?}", first.seen);
-    let r = report(&waited);
-    assert!(
-        r.migrations.is_empty(),
-        "the waiting run found work: {:?}",
-        r.migrations
+    let (code, _) = waited.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 0, "{:#?}", waited.seen);
+    let r = waited.stdout_json();
+    assert_eq!(
+        r["migrations"],
+        serde_json::json!([]),
+        "the waiting run found work: {r}"
     );
-    assert_eq!(r.lock.as_deref(), Some("kmigrate-demo"));
-    assert_eq!(ns.applied(), [V1, 20240104120000]);
+    assert_eq!(r["lock"], "kmigrate-demo", "{r}");
+    assert_eq!(ns.applied(), [V1, 20240107120000]);
 }
 
 #[test]

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::ecto::{Gate, at_the_gate};
 use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, local};
 use crate::support::{Run, kmigrate, repo, report, wait_for};
 
@@ -214,17 +215,24 @@ fn kill_9_of_the_remote_process_exits_137() {
 
 /// The pod deleted while a migration runs: the kubelet stops the container, and the
 /// exec'd VM dies with it by SIGKILL, so the exec reports 137, which kmigrate names. The
-/// slow migration's transaction never commits: only the migration before it stays.
+/// migration waits at the gate (no timing: the kubelet's grace period and its sync can take
+/// longer than any sleep under load), so its transaction never commits: only the migration
+/// before it stays.
 #[test]
-fn pod_deleted_during_a_slow_migration_exits_137() {
+fn pod_deleted_during_a_running_migration_exits_137() {
     let ns = Ns::new("real-delete");
     real_pod(
         &ns,
-        &[("DEMO_MIGRATIONS_DIR", "/app/migration_sets/slow")],
+        &[("DEMO_MIGRATIONS_DIR", "/app/migration_sets/gated")],
         "",
     );
+    let gate = Gate::close(&ns.db);
     let mut run = km(&ns).args(["migrate", "-l", "app=demo", "--yes"]).spawn();
-    run.wait_line("pg_sleep");
+    wait_for(
+        "the migration to reach the gate",
+        Duration::from_secs(60),
+        || at_the_gate(&ns.db),
+    );
     kubectl(&[
         "-n",
         &ns.name,
@@ -243,10 +251,13 @@ fn pod_deleted_during_a_slow_migration_exits_137() {
         "{:#?}",
         run.seen
     );
+    // The server sees the killed client once the gate opens and it answers the waiting
+    // statement: the session ends and its transaction rolls back.
+    drop(gate);
     wait_for(
         "the killed session's transaction to end",
         Duration::from_secs(30),
-        || !ns.tables().contains(&"slow_a".to_owned()),
+        || !ns.tables().contains(&"gated_a".to_owned()),
     );
     assert_eq!(ns.applied(), [V1]);
 }
