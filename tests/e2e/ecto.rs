@@ -36,6 +36,13 @@ impl Gate {
         });
         gate
     }
+
+    /// Wait, up to `within`, for the gated migration's session to wait at this gate.
+    pub(crate) fn wait_until_reached(&self, within: Duration) {
+        crate::support::wait_for("the migration to reach the gate", within, || {
+            at_the_gate(&self.1)
+        });
+    }
 }
 
 impl Drop for Gate {

@@ -132,11 +132,7 @@ fn signal_mid_run(signal: &str, expected: i32) {
     );
     let gate = Gate::close(&ns.db);
     let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
-    wait_for(
-        "the migration to reach the gate",
-        Duration::from_secs(30),
-        || at_the_gate(&ns.db),
-    );
+    gate.wait_until_reached(Duration::from_secs(30));
     let lease = lease_field(&ns.name, "{.spec.holderIdentity}");
     assert!(
         lease.contains("pid"),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::ecto::{Gate, at_the_gate};
+use crate::ecto::Gate;
 use crate::harness::{
     Ns, V1, V2, V3, kubectl, kubectl_out, lease_field, local, migration_set, steal_lease,
 };
@@ -15,11 +15,7 @@ fn concurrent_migrations_run_once_and_wait_runs_after() {
     let ns = Ns::with_demo_pod("lock", &[("DEMO_MIGRATIONS_DIR", &migration_set("gated"))]);
     let gate = Gate::close(&ns.db);
     let mut first = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
-    wait_for(
-        "the migration to reach the gate",
-        Duration::from_secs(30),
-        || at_the_gate(&ns.db),
-    );
+    gate.wait_until_reached(Duration::from_secs(30));
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "-o", "json"])

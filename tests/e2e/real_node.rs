@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::ecto::{Gate, at_the_gate};
+use crate::ecto::Gate;
 use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, local};
 use crate::support::{Run, kmigrate, repo, report, wait_for};
 
@@ -228,11 +228,7 @@ fn pod_deleted_during_a_running_migration_exits_137() {
     );
     let gate = Gate::close(&ns.db);
     let mut run = km(&ns).args(["migrate", "-l", "app=demo", "--yes"]).spawn();
-    wait_for(
-        "the migration to reach the gate",
-        Duration::from_secs(60),
-        || at_the_gate(&ns.db),
-    );
+    gate.wait_until_reached(Duration::from_secs(60));
     kubectl(&[
         "-n",
         &ns.name,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use kmigrate::ecto_output::TimeoutKind;
 
-use crate::ecto::{Gate, at_the_gate};
+use crate::ecto::Gate;
 use crate::harness::{Ns, V1, V2, local, migration_set, psql};
 use crate::support::{report, wait_for};
 
@@ -179,9 +179,7 @@ fn a_long_migration_beats_and_a_run_left_behind_is_seen_by_the_next() {
     let ns = Ns::with_demo_pod("beats", &[("DEMO_MIGRATIONS_DIR", &migration_set("gated"))]);
     let gate = Gate::close(&ns.db);
     let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
-    wait_for("the migration at the gate", Duration::from_secs(60), || {
-        at_the_gate(&ns.db)
-    });
+    gate.wait_until_reached(Duration::from_secs(60));
     // A silent migration is said to be alive every 20 s, with what it is on.
     run.wait_line("kmigrate: still on 20240107120000 Demo.Repo.Migrations.WaitForGate, 20 s");
     // Its kmigrate goes away (a laptop closed); the migration goes on in the database.
