@@ -251,8 +251,8 @@ release = "/app/bin/my_app"
 # protection_marks = true
 # Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
 # lock = "best-effort"
-# Environment used when -e is not given.
-# default_env = "staging"
+# Environment used when -e is not given (without one, the kubeconfig's context and namespace).
+default_env = "staging"
 
 [env.staging]
 context = "staging"
@@ -276,7 +276,9 @@ mod tests {
         assert_eq!(prod.namespace.as_deref(), Some("my-app"));
         assert_eq!(prod.selector.as_deref(), Some("app=my_app"));
         assert_eq!(prod.protected, Some(true));
-        assert_eq!(cfg.resolve(None).unwrap().namespace, None);
+        let plain = cfg.resolve(None).unwrap();
+        assert_eq!(plain.namespace.as_deref(), Some("my-app-staging"));
+        assert_eq!(plain.protected, None);
     }
 
     #[test]

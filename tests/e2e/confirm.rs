@@ -1,10 +1,9 @@
 //! Protected namespaces: refused without --yes, typed confirmation on a terminal.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, psql, steal_lease};
-use crate::support::report;
+use crate::support::{report, type_at_prompt};
 
 #[test]
 fn protected_namespace_needs_yes_without_a_terminal() {
@@ -41,52 +40,11 @@ pub fn on_terminal_after(
     typed: &str,
     meanwhile: impl FnOnce() + Send + 'static,
 ) -> (i32, String) {
-    let mut child = ns
-        .kmigrate()
-        .args(args)
-        .terminal_command()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let typed = typed.to_owned();
-    let mut meanwhile = Some(meanwhile);
-    let pid = child.id();
-    let mut out = child.stdout.take().unwrap();
-    // Type only once the prompt is on the screen, as a person would.
-    let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        let mut sent = false;
-        loop {
-            let n = std::io::Read::read(&mut out, &mut buf).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-            if !sent && String::from_utf8_lossy(&seen).contains("to continue") {
-                std::thread::sleep(Duration::from_millis(200));
-                if let Some(f) = meanwhile.take() {
-                    // A failing check must not leave kmigrate waiting at its prompt forever.
-                    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-                        let _ = std::process::Command::new("kill")
-                            .args(["-9", &pid.to_string()])
-                            .status();
-                        std::panic::resume_unwind(panic);
-                    }
-                }
-                let _ = std::io::Write::write_all(&mut stdin, typed.as_bytes());
-                let _ = std::io::Write::flush(&mut stdin);
-                sent = true;
-            }
-        }
-        String::from_utf8_lossy(&seen).into_owned()
-    });
-    let status = child.wait().unwrap();
-    let screen = reader.join().unwrap();
-    (status.code().unwrap_or(-1), screen)
+    type_at_prompt(
+        ns.kmigrate().args(args).terminal_command(),
+        typed,
+        meanwhile,
+    )
 }
 
 #[test]

@@ -6,12 +6,15 @@
 //! cluster every test fails, naming the command that starts it. The tests on the real
 //! node (`real_node`) need `--features real-node` and `scripts/cluster up --real-node`
 //! (`scripts/test --real-node` does both); without that node they fail the same way.
-//! Every test works in a namespace and database of its own (`harness::Ns`), so tests
+//! The walk of the demo (`demo`) needs `--features demo` and a run of `scripts/demo`.
+//! Every other test works in a namespace and database of its own (`harness::Ns`), so tests
 //! never see each other.
 
 mod audit;
 mod auth;
 mod confirm;
+#[cfg(feature = "demo")]
+mod demo;
 mod doctor;
 mod ecto;
 mod exec;

@@ -61,6 +61,63 @@ fn run_of(program: &Path) -> Run {
     }
 }
 
+/// Start describing a `bash -c LINE` run with the same scrubbed environment as
+/// [`kmigrate`]: a line of shell as a person would type it.
+pub fn shell(line: &str) -> Run {
+    run_of(Path::new("bash")).args(["-c", line])
+}
+
+/// Run `terminal` (a [`Run::terminal_command`]) and type `typed` once a prompt ending in
+/// "to continue" is on the screen, as a person would, after running `meanwhile` (a person
+/// reading the plan for a while). Returns the exit code and everything the screen showed;
+/// a run that never prompts gets nothing typed.
+pub fn type_at_prompt(
+    mut terminal: Command,
+    typed: &str,
+    meanwhile: impl FnOnce() + Send + 'static,
+) -> (i32, String) {
+    let mut child = terminal
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let typed = typed.to_owned();
+    let mut meanwhile = Some(meanwhile);
+    let pid = child.id();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut sent = false;
+        loop {
+            let n = std::io::Read::read(&mut out, &mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if !sent && String::from_utf8_lossy(&seen).contains("to continue") {
+                std::thread::sleep(Duration::from_millis(200));
+                if let Some(f) = meanwhile.take() {
+                    // A failing check must not leave kmigrate waiting at its prompt forever.
+                    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                        std::panic::resume_unwind(panic);
+                    }
+                }
+                let _ = std::io::Write::write_all(&mut stdin, typed.as_bytes());
+                let _ = std::io::Write::flush(&mut stdin);
+                sent = true;
+            }
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let status = child.wait().unwrap();
+    let screen = reader.join().unwrap();
+    (status.code().unwrap_or(-1), screen)
+}
+
 /// A fresh empty directory under the target folder.
 pub fn scratch_dir(tag: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
