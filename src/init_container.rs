@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::json;
 
+use crate::ecto_snippet::WAIT_TAG;
 use crate::job::app_container;
 
 /// The init container's name: a strategic-merge patch finds it again by this name.
@@ -60,20 +61,68 @@ pub fn patch(gate: &Container) -> serde_json::Value {
     json!({"spec": {"template": {"spec": {"initContainers": [gate]}}}})
 }
 
-/// Whether the Deployment already has an init container of this name.
-pub fn present(deploy: &Deployment) -> bool {
+/// Whether an init container is a schema gate: the one `gate` writes (by its name, or, when
+/// renamed, by the wait snippet it runs), or `kmigrate wait` run from kmigrate's own image.
+/// A Job that kept it would wait for the very migrations it exists to apply.
+pub fn is_gate(c: &Container) -> bool {
+    let argv: Vec<&str> = c
+        .command
+        .iter()
+        .chain(c.args.iter())
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let runs_the_wait_snippet = argv.iter().any(|a| a.contains(WAIT_TAG));
+    let runs_kmigrate_wait = argv.first().is_some_and(|program| {
+        let file = program.rsplit('/').next().unwrap_or_default();
+        matches!(file, "kmigrate" | "kubectl-kmigrate")
+    }) && argv.contains(&"wait");
+    c.name == NAME || runs_the_wait_snippet || runs_kmigrate_wait
+}
+
+/// The Deployment's schema gates ([`is_gate`]), in template order.
+pub fn gates(deploy: &Deployment) -> Vec<&Container> {
     deploy
         .spec
         .as_ref()
         .and_then(|s| s.template.spec.as_ref())
         .and_then(|p| p.init_containers.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.name == NAME))
+        .map(|cs| cs.iter().filter(|c| is_gate(c)).collect())
+        .unwrap_or_default()
+}
+
+/// A gate that runs another image than the app container: new pods then wait for that
+/// image's migrations, not their own (or pass at once). What is wrong, and the fix.
+pub fn image_mismatch(deploy: &Deployment, container: Option<&str>) -> Option<(String, String)> {
+    let app = app_container(deploy, container).ok()?;
+    let app_image = app.image.as_deref().unwrap_or_default();
+    let deploy_name = deploy.metadata.name.as_deref().unwrap_or_default();
+    let gate = gates(deploy)
+        .into_iter()
+        .find(|g| g.image.as_deref().unwrap_or_default() != app_image)?;
+    let gate_image = gate.image.as_deref().unwrap_or("(none)");
+    Some((
+        format!(
+            "the schema gate {} of Deployment {deploy_name} runs image {gate_image}, but its \
+             container {} runs {app_image}: new pods wait for the migrations of {gate_image}, \
+             not their own",
+            gate.name, app.name
+        ),
+        format!(
+            "give both the same image in every rollout: \
+             `kubectl set image deployment/{deploy_name} {}=IMAGE {}=IMAGE`",
+            app.name, gate.name
+        ),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Mode;
+    use crate::ecto_snippet::Operation;
     use crate::job::deployment;
+    use std::time::Duration;
 
     fn pod_spec(d: &mut Deployment) -> &mut k8s_openapi::api::core::v1::PodSpec {
         d.spec.as_mut().unwrap().template.spec.as_mut().unwrap()
@@ -139,13 +188,54 @@ mod tests {
             p["spec"]["template"]["spec"]["initContainers"][0]["name"],
             NAME
         );
-        assert!(!present(&deployment()));
+        assert!(
+            gates(&deployment()).is_empty(),
+            "a native sidecar is no gate"
+        );
         let mut d = deployment();
         pod_spec(&mut d)
             .init_containers
             .as_mut()
             .unwrap()
             .push(gate);
-        assert!(present(&d));
+        assert_eq!(gates(&d)[0].name, NAME);
+    }
+
+    #[test]
+    fn a_renamed_gate_is_found_by_what_it_runs() {
+        let snippet = crate::ecto_snippet::tests::shop(&[], &[]).argv(
+            "/app/bin/shop",
+            Mode::Eval,
+            Operation::Wait(Duration::from_secs(600)),
+        );
+        let mut renamed = build(&deployment(), None, "shop:2", &snippet).unwrap();
+        renamed.name = "schema-wait".into();
+        let cli: Container = serde_json::from_value(json!({
+            "name": "wait-for-schema", "image": "kmigrate:0.1",
+            "command": ["/usr/local/bin/kmigrate"], "args": ["wait", "--deadline", "10m"]
+        }))
+        .unwrap();
+        let fetcher: Container = serde_json::from_value(json!({
+            "name": "secrets", "image": "vault:1", "command": ["fetch", "--wait"]
+        }))
+        .unwrap();
+        for (c, gate) in [(&renamed, true), (&cli, true), (&fetcher, false)] {
+            assert_eq!(is_gate(c), gate, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn a_gate_on_another_image_than_the_app_is_named() {
+        let mut d = deployment();
+        let gate = build(&d, None, "shop:1", &argv()).unwrap();
+        pod_spec(&mut d).init_containers = Some(vec![gate]);
+        assert_eq!(image_mismatch(&d, None), None, "both run shop:1");
+        pod_spec(&mut d).init_containers.as_mut().unwrap()[0].image = Some("shop:0".into());
+        let (what, fix) = image_mismatch(&d, None).unwrap();
+        assert!(
+            what.contains("runs image shop:0, but its container web runs shop:1"),
+            "{what}"
+        );
+        assert!(fix.contains("kubectl set image deployment/shop web=IMAGE kmigrate-gate=IMAGE"));
     }
 }

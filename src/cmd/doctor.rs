@@ -3,6 +3,7 @@
 //! to send `SELECT 1`, and nothing is locked, migrated or recorded.
 
 use anyhow::Result;
+use k8s_openapi::api::core::v1::Pod;
 
 use super::{Ctx, Identity};
 use crate::access;
@@ -10,6 +11,8 @@ use crate::connection::{Connection, classify};
 use crate::doctor::needs::{self, EXEC_CHECK, Group, Missing, PODS};
 use crate::doctor::{Checks, MIN_ECTO_SQL, Status, at_least, render};
 use crate::error::{Error, exit_code_of};
+use crate::init_container;
+use crate::job;
 use crate::settings::Ecto;
 use crate::target::{self, PodTarget};
 use crate::ui::Purpose;
@@ -72,13 +75,52 @@ async fn run(ctx: &mut Ctx, checks: &mut Checks) {
     for (g, answers) in groups.iter().zip(answers) {
         permissions(g, &answers, &ns, checks);
     }
+    let chosen = found.as_ref().ok().and_then(|f| {
+        let name = &f.choice.chosen()?.name;
+        f.pods.get(name).cloned()
+    });
     let t = pod(ctx, Some(found), checks);
     if let Some(t) = &t {
         ctx.report.pod = Some(t.pod.clone());
         ctx.report.container = Some(t.container.clone());
     }
+    gate(ctx, &conn, &ns, chosen.as_ref(), checks).await;
     in_pod(ctx, t.as_ref(), checks).await;
     protection(ctx, Some(id), checks);
+}
+
+/// The schema gate of the app's Deployment (`--deployment`, else the chosen pod's), when it
+/// has one: it must run the app container's image. No check without a Deployment or a gate.
+async fn gate(ctx: &Ctx, conn: &Connection, ns: &str, pod: Option<&Pod>, checks: &mut Checks) {
+    let named = ctx
+        .settings
+        .job
+        .as_ref()
+        .and_then(|j| j.deployment.as_deref());
+    if named.is_none() && pod.is_none() {
+        return;
+    }
+    let Ok(deploy) = job::find_deployment(conn, ns, named, pod).await else {
+        return;
+    };
+    let container = ctx.settings.container.as_deref();
+    let gates = init_container::gates(&deploy);
+    let (Some(first), Ok(app)) = (gates.first(), job::app_container(&deploy, container)) else {
+        return;
+    };
+    match init_container::image_mismatch(&deploy, container) {
+        Some((what, fix)) => checks.warn("gate", what, fix),
+        None => checks.pass(
+            "gate",
+            format!(
+                "init container {} of Deployment {} waits for the migrations of {}, the image of its container {}",
+                first.name,
+                deploy.metadata.name.as_deref().unwrap_or_default(),
+                app.image.as_deref().unwrap_or_default(),
+                app.name
+            ),
+        ),
+    }
 }
 
 /// Which kubeconfig, context and server; the namespace.

@@ -43,9 +43,10 @@ pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
             "note: the gate runs `eval`: before the app starts there is no live node to `rpc` into.",
         );
     }
-    if init_container::present(&deploy) {
+    for old in init_container::gates(&deploy) {
         ctx.ui.note(&format!(
-            "note: Deployment {name} already has an init container {NAME}: put this one in its place."
+            "note: Deployment {name} already has a schema gate, init container {}: put this one in its place.",
+            old.name
         ));
     }
     let app = crate::job::app_container(&deploy, container.as_deref())

@@ -14,6 +14,7 @@ use crate::confirm::{PROTECTED, Plan, config_fact, confirm};
 use crate::connection::Connection;
 use crate::ecto_output::{Direction, Findings};
 use crate::error::Error;
+use crate::init_container;
 use crate::job::{self, JobOptions};
 use crate::lock::lease_name;
 use crate::settings::Action;
@@ -46,6 +47,15 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         .clone()
         .unwrap_or_else(|| lease_name(&deploy_name));
     let app = lock_name.trim_start_matches("kmigrate-").to_owned();
+    let leave_out: Vec<String> = init_container::gates(&deploy)
+        .into_iter()
+        .map(|c| c.name.clone())
+        .collect();
+    if let Some((what, fix)) =
+        init_container::image_mismatch(&deploy, ctx.settings.container.as_deref())
+    {
+        ctx.ui.note(&format!("warning: {what}; {fix}"));
+    }
     let options = JobOptions {
         name: job::run_name(&app, Timestamp::now()),
         image: image.clone(),
@@ -55,8 +65,13 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         command: action.name().to_owned(),
         user: user.clone().unwrap_or_else(|| "unknown".to_owned()),
         deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
+        leave_out,
     };
     let spec = job::build(&deploy, &options).map_err(Error::NoPod)?;
+    let left_out = left_out(&options.leave_out);
+    if let Some(left_out) = &left_out {
+        ctx.ui.note(&format!("The Job leaves out {left_out}."));
+    }
     // The Job's pod runs the one container the Deployment's template chose.
     ctx.report.container = spec
         .spec
@@ -94,7 +109,10 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
             ),
             ("image", image.clone()),
             config_fact(ctx.settings.config.as_deref()),
-        ];
+        ]
+        .into_iter()
+        .chain(left_out.map(|l| ("left out", l)))
+        .collect();
         confirm(
             &ctx.ui,
             ctx.settings.yes,
@@ -145,6 +163,16 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         _ => {}
     }
     Ok(out.findings)
+}
+
+/// What the Job leaves out of the Deployment's template, and why, for the plan and notes.
+fn left_out(names: &[String]) -> Option<String> {
+    (!names.is_empty()).then(|| {
+        format!(
+            "init container {} (the schema gate: it would wait for the migrations this Job applies)",
+            names.join(", ")
+        )
+    })
 }
 
 /// Where a Job-mode run ran, for messages: `Job NAME`.

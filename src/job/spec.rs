@@ -30,7 +30,13 @@ pub struct JobOptions {
     pub user: String,
     /// `activeDeadlineSeconds`.
     pub deadline: Option<Duration>,
+    /// Init containers of the template the Job leaves out (the schema gate, which would
+    /// wait for the migrations the Job exists to apply); named in [`LEFT_OUT`].
+    pub leave_out: Vec<String>,
 }
+
+/// The Job's annotation naming the init containers of the template it left out.
+pub const LEFT_OUT: &str = "kmigrate.io/left-out-init-containers";
 
 /// Seconds a finished Job is kept for `kmigrate runs` and `kmigrate logs`.
 pub const TTL_AFTER_FINISHED: i32 = 7 * 24 * 3600;
@@ -95,9 +101,10 @@ pub fn app_container<'a>(
 }
 
 /// The Job for a Deployment's pod template: the app container with `image` and `argv`,
-/// no probes, no ports, no other regular containers (they would keep the pod alive);
-/// everything else (env, volumes, service account, pull secrets, scheduling, security
-/// context, init containers and native sidecars) as in the Deployment.
+/// no probes, no ports, no other regular containers (they would keep the pod alive), none
+/// of the init containers `leave_out` names; everything else (env, volumes, service
+/// account, pull secrets, scheduling, security context, the other init containers and
+/// native sidecars) as in the Deployment.
 pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
     let mut app = app_container(deploy, o.container.as_deref())?.clone();
@@ -115,6 +122,15 @@ pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
     app.lifecycle = None;
     pod.containers = vec![app];
     pod.restart_policy = Some("Never".to_owned());
+    pod.init_containers = pod
+        .init_containers
+        .take()
+        .map(|cs| -> Vec<Container> {
+            cs.into_iter()
+                .filter(|c| !o.leave_out.contains(&c.name))
+                .collect()
+        })
+        .filter(|cs| !cs.is_empty());
 
     // Keep labels that policies may rely on, but not the ones the Deployment (and so,
     // usually, its Service) selects on: the Job's pod must not receive traffic.
@@ -138,12 +154,15 @@ pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
     template.metadata = Some(meta);
     template.spec = Some(pod);
 
-    let annotations = BTreeMap::from([
+    let mut annotations = BTreeMap::from([
         ("kmigrate.io/user".to_owned(), o.user.clone()),
         ("kmigrate.io/image".to_owned(), o.image.clone()),
         ("kmigrate.io/deployment".to_owned(), deploy_name),
         ("kmigrate.io/argv".to_owned(), o.argv_record.clone()),
     ]);
+    if !o.leave_out.is_empty() {
+        annotations.insert(LEFT_OUT.to_owned(), o.leave_out.join(","));
+    }
     Ok(Job {
         metadata: ObjectMeta {
             name: Some(o.name.clone()),
@@ -218,6 +237,7 @@ pub(crate) mod tests {
             command: "migrate".into(),
             user: "alice".into(),
             deadline: Some(Duration::from_secs(600)),
+            leave_out: Vec::new(),
         }
     }
 
@@ -274,6 +294,29 @@ pub(crate) mod tests {
         let ann = job.metadata.annotations.as_ref().unwrap();
         assert_eq!(ann["kmigrate.io/user"], "alice");
         assert_eq!(ann["kmigrate.io/image"], "shop:2");
+        assert!(!ann.contains_key(LEFT_OUT), "nothing was left out");
+    }
+
+    #[test]
+    fn the_init_containers_named_are_left_out_and_said_so() {
+        let mut d = deployment();
+        let inits = d.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
+        inits.init_containers.as_mut().unwrap().extend([
+            serde_json::from_value(json!({"name": "wait-db", "image": "busybox"})).unwrap(),
+            serde_json::from_value(json!({"name": "schema-wait", "image": "shop:1"})).unwrap(),
+        ]);
+        let mut o = options();
+        o.leave_out = vec!["schema-wait".into()];
+        let job = build(&d, &o).unwrap();
+        let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        let kept: Vec<&str> = pod
+            .init_containers
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(kept, ["proxy", "wait-db"]);
+        assert_eq!(job.metadata.annotations.unwrap()[LEFT_OUT], "schema-wait");
     }
 
     #[test]

@@ -316,3 +316,93 @@ fn the_gate_is_accepted_by_the_api_server_and_blocks_until_migrate() {
     assert!(log.contains("kmigrate:wait\tready\t"), "{log}");
     assert_eq!(ns.applied(), [V1, V2, V3]);
 }
+
+/// Every Job-mode command, `--dry-run`'s YAML too, leaves the Deployment's gate out (found by
+/// what it runs, here under another name) and keeps its other init containers; a gate on
+/// another image than the app is warned about, by Job mode and by `doctor`.
+#[test]
+fn job_mode_leaves_the_gate_out_and_warns_about_its_image() {
+    let ns = Ns::with_demo_pod("gate-job", &[]);
+    app_deployment(&ns, "shop", "");
+    let mut gate: serde_json::Value = serde_json::from_str(&stdout(
+        &ns.kmigrate()
+            .args(["gate", "--deployment", "shop", "-o", "json"])
+            .status(0),
+    ))
+    .map(|r: serde_json::Value| r["gate"].clone())
+    .unwrap();
+    gate["name"] = "schema-wait".into();
+    gate["image"] = "demo:0".into();
+    let inits = format!(
+        "      initContainers:\n      - {{name: wait-db, image: demo:1, command: [\"true\"]}}\n      - {gate}\n"
+    );
+    app_deployment(&ns, "shop", &inits);
+    let warning = "warning: the schema gate schema-wait of Deployment shop runs image demo:0, \
+                   but its container app runs demo:1";
+    let left_out = "The Job leaves out init container schema-wait (the schema gate";
+    for command in [
+        &["migrate"][..],
+        &["rollback", "--step", "1"],
+        &["status"],
+        &["wait"],
+        &["plan"],
+    ] {
+        let out = ns
+            .kmigrate()
+            .args(command)
+            .args(["--deployment", "shop", "--image", "demo:2", "--dry-run"])
+            .args(["-o", "json"])
+            .expect_stderr(left_out)
+            .expect_stderr(warning)
+            .status(0);
+        let job = report(&out).job_manifest.expect("the Job in the report");
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(
+            pod["initContainers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["wait-db"],
+            "{command:?}: {job}"
+        );
+        assert_eq!(
+            job["metadata"]["annotations"]["kmigrate.io/left-out-init-containers"], "schema-wait",
+            "{command:?}"
+        );
+    }
+    let yaml = stdout(
+        &ns.kmigrate()
+            .args([
+                "migrate",
+                "--deployment",
+                "shop",
+                "--image",
+                "demo:2",
+                "--dry-run",
+            ])
+            .status(0),
+    );
+    assert!(yaml.contains("wait-db"), "{yaml}");
+    assert_eq!(
+        yaml.matches("schema-wait").count(),
+        1,
+        "only the annotation names it: {yaml}"
+    );
+
+    // doctor finds the Deployment through the chosen pod.
+    wait_for("the shop pod", Duration::from_secs(60), || {
+        ns.get_pods("app=shop", "name").lines().count() == 1
+    });
+    let doctor = ns
+        .kmigrate()
+        .args(["doctor", "-l", "app=shop"])
+        .status_any();
+    let text = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        text.contains("[warn] gate") && text.contains("runs image demo:0"),
+        "{text}"
+    );
+    assert!(text.contains("kubectl set image deployment/shop app=IMAGE schema-wait=IMAGE"));
+}

@@ -1,11 +1,13 @@
 // Command imgpush builds an OCI image from tar files (one layer each, in order)
 // into an OCI image layout, pushes it to a registry over plain HTTP, or copies a
-// pushed image to a new reference. It is how the local cluster's real node gets
-// its images: nothing is pulled from outside.
+// pushed image to a new reference, or pushes a pushed image with more layers on
+// top as a new reference. It is how the local cluster's real node gets its
+// images: nothing is pulled from outside.
 //
 //	imgpush build LAYOUT [--entrypoint JSON] [--cmd JSON] [--env K=V]... [--workdir DIR] LAYER.tar...
 //	imgpush push LAYOUT REF
 //	imgpush copy SRC DST
+//	imgpush extend SRC DST LAYER.tar...
 package main
 
 import (
@@ -30,7 +32,7 @@ func (e *envList) Set(v string) error { *e = append(*e, v); return nil }
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: imgpush build LAYOUT [flags] LAYER.tar... | push LAYOUT REF | copy SRC DST"))
+		fail(fmt.Errorf("usage: imgpush build LAYOUT [flags] LAYER.tar... | push LAYOUT REF | copy SRC DST | extend SRC DST LAYER.tar..."))
 	}
 	var err error
 	switch os.Args[1] {
@@ -40,6 +42,8 @@ func main() {
 		err = push(os.Args[2:])
 	case "copy":
 		err = cp(os.Args[2:])
+	case "extend":
+		err = extend(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -148,6 +152,36 @@ func cp(args []string) error {
 	img, err := remote.Image(src)
 	if err != nil {
 		return err
+	}
+	return remote.Write(dst, img)
+}
+
+// extend pushes SRC with LAYER.tar... appended (its config kept) as DST: a new
+// release of an app image, e.g. with more migrations, as a rollout brings one.
+func extend(args []string) error {
+	if len(args) < 3 {
+		return fmt.Errorf("extend: want SRC DST LAYER.tar...")
+	}
+	src, err := ref(args[0])
+	if err != nil {
+		return err
+	}
+	dst, err := ref(args[1])
+	if err != nil {
+		return err
+	}
+	img, err := remote.Image(src)
+	if err != nil {
+		return err
+	}
+	for _, path := range args[2:] {
+		layer, err := tarball.LayerFromFile(path)
+		if err != nil {
+			return fmt.Errorf("layer %s: %w", path, err)
+		}
+		if img, err = mutate.AppendLayers(img, layer); err != nil {
+			return err
+		}
 	}
 	return remote.Write(dst, img)
 }
