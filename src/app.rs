@@ -99,7 +99,7 @@ fn emit(
     }
     if json && report.command != "completions" && report.command != "init" {
         report.exit_code = end.exit_code;
-        report.outcome = end.outcome.to_owned();
+        report.outcome = end.outcome.to_string();
         report.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Ok(text) = serde_json::to_string_pretty(&report) {
             use std::io::Write;

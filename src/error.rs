@@ -340,20 +340,72 @@ impl Error {
     }
 }
 
+/// How a run ended: the JSON report's `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The remote side said it succeeded (or there was nothing to do).
+    Success,
+    /// The remote command failed, or checks failed.
+    Failed,
+    /// A status or wait gate found migrations pending.
+    Pending,
+    /// The remote side may or may not have finished: nobody knows.
+    Unknown,
+    /// Refused before anything ran (confirmation, policy, a changed plan).
+    Refused,
+    /// Stopped by `--timeout`.
+    Timeout,
+    /// Stopped by a signal.
+    Interrupted,
+    /// Any other error of kmigrate's own (usage, no pod, API).
+    Error,
+    /// Several environments: some succeeded, some did not.
+    Partial,
+    /// Several environments: this one was not run.
+    NotRun,
+}
+
+impl Outcome {
+    /// The name the JSON report uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+            Outcome::Pending => "pending",
+            Outcome::Unknown => "unknown",
+            Outcome::Refused => "refused",
+            Outcome::Timeout => "timeout",
+            Outcome::Interrupted => "interrupted",
+            Outcome::Error => "error",
+            Outcome::Partial => "partial",
+            Outcome::NotRun => "not run",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a run ended, for the JSON report's `outcome`, with the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conclusion {
     /// The process exit code.
     pub exit_code: u8,
-    /// `success`, `failed`, `pending`, `unknown`, `refused`, `timeout`, `interrupted`, `error`.
-    pub outcome: &'static str,
+    /// What the report calls it.
+    pub outcome: Outcome,
 }
 
 impl Conclusion {
     /// Whether the remote command may still be running: the outcome is unknown, or the run
     /// was stopped by the deadline or a signal.
     pub fn remote_may_run(&self) -> bool {
-        matches!(self.outcome, "unknown" | "timeout" | "interrupted")
+        matches!(
+            self.outcome,
+            Outcome::Unknown | Outcome::Timeout | Outcome::Interrupted
+        )
     }
 }
 
@@ -367,28 +419,44 @@ pub fn conclude(
 ) -> Conclusion {
     let (exit_code, outcome) = match result {
         Ok(()) => match remote {
-            Some(c) if c != 0 => (u8::try_from(c).unwrap_or(1), "failed"),
-            _ if gate_tripped => (code::PENDING, "pending"),
-            _ => (code::SUCCESS, "success"),
+            Some(c) if c != 0 => (u8::try_from(c).unwrap_or(1), Outcome::Failed),
+            _ if gate_tripped => (code::PENDING, Outcome::Pending),
+            _ => (code::SUCCESS, Outcome::Success),
         },
-        Err(e) => {
-            let typed = e.chain().find_map(|c| c.downcast_ref::<Error>());
-            let outcome = match typed {
-                Some(Error::Unknown(_)) => "unknown",
-                Some(Error::Refused(_) | Error::PlanChanged(_) | Error::PlanStale(_)) => "refused",
-                Some(Error::Timeout { .. }) => "timeout",
-                // The remote command ended (PostgreSQL cancelled a statement, or tenants
-                // failed and the others were migrated): it failed.
-                Some(Error::DbTimeout(_) | Error::TenantsFailed(_)) => "failed",
-                Some(Error::Pending(_)) => "pending",
-                Some(Error::CheckFailed(_)) => "failed",
-                Some(Error::Interrupted { .. }) => "interrupted",
-                _ => "error",
-            };
-            (exit_code_of(e), outcome)
-        }
+        Err(e) => return conclusion_of(e),
     };
     Conclusion { exit_code, outcome }
+}
+
+/// How a run that ended in this error concluded: its typed error decides both.
+pub fn conclusion_of(e: &anyhow::Error) -> Conclusion {
+    let typed = e.chain().find_map(|c| c.downcast_ref::<Error>());
+    // Every variant named: a new one needs a decision here.
+    let outcome = match typed {
+        Some(Error::Unknown(_)) => Outcome::Unknown,
+        Some(Error::Refused(_) | Error::PlanChanged(_) | Error::PlanStale(_)) => Outcome::Refused,
+        Some(Error::Timeout { .. }) => Outcome::Timeout,
+        // The remote command ended (PostgreSQL cancelled a statement, or tenants
+        // failed and the others were migrated): it failed.
+        Some(Error::DbTimeout(_) | Error::TenantsFailed(_)) => Outcome::Failed,
+        Some(Error::Pending(_)) => Outcome::Pending,
+        Some(Error::CheckFailed(_)) => Outcome::Failed,
+        Some(Error::Interrupted { .. }) => Outcome::Interrupted,
+        Some(
+            Error::Usage(_)
+            | Error::NoPod(_)
+            | Error::Forbidden { .. }
+            | Error::Locked(_)
+            | Error::JobNotStarted(_)
+            | Error::Api(_)
+            | Error::NotStarted(_),
+        )
+        | None => Outcome::Error,
+    };
+    Conclusion {
+        exit_code: exit_code_of(e),
+        outcome,
+    }
 }
 
 /// Short-hand for a usage error.
@@ -496,9 +564,9 @@ mod tests {
     fn conclusions() {
         let ok = Ok(());
         assert_eq!(conclude(&ok, Some(0), false).exit_code, 0);
-        assert_eq!(conclude(&ok, None, false).outcome, "success");
+        assert_eq!(conclude(&ok, None, false).outcome, Outcome::Success);
         assert_eq!(conclude(&ok, Some(42), false).exit_code, 42);
-        assert_eq!(conclude(&ok, Some(42), true).outcome, "failed");
+        assert_eq!(conclude(&ok, Some(42), true).outcome, Outcome::Failed);
         assert_eq!(conclude(&ok, Some(255), false).exit_code, 255);
         assert_eq!(conclude(&ok, Some(-1), false).exit_code, 1);
         assert_eq!(conclude(&ok, Some(256), false).exit_code, 1);
@@ -506,7 +574,7 @@ mod tests {
             conclude(&ok, Some(0), true),
             Conclusion {
                 exit_code: code::PENDING,
-                outcome: "pending"
+                outcome: Outcome::Pending
             }
         );
         let unknown = Err(anyhow::Error::from(Error::Unknown("cut".into())).context("exec"));
@@ -514,7 +582,7 @@ mod tests {
             conclude(&unknown, None, false),
             Conclusion {
                 exit_code: code::UNKNOWN,
-                outcome: "unknown"
+                outcome: Outcome::Unknown
             }
         );
         let late = Err(anyhow::Error::from(Error::Pending("2 missing".into())));
@@ -522,7 +590,7 @@ mod tests {
             conclude(&late, Some(10), false),
             Conclusion {
                 exit_code: code::PENDING,
-                outcome: "pending"
+                outcome: Outcome::Pending
             }
         );
         let internal = Err(anyhow::anyhow!("boom"));
@@ -530,7 +598,7 @@ mod tests {
             conclude(&internal, Some(0), false),
             Conclusion {
                 exit_code: code::INTERNAL,
-                outcome: "error"
+                outcome: Outcome::Error
             }
         );
     }

@@ -11,7 +11,7 @@ use anyhow::Result;
 use crate::app::{Deadline, finish, watched};
 use crate::cmd::{self, Ctx};
 use crate::confirm::{GROUP, Plan, confirm};
-use crate::error::{Conclusion, Error, code, conclude};
+use crate::error::{Conclusion, Error, Outcome, code, conclusion_of};
 use crate::report::{EnvReport, GroupReport, SCHEMA_VERSION};
 use crate::settings::{Action, Settings};
 use crate::ui::Ui;
@@ -80,11 +80,8 @@ pub fn drive(
     };
     let end = match stopped {
         Err((env, e)) => {
-            let end = conclude(&Err(anyhow::anyhow!("{e:#}")), None, false);
-            let end = Conclusion {
-                exit_code: crate::error::exit_code_of(&e),
-                ..end
-            };
+            // The typed error decides the outcome and the code, as for a single run.
+            let end = conclusion_of(&e);
             let said = match &env {
                 Some(env) => format!("environment {env}: {e:#}"),
                 None => format!("{e:#}"),
@@ -104,17 +101,17 @@ pub fn drive(
         })
         .collect();
     report.exit_code = end.exit_code;
-    report.outcome = end.outcome.to_owned();
+    report.outcome = end.outcome.to_string();
     (report, end)
 }
 
 /// A group that could not start at all.
 fn failed_before_any(command: &str, e: anyhow::Error) -> (GroupReport, Conclusion) {
-    let end = conclude(&Err(e), None, false);
+    let end = conclusion_of(&e);
     let report = GroupReport {
         schema: SCHEMA_VERSION,
         command: command.to_owned(),
-        outcome: end.outcome.to_owned(),
+        outcome: end.outcome.to_string(),
         exit_code: end.exit_code,
         ..GroupReport::default()
     };
@@ -126,9 +123,9 @@ fn finished(ctx: Ctx, end: Option<Conclusion>) -> crate::report::Report {
     let mut r = ctx.report;
     if let Some(end) = end {
         r.exit_code = end.exit_code;
-        r.outcome = end.outcome.to_owned();
+        r.outcome = end.outcome.to_string();
     } else {
-        r.outcome = "not run".to_owned();
+        r.outcome = Outcome::NotRun.to_string();
     }
     r
 }
@@ -248,7 +245,7 @@ async fn run_all(
         }
         let end = finish(&mut m.ctx, &result, started_at).await;
         m.end = Some(end);
-        let stopped = matches!(end.outcome, "timeout" | "interrupted");
+        let stopped = matches!(end.outcome, Outcome::Timeout | Outcome::Interrupted);
         if end.exit_code != code::SUCCESS && (stopped || !continue_on_error) {
             break;
         }
@@ -283,12 +280,12 @@ fn summary(ui: &Ui, members: &[Member]) -> Conclusion {
     match first_failure {
         None => Conclusion {
             exit_code: code::SUCCESS,
-            outcome: "success",
+            outcome: Outcome::Success,
         },
         Some(first) if ok == 0 => first,
         Some(_) => Conclusion {
             exit_code: code::PARTIAL,
-            outcome: "partial",
+            outcome: Outcome::Partial,
         },
     }
 }

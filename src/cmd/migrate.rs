@@ -112,6 +112,7 @@ pub(super) fn to_apply(rows: &[StatusRow], range: Range) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::cmd::testing::{Harness, pod};
+    use crate::error::Outcome;
     use crate::error::{Error, code};
     use crate::migration_plan::tests::{plan_hash, plan_output};
     use crate::remote_exec::fake::Reply;
@@ -165,7 +166,7 @@ kmigrate:timeout\tShop.Repo\t\t3\tlock\ttx\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (78, "failed"));
+        assert_eq!((end.exit_code, end.outcome), (78, Outcome::Failed));
         let msg = r.unwrap_err().to_string();
         assert!(
             msg.contains("migration 3 three (Shop.Repo) waited longer than the lock timeout (10s)"),
@@ -311,7 +312,10 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (code::REFUSED, "refused"));
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::REFUSED, Outcome::Refused)
+        );
         let msg = r.unwrap_err().to_string();
         assert!(
             msg.contains("3 drop_legacy (Shop.Repo): drops a table (line 2: DROP TABLE legacy)"),
@@ -412,7 +416,10 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (code::PLAN_STALE, "refused"));
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::PLAN_STALE, Outcome::Refused)
+        );
         let msg = r.unwrap_err().to_string();
         assert!(
             msg.contains(&format!(
@@ -445,7 +452,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (1, "failed"));
+        assert_eq!((end.exit_code, end.outcome), (1, Outcome::Failed));
         let versions: Vec<i64> = h.ctx.report.migrations.iter().map(|m| m.version).collect();
         assert_eq!(versions, [2]);
         assert!(
@@ -464,7 +471,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (137, "failed"));
+        assert_eq!((end.exit_code, end.outcome), (137, Outcome::Failed));
         assert!(
             h.stderr().contains(
                 "failed with exit code 137, killed by SIGKILL: out of memory, `kill -9`, or the pod was deleted or evicted (pod"
@@ -487,7 +494,10 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (code::UNKNOWN, "unknown"));
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::UNKNOWN, Outcome::Unknown)
+        );
         assert_eq!(h.ctx.report.remote_exit_code, None);
         assert!(
             h.stdout().is_empty(),
@@ -544,7 +554,7 @@ kmigrate:tenant\ttenant_c\tdone\n";
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (1, "failed"), "{r:?}");
+        assert_eq!((end.exit_code, end.outcome), (1, Outcome::Failed), "{r:?}");
         assert_eq!(
             outcomes(&h),
             [
@@ -596,7 +606,7 @@ kmigrate:tenant\ttenant_c\tdone\n";
         let end = h.conclude(&r);
         assert_eq!(
             (end.exit_code, end.outcome),
-            (code::TENANTS_FAILED, "failed")
+            (code::TENANTS_FAILED, Outcome::Failed)
         );
         assert_eq!(h.ctx.report.remote_exit_code, Some(1));
         let msg = r.unwrap_err().to_string();
@@ -737,7 +747,7 @@ kmigrate:tenant\ttenant_a\tpending\t0\n";
         let end = h.conclude(&r);
         assert_eq!(
             (end.exit_code, end.outcome),
-            (code::TENANTS_FAILED, "failed")
+            (code::TENANTS_FAILED, Outcome::Failed)
         );
         assert_eq!(
             outcomes(&h),

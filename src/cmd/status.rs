@@ -108,6 +108,7 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
 mod tests {
     use super::*;
     use crate::cmd::testing::{Harness, pod};
+    use crate::error::Outcome;
     use crate::error::code;
     use crate::remote_exec::fake::Reply;
 
@@ -125,7 +126,10 @@ mod tests {
 
     #[tokio::test]
     async fn status_prints_a_table_and_the_gate_trips_on_pending() {
-        for (gate, expected, outcome) in [(false, 0, "success"), (true, code::PENDING, "pending")] {
+        for (gate, expected, outcome) in [
+            (false, 0, Outcome::Success),
+            (true, code::PENDING, Outcome::Pending),
+        ] {
             let mut h = Harness::new(&["status"], vec![Reply::exit(STATUS, 0)], false);
             let a = argv(&h);
             let r = read(&mut h.ctx, &pod(), &a, gate).await;
@@ -153,7 +157,7 @@ mod tests {
         let a = argv(&h);
         let r = read(&mut h.ctx, &pod(), &a, true).await;
         let end = h.conclude(&r);
-        assert_eq!((end.exit_code, end.outcome), (3, "failed"));
+        assert_eq!((end.exit_code, end.outcome), (3, Outcome::Failed));
         assert!(h.stdout().is_empty(), "json output has no table");
     }
 

@@ -133,6 +133,7 @@ fn settle(ctx: &mut Ctx, code: i32, findings: &Findings, place: &str) -> Result<
 mod tests {
     use super::*;
     use crate::cmd::testing::{Harness, pod};
+    use crate::error::Outcome;
     use crate::remote_exec::fake::Reply;
 
     const WAITING: &str = "kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n\
@@ -162,7 +163,10 @@ mod tests {
             "{WAITING}kmigrate:status\tShop.Repo\t\tdown\t3\tthree\nkmigrate:wait\tdeadline\t3\n"
         );
         let (h, end) = run(&["wait", "-o", "json"], Reply::exit(&out, 10)).await;
-        assert_eq!((end.exit_code, end.outcome), (code::PENDING, "pending"));
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::PENDING, Outcome::Pending)
+        );
         let err = h.stderr();
         assert!(
             err.contains("Still missing after 0s: 2 migration(s)\n  Shop.Repo: 2 two, 3 three\n"),
@@ -185,7 +189,7 @@ mod tests {
             "{WAITING}kmigrate:status\tShop.Repo\t\tup\t9\t** FILE NOT FOUND **\nkmigrate:wait\tready\t4\n"
         );
         let (h, end) = run(&["wait"], Reply::exit(&out, 0)).await;
-        assert_eq!((end.exit_code, end.outcome), (0, "success"));
+        assert_eq!((end.exit_code, end.outcome), (0, Outcome::Success));
         let err = h.stderr();
         assert!(err.contains("Schema ready after 4s"), "{err}");
         assert!(
@@ -205,7 +209,7 @@ mod tests {
             Reply::exit("** (DBConnection.ConnectionError)\n", 1),
         )
         .await;
-        assert_eq!((end.exit_code, end.outcome), (1, "failed"));
+        assert_eq!((end.exit_code, end.outcome), (1, Outcome::Failed));
         assert!(!h.stderr().contains("Schema ready"));
     }
 }

@@ -91,6 +91,16 @@ fn one_protected_environment_makes_the_group_confirm_once_before_anything_runs()
         .expect_stderr("environments eu,us is protected")
         .status(73);
     assert_eq!((eu.applied(), us.applied()), (vec![], vec![]));
+    // Its report says refused, as a single environment's does.
+    let refused = group_report(
+        &run()
+            .args(["-e", "eu,us", "migrate", "-o", "json"])
+            .status(73),
+    );
+    assert_eq!(
+        (refused.exit_code, refused.outcome.as_str()),
+        (73, "refused")
+    );
     // Several environments are for migrate, rollback and status only.
     run()
         .args(["-e", "eu,us", "exec", "--", "true"])
