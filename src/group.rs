@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::app::{Deadline, finish, watched};
-use crate::cmd::{self, Ctx};
+use crate::cmd::{self, Confirmation, Ctx};
 use crate::confirm::{GROUP, Plan, confirm};
 use crate::error::{Conclusion, Error, Outcome, code, conclusion_of};
 use crate::report::{EnvReport, GroupReport, SCHEMA_VERSION};
@@ -235,7 +235,7 @@ async fn run_all(
     started_at: Instant,
 ) {
     for (m, plan) in members.iter_mut().zip(plans) {
-        m.ctx.group = Some(plan);
+        m.ctx.confirmation = Confirmation::Confirmed(plan);
         m.ctx.ui.note(&format!("== environment {}", m.env));
         let started = m.ctx.started.clone();
         let result = watched(cmd::execute(&mut m.ctx), deadline, &started).await;

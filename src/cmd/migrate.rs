@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::outcome::settle;
-use super::{Ctx, find_and_lock, guard, job_run};
+use super::{Confirmation, Ctx, find_and_lock, guard, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo, pending};
 use crate::ecto_snippet::Range;
@@ -29,7 +29,9 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         let reviewed =
-            if (ctx.ui.can_prompt || ctx.settings.yes || ctx.group.is_some()) && !change.custom {
+            if (ctx.ui.can_prompt || ctx.settings.yes || ctx.confirmation != Confirmation::Ask)
+                && !change.custom
+            {
                 Some(guard::review(ctx, t, change).await?)
             } else {
                 None
@@ -38,15 +40,15 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             total = Some(r.lines.len() as u64);
             argv.clone_from(&r.argv);
         }
-        match ctx.group.clone() {
+        match ctx.confirmation.clone() {
             // Several environments were confirmed together, before any of them ran: what
             // runs must be what was shown then.
-            Some(Some(shown)) => {
+            Confirmation::Confirmed(Some(shown)) => {
                 ctx.recheck(t, &shown, "apply", |rows| to_apply(rows, change.range))
                     .await?;
             }
-            Some(None) => {}
-            None => {
+            Confirmation::Confirmed(None) => {}
+            Confirmation::Ask => {
                 confirm(
                     &ctx.ui,
                     ctx.settings.yes,

@@ -58,9 +58,20 @@ pub struct Ctx {
     pub gate_tripped: bool,
     /// The pod the run's command went to, once chosen.
     pub target: Option<PodTarget>,
+    /// Who confirms a protected run: this run, or the group of environments it is part of.
+    pub confirmation: Confirmation,
+}
+
+/// Who confirms a protected run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Confirmation {
+    /// This run asks (and is refused without a terminal or `--yes`).
+    #[default]
+    Ask,
     /// Part of several environments run in one command: the plan was shown and confirmed
-    /// for all of them at once, and these are the lines confirmed for this one (if read).
-    pub group: Option<Option<Vec<String>>>,
+    /// for all of them at once, before any ran; these are the lines confirmed for this one
+    /// (when they were read), which what runs must still match.
+    Confirmed(Option<Vec<String>>),
 }
 
 impl Ctx {
@@ -78,7 +89,7 @@ impl Ctx {
             protection: None,
             gate_tripped: false,
             target: None,
-            group: None,
+            confirmation: Confirmation::Ask,
         }
     }
 

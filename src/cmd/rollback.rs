@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::outcome::settle;
-use super::{Ctx, find_and_lock, job_run};
+use super::{Confirmation, Ctx, find_and_lock, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::Range;
@@ -34,7 +34,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
         ctx.report.protected = true;
         let changes = lines.clone().map(|l| ("migrations to revert", l));
         // Several environments were confirmed together, before any of them ran.
-        if ctx.group.is_none() {
+        if ctx.confirmation == Confirmation::Ask {
             confirm(
                 &ctx.ui,
                 ctx.settings.yes,
@@ -49,9 +49,9 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             )
             .await?;
         }
-        let confirmed = match &ctx.group {
-            Some(group) => group.clone(),
-            None => lines
+        let confirmed = match &ctx.confirmation {
+            Confirmation::Confirmed(shown) => shown.clone(),
+            Confirmation::Ask => lines
                 .clone()
                 .filter(|_| ctx.ui.can_prompt && !ctx.settings.yes),
         };
