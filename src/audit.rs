@@ -46,7 +46,7 @@ pub fn host() -> String {
 /// command, may hold secrets, and Events are readable by anyone with `view`).
 pub fn recorded_argv(argv: &[String], full: bool) -> String {
     if full {
-        return crate::confirm::shown_argv(argv);
+        return crate::text::shown_argv(argv);
     }
     let digest = ring::digest::digest(&ring::digest::SHA256, argv.join("\0").as_bytes());
     let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();

@@ -55,7 +55,11 @@ pub async fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
         text.push_str(&format!("  {:<10} {value}\n", format!("{label}:")));
     }
     if !plan.argv.is_empty() {
-        text.push_str(&format!("  {:<10} {}\n", "command:", shown_argv(plan.argv)));
+        text.push_str(&format!(
+            "  {:<10} {}\n",
+            "command:",
+            crate::text::shown_argv(plan.argv)
+        ));
     }
     if let Some((title, lines)) = &plan.changes {
         if lines.is_empty() {
@@ -113,23 +117,6 @@ pub async fn typed(ui: &Ui, prompt: String, expected: String, mismatch: &str) ->
     }
 }
 
-/// An argv as a person would type it, for plans and messages.
-pub fn shown_argv(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,19 +130,6 @@ mod tests {
             reason: "namespace \"shop-prod\" matches \"*-prod\"",
             changes: Some(("pending migrations to apply", vec!["1 a (R)".to_owned()])),
         }
-    }
-
-    #[test]
-    fn argv_display_quotes_what_a_shell_would_split() {
-        let argv = [
-            "/app/bin/demo".to_owned(),
-            "eval".to_owned(),
-            "IO.puts(\"it's\")".to_owned(),
-        ];
-        assert_eq!(
-            shown_argv(&argv),
-            "/app/bin/demo eval 'IO.puts(\"it'\\''s\")'"
-        );
     }
 
     #[tokio::test]

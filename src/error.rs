@@ -479,13 +479,13 @@ pub fn print(err: &anyhow::Error) {
     for cause in err.chain().skip(1) {
         msg.push_str(&format!(": {cause}"));
     }
-    let mut text = format!("{}\n", crate::ui::printable_text(&msg));
+    let mut text = format!("{}\n", crate::text::printable_text(&msg));
     if let Some(advice) = err
         .chain()
         .find_map(|e| e.downcast_ref::<Error>())
         .and_then(Error::advice)
     {
-        text.push_str(&format!("{}\n", crate::ui::printable_text(&advice)));
+        text.push_str(&format!("{}\n", crate::text::printable_text(&advice)));
     }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

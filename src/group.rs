@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::app::{Deadline, finish, watched};
 use crate::cmd::{self, Confirmation, Ctx};
 use crate::confirm::{GROUP, Plan, confirm};
 use crate::error::{Conclusion, Error, Outcome, code, conclusion_of};
+use crate::lifecycle::{Deadline, finish, watched};
 use crate::report::{EnvReport, GroupReport, SCHEMA_VERSION};
 use crate::settings::{Action, Settings};
 use crate::ui::Ui;

@@ -16,6 +16,7 @@ pub(crate) mod group;
 pub(crate) mod headroom;
 pub(crate) mod init_container;
 pub(crate) mod job;
+pub(crate) mod lifecycle;
 pub(crate) mod lock;
 pub(crate) mod logging;
 pub mod migration_plan;
@@ -29,6 +30,7 @@ pub mod report;
 pub(crate) mod selector;
 pub(crate) mod settings;
 pub(crate) mod target;
+pub(crate) mod text;
 pub(crate) mod ui;
 
 pub use app::run;

@@ -10,7 +10,54 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::ProgressBar;
 
 use crate::ecto_output::{Event, Findings, TenantState, parse_line};
-use crate::ui::{Sink, printable_text};
+use crate::text::printable_text;
+use crate::ui::{Sink, Ui};
+
+/// What a stream of remote output is for; decides bar, parsing and where stdout goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A migrate or rollback: progress from Ecto's lines, tags hidden.
+    Migrations {
+        /// The number expected, when a preview said.
+        total: Option<u64>,
+    },
+    /// Reading the status: all of it to stderr, tags hidden, behind a spinner.
+    Status,
+    /// Waiting for the schema: as `Status`, with a spinner of its own.
+    Wait,
+    /// Any command: byte for byte, nothing parsed.
+    Raw,
+    /// A Job's log followed again: byte for byte, with a spinner.
+    Log,
+    /// A check's command (`doctor`): nothing shown, the last lines kept, tags read.
+    Probe,
+}
+
+/// The streamers, one per purpose: decided here, next to what they build.
+impl Ui {
+    /// The streamer for remote output of this purpose.
+    pub fn streamer(&self, purpose: Purpose) -> Streamer {
+        let sink = self.sink.clone();
+        match purpose {
+            Purpose::Migrations { total } => {
+                Streamer::new(self.migration_bar(total), sink, self.json, true).hide_tags()
+            }
+            Purpose::Status | Purpose::Wait => {
+                let msg = if purpose == Purpose::Wait {
+                    "waiting for the schema"
+                } else {
+                    "reading migration status"
+                };
+                Streamer::new(self.spinner(msg), sink, true, true).hide_tags()
+            }
+            Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
+            Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),
+            Purpose::Probe => Streamer::new(self.spinner("checking"), sink, true, true)
+                .hide_tags()
+                .capture(),
+        }
+    }
+}
 
 /// Longest partial line kept for parsing; longer lines are passed through but not parsed.
 const MAX_LINE: usize = 64 * 1024;

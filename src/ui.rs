@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::output::Streamer;
-
 /// The terminal facts and output choices, fixed for the whole run.
 #[derive(Debug, Clone)]
 pub struct Ui {
@@ -23,26 +21,6 @@ pub struct Ui {
     pub informative: bool,
     /// Where text goes: the process's stdout and stderr, or memory in tests.
     pub sink: Sink,
-}
-
-/// What a stream of remote output is for; decides bar, parsing and where stdout goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// A migrate or rollback: progress from Ecto's lines, tags hidden.
-    Migrations {
-        /// The number expected, when a preview said.
-        total: Option<u64>,
-    },
-    /// Reading the status: all of it to stderr, tags hidden, behind a spinner.
-    Status,
-    /// Waiting for the schema: as `Status`, with a spinner of its own.
-    Wait,
-    /// Any command: byte for byte, nothing parsed.
-    Raw,
-    /// A Job's log followed again: byte for byte, with a spinner.
-    Log,
-    /// A check's command (`doctor`): nothing shown, the last lines kept, tags read.
-    Probe,
 }
 
 impl Ui {
@@ -77,7 +55,7 @@ impl Ui {
     }
 
     /// A progress bar for `total` migrations, or a spinner counting them when the total is unknown.
-    fn migration_bar(&self, total: Option<u64>) -> ProgressBar {
+    pub fn migration_bar(&self, total: Option<u64>) -> ProgressBar {
         if !self.fancy {
             return ProgressBar::hidden();
         }
@@ -96,38 +74,17 @@ impl Ui {
         pb
     }
 
-    /// The streamer for remote output of this purpose.
-    pub fn streamer(&self, purpose: Purpose) -> Streamer {
-        let sink = self.sink.clone();
-        match purpose {
-            Purpose::Migrations { total } => {
-                Streamer::new(self.migration_bar(total), sink, self.json, true).hide_tags()
-            }
-            Purpose::Status | Purpose::Wait => {
-                let msg = if purpose == Purpose::Wait {
-                    "waiting for the schema"
-                } else {
-                    "reading migration status"
-                };
-                Streamer::new(self.spinner(msg), sink, true, true).hide_tags()
-            }
-            Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
-            Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),
-            Purpose::Probe => Streamer::new(self.spinner("checking"), sink, true, true)
-                .hide_tags()
-                .capture(),
-        }
-    }
-
     /// Print a note for people on stderr (never on stdout, which is for data).
     pub fn note(&self, msg: &str) {
         self.sink
-            .stderr(format!("{}\n", printable_text(msg)).as_bytes());
+            .stderr(format!("{}\n", crate::text::printable_text(msg)).as_bytes());
     }
 
     /// Print data (tables, YAML) on stdout.
     pub fn data(&self, text: &str) {
-        let _ = self.sink.stdout(printable_text(text).as_bytes());
+        let _ = self
+            .sink
+            .stdout(crate::text::printable_text(text).as_bytes());
     }
 
     /// Wrap `text` in bold when colour is allowed.
@@ -163,27 +120,6 @@ impl Ui {
         };
         Ok(typed.trim() == expected)
     }
-}
-
-/// Text for people (notes, plans, tables, errors) with the control characters that came
-/// from elsewhere escaped: line breaks and tabs stay, and so does the bold kmigrate adds.
-pub fn printable_text(s: &str) -> String {
-    const BOLD: (&str, char) = ("\u{1b}[1m", '\u{e000}');
-    const PLAIN: (&str, char) = ("\u{1b}[0m", '\u{e001}');
-    let marked = s
-        .replace(BOLD.0, &BOLD.1.to_string())
-        .replace(PLAIN.0, &PLAIN.1.to_string());
-    let mut out = String::with_capacity(marked.len());
-    for c in marked.chars() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            c if c == BOLD.1 => out.push_str(BOLD.0),
-            c if c == PLAIN.1 => out.push_str(PLAIN.0),
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Where output goes.
@@ -272,42 +208,5 @@ impl Ui {
             sink: Sink::Memory(std::sync::Arc::clone(&captured)),
         };
         (ui, captured)
-    }
-}
-
-#[cfg(test)]
-mod printable_tests {
-    use super::printable_text;
-    use proptest::prelude::*;
-
-    #[test]
-    fn notes_keep_lines_tabs_and_our_bold() {
-        let t = printable_text("\u{1b}[1mProtected\u{1b}[0m (x)\n  name:\tdrop\rusers\u{7}");
-        assert_eq!(
-            t,
-            "\u{1b}[1mProtected\u{1b}[0m (x)\n  name:\tdrop\\u{d}users\\u{7}"
-        );
-    }
-
-    #[test]
-    fn control_characters_are_shown_not_obeyed() {
-        assert_eq!(
-            printable_text("drop_users\r   \x1b[2J"),
-            "drop_users\\u{d}   \\u{1b}[2J"
-        );
-        assert_eq!(printable_text("plain name"), "plain name");
-        assert_eq!(printable_text("c1\u{9b}31m"), "c1\\u{9b}31m");
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2048))]
-
-        /// Whatever a remote, a lease or a kubeconfig says, nothing shown can move the
-        /// cursor: only line breaks and tabs pass.
-        #[test]
-        fn nothing_shown_is_a_control_character(input in "\\PC{0,20}[\\x00-\\x1f\\x7f-\\u{9f}]{0,4}\\PC{0,20}") {
-            prop_assume!(!input.contains("\u{1b}[1m") && !input.contains("\u{1b}[0m"));
-            prop_assert!(!printable_text(&input).chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
-        }
     }
 }

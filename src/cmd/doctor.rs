@@ -13,9 +13,9 @@ use crate::doctor::{Checks, MIN_ECTO_SQL, Status, at_least, render};
 use crate::error::{Error, exit_code_of};
 use crate::init_container;
 use crate::job;
+use crate::output::Purpose;
 use crate::settings::Ecto;
 use crate::target::{self, PodTarget};
-use crate::ui::Purpose;
 
 /// Run `doctor`.
 pub async fn doctor(ctx: &mut Ctx) -> Result<()> {

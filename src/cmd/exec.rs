@@ -4,8 +4,8 @@ use anyhow::Result;
 
 use super::{Ctx, find_target};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
+use crate::output::Purpose;
 use crate::target::PodTarget;
-use crate::ui::Purpose;
 
 /// Run `exec`.
 pub async fn exec(ctx: &mut Ctx, argv: &[String]) -> Result<()> {

@@ -10,9 +10,9 @@ use crate::ecto_snippet::{Operation, PlanHash};
 use crate::error::Error;
 use crate::migration_plan::policy::{self, Decision};
 use crate::migration_plan::{MigrationPlan, PlannedMigration, RepoPlan};
+use crate::output::Purpose;
 use crate::settings::{Action, Change};
 use crate::target::PodTarget;
-use crate::ui::Purpose;
 
 /// A protected migrate's plan, reviewed.
 pub(super) struct Reviewed {

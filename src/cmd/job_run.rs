@@ -8,22 +8,26 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 
-use super::outcome::settle;
 use super::{Ctx, take_lock};
 use crate::confirm::{PROTECTED, Plan, config_fact, confirm};
 use crate::connection::Connection;
-use crate::ecto_output::{Direction, Findings};
 use crate::error::Error;
 use crate::init_container;
 use crate::job::{self, JobOptions};
 use crate::lock::lease_name;
+use crate::output::Streamer;
 use crate::settings::Action;
 use crate::target;
-use crate::ui::Purpose;
 
-/// Build, (maybe) confirm, create and follow the Job for migrate, rollback, status or wait;
-/// records the container's exit code and returns what its output said.
-pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
+/// Build, (maybe) confirm, create and follow the Job for migrate, rollback, status, wait or
+/// plan, its output going through the caller's `out`. Records the container's exit code
+/// and returns it with `out` (what the output said), or `None` for a dry run: the caller
+/// decides what they mean.
+pub async fn run_in_job(
+    ctx: &mut Ctx,
+    argv: &[String],
+    mut out: Streamer,
+) -> Result<Option<(i32, Streamer)>> {
     let Some(mode) = ctx.settings.job.clone() else {
         return Err(anyhow::anyhow!("Job mode is off"));
     };
@@ -88,7 +92,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         } else {
             ctx.ui.data(&job::to_yaml(&value));
         }
-        return Ok(Findings::default());
+        return Ok(None);
     }
     // Every Job runs the image with the Deployment's Secrets and service account: a
     // status too is confirmed where protected; only what may change the database locks.
@@ -137,11 +141,6 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
         crate::program_name::get(),
         name = options.name
     ));
-    let mut out = match action {
-        Action::Status { .. } | Action::Plan => ctx.ui.streamer(Purpose::Status),
-        Action::Wait { .. } => super::wait::streamer(&ctx.ui),
-        _ => ctx.ui.streamer(Purpose::Migrations { total: None }),
-    };
     let grace = start_grace(
         mode.start_grace,
         ctx.settings.timeout.as_ref().map(|(d, _)| *d),
@@ -157,12 +156,7 @@ pub async fn run_in_job(ctx: &mut Ctx, argv: &[String]) -> Result<Findings> {
     };
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
-    match action {
-        Action::Migrate(c) => settle(ctx, code, &out.findings, Direction::Up, c.custom)?,
-        Action::Rollback(c) => settle(ctx, code, &out.findings, Direction::Down, c.custom)?,
-        _ => {}
-    }
-    Ok(out.findings)
+    Ok(Some((code, out)))
 }
 
 /// What the Job leaves out of the Deployment's template, and why, for the plan and notes.

@@ -5,8 +5,8 @@ use anyhow::Result;
 use super::Ctx;
 use crate::error::Error;
 use crate::job;
+use crate::output::Purpose;
 use crate::settings::RunName;
-use crate::ui::Purpose;
 
 /// Run `logs`.
 pub async fn logs(ctx: &mut Ctx, run: &RunName) -> Result<()> {

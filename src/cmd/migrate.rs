@@ -7,14 +7,18 @@ use super::{Confirmation, Ctx, find_and_lock, guard, job_run};
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo, pending};
 use crate::ecto_snippet::Range;
+use crate::output::Purpose;
 use crate::settings::Change;
 use crate::target::PodTarget;
-use crate::ui::Purpose;
 
 /// Run `migrate`: in a Job, or in a running pod.
 pub async fn migrate(ctx: &mut Ctx, change: &Change) -> Result<()> {
     if ctx.settings.job.is_some() {
-        return job_run::run_in_job(ctx, &change.argv).await.map(drop);
+        let out = ctx.ui.streamer(Purpose::Migrations { total: None });
+        return match job_run::run_in_job(ctx, &change.argv, out).await? {
+            Some((code, out)) => settle(ctx, code, &out.findings, Direction::Up, change.custom),
+            None => Ok(()),
+        };
     }
     let t = find_and_lock(ctx).await?;
     apply(ctx, &t, change).await

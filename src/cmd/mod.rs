@@ -28,12 +28,13 @@ use crate::ecto_output::StatusRow;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::lock::{self, Held, LockMode};
+use crate::output::Purpose;
 use crate::output::Streamer;
 use crate::remote_exec::{Executor, KubeExecutor};
 use crate::report::Report;
 use crate::settings::{Action, Ecto, Place, Settings};
 use crate::target::{self, PodTarget};
-use crate::ui::{Purpose, Ui};
+use crate::ui::Ui;
 use crate::{audit, headroom, protection_mark};
 
 /// What every command gets: validated settings, the output decision, the report to fill.

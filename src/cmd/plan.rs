@@ -8,7 +8,7 @@ use crate::ecto_output::Findings;
 use crate::ecto_snippet::Operation;
 use crate::error::usage;
 use crate::migration_plan::{MigrationPlan, PlannedMigration};
-use crate::ui::Purpose;
+use crate::output::Purpose;
 
 /// Run `plan`: in a Job (the new image's plan), or in a running pod.
 pub async fn plan(ctx: &mut Ctx) -> Result<()> {
@@ -19,7 +19,11 @@ pub async fn plan(ctx: &mut Ctx) -> Result<()> {
     };
     let argv = ecto.argv(Operation::Plan);
     let findings = if ctx.settings.job.is_some() {
-        job_run::run_in_job(ctx, &argv).await?
+        let out = ctx.ui.streamer(Purpose::Status);
+        match job_run::run_in_job(ctx, &argv, out).await? {
+            Some((_, out)) => out.findings,
+            None => return Ok(()),
+        }
     } else {
         let (_, t) = find_target(ctx).await?;
         let mut out = ctx.ui.streamer(Purpose::Status);

@@ -6,20 +6,21 @@ use super::{Ctx, find_target, job_run};
 use crate::ecto_output::{Direction, Findings, pending};
 use crate::ecto_snippet::Operation;
 use crate::error::usage;
+use crate::output::Purpose;
 use crate::report::Migration;
 use crate::target::PodTarget;
-use crate::ui::Purpose;
 
 /// Run `status`: in a Job, or in a running pod. With `gate`, pending migrations trip it.
 pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
     let argv = ctx.ecto("status")?.argv(Operation::Status);
     if ctx.settings.job.is_some() {
-        let findings = job_run::run_in_job(ctx, &argv).await?;
-        if ctx.report.remote_exit_code != Some(0) {
+        let out = ctx.ui.streamer(Purpose::Status);
+        // A failed snippet (or Job) passes its exit code through; a dry run shows nothing.
+        let Some((0, out)) = job_run::run_in_job(ctx, &argv, out).await? else {
             return Ok(());
-        }
+        };
         let place = job_run::place(ctx);
-        return show(ctx, &findings, &place, gate);
+        return show(ctx, &out.findings, &place, gate);
     }
     let (_, t) = find_target(ctx).await?;
     read(ctx, &t, &argv, gate).await

@@ -10,20 +10,21 @@ use crate::ecto_output::{Findings, StatusRow, WaitState, by_repo, pending};
 use crate::ecto_snippet::Operation;
 use crate::error::{Error, code};
 use crate::job::human;
+use crate::output::Purpose;
 use crate::output::Streamer;
 use crate::report::Migration;
-use crate::ui::{Purpose, Ui};
+use crate::ui::Ui;
 
 /// Run `wait`: in a Job with `--image`, or in a running pod.
 pub async fn wait(ctx: &mut Ctx, deadline: Duration) -> Result<()> {
     let argv = ctx.ecto("wait")?.argv(Operation::Wait(deadline));
     if ctx.settings.job.is_some() {
-        let findings = job_run::run_in_job(ctx, &argv).await?;
-        let Some(code) = ctx.report.remote_exit_code else {
+        let out = streamer(&ctx.ui);
+        let Some((code, out)) = job_run::run_in_job(ctx, &argv, out).await? else {
             return Ok(());
         };
         let place = job_run::place(ctx);
-        return settle(ctx, code, &findings, &place);
+        return settle(ctx, code, &out.findings, &place);
     }
     let (_, t) = find_target(ctx).await?;
     ctx.ui.note(&format!(

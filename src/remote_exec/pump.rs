@@ -130,7 +130,8 @@ async fn read_some<R: AsyncRead + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::{Purpose, Ui};
+    use crate::output::Purpose;
+    use crate::ui::Ui;
     use std::pin::Pin;
     use std::task::{Context, Poll};
     use tokio::io::{AsyncWriteExt, DuplexStream, duplex};
