@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::harness::local;
+use crate::harness::{local, psql};
 use crate::support::{Run, repo, scratch_dir, shell, type_at_prompt};
 
 /// The folder `scripts/demo` writes its config and its "try next" list to.
@@ -65,6 +65,17 @@ fn the_demo_then_its_try_next_list_then_the_quick_start() {
             demo_dir().display()
         )
     });
+    // As scripts/demo leaves them: demo migrated, demo-prod not. The walk changes both, so
+    // a second walk needs a second run of the demo (which starts both databases afresh).
+    let applied = |db: &str| {
+        let count = |sql: &str| psql(db, sql).trim().to_owned();
+        count("SELECT count(*) FROM pg_tables WHERE tablename = 'schema_migrations'") == "1"
+            && count("SELECT count(*) FROM schema_migrations") != "0"
+    };
+    assert!(
+        applied("demo") && !applied("demo_prod"),
+        "the demo's databases are not as scripts/demo leaves them: run `scripts/demo` again"
+    );
     let mut lines = commands(&list).into_iter();
     let exports = lines.next().expect("the list starts with its export line");
     assert!(exports.starts_with("export PATH="), "{exports}");
@@ -86,7 +97,7 @@ fn the_demo_then_its_try_next_list_then_the_quick_start() {
             shows: &[
                 "Protected environment",
                 "Type the namespace name (demo-prod) to continue",
-                "migrations applied (pod demo-",
+                "3 migrations applied (pod demo-",
             ],
         },
         Expect {
