@@ -293,11 +293,7 @@ fn summary(ui: &Ui, members: &[Member]) -> Conclusion {
 /// Refuse what a group cannot do: only migrate, rollback and status fan out, and only by
 /// exec (a Job per environment is for a later version).
 pub fn check(settings: &Settings) -> Result<()> {
-    let fans_out = matches!(
-        settings.action,
-        Action::Migrate(_) | Action::Rollback(_) | Action::Status { .. }
-    );
-    if !fans_out {
+    if !settings.action.fans_out() {
         return Err(Error::Usage(format!(
             "{} runs in one environment at a time; several (-e a,b or a group) are for migrate, rollback and status",
             settings.action.name()

@@ -144,10 +144,40 @@ impl Action {
     /// Whether the run may change the database (migrate, rollback, and exec, which can run
     /// anything): such runs leave an audit Event.
     pub fn changes_database(&self) -> bool {
-        matches!(
-            self,
-            Action::Migrate(_) | Action::Rollback(_) | Action::Exec { .. }
-        )
+        // Every action named: a new one needs a decision here.
+        match self {
+            Action::Migrate(_) | Action::Rollback(_) | Action::Exec { .. } => true,
+            Action::Status { .. }
+            | Action::Wait { .. }
+            | Action::Gate(_)
+            | Action::Plan
+            | Action::Pods
+            | Action::Runs
+            | Action::Logs { .. }
+            | Action::Unlock
+            | Action::Doctor
+            | Action::Completions { .. }
+            | Action::Init { .. } => false,
+        }
+    }
+
+    /// Whether several environments (`-e a,b`, a group) may run this action, one after
+    /// the other.
+    pub fn fans_out(&self) -> bool {
+        match self {
+            Action::Migrate(_) | Action::Rollback(_) | Action::Status { .. } => true,
+            Action::Wait { .. }
+            | Action::Gate(_)
+            | Action::Plan
+            | Action::Exec { .. }
+            | Action::Pods
+            | Action::Runs
+            | Action::Logs { .. }
+            | Action::Unlock
+            | Action::Doctor
+            | Action::Completions { .. }
+            | Action::Init { .. } => false,
+        }
     }
 
     /// Whether the action works on the app's pods (and so needs a selector or `--pod`).

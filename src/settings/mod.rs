@@ -345,7 +345,14 @@ impl Settings {
         let ours = match &self.action {
             Action::Migrate(c) | Action::Rollback(c) => !c.custom,
             Action::Status { .. } | Action::Wait { .. } | Action::Gate(_) | Action::Plan => true,
-            _ => false,
+            Action::Exec { .. }
+            | Action::Pods
+            | Action::Runs
+            | Action::Logs { .. }
+            | Action::Unlock
+            | Action::Doctor
+            | Action::Completions { .. }
+            | Action::Init { .. } => false,
         };
         crate::audit::recorded_argv(argv, ours || self.audit_full_argv)
     }
@@ -360,11 +367,21 @@ impl Settings {
     /// Whether the run names its user (SelfSubjectReview): in the audit Event, as the lock's
     /// holder, in a Job's annotations, or in doctor's checks.
     pub fn needs_user(&self) -> bool {
-        self.audit
-            || self.job.is_some()
-            || matches!(self.action, Action::Doctor | Action::Unlock)
-            || (matches!(self.action, Action::Migrate(_) | Action::Rollback(_))
-                && self.lock != LockMode::Off)
+        let by_action = match self.action {
+            Action::Doctor | Action::Unlock => true,
+            Action::Migrate(_) | Action::Rollback(_) => self.lock != LockMode::Off,
+            Action::Status { .. }
+            | Action::Wait { .. }
+            | Action::Gate(_)
+            | Action::Plan
+            | Action::Exec { .. }
+            | Action::Pods
+            | Action::Runs
+            | Action::Logs { .. }
+            | Action::Completions { .. }
+            | Action::Init { .. } => false,
+        };
+        self.audit || self.job.is_some() || by_action
     }
 
     /// Why the place is protected, or `None`.
