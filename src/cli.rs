@@ -86,7 +86,8 @@ pub struct GlobalArgs {
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
     /// A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the
-    /// others; by default the first failure does
+    /// others; by default the first failure does. With several environments that have
+    /// tenants it means both: every tenant of every environment is tried
     #[arg(long, global = true)]
     pub continue_on_error: bool,
     /// If another run holds the lock, wait for it (up to --timeout) instead of failing
