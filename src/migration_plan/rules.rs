@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use enum_iterator::Sequence;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,9 @@ use super::lexer;
 
 /// What a finding is, named as excellent_migrations names its operation types (so that its
 /// `safety-assured` comments work here too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Sequence,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// `drop table(...)`, `DROP TABLE`.
@@ -34,55 +37,68 @@ pub enum Kind {
     RawSqlExecuted,
 }
 
-impl Kind {
-    /// Every kind, in the order the README lists them.
-    pub const ALL: [Kind; 8] = [
-        Kind::TableDropped,
-        Kind::ColumnRemoved,
-        Kind::TableRenamed,
-        Kind::ColumnRenamed,
-        Kind::ColumnTypeChanged,
-        Kind::NotNullAdded,
-        Kind::IndexNotConcurrently,
-        Kind::RawSqlExecuted,
-    ];
+/// What is said of a kind: one row of the table [`Kind::info`] keeps.
+struct Info {
+    /// As in JSON and in safety-assured comments.
+    name: &'static str,
+    /// What it does, for people.
+    describe: &'static str,
+    /// A protected environment needs `--allow-destructive` for it: it loses data or
+    /// breaks the code that still reads the old shape.
+    destructive: bool,
+}
 
-    /// Whether a protected environment needs `--allow-destructive` for it: it loses data
-    /// or breaks the code that still reads the old shape.
+impl Kind {
+    /// Every kind, in the order they are declared (and the README lists them): the
+    /// compiler keeps the list, a new variant is in it.
+    pub fn all() -> impl Iterator<Item = Kind> {
+        enum_iterator::all::<Kind>()
+    }
+
+    /// The one table of what each kind is called and means.
+    fn info(self) -> Info {
+        let (name, describe, destructive) = match self {
+            Kind::TableDropped => ("table_dropped", "drops a table", true),
+            Kind::ColumnRemoved => ("column_removed", "removes a column", true),
+            Kind::TableRenamed => ("table_renamed", "renames a table", true),
+            Kind::ColumnRenamed => ("column_renamed", "renames a column", true),
+            Kind::ColumnTypeChanged => ("column_type_changed", "changes a column's type", true),
+            Kind::NotNullAdded => (
+                "not_null_added",
+                "makes a column NOT NULL without a default",
+                true,
+            ),
+            Kind::IndexNotConcurrently => (
+                "index_not_concurrently",
+                "creates an index without CONCURRENTLY",
+                false,
+            ),
+            Kind::RawSqlExecuted => ("raw_sql_executed", "runs raw SQL", false),
+        };
+        Info {
+            name,
+            describe,
+            destructive,
+        }
+    }
+
+    /// Whether a protected environment needs `--allow-destructive` for it.
     pub fn destructive(self) -> bool {
-        !matches!(self, Kind::IndexNotConcurrently | Kind::RawSqlExecuted)
+        self.info().destructive
     }
 
     /// Its name, as in JSON and in safety-assured comments.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::TableDropped => "table_dropped",
-            Kind::ColumnRemoved => "column_removed",
-            Kind::TableRenamed => "table_renamed",
-            Kind::ColumnRenamed => "column_renamed",
-            Kind::ColumnTypeChanged => "column_type_changed",
-            Kind::NotNullAdded => "not_null_added",
-            Kind::IndexNotConcurrently => "index_not_concurrently",
-            Kind::RawSqlExecuted => "raw_sql_executed",
-        }
+        self.info().name
     }
 
     /// What it does, for people.
     pub fn describe(self) -> &'static str {
-        match self {
-            Kind::TableDropped => "drops a table",
-            Kind::ColumnRemoved => "removes a column",
-            Kind::TableRenamed => "renames a table",
-            Kind::ColumnRenamed => "renames a column",
-            Kind::ColumnTypeChanged => "changes a column's type",
-            Kind::NotNullAdded => "makes a column NOT NULL without a default",
-            Kind::IndexNotConcurrently => "creates an index without CONCURRENTLY",
-            Kind::RawSqlExecuted => "runs raw SQL",
-        }
+        self.info().describe
     }
 
     fn parse(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
+        Kind::all().find(|k| k.name() == name)
     }
 }
 
@@ -327,7 +343,7 @@ pub fn analyze(source: &str) -> Analysis {
 fn assured_kinds(value: &str) -> Vec<Kind> {
     let atoms = || ATOM.captures_iter(value).map(|c| c[1].to_owned());
     if value == "true" || atoms().any(|a| a == "all") {
-        return Kind::ALL.to_vec();
+        return Kind::all().collect();
     }
     atoms().filter_map(|a| Kind::parse(&a)).collect()
 }
@@ -813,8 +829,7 @@ end
 
     #[test]
     fn every_kind_says_whether_it_is_destructive() {
-        let destructive: Vec<&str> = Kind::ALL
-            .into_iter()
+        let destructive: Vec<&str> = Kind::all()
             .filter(|k| k.destructive())
             .map(Kind::name)
             .collect();
@@ -829,7 +844,8 @@ end
                 "not_null_added"
             ]
         );
-        for k in Kind::ALL {
+        assert_eq!(Kind::all().count(), 8);
+        for k in Kind::all() {
             assert_eq!(Kind::parse(k.name()), Some(k));
             assert_eq!(serde_json::to_value(k).unwrap(), k.name());
         }
