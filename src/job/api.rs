@@ -205,6 +205,12 @@ pub enum Followed {
 /// [`Followed::NotStarting`]. A pod or Job that ended before the container ran is
 /// [`Error::JobNotStarted`]; one that ended without saying how it did is
 /// [`Error::Unknown`].
+///
+/// It polls (a GET of the Job and its pods every 0.5 s) rather than watching: the Role
+/// grants no `watch` (kmigrate asks for the least it needs), a poll sees an absence (the
+/// Job or pod deleted) the same way as a state, with no resync after a dropped watch, and
+/// half a second is nothing beside a migration; kube-runtime's watcher would also add a
+/// dependency for one loop.
 pub async fn follow(
     conn: &Connection,
     ns: &str,

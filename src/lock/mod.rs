@@ -169,6 +169,10 @@ async fn timed<T>(f: impl Future<Output = Result<T, kube::Error>>) -> Result<T, 
 
 /// Take the lease, or fail with the holder's name. With `wait`, poll until `wait` elapses.
 /// Returns `None` when the lock is off, or forbidden in best-effort mode (after a warning).
+///
+/// The wait polls (a GET a second) rather than watching the Lease: the Role grants no
+/// `watch`, a free lock is taken with an update that must carry the version just read
+/// anyway, and a holder's staleness is judged on the clock, not on events.
 pub async fn acquire(
     conn: &Connection,
     namespace: &str,
