@@ -3,7 +3,6 @@
 use anyhow::Result;
 
 use super::{Ctx, find_target};
-use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::output::Purpose;
 use crate::target::PodTarget;
 
@@ -16,19 +15,7 @@ pub async fn exec(ctx: &mut Ctx, argv: &[String]) -> Result<()> {
 async fn exec_in(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
-        confirm(
-            &ctx.ui,
-            ctx.settings.yes,
-            &Plan {
-                title: PROTECTED,
-                namespace: &t.namespace,
-                facts: facts(t, ctx.settings.config.as_deref()),
-                argv,
-                reason: &reason,
-                changes: None,
-            },
-        )
-        .await?;
+        ctx.confirm_in_pod(t, argv, &reason, None).await?;
     }
     let mut out = ctx.ui.streamer(Purpose::Raw);
     ctx.exec(t, argv, &mut out).await?;

@@ -9,7 +9,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 
 use super::{Ctx, take_lock};
-use crate::confirm::{PROTECTED, Plan, config_fact, confirm};
+use crate::confirm::config_fact;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::init_container;
@@ -117,19 +117,8 @@ pub async fn run_in_job(
         .into_iter()
         .chain(left_out.map(|l| ("left out", l)))
         .collect();
-        confirm(
-            &ctx.ui,
-            ctx.settings.yes,
-            &Plan {
-                title: PROTECTED,
-                namespace: &ns,
-                facts,
-                argv,
-                reason: &reason,
-                changes: None,
-            },
-        )
-        .await?;
+        ctx.confirm_protected(&ns, facts, argv, &reason, None)
+            .await?;
     }
     if action.changes_database() {
         take_lock(ctx, &conn, &ns, &lock_name).await?;

@@ -4,7 +4,6 @@ use anyhow::Result;
 
 use super::outcome::settle;
 use super::{Confirmation, Ctx, find_and_lock, guard, job_run};
-use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo, pending};
 use crate::ecto_snippet::Range;
 use crate::output::Purpose;
@@ -53,21 +52,10 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             }
             Confirmation::Confirmed(None) => {}
             Confirmation::Ask => {
-                confirm(
-                    &ctx.ui,
-                    ctx.settings.yes,
-                    &Plan {
-                        title: PROTECTED,
-                        namespace: &t.namespace,
-                        facts: facts(t, ctx.settings.config.as_deref()),
-                        argv: &argv,
-                        reason: &reason,
-                        changes: reviewed
-                            .as_ref()
-                            .map(|r| ("pending migrations to apply", r.lines.clone())),
-                    },
-                )
-                .await?;
+                let changes = reviewed
+                    .as_ref()
+                    .map(|r| ("pending migrations to apply", r.lines.clone()));
+                ctx.confirm_in_pod(t, &argv, &reason, changes).await?;
             }
         }
         if let Some(r) = &reviewed {

@@ -23,6 +23,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
+use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::connection::{Connection, connect};
 use crate::ecto_output::StatusRow;
 use crate::ecto_snippet::Operation;
@@ -167,6 +168,41 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// Before a protected environment is changed: show where (`facts`), what (`argv`,
+    /// `changes`) and why it is protected, and have the namespace typed (or take `--yes`;
+    /// without a terminal, refuse).
+    pub async fn confirm_protected(
+        &self,
+        namespace: &str,
+        facts: Vec<(&'static str, String)>,
+        argv: &[String],
+        reason: &str,
+        changes: Option<(&str, Vec<String>)>,
+    ) -> Result<()> {
+        let plan = Plan {
+            title: PROTECTED,
+            namespace,
+            facts,
+            argv,
+            reason,
+            changes,
+        };
+        confirm(&self.ui, self.settings.yes, &plan).await
+    }
+
+    /// [`Ctx::confirm_protected`] for a run in the pod `t`.
+    pub async fn confirm_in_pod(
+        &self,
+        t: &PodTarget,
+        argv: &[String],
+        reason: &str,
+        changes: Option<(&str, Vec<String>)>,
+    ) -> Result<()> {
+        let facts = facts(t, self.settings.config.as_deref());
+        self.confirm_protected(&t.namespace, facts, argv, reason, changes)
+            .await
+    }
+
     /// After a person confirmed a plan, read the status again: the plan that runs must be
     /// the plan they read. `plan` turns status rows into the plan's lines.
     async fn recheck(

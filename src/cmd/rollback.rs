@@ -4,7 +4,6 @@ use anyhow::Result;
 
 use super::outcome::settle;
 use super::{Confirmation, Ctx, find_and_lock, job_run};
-use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::Range;
 use crate::output::Purpose;
@@ -39,19 +38,8 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
         let changes = lines.clone().map(|l| ("migrations to revert", l));
         // Several environments were confirmed together, before any of them ran.
         if ctx.confirmation == Confirmation::Ask {
-            confirm(
-                &ctx.ui,
-                ctx.settings.yes,
-                &Plan {
-                    title: PROTECTED,
-                    namespace: &t.namespace,
-                    facts: facts(t, ctx.settings.config.as_deref()),
-                    argv: &change.argv,
-                    reason: &reason,
-                    changes,
-                },
-            )
-            .await?;
+            ctx.confirm_in_pod(t, &change.argv, &reason, changes)
+                .await?;
         }
         let confirmed = match &ctx.confirmation {
             Confirmation::Confirmed(shown) => shown.clone(),
