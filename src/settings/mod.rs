@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, Mode};
+use crate::cli::{Cli, Command, GlobalArgs, MigrateArgs, Mode, RollbackArgs};
 use crate::config::{self, Config};
 use crate::connection::KubeArgs;
 use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
@@ -109,102 +109,33 @@ impl Settings {
     /// config file is read only for actions that use it: `init` and `completions` work anywhere.
     pub fn new(cli: &Cli, cwd: &Path, source: &mut config::Source) -> Result<Self> {
         let g = &cli.global;
-        let mut loaded = || Loaded::read(g, cwd, source);
-        let (loaded, action, ecto, job) = match &cli.command {
-            Command::Completions(a) => {
-                return Ok(Self::local(Action::Completions { shell: a.shell }));
+        match &cli.command {
+            Command::Completions(a) => Ok(Self::local(Action::Completions { shell: a.shell })),
+            Command::Init(a) => Ok(Self::local(Action::Init { force: a.force })),
+            command => {
+                let loaded = Loaded::read(g, cwd, source)?;
+                let chosen = Chosen::of(command, g, &loaded)?;
+                Self::assemble(g, loaded, chosen, source.path.clone())
             }
-            Command::Init(a) => return Ok(Self::local(Action::Init { force: a.force })),
-            Command::Migrate(a) => {
-                let l = loaded()?;
-                let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
-                    .map_err(usage)?
-                    .unwrap_or(Range::All);
-                let (change, ecto) = l.change(g, range, Some(&a.tenants))?;
-                let change =
-                    change.guarded(ecto.as_ref(), a.plan.as_deref(), &a.allow_destructive)?;
-                let job = l.job(&a.job)?;
-                (l, Action::Migrate(change), ecto, job)
-            }
-            Command::Rollback(a) => {
-                let l = loaded()?;
-                let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
-                    .map_err(usage)?
-                    .ok_or_else(|| usage("rollback needs --step N or --to VERSION"))?;
-                let (change, ecto) = l.change(g, range, None)?;
-                if let Some(e) = &ecto
-                    && (e.snippet.repos.len() > 1
-                        || e.snippet.prefixes.len() > 1
-                        || e.snippet.tenants.query.is_some())
-                {
-                    return Err(usage(
-                        "a rollback acts on one repo (and prefix) at a time: pass a single --repo (and at most one --prefix, which also stands in for prefixes_from)",
-                    ));
-                }
-                let job = l.job(&a.job)?;
-                (l, Action::Rollback(change), ecto, job)
-            }
-            Command::Status(a) => {
-                let l = loaded()?;
-                let ecto = l.ecto(g)?;
-                let job = l.job(&a.job)?;
-                (l, Action::Status { gate: a.exit_code }, Some(ecto), job)
-            }
-            Command::Wait(a) => {
-                let l = loaded()?;
-                let ecto = l.ecto(g)?;
-                let job = l.job(&a.job)?;
-                let deadline = deadline(a.deadline.as_deref())?;
-                (l, Action::Wait { deadline }, Some(ecto), job)
-            }
-            Command::Gate(a) => {
-                let l = loaded()?;
-                let ecto = l.ecto(g)?;
-                let gate = l.gate(a)?;
-                (l, Action::Gate(gate), Some(ecto), None)
-            }
-            Command::Plan(a) => {
-                let l = loaded()?;
-                let ecto = l.ecto(g)?;
-                let job = l.job(&a.job)?;
-                (l, Action::Plan, Some(ecto), job)
-            }
-            Command::Exec(a) => (
-                loaded()?,
-                Action::Exec {
-                    argv: a.argv.clone(),
-                },
-                None,
-                None,
-            ),
-            Command::Pods => (loaded()?, Action::Pods, None, None),
-            Command::Doctor => {
-                let l = loaded()?;
-                let ecto = l.ecto(g)?;
-                let job = l.job(&crate::cli::JobArgs::default())?;
-                (l, Action::Doctor, Some(ecto), job)
-            }
-            Command::Runs => (loaded()?, Action::Runs, None, None),
-            Command::Unlock => (loaded()?, Action::Unlock, None, None),
-            Command::Logs(a) => (
-                loaded()?,
-                Action::Logs {
-                    run: RunName::parse(&a.run)?,
-                },
-                None,
-                None,
-            ),
-        };
-        let Loaded { config, layer: t } = loaded;
+        }
+    }
 
-        let namespace = g.namespace.clone().or(t.namespace);
+    /// Where the app's pods are: the namespace, selector, pod and container of the flags
+    /// over the config's, each validated.
+    fn pods(
+        g: &GlobalArgs,
+        namespace: Option<String>,
+        selector: Option<String>,
+        container: Option<String>,
+    ) -> Result<(Option<String>, Option<Selector>, Option<String>)> {
+        let namespace = g.namespace.clone().or(namespace);
         if let Some(ns) = &namespace {
             check_dns_label(ns, "namespace")?;
         }
         let selector = g
             .selector
             .clone()
-            .or(t.selector)
+            .or(selector)
             .as_deref()
             .map(Selector::parse)
             .transpose()
@@ -212,10 +143,24 @@ impl Settings {
         if let Some(pod) = &g.pod {
             check_dns_subdomain(pod, "pod name")?;
         }
-        let container = g.container.clone().or(t.container);
+        let container = g.container.clone().or(container);
         if let Some(c) = &container {
             check_dns_label(c, "container name")?;
         }
+        Ok((namespace, selector, container))
+    }
+
+    /// The settings around a chosen action: where (namespace, selector, pod, container),
+    /// which lock, the timeout, the protection, from the flags over the config's layer.
+    fn assemble(
+        g: &GlobalArgs,
+        loaded: Loaded,
+        chosen: Chosen,
+        config_path: Option<PathBuf>,
+    ) -> Result<Self> {
+        let Chosen { action, ecto, job } = chosen;
+        let Loaded { config, layer: t } = loaded;
+        let (namespace, selector, container) = Self::pods(g, t.namespace, t.selector, t.container)?;
         // A Job copied from a named Deployment needs no pod to find it by.
         let needs_pod = action.needs_pod() && job.as_ref().is_none_or(|j| j.deployment.is_none());
         if needs_pod && selector.is_none() && g.pod.is_none() {
@@ -268,7 +213,7 @@ impl Settings {
             wait: g.wait,
             continue_on_error: g.continue_on_error,
             job,
-            config: source.path.clone(),
+            config: config_path,
         })
     }
 
@@ -408,6 +353,94 @@ fn lock_name(ecto: Option<&Ecto>, app: Option<&str>) -> Option<String> {
         (Some(e), _) => Some(lease_name(e.snippet.app.as_str())),
         (None, Some(a)) if AppName::parse(a).is_ok() => Some(lease_name(a)),
         _ => None,
+    }
+}
+
+/// The validated action of a command that works on the cluster, with what it runs (the
+/// Ecto snippet's settings) and where (a Job, or a running pod).
+struct Chosen {
+    action: Action,
+    ecto: Option<Ecto>,
+    job: Option<JobMode>,
+}
+
+impl Chosen {
+    /// The clap command, matched once.
+    fn of(command: &Command, g: &GlobalArgs, l: &Loaded) -> Result<Self> {
+        let chosen = |action, ecto, job| Self { action, ecto, job };
+        Ok(match command {
+            Command::Migrate(a) => Self::migrate(a, g, l)?,
+            Command::Rollback(a) => Self::rollback(a, g, l)?,
+            Command::Status(a) => chosen(
+                Action::Status { gate: a.exit_code },
+                Some(l.ecto(g)?),
+                l.job(&a.job)?,
+            ),
+            Command::Wait(a) => {
+                let deadline = deadline(a.deadline.as_deref())?;
+                chosen(Action::Wait { deadline }, Some(l.ecto(g)?), l.job(&a.job)?)
+            }
+            Command::Gate(a) => chosen(Action::Gate(l.gate(a)?), Some(l.ecto(g)?), None),
+            Command::Plan(a) => chosen(Action::Plan, Some(l.ecto(g)?), l.job(&a.job)?),
+            Command::Exec(a) => chosen(
+                Action::Exec {
+                    argv: a.argv.clone(),
+                },
+                None,
+                None,
+            ),
+            Command::Pods => chosen(Action::Pods, None, None),
+            Command::Doctor => chosen(
+                Action::Doctor,
+                Some(l.ecto(g)?),
+                l.job(&crate::cli::JobArgs::default())?,
+            ),
+            Command::Runs => chosen(Action::Runs, None, None),
+            Command::Unlock => chosen(Action::Unlock, None, None),
+            Command::Logs(a) => chosen(
+                Action::Logs {
+                    run: RunName::parse(&a.run)?,
+                },
+                None,
+                None,
+            ),
+            Command::Completions(a) => chosen(Action::Completions { shell: a.shell }, None, None),
+            Command::Init(a) => chosen(Action::Init { force: a.force }, None, None),
+        })
+    }
+
+    fn migrate(a: &MigrateArgs, g: &GlobalArgs, l: &Loaded) -> Result<Self> {
+        let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
+            .map_err(usage)?
+            .unwrap_or(Range::All);
+        let (change, ecto) = l.change(g, range, Some(&a.tenants))?;
+        let change = change.guarded(ecto.as_ref(), a.plan.as_deref(), &a.allow_destructive)?;
+        Ok(Self {
+            action: Action::Migrate(change),
+            ecto,
+            job: l.job(&a.job)?,
+        })
+    }
+
+    fn rollback(a: &RollbackArgs, g: &GlobalArgs, l: &Loaded) -> Result<Self> {
+        let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
+            .map_err(usage)?
+            .ok_or_else(|| usage("rollback needs --step N or --to VERSION"))?;
+        let (change, ecto) = l.change(g, range, None)?;
+        if let Some(e) = &ecto
+            && (e.snippet.repos.len() > 1
+                || e.snippet.prefixes.len() > 1
+                || e.snippet.tenants.query.is_some())
+        {
+            return Err(usage(
+                "a rollback acts on one repo (and prefix) at a time: pass a single --repo (and at most one --prefix, which also stands in for prefixes_from)",
+            ));
+        }
+        Ok(Self {
+            action: Action::Rollback(change),
+            ecto,
+            job: l.job(&a.job)?,
+        })
     }
 }
 
