@@ -24,6 +24,7 @@ pub(crate) mod plugin_completion;
 pub(crate) mod pod_select;
 pub(crate) mod program_name;
 pub(crate) mod protection_mark;
+pub mod protocol;
 pub(crate) mod remote_exec;
 pub mod report;
 pub(crate) mod selector;

@@ -21,14 +21,12 @@ mod probe;
 mod values;
 mod wait;
 
-pub use plan::{PENDING_TAG, PLAN_HASH_TAG, PlanHash, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
-pub use probe::PROBE_TAG;
+pub use plan::{PlanHash, SOURCE_CHUNK};
 #[cfg(test)]
 pub use values::Step;
 pub use values::{
     AppName, Concurrency, MigrationPath, Prefix, Range, RepoModule, RunId, TenantQuery, Version,
 };
-pub use wait::WAIT_TAG;
 
 use crate::cli::Mode;
 
@@ -49,39 +47,6 @@ pub enum Operation {
     MigratePlanned(Range, PlanHash),
 }
 
-/// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
-pub const STATUS_TAG: &str = "kmigrate:status";
-/// `kmigrate:locked\t<repo>\t<prefix>\t<pid>\t<application>\t<since>`: a holder of Ecto's
-/// migration lock.
-pub const LOCKED_TAG: &str = "kmigrate:locked";
-/// `kmigrate:plan\t<repo>\t<prefix>\t<version>\t<name>`: a migration about to run.
-pub const PLAN_TAG: &str = "kmigrate:plan";
-/// `kmigrate:ran\t<repo>\t<prefix>\t<v1,v2,...>`: what one `run/4` call applied or reverted.
-pub const RAN_TAG: &str = "kmigrate:ran";
-/// `kmigrate:refused\t<reason>`: nothing was run, for this reason.
-pub const REFUSED_TAG: &str = "kmigrate:refused";
-
-/// `kmigrate:running\t<repo>\t<pid>\t<application>\t<state>\t<seconds>\t<query>`: a
-/// database session of another kmigrate migrate or rollback, still there.
-pub const RUNNING_TAG: &str = "kmigrate:running";
-/// `kmigrate:busy\t<reason>`: nothing was run because another run is still executing.
-pub const BUSY_TAG: &str = "kmigrate:busy";
-/// `kmigrate:waiting\t<repo>\t<prefix>\t<waited s>\t<lock>\t<mode>\t<pid>\t<application>\t<client>\t<state>\t<state s>\t<query>`:
-/// one of the run's sessions waits for a lock that this session holds.
-pub const WAITING_TAG: &str = "kmigrate:waiting";
-/// `kmigrate:heartbeat\t<seconds>`: the migration is still running, this long.
-pub const HEARTBEAT_TAG: &str = "kmigrate:heartbeat";
-/// `kmigrate:timeout\t<repo>\t<prefix>\t<version>\t<lock|statement>\t<tx|notx>`: a
-/// migration was cancelled by the run's lock or statement timeout.
-pub const TIMEOUT_TAG: &str = "kmigrate:timeout";
-/// `kmigrate:tenant\t<prefix>\t<state>...`: a tenant's part of the run. States: `pending\t<n>`
-/// (before anything runs: n migrations to apply, 0 when it is up to date), `done`,
-/// `failed\t<version>\t<error>` (the version is empty when the failure came before one),
-/// `not-run` (stopped before it).
-pub const TENANT_TAG: &str = "kmigrate:tenant";
-/// `kmigrate:invalid\t<name, as Elixir's inspect shows it>`: a schema name returned by the
-/// `--prefixes-from` query that is not a valid prefix; it is not run.
-pub const INVALID_TAG: &str = "kmigrate:invalid";
 /// Seconds between heartbeats.
 pub const HEARTBEAT_SECONDS: u64 = 20;
 

@@ -13,15 +13,6 @@
 
 use std::fmt;
 
-/// `kmigrate:pending\t<repo>\t<prefix>\t<version>\t<name>\t<module>\t<tx|notx>\t<lock|nolock>\t<sha256>\t<file>`:
-/// a pending migration.
-pub const PENDING_TAG: &str = "kmigrate:pending";
-/// `kmigrate:source\t<sha256>\t<chunk>\t<chunks>\t<hex>`: part of a migration file.
-pub const SOURCE_TAG: &str = "kmigrate:source";
-/// `kmigrate:planhash\t<sha256>`: the plan hash, as the pod computed it.
-pub const PLAN_HASH_TAG: &str = "kmigrate:planhash";
-/// `kmigrate:stale\t<sha256>`: nothing was run, the plan hash is now this.
-pub const STALE_TAG: &str = "kmigrate:stale";
 /// Bytes of a file per source line: its hex stays well within the longest line the
 /// output reader parses.
 pub const SOURCE_CHUNK: usize = 24 * 1024;

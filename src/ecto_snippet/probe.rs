@@ -6,11 +6,6 @@
 use super::{Snippet, verb};
 use crate::cli::Mode;
 
-/// `kmigrate:probe\t<what>\t<fields...>`: one finding of the probe:
-/// `app\tok` or `app\terror\t<why>`; `ecto_sql\t<version or empty>`;
-/// `repos\t<Repo>...`; `db\t<Repo>\tok` or `db\t<Repo>\terror\t<why>`.
-pub const PROBE_TAG: &str = "kmigrate:probe";
-
 const PROBE: &str = r#"say = fn parts -> IO.puts(Enum.map_join(["kmigrate:probe" | parts], "\t", &String.replace(to_string(&1), ~r/[\t\r\n]+/, " "))) end; app = :@APP@; loaded = Application.load(app); if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do say.(["app", "ok"]); Application.load(:ecto_sql); say.(["ecto_sql", Application.spec(:ecto_sql, :vsn) || ""]); repos = @REPOS@; say.(["repos" | Enum.map(repos, &inspect/1)]); Application.ensure_all_started(:ssl); for repo <- repos do said = try do case Ecto.Migrator.with_repo(repo, fn r -> r.query!("SELECT 1") end) do {:ok, _, _} -> ["ok"]; {:error, e} -> ["error", inspect(e)] end rescue e -> ["error", Exception.message(e)] catch k, e -> ["error", inspect({k, e})] end; say.(["db", inspect(repo) | said]) end else say.(["app", "error", inspect(loaded)]) end"#;
 
 impl Snippet {

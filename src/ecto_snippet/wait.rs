@@ -12,10 +12,6 @@
 
 use std::time::Duration;
 
-/// `kmigrate:wait\t<waiting|ready|deadline>\t<seconds waited>`: the end of a round of
-/// `kmigrate:status` lines (what is missing or ahead at that moment).
-pub const WAIT_TAG: &str = "kmigrate:wait";
-
 /// How often the database is read.
 pub const POLL: Duration = Duration::from_secs(2);
 
