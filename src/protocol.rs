@@ -1,6 +1,8 @@
-//! The `kmigrate:*` lines: what the Elixir snippets print and `ecto_output` reads. A line
-//! is a tag and its fields, tab-separated. [`TAGS`] is their one definition: the parser
-//! takes the tag names and field counts from here.
+//! The `kmigrate:*` lines: what the Elixir snippets print (`src/ecto_snippet/elixir/`) and
+//! `ecto_output` reads. A line is a tag and its fields, tab-separated. [`TAGS`] is their one
+//! definition: the parser takes the tag names from here, and the tests below hold the
+//! Elixir files to it (every tag they print is listed, every tag listed is printed, and
+//! each line has the fields of one of its forms).
 
 /// One kind of line.
 #[derive(Debug)]
@@ -208,13 +210,178 @@ pub fn fields(tag: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecto_snippet::ELIXIR_FILES;
+    use crate::migration_plan::lexer::{Lexed, lex};
+
+    /// A line printed in an Elixir file: `say.("kmigrate:...", [fields])`.
+    #[derive(Debug)]
+    struct Site {
+        file: &'static str,
+        tag: String,
+        /// Each field: `Some(text)` for a plain string literal, else `None`.
+        fields: Vec<Option<String>>,
+        /// The list ends in `| more`.
+        open: bool,
+    }
+
+    /// Every `say.(tag, [...])` in `source`; panics on a tag literal anywhere else.
+    fn sites(file: &'static str, source: &str) -> Vec<Site> {
+        let lexed = lex(source);
+        lexed
+            .strings
+            .iter()
+            .filter(|s| tag_name(&s.text))
+            .map(|s| {
+                let before = &source[..s.start];
+                assert!(
+                    before.ends_with("say.("),
+                    "{file}: {} is not printed with say.(tag, fields)",
+                    s.text
+                );
+                let after = &lexed.code[s.end..];
+                let open = after
+                    .strip_prefix(", [")
+                    .unwrap_or_else(|| panic!("{file}: {} has no list of fields", s.text));
+                let start = s.end + 3;
+                let (fields, open_tail) =
+                    list_fields(source, &lexed, start, start + list_end(open));
+                Site {
+                    file,
+                    tag: s.text.clone(),
+                    fields,
+                    open: open_tail,
+                }
+            })
+            .collect()
+    }
+
+    fn tag_name(text: &str) -> bool {
+        text.strip_prefix("kmigrate:")
+            .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_lowercase()))
+    }
+
+    /// Where the list that `code` is inside of closes, relative to `code`.
+    fn list_end(code: &str) -> usize {
+        let mut depth = 0;
+        for (i, c) in code.char_indices() {
+            match c {
+                '[' | '(' | '{' => depth += 1,
+                ']' | ')' | '}' if depth == 0 => return i,
+                ']' | ')' | '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        panic!("unclosed list")
+    }
+
+    /// The top-level elements of `source[start..end]`, and whether a `|` tail ends them.
+    fn list_fields(
+        source: &str,
+        lexed: &Lexed,
+        start: usize,
+        end: usize,
+    ) -> (Vec<Option<String>>, bool) {
+        let code = &lexed.code[start..end];
+        let (mut depth, mut from, mut out) = (0, 0, Vec::new());
+        let element = |from: usize, to: usize| {
+            let text = source[start + from..start + to].trim();
+            let plain = text.len() >= 2
+                && text.starts_with('"')
+                && text.ends_with('"')
+                && !text[1..text.len() - 1].contains(['"', '#', '\\']);
+            plain.then(|| text[1..text.len() - 1].to_owned())
+        };
+        for (i, c) in code.char_indices() {
+            match c {
+                '[' | '(' | '{' => depth += 1,
+                ']' | ')' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    out.push(element(from, i));
+                    from = i + 1;
+                }
+                '|' if depth == 0 && !operator(code, i) => {
+                    out.push(element(from, i));
+                    return (out, true);
+                }
+                _ => {}
+            }
+        }
+        if !code.trim().is_empty() {
+            out.push(element(from, end - start));
+        }
+        (out, false)
+    }
+
+    /// Whether the `|` at `i` belongs to `||` or `|>` rather than ending a list.
+    fn operator(code: &str, i: usize) -> bool {
+        code[i + 1..].starts_with(['|', '>']) || code[..i].ends_with('|')
+    }
+
+    /// Whether a site can be this form of its tag.
+    fn fits(site: &Site, form: &[&str]) -> bool {
+        let repeats = form.last().is_some_and(|f| f.ends_with("..."));
+        let fixed = if repeats { form.len() - 1 } else { form.len() };
+        let count_fits = match (site.open, repeats) {
+            (false, false) => site.fields.len() == fixed,
+            (false, true) => site.fields.len() >= fixed,
+            (true, _) => repeats || form.len() > site.fields.len(),
+        };
+        count_fits
+            && site
+                .fields
+                .iter()
+                .zip(form)
+                .all(|(field, spec)| spec.starts_with('<') || field.as_deref() == Some(*spec))
+    }
+
+    fn all_sites() -> Vec<Site> {
+        ELIXIR_FILES
+            .iter()
+            .flat_map(|(file, source)| sites(file, source))
+            .collect()
+    }
+
+    #[test]
+    fn every_tag_printed_is_listed_with_the_fields_of_one_of_its_forms() {
+        let sites = all_sites();
+        assert!(sites.len() >= 25, "{sites:?}");
+        for site in &sites {
+            let tag = TAGS
+                .iter()
+                .find(|t| t.name == site.tag)
+                .unwrap_or_else(|| panic!("{}: {} is not in protocol::TAGS", site.file, site.tag));
+            assert!(
+                tag.forms.iter().any(|form| fits(site, form)),
+                "{}: {} printed with fields {:?} (open: {}), not one of {:?}",
+                site.file,
+                site.tag,
+                site.fields,
+                site.open,
+                tag.forms
+            );
+        }
+    }
+
+    #[test]
+    fn every_tag_listed_is_printed_in_each_of_its_forms() {
+        let sites = all_sites();
+        for tag in TAGS {
+            for form in tag.forms {
+                assert!(
+                    sites.iter().any(|s| s.tag == tag.name && fits(s, form)),
+                    "{} {form:?} is printed by no Elixir file",
+                    tag.name
+                );
+            }
+        }
+    }
 
     #[test]
     fn tag_names_are_unique() {
         // The parser matches a tag followed by a tab: `kmigrate:plan` and `kmigrate:planhash`
         // are told apart, two equal names are not.
         for (i, a) in TAGS.iter().enumerate() {
-            assert!(a.name.starts_with("kmigrate:"), "{}", a.name);
+            assert!(tag_name(a.name), "{}", a.name);
             assert!(TAGS[i + 1..].iter().all(|b| a.name != b.name), "{}", a.name);
         }
     }
@@ -226,5 +393,17 @@ mod tests {
         assert_eq!(fields(TENANT_TAG), 4);
         assert_eq!(fields(PENDING_TAG), 9);
         assert_eq!(fields("kmigrate:nothing"), 0);
+    }
+
+    #[test]
+    fn the_field_reader_sees_literals_tails_and_nesting() {
+        let src = r#"say.("kmigrate:x", ["db", f(a, [b, c]), "x#{y}" | more])"#;
+        let site = &sites("t", src)[0];
+        assert_eq!(site.fields, [Some("db".to_owned()), None, None]);
+        assert!(site.open);
+        let src = r#"say.("kmigrate:x", [a || "", b])"#;
+        let site = &sites("t", src)[0];
+        assert_eq!(site.fields.len(), 2);
+        assert!(!site.open);
     }
 }
