@@ -1,6 +1,9 @@
 //! The Elixir that runs in the pod: the files under `elixir/`, and how a snippet is made of
 //! them. Each file reads variables that the bindings (or a file before it) define; see
 //! [`super::Snippet::elixir`] for which files each operation sends, in which order.
+//!
+//! The files are checked by the demo_release fixture's tests (`mix format
+//! --check-formatted`, and each operation's snippet compiled), and by the tests below.
 
 /// Load the app, name the repos, paths and prefixes; `say` prints a `kmigrate:*` line.
 pub const PRELUDE: &str = include_str!("elixir/prelude.exs");

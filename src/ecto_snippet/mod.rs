@@ -740,6 +740,46 @@ pub(crate) mod tests {
         }
     }
 
+    /// Writes each operation's snippet, as sent (`<name>.exs`) and before folding
+    /// (`<name>.unfolded.exs`), and the protocol's tags with their field counts
+    /// (`protocol.txt`), into `$KMIGRATE_SNIPPETS_DIR`: the demo_release fixture's tests
+    /// compile and run them (tests/fixtures/demo_release/test/snippet_source_test.exs).
+    #[test]
+    #[ignore = "run by the demo_release fixture's tests, which compile what it writes"]
+    fn write_snippets() {
+        let dir = std::env::var_os("KMIGRATE_SNIPPETS_DIR").expect("KMIGRATE_SNIPPETS_DIR");
+        let dir = std::path::Path::new(&dir);
+        let mut written = Vec::new();
+        for (name, s, op) in every_operation() {
+            let (bindings, files) = s.parts(op);
+            let unfolded = bindings.into_code() + &files.join("\n");
+            std::fs::write(dir.join(format!("{name}.exs")), s.elixir(op)).unwrap();
+            std::fs::write(dir.join(format!("{name}.unfolded.exs")), unfolded).unwrap();
+            written.push(name);
+        }
+        let probes = [("probe", shop(&["Shop.Repo"], &[])), ("probe_demo", demo())];
+        for (name, s) in probes {
+            let (bindings, files) = s.probe_parts();
+            let unfolded = bindings.into_code() + &files.join("\n");
+            std::fs::write(dir.join(format!("{name}.exs")), s.probe()).unwrap();
+            std::fs::write(dir.join(format!("{name}.unfolded.exs")), unfolded).unwrap();
+            written.push(name);
+        }
+        assert_eq!(written.len(), every_operation().len() + 2);
+        // Each tag with the field counts of its forms (`n+`: n or more).
+        let protocol: String = crate::protocol::TAGS
+            .iter()
+            .map(|t| {
+                let counts = t.forms.iter().map(|f| match f.last() {
+                    Some(last) if last.ends_with("...") => format!("{}+", f.len() - 1),
+                    _ => f.len().to_string(),
+                });
+                format!("{}\t{}\n", t.name, counts.collect::<Vec<_>>().join("\t"))
+            })
+            .collect();
+        std::fs::write(dir.join("protocol.txt"), protocol).unwrap();
+    }
+
     #[test]
     fn argv_has_no_shell() {
         let argv = demo().argv("/app/bin/demo", Mode::Rpc, Operation::Status);
