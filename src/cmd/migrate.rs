@@ -175,7 +175,11 @@ kmigrate:timeout\tShop.Repo\t\t3\tlock\ttx\n";
         assert!(msg.contains("applied before it in this run: 2"), "{msg}");
         let shown = h.stderr();
         assert!(
-            shown.contains("kmigrate: waiting 7 s for AccessExclusiveLock on posts (Shop.Repo), held by pid 4242 (application \"psql\", client 10.0.0.5, idle in transaction for 12 min); its last statement: LOCK TABLE posts"),
+            shown.contains(
+                "kmigrate: waiting 7 s for AccessExclusiveLock on posts (Shop.Repo), \
+                held by pid 4242 (application \"psql\", client 10.0.0.5, idle in transaction \
+                for 12 min); its last statement: LOCK TABLE posts"
+            ),
             "{shown}"
         );
         assert_eq!(h.ctx.report.lock_waits.len(), 1);
