@@ -99,7 +99,9 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::JOB_NOT_STARTED,
         short: "Job pod could not start",
-        meaning: "Job mode: the Job's container never ran and will not: its pod could not start (image pull, config error, unschedulable, past `--start-grace`) and kmigrate deleted the Job, or the pod failed first (init container, eviction)",
+        meaning: "Job mode: the Job's container never ran and will not: its pod could not start \
+            (image pull, config error, unschedulable, past `--start-grace`) and kmigrate \
+            deleted the Job, or the pod failed first (init container, eviction)",
         todo: "fix the image or the Deployment; `kmigrate runs`",
     },
     ExitCodeDoc {
@@ -123,7 +125,10 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::UNKNOWN,
         short: "outcome unknown",
-        meaning: "the outcome is unknown: the connection was lost while the remote command ran, the remote side failed without an exit code after the command started, or (Job mode) the Job may exist or still start, or ended without an exit code; the lock stays held",
+        meaning: "the outcome is unknown: the connection was lost while the remote command ran, \
+            the remote side failed without an exit code after the command started, or (Job \
+            mode) the Job may exist or still start, or ended without an exit code; the lock \
+            stays held",
         todo: "run `kmigrate status` (Job mode: `kmigrate logs RUN`) before anything else, then `kmigrate unlock`",
     },
     ExitCodeDoc {
@@ -141,13 +146,20 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::DB_TIMEOUT,
         short: "migration hit --lock-timeout or --statement-timeout",
-        meaning: "a migration waited longer than `--lock-timeout` for a lock, or ran longer than `--statement-timeout`; PostgreSQL cancelled it and Ecto rolled its transaction back (a `@disable_ddl_transaction` migration may be half done: the message says which); migrations before it stay applied and are listed",
+        meaning: "a migration waited longer than `--lock-timeout` for a lock, or ran longer \
+            than `--statement-timeout`; PostgreSQL cancelled it and Ecto rolled its transaction \
+            back (a `@disable_ddl_transaction` migration may be half done: the message says \
+            which); migrations before it stay applied and are listed",
         todo: "see who held the lock (printed while waiting), then run again",
     },
     ExitCodeDoc {
         code: code::TENANTS_FAILED,
         short: "some tenants failed",
-        meaning: "tenants (`--prefix`, `--prefixes-from`): with `--continue-on-error`, some tenants failed and every other one was migrated; or a name `--prefixes-from` returned is not a valid prefix and was not run. Each tenant's outcome is listed (`tenants` in JSON). Without `--continue-on-error` the first failure stops the run and its remote exit code passes through",
+        meaning: "tenants (`--prefix`, `--prefixes-from`): with `--continue-on-error`, some \
+            tenants failed and every other one was migrated; or a name `--prefixes-from` \
+            returned is not a valid prefix and was not run. Each tenant's outcome is listed \
+            (`tenants` in JSON). Without `--continue-on-error` the first failure stops the run \
+            and its remote exit code passes through",
         todo: "fix the failed tenants, then run again: tenants already up are skipped",
     },
     ExitCodeDoc {
@@ -165,7 +177,9 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::PLAN_STALE,
         short: "not the approved plan (--plan), nothing run",
-        meaning: "`migrate --plan HASH`: the pending migrations or their files are not those of the approved plan (a migration was added, applied or edited since `kmigrate plan`); checked in the same remote run, right before the first migration; nothing was run",
+        meaning: "`migrate --plan HASH`: the pending migrations or their files are not those of \
+            the approved plan (a migration was added, applied or edited since `kmigrate plan`); \
+            checked in the same remote run, right before the first migration; nothing was run",
         todo: "make and review a new plan with `kmigrate plan`",
     },
     ExitCodeDoc {

@@ -53,7 +53,10 @@ pub fn warning(limit: u64, used: u64, pod: &str, container: &str) -> Option<Stri
     (free < WARN_BELOW).then(|| {
         let mib = |b: u64| b / (1024 * 1024);
         format!(
-            "warning: container {container} of pod {pod} uses {} MiB of its {} MiB memory limit; `eval` starts a second VM next to the app, and going over the limit can kill the app and the migration together. Job mode (--image) runs the migration in a pod of its own.",
+            "warning: container {container} of pod {pod} uses {} MiB of its {} MiB memory \
+            limit; `eval` starts a second VM next to the app, and going over the limit can kill \
+            the app and the migration together. Job mode (--image) runs the migration in a pod \
+            of its own.",
             mib(used),
             mib(limit)
         )

@@ -170,7 +170,11 @@ kmigrate:timeout\tShop.Repo\t\t3\tlock\ttx\n";
         assert!(msg.contains("applied before it in this run: 2"), "{msg}");
         let shown = h.stderr();
         assert!(
-            shown.contains("kmigrate: waiting 7 s for AccessExclusiveLock on posts (Shop.Repo), held by pid 4242 (application \"psql\", client 10.0.0.5, idle in transaction for 12 min); its last statement: LOCK TABLE posts"),
+            shown.contains(
+                "kmigrate: waiting 7 s for AccessExclusiveLock on posts (Shop.Repo), \
+                held by pid 4242 (application \"psql\", client 10.0.0.5, idle in transaction \
+                for 12 min); its last statement: LOCK TABLE posts"
+            ),
             "{shown}"
         );
         assert_eq!(h.ctx.report.lock_waits.len(), 1);
@@ -232,9 +236,9 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let hash = plan_hash(&pending);
         let run = &h.calls()[1][2];
         assert!(
-            run.contains(&format!(
-                "now = planhash.(planned.(plans)); if now != \"{hash}\""
-            )),
+            run.contains(&format!("planned_hash = \"{hash}\"\n"))
+                && run
+                    .contains("now = plan_hash.(pending_files.(plans))\nif now != planned_hash do"),
             "the run is held to the plan shown: {run}"
         );
         let shown = h.stderr();
@@ -422,7 +426,9 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
             "{msg}"
         );
         assert_eq!(h.calls().len(), 1);
-        assert!(h.calls()[0][2].contains(&format!("if now != \"{approved}\"")));
+        let run = &h.calls()[0][2];
+        assert!(run.contains(&format!("planned_hash = \"{approved}\"\n")));
+        assert!(run.contains("if now != planned_hash do"));
     }
 
     #[tokio::test]
@@ -734,7 +740,8 @@ kmigrate:tenant\ttenant_a\tpending\t0\n";
         );
         let c = h.change();
         assert!(
-            c.argv[2].contains("Base.decode16!(\"53454C45"),
+            c.argv[2].contains("tenant_query_hex = \"53454C45")
+                && c.argv[2].contains("Base.decode16!(tenant_query_hex)"),
             "the query as hex"
         );
         let r = apply(&mut h.ctx, &pod(), &c).await;

@@ -349,7 +349,8 @@ mod proptests {
         #[test]
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode", "prefixes", "prefixes_from",
-                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns", "replace_default_patterns", "audit_argv", "audit", "protection_marks", "env", "lock", "job", "deployment", "start_grace"];
+                "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns",
+                "replace_default_patterns", "audit_argv", "audit", "protection_marks", "env", "lock", "job", "deployment", "start_grace"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

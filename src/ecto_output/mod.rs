@@ -7,9 +7,10 @@ use serde::Serialize;
 
 pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 
-use crate::ecto_snippet::{
-    BUSY_TAG, FILE_NOT_FOUND, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG,
-    REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
+use crate::ecto_snippet::FILE_NOT_FOUND;
+use crate::protocol::{
+    BUSY_TAG, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG,
+    RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
 };
 
 /// Which way a migration ran.
@@ -283,7 +284,7 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         return parse_status(rest).map(Event::Status);
     }
     if let Some(rest) = tagged(&line, RAN_TAG) {
-        let mut parts = rest.splitn(3, '\t');
+        let mut parts = rest.splitn(fields(RAN_TAG), '\t');
         let (repo, prefix, list) = (parts.next()?, parts.next()?, parts.next()?);
         let versions = list
             .split(',')
@@ -298,7 +299,7 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         });
     }
     if let Some(rest) = tagged(&line, PLAN_TAG) {
-        let mut parts = rest.splitn(4, '\t');
+        let mut parts = rest.splitn(fields(PLAN_TAG), '\t');
         let (repo, prefix) = (parts.next()?, parts.next()?);
         return Some(Event::Plan {
             repo: repo.to_owned(),
@@ -308,7 +309,7 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         });
     }
     if let Some(rest) = tagged(&line, LOCKED_TAG) {
-        let mut parts = rest.splitn(5, '\t');
+        let mut parts = rest.splitn(fields(LOCKED_TAG), '\t');
         let (repo, prefix) = (parts.next()?, parts.next()?);
         return Some(Event::Locked(LockHolder {
             repo: repo.to_owned(),
@@ -330,7 +331,7 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         });
     }
     if let Some(rest) = tagged(&line, RUNNING_TAG) {
-        let mut parts = rest.splitn(6, '\t');
+        let mut parts = rest.splitn(fields(RUNNING_TAG), '\t');
         return Some(Event::OtherRun(OtherRun {
             repo: parts.next()?.to_owned(),
             pid: parts.next()?.parse().ok()?,
@@ -341,7 +342,7 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         }));
     }
     if let Some(rest) = tagged(&line, WAITING_TAG) {
-        let mut parts = rest.splitn(11, '\t');
+        let mut parts = rest.splitn(fields(WAITING_TAG), '\t');
         let (repo, prefix) = (parts.next()?, parts.next()?);
         return Some(Event::Waiting(LockWait {
             repo: repo.to_owned(),
@@ -358,7 +359,7 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         }));
     }
     if let Some(rest) = tagged(&line, TIMEOUT_TAG) {
-        let mut parts = rest.splitn(5, '\t');
+        let mut parts = rest.splitn(fields(TIMEOUT_TAG), '\t');
         let (repo, prefix) = (parts.next()?, parts.next()?);
         return Some(Event::TimedOut(TimedOut {
             repo: repo.to_owned(),
@@ -439,7 +440,7 @@ fn prefix_of(field: &str) -> Option<String> {
 }
 
 fn parse_tenant(rest: &str) -> Option<Event> {
-    let mut parts = rest.splitn(4, '\t');
+    let mut parts = rest.splitn(fields(TENANT_TAG), '\t');
     let prefix = parts.next().filter(|p| !p.is_empty())?.to_owned();
     let state = match parts.next()? {
         "pending" => TenantState::Pending(parts.next()?.parse().ok()?),
@@ -455,7 +456,7 @@ fn parse_tenant(rest: &str) -> Option<Event> {
 }
 
 fn parse_status(rest: &str) -> Option<StatusRow> {
-    let mut parts = rest.splitn(5, '\t');
+    let mut parts = rest.splitn(fields(STATUS_TAG), '\t');
     let repo = parts.next()?.to_owned();
     let prefix = prefix_of(parts.next()?);
     let status = match parts.next()? {

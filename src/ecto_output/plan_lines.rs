@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::findings::{Budget, MAX_LIST_BYTES};
-use crate::ecto_snippet::{PENDING_TAG, PLAN_HASH_TAG, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
+use crate::ecto_snippet::SOURCE_CHUNK;
+use crate::protocol::{PENDING_TAG, PLAN_HASH_TAG, SOURCE_TAG, STALE_TAG, fields};
 
 /// One line of the plan snippet (or of a migrate held to a plan).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +73,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 /// Read one line (tags and ANSI already handled by the caller), if it is a plan line.
 pub fn parse(line: &str) -> Option<PlanLine> {
     if let Some(rest) = tagged(line, PENDING_TAG) {
-        let f: Vec<&str> = rest.splitn(9, '\t').collect();
+        let f: Vec<&str> = rest.splitn(fields(PENDING_TAG), '\t').collect();
         let [repo, prefix, version, name, module, tx, lock, sha256, file] = f[..] else {
             return None;
         };
@@ -94,7 +95,7 @@ pub fn parse(line: &str) -> Option<PlanLine> {
         }));
     }
     if let Some(rest) = tagged(line, SOURCE_TAG) {
-        let f: Vec<&str> = rest.splitn(4, '\t').collect();
+        let f: Vec<&str> = rest.splitn(fields(SOURCE_TAG), '\t').collect();
         let [sha256, chunk, chunks, hex] = f[..] else {
             return None;
         };

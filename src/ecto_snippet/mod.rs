@@ -1,7 +1,9 @@
 //! How the Elixir snippet sent to `<release> eval` (or `rpc`) is built.
 //!
-//! The snippet calls `Ecto.Migrator` as ecto_sql defines it (`lib/ecto/migrator.ex`), with
-//! three choices that keep kmigrate's promises whatever the app's configuration:
+//! The Elixir is in `elixir/*.exs`, read as it is written there; kmigrate writes only the
+//! bindings above it ([`bindings`]), from validated values. It calls `Ecto.Migrator` as
+//! ecto_sql defines it (`lib/ecto/migrator.ex`), with three choices that keep kmigrate's
+//! promises whatever the app's configuration:
 //! - The status is read with `migrations/3` and `migration_lock: false,
 //!   skip_table_creation: true` (ecto_sql ≥ 3.6.1): it neither waits behind a running
 //!   migration's lock nor creates the table. On a database without the table every
@@ -16,21 +18,26 @@
 //!   own lines, not from Ecto's Logger output (which the app's level, formatter and, in
 //!   `rpc` mode, the live node's own log decide), also when a later migration raises.
 
+mod bindings;
+mod elixir;
 mod plan;
 mod probe;
 mod values;
 mod wait;
 
-pub use plan::{PENDING_TAG, PLAN_HASH_TAG, PlanHash, SOURCE_CHUNK, SOURCE_TAG, STALE_TAG};
-pub use probe::PROBE_TAG;
+pub use plan::{PlanHash, SOURCE_CHUNK};
 #[cfg(test)]
 pub use values::Step;
 pub use values::{
     AppName, Concurrency, MigrationPath, Prefix, Range, RepoModule, RunId, TenantQuery, Version,
 };
-pub use wait::WAIT_TAG;
 
 use crate::cli::Mode;
+use bindings::{Bindings, Literal};
+
+/// Every Elixir file, by name, for the tests that read them all.
+#[cfg(test)]
+pub(crate) use elixir::ALL as ELIXIR_FILES;
 
 /// What the snippet asks Ecto to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,39 +56,6 @@ pub enum Operation {
     MigratePlanned(Range, PlanHash),
 }
 
-/// `kmigrate:status\t<repo>\t<prefix>\t<up|down>\t<version>\t<name>`: one migration's state.
-pub const STATUS_TAG: &str = "kmigrate:status";
-/// `kmigrate:locked\t<repo>\t<prefix>\t<pid>\t<application>\t<since>`: a holder of Ecto's
-/// migration lock.
-pub const LOCKED_TAG: &str = "kmigrate:locked";
-/// `kmigrate:plan\t<repo>\t<prefix>\t<version>\t<name>`: a migration about to run.
-pub const PLAN_TAG: &str = "kmigrate:plan";
-/// `kmigrate:ran\t<repo>\t<prefix>\t<v1,v2,...>`: what one `run/4` call applied or reverted.
-pub const RAN_TAG: &str = "kmigrate:ran";
-/// `kmigrate:refused\t<reason>`: nothing was run, for this reason.
-pub const REFUSED_TAG: &str = "kmigrate:refused";
-
-/// `kmigrate:running\t<repo>\t<pid>\t<application>\t<state>\t<seconds>\t<query>`: a
-/// database session of another kmigrate migrate or rollback, still there.
-pub const RUNNING_TAG: &str = "kmigrate:running";
-/// `kmigrate:busy\t<reason>`: nothing was run because another run is still executing.
-pub const BUSY_TAG: &str = "kmigrate:busy";
-/// `kmigrate:waiting\t<repo>\t<prefix>\t<waited s>\t<lock>\t<mode>\t<pid>\t<application>\t<client>\t<state>\t<state s>\t<query>`:
-/// one of the run's sessions waits for a lock that this session holds.
-pub const WAITING_TAG: &str = "kmigrate:waiting";
-/// `kmigrate:heartbeat\t<seconds>`: the migration is still running, this long.
-pub const HEARTBEAT_TAG: &str = "kmigrate:heartbeat";
-/// `kmigrate:timeout\t<repo>\t<prefix>\t<version>\t<lock|statement>\t<tx|notx>`: a
-/// migration was cancelled by the run's lock or statement timeout.
-pub const TIMEOUT_TAG: &str = "kmigrate:timeout";
-/// `kmigrate:tenant\t<prefix>\t<state>...`: a tenant's part of the run. States: `pending\t<n>`
-/// (before anything runs: n migrations to apply, 0 when it is up to date), `done`,
-/// `failed\t<version>\t<error>` (the version is empty when the failure came before one),
-/// `not-run` (stopped before it).
-pub const TENANT_TAG: &str = "kmigrate:tenant";
-/// `kmigrate:invalid\t<name, as Elixir's inspect shows it>`: a schema name returned by the
-/// `--prefixes-from` query that is not a valid prefix; it is not run.
-pub const INVALID_TAG: &str = "kmigrate:invalid";
 /// Seconds between heartbeats.
 pub const HEARTBEAT_SECONDS: u64 = 20;
 
@@ -138,164 +112,166 @@ pub struct Session {
     pub wait: bool,
 }
 
-/// Every snippet starts here: load the app, decide repos, prefixes, options and paths,
-/// and define `rows` (the lock-free status) and `tag` (a repo and prefix for our lines).
-const PRELUDE: &str = r#"app = :@APP@; Application.load(app); Application.ensure_all_started(:ssl); repos = @REPOS@; pfxs = @PREFIXES@; base = [@OPTS@]; extra = @EXTRA@; paths = fn r -> [Ecto.Migrator.migrations_path(r) | Enum.map(extra, &Path.expand(&1, Application.app_dir(app)))] end; source = fn r, p -> if(p, do: "\"" <> p <> "\".", else: "") <> "\"" <> (r.config()[:migration_source] || "schema_migrations") <> "\"" end; rows = fn r, p -> if match?(%{rows: [[v]]} when v in [true, "t"], r.query!("SELECT to_regclass('" <> source.(r, p) <> "') IS NOT NULL")), do: Ecto.Migrator.migrations(r, paths.(r), [migration_lock: false, skip_table_creation: true] ++ if(p, do: [prefix: p], else: [])), else: Enum.sort_by(for(d <- paths.(r), f <- Path.wildcard(Path.join([d, "**", "*.exs"])), {v, "_" <> n} <- [Integer.parse(Path.rootname(Path.basename(f)))], do: {:down, v, n}), &elem(&1, 1)) end; tag = fn r, p -> inspect(r) <> "\t" <> (p || "") end; "#;
-
-/// Name the run's sessions and bound them (only in a VM of its own): Postgrex's
-/// `:parameters` go into each repo's config before `with_repo/3` starts it, so the app's
-/// own pool never carries them. `others` lists the sessions of other migrate or rollback
-/// runs still in the database (`pg_stat_activity`).
-const SESSION: &str = r#"me = "@ME@"; params = [@PARAMS@]; if params != [], do: for(r <- repos, do: (oa = r.config()[:otp_app]; cur = Application.get_env(oa, r, []); Application.put_env(oa, r, Keyword.put(cur, :parameters, Keyword.merge(Keyword.get(cur, :parameters, []), params))))); others = fn r -> r.query!("SELECT pid::text, application_name, coalesce(state, ''), coalesce(extract(epoch FROM now() - query_start)::bigint::text, ''), left(regexp_replace(coalesce(query, ''), '[[:space:]]+', ' ', 'g'), 160) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name ~ '^kmigrate-(migrate|rollback)-' AND application_name NOT LIKE '%-@RUN@'").rows end; running = fn r, rows -> for(row <- rows, do: IO.puts("kmigrate:running\t" <> inspect(r) <> "\t" <> Enum.join(row, "\t"))) end; "#;
-
-/// Before a migrate or rollback: another run's sessions still in the database mean that
-/// run is still executing (its kmigrate may be gone): refuse, or wait for them to end.
-const SETTLE: &str = r#"settle = fn r -> Enum.reduce_while(Stream.repeatedly(fn -> others.(r) end), 0, fn rows, n -> cond do rows == [] -> {:halt, n}; @WAIT@ -> (if rem(n, 6) == 0, do: running.(r, rows)); Process.sleep(5000); {:cont, n + 1}; true -> running.(r, rows); IO.puts("kmigrate:busy\tanother run is still executing in the database of " <> inspect(r)); raise "kmigrate: nothing was run: another run is still executing" end end) end; for repo <- repos, do: {:ok, _, _} = Ecto.Migrator.with_repo(repo, settle); "#;
-
-/// While migrations run: a heartbeat every 20 s, and (when the sessions are named) which
-/// lock a session of this run has waited on for 3 s or more, and who holds it. A process
-/// of its own, on a connection of its own (hence `pool_size: 3` for the run's repo: the
-/// migration lock and the migration hold the other two); it never takes the run down.
-/// A cancelled statement is tagged before it is re-raised: a `Postgrex.Error` with
-/// `:lock_not_available` or a statement-timeout `:query_canceled`, or, when the wait was for
-/// Ecto's own migration lock, the `MatchError` around it (`Ecto.Adapters.Postgres`
-/// `lock_for_migrations/3` matches `{:ok, _} = Ecto.Adapters.SQL.query(...)`).
-const WATCH: &str = r##"watch = fn r, p -> parent = self(); spawn(fn -> ref = Process.monitor(parent); loop = fn loop, n -> receive do :stop -> :ok; {:DOWN, ^ref, _, _, _} -> :ok after 1000 -> n = n + 1; if rem(n, @BEAT@) == 0, do: IO.puts("kmigrate:heartbeat\t#{n}"); if me != "" and rem(n, 5) == 3, do: (try do for(row <- r.query!("SELECT extract(epoch FROM now() - w.query_start)::bigint::text, coalesce(l.relation::regclass::text, l.locktype), l.mode, b.pid::text, coalesce(b.application_name, ''), coalesce(host(b.client_addr), 'local'), coalesce(b.state, ''), coalesce(extract(epoch FROM now() - b.state_change)::bigint::text, ''), left(regexp_replace(coalesce(b.query, ''), '[[:space:]]+', ' ', 'g'), 120) FROM pg_stat_activity w JOIN pg_locks l ON l.pid = w.pid AND NOT l.granted CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid) JOIN pg_stat_activity b ON b.pid = bp.pid WHERE w.application_name = '" <> me <> "' AND w.wait_event_type = 'Lock' AND w.query_start < now() - interval '3 seconds'").rows, do: IO.puts("kmigrate:waiting\t" <> tag.(r, p) <> "\t" <> Enum.join(row, "\t"))) catch _, _ -> :ok end); loop.(loop, n) end end; loop.(loop, 0) end) end; notx = fn r, v -> if Enum.any?(paths.(r), fn d -> Enum.any?(Path.wildcard(Path.join([d, "**", "#{v}_*.exs"])), &(File.read!(&1) =~ ~r/@disable_ddl_transaction\s+true/)) end), do: "notx", else: "tx" end; timed_out = fn e, r, p, v -> kind = case e do %{postgres: %{code: :lock_not_available}} -> "lock"; %MatchError{term: {:error, %{postgres: %{code: :lock_not_available}}}} -> "lock"; %{postgres: %{code: :query_canceled, message: m}} -> if(m =~ "statement timeout", do: "statement"); _ -> nil end; if kind, do: IO.puts("kmigrate:timeout\t" <> tag.(r, p) <> "\t#{v}\t" <> kind <> "\t" <> notx.(r, v)) end; "##;
-
-/// `--prefixes-from`: the prefixes are the names the query returns, read on the first repo
-/// in a read-only transaction. The query arrives as hexadecimal digits, never as Elixir
-/// text. A name is kept only if it passes the rule `Prefix::parse` applies to `--prefix`
-/// (`\A`/`\z`: `$` would let a trailing newline through); the others are reported, not run.
-const TENANTS: &str = r#"pfxs = (try do {:ok, rows, _} = Ecto.Migrator.with_repo(hd(repos), fn r -> {:ok, rows} = r.transaction(fn -> r.query!("SET TRANSACTION READ ONLY"); r.query!(Base.decode16!("@SQL@")).rows end); rows end); rows rescue e -> IO.puts("kmigrate:refused\tthe --prefixes-from query failed: " <> String.replace(Exception.message(e), ~r/\s+/, " ")); reraise e, __STACKTRACE__ end) |> Enum.map(&List.first/1) |> Enum.uniq() |> Enum.filter(fn n -> ok = is_binary(n) and byte_size(n) <= 63 and n =~ ~r/\A[a-z_][a-z0-9_]*\z/; unless ok, do: IO.puts("kmigrate:invalid\t" <> inspect(n)); ok end); "#;
-
-/// Who holds Ecto's migration lock of a repo and prefix: the `LOCK TABLE ... IN SHARE
-/// UPDATE EXCLUSIVE MODE` of `Ecto.Adapters.Postgres.lock_for_migrations/3`, or its advisory
-/// lock keyed by `:erlang.phash2({:ecto, prefix, repo})`, read from `pg_locks`.
-const LOCKS: &str = r#"locks = fn r, p -> key = :erlang.phash2({:ecto, p, r}); r.query!("SELECT l.pid, coalesce(a.application_name, ''), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.pid <> pg_backend_pid() AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = to_regclass('" <> source.(r, p) <> "')) OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))").rows end; "#;
-
-/// `status`: every migration, and who holds the migration lock.
-const STATUS: &str = r#"for p <- pfxs, repo <- repos do {:ok, {ms, held, busy}, _} = Ecto.Migrator.with_repo(repo, fn r -> {rows.(r, p), locks.(r, p), others.(r)} end); for {s, v, n} <- ms, do: IO.puts("kmigrate:status\t" <> tag.(repo, p) <> "\t#{s}\t#{v}\t#{n}"); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)); running.(repo, busy) end"#;
-
-/// `migrate` and `rollback`: read, check, plan, then one `run/4` per migration. Each repo is
-/// started once to read every prefix's status: a start per tenant would keep the pod
-/// silent for minutes with many tenants, and kmigrate takes a long silence for a lost
-/// connection.
-const CHANGE: &str = r#"@SETTLE@refuse = fn why -> IO.puts("kmigrate:refused\t" <> why); raise "kmigrate: nothing was run: " <> why end; got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end); plans = for p <- pfxs, repo <- repos, do: {repo, p, got[repo][p]}; @CHECKS@@PIN@ todo = for {repo, p, ms} <- plans do {repo, p, @SELECT@} end; for {repo, p, vs} <- todo, {v, n} <- vs, do: IO.puts("kmigrate:plan\t" <> tag.(repo, p) <> "\t#{v}\t#{n}"); for {repo, p, vs} <- todo, vs != [] do {:ok, held, _} = Ecto.Migrator.with_repo(repo, &locks.(&1, p)); for h <- held, do: IO.puts("kmigrate:locked\t" <> tag.(repo, p) <> "\t" <> Enum.map_join(h, "\t", &to_string/1)) end; @RUN@"#;
-
-/// `--to V` must name a migration of the chosen repos: Ecto's `pending_to/4` is a
-/// `take_while`, so a typo would silently run everything up to (or down from) it.
-const CHECK_TO: &str = r#"unless Enum.any?(plans, fn {_, _, ms} -> Enum.any?(ms, fn {_, v, _} -> v == @V@ end) end), do: refuse.("version @V@ is not a migration of " <> Enum.map_join(repos, ", ", &inspect/1)); "#;
-
-/// `--canary` must name tenants of this run: a typo would otherwise run no canary at all.
-const CHECK_CANARY: &str = r#"for c <- @CANARY@, c not in pfxs, do: refuse.("canary " <> c <> " is not one of the #{length(pfxs)} tenants of this run"); "#;
-
-/// Run what was planned, tenant by tenant (a tenant is a prefix, across every repo; without
-/// prefixes there is one, `nil`). Each migration file is compiled once, here, and run as
-/// `{version, module}` (Ecto's `run/4` takes either): Ecto would compile the file at every
-/// `run/4`, and two tenants compiling the same module at once fail ("cannot define module
-/// ... because it is currently being defined"); one after the other they print "redefining
-/// module". The repos are started once, with a pool for `@CONC@` tenants at a time.
-/// Canaries go first, one at a time; then the rest, `@CONC@` at a time (Tasks). A tenant's
-/// failure is caught, tagged, and stops the tenants not started yet unless `@KEEP_GOING@`
-/// (a canary's always does); running ones finish. At the end the first failure is raised
-/// again (the others printed first), so the exit code is the one Ecto's raise gives. With
-/// one tenant at a time each has its own watcher (its waits carry its prefix); tenants at
-/// once share one per repo.
-const RUN: &str = r##"halt = :atomics.new(1, []); canary = @CANARY@; pfxs = canary ++ (pfxs -- canary); work = fn p -> for({repo, ^p, vs} <- todo, vs != [], do: {repo, vs}) end; load = fn r, v -> f = hd(for d <- paths.(r), f <- Path.wildcard(Path.join([d, "**", "#{v}_*.{ex,exs}"])), do: f); {v, Enum.find(Enum.map(Code.compile_file(f), &elem(&1, 0)), &function_exported?(&1, :__migration__, 0)) || raise("file " <> f <> " does not define an Ecto.Migration")} end; mods = Map.new(for({repo, _, vs} <- todo, {v, _} <- vs, uniq: true, do: {repo, v}), fn {r, v} -> {{r, v}, load.(r, v)} end); for p <- pfxs, p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tpending\t#{Enum.sum(for {_, vs} <- work.(p), do: length(vs))}"); one = fn p, solo -> ws = work.(p); cond do ws == [] -> :ok; :atomics.get(halt, 1) == 1 -> if(p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tnot-run")); :ok; true -> Process.delete(:kmigrate_v); try do for {r, vs} <- ws do w = if(solo, do: watch.(r, p)); try do for {v, _} <- vs do Process.put(:kmigrate_v, v); ran = try do Ecto.Migrator.run(r, [mods[{r, v}]], @DIRECTION@, [to: v] ++ base ++ if(p, do: [prefix: p], else: [])) rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__ end; IO.puts("kmigrate:ran\t" <> tag.(r, p) <> "\t" <> Enum.join(ran, ",")) end after if w, do: send(w, :stop) end end; if p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tdone"); :ok catch k, e -> st = __STACKTRACE__; if p, do: IO.puts("kmigrate:tenant\t" <> p <> "\tfailed\t#{Process.get(:kmigrate_v)}\t" <> String.slice(String.replace(String.trim_leading(Exception.format_banner(k, e, st), "** "), ~r/\s+/, " "), 0, 400)); if not @KEEP_GOING@ or p in canary, do: :atomics.put(halt, 1, 1); {k, e, st} end end end; rest = pfxs -- canary; busy = Enum.uniq(for {repo, _, vs} <- todo, vs != [], do: repo); results = Enum.reduce(Enum.reverse(busy), fn -> Enum.map(canary, &one.(&1, true)) ++ if(@CONC@ < 2 or length(rest) < 2, do: Enum.map(rest, &one.(&1, true)), else: (ws = Enum.map(busy, &watch.(&1, nil)); try do Enum.map(Task.async_stream(rest, &one.(&1, false), max_concurrency: @CONC@, ordered: false, timeout: :infinity), fn {:ok, x} -> x end) after Enum.each(ws, &send(&1, :stop)) end)) end, fn repo, inner -> fn -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn _ -> inner.() end, pool_size: @POOL@); x end end).(); case for({_, _, _} = f <- results, do: f) do [] -> :ok; [{k, e, st} | more] -> for({k2, e2, st2} <- more, do: IO.puts(:stderr, Exception.format(k2, e2, st2))); :erlang.raise(k, e, st) end"##;
-
-/// A rollback reverts per repo: with several, `step`/`to` would revert in each of them.
-const CHECK_ONE_REPO: &str = r#"if length(repos) * length(pfxs) > 1, do: refuse.("a rollback acts on one repo (and prefix) at a time, and this app has " <> Enum.map_join(repos, ", ", &inspect/1) <> ": choose one with --repo"); "#;
-
 impl Snippet {
-    /// The Elixir code for an operation, on one line.
+    /// The Elixir code for an operation: its bindings, then its files, folded.
     pub fn elixir(&self, op: Operation) -> String {
-        let (body, verb) = match op {
-            Operation::Status => (LOCKS.to_owned() + STATUS, "status"),
-            Operation::Migrate(range) => (change(range, true, &self.tenants), "migrate"),
+        let (bindings, files) = self.parts(op);
+        sent(bindings, &files)
+    }
+
+    /// The bindings and the files of an operation, in the order they run.
+    fn parts(&self, op: Operation) -> (Bindings, Vec<&'static str>) {
+        let mut b = Bindings::default();
+        b.bind("app", Literal::atom(&self.app))
+            .bind("named_repos", modules(&self.repos))
+            .bind(
+                "prefixes",
+                if self.prefixes.is_empty() {
+                    // One pass, on the default schema.
+                    Literal::list([Literal::code("nil")])
+                } else {
+                    strings(&self.prefixes)
+                },
+            )
+            .bind(
+                "extra_paths",
+                Literal::list(self.paths.iter().map(|p| Literal::string(p.as_str()))),
+            );
+        let mut files = vec![elixir::PRELUDE];
+        let verb = match op {
+            Operation::Status => Some("status"),
+            Operation::Migrate(_) | Operation::MigratePlanned(..) => Some("migrate"),
+            Operation::Rollback(_) => Some("rollback"),
+            // The wait snippet is pasted into Deployments by `gate`: it names no session
+            // and looks for no other run, so the same gate is the same text every time
+            // (another text would start a rollout).
+            Operation::Wait(_) => None,
+            Operation::Plan => Some("plan"),
+        };
+        if let Some(verb) = verb {
+            self.session(&mut b, verb);
+            files.push(elixir::SESSION);
+        }
+        if let Some(query) = &self.tenants.query {
+            b.bind("tenant_query_hex", Literal::string(&query.hex()));
+            files.push(elixir::TENANTS);
+        }
+        match op {
+            Operation::Status => files.extend([elixir::LOCKS, elixir::STATUS]),
+            Operation::Migrate(range) => self.change(&mut b, &mut files, range, true, None),
             // A rollback acts on one tenant: canaries, concurrency and continue-on-error
             // are a migrate's.
-            Operation::Rollback(range) => (change(range, false, &Tenants::default()), "rollback"),
-            Operation::Wait(deadline) => (wait::body(deadline), "wait"),
-            Operation::Plan => (plan::body(), "plan"),
-            Operation::MigratePlanned(range, hash) => (
-                plan::pinned(&change(range, true, &self.tenants), &hash),
-                "migrate",
-            ),
-        };
-        let settle = SETTLE.replace("@WAIT@", if self.session.wait { "true" } else { "false" });
-        let body = body
-            .replace("@SETTLE@", &(LOCKS.to_owned() + &settle + WATCH))
-            .replace("@PIN@", "")
-            .replace("@BEAT@", &HEARTBEAT_SECONDS.to_string());
-        // The wait snippet is pasted into Deployments by `gate`: it names no session and
-        // looks for no other run, so the same gate is the same text every time (another
-        // text would start a rollout).
-        let session = if matches!(op, Operation::Wait(_)) {
-            String::new()
-        } else {
-            self.session(verb, self.session.named)
-        };
-        self.prelude() + &session + &self.tenant_query() + &body
+            Operation::Rollback(range) => self.change(&mut b, &mut files, range, false, None),
+            Operation::MigratePlanned(range, hash) => {
+                self.change(&mut b, &mut files, range, true, Some(hash));
+            }
+            Operation::Wait(deadline) => wait::add(&mut b, &mut files, deadline),
+            Operation::Plan => plan::add(&mut b, &mut files),
+        }
+        (b, files)
     }
 
-    /// The prefixes from `--prefixes-from`, when given.
-    fn tenant_query(&self) -> String {
-        self.tenants
-            .query
-            .as_ref()
-            .map_or_else(String::new, |q| TENANTS.replace("@SQL@", &q.hex()))
+    /// The name of the run's sessions, `kmigrate-<verb>-<run id>`.
+    fn session_name(&self, verb: &str) -> String {
+        format!("kmigrate-{verb}-{}", self.session.run.as_str())
     }
 
-    /// The session part: names and parameters in a VM of its own, none in `rpc`.
-    fn session(&self, verb: &str, named: bool) -> String {
+    /// The session bindings: names and parameters in a VM of its own, none in `rpc`.
+    fn session(&self, b: &mut Bindings, verb: &str) {
         let s = &self.session;
-        let me = format!("kmigrate-{verb}-{}", s.run.as_str());
         let mut params = Vec::new();
-        if named {
-            params.push(format!("application_name: \"{me}\""));
-            let ms = |d: std::time::Duration| d.as_millis().max(1).to_string();
+        if s.named {
+            params.push((
+                "application_name",
+                Literal::string(&self.session_name(verb)),
+            ));
+            let ms = |d: std::time::Duration| Literal::string(&d.as_millis().max(1).to_string());
             if let Some(d) = s.lock_timeout {
-                params.push(format!("lock_timeout: \"{}\"", ms(d)));
+                params.push(("lock_timeout", ms(d)));
             }
             if let Some(d) = s.statement_timeout {
-                params.push(format!("statement_timeout: \"{}\"", ms(d)));
+                params.push(("statement_timeout", ms(d)));
             }
         }
-        SESSION
-            .replace("@ME@", if named { &me } else { "" })
-            .replace("@PARAMS@", &params.join(", "))
-            .replace("@RUN@", s.run.as_str())
+        b.bind("session_parameters", Literal::keyword(params))
+            .bind("run_id", Literal::string(s.run.as_str()));
     }
 
-    fn prelude(&self) -> String {
-        let repos = if self.repos.is_empty() {
-            "Application.fetch_env!(app, :ecto_repos)".to_owned()
+    /// A migrate (`up`) or rollback, held to `pin` when given: settle, read, check, plan
+    /// and run, going through the tenants as `self.tenants` says (a rollback ignores it).
+    fn change(
+        &self,
+        b: &mut Bindings,
+        files: &mut Vec<&'static str>,
+        range: Range,
+        up: bool,
+        pin: Option<PlanHash>,
+    ) {
+        let tenants = if up {
+            self.tenants.clone()
         } else {
-            list(self.repos.iter().map(|r| r.as_str().to_owned()))
+            Tenants::default()
         };
-        let prefixes = if self.prefixes.is_empty() {
-            "[nil]".to_owned()
+        // The watcher looks for lock waits of the sessions it can name: none in `rpc`.
+        let name = if self.session.named {
+            self.session_name(if up { "migrate" } else { "rollback" })
         } else {
-            list(self.prefixes.iter().map(|p| format!("\"{}\"", p.as_str())))
+            String::new()
         };
-        let extra = list(self.paths.iter().map(|p| format!("\"{}\"", p.as_str())));
-        let opts = if self.log_sql {
-            "log_migrations_sql: :info"
+        b.bind("session_name", Literal::string(&name))
+            .bind("wait_for_other_runs", Literal::bool(self.session.wait))
+            .bind("heartbeat_s", Literal::int(HEARTBEAT_SECONDS));
+        files.extend([
+            elixir::LOCKS,
+            elixir::SETTLE,
+            elixir::WATCH,
+            elixir::CHANGE_READ,
+        ]);
+        if !up {
+            files.push(elixir::CHECK_ONE_REPO);
+        }
+        if !tenants.canaries.is_empty() {
+            files.push(elixir::CHECK_CANARY);
+        }
+        if let Range::To(_) = range {
+            files.push(elixir::CHECK_TO);
+        }
+        if let Some(hash) = pin {
+            b.bind("planned_hash", Literal::string(&hash.to_string()));
+            files.extend([elixir::PLAN_FILES, elixir::PLAN_PIN]);
+        }
+        let direction = if up { ":up" } else { ":down" };
+        let range = match range {
+            Range::All => Literal::code(":all"),
+            Range::Step(n) => Literal::tuple([Literal::code(":step"), Literal::int(n.get())]),
+            Range::To(v) => Literal::tuple([Literal::code(":to"), Literal::int(v.get())]),
+        };
+        let run_options = if self.log_sql {
+            Literal::code("[log_migrations_sql: :info]")
         } else {
-            ""
+            Literal::code("[]")
         };
-        PRELUDE
-            .replace("@APP@", self.app.as_str())
-            .replace("@REPOS@", &repos)
-            .replace("@PREFIXES@", &prefixes)
-            .replace("@OPTS@", opts)
-            .replace("@EXTRA@", &extra)
+        b.bind("direction", Literal::code(direction))
+            .bind("range", range)
+            .bind("run_options", run_options)
+            .bind("canaries", strings(&tenants.canaries))
+            .bind("concurrency", Literal::int(tenants.concurrency.get()))
+            .bind("keep_going", Literal::bool(tenants.keep_going))
+            .bind("pool_size", Literal::int(pool_size(tenants.concurrency)));
+        files.extend([elixir::CHANGE_PLAN, elixir::CHANGE_RUN]);
     }
 
     /// The remote argv: `<release> eval|rpc <snippet>`.
     pub fn argv(&self, release: &str, mode: Mode, op: Operation) -> Vec<String> {
         vec![release.to_owned(), verb(mode).to_owned(), self.elixir(op)]
     }
+}
+
+/// A snippet as it is sent: the bindings, then the files folded.
+fn sent(bindings: Bindings, files: &[&str]) -> String {
+    let mut code = bindings.into_code() + &elixir::fold(files);
+    code.truncate(code.trim_end().len());
+    code
 }
 
 /// The release command a mode runs snippets with.
@@ -306,8 +282,14 @@ pub fn verb(mode: Mode) -> &'static str {
     }
 }
 
-fn list(items: impl Iterator<Item = String>) -> String {
-    format!("[{}]", items.collect::<Vec<_>>().join(", "))
+/// The repos as a list of modules.
+fn modules(repos: &[RepoModule]) -> Literal {
+    Literal::list(repos.iter().map(Literal::module))
+}
+
+/// The prefixes as a list of strings.
+fn strings(prefixes: &[Prefix]) -> Literal {
+    Literal::list(prefixes.iter().map(|p| Literal::string(p.as_str())))
 }
 
 /// The pool a migrate or rollback starts each repo with: per tenant running at once, one
@@ -318,56 +300,6 @@ fn list(items: impl Iterator<Item = String>) -> String {
 /// migrations, not only slows them.
 pub fn pool_size(concurrency: Concurrency) -> u32 {
     2 * concurrency.get() + 1
-}
-
-/// The body of a migrate (`up`) or rollback: the checks, which migrations the range
-/// selects from each repo's status (`ms`, sorted by version), the direction, and how the
-/// tenants are gone through.
-fn change(range: Range, up: bool, tenants: &Tenants) -> String {
-    let mut checks = String::new();
-    if !up {
-        checks.push_str(CHECK_ONE_REPO);
-    }
-    if !tenants.canaries.is_empty() {
-        checks.push_str(CHECK_CANARY);
-    }
-    if let Range::To(v) = range {
-        checks.push_str(&CHECK_TO.replace("@V@", &v.to_string()));
-    }
-    // Follows Ecto.Migrator's pending_all/pending_step/pending_to: up takes pending files
-    // oldest first; down takes applied versions that have a file, newest first.
-    let pending = r#"for({:down, v, n} <- ms, do: {v, n})"#;
-    let applied =
-        r#"Enum.reverse(for({:up, v, n} <- ms, n != "** FILE NOT FOUND **", do: {v, n}))"#;
-    let select = match (range, up) {
-        (Range::All, true) => pending.to_owned(),
-        (Range::Step(n), true) => format!("Enum.take({pending}, {})", n.get()),
-        (Range::To(v), true) => format!("for({{:down, v, n}} <- ms, v <= {v}, do: {{v, n}})"),
-        (Range::All, false) => applied.to_owned(),
-        (Range::Step(n), false) => format!("Enum.take({applied}, {})", n.get()),
-        (Range::To(v), false) => format!(
-            r#"Enum.reverse(for({{:up, v, n}} <- ms, n != "** FILE NOT FOUND **", v >= {v}, do: {{v, n}}))"#
-        ),
-    };
-    let canaries = list(
-        tenants
-            .canaries
-            .iter()
-            .map(|p| format!("\"{}\"", p.as_str())),
-    );
-    let run = RUN
-        .replace(
-            "@KEEP_GOING@",
-            if tenants.keep_going { "true" } else { "false" },
-        )
-        .replace("@CONC@", &tenants.concurrency.get().to_string())
-        .replace("@POOL@", &pool_size(tenants.concurrency).to_string());
-    CHANGE
-        .replace("@RUN@", &run)
-        .replace("@CHECKS@", &checks)
-        .replace("@CANARY@", &canaries)
-        .replace("@SELECT@", &select)
-        .replace("@DIRECTION@", if up { ":up" } else { ":down" })
 }
 
 /// The app name a release path implies: `/app/bin/my_app` gives `my_app`.
@@ -423,37 +355,76 @@ pub(crate) mod tests {
         }
     }
 
+    /// The code on one line, without the spaces just inside brackets: a fragment reads the
+    /// same however `mix format` broke its lines.
+    pub(crate) fn flat(code: &str) -> String {
+        let line = code
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        [("( ", "("), (" )", ")"), ("[ ", "["), (" ]", "]")]
+            .iter()
+            .fold(line, |s, (from, to)| s.replace(from, to))
+    }
+
+    /// An operation's bindings, and the code after them.
+    pub(crate) fn split(s: &Snippet, op: Operation) -> (String, String) {
+        let code = s.elixir(op);
+        let bindings = s.parts(op).0.into_code();
+        assert!(code.starts_with(&bindings), "{code}");
+        let body = code[bindings.len()..].to_owned();
+        (bindings, body)
+    }
+
     #[test]
     fn status_reads_without_the_lock_or_creating_the_table() {
-        let code = demo().elixir(Operation::Status);
-        assert!(
-            code.starts_with("app = :demo; Application.load(app);"),
-            "{code}"
-        );
-        assert!(code.contains("repos = Application.fetch_env!(app, :ecto_repos);"));
+        let (bindings, body) = split(&demo(), Operation::Status);
+        assert!(bindings.starts_with("app = :demo\n"), "{bindings}");
+        assert!(body.starts_with("Application.load(app)\n"), "{body}");
+        assert!(bindings.contains("named_repos = []\n"));
+        assert!(body.contains(
+            "repos = if named_repos == [], do: Application.fetch_env!(app, :ecto_repos), else: named_repos\n"
+        ));
+        let code = flat(&body);
         assert!(code.contains("[migration_lock: false, skip_table_creation: true]"));
-        assert!(code.contains("Ecto.Migrator.migrations(r, paths.(r),"));
-        assert!(code.contains("kmigrate:status\\t"));
+        assert!(code.contains("Ecto.Migrator.migrations(repo, migration_paths.(repo),"));
+        assert!(code.contains(r#"say.("kmigrate:status", ["#));
         assert!(code.contains("pg_locks"));
-        assert!(code.contains(":erlang.phash2({:ecto, p, r})"));
+        assert!(code.contains(":erlang.phash2({:ecto, prefix, repo})"));
         assert!(!code.contains("Ecto.Migrator.run("));
     }
 
     #[test]
     fn migrate_plans_then_runs_one_migration_at_a_time() {
-        let code = demo().elixir(Operation::Migrate(Range::All));
-        assert!(code.contains("todo = for {repo, p, ms} <- plans do {repo, p, for({:down, v, n} <- ms, do: {v, n})} end;"), "{code}");
-        assert!(code.contains("Ecto.Migrator.run(r, [mods[{r, v}]], :up, [to: v] ++ base"));
-        // Each file compiled once, before anything runs.
-        assert!(code.contains(r##"Path.join([d, "**", "#{v}_*.{ex,exs}"])"##));
+        let (bindings, body) = split(&demo(), Operation::Migrate(Range::All));
         assert!(
-            code.find("Code.compile_file(f)") < code.find("with_repo(repo, fn _ -> inner.() end")
+            bindings.contains("direction = :up\nrange = :all\n"),
+            "{bindings}"
         );
-        assert!(code.contains("kmigrate:plan\\t"));
-        assert!(code.contains("kmigrate:ran\\t"));
+        let code = flat(&body);
+        assert!(code.contains("pending = fn rows -> for {:down, v, n} <- rows, do: {v, n} end"));
+        assert!(code.contains("{:up, :all} -> pending.(rows)"));
+        assert!(code.contains(
+            "todo = for {repo, prefix, rows} <- plans, do: {repo, prefix, select.(rows)}"
+        ));
+        assert!(code.contains(
+            "Ecto.Migrator.run(repo, [modules[{repo, version}]], direction, [to: version] ++ run_options"
+        ));
+        // Each file compiled once, before anything runs.
+        assert!(code.contains(r##"Path.join([dir, "**", "#{version}_*.{ex,exs}"])"##));
+        let at = |s: &str| code.find(s).unwrap_or_else(|| panic!("no {s:?} in {code}"));
+        assert!(at("Code.compile_file(file)") < at("modules = Map.new("));
+        assert!(at("modules = Map.new(") < at("with_repo(repo, fn _ -> inner.() end"));
+        assert!(at("with_repo(repo, fn _ -> inner.() end") < at("results = run_in_repos.()"));
+        assert!(code.contains(r#"say.("kmigrate:plan", ["#));
+        assert!(code.contains(r#"say.("kmigrate:ran", ["#));
         assert!(!code.contains("a rollback acts on one repo"));
-        let step = demo().elixir(Operation::Migrate(Range::Step(Step::parse("2").unwrap())));
-        assert!(step.contains("Enum.take(for({:down, v, n} <- ms, do: {v, n}), 2)"));
+        let step = Operation::Migrate(Range::Step(Step::parse("2").unwrap()));
+        let (bindings, body) = split(&demo(), step);
+        assert!(bindings.contains("direction = :up\nrange = {:step, 2}\n"));
+        assert!(flat(&body).contains("{:up, {:step, count}} -> Enum.take(pending.(rows), count)"));
     }
 
     #[test]
@@ -467,18 +438,29 @@ pub(crate) mod tests {
             session: session(),
             tenants: Tenants::default(),
         };
-        let code = s.elixir(Operation::Rollback(Range::To(Version::from(20240102))));
-        assert!(code.contains("repos = [Shop.Repo];"));
-        assert!(code.contains("pfxs = [\"tenant_a\"];"));
-        assert!(code.contains("extra = [\"priv/repo/data\"];"));
-        assert!(code.contains("base = [log_migrations_sql: :info];"));
+        let op = Operation::Rollback(Range::To(Version::from(20240102)));
+        let (bindings, body) = split(&s, op);
+        assert!(bindings.contains("named_repos = [Shop.Repo]\n"));
+        assert!(bindings.contains("prefixes = [\"tenant_a\"]\n"));
+        assert!(bindings.contains("extra_paths = [\"priv/repo/data\"]\n"));
+        assert!(bindings.contains("run_options = [log_migrations_sql: :info]\n"));
+        assert!(bindings.contains("direction = :down\nrange = {:to, 20240102}\n"));
+        let code = flat(&body);
+        assert!(code.contains("{:to, to} = range"));
         assert!(
-            code.contains("v == 20240102 end) end), do: refuse."),
+            code.contains(r#"v == to end) end) do refuse.("version #{to} is not a migration of ""#),
             "{code}"
         );
         assert!(code.contains("a rollback acts on one repo"));
-        assert!(code.contains("n != \"** FILE NOT FOUND **\", v >= 20240102"));
-        assert!(code.contains(":down, [to: v]"));
+        assert!(code.contains(
+            r#"{:down, {:to, to}} -> Enum.reverse(for {:up, v, n} <- rows, n != "** FILE NOT FOUND **", v >= to, do: {v, n})"#
+        ));
+        assert!(code.contains("direction, [to: version]"));
+        // Each check comes after the status is read, and before the plan is said.
+        let at = |s: &str| code.find(s).unwrap_or_else(|| panic!("no {s:?} in {code}"));
+        assert!(at("plans = for") < at("a rollback acts on one repo"));
+        assert!(at("a rollback acts on one repo") < at("{:to, to} = range"));
+        assert!(at("{:to, to} = range") < at("todo = for"));
     }
 
     #[test]
@@ -486,39 +468,53 @@ pub(crate) mod tests {
         let mut s = demo();
         s.session.lock_timeout = Some(std::time::Duration::from_secs(2));
         s.session.statement_timeout = Some(std::time::Duration::from_millis(1500));
-        let code = s.elixir(Operation::Migrate(Range::All));
+        let (bindings, body) = split(&s, Operation::Migrate(Range::All));
         assert!(
-            code.contains(r#"params = [application_name: "kmigrate-migrate-ab12cd34", lock_timeout: "2000", statement_timeout: "1500"];"#),
-            "{code}"
+            bindings.contains(r#"session_parameters = [application_name: "kmigrate-migrate-ab12cd34", lock_timeout: "2000", statement_timeout: "1500"]"#),
+            "{bindings}"
         );
-        assert!(code.contains("Keyword.put(cur, :parameters, Keyword.merge("));
-        assert!(code.contains("application_name NOT LIKE '%-ab12cd34'"));
+        let code = flat(&body);
+        assert!(code.contains(
+            "parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)"
+        ));
+        assert!(code.contains("Keyword.put(config, :parameters, parameters)"));
+        assert!(bindings.contains("run_id = \"ab12cd34\"\n"));
+        assert!(code.contains("application_name NOT LIKE '%-#{run_id}'"));
         // The watcher has a connection of its own; a timeout is tagged, then re-raised.
-        assert!(code.contains("pool_size: 3); x end end).()"), "{code}");
-        assert!(code.contains("rescue e -> timed_out.(e, r, p, v); reraise e, __STACKTRACE__"));
-        assert!(code.contains("rem(n, 20) == 0"));
+        assert!(bindings.contains("pool_size = 3\n"));
+        assert!(code.contains("with_repo(repo, fn _ -> inner.() end, pool_size: pool_size)"));
+        assert!(code.contains(
+            "rescue e -> tag_timeout.(e, repo, prefix, version) reraise e, __STACKTRACE__"
+        ));
+        assert!(bindings.contains("heartbeat_s = 20\n"));
+        assert!(code.contains("rem(seconds, heartbeat_s) == 0"));
         // Before it starts, who holds Ecto's migration lock (the run will wait for it).
-        assert!(code.contains("Ecto.Migrator.with_repo(repo, &locks.(&1, p)); for h <- held, do: IO.puts(\"kmigrate:locked\\t\""));
+        assert!(code.contains(
+            "{:ok, holders, _} = Ecto.Migrator.with_repo(repo, &lock_holders.(&1, prefix)) print_lock_holders.(repo, prefix, holders)"
+        ));
+        assert!(code.contains(r#"say.("kmigrate:locked", ["#));
         assert!(code.contains(
             "%MatchError{term: {:error, %{postgres: %{code: :lock_not_available}}}} -> \"lock\""
         ));
         // Without --wait another run's sessions refuse; with it, the snippet waits.
-        assert!(code.contains("cond do rows == [] -> {:halt, n}; false ->"));
+        assert!(bindings.contains("wait_for_other_runs = false\n"));
+        assert!(code.contains("cond do rows == [] -> {:halt, polls} wait_for_other_runs ->"));
         s.session.wait = true;
-        assert!(
-            s.elixir(Operation::Migrate(Range::All))
-                .contains("cond do rows == [] -> {:halt, n}; true ->")
-        );
+        let (waits, _) = split(&s, Operation::Migrate(Range::All));
+        assert!(waits.contains("wait_for_other_runs = true\n"));
         // In rpc the repo is the live app's pool: nothing is set on it.
         s.session.named = false;
-        let rpc = s.elixir(Operation::Rollback(Range::All));
-        assert!(rpc.contains(r#"me = ""; params = [];"#), "{rpc}");
+        let (rpc, _) = split(&s, Operation::Rollback(Range::All));
+        assert!(
+            rpc.contains("session_parameters = []\n") && rpc.contains("session_name = \"\"\n"),
+            "{rpc}"
+        );
         let status = demo().elixir(Operation::Status);
         assert!(status.contains(r#"application_name: "kmigrate-status-ab12cd34""#));
         // The gate's text must not change from one call to the next.
         let wait = Operation::Wait(std::time::Duration::from_secs(60));
         assert!(!demo().elixir(wait).contains("ab12cd34"));
-        assert!(status.contains("others.(r)"));
+        assert!(status.contains("other_runs.(r)"));
         assert!(!status.contains("watch.("));
     }
 
@@ -539,58 +535,83 @@ pub(crate) mod tests {
 
     #[test]
     fn tenants_run_one_at_a_time_by_default_and_stop_at_the_first_failure() {
-        let code = tenants(&[], "1", false).elixir(Operation::Migrate(Range::All));
-        assert!(code.contains(r#"pfxs = ["tenant_a", "tenant_b", "tenant_c"];"#));
+        let (bindings, body) = split(&tenants(&[], "1", false), Operation::Migrate(Range::All));
+        assert!(bindings.contains(r#"prefixes = ["tenant_a", "tenant_b", "tenant_c"]"#));
+        let code = flat(&body);
         // Each repo is started once to read every tenant's status.
         assert!(code.contains(
-            "got = Map.new(repos, fn repo -> {:ok, x, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(pfxs, &{&1, rows.(r, &1)}) end); {repo, x} end);"
-        ));
+            "Map.new(repos, fn repo -> {:ok, by_prefix, _} = Ecto.Migrator.with_repo(repo, fn r -> Map.new(prefixes, &{&1, status_rows.(r, &1)}) end) {repo, by_prefix} end)"
+        ), "{code}");
         // Every tenant's plan is said before anything runs, then its end.
-        assert!(
-            code.contains(r#"IO.puts("kmigrate:tenant\t" <> p <> "\tpending\t"#),
-            "{code}"
-        );
-        assert!(code.contains(r#"<> "\tdone")"#));
-        assert!(code.contains(r#"<> "\tfailed\t#{Process.get(:kmigrate_v)}\t""#));
-        assert!(code.contains(r#"<> "\tnot-run")"#));
+        assert!(code.contains(r#"say.("kmigrate:tenant", [prefix, "pending", count])"#));
+        assert!(code.contains(r#"say.("kmigrate:tenant", [prefix, "done"])"#));
+        assert!(code.contains("version = Process.get(:kmigrate_v)"));
+        assert!(code.contains(
+            r#"say.("kmigrate:tenant", [prefix, "failed", version, String.slice(reason, 0, 400)])"#
+        ));
+        assert!(code.contains(r#"say.("kmigrate:tenant", [prefix, "not-run"])"#));
         // Fail-fast: a failure stops the tenants not started yet.
-        assert!(code.contains("if not false or p in canary, do: :atomics.put(halt, 1, 1)"));
-        assert!(code.contains("canary = [];"));
+        assert!(bindings.contains("keep_going = false\n"));
+        assert!(
+            code.contains("if not keep_going or prefix in canaries, do: :atomics.put(halt, 1, 1)")
+        );
+        assert!(bindings.contains("canaries = []\n"));
         assert!(!code.contains("is not one of the"), "no canary, no check");
         // One at a time: the pool of one migration (lock + migration) and the watcher.
-        assert!(code.contains("if(1 < 2 or length(rest) < 2"));
-        assert!(code.contains("pool_size: 3); x end end).()"), "{code}");
+        assert!(bindings.contains("concurrency = 1\n"));
+        assert!(code.contains("if concurrency < 2 or length(rest) < 2 do"));
+        assert!(bindings.contains("pool_size = 3\n"));
+        assert!(code.contains("with_repo(repo, fn _ -> inner.() end, pool_size: pool_size)"));
         // The first failure is raised again at the end: Ecto's exit code.
-        assert!(code.ends_with(":erlang.raise(k, e, st) end"), "{code}");
+        assert!(
+            code.ends_with(":erlang.raise(kind, error, stacktrace) end"),
+            "{code}"
+        );
         // Each migration's line is tagged as before.
-        assert!(code.contains(r#"IO.puts("kmigrate:ran\t" <> tag.(r, p)"#));
+        assert!(code.contains(
+            r#"say.("kmigrate:ran", [inspect(repo), prefix || "", Enum.join(ran, ",")])"#
+        ));
     }
 
     #[test]
     fn canaries_go_first_alone_and_their_failure_stops_everything() {
-        let code = tenants(&["tenant_c"], "3", true).elixir(Operation::Migrate(Range::All));
+        let (bindings, body) = split(
+            &tenants(&["tenant_c"], "3", true),
+            Operation::Migrate(Range::All),
+        );
+        assert!(bindings.contains("canaries = [\"tenant_c\"]\n"));
+        let code = flat(&body);
         // Checked before anything runs, with the plan's other checks.
         let check = code
-            .find(r#"for c <- ["tenant_c"], c not in pfxs, do: refuse.("canary ""#)
+            .find(r#"for canary <- canaries, canary not in prefixes do refuse.("canary ""#)
             .expect("canary check");
         let plan = code.find("kmigrate:plan").expect("plan");
         let run = code.find("Ecto.Migrator.run(").expect("run");
         assert!(check < plan && plan < run);
         // Run first, one at a time (solo), then the rest.
-        assert!(code.contains(r#"canary = ["tenant_c"]; pfxs = canary ++ (pfxs -- canary);"#));
-        assert!(code.contains("Enum.map(canary, &one.(&1, true)) ++ if("));
+        assert!(code.contains("prefixes = canaries ++ (prefixes -- canaries)"));
+        let first = code
+            .find("canary_results = Enum.map(canaries, &migrate_tenant.(&1, true))")
+            .expect("canaries first");
+        assert!(first < code.find("rest_results =").expect("then the rest"));
+        assert!(code.contains("canary_results ++ rest_results"));
         // Continue-on-error, but never past a failed canary.
-        assert!(code.contains("if not true or p in canary, do: :atomics.put(halt, 1, 1)"));
+        assert!(bindings.contains("keep_going = true\n"));
+        assert!(
+            code.contains("if not keep_going or prefix in canaries, do: :atomics.put(halt, 1, 1)")
+        );
     }
 
     #[test]
     fn concurrency_runs_tenants_in_tasks_with_a_pool_for_all_of_them() {
-        let code = tenants(&[], "4", false).elixir(Operation::Migrate(Range::All));
+        let (bindings, body) = split(&tenants(&[], "4", false), Operation::Migrate(Range::All));
+        let code = flat(&body);
+        assert!(bindings.contains("concurrency = 4\n"));
         assert!(code.contains(
-            "Task.async_stream(rest, &one.(&1, false), max_concurrency: 4, ordered: false, timeout: :infinity)"
-        ));
-        assert!(code.contains(&format!(
-            "pool_size: {}); x end end).()",
+            "Task.async_stream(rest, &migrate_tenant.(&1, false), max_concurrency: concurrency, ordered: false, timeout: :infinity)"
+        ), "{code}");
+        assert!(bindings.contains(&format!(
+            "pool_size = {}\n",
             pool_size(Concurrency::parse("4").unwrap())
         )));
         assert_eq!(pool_size(Concurrency::parse("4").unwrap()), 9);
@@ -600,14 +621,14 @@ pub(crate) mod tests {
             "the watcher's third connection"
         );
         // Tenants at once share a watcher per repo; alone, each has its own.
-        assert!(code.contains("ws = Enum.map(busy, &watch.(&1, nil))"));
-        assert!(code.contains("w = if(solo, do: watch.(r, p))"));
+        assert!(code.contains("watchers = Enum.map(busy, &watch.(&1, nil))"));
+        assert!(code.contains("watcher = if(solo, do: watch.(repo, prefix))"));
         // A rollback is one tenant: none of this applies to it.
         let mut s = tenants(&["tenant_a"], "4", true);
         s.prefixes.truncate(1);
-        let back = s.elixir(Operation::Rollback(Range::All));
-        assert!(back.contains("canary = [];") && back.contains("pool_size: 3)"));
-        assert!(back.contains("if not false or p in canary"));
+        let (back, _) = split(&s, Operation::Rollback(Range::All));
+        assert!(back.contains("canaries = []\n") && back.contains("pool_size = 3\n"));
+        assert!(back.contains("keep_going = false\n") && back.contains("concurrency = 1\n"));
     }
 
     #[test]
@@ -615,17 +636,148 @@ pub(crate) mod tests {
         let mut s = demo();
         s.tenants.query = Some(TenantQuery::parse("SELECT nspname FROM pg_namespace").unwrap());
         for op in [Operation::Status, Operation::Migrate(Range::All)] {
-            let code = s.elixir(op);
-            let read = code.find(r#"r.query!("SET TRANSACTION READ ONLY"); r.query!(Base.decode16!("53454C454354"#).expect("the query, read-only");
+            let (bindings, body) = split(&s, op);
+            assert!(
+                bindings.contains("tenant_query_hex = \"53454C454354"),
+                "{bindings}"
+            );
+            let code = flat(&body);
+            let read = code.find(r#"repo.query!("SET TRANSACTION READ ONLY") repo.query!(Base.decode16!(tenant_query_hex)).rows"#).expect("the query, read-only");
             // Before anything reads the prefixes.
-            let first_use = code.find("for p <- pfxs").expect("pfxs used");
-            assert!(read < first_use, "{code}");
-            assert!(code.contains(r#"n =~ ~r/\A[a-z_][a-z0-9_]*\z/"#));
-            assert!(code.contains("byte_size(n) <= 63"));
-            assert!(code.contains(r#"IO.puts("kmigrate:invalid\t" <> inspect(n))"#));
-            assert!(code.contains("kmigrate:refused\\tthe --prefixes-from query failed: "));
+            let kept = code
+                .find("prefixes = tenant_rows |>")
+                .expect("prefixes replaced");
+            let first_use = code.find("for prefix <- prefixes").expect("prefixes used");
+            assert!(read < kept && kept < first_use, "{code}");
+            assert!(code.contains(r#"name =~ ~r/\A[a-z_][a-z0-9_]*\z/"#));
+            assert!(code.contains("byte_size(name) <= 63"));
+            assert!(code.contains(r#"say.("kmigrate:invalid", [inspect(name)])"#));
+            assert!(code.contains(
+                r#"say.("kmigrate:refused", ["the --prefixes-from query failed: " <> reason])"#
+            ));
         }
         assert!(!demo().elixir(Operation::Status).contains("decode16"));
+    }
+
+    /// Every operation, with and without the options that change its files.
+    pub(crate) fn every_operation() -> Vec<(&'static str, Snippet, Operation)> {
+        let mut all = tenants(&["tenant_a"], "4", true);
+        all.tenants.query = Some(TenantQuery::parse("SELECT 'tenant_a'").unwrap());
+        all.repos = vec![RepoModule::parse("Shop.Repo").unwrap()];
+        all.paths = vec![MigrationPath::parse("priv/repo/data").unwrap()];
+        all.log_sql = true;
+        all.session.lock_timeout = Some(std::time::Duration::from_secs(5));
+        all.session.statement_timeout = Some(std::time::Duration::from_secs(600));
+        all.session.wait = true;
+        let mut rpc = demo();
+        rpc.session.named = false;
+        let hash = PlanHash::parse(&"ab".repeat(32)).unwrap();
+        let to = Range::To(Version::from(20240102120000));
+        let step = Range::Step(Step::parse("2").unwrap());
+        vec![
+            ("status", demo(), Operation::Status),
+            ("status_every_option", all.clone(), Operation::Status),
+            ("migrate", demo(), Operation::Migrate(Range::All)),
+            ("migrate_rpc", rpc.clone(), Operation::Migrate(Range::All)),
+            ("migrate_every_option", all.clone(), Operation::Migrate(to)),
+            (
+                "migrate_planned",
+                all.clone(),
+                Operation::MigratePlanned(to, hash),
+            ),
+            ("rollback", demo(), Operation::Rollback(step)),
+            (
+                "rollback_every_option",
+                all.clone(),
+                Operation::Rollback(to),
+            ),
+            ("plan", demo(), Operation::Plan),
+            ("plan_every_option", all.clone(), Operation::Plan),
+            (
+                "wait",
+                demo(),
+                Operation::Wait(std::time::Duration::from_secs(300)),
+            ),
+            (
+                "wait_every_option",
+                all,
+                Operation::Wait(std::time::Duration::from_secs(1)),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_binding_is_a_literal_read_by_the_code() {
+        for (name, s, op) in every_operation() {
+            let (bindings, body) = split(&s, op);
+            for line in bindings.lines() {
+                let (var, value) = line.split_once(" = ").expect("name = literal");
+                assert!(
+                    !value.is_empty() && !value.contains(" = "),
+                    "{name}: {line}"
+                );
+                let read = body.match_indices(var).any(|(i, _)| {
+                    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    !word(body[..i].chars().next_back())
+                        && !word(body[i + var.len()..].chars().next())
+                });
+                assert!(read, "{name}: {var} is bound but never read");
+            }
+        }
+    }
+
+    #[test]
+    fn what_is_sent_has_no_comments_or_indentation() {
+        for (name, s, op) in every_operation() {
+            let code = s.elixir(op);
+            assert!(!code.ends_with('\n'), "{name}");
+            for line in code.lines() {
+                assert!(
+                    !line.is_empty() && !line.starts_with([' ', '#']),
+                    "{name}: {line:?}"
+                );
+            }
+        }
+    }
+
+    /// Writes each operation's snippet, as sent (`<name>.exs`) and before folding
+    /// (`<name>.unfolded.exs`), and the protocol's tags with their field counts
+    /// (`protocol.txt`), into `$KMIGRATE_SNIPPETS_DIR`: the demo_release fixture's tests
+    /// compile and run them (tests/fixtures/demo_release/test/snippet_source_test.exs).
+    #[test]
+    #[ignore = "run by the demo_release fixture's tests, which compile what it writes"]
+    fn write_snippets() {
+        let dir = std::env::var_os("KMIGRATE_SNIPPETS_DIR").expect("KMIGRATE_SNIPPETS_DIR");
+        let dir = std::path::Path::new(&dir);
+        let mut written = Vec::new();
+        for (name, s, op) in every_operation() {
+            let (bindings, files) = s.parts(op);
+            let unfolded = bindings.into_code() + &files.join("\n");
+            std::fs::write(dir.join(format!("{name}.exs")), s.elixir(op)).unwrap();
+            std::fs::write(dir.join(format!("{name}.unfolded.exs")), unfolded).unwrap();
+            written.push(name);
+        }
+        let probes = [("probe", shop(&["Shop.Repo"], &[])), ("probe_demo", demo())];
+        for (name, s) in probes {
+            let (bindings, files) = s.probe_parts();
+            let unfolded = bindings.into_code() + &files.join("\n");
+            std::fs::write(dir.join(format!("{name}.exs")), s.probe()).unwrap();
+            std::fs::write(dir.join(format!("{name}.unfolded.exs")), unfolded).unwrap();
+            written.push(name);
+        }
+        assert_eq!(written.len(), every_operation().len() + 2);
+        // Each tag with the field counts of its forms (`n+`: n or more).
+        let protocol: String = crate::protocol::TAGS
+            .iter()
+            .map(|t| {
+                let counts = t.forms.iter().map(|f| match f.last() {
+                    Some(last) if last.ends_with("...") => format!("{}+", f.len() - 1),
+                    _ => f.len().to_string(),
+                });
+                format!("{}\t{}\n", t.name, counts.collect::<Vec<_>>().join("\t"))
+            })
+            .collect();
+        std::fs::write(dir.join("protocol.txt"), protocol).unwrap();
     }
 
     #[test]
@@ -665,10 +817,10 @@ mod proptests {
             }
             .elixir(Operation::Rollback(Range::Step(Step::parse(&step.to_string()).unwrap())));
             let skeleton = |code: String, app: &str, repo: &str, prefix: &str, step: u32| code
-                .replacen(&format!(":{app};"), ":APP;", 1)
-                .replacen(&format!("[{repo}]"), "[REPO]", 1)
-                .replacen(&format!("[\"{prefix}\"]"), "[PREFIX]", 1)
-                .replacen(&format!(", {step})}} end;"), ", N)} end;", 1);
+                .replacen(&format!("app = :{app}\n"), "app = :APP\n", 1)
+                .replacen(&format!("named_repos = [{repo}]\n"), "named_repos = [REPO]\n", 1)
+                .replacen(&format!("prefixes = [\"{prefix}\"]\n"), "prefixes = [PREFIX]\n", 1)
+                .replacen(&format!("range = {{:step, {step}}}\n"), "range = {:step, N}\n", 1);
             prop_assert_eq!(
                 skeleton(build(&app, &repo, &prefix, step), &app, &repo, &prefix, step),
                 skeleton(build("a", "R", "p", 1), "a", "R", "p", 1)
@@ -688,7 +840,7 @@ mod proptests {
                 s.elixir(Operation::Migrate(Range::All))
             };
             let code = build(&query);
-            let (before, rest) = code.split_once(r#"Base.decode16!(""#).expect("one literal");
+            let (before, rest) = code.split_once("tenant_query_hex = \"").expect("one literal");
             let (digits, after) = rest.split_once('"').expect("closed");
             prop_assert!(digits.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
             let decoded: Vec<u8> = (0..digits.len())
@@ -697,7 +849,7 @@ mod proptests {
                 .collect();
             prop_assert_eq!(String::from_utf8(decoded).unwrap(), query);
             let other = build("SELECT 1");
-            let (b2, r2) = other.split_once(r#"Base.decode16!(""#).unwrap();
+            let (b2, r2) = other.split_once("tenant_query_hex = \"").unwrap();
             let (_, a2) = r2.split_once('"').unwrap();
             prop_assert_eq!(before, b2);
             prop_assert_eq!(after, a2);

@@ -13,30 +13,12 @@
 
 use std::fmt;
 
-/// `kmigrate:pending\t<repo>\t<prefix>\t<version>\t<name>\t<module>\t<tx|notx>\t<lock|nolock>\t<sha256>\t<file>`:
-/// a pending migration.
-pub const PENDING_TAG: &str = "kmigrate:pending";
-/// `kmigrate:source\t<sha256>\t<chunk>\t<chunks>\t<hex>`: part of a migration file.
-pub const SOURCE_TAG: &str = "kmigrate:source";
-/// `kmigrate:planhash\t<sha256>`: the plan hash, as the pod computed it.
-pub const PLAN_HASH_TAG: &str = "kmigrate:planhash";
-/// `kmigrate:stale\t<sha256>`: nothing was run, the plan hash is now this.
-pub const STALE_TAG: &str = "kmigrate:stale";
+use super::bindings::{Bindings, Literal};
+use super::elixir;
+
 /// Bytes of a file per source line: its hex stays well within the longest line the
 /// output reader parses.
 pub const SOURCE_CHUNK: usize = 24 * 1024;
-
-/// What both snippets share: `planned` turns `{repo, prefix, rows}` into the pending
-/// migrations with their file, bytes and SHA-256 (a version must have exactly one file,
-/// as Ecto's `ensure_no_duplication!/1` demands); `planhash` hashes them.
-const FILES: &str = r##"digest = fn data -> Base.encode16(:crypto.hash(:sha256, data), case: :lower) end; planned = fn plans -> for {r, p, ms} <- plans, {:down, v, n} <- ms do fs = for(d <- paths.(r), f <- Path.wildcard(Path.join([d, "**", "#{v}_*.exs"])), Path.basename(f) == "#{v}_#{n}.exs", do: f); if length(fs) != 1, do: raise("kmigrate: migration #{v} of " <> inspect(r) <> " has #{length(fs)} files"); [f] = fs; data = File.read!(f); {r, p, v, n, f, data, digest.(data)} end end; planhash = fn es -> digest.(["kmigrate-plan-v1\n" | for({r, p, v, n, _, _, d} <- es, do: [inspect(r), "\t", p || "", "\t", Integer.to_string(v), "\t", n, "\t", d, "\n"])]) end; "##;
-
-/// `plan`: the pending migrations, their files, how Ecto runs them, and the hash.
-const PLAN: &str = r##"es = Enum.flat_map(pfxs, fn p -> Enum.flat_map(repos, fn repo -> {:ok, ms, _} = Ecto.Migrator.with_repo(repo, &rows.(&1, p)); planned.([{repo, p, ms}]) end) end); loaded = Map.new(Enum.uniq(for({_, _, _, _, f, _, _} <- es, do: f)), fn f -> mod = Enum.find(Enum.map(Code.compile_file(f), &elem(&1, 0)), &(Code.ensure_loaded?(&1) and function_exported?(&1, :__migration__, 0))); {f, {mod, if(mod, do: mod.__migration__(), else: [])}} end); for {r, p, v, n, f, _, d} <- es do {mod, info} = loaded[f]; IO.puts(Enum.join(["kmigrate:pending", inspect(r), p || "", v, n, if(mod, do: inspect(mod), else: ""), if(info[:disable_ddl_transaction], do: "notx", else: "tx"), if(info[:disable_migration_lock], do: "nolock", else: "lock"), d, Path.relative_to(f, Application.app_dir(app))], "\t")) end; chunks = fn "" -> [""]; data -> for(i <- 0..div(byte_size(data) - 1, @CHUNK@), do: binary_part(data, i * @CHUNK@, min(@CHUNK@, byte_size(data) - i * @CHUNK@))) end; for {_, _, _, _, _, data, d} <- Enum.uniq_by(es, &elem(&1, 6)) do cs = chunks.(data); for {c, i} <- Enum.with_index(cs), do: IO.puts("kmigrate:source\t" <> d <> "\t#{i}\t#{length(cs)}\t" <> Base.encode16(c, case: :lower)) end; IO.puts("kmigrate:planhash\t" <> planhash.(es))"##;
-
-/// A migrate held to a plan: placed after the status of every repo is read (`plans`) and
-/// before anything runs.
-const PIN: &str = r##"now = planhash.(planned.(plans)); if now != "@HASH@", do: (IO.puts("kmigrate:stale\t" <> now); raise "kmigrate: nothing was run: the pending migrations or their files are not those of plan @HASH@"); "##;
 
 /// A plan hash as `--plan` takes it: 64 hex digits (SHA-256).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,20 +50,15 @@ impl fmt::Display for PlanHash {
     }
 }
 
-/// The body of `plan`.
-pub(super) fn body() -> String {
-    FILES.to_owned() + &PLAN.replace("@CHUNK@", &SOURCE_CHUNK.to_string())
-}
-
-/// A migrate's body held to `hash`.
-pub(super) fn pinned(change: &str, hash: &PlanHash) -> String {
-    let pin = FILES.to_owned() + &PIN.replace("@HASH@", &hash.to_string());
-    change.replace("@PIN@", &pin)
+/// The bindings and files of `plan`, after the prelude and the session's.
+pub(super) fn add(b: &mut Bindings, files: &mut Vec<&'static str>) {
+    b.bind("source_chunk", Literal::int(SOURCE_CHUNK));
+    files.extend([elixir::PLAN_FILES, elixir::PLAN]);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::demo;
+    use super::super::tests::{demo, flat, split};
     use super::super::{Operation, Range};
     use super::*;
 
@@ -106,34 +83,41 @@ mod tests {
 
     #[test]
     fn the_plan_reads_loads_and_hashes_but_runs_nothing() {
-        let code = demo().elixir(Operation::Plan);
+        let (bindings, body) = split(&demo(), Operation::Plan);
+        let code = flat(&body);
         assert!(code.contains("[migration_lock: false, skip_table_creation: true]"));
-        assert!(code.contains("Code.compile_file(f)"), "{code}");
+        assert!(code.contains("Code.compile_file(file)"), "{code}");
         assert!(code.contains("function_exported?(&1, :__migration__, 0)"));
-        assert!(code.contains("\"kmigrate:pending\""));
-        assert!(code.contains("IO.puts(\"kmigrate:planhash\\t\" <> planhash.(es))"));
+        assert!(code.contains(r#"say.("kmigrate:pending", ["#));
+        assert!(code.contains(r#"say.("kmigrate:planhash", [plan_hash.(entries)])"#));
         assert!(code.contains(":crypto.hash(:sha256, data)"));
-        assert!(code.contains("for(i <- 0..div(byte_size(data) - 1, 24576)"));
-        assert!(code.contains(r#"application_name: "kmigrate-plan-ab12cd34""#));
+        assert!(bindings.contains("source_chunk = 24576\n"));
+        assert!(code.contains("for i <- 0..div(byte_size(data) - 1, source_chunk) do"));
+        assert!(bindings.contains(r#"application_name: "kmigrate-plan-ab12cd34""#));
         assert!(!code.contains("Ecto.Migrator.run("));
-        assert!(!code.contains('@'), "every placeholder is filled: {code}");
+        assert!(
+            !code.contains('@'),
+            "nothing but bindings is inserted: {code}"
+        );
     }
 
     #[test]
     fn a_migrate_held_to_a_plan_checks_it_after_reading_and_before_running() {
         let hash = PlanHash::parse(&"ab".repeat(32)).unwrap();
-        let code = demo().elixir(Operation::MigratePlanned(Range::All, hash));
+        let (bindings, body) = split(&demo(), Operation::MigratePlanned(Range::All, hash));
+        assert!(bindings.contains(&format!("planned_hash = \"{}\"\n", "ab".repeat(32))));
+        let code = flat(&body);
         let at = |s: &str| code.find(s).unwrap_or_else(|| panic!("no {s:?} in {code}"));
-        let check = at(&format!(
-            "now = planhash.(planned.(plans)); if now != \"{}\"",
-            "ab".repeat(32)
-        ));
-        assert!(at("plans = for p <- pfxs") < check);
+        let check = at("now = plan_hash.(pending_files.(plans)) if now != planned_hash do");
+        assert!(at("plans = for prefix <- prefixes") < check);
         assert!(check < at("todo = for"));
         assert!(check < at("Ecto.Migrator.run("));
-        assert!(code.contains("IO.puts(\"kmigrate:stale\\t\" <> now); raise"));
-        assert!(code.contains(r#"application_name: "kmigrate-migrate-ab12cd34""#));
+        assert!(code.contains(
+            r#"say.("kmigrate:stale", [now]) raise "kmigrate: nothing was run: the pending migrations or their files are not those of plan " <> planned_hash"#
+        ));
+        assert!(bindings.contains(r#"application_name: "kmigrate-migrate-ab12cd34""#));
         let plain = demo().elixir(Operation::Migrate(Range::All));
-        assert!(!plain.contains("planhash") && !plain.contains("@PIN@"));
+        assert!(!plain.contains("plan_hash") && !plain.contains("planned_hash"));
+        assert!(!plain.replace("@disable_ddl_transaction", "").contains('@'));
     }
 }

@@ -3,27 +3,23 @@
 //! answers `SELECT 1`. Every step that can fail is caught and reported as a line, so one
 //! run tells as much as it can; it never migrates, locks or creates anything.
 
-use super::{Snippet, verb};
+use super::bindings::{Bindings, Literal};
+use super::{Snippet, elixir, modules, sent, verb};
 use crate::cli::Mode;
 
-/// `kmigrate:probe\t<what>\t<fields...>`: one finding of the probe:
-/// `app\tok` or `app\terror\t<why>`; `ecto_sql\t<version or empty>`;
-/// `repos\t<Repo>...`; `db\t<Repo>\tok` or `db\t<Repo>\terror\t<why>`.
-pub const PROBE_TAG: &str = "kmigrate:probe";
-
-const PROBE: &str = r#"say = fn parts -> IO.puts(Enum.map_join(["kmigrate:probe" | parts], "\t", &String.replace(to_string(&1), ~r/[\t\r\n]+/, " "))) end; app = :@APP@; loaded = Application.load(app); if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do say.(["app", "ok"]); Application.load(:ecto_sql); say.(["ecto_sql", Application.spec(:ecto_sql, :vsn) || ""]); repos = @REPOS@; say.(["repos" | Enum.map(repos, &inspect/1)]); Application.ensure_all_started(:ssl); for repo <- repos do said = try do case Ecto.Migrator.with_repo(repo, fn r -> r.query!("SELECT 1") end) do {:ok, _, _} -> ["ok"]; {:error, e} -> ["error", inspect(e)] end rescue e -> ["error", Exception.message(e)] catch k, e -> ["error", inspect({k, e})] end; say.(["db", inspect(repo) | said]) end else say.(["app", "error", inspect(loaded)]) end"#;
-
 impl Snippet {
-    /// The probe's Elixir code, on one line.
+    /// The probe's Elixir code.
     pub fn probe(&self) -> String {
-        let repos = if self.repos.is_empty() {
-            "Application.get_env(app, :ecto_repos, [])".to_owned()
-        } else {
-            super::list(self.repos.iter().map(|r| r.as_str().to_owned()))
-        };
-        PROBE
-            .replace("@APP@", self.app.as_str())
-            .replace("@REPOS@", &repos)
+        let (bindings, files) = self.probe_parts();
+        sent(bindings, &files)
+    }
+
+    /// The probe's bindings and file.
+    pub(super) fn probe_parts(&self) -> (Bindings, Vec<&'static str>) {
+        let mut b = Bindings::default();
+        b.bind("app", Literal::atom(&self.app))
+            .bind("named_repos", modules(&self.repos));
+        (b, vec![elixir::PROBE])
     }
 
     /// The probe's remote argv: `<release> eval|rpc <probe>`.
@@ -43,8 +39,13 @@ mod tests {
     #[test]
     fn the_probe_only_reads() {
         let code = snippet(&[]).probe();
-        assert!(code.contains("app = :shop;"), "{code}");
-        assert!(code.contains("repos = Application.get_env(app, :ecto_repos, []);"));
+        assert!(
+            code.starts_with("app = :shop\nnamed_repos = []\n"),
+            "{code}"
+        );
+        assert!(code.contains(
+            "repos = if named_repos == [], do: Application.get_env(app, :ecto_repos, []), else: named_repos\n"
+        ));
         assert!(code.contains("Application.spec(:ecto_sql, :vsn)"));
         assert!(code.contains("r.query!(\"SELECT 1\")"));
         for writes in [
@@ -57,12 +58,20 @@ mod tests {
             assert!(!code.contains(writes), "{writes}");
         }
         assert!(!code.contains('@'), "every placeholder is filled: {code}");
-        assert!(!code.contains('\n'));
+        // Sent as the file's code lines, without its comments and indentation.
+        assert!(!code.ends_with('\n'));
+        assert!(
+            code.lines()
+                .all(|l| !l.is_empty() && !l.starts_with([' ', '#']))
+        );
     }
 
     #[test]
     fn named_repos_replace_the_apps_list() {
         let code = snippet(&["Shop.Repo", "Shop.Audit"]).probe();
-        assert!(code.contains("repos = [Shop.Repo, Shop.Audit];"), "{code}");
+        assert!(
+            code.starts_with("app = :shop\nnamed_repos = [Shop.Repo, Shop.Audit]\n"),
+            "{code}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! rules find in its source, and the hash that `migrate --plan` holds a run to.
 
 pub mod hash;
-mod lexer;
+pub(crate) mod lexer;
 pub mod policy;
 pub mod rules;
 

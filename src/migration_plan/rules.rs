@@ -762,7 +762,9 @@ end
         let kinds: Vec<Kind> = analyze(source).findings.iter().map(|f| f.kind).collect();
         assert_eq!(kinds, [RawSqlExecuted], "down/0 does not run on migrate");
         assert_eq!(analyze(source).creates, ["notes"]);
-        let two_way = "def change do\n  execute \"CREATE INDEX CONCURRENTLY i ON posts (title)\",\n          \"DROP INDEX i\"\n  execute(\"ALTER TABLE posts ADD x int\", \"ALTER TABLE posts DROP COLUMN x\")\nend\n";
+        let two_way = "def change do\n  execute \"CREATE INDEX CONCURRENTLY i ON posts \
+            (title)\",\n          \"DROP INDEX i\"\n  execute(\"ALTER TABLE posts ADD x int\", \
+            \"ALTER TABLE posts DROP COLUMN x\")\nend\n";
         let kinds: Vec<Kind> = analyze(two_way).findings.iter().map(|f| f.kind).collect();
         assert_eq!(
             kinds,

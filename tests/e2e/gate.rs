@@ -157,7 +157,10 @@ fn wait_in_a_job_reads_the_jobs_output() {
     assert_eq!(job["metadata"]["labels"]["kmigrate.io/command"], "wait");
     let snippet = c["args"][1].as_str().unwrap();
     assert!(
-        snippet.contains("t >= 3000 ->") && snippet.contains("exit({:shutdown, 10})"),
+        snippet.contains("deadline_ms = 3000\n")
+            && snippet.contains("elapsed >= deadline_ms ->")
+            && snippet.contains("pending_exit_code = 10\n")
+            && snippet.contains("exit({:shutdown, pending_exit_code})"),
         "{snippet}"
     );
 }

@@ -1,0 +1,46 @@
+# `migrate` and `rollback`, second part: what the range selects, said before anything
+# runs. kmigrate writes the bindings `direction` (`:up` or `:down`) and `range` (`:all`,
+# `{:step, n}` or `{:to, version}`).
+
+# As `Ecto.Migrator.run/4` selects (`pending_all/3`, `pending_step/4`, `pending_to/4`) from
+# a status sorted by version: up takes the pending files, oldest first; down takes the
+# applied versions that have a file, newest first.
+pending = fn rows -> for {:down, v, n} <- rows, do: {v, n} end
+
+applied = fn rows ->
+  Enum.reverse(for {:up, v, n} <- rows, n != "** FILE NOT FOUND **", do: {v, n})
+end
+
+select = fn rows ->
+  case {direction, range} do
+    {:up, :all} ->
+      pending.(rows)
+
+    {:up, {:step, count}} ->
+      Enum.take(pending.(rows), count)
+
+    {:up, {:to, to}} ->
+      for {:down, v, n} <- rows, v <= to, do: {v, n}
+
+    {:down, :all} ->
+      applied.(rows)
+
+    {:down, {:step, count}} ->
+      Enum.take(applied.(rows), count)
+
+    {:down, {:to, to}} ->
+      Enum.reverse(for {:up, v, n} <- rows, n != "** FILE NOT FOUND **", v >= to, do: {v, n})
+  end
+end
+
+todo = for {repo, prefix, rows} <- plans, do: {repo, prefix, select.(rows)}
+
+for {repo, prefix, selected} <- todo, {version, name} <- selected do
+  say.("kmigrate:plan", [inspect(repo), prefix || "", version, name])
+end
+
+# Who holds Ecto's migration lock now: the run will wait for it.
+for {repo, prefix, selected} <- todo, selected != [] do
+  {:ok, holders, _} = Ecto.Migrator.with_repo(repo, &lock_holders.(&1, prefix))
+  print_lock_holders.(repo, prefix, holders)
+end

@@ -1,0 +1,23 @@
+# Who holds Ecto's migration lock of a repo and prefix, read from `pg_locks`: the
+# `LOCK TABLE ... IN SHARE UPDATE EXCLUSIVE MODE` of
+# `Ecto.Adapters.Postgres.lock_for_migrations/3` (the default), or its advisory lock
+# (`migration_lock: :pg_advisory_lock`), keyed by `:erlang.phash2({:ecto, prefix, repo})`.
+lock_holders = fn repo, prefix ->
+  key = :erlang.phash2({:ecto, prefix, repo})
+
+  repo.query!(
+    "SELECT l.pid, coalesce(a.application_name, ''), " <>
+      "coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') " <>
+      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " <>
+      "WHERE l.granted AND l.pid <> pg_backend_pid() " <>
+      "AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' " <>
+      "AND l.relation = to_regclass('#{migrations_table.(repo, prefix)}')) " <>
+      "OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))"
+  ).rows
+end
+
+print_lock_holders = fn repo, prefix, rows ->
+  for [pid, application, since] <- rows do
+    say.("kmigrate:locked", [inspect(repo), prefix || "", pid, application, since])
+  end
+end

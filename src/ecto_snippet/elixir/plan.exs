@@ -1,0 +1,63 @@
+# `plan`: the pending migrations of each prefix and repo, how Ecto will run each, their
+# files' bytes and the plan hash. It reads and loads; it runs nothing. kmigrate writes the
+# binding `source_chunk`.
+entries =
+  Enum.flat_map(prefixes, fn prefix ->
+    Enum.flat_map(repos, fn repo ->
+      {:ok, rows, _} = Ecto.Migrator.with_repo(repo, &status_rows.(&1, prefix))
+      pending_files.([{repo, prefix, rows}])
+    end)
+  end)
+
+# Each file is loaded as `Ecto.Migrator`'s `load_migration!/1` loads it
+# (`Code.compile_file/1`, then the module for which `migration?/1` holds) to read
+# `__migration__/0`: whether it runs in a transaction and under the migration lock. Loading
+# runs the module's body, as Ecto's own loading does; no migration function is called.
+loaded =
+  Map.new(Enum.uniq(for({_, _, _, _, file, _, _} <- entries, do: file)), fn file ->
+    module =
+      Enum.find(
+        Enum.map(Code.compile_file(file), &elem(&1, 0)),
+        &(Code.ensure_loaded?(&1) and function_exported?(&1, :__migration__, 0))
+      )
+
+    {file, {module, if(module, do: module.__migration__(), else: [])}}
+  end)
+
+for {repo, prefix, version, name, file, _, sha256} <- entries do
+  {module, info} = loaded[file]
+
+  say.("kmigrate:pending", [
+    inspect(repo),
+    prefix || "",
+    version,
+    name,
+    if(module, do: inspect(module), else: ""),
+    if(info[:disable_ddl_transaction], do: "notx", else: "tx"),
+    if(info[:disable_migration_lock], do: "nolock", else: "lock"),
+    sha256,
+    Path.relative_to(file, Application.app_dir(app))
+  ])
+end
+
+# Each distinct file's bytes, once, as hexadecimal in parts of `source_chunk` bytes: no
+# line outgrows what kmigrate reads.
+chunks = fn
+  "" ->
+    [""]
+
+  data ->
+    for i <- 0..div(byte_size(data) - 1, source_chunk) do
+      binary_part(data, i * source_chunk, min(source_chunk, byte_size(data) - i * source_chunk))
+    end
+end
+
+for {_, _, _, _, _, data, sha256} <- Enum.uniq_by(entries, &elem(&1, 6)) do
+  parts = chunks.(data)
+
+  for {part, i} <- Enum.with_index(parts) do
+    say.("kmigrate:source", [sha256, i, length(parts), Base.encode16(part, case: :lower)])
+  end
+end
+
+say.("kmigrate:planhash", [plan_hash.(entries)])

@@ -1,0 +1,39 @@
+# `doctor`'s probe, read-only. kmigrate writes the bindings `app` and `named_repos` (empty:
+# the app's `:ecto_repos`, or none). It says in `kmigrate:probe` lines whether the app
+# loads, which repos it has, which ecto_sql the release carries, and whether each repo
+# answers `SELECT 1`. Every step that can fail is caught and said, so that one run tells as
+# much as it can; it never migrates, locks or creates anything.
+
+# A field's tabs and line breaks become spaces: an error's text may hold them.
+say = fn tag, fields ->
+  IO.puts(Enum.map_join([tag | fields], "\t", &String.replace(to_string(&1), ~r/[\t\r\n]+/, " ")))
+end
+
+loaded = Application.load(app)
+
+if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do
+  say.("kmigrate:probe", ["app", "ok"])
+  Application.load(:ecto_sql)
+  say.("kmigrate:probe", ["ecto_sql", Application.spec(:ecto_sql, :vsn) || ""])
+  repos = if named_repos == [], do: Application.get_env(app, :ecto_repos, []), else: named_repos
+  say.("kmigrate:probe", ["repos" | Enum.map(repos, &inspect/1)])
+  Application.ensure_all_started(:ssl)
+
+  for repo <- repos do
+    answer =
+      try do
+        case Ecto.Migrator.with_repo(repo, fn r -> r.query!("SELECT 1") end) do
+          {:ok, _, _} -> ["ok"]
+          {:error, e} -> ["error", inspect(e)]
+        end
+      rescue
+        e -> ["error", Exception.message(e)]
+      catch
+        kind, e -> ["error", inspect({kind, e})]
+      end
+
+    say.("kmigrate:probe", ["db", inspect(repo) | answer])
+  end
+else
+  say.("kmigrate:probe", ["app", "error", inspect(loaded)])
+end

@@ -1,0 +1,34 @@
+# The run's own database sessions. kmigrate writes the bindings `session_parameters`
+# (empty in `rpc`) and `run_id`.
+
+# In a VM of its own (`eval`) the sessions are named after the run and bounded by its
+# timeouts: Postgrex's `:parameters` go into each repo's config before
+# `Ecto.Migrator.with_repo/3` starts it, so the app's own pool never carries them. In `rpc`
+# the repo is the live app's pool, which must not change: nothing is set.
+if session_parameters != [] do
+  for repo <- repos do
+    otp_app = repo.config()[:otp_app]
+    config = Application.get_env(otp_app, repo, [])
+    parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)
+    Application.put_env(otp_app, repo, Keyword.put(config, :parameters, parameters))
+  end
+end
+
+# The sessions of other migrate or rollback runs still in the database, found by the names
+# they gave themselves (`pg_stat_activity`); this run's are left out.
+other_runs = fn repo ->
+  repo.query!(
+    "SELECT pid::text, application_name, coalesce(state, ''), " <>
+      "coalesce(extract(epoch FROM now() - query_start)::bigint::text, ''), " <>
+      "left(regexp_replace(coalesce(query, ''), '[[:space:]]+', ' ', 'g'), 160) " <>
+      "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() " <>
+      "AND application_name ~ '^kmigrate-(migrate|rollback)-' " <>
+      "AND application_name NOT LIKE '%-#{run_id}'"
+  ).rows
+end
+
+print_other_runs = fn repo, rows ->
+  for [pid, application, state, seconds, query] <- rows do
+    say.("kmigrate:running", [inspect(repo), pid, application, state, seconds, query])
+  end
+end

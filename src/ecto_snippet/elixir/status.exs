@@ -1,0 +1,15 @@
+# `status`: every migration's state in each prefix and repo, who holds Ecto's migration
+# lock, and the sessions of other runs still in the database.
+for prefix <- prefixes, repo <- repos do
+  {:ok, {rows, holders, others}, _} =
+    Ecto.Migrator.with_repo(repo, fn r ->
+      {status_rows.(r, prefix), lock_holders.(r, prefix), other_runs.(r)}
+    end)
+
+  for {state, version, name} <- rows do
+    say.("kmigrate:status", [inspect(repo), prefix || "", state, version, name])
+  end
+
+  print_lock_holders.(repo, prefix, holders)
+  print_other_runs.(repo, others)
+end
