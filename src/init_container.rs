@@ -7,8 +7,8 @@ use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::json;
 
-use crate::ecto_snippet::WAIT_TAG;
 use crate::job::app_container;
+use crate::protocol::WAIT_TAG;
 
 /// The init container's name: a strategic-merge patch finds it again by this name.
 pub const NAME: &str = "kmigrate-gate";

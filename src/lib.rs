@@ -44,9 +44,6 @@ mod tests {
     /// The longest line of source: longer ones cannot be read side by side or diffed well.
     const MAX_LINE: usize = 200;
 
-    /// Files with long lines that are being changed elsewhere, and how many they have.
-    const WAIVED: &[(&str, usize)] = &[("src/cmd/gate.rs", 1)];
-
     fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -76,15 +73,7 @@ mod tests {
                 .filter(|(_, l)| l.chars().count() > MAX_LINE)
                 .map(|(i, _)| i + 1)
                 .collect();
-            let waived = WAIVED.iter().find(|(f, _)| *f == name).map_or(0, |w| w.1);
-            assert!(
-                lines.len() >= waived,
-                "{name} has {} long lines now: lower its waiver",
-                lines.len()
-            );
-            if lines.len() > waived {
-                long.extend(lines.iter().map(|n| format!("{name}:{n}")));
-            }
+            long.extend(lines.iter().map(|n| format!("{name}:{n}")));
         }
         assert!(
             long.is_empty(),

@@ -58,7 +58,10 @@ pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
         format!("Paste it under spec.template.spec.initContainers of Deployment {name}.")
     };
     ctx.ui.note(&format!(
-        "{how}\nNew pods then start only once the database holds every migration of {image}; each run of the gate waits up to {}, then exits 10 and the kubelet runs it again.\nGive the gate the new image in every rollout, with the app: `kubectl set image deployment/{name} {app}=IMAGE {NAME}=IMAGE`.",
+        "{how}\nNew pods then start only once the database holds every migration of {image}; \
+         each run of the gate waits up to {}, then exits 10 and the kubelet runs it again.\n\
+         Give the gate the new image in every rollout, with the app: \
+         `kubectl set image deployment/{name} {app}=IMAGE {NAME}=IMAGE`.",
         human(req.deadline)
     ));
     Ok(())
