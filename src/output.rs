@@ -585,7 +585,7 @@ mod tests {
         s.finish().await;
         let kept = s.findings.kept_bytes();
         assert!(
-            kept <= crate::ecto_output::findings::MAX_LIST_BYTES,
+            kept <= crate::ecto_output::MAX_LIST_BYTES,
             "{kept} bytes kept"
         );
         let err = s

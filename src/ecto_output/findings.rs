@@ -4,32 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::budget::{Budget, MAX_LIST_BYTES};
 use super::{
     Direction, Event, LockHolder, LockWait, OtherRun, StatusRow, TenantState, TimedOut, WaitState,
 };
-
-/// Most bytes one list keeps: some 100 000 status rows, far above any app's. What does
-/// not fit is counted, not kept.
-pub const MAX_LIST_BYTES: usize = 16 << 20;
-
-/// How much a list holds, and how many items it left out for want of room.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(super) struct Budget {
-    bytes: usize,
-    pub(super) left_out: u64,
-}
-
-impl Budget {
-    /// Take room for `bytes` more, or count one more item left out.
-    pub(super) fn admit(&mut self, bytes: usize) -> bool {
-        if self.bytes + bytes > MAX_LIST_BYTES {
-            self.left_out += 1;
-            return false;
-        }
-        self.bytes += bytes;
-        true
-    }
-}
 
 /// Items in the order first seen, each once, while they fit.
 #[derive(Debug, Clone, PartialEq)]

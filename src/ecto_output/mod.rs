@@ -1,5 +1,7 @@
 //! How Ecto's output is read: its migration log lines and the tagged lines our snippets print.
 
+mod budget;
+pub use budget::MAX_LIST_BYTES;
 pub(crate) mod findings;
 pub mod plan_lines;
 

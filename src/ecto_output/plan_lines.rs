@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::findings::{Budget, MAX_LIST_BYTES};
+use super::budget::{Budget, MAX_LIST_BYTES};
 use crate::ecto_snippet::SOURCE_CHUNK;
 use crate::protocol::{PENDING_TAG, PLAN_HASH_TAG, SOURCE_TAG, STALE_TAG, fields};
 
