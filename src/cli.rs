@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::ecto_snippet::Mode;
+
 /// Run Ecto migrations inside a running Kubernetes pod, found by label.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "kmigrate", version, about, long_about = None)]
@@ -109,16 +111,6 @@ pub struct GlobalArgs {
     /// More logging on stderr (-v info, -vv debug, -vvv trace)
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-/// How the Elixir snippet is run in the release.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// `<release> eval`: a fresh VM next to the running app
-    Eval,
-    /// `<release> rpc`: inside the running node
-    Rpc,
 }
 
 /// Human or machine output.

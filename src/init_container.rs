@@ -119,7 +119,7 @@ pub fn image_mismatch(deploy: &Deployment, container: Option<&str>) -> Option<(S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Mode;
+    use crate::ecto_snippet::Mode;
     use crate::ecto_snippet::Operation;
     use crate::job::deployment;
     use std::time::Duration;

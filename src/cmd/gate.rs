@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use super::{Ctx, connect_namespace, job_run};
-use crate::cli::Mode;
+use crate::ecto_snippet::Mode;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::init_container::{self, NAME};

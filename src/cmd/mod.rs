@@ -433,7 +433,7 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
         .settings
         .ecto
         .as_ref()
-        .is_some_and(|e| e.mode == crate::cli::Mode::Eval);
+        .is_some_and(|e| e.mode == crate::ecto_snippet::Mode::Eval);
     let migrates = matches!(
         ctx.settings.action,
         Action::Migrate(_) | Action::Rollback(_)

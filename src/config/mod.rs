@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::cli::Mode;
+use crate::ecto_snippet::Mode;
 
 pub use discovery::{Source, read};
 

@@ -29,10 +29,10 @@ pub use plan::{PlanHash, SOURCE_CHUNK};
 #[cfg(test)]
 pub use values::Step;
 pub use values::{
-    AppName, Concurrency, MigrationPath, Prefix, Range, RepoModule, RunId, TenantQuery, Version,
+    AppName, Concurrency, MigrationPath, Mode, Prefix, Range, RepoModule, RunId, TenantQuery,
+    Version,
 };
 
-use crate::cli::Mode;
 use bindings::{Bindings, Literal};
 
 /// Every Elixir file, by name, for the tests that read them all.

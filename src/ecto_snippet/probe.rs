@@ -3,9 +3,9 @@
 //! answers `SELECT 1`. Every step that can fail is caught and reported as a line, so one
 //! run tells as much as it can; it never migrates, locks or creates anything.
 
+use super::Mode;
 use super::bindings::{Bindings, Literal};
 use super::{Snippet, elixir, modules, sent, verb};
-use crate::cli::Mode;
 
 impl Snippet {
     /// The probe's Elixir code.

@@ -306,6 +306,18 @@ impl Default for Concurrency {
     }
 }
 
+/// How the Elixir snippet is run in the release.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// `<release> eval`: a fresh VM next to the running app
+    Eval,
+    /// `<release> rpc`: inside the running node
+    Rpc,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

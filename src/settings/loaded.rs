@@ -8,8 +8,9 @@ use anyhow::Result;
 use super::action::{self, Change, Gate, WAIT_DEADLINE};
 use super::values::{check_dns_subdomain, check_image, parse_duration};
 use super::{Ecto, JobMode};
-use crate::cli::{GateArgs, GlobalArgs, JobArgs, Mode, TenantArgs};
+use crate::cli::{GateArgs, GlobalArgs, JobArgs, TenantArgs};
 use crate::config::{self, Config, Layer};
+use crate::ecto_snippet::Mode;
 use crate::ecto_snippet::{
     AppName, Concurrency, MigrationPath, Operation, Prefix, Range, RepoModule, RunId, Session,
     Snippet, TenantQuery, Tenants, app_from_release,

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, GlobalArgs, MigrateArgs, Mode, RollbackArgs};
+use crate::cli::{Cli, Command, GlobalArgs, MigrateArgs, RollbackArgs};
 use crate::config::{self, Config};
 use crate::connection::KubeArgs;
+use crate::ecto_snippet::Mode;
 use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
 use crate::lock::{LockMode, lease_name};
