@@ -16,7 +16,19 @@ use crate::pod_select::{
     Candidate, Choice, Controller, RsInfo, choose, choose_container, controller, needs_revisions,
     owner,
 };
-use crate::settings::Settings;
+use crate::selector::Selector;
+
+/// Which pods to consider and which container to run in: all that the choice needs of
+/// the settings.
+#[derive(Debug, Clone, Default)]
+pub struct PodQuery {
+    /// A pod named with `--pod` (found by name, not by the selector).
+    pub pod: Option<String>,
+    /// The label selector.
+    pub selector: Option<Selector>,
+    /// A container named with `-c`.
+    pub container: Option<String>,
+}
 
 /// The pod and container to run in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,10 +91,10 @@ where
 pub async fn candidates_in(
     conn: &Connection,
     namespace: &str,
-    settings: &Settings,
+    query: &PodQuery,
 ) -> Result<Candidates> {
     let api: Api<Pod> = Api::namespaced(conn.client.clone(), namespace);
-    let pods: Vec<Pod> = match (&settings.pod, &settings.selector) {
+    let pods: Vec<Pod> = match (&query.pod, &query.selector) {
         (Some(name), _) => {
             let what = format!("get pod {name} in namespace {namespace}");
             match read(&what, conn, || api.get_opt(name)).await? {
@@ -112,7 +124,7 @@ pub async fn candidates_in(
     let mut revisions = BTreeMap::new();
     let mut note = None;
     if needs_revisions(&cands) {
-        match replicaset_revisions(conn, namespace, settings).await {
+        match replicaset_revisions(conn, namespace, query).await {
             Ok(r) => revisions = r,
             Err(e) => {
                 note = Some(format!(
@@ -158,11 +170,11 @@ async fn no_namespace(conn: &Connection, namespace: &str) -> Result<()> {
 async fn replicaset_revisions(
     conn: &Connection,
     namespace: &str,
-    settings: &Settings,
+    query: &PodQuery,
 ) -> Result<BTreeMap<String, RsInfo>, kube::Error> {
     let api: Api<ReplicaSet> = Api::namespaced(conn.client.clone(), namespace);
     let mut lp = ListParams::default();
-    if let Some(sel) = &settings.selector {
+    if let Some(sel) = &query.selector {
         lp = lp.labels(&sel.to_string());
     }
     let list = api.list(&lp).await?;
@@ -190,12 +202,12 @@ async fn replicaset_revisions(
 }
 
 /// Choose the pod and container, or explain why none fits.
-pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Result<PodTarget> {
+pub fn pick(c: Candidates, query: &PodQuery, notes: &mut Vec<String>) -> Result<PodTarget> {
     if let Some(n) = &c.note {
         notes.push(n.clone());
     }
     let Some(chosen) = c.choice.chosen() else {
-        let what = match (&settings.pod, &settings.selector) {
+        let what = match (&query.pod, &query.selector) {
             (Some(pod), _) => format!("pod {pod:?}"),
             (None, Some(sel)) => format!("selector {:?}", sel.to_string()),
             (None, None) => "the selector".to_owned(),
@@ -222,7 +234,7 @@ pub fn pick(c: Candidates, settings: &Settings, notes: &mut Vec<String>) -> Resu
         return Err(Error::NoPod(msg).into());
     };
     let pod = &c.pods[&chosen.name];
-    let container = choose_container(pod, settings.container.as_deref()).map_err(Error::NoPod)?;
+    let container = choose_container(pod, query.container.as_deref()).map_err(Error::NoPod)?;
     if let Some(w) = &container.warning {
         notes.push(w.clone());
     }
@@ -279,10 +291,11 @@ pub async fn workload(conn: &Connection, t: &PodTarget) -> Result<String> {
 mod tests {
     use super::*;
     use crate::connection::testing::{Handle, list, mock_cluster, object, status};
+    use crate::settings::Settings;
     use clap::Parser;
     use serde_json::json;
 
-    fn settings(args: &[&str]) -> Settings {
+    fn query(args: &[&str]) -> PodQuery {
         let mut argv = vec!["kmigrate"];
         argv.extend_from_slice(args);
         let dir = tempfile::tempdir().unwrap();
@@ -292,6 +305,7 @@ mod tests {
             &mut crate::config::Source::default(),
         )
         .unwrap()
+        .pods
     }
 
     fn pod(name: &str, rs: &str, ready_at: &str) -> serde_json::Value {
@@ -322,7 +336,7 @@ mod tests {
                     .is_err()
             );
         });
-        let s = settings(&["-l", "app = demo", "pods"]);
+        let s = query(&["-l", "app = demo", "pods"]);
         let c = candidates_in(&conn, "apps", &s).await.unwrap();
         server.await.unwrap();
         assert_eq!(c.choice.chosen().unwrap().name, "b");
@@ -354,7 +368,7 @@ mod tests {
             };
             send.send_response(list(vec![rs("rs-old", "1"), rs("rs-new", "2")]));
         });
-        let c = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
+        let c = candidates_in(&conn, "apps", &query(&["-l", "app=demo", "pods"]))
             .await
             .unwrap();
         server.await.unwrap();
@@ -383,7 +397,7 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("replicasets");
             send.send_response(status(403, "Forbidden", "replicasets.apps is forbidden"));
         });
-        let c = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
+        let c = candidates_in(&conn, "apps", &query(&["-l", "app=demo", "pods"]))
             .await
             .unwrap();
         server.await.unwrap();
@@ -402,7 +416,7 @@ mod tests {
                 "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"apps\"",
             ));
         });
-        let err = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
+        let err = candidates_in(&conn, "apps", &query(&["-l", "app=demo", "pods"]))
             .await
             .err()
             .unwrap();
@@ -425,7 +439,7 @@ mod tests {
             assert_eq!(req.uri().path(), "/api/v1/namespaces/apps/pods/ghost");
             send.send_response(status(404, "NotFound", "pods \"ghost\" not found"));
         });
-        let err = candidates_in(&conn, "apps", &settings(&["--pod", "ghost", "pods"]))
+        let err = candidates_in(&conn, "apps", &query(&["--pod", "ghost", "pods"]))
             .await
             .err()
             .unwrap();
@@ -448,7 +462,7 @@ mod tests {
             assert_eq!(req.uri().path(), "/api/v1/namespaces/apps");
             send.send_response(status(404, "NotFound", "namespaces \"apps\" not found"));
         });
-        let err = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
+        let err = candidates_in(&conn, "apps", &query(&["-l", "app=demo", "pods"]))
             .await
             .err()
             .unwrap();
@@ -470,7 +484,7 @@ mod tests {
             p["status"]["conditions"][0]["status"] = json!("False");
             send.send_response(list(vec![p]));
         });
-        let s = settings(&["-l", "app=demo", "pods"]);
+        let s = query(&["-l", "app=demo", "pods"]);
         let c = candidates_in(&conn, "apps", &s).await.unwrap();
         server.await.unwrap();
         let err = pick(c, &s, &mut Vec::new()).err().unwrap();
@@ -517,7 +531,7 @@ mod tests {
             let (conn, handle) = mock_cluster();
             let server = tokio::spawn(serve_shop(handle));
             let args: Vec<&str> = find.iter().copied().chain(["pods"]).collect();
-            let s = settings(&args);
+            let s = query(&args);
             let c = candidates_in(&conn, "apps", &s).await.unwrap();
             let t = pick(c, &s, &mut Vec::new()).unwrap();
             let name = workload(&conn, &t).await.unwrap();
@@ -563,7 +577,7 @@ mod tests {
             let (_, send) = handle.next_request().await.expect("second try");
             send.send_response(list(vec![pod("a", "rs", "2026-01-01T00:00:00Z")]));
         });
-        let c = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
+        let c = candidates_in(&conn, "apps", &query(&["-l", "app=demo", "pods"]))
             .await
             .unwrap();
         server.await.unwrap();
@@ -582,7 +596,7 @@ mod tests {
                 ));
             }
         });
-        let err = candidates_in(&conn, "apps", &settings(&["-l", "app=demo", "pods"]))
+        let err = candidates_in(&conn, "apps", &query(&["-l", "app=demo", "pods"]))
             .await
             .err()
             .unwrap();

@@ -68,7 +68,7 @@ async fn run(ctx: &mut Ctx, checks: &mut Checks) {
     let (id, answers, found) = tokio::join!(
         super::identify(&ctx.settings, &conn, &ns),
         futures::future::join_all(groups.iter().map(|g| ask(&conn, &ns, g))),
-        target::candidates_in(&conn, &ns, &ctx.settings),
+        target::candidates_in(&conn, &ns, &ctx.settings.pods),
     );
     spinner.finish_and_clear();
     user(&id, checks);
@@ -103,7 +103,7 @@ async fn gate(ctx: &Ctx, conn: &Connection, ns: &str, pod: Option<&Pod>, checks:
     let Ok(deploy) = job::find_deployment(conn, ns, named, pod).await else {
         return;
     };
-    let container = ctx.settings.container.as_deref();
+    let container = ctx.settings.pods.container.as_deref();
     let gates = init_container::gates(&deploy);
     let (Some(first), Ok(app)) = (gates.first(), job::app_container(&deploy, container)) else {
         return;
@@ -272,7 +272,7 @@ fn pod(
         None => None,
     };
     let mut notes = Vec::new();
-    let picked = target::pick(found, &ctx.settings, &mut notes);
+    let picked = target::pick(found, &ctx.settings.pods, &mut notes);
     let Some(why) = why else {
         let e = picked.err().map(|e| format!("{e:#}")).unwrap_or_default();
         checks.fail("pod", e, fix);

@@ -17,7 +17,7 @@ pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
     let (conn, ns) = connect_namespace(ctx).await?;
     let deploy = job_run::app_deployment(ctx, &conn, &ns, req.deployment.as_deref()).await?;
     let name = deploy.metadata.name.clone().unwrap_or_default();
-    let container = ctx.settings.container.clone();
+    let container = ctx.settings.pods.container.clone();
     let image = job_run::image_of(&deploy, req.image.as_deref(), container.as_deref())?;
     // An init container runs before the app: there is no live node to `rpc` into.
     let argv = ecto

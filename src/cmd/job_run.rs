@@ -41,7 +41,7 @@ pub async fn run_in_job(
     let image = image_of(
         &deploy,
         mode.image.as_deref(),
-        ctx.settings.container.as_deref(),
+        ctx.settings.pods.container.as_deref(),
     )?;
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
     // Without the app, the lock is named after the Deployment, as in exec mode.
@@ -56,14 +56,14 @@ pub async fn run_in_job(
         .map(|c| c.name.clone())
         .collect();
     if let Some((what, fix)) =
-        init_container::image_mismatch(&deploy, ctx.settings.container.as_deref())
+        init_container::image_mismatch(&deploy, ctx.settings.pods.container.as_deref())
     {
         ctx.ui.note(&format!("warning: {what}; {fix}"));
     }
     let options = JobOptions {
         name: job::run_name(&app, Timestamp::now()),
         image: image.clone(),
-        container: ctx.settings.container.clone(),
+        container: ctx.settings.pods.container.clone(),
         argv: argv.to_vec(),
         argv_record: ctx.settings.recorded_argv(argv),
         command: action.name().to_owned(),
@@ -175,12 +175,12 @@ pub(super) async fn app_deployment(
     name: Option<&str>,
 ) -> Result<Deployment> {
     let pod = if name.is_none() {
-        let found = target::candidates_in(conn, ns, &ctx.settings).await?;
+        let found = target::candidates_in(conn, ns, &ctx.settings.pods).await?;
         let chosen = found.choice.chosen().map(|c| c.name.clone());
         match chosen {
             Some(name) => found.pods.get(&name).cloned(),
             None => {
-                target::pick(found, &ctx.settings, &mut Vec::new())?;
+                target::pick(found, &ctx.settings.pods, &mut Vec::new())?;
                 None
             }
         }

@@ -410,7 +410,7 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     let found = async {
         let (conn, namespace) = connect_namespace(ctx).await?;
         let (found, id) = tokio::join!(
-            target::candidates_in(&conn, &namespace, &ctx.settings),
+            target::candidates_in(&conn, &namespace, &ctx.settings.pods),
             identify(&ctx.settings, &conn, &namespace),
         );
         ctx.identified(id);
@@ -420,7 +420,7 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     spinner.finish_and_clear();
     let (conn, found) = found?;
     let mut notes = Vec::new();
-    let picked = target::pick(found, &ctx.settings, &mut notes);
+    let picked = target::pick(found, &ctx.settings.pods, &mut notes);
     for n in notes {
         ctx.ui.note(&n);
     }

@@ -13,7 +13,7 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     let spinner = ctx.ui.spinner("listing pods");
     let found = async {
         let (conn, namespace) = super::connect_namespace(ctx).await?;
-        target::candidates_in(&conn, &namespace, &ctx.settings).await
+        target::candidates_in(&conn, &namespace, &ctx.settings.pods).await
     }
     .await;
     spinner.finish_and_clear();
@@ -39,7 +39,7 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
         });
     }
     if let Some(name) = &chosen {
-        let container = choose_container(&found.pods[name], ctx.settings.container.as_deref())
+        let container = choose_container(&found.pods[name], ctx.settings.pods.container.as_deref())
             .map_err(Error::NoPod)?;
         ctx.report.pod = Some(name.clone());
         ctx.report.container = Some(container.name);
@@ -47,6 +47,7 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     if !ctx.ui.json {
         let selector = ctx
             .settings
+            .pods
             .selector
             .as_ref()
             .map(ToString::to_string)
@@ -82,7 +83,7 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     }
     if chosen.is_none() {
         let mut notes = Vec::new();
-        return target::pick(found, &ctx.settings, &mut notes).map(drop);
+        return target::pick(found, &ctx.settings.pods, &mut notes).map(drop);
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
 use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
+use crate::target::PodQuery;
 
 pub use action::{Action, Change, Gate, RunName};
 use loaded::{Loaded, deadline};
@@ -58,12 +59,8 @@ pub struct Settings {
     pub kube: KubeArgs,
     /// Namespace from flag or config; `None` means the kubeconfig's.
     pub namespace: Option<String>,
-    /// Label selector.
-    pub selector: Option<Selector>,
-    /// A forced pod name.
-    pub pod: Option<String>,
-    /// A forced container name.
-    pub container: Option<String>,
+    /// Which pods are the app's, and the container to run in.
+    pub pods: PodQuery,
     /// The embedded snippet's inputs; `None` for commands that do not need them.
     pub ecto: Option<Ecto>,
     /// What makes the environment protected.
@@ -200,9 +197,11 @@ impl Settings {
                 context: g.context.clone().or(t.context),
             },
             namespace,
-            selector,
-            pod: g.pod.clone(),
-            container,
+            pods: PodQuery {
+                pod: g.pod.clone(),
+                selector,
+                container,
+            },
             ecto,
             protection,
             audit_full_argv: config.audit_argv == Some(crate::config::AuditArgv::Full),
@@ -267,9 +266,7 @@ impl Settings {
             action,
             kube: KubeArgs::default(),
             namespace: None,
-            selector: None,
-            pod: None,
-            container: None,
+            pods: PodQuery::default(),
             ecto: None,
             protection: Protection::default(),
             audit_full_argv: false,

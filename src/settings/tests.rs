@@ -29,13 +29,13 @@ fn flags_override_env_which_overrides_defaults() {
                [env.s]\nnamespace = \"n1\"\ncontainer = \"web\"\n";
     let s = settings(&["-e", "s", "migrate"], Some(cfg)).unwrap();
     assert_eq!(s.namespace.as_deref(), Some("n1"));
-    assert_eq!(s.container.as_deref(), Some("web"));
+    assert_eq!(s.pods.container.as_deref(), Some("web"));
     let ecto = s.ecto.unwrap();
     assert_eq!(ecto.release, "/srv/bin/shop");
     assert_eq!(ecto.snippet.app.as_str(), "shop");
     let s = settings(&["-e", "s", "-n", "n2", "-c", "app", "migrate"], Some(cfg)).unwrap();
     assert_eq!(
-        (s.namespace.as_deref(), s.container.as_deref()),
+        (s.namespace.as_deref(), s.pods.container.as_deref()),
         (Some("n2"), Some("app"))
     );
 }
