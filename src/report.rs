@@ -7,7 +7,7 @@ use crate::ecto_output::{Direction, StatusRow};
 /// Version of the JSON schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// What happened, for machines. Documented in the README.
+/// What happened, for machines. Documented in docs/reference/json.md.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     /// Always [`SCHEMA_VERSION`].
@@ -231,21 +231,24 @@ impl Report {
 mod tests {
     use super::*;
 
-    /// The README's JSON table is the schema's documentation: every field is in it.
+    /// The JSON reference's table is the schema's documentation: every field is in it.
     #[test]
-    fn every_field_is_documented_in_the_readme() {
-        let readme = include_str!("../README.md");
-        let section = readme
-            .split("## JSON output")
+    fn every_field_is_documented_in_the_reference() {
+        let reference = include_str!("../docs/reference/json.md");
+        let section = reference
+            .split("# JSON output")
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
-            .expect("README has a JSON output section");
+            .expect("docs/reference/json.md has a JSON output section");
         let value = serde_json::to_value(Report::new("pods")).expect("a report serialises");
         let fields = value.as_object().expect("a report is an object");
         let missing: Vec<&String> = fields
             .keys()
             .filter(|k| !section.contains(&format!("`{k}`")))
             .collect();
-        assert!(missing.is_empty(), "README's JSON table lacks {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "docs/reference/json.md's table lacks {missing:?}"
+        );
     }
 }
