@@ -52,15 +52,15 @@ pub mod code {
     pub const TERMINATED: u8 = 143;
 }
 
-/// One documented exit code: the source of the `--help` text and the README table.
+/// One documented exit code: the source of the `--help` text and the reference's table.
 pub struct ExitCodeDoc {
     /// The code.
     pub code: u8,
     /// A few words, for `--help`.
     pub short: &'static str,
-    /// What it means, for the README.
+    /// What it means, for docs/reference/exit-codes.md.
     pub meaning: &'static str,
-    /// What to do about it, for the README.
+    /// What to do about it, for docs/reference/exit-codes.md.
     pub todo: &'static str,
 }
 
@@ -226,7 +226,7 @@ pub fn exit_codes_help() -> String {
     )
 }
 
-/// The README's exit-code table, as Markdown.
+/// The exit-code table of docs/reference/exit-codes.md, as Markdown.
 pub fn exit_codes_markdown() -> String {
     let mut out = "| code | meaning | what to do |\n| --- | --- | --- |\n".to_owned();
     for d in EXIT_CODES {
@@ -557,11 +557,11 @@ mod tests {
     }
 
     #[test]
-    fn readme_table_matches_the_code() {
-        let readme = include_str!("../README.md");
+    fn the_reference_table_matches_the_code() {
+        let reference = include_str!("../docs/reference/exit-codes.md");
         assert!(
-            readme.contains(&exit_codes_markdown()),
-            "README's exit-code table differs from src/error.rs EXIT_CODES; paste:\n{}",
+            reference.contains(&exit_codes_markdown()),
+            "docs/reference/exit-codes.md's table differs from src/error.rs EXIT_CODES; paste:\n{}",
             exit_codes_markdown()
         );
     }

@@ -7,7 +7,7 @@ use crate::ecto_output::{Direction, StatusRow};
 /// Version of the JSON schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// What happened, for machines. Documented in the README.
+/// What happened, for machines. Documented in docs/reference/json.md.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     /// Always [`SCHEMA_VERSION`].
@@ -231,21 +231,61 @@ impl Report {
 mod tests {
     use super::*;
 
-    /// The README's JSON table is the schema's documentation: every field is in it.
-    #[test]
-    fn every_field_is_documented_in_the_readme() {
-        let readme = include_str!("../README.md");
-        let section = readme
-            .split("## JSON output")
+    use std::collections::BTreeSet;
+
+    /// The top-level keys of a document as it is serialised.
+    fn keys(document: impl Serialize) -> BTreeSet<String> {
+        let value = serde_json::to_value(document).expect("a document serialises");
+        value
+            .as_object()
+            .expect("a document is an object")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The fields a table of docs/reference/json.md names under `heading`: the backquoted
+    /// names in the first cell of each row, in order.
+    fn documented(heading: &str) -> Vec<String> {
+        let reference = include_str!("../docs/reference/json.md");
+        let section = reference
+            .split(&format!("\n{heading}\n"))
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
-            .expect("README has a JSON output section");
-        let value = serde_json::to_value(Report::new("pods")).expect("a report serialises");
-        let fields = value.as_object().expect("a report is an object");
-        let missing: Vec<&String> = fields
-            .keys()
-            .filter(|k| !section.contains(&format!("`{k}`")))
-            .collect();
-        assert!(missing.is_empty(), "README's JSON table lacks {missing:?}");
+            .unwrap_or_else(|| panic!("docs/reference/json.md has a {heading:?} section"));
+        section
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .filter_map(|row| row.split('|').nth(1))
+            .flat_map(|cell| cell.split('`').skip(1).step_by(2).map(str::to_owned))
+            .collect()
+    }
+
+    /// The reference is the schema's documentation: its tables name every field of both
+    /// documents, each once, and no field the documents do not have.
+    #[test]
+    fn every_field_is_documented_in_the_reference() {
+        let one_run = keys(Report::new("pods"));
+        let mut several = keys(GroupReport::default());
+        // An environment's own fields; the rest of it is one run's document, flattened.
+        several.extend(keys(EnvReport::default()).difference(&one_run).cloned());
+        for (heading, fields) in [
+            ("## One run", one_run),
+            ("## Several environments", several),
+        ] {
+            let named = documented(heading);
+            let unique: BTreeSet<String> = named.iter().cloned().collect();
+            assert_eq!(
+                unique.len(),
+                named.len(),
+                "docs/reference/json.md's {heading:?} table names a field twice: {named:?}"
+            );
+            let missing: Vec<&String> = fields.difference(&unique).collect();
+            let unknown: Vec<&String> = unique.difference(&fields).collect();
+            assert!(
+                missing.is_empty() && unknown.is_empty(),
+                "docs/reference/json.md's {heading:?} table lacks {missing:?}, and names {unknown:?}, which the document does not have"
+            );
+        }
     }
 }

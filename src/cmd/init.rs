@@ -47,11 +47,11 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_shows_the_role_that_init_prints() {
-        let readme = include_str!("../../README.md");
+    fn the_reference_shows_the_role_that_init_prints() {
+        let reference = include_str!("../../docs/reference/rbac.md");
         assert!(
-            readme.contains(&format!("```yaml\n{RBAC}```")),
-            "README's RBAC block differs from rbac/kmigrate.yaml; paste the file there"
+            reference.contains(&format!("```yaml\n{RBAC}```")),
+            "docs/reference/rbac.md's block differs from rbac/kmigrate.yaml; paste the file there"
         );
     }
 }

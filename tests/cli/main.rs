@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod contributing;
 mod fake_api;
 #[cfg(unix)]
 mod plugin;
