@@ -30,7 +30,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -s n -l namespace -d 'Na
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -82,7 +82,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s n -l names
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -115,7 +115,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s n -l name
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -146,7 +146,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s n -l namesp
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -179,7 +179,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -210,7 +210,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -241,7 +241,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -269,7 +269,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -296,7 +296,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -323,7 +323,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -350,7 +350,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -377,7 +377,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s n -l namesp
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -404,7 +404,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s n -l namesp
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -431,7 +431,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s n -l n
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
@@ -458,7 +458,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s n -l namespac
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l pod -d 'Use this pod instead of choosing one by label' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s e -l env -d 'Named environment from kmigrate.toml' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r

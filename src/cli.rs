@@ -50,7 +50,8 @@ pub struct GlobalArgs {
     /// Use this pod instead of choosing one by label
     #[arg(long, global = true, value_name = "NAME")]
     pub pod: Option<String>,
-    /// Named environment from kmigrate.toml
+    /// Environment from kmigrate.toml; several as a comma-separated list (a,b) or a
+    /// group's name, run in order after one confirmation (migrate, rollback, status)
     #[arg(short = 'e', long = "env", global = true, value_name = "NAME")]
     pub env: Option<String>,
     /// Config file, used as given (default: the nearest kmigrate.toml up to the repository

@@ -14,7 +14,7 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> anyhow::
         CalledAs::Plugin | CalledAs::PluginCompletion => {
             let _ = writeln!(
                 std::io::stderr().lock(),
-                "note: this completes `{}` typed as such; for `{}`, put `{}` on PATH and kubectl's own completion asks it (see the README)",
+                "note: this completes `{}` typed as such; for `{}`, put `{}` on PATH and kubectl's own completion asks it (see docs/guide/kubectl-plugin.md)",
                 program_name::PLUGIN_FILE,
                 program_name::PLUGIN,
                 program_name::COMPLETION_FILE

@@ -1,6 +1,6 @@
 //! The detection rules: what in a migration's source, as shipped in the image, makes it
 //! risky. They read the text (nothing is run): regular expressions over the Ecto DSL in the
-//! code, and over the SQL in string literals. The README's "Plan" section lists them, and
+//! code, and over the SQL in string literals. docs/guide/plan-and-policy.md lists them, and
 //! what they do not see.
 
 use std::ops::Range;
@@ -49,7 +49,7 @@ struct Info {
 }
 
 impl Kind {
-    /// Every kind, in the order they are declared (and the README lists them): the
+    /// Every kind, in the order they are declared (and docs/guide/plan-and-policy.md lists them): the
     /// compiler keeps the list, a new variant is in it.
     pub fn all() -> impl Iterator<Item = Kind> {
         enum_iterator::all::<Kind>()

@@ -20,7 +20,7 @@ fn plan_of(out: &std::process::Output) -> MigrationPlan {
     report(out).plan.expect("the report has a plan")
 }
 
-/// The plan hash as the README defines it, computed with coreutils' sha256sum from the
+/// The plan hash as docs/guide/plan-and-policy.md defines it, computed with coreutils' sha256sum from the
 /// files in `dir`: one line per (version, name), in order, for `Demo.Repo`.
 fn documented_hash(dir: &Path, pending: &[(i64, &str)]) -> String {
     let sha256sum = |data: &[u8]| {
@@ -83,7 +83,7 @@ fn the_plan_of_the_fixture_in_text_and_json() {
                 (INDEX_BODY, "index_posts_body")
             ]
         ),
-        "the pod hashes as the README says"
+        "the pod hashes as the guide says"
     );
 
     let json = ns

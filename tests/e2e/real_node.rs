@@ -589,7 +589,7 @@ fn next_release_image(ns: &Ns) -> String {
     next
 }
 
-/// The README's recommended pipeline, end to end: a Deployment gated by `kmigrate gate
+/// The recommended pipeline (docs/guide/schema-gate.md), end to end: a Deployment gated by `kmigrate gate
 /// --patch`, a rollout of an image with two new migrations (the new pod waits at its gate
 /// while the old one keeps serving), `migrate --image` in Job mode (the Job leaves the gate
 /// out, or it would wait for its own migrations), then the rollout completes.
@@ -614,7 +614,7 @@ fn a_gated_rollout_waits_for_the_job_mode_migration_then_completes() {
     km(&ns)
         .args(["migrate", "-l", "app=demo", "--yes"])
         .status(0);
-    // The gate, as the README adds it.
+    // The gate, as the guide adds it.
     let patch = km(&ns)
         .args(["gate", "--deployment", "demo", "--patch"])
         .expect_stderr("kubectl -n")
