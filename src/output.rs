@@ -364,6 +364,7 @@ impl Streamer {
             | Event::Status(_)
             | Event::Locked(_)
             | Event::Refused(_)
+            | Event::Changed(_)
             | Event::Wait { .. }
             | Event::Probe(_) => {}
         }

@@ -48,6 +48,8 @@ pub const SOURCE_TAG: &str = "kmigrate:source";
 pub const PLAN_HASH_TAG: &str = "kmigrate:planhash";
 /// Nothing was run: the plan hash is now another.
 pub const STALE_TAG: &str = "kmigrate:stale";
+/// Nothing was run: the migrations a rollback was to revert are not all applied now.
+pub const CHANGED_TAG: &str = "kmigrate:changed";
 /// The end of a round of the schema gate's wait.
 pub const WAIT_TAG: &str = "kmigrate:wait";
 /// One finding of `doctor`'s probe.
@@ -79,6 +81,11 @@ pub const TAGS: &[Tag] = &[
         name: REFUSED_TAG,
         forms: &[&["<reason>"]],
         doc: "nothing was run, for this reason",
+    },
+    Tag {
+        name: CHANGED_TAG,
+        forms: &[&["<v1,v2,...>"]],
+        doc: "nothing was run: of the versions a rollback was to revert, only these are applied now",
     },
     Tag {
         name: RUNNING_TAG,

@@ -17,6 +17,13 @@ pub(super) fn settle(
     if let Some(why) = findings.refused() {
         return Err(crate::error::usage(format!("{why}; nothing was run")));
     }
+    if let Some(still) = findings.changed() {
+        let still = if still.is_empty() { "none" } else { still };
+        return Err(Error::PlanChanged(format!(
+            "the migrations to revert changed after they were shown: of those, still applied: {still}; nothing was run"
+        ))
+        .into());
+    }
     super::guard::check_stale(ctx, findings)?;
     ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
     ctx.report.lock_waits = findings.waits().into_iter().cloned().collect();

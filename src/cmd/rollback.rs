@@ -5,7 +5,8 @@ use anyhow::Result;
 use super::outcome::settle;
 use super::{Confirmation, Ctx, find_and_lock, job_run};
 use crate::ecto_output::{Direction, StatusRow, by_repo};
-use crate::ecto_snippet::Range;
+use crate::ecto_snippet::{Operation, Range, Version};
+use crate::error::Error;
 use crate::output::Purpose;
 use crate::settings::Change;
 use crate::target::PodTarget;
@@ -30,28 +31,37 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let preview = if change.custom {
         None
     } else {
-        Some(to_revert(&ctx.read_status(t).await?, change.range))
+        let rows = ctx.read_status(t).await?;
+        unknown_to(&rows, change.range)?;
+        Some(to_revert(&rows, change.range))
     };
     let lines: Option<Vec<String>> = preview.as_deref().map(lines_of);
+    // What runs is what the preview showed: the snippet reverts exactly those versions, or
+    // nothing when one of them is no longer applied (checked in the same run, right
+    // before it reverts), with or without a prompt.
+    let argv = match (&preview, &ctx.settings.ecto) {
+        (Some(rows), Some(ecto)) => {
+            let versions = rows.iter().map(|r| Version::from(r.version)).collect();
+            ecto.argv(Operation::RollbackExactly(versions))
+        }
+        _ => change.argv.clone(),
+    };
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
-        let changes = lines.clone().map(|l| ("migrations to revert", l));
-        // Several environments were confirmed together, before any of them ran.
-        if ctx.confirmation == Confirmation::Ask {
-            ctx.confirm_in_pod(t, &change.argv, &reason, changes)
-                .await?;
-        }
-        let confirmed = match &ctx.confirmation {
-            Confirmation::Confirmed(shown) => shown.clone(),
-            Confirmation::Ask => lines
-                .clone()
-                .filter(|_| ctx.ui.can_prompt && !ctx.settings.yes),
-        };
-        if let Some(planned) = confirmed.as_ref() {
-            ctx.recheck(t, planned, "revert", |rows| {
-                lines_of(&to_revert(rows, change.range))
-            })
-            .await?;
+        match &ctx.confirmation {
+            Confirmation::Ask => {
+                let changes = lines.clone().map(|l| ("migrations to revert", l));
+                ctx.confirm_in_pod(t, &argv, &reason, changes).await?;
+            }
+            // Several environments were confirmed together, before any of them ran: the
+            // preview read now must still be the one shown then.
+            Confirmation::Confirmed(Some(shown)) if Some(shown) != lines.as_ref() => {
+                return Err(changed_since_shown(
+                    shown,
+                    lines.as_deref().unwrap_or_default(),
+                ));
+            }
+            Confirmation::Confirmed(_) => {}
         }
     } else if let Some(lines) = lines.as_ref().filter(|_| !ctx.ui.json) {
         let mut text = format!("Reverting {} migration(s) in pod {}:", lines.len(), t.pod);
@@ -71,8 +81,42 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             out.announce_other_runs();
         }
     }
-    let code = ctx.exec(t, &change.argv, &mut out).await?;
+    let code = ctx.exec(t, &argv, &mut out).await?;
     settle(ctx, code, &out.findings, Direction::Down, change.custom)
+}
+
+/// `--to` names a version that none of the repos has, as the snippet refuses it for a
+/// migrate (Ecto's `to:` need not exist; a typo must not revert everything above it).
+fn unknown_to(rows: &[StatusRow], range: Range) -> Result<()> {
+    let Range::To(v) = range else {
+        return Ok(());
+    };
+    if rows.iter().any(|r| r.version == v.get()) {
+        return Ok(());
+    }
+    let mut repos: Vec<&str> = rows.iter().map(|r| r.repo.as_str()).collect();
+    repos.dedup();
+    Err(crate::error::usage(format!(
+        "version {v} is not a migration of {}; nothing was run",
+        repos.join(", ")
+    )))
+}
+
+/// The migrations to revert are not those a group's confirmation showed.
+fn changed_since_shown(shown: &[String], now: &[String]) -> anyhow::Error {
+    let list = |l: &[String]| {
+        if l.is_empty() {
+            "none".to_owned()
+        } else {
+            l.join(", ")
+        }
+    };
+    Error::PlanChanged(format!(
+        "the migrations to revert changed after they were shown (confirmed: {}; now: {}); nothing was run",
+        list(shown),
+        list(now)
+    ))
+    .into()
 }
 
 pub(super) fn lines_of(rows: &[StatusRow]) -> Vec<String> {
@@ -200,14 +244,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn protected_rollback_checks_the_plan_again_after_the_prompt() {
+    async fn the_rollback_runs_exactly_what_was_shown_or_nothing() {
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
-            vec![
-                Reply::exit(STATUS, 0),
-                Reply::exit(STATUS, 0),
-                Reply::exit(REVERTED_2, 0),
-            ],
+            vec![Reply::exit(STATUS, 0), Reply::exit(REVERTED_2, 0)],
             true,
         );
         h.ctx.protection = Some("context matches".into());
@@ -215,20 +255,70 @@ mod tests {
         let c = h.change();
         let r = revert(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, 0);
-        assert_eq!(h.calls().len(), 3);
-        let newer = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
-                     kmigrate:status\tShop.Repo\t\tup\t2\ttwo\n\
-                     kmigrate:status\tShop.Repo\t\tup\t3\tthree\n";
+        // The preview, then the run told the version shown (no second read in between:
+        // the snippet checks it in the same run, right before it reverts).
+        let calls = h.calls();
+        assert_eq!(calls.len(), 2);
+        assert!(
+            calls[1]
+                .last()
+                .unwrap()
+                .contains("range = {:exactly, [2]}\n"),
+            "{:?}",
+            calls[1]
+        );
+        // Without a prompt (--yes, or unprotected) too.
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
-            vec![Reply::exit(STATUS, 0), Reply::exit(newer, 0)],
+            vec![Reply::exit(STATUS, 0), Reply::exit(REVERTED_2, 0)],
+            false,
+        );
+        let r = revert(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, 0);
+        assert!(
+            h.calls()[1]
+                .last()
+                .unwrap()
+                .contains("range = {:exactly, [2]}\n")
+        );
+        // Reverted by someone else meanwhile: the snippet runs nothing and says which of
+        // them are still applied (none).
+        let mut h = Harness::new(
+            &["rollback", "--step", "1"],
+            vec![
+                Reply::exit(STATUS, 0),
+                Reply::exit("kmigrate:changed\t\n", 1),
+            ],
             true,
         );
         h.ctx.protection = Some("context matches".into());
         h.answer(&["shop-prod"]);
         let r = revert(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, code::PLAN_CHANGED);
-        assert_eq!(h.calls().len(), 2, "the rollback itself never ran");
+        let err = format!("{:#}", r.unwrap_err());
+        assert!(
+            err.contains("still applied: none; nothing was run"),
+            "{err}"
+        );
+        assert!(h.ctx.report.migrations.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_to_is_refused_after_the_preview_and_nothing_runs() {
+        let mut h = Harness::new(
+            &["rollback", "--to", "9"],
+            vec![Reply::exit(STATUS, 0)],
+            false,
+        );
+        let c = h.change();
+        let r = revert(&mut h.ctx, &pod(), &c).await;
+        assert_eq!(h.conclude(&r).exit_code, code::USAGE);
+        let err = format!("{:#}", r.unwrap_err());
+        assert!(
+            err.contains("version 9 is not a migration of Shop.Repo"),
+            "{err}"
+        );
+        assert_eq!(h.calls().len(), 1, "only the preview ran");
     }
 
     #[tokio::test]

@@ -143,6 +143,7 @@ pub struct Findings {
     names: FirstOf<i64>,
     modules: FirstOf<(i64, Direction)>,
     refused: Option<String>,
+    changed: Option<String>,
     others: BTreeMap<i64, OtherRun>,
     busy: Option<String>,
     waits: BTreeMap<(i64, String), LockWait>,
@@ -231,6 +232,9 @@ impl Findings {
                     };
                     self.ran.add(ran, text);
                 }
+            }
+            Event::Changed(now) => {
+                self.changed.get_or_insert(now);
             }
             Event::Refused(why) => {
                 self.refused.get_or_insert(why);
@@ -360,6 +364,12 @@ impl Findings {
     /// The snippet's refusal, if it refused (it then ran nothing).
     pub fn refused(&self) -> Option<&str> {
         self.refused.as_deref()
+    }
+
+    /// A rollback that ran nothing because what it was to revert changed: the versions of
+    /// those still applied, as the snippet listed them.
+    pub fn changed(&self) -> Option<&str> {
+        self.changed.as_deref()
     }
 
     /// The snippet printed a plan: it had something to run.

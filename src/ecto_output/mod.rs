@@ -11,8 +11,8 @@ pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 
 use crate::ecto_snippet::FILE_NOT_FOUND;
 use crate::protocol::{
-    BUSY_TAG, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG,
-    RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
+    BUSY_TAG, CHANGED_TAG, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG,
+    REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
 };
 
 /// Which way a migration ran.
@@ -70,6 +70,9 @@ pub enum Event {
     },
     /// `kmigrate:refused\t<reason>`: the snippet ran nothing, for this reason.
     Refused(String),
+    /// `kmigrate:changed\t<v1,v2,...>`: a rollback ran nothing, because of the versions it
+    /// was to revert only these are applied now.
+    Changed(String),
     /// `kmigrate:running\t...`: a session of another migrate or rollback run.
     OtherRun(OtherRun),
     /// `kmigrate:busy\t<reason>`: nothing ran, another run is still executing.
@@ -323,6 +326,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     }
     if let Some(rest) = tagged(&line, REFUSED_TAG) {
         return Some(Event::Refused(rest.to_owned()));
+    }
+    if let Some(rest) = tagged(&line, CHANGED_TAG) {
+        return Some(Event::Changed(rest.to_owned()));
     }
     if let Some(rest) = tagged(&line, BUSY_TAG) {
         return Some(Event::Busy(rest.to_owned()));

@@ -40,12 +40,15 @@ use bindings::{Bindings, Literal};
 pub(crate) use elixir::ALL as ELIXIR_FILES;
 
 /// What the snippet asks Ecto to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     /// Run migrations up.
     Migrate(Range),
     /// Run migrations down.
     Rollback(Range),
+    /// Run exactly these migrations down, newest first, as a preview showed them (and a
+    /// person confirmed them); if any is no longer applied, run nothing.
+    RollbackExactly(Vec<Version>),
     /// Print every migration's state, and who holds the migration lock.
     Status,
     /// Wait, reading like `Status`, until nothing is pending or this deadline passed.
@@ -54,6 +57,14 @@ pub enum Operation {
     Plan,
     /// Run migrations up, only if the plan hash is still this one.
     MigratePlanned(Range, PlanHash),
+}
+
+/// What a migrate or rollback is told to select: a range, as Ecto's `run/4` takes one,
+/// or the exact versions a preview showed.
+#[derive(Clone, Copy)]
+enum Select<'a> {
+    Range(Range),
+    Exactly(&'a [Version]),
 }
 
 /// Seconds between heartbeats.
@@ -141,7 +152,7 @@ impl Snippet {
         let verb = match op {
             Operation::Status => Some("status"),
             Operation::Migrate(_) | Operation::MigratePlanned(..) => Some("migrate"),
-            Operation::Rollback(_) => Some("rollback"),
+            Operation::Rollback(_) | Operation::RollbackExactly(_) => Some("rollback"),
             // The wait snippet is pasted into Deployments by `gate`: it names no session
             // and looks for no other run, so the same gate is the same text every time
             // (another text would start a rollout).
@@ -158,12 +169,19 @@ impl Snippet {
         }
         match op {
             Operation::Status => files.extend([elixir::LOCKS, elixir::STATUS]),
-            Operation::Migrate(range) => self.change(&mut b, &mut files, range, true, None),
+            Operation::Migrate(range) => {
+                self.change(&mut b, &mut files, Select::Range(range), true, None);
+            }
             // A rollback acts on one tenant: canaries, concurrency and continue-on-error
             // are a migrate's.
-            Operation::Rollback(range) => self.change(&mut b, &mut files, range, false, None),
+            Operation::Rollback(range) => {
+                self.change(&mut b, &mut files, Select::Range(range), false, None);
+            }
+            Operation::RollbackExactly(versions) => {
+                self.change(&mut b, &mut files, Select::Exactly(&versions), false, None);
+            }
             Operation::MigratePlanned(range, hash) => {
-                self.change(&mut b, &mut files, range, true, Some(hash));
+                self.change(&mut b, &mut files, Select::Range(range), true, Some(hash));
             }
             Operation::Wait(deadline) => wait::add(&mut b, &mut files, deadline),
             Operation::Plan => plan::add(&mut b, &mut files),
@@ -203,7 +221,7 @@ impl Snippet {
         &self,
         b: &mut Bindings,
         files: &mut Vec<&'static str>,
-        range: Range,
+        select: Select<'_>,
         up: bool,
         pin: Option<PlanHash>,
     ) {
@@ -233,7 +251,7 @@ impl Snippet {
         if !tenants.canaries.is_empty() {
             files.push(elixir::CHECK_CANARY);
         }
-        if let Range::To(_) = range {
+        if let Select::Range(Range::To(_)) = select {
             files.push(elixir::CHECK_TO);
         }
         if let Some(hash) = pin {
@@ -241,10 +259,18 @@ impl Snippet {
             files.extend([elixir::PLAN_FILES, elixir::PLAN_PIN]);
         }
         let direction = if up { ":up" } else { ":down" };
-        let range = match range {
-            Range::All => Literal::code(":all"),
-            Range::Step(n) => Literal::tuple([Literal::code(":step"), Literal::int(n.get())]),
-            Range::To(v) => Literal::tuple([Literal::code(":to"), Literal::int(v.get())]),
+        let range = match select {
+            Select::Range(Range::All) => Literal::code(":all"),
+            Select::Range(Range::Step(n)) => {
+                Literal::tuple([Literal::code(":step"), Literal::int(n.get())])
+            }
+            Select::Range(Range::To(v)) => {
+                Literal::tuple([Literal::code(":to"), Literal::int(v.get())])
+            }
+            Select::Exactly(versions) => Literal::tuple([
+                Literal::code(":exactly"),
+                Literal::list(versions.iter().map(|v| Literal::int(v.get()))),
+            ]),
         };
         let run_options = if self.log_sql {
             Literal::code("[log_migrations_sql: :info]")
@@ -371,7 +397,7 @@ pub(crate) mod tests {
 
     /// An operation's bindings, and the code after them.
     pub(crate) fn split(s: &Snippet, op: Operation) -> (String, String) {
-        let code = s.elixir(op);
+        let code = s.elixir(op.clone());
         let bindings = s.parts(op).0.into_code();
         assert!(code.starts_with(&bindings), "{code}");
         let body = code[bindings.len()..].to_owned();
@@ -687,6 +713,14 @@ pub(crate) mod tests {
             ),
             ("rollback", demo(), Operation::Rollback(step)),
             (
+                "rollback_exactly",
+                demo(),
+                Operation::RollbackExactly(vec![
+                    Version::from(20240103120000),
+                    Version::from(20240102120000),
+                ]),
+            ),
+            (
                 "rollback_every_option",
                 all.clone(),
                 Operation::Rollback(to),
@@ -751,7 +785,7 @@ pub(crate) mod tests {
         let dir = std::path::Path::new(&dir);
         let mut written = Vec::new();
         for (name, s, op) in every_operation() {
-            let (bindings, files) = s.parts(op);
+            let (bindings, files) = s.parts(op.clone());
             let unfolded = bindings.into_code() + &files.join("\n");
             std::fs::write(dir.join(format!("{name}.exs")), s.elixir(op)).unwrap();
             std::fs::write(dir.join(format!("{name}.unfolded.exs")), unfolded).unwrap();

@@ -1,6 +1,7 @@
 # `migrate` and `rollback`, second part: what the range selects, said before anything
 # runs. kmigrate writes the bindings `direction` (`:up` or `:down`) and `range` (`:all`,
-# `{:step, n}` or `{:to, version}`).
+# `{:step, n}`, `{:to, version}`, or for a rollback `{:exactly, versions}`: the versions its
+# preview showed, newest first).
 
 # As `Ecto.Migrator.run/4` selects (`pending_all/3`, `pending_step/4`, `pending_to/4`) from
 # a status sorted by version: up takes the pending files, oldest first; down takes the
@@ -30,10 +31,24 @@ select = fn rows ->
 
     {:down, {:to, to}} ->
       Enum.reverse(for {:up, v, n} <- rows, n != "** FILE NOT FOUND **", v >= to, do: {v, n})
+
+    {:down, {:exactly, shown}} ->
+      for v <- shown, {^v, n} <- applied.(rows), do: {v, n}
   end
 end
 
 todo = for {repo, prefix, rows} <- plans, do: {repo, prefix, select.(rows)}
+
+# A rollback told the exact versions a person saw reverts those or nothing: if one of them
+# is no longer applied (another run reverted it meanwhile), say which still are, and stop.
+with {:exactly, shown} <- range do
+  still = for {_, _, selected} <- todo, {version, _} <- selected, do: version
+
+  if still != shown do
+    say.("kmigrate:changed", [Enum.join(still, ",")])
+    raise "kmigrate: nothing was run: the migrations to revert changed after they were shown"
+  end
+end
 
 for {repo, prefix, selected} <- todo, {version, name} <- selected do
   say.("kmigrate:plan", [inspect(repo), prefix || "", version, name])
