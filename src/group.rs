@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::cmd::{self, Confirmation, Ctx};
+use crate::cmd::{self, Confirmation, Ctx, Shown};
 use crate::confirm::{GROUP, Plan, confirm};
 use crate::error::{Conclusion, Error, Outcome, code, conclusion_of};
 use crate::lifecycle::{Deadline, finish, watched};
@@ -135,7 +135,7 @@ fn finished(ctx: Ctx, end: Option<Conclusion>) -> crate::report::Report {
 async fn plan_all(
     members: &mut [Member],
     deadline: &Deadline,
-) -> Result<Vec<Option<Vec<String>>>, (Option<String>, anyhow::Error)> {
+) -> Result<Vec<Shown>, (Option<String>, anyhow::Error)> {
     let mut plans = Vec::new();
     for m in members.iter_mut() {
         let started = m.ctx.started.clone();
@@ -160,7 +160,7 @@ async fn confirm_all(
     yes: bool,
     named: &str,
     members: &mut [Member],
-    plans: &[Option<Vec<String>>],
+    plans: &[Shown],
 ) -> Result<(), (Option<String>, anyhow::Error)> {
     let mut facts = Vec::new();
     let mut changes = Vec::new();
@@ -187,7 +187,7 @@ async fn confirm_all(
             m.ctx.report.protected = true;
             reasons.push(format!("{}: {reason}", m.env));
         }
-        match plan {
+        match &plan.lines {
             Some(lines) if lines.is_empty() => changes.push(format!("{}: nothing", m.env)),
             Some(lines) => changes.extend(lines.iter().map(|l| format!("{}: {l}", m.env))),
             None => changes.push(format!("{}: (not read before the run)", m.env)),
@@ -229,7 +229,7 @@ async fn confirm_all(
 /// told to go on; a deadline or a signal always does.
 async fn run_all(
     members: &mut [Member],
-    plans: Vec<Option<Vec<String>>>,
+    plans: Vec<Shown>,
     deadline: &Deadline,
     continue_on_error: bool,
     started_at: Instant,

@@ -46,11 +46,20 @@ impl Ctx {
 }
 
 /// Before a protected migrate that the person can confirm (a terminal, or `--yes`): read
-/// the plan, refuse when `--plan` named another one or when a destructive migration is
-/// not allowed and cannot be allowed at the prompt, and hold the run to the plan read, so
-/// that what runs is what was shown (the snippet checks the hash right before it runs).
-pub(super) async fn review(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<Reviewed> {
-    let plan = ctx.read_plan(t).await?;
+/// the plan (unless `shown`, the plan a group's confirmation showed), refuse when `--plan`
+/// named another one or when a destructive migration is not allowed and cannot be allowed
+/// at the prompt, and hold the run to the plan, so that what runs is what was shown (the
+/// snippet checks the hash right before it runs).
+pub(super) async fn review(
+    ctx: &mut Ctx,
+    t: &PodTarget,
+    change: &Change,
+    known: Option<MigrationPlan>,
+) -> Result<Reviewed> {
+    let plan = match known {
+        Some(plan) => plan,
+        None => ctx.read_plan(t).await?,
+    };
     ctx.report.plan = Some(plan.clone());
     let hash = PlanHash::parse(&plan.hash).map_err(anyhow::Error::msg)?;
     if let Some(approved) = change.plan
@@ -153,7 +162,7 @@ fn blocked(d: &Decision) -> String {
 }
 
 /// A migration as the confirmation lists it.
-fn shown(repo: &RepoPlan, m: &PlannedMigration) -> String {
+pub(super) fn shown(repo: &RepoPlan, m: &PlannedMigration) -> String {
     let line = repo.line(m);
     if !m.destructive {
         return line;

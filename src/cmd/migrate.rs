@@ -4,8 +4,8 @@ use anyhow::Result;
 
 use super::outcome::settle;
 use super::{Confirmation, Ctx, find_and_lock, guard, job_run};
-use crate::ecto_output::{Direction, StatusRow, by_repo, pending};
-use crate::ecto_snippet::Range;
+use crate::ecto_output::Direction;
+use crate::ecto_snippet::{Operation, PlanHash};
 use crate::output::Purpose;
 use crate::settings::Change;
 use crate::target::PodTarget;
@@ -29,38 +29,38 @@ pub async fn migrate(ctx: &mut Ctx, change: &Change) -> Result<()> {
 async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     let mut total = None;
     let mut argv = change.argv.clone();
+    // Several environments confirmed together, before any of them ran: the plan shown for
+    // this one then, which its run is held to.
+    let grouped = ctx.confirmation != Confirmation::Ask;
+    let shown = match &ctx.confirmation {
+        Confirmation::Confirmed(shown) => shown.plan.clone(),
+        Confirmation::Ask => None,
+    };
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
-        let reviewed =
-            if (ctx.ui.can_prompt || ctx.settings.yes || ctx.confirmation != Confirmation::Ask)
-                && !change.custom
-            {
-                Some(guard::review(ctx, t, change).await?)
-            } else {
-                None
-            };
+        let reviewed = if (ctx.ui.can_prompt || ctx.settings.yes || grouped) && !change.custom {
+            Some(guard::review(ctx, t, change, shown).await?)
+        } else {
+            None
+        };
         if let Some(r) = &reviewed {
             total = Some(r.lines.len() as u64);
             argv.clone_from(&r.argv);
         }
-        match ctx.confirmation.clone() {
-            // Several environments were confirmed together, before any of them ran: what
-            // runs must be what was shown then.
-            Confirmation::Confirmed(Some(shown)) => {
-                ctx.recheck(t, &shown, "apply", |rows| to_apply(rows, change.range))
-                    .await?;
-            }
-            Confirmation::Confirmed(None) => {}
-            Confirmation::Ask => {
-                let changes = reviewed
-                    .as_ref()
-                    .map(|r| ("pending migrations to apply", r.lines.clone()));
-                ctx.confirm_in_pod(t, &argv, &reason, changes).await?;
-            }
+        if !grouped {
+            let changes = reviewed
+                .as_ref()
+                .map(|r| ("pending migrations to apply", r.lines.clone()));
+            ctx.confirm_in_pod(t, &argv, &reason, changes).await?;
         }
         if let Some(r) = &reviewed {
             guard::allow_typed(ctx, r).await?;
         }
+    } else if let (Some(plan), Some(ecto)) = (shown, &ctx.settings.ecto) {
+        // Not protected itself, but shown and confirmed with the group: held to it too.
+        let hash = PlanHash::parse(&plan.hash).map_err(anyhow::Error::msg)?;
+        total = Some(plan.selected(change.range).len() as u64);
+        argv = ecto.argv(Operation::MigratePlanned(change.range, hash));
     }
     let mut out = ctx.ui.streamer(Purpose::Migrations { total });
     if !change.custom {
@@ -74,32 +74,6 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     }
     let code = ctx.exec(t, &argv, &mut out).await?;
     settle(ctx, code, &out.findings, Direction::Up, change.custom)
-}
-
-/// The pending migrations a migrate with this range applies, oldest first, as lines.
-/// What a migrate with this range applies, as Ecto's `pending_all`/`pending_step`/
-/// `pending_to` pick it in each repo (and prefix): pending files oldest first.
-pub(super) fn to_apply(rows: &[StatusRow], range: Range) -> Vec<String> {
-    by_repo(rows)
-        .into_iter()
-        .flat_map(|group| {
-            let todo: Vec<&StatusRow> = pending(group)
-                .into_iter()
-                .filter(|r| match range {
-                    Range::To(v) => r.version <= v.get(),
-                    Range::All | Range::Step(_) => true,
-                })
-                .collect();
-            let keep = match range {
-                Range::Step(n) => n.get() as usize,
-                _ => todo.len(),
-            };
-            todo.into_iter()
-                .take(keep)
-                .map(StatusRow::plan_line)
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -255,6 +229,38 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
             h.ctx.report.plan.as_ref().map(|p| p.hash.as_str()),
             Some(hash.as_str())
         );
+    }
+
+    #[tokio::test]
+    async fn a_migrate_confirmed_with_a_group_is_held_to_the_plan_the_group_showed() {
+        let pending = [(2, "two", SAFE), (3, "three", SAFE)];
+        let hash = plan_hash(&pending);
+        // The plan the group's preview read, through the same parser.
+        let reader = Harness::new(&["plan"], vec![plan(&pending)], false);
+        let shown = reader.ctx.read_plan(&pod()).await.unwrap();
+        for protected_env in [true, false] {
+            let mut h = Harness::new(&["migrate"], vec![Reply::exit(RAN_2_3, 0)], false);
+            if protected_env {
+                h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
+            }
+            h.ctx.confirmation = Confirmation::Confirmed(crate::cmd::Shown {
+                lines: Some(vec![
+                    "2 two (Shop.Repo)".into(),
+                    "3 three (Shop.Repo)".into(),
+                ]),
+                plan: Some(shown.clone()),
+            });
+            let c = h.change();
+            let r = apply(&mut h.ctx, &pod(), &c).await;
+            r.as_ref().unwrap();
+            // No second read, no prompt: the run itself carries the hash shown.
+            assert_eq!((h.calls().len(), h.prompts()), (1, 0), "{protected_env}");
+            assert!(
+                h.calls()[0][2].contains(&format!("planned_hash = \"{hash}\"\n")),
+                "{protected_env}: {}",
+                h.calls()[0][2]
+            );
+        }
     }
 
     #[tokio::test]
@@ -783,24 +789,5 @@ kmigrate:tenant\ttenant_a\tpending\t0\n";
             "{msg}"
         );
         assert!(msg.contains("nothing was run"), "{msg}");
-    }
-
-    #[test]
-    fn to_apply_follows_ecto_ranges() {
-        const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
-                              kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n\
-                              kmigrate:status\tShop.Repo\t\tdown\t3\tthree\n";
-        let rows: Vec<_> = STATUS
-            .lines()
-            .filter_map(|l| match crate::ecto_output::parse_line(l.as_bytes()) {
-                Some(crate::ecto_output::Event::Status(r)) => Some(r),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(to_apply(&rows, Range::All).len(), 2);
-        assert_eq!(
-            to_apply(&rows, Range::To(crate::ecto_snippet::Version::from(2))),
-            ["2 two (Shop.Repo)"]
-        );
     }
 }

@@ -29,6 +29,7 @@ use crate::ecto_output::StatusRow;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::lock::{self, Held, LockMode};
+use crate::migration_plan::MigrationPlan;
 use crate::output::Purpose;
 use crate::output::Streamer;
 use crate::remote_exec::{Executor, KubeExecutor};
@@ -65,15 +66,24 @@ pub struct Ctx {
 }
 
 /// Who confirms a protected run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Confirmation {
     /// This run asks (and is refused without a terminal or `--yes`).
     #[default]
     Ask,
     /// Part of several environments run in one command: the plan was shown and confirmed
-    /// for all of them at once, before any ran; these are the lines confirmed for this one
-    /// (when they were read), which what runs must still match.
-    Confirmed(Option<Vec<String>>),
+    /// for all of them at once, before any ran; this is what was shown for this one, which
+    /// what runs must still be.
+    Confirmed(Shown),
+}
+
+/// What a group's confirmation showed of one environment, read by [`preview`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shown {
+    /// The lines listed (migrations to apply or revert), when they were read.
+    pub lines: Option<Vec<String>>,
+    /// A migrate's plan, whose hash the run is held to.
+    pub plan: Option<MigrationPlan>,
 }
 
 impl Ctx {
@@ -202,34 +212,6 @@ impl Ctx {
         self.confirm_protected(&t.namespace, facts, argv, reason, changes)
             .await
     }
-
-    /// After a person confirmed a plan, read the status again: the plan that runs must be
-    /// the plan they read. `plan` turns status rows into the plan's lines.
-    async fn recheck(
-        &self,
-        t: &PodTarget,
-        confirmed: &[String],
-        verb: &str,
-        plan: impl Fn(&[StatusRow]) -> Vec<String>,
-    ) -> Result<()> {
-        let now = plan(&self.read_status(t).await?);
-        if now == confirmed {
-            return Ok(());
-        }
-        let list = |l: &[String]| {
-            if l.is_empty() {
-                "none".to_owned()
-            } else {
-                l.join(", ")
-            }
-        };
-        Err(Error::PlanChanged(format!(
-            "the migrations to {verb} changed while the plan was on screen (confirmed: {}; now: {}); nothing was run",
-            list(confirmed),
-            list(&now)
-        ))
-        .into())
-    }
 }
 
 /// Run a subcommand that talks to the cluster.
@@ -271,25 +253,40 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
 /// One environment of several run in one command: find its pod, learn its protection, and
 /// read what the action would change there (the lines of the combined plan). Nothing is
 /// locked or changed; the run itself comes later, through [`execute`].
-pub async fn preview(ctx: &mut Ctx) -> Result<Option<Vec<String>>> {
+pub async fn preview(ctx: &mut Ctx) -> Result<Shown> {
     let (change, up) = match ctx.settings.action.clone() {
         Action::Migrate(c) => (c, true),
         Action::Rollback(c) => (c, false),
         _ => {
             find_target(ctx).await?;
-            return Ok(None);
+            return Ok(Shown::default());
         }
     };
     let (_, t) = find_target(ctx).await?;
     if change.custom {
-        return Ok(None);
+        return Ok(Shown::default());
+    }
+    if up {
+        // The plan, as a single protected migrate reads it: the run is held to its hash.
+        let plan = ctx.read_plan(&t).await?;
+        let lines = plan
+            .selected(change.range)
+            .iter()
+            .map(|(r, m)| guard::shown(r, m))
+            .collect();
+        return Ok(Shown {
+            lines: Some(lines),
+            plan: Some(plan),
+        });
     }
     let rows = ctx.read_status(&t).await?;
-    Ok(Some(if up {
-        migrate::to_apply(&rows, change.range)
-    } else {
-        rollback::lines_of(&rollback::to_revert(&rows, change.range))
-    }))
+    Ok(Shown {
+        lines: Some(rollback::lines_of(&rollback::to_revert(
+            &rows,
+            change.range,
+        ))),
+        plan: None,
+    })
 }
 
 /// A protected place known from flags and config alone, with no terminal to confirm on and

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::outcome::settle;
-use super::{Confirmation, Ctx, find_and_lock, job_run};
+use super::{Confirmation, Ctx, Shown, find_and_lock, job_run};
 use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::{Operation, Range, Version};
 use crate::error::Error;
@@ -55,7 +55,9 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             }
             // Several environments were confirmed together, before any of them ran: the
             // preview read now must still be the one shown then.
-            Confirmation::Confirmed(Some(shown)) if Some(shown) != lines.as_ref() => {
+            Confirmation::Confirmed(Shown {
+                lines: Some(shown), ..
+            }) if Some(shown) != lines.as_ref() => {
                 return Err(changed_since_shown(
                     shown,
                     lines.as_deref().unwrap_or_default(),
