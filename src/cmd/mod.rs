@@ -289,6 +289,40 @@ pub async fn preview(ctx: &mut Ctx) -> Result<Shown> {
     })
 }
 
+/// How a read-only snippet (status, wait, plan) ended, and where it ran.
+pub(super) struct Ran {
+    /// The remote exit code.
+    pub code: i32,
+    /// What its output said.
+    pub out: Streamer,
+    /// Where it ran, for messages: `pod NAME` or `Job NAME`.
+    pub place: String,
+}
+
+/// The one "where does this run" step of the read-only commands: in a Job from a new image
+/// (Job mode), or in the chosen running pod, its output through `out`; `announce` is told
+/// the place before it runs. `None` for a Job-mode dry run, which runs nothing.
+pub(super) async fn run_reading(
+    ctx: &mut Ctx,
+    argv: &[String],
+    out: Streamer,
+    announce: impl FnOnce(&Ctx, &str),
+) -> Result<Option<Ran>> {
+    if ctx.settings.job.is_some() {
+        let Some((code, out)) = job_run::run_in_job(ctx, argv, out).await? else {
+            return Ok(None);
+        };
+        let place = job_run::place(ctx);
+        return Ok(Some(Ran { code, out, place }));
+    }
+    let (_, t) = find_target(ctx).await?;
+    let place = format!("pod {}", t.pod);
+    announce(ctx, &place);
+    let mut out = out;
+    let code = ctx.exec(&t, argv, &mut out).await?;
+    Ok(Some(Ran { code, out, place }))
+}
+
 /// A protected place known from flags and config alone, with no terminal to confirm on and
 /// no `--yes`: refused before any request, so nothing is locked or read.
 fn refuse_early(ctx: &mut Ctx) -> Result<()> {

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::{Ctx, find_target, job_run};
+use super::{Ctx, run_reading};
 use crate::ecto_output::Findings;
 use crate::ecto_snippet::Operation;
 use crate::error::usage;
@@ -18,23 +18,12 @@ pub async fn plan(ctx: &mut Ctx) -> Result<()> {
         ));
     };
     let argv = ecto.argv(Operation::Plan);
-    let findings = if ctx.settings.job.is_some() {
-        let out = ctx.ui.streamer(Purpose::Status);
-        match job_run::run_in_job(ctx, &argv, out).await? {
-            Some((_, out)) => out.findings,
-            None => return Ok(()),
-        }
-    } else {
-        let (_, t) = find_target(ctx).await?;
-        let mut out = ctx.ui.streamer(Purpose::Status);
-        ctx.exec(&t, &argv, &mut out).await?;
-        out.findings
-    };
+    let out = ctx.ui.streamer(Purpose::Status);
     // A failed snippet (or Job) passes its exit code through; a dry run has no plan.
-    if ctx.report.remote_exit_code != Some(0) {
-        return Ok(());
+    match run_reading(ctx, &argv, out, |_, _| {}).await? {
+        Some(ran) if ran.code == 0 => show(ctx, &ran.out.findings),
+        _ => Ok(()),
     }
-    show(ctx, &findings)
 }
 
 /// Put the plan in the report, and for people: every migration with its flags and

@@ -2,40 +2,33 @@
 
 use anyhow::Result;
 
-use super::{Ctx, find_target, job_run};
+use super::{Ctx, Ran, run_reading};
 use crate::ecto_output::{Direction, Findings, pending};
 use crate::ecto_snippet::Operation;
 use crate::error::usage;
 use crate::output::Purpose;
 use crate::report::Migration;
-use crate::target::PodTarget;
 
 /// Run `status`: in a Job, or in a running pod. With `gate`, pending migrations trip it.
 pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
     let argv = ctx.ecto("status")?.argv(Operation::Status);
-    if ctx.settings.job.is_some() {
-        let out = ctx.ui.streamer(Purpose::Status);
-        // A failed snippet (or Job) passes its exit code through; a dry run shows nothing.
-        let Some((0, out)) = job_run::run_in_job(ctx, &argv, out).await? else {
-            return Ok(());
-        };
-        let place = job_run::place(ctx);
-        return show(ctx, &out.findings, &place, gate);
+    let out = ctx.ui.streamer(Purpose::Status);
+    match run_reading(ctx, &argv, out, |_, _| {}).await? {
+        Some(ran) => finish(ctx, &ran, gate),
+        None => Ok(()),
     }
-    let (_, t) = find_target(ctx).await?;
-    read(ctx, &t, &argv, gate).await
 }
 
-async fn read(ctx: &mut Ctx, t: &PodTarget, argv: &[String], gate: bool) -> Result<()> {
-    let mut out = ctx.ui.streamer(Purpose::Status);
-    let code = ctx.exec(t, argv, &mut out).await?;
-    if let Some(why) = out.findings.refused() {
+/// What a status run said: a refusal, a failure (its code passes through), or the table.
+fn finish(ctx: &mut Ctx, ran: &Ran, gate: bool) -> Result<()> {
+    if let Some(why) = ran.out.findings.refused() {
         return Err(usage(format!("{why}; nothing was read")));
     }
-    if code != 0 {
+    // A failed snippet (or Job) passes its exit code through.
+    if ran.code != 0 {
         return Ok(());
     }
-    show(ctx, &out.findings, &format!("pod {}", t.pod), gate)
+    show(ctx, &ran.out.findings, &ran.place, gate)
 }
 
 /// Put the rows in the report and print them for people; trip the gate when asked.
@@ -116,6 +109,14 @@ mod tests {
     const STATUS: &str = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
                           kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n";
 
+    /// A status run in the test pod, finished as `status` finishes it.
+    async fn read(h: &mut Harness, argv: &[String], gate: bool) -> Result<()> {
+        let mut out = h.ctx.ui.streamer(Purpose::Status);
+        let code = h.ctx.exec(&pod(), argv, &mut out).await?;
+        let place = "pod web-1".to_owned();
+        finish(&mut h.ctx, &Ran { code, out, place }, gate)
+    }
+
     fn argv(h: &Harness) -> Vec<String> {
         h.ctx
             .settings
@@ -133,7 +134,7 @@ mod tests {
         ] {
             let mut h = Harness::new(&["status"], vec![Reply::exit(STATUS, 0)], false);
             let a = argv(&h);
-            let r = read(&mut h.ctx, &pod(), &a, gate).await;
+            let r = read(&mut h, &a, gate).await;
             let end = h.conclude(&r);
             assert_eq!((end.exit_code, end.outcome), (expected, outcome));
             assert!(
@@ -156,7 +157,7 @@ mod tests {
             false,
         );
         let a = argv(&h);
-        let r = read(&mut h.ctx, &pod(), &a, true).await;
+        let r = read(&mut h, &a, true).await;
         let end = h.conclude(&r);
         assert_eq!((end.exit_code, end.outcome), (3, Outcome::Failed));
         assert!(h.stdout().is_empty(), "json output has no table");
@@ -169,7 +170,7 @@ mod tests {
                    kmigrate:locked\tShop.Repo\t\t4242\tshop-migrate\t2026-11-27 21:00:00\n";
         let mut h = Harness::new(&["status"], vec![Reply::exit(out, 0)], false);
         let a = argv(&h);
-        let r = read(&mut h.ctx, &pod(), &a, true).await;
+        let r = read(&mut h, &a, true).await;
         assert_eq!(h.conclude(&r).exit_code, 0, "nothing pending");
         assert!(h.stdout().contains("not-in-image 9"), "{}", h.stdout());
         assert!(

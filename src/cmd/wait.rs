@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Ctx, find_target, job_run};
+use super::{Ctx, run_reading};
 use crate::ecto_output::{Findings, StatusRow, WaitState, by_repo, pending};
 use crate::ecto_snippet::Operation;
 use crate::error::{Error, code};
@@ -18,23 +18,17 @@ use crate::ui::Ui;
 /// Run `wait`: in a Job with `--image`, or in a running pod.
 pub async fn wait(ctx: &mut Ctx, deadline: Duration) -> Result<()> {
     let argv = ctx.ecto("wait")?.argv(Operation::Wait(deadline));
-    if ctx.settings.job.is_some() {
-        let out = streamer(&ctx.ui);
-        let Some((code, out)) = job_run::run_in_job(ctx, &argv, out).await? else {
-            return Ok(());
-        };
-        let place = job_run::place(ctx);
-        return settle(ctx, code, &out.findings, &place);
-    }
-    let (_, t) = find_target(ctx).await?;
-    ctx.ui.note(&format!(
-        "Waiting up to {} for the database to hold every migration of pod {}'s image.",
-        human(deadline),
-        t.pod
-    ));
-    let mut out = streamer(&ctx.ui);
-    let code = ctx.exec(&t, &argv, &mut out).await?;
-    settle(ctx, code, &out.findings, &format!("pod {}", t.pod))
+    let out = streamer(&ctx.ui);
+    let announce = |ctx: &Ctx, place: &str| {
+        ctx.ui.note(&format!(
+            "Waiting up to {} for the database to hold every migration of {place}'s image.",
+            human(deadline)
+        ));
+    };
+    let Some(ran) = run_reading(ctx, &argv, out, announce).await? else {
+        return Ok(());
+    };
+    settle(ctx, ran.code, &ran.out.findings, &ran.place)
 }
 
 /// The streamer for the wait snippet's output: each round while waiting is told.
