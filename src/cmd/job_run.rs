@@ -50,27 +50,7 @@ pub async fn run_in_job(
         .lock_name
         .clone()
         .unwrap_or_else(|| lease_name(&deploy_name));
-    let app = lock_name.trim_start_matches("kmigrate-").to_owned();
-    let leave_out: Vec<String> = init_container::gates(&deploy)
-        .into_iter()
-        .map(|c| c.name.clone())
-        .collect();
-    if let Some((what, fix)) =
-        init_container::image_mismatch(&deploy, ctx.settings.pods.container.as_deref())
-    {
-        ctx.ui.note(&format!("warning: {what}; {fix}"));
-    }
-    let options = JobOptions {
-        name: job::run_name(&app, Timestamp::now()),
-        image: image.clone(),
-        container: ctx.settings.pods.container.clone(),
-        argv: argv.to_vec(),
-        argv_record: ctx.settings.recorded_argv(argv),
-        command: action.name().to_owned(),
-        user: user.clone().unwrap_or_else(|| "unknown".to_owned()),
-        deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
-        leave_out,
-    };
+    let options = job_options(ctx, &deploy, &lock_name, &image, argv, user);
     let spec = job::build(&deploy, &options).map_err(Error::NoPod)?;
     let left_out = left_out(&options.leave_out);
     if let Some(left_out) = &left_out {
@@ -97,13 +77,6 @@ pub async fn run_in_job(
     // Every Job runs the image with the Deployment's Secrets and service account: a
     // status too is confirmed where protected; only what may change the database locks.
     if let Some(reason) = protection {
-        ctx.report.protected = true;
-        if matches!(&action, Action::Migrate(c) if c.plan.is_none() && !c.custom) {
-            ctx.ui.note(&format!(
-                "note: in Job mode the plan is not read before the Job runs, so destructive migrations are not checked here: review `{} plan --image IMAGE` and pass its hash with --plan",
-                crate::program_name::get()
-            ));
-        }
         let facts = vec![
             ("context", conn.context.clone()),
             ("namespace", ns.clone()),
@@ -117,8 +90,7 @@ pub async fn run_in_job(
         .into_iter()
         .chain(left_out.map(|l| ("left out", l)))
         .collect();
-        ctx.confirm_protected(&ns, facts, argv, &reason, None)
-            .await?;
+        confirm_job(ctx, &ns, facts, argv, &reason).await?;
     }
     if action.changes_database() {
         take_lock(ctx, &conn, &ns, &lock_name).await?;
@@ -146,6 +118,57 @@ pub async fn run_in_job(
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
     Ok(Some((code, out)))
+}
+
+/// The Job's options: its name, image and command, who asks, its deadline, and the schema
+/// gate it leaves out (said, with a warning when the gate runs another image).
+fn job_options(
+    ctx: &Ctx,
+    deploy: &Deployment,
+    lock_name: &str,
+    image: &str,
+    argv: &[String],
+    user: Option<String>,
+) -> JobOptions {
+    let container = ctx.settings.pods.container.clone();
+    let leave_out: Vec<String> = init_container::gates(deploy)
+        .into_iter()
+        .map(|c| c.name.clone())
+        .collect();
+    if let Some((what, fix)) = init_container::image_mismatch(deploy, container.as_deref()) {
+        ctx.ui.note(&format!("warning: {what}; {fix}"));
+    }
+    let app = lock_name.trim_start_matches("kmigrate-");
+    JobOptions {
+        name: job::run_name(app, Timestamp::now()),
+        image: image.to_owned(),
+        container,
+        argv: argv.to_vec(),
+        argv_record: ctx.settings.recorded_argv(argv),
+        command: ctx.settings.action.name().to_owned(),
+        user: user.unwrap_or_else(|| "unknown".to_owned()),
+        deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
+        leave_out,
+    }
+}
+
+/// A protected environment's confirmation of a Job. A migrate not held to a plan is said
+/// to go unchecked for destructive changes: the plan is read in the pod, not before.
+async fn confirm_job(
+    ctx: &mut Ctx,
+    ns: &str,
+    facts: Vec<(&'static str, String)>,
+    argv: &[String],
+    reason: &str,
+) -> Result<()> {
+    ctx.report.protected = true;
+    if matches!(&ctx.settings.action, Action::Migrate(c) if c.plan.is_none() && !c.custom) {
+        ctx.ui.note(&format!(
+            "note: in Job mode the plan is not read before the Job runs, so destructive migrations are not checked here: review `{} plan --image IMAGE` and pass its hash with --plan",
+            crate::program_name::get()
+        ));
+    }
+    ctx.confirm_protected(ns, facts, argv, reason, None).await
 }
 
 /// What the Job leaves out of the Deployment's template, and why, for the plan and notes.
