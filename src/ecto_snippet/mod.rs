@@ -422,6 +422,11 @@ pub(crate) mod tests {
         assert!(!code.contains("Ecto.Migrator.run("));
     }
 
+    /// Whether `first` is in `code`, before `then`.
+    fn comes_before(code: &str, first: &str, then: &str) -> bool {
+        matches!((code.find(first), code.find(then)), (Some(a), Some(b)) if a < b)
+    }
+
     #[test]
     fn migrate_plans_then_runs_one_migration_at_a_time() {
         let (bindings, body) = split(&demo(), Operation::Migrate(Range::All));
@@ -438,8 +443,16 @@ pub(crate) mod tests {
         assert!(code.contains(
             "Ecto.Migrator.run(repo, [modules[{repo, version}]], direction, [to: version] ++ run_options"
         ));
-        // Each file compiled once, before anything runs.
-        assert!(code.contains(r##"Path.join([dir, "**", "#{version}_*.{ex,exs}"])"##));
+        // Each file compiled once, before anything runs: the `.exs` the status named.
+        assert!(code.contains(r##"Path.join([dir, "**", "#{version}_*.exs"])"##));
+        assert!(code.contains(r##"Path.basename(file) == "#{version}_#{name}.exs""##));
+        assert!(!code.contains("{ex,exs}"), "never a .ex");
+        // Duplicates refused before anything runs, as ensure_no_duplication!/1 does.
+        assert!(comes_before(
+            &code,
+            "migration version #{version} is duplicated",
+            "Code.compile_file(file)"
+        ));
         let at = |s: &str| code.find(s).unwrap_or_else(|| panic!("no {s:?} in {code}"));
         assert!(at("Code.compile_file(file)") < at("modules = Map.new("));
         assert!(at("modules = Map.new(") < at("with_repo(repo, fn _ -> inner.() end"));

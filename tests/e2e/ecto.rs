@@ -114,6 +114,46 @@ fn status_returns_while_a_migration_holds_the_lock_and_says_so() {
     );
 }
 
+/// The file that runs is the one the status named, as Ecto's `migrations_for/1` and
+/// `extract_migration_info/1` find it: `V_NAME.exs`, never a `.ex` beside it.
+#[test]
+fn the_exs_file_runs_never_a_ex_of_the_same_version() {
+    let ns = Ns::with_demo_pod(
+        "shadowed",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("shadowed"))],
+    );
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    assert_eq!(ns.applied(), [V1]);
+    let tables = ns.tables();
+    assert!(
+        tables.contains(&"posts".to_owned()) && !tables.contains(&"shadow_ex".to_owned()),
+        "{tables:?}"
+    );
+}
+
+/// Two files of one version are refused before anything runs, as Ecto's
+/// `ensure_no_duplication!/1` refuses them, instead of one running and both being reported.
+#[test]
+fn two_files_of_one_version_are_refused_before_anything_runs() {
+    let ns = Ns::with_demo_pod(
+        "duplicated",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("duplicated"))],
+    );
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("migration version 20240101120000 is duplicated")
+        .expect_stderr("nothing was run")
+        .status(2);
+    assert!(report(&out).migrations.is_empty());
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    assert!(
+        ns.tables()
+            .iter()
+            .all(|t| t != "posts" && t != "posts_again")
+    );
+}
+
 #[test]
 fn an_unknown_to_is_refused_before_anything_runs() {
     let ns = Ns::with_demo_pod("unknown-to", &[]);

@@ -39,6 +39,23 @@ end
 
 todo = for {repo, prefix, rows} <- plans, do: {repo, prefix, select.(rows)}
 
+# Two files of one version, or one name at two versions, among what would run: refused
+# before anything runs, as `Ecto.Migrator.run/4` refuses them (`ensure_no_duplication!/1`).
+for {_, _, selected} <- todo do
+  Enum.reduce(selected, {[], []}, fn {version, name}, {versions, names} ->
+    cond do
+      version in versions ->
+        refuse.("migrations can't be executed, migration version #{version} is duplicated")
+
+      name in names ->
+        refuse.("migrations can't be executed, migration name #{name} is duplicated")
+
+      true ->
+        {[version | versions], [name | names]}
+    end
+  end)
+end
+
 # A rollback told the exact versions a person saw reverts those or nothing: if one of them
 # is no longer applied (another run reverted it meanwhile), say which still are, and stop.
 with {:exactly, shown} <- range do

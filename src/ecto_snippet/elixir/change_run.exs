@@ -18,13 +18,23 @@ end
 # takes either): Ecto would compile the file at every `run/4`, and two tenants compiling
 # the same module at once fail ("cannot define module ... because it is currently being
 # defined"); one after the other they print "redefining module".
-load = fn repo, version ->
+#
+# The file is the one the status named, `VERSION_NAME.exs`, as `Ecto.Migrator`'s
+# `migrations_for/1` and `extract_migration_info/1` find it: never a `.ex` beside it (Ecto
+# skips those with a warning), and never another file of the version (refused above). It
+# is the file `plan` hashed.
+load = fn repo, version, name ->
+  files =
+    for dir <- migration_paths.(repo),
+        file <- Path.wildcard(Path.join([dir, "**", "#{version}_*.exs"])),
+        Path.basename(file) == "#{version}_#{name}.exs",
+        do: file
+
   file =
-    hd(
-      for dir <- migration_paths.(repo),
-          file <- Path.wildcard(Path.join([dir, "**", "#{version}_*.{ex,exs}"])),
-          do: file
-    )
+    case files do
+      [file] -> file
+      _ -> raise "kmigrate: migration #{version} #{name} has #{length(files)} files"
+    end
 
   {version,
    Enum.find(
@@ -35,8 +45,13 @@ end
 
 modules =
   Map.new(
-    for({repo, _, selected} <- todo, {version, _} <- selected, uniq: true, do: {repo, version}),
-    fn {repo, version} -> {{repo, version}, load.(repo, version)} end
+    for(
+      {repo, _, selected} <- todo,
+      {version, name} <- selected,
+      uniq: true,
+      do: {repo, version, name}
+    ),
+    fn {repo, version, name} -> {{repo, version}, load.(repo, version, name)} end
   )
 
 for prefix <- prefixes, prefix do
