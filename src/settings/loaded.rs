@@ -244,6 +244,16 @@ impl Loaded {
         if let Some(args) = tenants {
             Self::tenants(args, g.continue_on_error, &mut ecto.snippet)?;
         }
+        // In rpc the repo is the live app's, already started: `Ecto.Migrator.with_repo/3`
+        // ignores the `pool_size:` the snippet asks for, so tenants at once would hold
+        // 2 connections each of the pool the app serves its traffic from, without a cap.
+        let concurrency = ecto.snippet.tenants.concurrency;
+        if ecto.mode == Mode::Rpc && concurrency != Concurrency::ONE {
+            return Err(usage(format!(
+                "--concurrency {} needs --mode eval: in rpc mode tenants at once would take 2 connections each from the live app's own pool, which serves its traffic; migrate them one at a time in rpc, or use --mode eval",
+                concurrency.get()
+            )));
+        }
         let op = if up {
             Operation::Migrate(range)
         } else {

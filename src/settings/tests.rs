@@ -417,3 +417,27 @@ fn tenant_flags_are_checked_before_anything_runs() {
         "{err}"
     );
 }
+
+#[test]
+fn rpc_refuses_tenants_at_once_on_the_live_apps_pool() {
+    let base = [
+        "-l", "app=x", "--app", "shop", "--prefix", "a", "--prefix", "b",
+    ];
+    let rpc = settings(
+        &[
+            &base[..],
+            &["--mode", "rpc", "migrate", "--concurrency", "4"],
+        ]
+        .concat(),
+        None,
+    );
+    let err = format!("{:#}", rpc.unwrap_err());
+    assert!(err.contains("--concurrency 4 needs --mode eval"), "{err}");
+    // One at a time in rpc, and at once in eval, are as before.
+    settings(&[&base[..], &["--mode", "rpc", "migrate"]].concat(), None).unwrap();
+    settings(
+        &[&base[..], &["migrate", "--concurrency", "4"]].concat(),
+        None,
+    )
+    .unwrap();
+}
