@@ -250,7 +250,9 @@ impl Loaded {
         let concurrency = ecto.snippet.tenants.concurrency;
         if ecto.mode == Mode::Rpc && concurrency != Concurrency::ONE {
             return Err(usage(format!(
-                "--concurrency {} needs --mode eval: in rpc mode tenants at once would take 2 connections each from the live app's own pool, which serves its traffic; migrate them one at a time in rpc, or use --mode eval",
+                "--concurrency {} needs --mode eval: in rpc mode tenants at once would take 2 \
+                 connections each from the live app's own pool, which serves its traffic; \
+                 migrate them one at a time in rpc, or use --mode eval",
                 concurrency.get()
             )));
         }
