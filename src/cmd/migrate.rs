@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 
-use super::outcome::settle;
-use super::{Confirmation, Ctx, find_and_lock, guard, job_run};
+use super::outcome::{change_in_job, settle};
+use super::{Confirmation, Ctx, find_and_lock, guard};
 use crate::ecto_output::Direction;
 use crate::ecto_snippet::{Operation, PlanHash};
 use crate::output::Purpose;
@@ -13,11 +13,7 @@ use crate::target::PodTarget;
 /// Run `migrate`: in a Job, or in a running pod.
 pub async fn migrate(ctx: &mut Ctx, change: &Change) -> Result<()> {
     if ctx.settings.job.is_some() {
-        let out = ctx.ui.streamer(Purpose::Migrations { total: None });
-        return match job_run::run_in_job(ctx, &change.argv, out).await? {
-            Some((code, out)) => settle(ctx, code, &out.findings, Direction::Up, change.custom),
-            None => Ok(()),
-        };
+        return change_in_job(ctx, change, Direction::Up).await;
     }
     let t = find_and_lock(ctx).await?;
     apply(ctx, &t, change).await

@@ -5,6 +5,22 @@ use crate::ecto_output::{Direction, Findings, TenantState, TimedOut, TimeoutKind
 use crate::error::Error;
 use crate::report::{Migration, Tenant, TenantOutcome};
 
+/// A migrate or rollback in a Job from a new image: its output read as migrations, then
+/// settled as in a pod (a dry run settles nothing).
+pub(super) async fn change_in_job(
+    ctx: &mut Ctx,
+    change: &crate::settings::Change,
+    direction: Direction,
+) -> anyhow::Result<()> {
+    let out = ctx
+        .ui
+        .streamer(crate::output::Purpose::Migrations { total: None });
+    match super::job_run::run_in_job(ctx, &change.argv, out).await? {
+        Some((code, out)) => settle(ctx, code, &out.findings, direction, change.custom),
+        None => Ok(()),
+    }
+}
+
 /// After a migrate or rollback: the snippet's refusal becomes a usage error (nothing ran);
 /// otherwise what ran goes into the report and a line for people.
 pub(super) fn settle(

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 
-use super::outcome::settle;
-use super::{Confirmation, Ctx, Shown, find_and_lock, job_run};
+use super::outcome::{change_in_job, settle};
+use super::{Confirmation, Ctx, Shown, find_and_lock};
 use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::{Operation, Range, Version};
 use crate::error::Error;
@@ -14,11 +14,7 @@ use crate::target::PodTarget;
 /// Run `rollback`: in a Job, or in a running pod.
 pub async fn rollback(ctx: &mut Ctx, change: &Change) -> Result<()> {
     if ctx.settings.job.is_some() {
-        let out = ctx.ui.streamer(Purpose::Migrations { total: None });
-        return match job_run::run_in_job(ctx, &change.argv, out).await? {
-            Some((code, out)) => settle(ctx, code, &out.findings, Direction::Down, change.custom),
-            None => Ok(()),
-        };
+        return change_in_job(ctx, change, Direction::Down).await;
     }
     let t = find_and_lock(ctx).await?;
     revert(ctx, &t, change).await
