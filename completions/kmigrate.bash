@@ -113,7 +113,7 @@ _kmigrate() {
 
     case "${cmd}" in
         kmigrate)
-            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help --version migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help"
+            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help --version migrate rollback status wait gate plan pods exec runs logs unlock doctor completions init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,7 +223,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__completions)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help bash elvish fish powershell zsh"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,7 +333,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__doctor)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,7 +443,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__exec)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -553,7 +553,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__gate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --deadline --patch --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --deadline --patch --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -899,7 +899,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__init)
-            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1009,7 +1009,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__logs)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1119,7 +1119,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --plan --allow-destructive --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --plan --allow-destructive --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1265,7 +1265,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__plan)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1387,7 +1387,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__pods)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1497,7 +1497,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__rollback)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1627,7 +1627,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__runs)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1737,7 +1737,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__status)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1859,7 +1859,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__unlock)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1969,7 +1969,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__wait)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --deadline --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --deadline --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

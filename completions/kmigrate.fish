@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kmigrate_global_optspecs
-    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= prefixes-from= migrations-path= log-sql mode= y/yes continue-on-error wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= prefixes-from= allow-no-tenants migrations-path= log-sql mode= y/yes continue-on-error wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
 end
 
 function __fish_kmigrate_needs_command
@@ -36,8 +36,8 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of t
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -45,6 +45,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l statement-timeout -d 
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -88,8 +89,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -98,6 +99,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -121,8 +123,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -131,6 +133,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -152,8 +155,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -163,6 +166,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s o -l output
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l exit-code -d 'Exit with code 10 when any migration is pending (a CI gate)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -185,8 +189,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -195,6 +199,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -216,8 +221,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -226,6 +231,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l patch -d 'Print a strategic-merge patch for `kubectl patch deployment NAME --patch-file FILE`'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -247,8 +253,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -257,6 +263,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -275,8 +282,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -284,6 +291,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l statement-tim
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -302,8 +310,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -311,6 +319,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l statement-tim
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -329,8 +338,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -338,6 +347,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l statement-tim
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -356,8 +366,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -365,6 +375,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l statement-tim
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -383,8 +394,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -392,6 +403,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l statement-t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -410,8 +422,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l release -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -419,6 +431,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l statement-t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -437,8 +450,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l releas
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -446,6 +459,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l statem
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
@@ -464,8 +478,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'P
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l migrations-path -d 'Extra migrations directory, relative to the app\'s directory; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
@@ -474,6 +488,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'

@@ -72,11 +72,17 @@ pub struct GlobalArgs {
     #[arg(long = "prefix", global = true, value_name = "SCHEMA")]
     pub prefixes: Vec<String>,
     /// The prefixes are the schema names this SQL query returns (first column), run on the
-    /// first repo in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE
+    /// first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE
     /// nspname LIKE 'tenant_%' ORDER BY 1"
     #[arg(long, global = true, value_name = "SQL", conflicts_with = "prefixes")]
     pub prefixes_from: Option<String>,
-    /// Extra migrations directory, relative to the app's directory; repeat for several
+    /// A --prefixes-from query that returns no names is a success with nothing to do; without
+    /// this flag it is refused (exit 2), as a typo in the query would look the same
+    #[arg(long, global = true)]
+    pub allow_no_tenants: bool,
+    /// Migrations directory, relative to the repo's app directory; replaces the default
+    /// (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix's does;
+    /// repeat for several
     #[arg(long = "migrations-path", global = true, value_name = "DIR")]
     pub migrations_paths: Vec<String>,
     /// Log each migration's SQL as it runs (Ecto's `log_migrations_sql`)

@@ -365,6 +365,7 @@ impl Streamer {
             | Event::Locked(_)
             | Event::Refused(_)
             | Event::Changed(_)
+            | Event::End
             | Event::Wait { .. }
             | Event::Probe(_) => {}
         }

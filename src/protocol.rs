@@ -52,6 +52,8 @@ pub const STALE_TAG: &str = "kmigrate:stale";
 pub const CHANGED_TAG: &str = "kmigrate:changed";
 /// The end of a round of the schema gate's wait.
 pub const WAIT_TAG: &str = "kmigrate:wait";
+/// The last line of every snippet's answer: without it the answer is incomplete.
+pub const END_TAG: &str = "kmigrate:end";
 /// One finding of `doctor`'s probe.
 pub const PROBE_TAG: &str = "kmigrate:probe";
 
@@ -76,6 +78,11 @@ pub const TAGS: &[Tag] = &[
         name: RAN_TAG,
         forms: &[&["<repo>", "<prefix>", "<v1,v2,...>"]],
         doc: "what one `run/4` call applied or reverted",
+    },
+    Tag {
+        name: END_TAG,
+        forms: &[&[]],
+        doc: "the snippet's last line: an answer without it was cut short, and its outcome is unknown",
     },
     Tag {
         name: REFUSED_TAG,

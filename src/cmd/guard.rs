@@ -38,6 +38,7 @@ impl Ctx {
         let code = self
             .exec_quietly(t, &ecto.argv(Operation::Plan), &mut out)
             .await?;
+        super::answered(&out.findings, code, "nothing was changed")?;
         if code != 0 {
             return Err(refuse(format!("remote exit code {code}")).into());
         }

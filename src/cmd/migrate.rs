@@ -93,7 +93,7 @@ mod tests {
 
     #[tokio::test]
     async fn unprotected_migrate_runs_once_and_reports_what_ecto_ran() {
-        let mut h = Harness::new(&["migrate"], vec![Reply::exit(RAN_2_3, 0)], false);
+        let mut h = Harness::new(&["migrate"], vec![Reply::answer(RAN_2_3, 0)], false);
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, 0);
@@ -116,6 +116,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_migrate_cut_short_is_unknown_and_says_what_it_saw() {
+        let mut h = Harness::new(&["migrate"], vec![Reply::exit(RAN_2_3, 0)], false);
+        let c = h.change();
+        let r = apply(&mut h.ctx, &pod(), &c).await;
+        let end = h.conclude(&r);
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::UNKNOWN, Outcome::Unknown)
+        );
+        assert!(!h.stderr().contains("nothing to do"), "{}", h.stderr());
+        let versions: Vec<i64> = h.ctx.report.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [2, 3], "what the lines said ran is kept");
+    }
+
+    #[tokio::test]
     async fn a_migration_cancelled_by_the_lock_timeout_has_its_own_code_and_says_what_stayed() {
         let out = "kmigrate:plan\tShop.Repo\t\t2\ttwo\n\
 kmigrate:plan\tShop.Repo\t\t3\tthree\n\
@@ -124,7 +139,7 @@ kmigrate:waiting\tShop.Repo\t\t7\tposts\tAccessExclusiveLock\t4242\tpsql\t10.0.0
 kmigrate:timeout\tShop.Repo\t\t3\tlock\ttx\n";
         let mut h = Harness::new(
             &["migrate", "--lock-timeout", "10s"],
-            vec![Reply::exit(out, 1)],
+            vec![Reply::answer(out, 1)],
             false,
         );
         let c = h.change();
@@ -155,7 +170,7 @@ kmigrate:timeout\tShop.Repo\t\t3\tlock\ttx\n";
     async fn another_run_still_in_the_database_refuses_as_the_lock_does() {
         let out = "kmigrate:running\tShop.Repo\t77\tkmigrate-migrate-0f0f0f0f\tactive\t95\tALTER TABLE posts ADD COLUMN x int\n\
 kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
-        let mut h = Harness::new(&["migrate"], vec![Reply::exit(out, 1)], false);
+        let mut h = Harness::new(&["migrate"], vec![Reply::answer(out, 1)], false);
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         assert_eq!(h.conclude(&r).exit_code, 74);
@@ -175,7 +190,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         "@safety_assured true\ndef change do\n  rename table(:a), to: table(:b)\nend\n";
 
     fn plan(pending: &[(i64, &str, &str)]) -> Reply {
-        Reply::exit(&plan_output(pending), 0)
+        Reply::answer(&plan_output(pending), 0)
     }
 
     fn protected(args: &[&str], replies: Vec<Reply>, terminal: bool) -> Harness {
@@ -189,7 +204,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let pending = [(2, "two", SAFE), (3, "three", SAFE)];
         let mut h = protected(
             &["migrate", "--step", "1"],
-            vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
+            vec![plan(&pending), Reply::answer(RAN_2_3, 0)],
             true,
         );
         h.answer(&["shop-prod"]);
@@ -235,7 +250,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let reader = Harness::new(&["plan"], vec![plan(&pending)], false);
         let shown = reader.ctx.read_plan(&pod()).await.unwrap();
         for protected_env in [true, false] {
-            let mut h = Harness::new(&["migrate"], vec![Reply::exit(RAN_2_3, 0)], false);
+            let mut h = Harness::new(&["migrate"], vec![Reply::answer(RAN_2_3, 0)], false);
             if protected_env {
                 h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
             }
@@ -267,7 +282,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
             &["migrate"],
             vec![
                 plan(&pending),
-                Reply::exit(&format!("kmigrate:stale\t{now}\n"), 1),
+                Reply::answer(&format!("kmigrate:stale\t{now}\n"), 1),
             ],
             true,
         );
@@ -336,7 +351,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let pending = [(2, "two", SAFE), (3, "drop_legacy", DROPS)];
         let mut h = protected(
             &["migrate", "--yes", "--allow-destructive", "3,7"],
-            vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
+            vec![plan(&pending), Reply::answer(RAN_2_3, 0)],
             false,
         );
         let c = h.change();
@@ -360,7 +375,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         for (typed, expected) in [("3", 0), ("2,3", code::REFUSED)] {
             let mut h = protected(
                 &["migrate"],
-                vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
+                vec![plan(&pending), Reply::answer(RAN_2_3, 0)],
                 true,
             );
             h.answer(&["shop-prod", typed]);
@@ -400,7 +415,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         // Protected, same plan: it runs, held to it.
         let mut h = protected(
             &["migrate", "--yes", "--plan", &approved],
-            vec![plan(&pending), Reply::exit(RAN_2_3, 0)],
+            vec![plan(&pending), Reply::answer(RAN_2_3, 0)],
             false,
         );
         let c = h.change();
@@ -410,7 +425,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let now = plan_hash(&pending[1..]);
         let mut h = Harness::new(
             &["migrate", "--plan", &approved.to_uppercase()],
-            vec![Reply::exit(&format!("kmigrate:stale\t{now}\n"), 1)],
+            vec![Reply::answer(&format!("kmigrate:stale\t{now}\n"), 1)],
             false,
         );
         let c = h.change();
@@ -450,7 +465,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
                    12:00:00.100 [info] == Migrated 2 in 0.1s\n\
                    12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n\
                    ** (Postgrex.Error) boom\n";
-        let mut h = Harness::new(&["migrate"], vec![Reply::exit(out, 1)], false);
+        let mut h = Harness::new(&["migrate"], vec![Reply::answer(out, 1)], false);
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
@@ -469,7 +484,7 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         let out = "12:00:00.000 [info] == Running 2 Shop.Repo.Migrations.Two.change/0 forward\n\
                    12:00:00.100 [info] == Migrated 2 in 0.1s\n\
                    12:00:00.200 [info] == Running 3 Shop.Repo.Migrations.Three.change/0 forward\n";
-        let mut h = Harness::new(&["migrate"], vec![Reply::exit(out, 137)], false);
+        let mut h = Harness::new(&["migrate"], vec![Reply::answer(out, 137)], false);
         let c = h.change();
         let r = apply(&mut h.ctx, &pod(), &c).await;
         let end = h.conclude(&r);
@@ -550,7 +565,7 @@ kmigrate:tenant\ttenant_c\tdone\n";
         let out = three_tenants(B_FAILS, "kmigrate:tenant\ttenant_c\tnot-run\n");
         let mut h = Harness::new(
             &[&["migrate"][..], &PREFIXES].concat(),
-            vec![Reply::exit(&out, 1)],
+            vec![Reply::answer(&out, 1)],
             false,
         );
         let c = h.change();
@@ -600,7 +615,7 @@ kmigrate:tenant\ttenant_c\tdone\n";
                 &PREFIXES,
             ]
             .concat(),
-            vec![Reply::exit(&out, 1)],
+            vec![Reply::answer(&out, 1)],
             false,
         );
         let c = h.change();
@@ -668,7 +683,7 @@ kmigrate:tenant\ttenant_b\tdone\n";
                 "--prefix",
                 "tenant_b",
             ],
-            vec![Reply::exit(out, 0)],
+            vec![Reply::answer(out, 0)],
             false,
         );
         let c = h.change();
@@ -711,7 +726,7 @@ kmigrate:tenant\ttenant_a\tnot-run\n";
                 "--prefix",
                 "tenant_c",
             ],
-            vec![Reply::exit(out, 1)],
+            vec![Reply::answer(out, 1)],
             false,
         );
         let c = h.change();
@@ -737,7 +752,7 @@ kmigrate:tenant\ttenant_a\tpending\t0\n";
                 "--prefixes-from",
                 "SELECT nspname FROM pg_namespace",
             ],
-            vec![Reply::exit(out, 0)],
+            vec![Reply::answer(out, 0)],
             false,
         );
         let c = h.change();
@@ -773,7 +788,7 @@ kmigrate:tenant\ttenant_a\tpending\t0\n";
         let out = "kmigrate:refused\tthe --prefixes-from query failed: ERROR 42601 (syntax_error) syntax error at or near \"SELEC\"\n";
         let mut h = Harness::new(
             &["migrate", "--prefixes-from", "SELEC nspname"],
-            vec![Reply::exit(out, 1)],
+            vec![Reply::answer(out, 1)],
             false,
         );
         let c = h.change();

@@ -25,7 +25,7 @@ use anyhow::Result;
 
 use crate::confirm::{PROTECTED, Plan, confirm, facts};
 use crate::connection::{Connection, connect};
-use crate::ecto_output::StatusRow;
+use crate::ecto_output::{Findings, StatusRow};
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::lock::{self, Held, LockMode};
@@ -170,6 +170,7 @@ impl Ctx {
                 "could not read the migration status first ({why}); nothing was changed"
             ))
         };
+        answered(&out.findings, code, "nothing was changed")?;
         if code != 0 {
             return Err(refuse(format!("remote exit code {code}")).into());
         }
@@ -321,6 +322,28 @@ pub(super) async fn run_reading(
     let mut out = out;
     let code = ctx.exec(&t, argv, &mut out).await?;
     Ok(Some(Ran { code, out, place }))
+}
+
+/// What any snippet's answer must show before it is believed: its refusal is a usage error
+/// (`nothing` was run or read), and an answer that exited 0 without its last line
+/// (`kmigrate:end`) was cut short: its outcome is unknown, never "nothing to do".
+pub(super) fn answered(findings: &Findings, code: i32, nothing: &str) -> Result<()> {
+    if let Some(why) = findings.refused() {
+        return Err(crate::error::usage(format!("{why}; {nothing}")));
+    }
+    if code == 0 && !findings.ended() {
+        return Err(cut_short());
+    }
+    Ok(())
+}
+
+/// An answer that exited 0 without the snippet's last line.
+pub(super) fn cut_short() -> anyhow::Error {
+    Error::Unknown(format!(
+        "the pod's answer stopped before the snippet's last line although the command exited 0, so what it did or read is unknown; check with `{} status`",
+        crate::program_name::get()
+    ))
+    .into()
 }
 
 /// A protected place known from flags and config alone, with no terminal to confirm on and

@@ -59,6 +59,9 @@ pub(super) fn settle(
         Direction::Down => "reverted",
     };
     show_tenants(ctx);
+    if !custom && code == 0 && !findings.ended() {
+        return Err(super::cut_short());
+    }
     if let Some(t) = findings.timed_out() {
         ctx.report.timed_out = Some(t.clone());
         return Err(Error::DbTimeout(timed_out_message(ctx, findings, t, verb)).into());
@@ -114,7 +117,7 @@ fn tenants(findings: &Findings, migrations: &[Migration]) -> Vec<Tenant> {
             migrations: 0,
             failed_version: None,
             error: Some(
-                "not a valid prefix (lowercase letters, digits and _, at most 63 bytes); not run"
+                "not a valid prefix (1 to 63 bytes, no \" and no control character); not run"
                     .to_owned(),
             ),
         }

@@ -21,8 +21,14 @@ pub async fn plan(ctx: &mut Ctx) -> Result<()> {
     let out = ctx.ui.streamer(Purpose::Status);
     // A failed snippet (or Job) passes its exit code through; a dry run has no plan.
     match run_reading(ctx, &argv, out, |_, _| {}).await? {
-        Some(ran) if ran.code == 0 => show(ctx, &ran.out.findings),
-        _ => Ok(()),
+        Some(ran) => {
+            super::answered(&ran.out.findings, ran.code, "nothing was read")?;
+            if ran.code == 0 {
+                show(ctx, &ran.out.findings)?;
+            }
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
@@ -127,7 +133,7 @@ mod tests {
         let pending = [(2, "add_index", INDEX), (3, "drop_legacy", DROPS)];
         let mut h = Harness::new(
             &["plan"],
-            vec![Reply::exit(&plan_output(&pending), 0)],
+            vec![Reply::answer(&plan_output(&pending), 0)],
             false,
         );
         run(&mut h).await.unwrap();
@@ -162,7 +168,7 @@ plan {hash}
     async fn nothing_pending_still_has_a_hash_and_json_has_the_plan_object() {
         let mut h = Harness::new(
             &["plan", "-o", "json"],
-            vec![Reply::exit(&plan_output(&[]), 0)],
+            vec![Reply::answer(&plan_output(&[]), 0)],
             false,
         );
         run(&mut h).await.unwrap();
@@ -183,7 +189,7 @@ plan {hash}
     async fn a_plan_whose_lines_disagree_with_its_hash_is_not_shown() {
         let out =
             plan_output(&[(2, "add_index", INDEX)]).replace("\t2\tadd_index\t", "\t3\tadd_index\t");
-        let mut h = Harness::new(&["plan"], vec![Reply::exit(&out, 0)], false);
+        let mut h = Harness::new(&["plan"], vec![Reply::answer(&out, 0)], false);
         let err = run(&mut h).await.unwrap_err().to_string();
         assert!(err.contains("the plan is not used"), "{err}");
         assert!(h.stdout().is_empty());

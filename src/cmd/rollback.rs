@@ -196,7 +196,7 @@ mod tests {
     async fn rollback_previews_then_reverts_and_reports_down() {
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
-            vec![Reply::exit(STATUS, 0), Reply::exit(REVERTED_2, 0)],
+            vec![Reply::answer(STATUS, 0), Reply::answer(REVERTED_2, 0)],
             false,
         );
         let c = h.change();
@@ -224,7 +224,7 @@ mod tests {
     async fn protected_rollback_shows_the_plan_and_refuses_a_wrong_name() {
         let mut h = Harness::new(
             &["rollback", "--to", "1"],
-            vec![Reply::exit(STATUS, 0)],
+            vec![Reply::answer(STATUS, 0)],
             true,
         );
         h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
@@ -245,7 +245,7 @@ mod tests {
     async fn the_rollback_runs_exactly_what_was_shown_or_nothing() {
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
-            vec![Reply::exit(STATUS, 0), Reply::exit(REVERTED_2, 0)],
+            vec![Reply::answer(STATUS, 0), Reply::answer(REVERTED_2, 0)],
             true,
         );
         h.ctx.protection = Some("context matches".into());
@@ -268,7 +268,7 @@ mod tests {
         // Without a prompt (--yes, or unprotected) too.
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
-            vec![Reply::exit(STATUS, 0), Reply::exit(REVERTED_2, 0)],
+            vec![Reply::answer(STATUS, 0), Reply::answer(REVERTED_2, 0)],
             false,
         );
         let r = revert(&mut h.ctx, &pod(), &c).await;
@@ -284,8 +284,8 @@ mod tests {
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
             vec![
-                Reply::exit(STATUS, 0),
-                Reply::exit("kmigrate:changed\t\n", 1),
+                Reply::answer(STATUS, 0),
+                Reply::answer("kmigrate:changed\t\n", 1),
             ],
             true,
         );
@@ -305,7 +305,7 @@ mod tests {
     async fn an_unknown_to_is_refused_after_the_preview_and_nothing_runs() {
         let mut h = Harness::new(
             &["rollback", "--to", "9"],
-            vec![Reply::exit(STATUS, 0)],
+            vec![Reply::answer(STATUS, 0)],
             false,
         );
         let c = h.change();
@@ -323,7 +323,7 @@ mod tests {
     async fn a_failed_preview_changes_nothing() {
         let mut h = Harness::new(
             &["rollback", "--step", "1"],
-            vec![Reply::exit("", 1)],
+            vec![Reply::answer("", 1)],
             false,
         );
         let c = h.change();

@@ -5,7 +5,6 @@ use anyhow::Result;
 use super::{Ctx, Ran, run_reading};
 use crate::ecto_output::{Direction, Findings, pending};
 use crate::ecto_snippet::Operation;
-use crate::error::usage;
 use crate::output::Purpose;
 use crate::report::Migration;
 
@@ -21,9 +20,7 @@ pub async fn status(ctx: &mut Ctx, gate: bool) -> Result<()> {
 
 /// What a status run said: a refusal, a failure (its code passes through), or the table.
 fn finish(ctx: &mut Ctx, ran: &Ran, gate: bool) -> Result<()> {
-    if let Some(why) = ran.out.findings.refused() {
-        return Err(usage(format!("{why}; nothing was read")));
-    }
+    super::answered(&ran.out.findings, ran.code, "nothing was read")?;
     // A failed snippet (or Job) passes its exit code through.
     if ran.code != 0 {
         return Ok(());
@@ -132,7 +129,7 @@ mod tests {
             (false, 0, Outcome::Success),
             (true, code::PENDING, Outcome::Pending),
         ] {
-            let mut h = Harness::new(&["status"], vec![Reply::exit(STATUS, 0)], false);
+            let mut h = Harness::new(&["status"], vec![Reply::answer(STATUS, 0)], false);
             let a = argv(&h);
             let r = read(&mut h, &a, gate).await;
             let end = h.conclude(&r);
@@ -150,10 +147,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_answer_cut_short_is_unknown_never_zero_pending() {
+        // Exit 0, and no row or only some: without the snippet's last line the status was
+        // not read, whatever the rows say; the gate does not pass.
+        for text in ["", STATUS] {
+            let mut h = Harness::new(&["status"], vec![Reply::exit(text, 0)], false);
+            let a = argv(&h);
+            let r = read(&mut h, &a, true).await;
+            let end = h.conclude(&r);
+            assert_eq!(
+                (end.exit_code, end.outcome),
+                (code::UNKNOWN, Outcome::Unknown)
+            );
+            assert!(!h.stderr().contains("0 pending"), "{}", h.stderr());
+            let msg = r.unwrap_err().to_string();
+            assert!(
+                msg.contains("stopped before the snippet's last line"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_failing_status_passes_its_code_and_never_trips_the_gate() {
         let mut h = Harness::new(
             &["status", "-o", "json"],
-            vec![Reply::exit("boom\n", 3)],
+            vec![Reply::answer("boom\n", 3)],
             false,
         );
         let a = argv(&h);
@@ -168,7 +187,7 @@ mod tests {
         let out = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
                    kmigrate:status\tShop.Repo\t\tup\t9\t** FILE NOT FOUND **\n\
                    kmigrate:locked\tShop.Repo\t\t4242\tshop-migrate\t2026-11-27 21:00:00\n";
-        let mut h = Harness::new(&["status"], vec![Reply::exit(out, 0)], false);
+        let mut h = Harness::new(&["status"], vec![Reply::answer(out, 0)], false);
         let a = argv(&h);
         let r = read(&mut h, &a, true).await;
         assert_eq!(h.conclude(&r).exit_code, 0, "nothing pending");

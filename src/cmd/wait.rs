@@ -28,6 +28,7 @@ pub async fn wait(ctx: &mut Ctx, deadline: Duration) -> Result<()> {
     let Some(ran) = run_reading(ctx, &argv, out, announce).await? else {
         return Ok(());
     };
+    super::answered(&ran.out.findings, ran.code, "nothing was read")?;
     settle(ctx, ran.code, &ran.out.findings, &ran.place)
 }
 
@@ -157,7 +158,7 @@ mod tests {
         let out = format!(
             "{WAITING}kmigrate:status\tShop.Repo\t\tdown\t3\tthree\nkmigrate:wait\tdeadline\t3\n"
         );
-        let (h, end) = run(&["wait", "-o", "json"], Reply::exit(&out, 10)).await;
+        let (h, end) = run(&["wait", "-o", "json"], Reply::answer(&out, 10)).await;
         assert_eq!(
             (end.exit_code, end.outcome),
             (code::PENDING, Outcome::Pending)
@@ -183,7 +184,7 @@ mod tests {
         let out = format!(
             "{WAITING}kmigrate:status\tShop.Repo\t\tup\t9\t** FILE NOT FOUND **\nkmigrate:wait\tready\t4\n"
         );
-        let (h, end) = run(&["wait"], Reply::exit(&out, 0)).await;
+        let (h, end) = run(&["wait"], Reply::answer(&out, 0)).await;
         assert_eq!((end.exit_code, end.outcome), (0, Outcome::Success));
         let err = h.stderr();
         assert!(err.contains("Schema ready after 4s"), "{err}");
@@ -201,7 +202,7 @@ mod tests {
     async fn other_failures_pass_through() {
         let (h, end) = run(
             &["wait"],
-            Reply::exit("** (DBConnection.ConnectionError)\n", 1),
+            Reply::answer("** (DBConnection.ConnectionError)\n", 1),
         )
         .await;
         assert_eq!((end.exit_code, end.outcome), (1, Outcome::Failed));

@@ -223,7 +223,7 @@ release = "/app/bin/my_app"
 # container = "app"
 # "eval" starts a fresh VM next to the app; "rpc" runs inside the live node.
 # mode = "eval"
-# Schema prefixes (Ecto's prefix:), extra migrations directories, SQL logging:
+# Schema prefixes (Ecto's prefix:), migrations directories (replacing the default), SQL logging:
 # prefixes = ["tenant_a"]
 # or the names a query returns (first column), read-only, on the first repo:
 # prefixes_from = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1"

@@ -144,6 +144,7 @@ pub struct Findings {
     modules: FirstOf<(i64, Direction)>,
     refused: Option<String>,
     changed: Option<String>,
+    ended: bool,
     others: BTreeMap<i64, OtherRun>,
     busy: Option<String>,
     waits: BTreeMap<(i64, String), LockWait>,
@@ -239,6 +240,7 @@ impl Findings {
             Event::Refused(why) => {
                 self.refused.get_or_insert(why);
             }
+            Event::End => self.ended = true,
             Event::OtherRun(o) => keep_latest(&mut self.others, o.pid, o),
             Event::Busy(why) => {
                 self.busy.get_or_insert(why);
@@ -359,6 +361,12 @@ impl Findings {
             .map
             .get(&(version, direction))
             .map(String::as_str)
+    }
+
+    /// Whether the snippet said its last line (`kmigrate:end`): an answer without it was
+    /// cut short, whatever the exit code.
+    pub fn ended(&self) -> bool {
+        self.ended
     }
 
     /// The snippet's refusal, if it refused (it then ran nothing).

@@ -11,8 +11,9 @@ pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 
 use crate::ecto_snippet::FILE_NOT_FOUND;
 use crate::protocol::{
-    BUSY_TAG, CHANGED_TAG, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG,
-    REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
+    BUSY_TAG, CHANGED_TAG, END_TAG, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG,
+    RAN_TAG, REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
+    fields,
 };
 
 /// Which way a migration ran.
@@ -73,6 +74,8 @@ pub enum Event {
     /// `kmigrate:changed\t<v1,v2,...>`: a rollback ran nothing, because of the versions it
     /// was to revert only these are applied now.
     Changed(String),
+    /// `kmigrate:end`: the snippet reached its last line.
+    End,
     /// `kmigrate:running\t...`: a session of another migrate or rollback run.
     OtherRun(OtherRun),
     /// `kmigrate:busy\t<reason>`: nothing ran, another run is still executing.
@@ -323,6 +326,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             application: parts.next()?.to_owned(),
             since: parts.next().unwrap_or_default().to_owned(),
         }));
+    }
+    if line == END_TAG {
+        return Some(Event::End);
     }
     if let Some(rest) = tagged(&line, REFUSED_TAG) {
         return Some(Event::Refused(rest.to_owned()));

@@ -39,6 +39,8 @@ pub const PLAN: &str = include_str!("elixir/plan.exs");
 pub const PLAN_PIN: &str = include_str!("elixir/plan_pin.exs");
 /// The schema gate's wait.
 pub const WAIT: &str = include_str!("elixir/wait.exs");
+/// The last line of every snippet but the probe.
+pub const END: &str = include_str!("elixir/end.exs");
 /// `doctor`'s probe.
 pub const PROBE: &str = include_str!("elixir/probe.exs");
 
@@ -62,6 +64,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("plan.exs", PLAN),
     ("plan_pin.exs", PLAN_PIN),
     ("wait.exs", WAIT),
+    ("end.exs", END),
     ("probe.exs", PROBE),
 ];
 

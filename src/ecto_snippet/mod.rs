@@ -82,7 +82,7 @@ pub struct Snippet {
     pub repos: Vec<RepoModule>,
     /// Schema prefixes; empty means none (the default schema).
     pub prefixes: Vec<Prefix>,
-    /// Extra migrations directories, besides each repo's `priv/<repo>/migrations`.
+    /// Migrations directories that replace each repo's default (`--migrations-path`).
     pub paths: Vec<MigrationPath>,
     /// Log each migration's SQL (`log_migrations_sql: :info`).
     pub log_sql: bool,
@@ -98,6 +98,8 @@ pub struct Tenants {
     /// `--prefixes-from`: the prefixes are the names this query returns (instead of
     /// `prefixes`), each checked in the snippet as [`Prefix::parse`] checks a flag's.
     pub query: Option<TenantQuery>,
+    /// `--allow-no-tenants`: a query that returns no names is nothing to do, not a refusal.
+    pub allow_none: bool,
     /// `--canary`: migrated first, one at a time; a failure there stops the run.
     pub canaries: Vec<Prefix>,
     /// `--concurrency`: tenants migrated at once after the canaries.
@@ -145,8 +147,12 @@ impl Snippet {
                 },
             )
             .bind(
-                "extra_paths",
+                "paths",
                 Literal::list(self.paths.iter().map(|p| Literal::string(p.as_str()))),
+            )
+            .bind(
+                "tenant_run",
+                Literal::bool(!self.prefixes.is_empty() || self.tenants.query.is_some()),
             );
         let mut files = vec![elixir::PRELUDE];
         let verb = match op {
@@ -164,7 +170,8 @@ impl Snippet {
             files.push(elixir::SESSION);
         }
         if let Some(query) = &self.tenants.query {
-            b.bind("tenant_query_hex", Literal::string(&query.hex()));
+            b.bind("tenant_query_hex", Literal::string(&query.hex()))
+                .bind("allow_no_tenants", Literal::bool(self.tenants.allow_none));
             files.push(elixir::TENANTS);
         }
         match op {
@@ -186,6 +193,7 @@ impl Snippet {
             Operation::Wait(deadline) => wait::add(&mut b, &mut files, deadline),
             Operation::Plan => plan::add(&mut b, &mut files),
         }
+        files.push(elixir::END);
         (b, files)
     }
 
@@ -481,7 +489,7 @@ pub(crate) mod tests {
         let (bindings, body) = split(&s, op);
         assert!(bindings.contains("named_repos = [Shop.Repo]\n"));
         assert!(bindings.contains("prefixes = [\"tenant_a\"]\n"));
-        assert!(bindings.contains("extra_paths = [\"priv/repo/data\"]\n"));
+        assert!(bindings.contains("paths = [\"priv/repo/data\"]\n"));
         assert!(bindings.contains("run_options = [log_migrations_sql: :info]\n"));
         assert!(bindings.contains("direction = :down\nrange = {:to, 20240102}\n"));
         let code = flat(&body);
@@ -565,6 +573,7 @@ pub(crate) mod tests {
             .collect();
         s.tenants = Tenants {
             query: None,
+            allow_none: false,
             canaries: canaries.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
             concurrency: Concurrency::parse(concurrency).unwrap(),
             keep_going,
@@ -603,7 +612,7 @@ pub(crate) mod tests {
         assert!(code.contains("with_repo(repo, fn _ -> inner.() end, pool_size: pool_size)"));
         // The first failure is raised again at the end: Ecto's exit code.
         assert!(
-            code.ends_with(":erlang.raise(kind, error, stacktrace) end"),
+            code.ends_with(":erlang.raise(kind, error, stacktrace) end say.(\"kmigrate:end\", [])"),
             "{code}"
         );
         // Each migration's line is tagged as before.
@@ -688,8 +697,8 @@ pub(crate) mod tests {
                 .expect("prefixes replaced");
             let first_use = code.find("for prefix <- prefixes").expect("prefixes used");
             assert!(read < kept && kept < first_use, "{code}");
-            assert!(code.contains(r#"name =~ ~r/\A[a-z_][a-z0-9_]*\z/"#));
-            assert!(code.contains("byte_size(name) <= 63"));
+            assert!(code.contains(r#"name =~ ~r/["\x{0}-\x{1F}\x{7F}-\x{9F}]/u"#));
+            assert!(code.contains("byte_size(name) in 1..63"));
             assert!(code.contains(r#"say.("kmigrate:invalid", [inspect(name)])"#));
             assert!(code.contains(
                 r#"say.("kmigrate:refused", ["the --prefixes-from query failed: " <> reason])"#

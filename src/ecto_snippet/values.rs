@@ -171,25 +171,24 @@ impl Range {
     }
 }
 
-/// A schema prefix (Ecto's `prefix:`, a PostgreSQL schema): `^[a-z_][a-z0-9_]*$`, at most
-/// 63 bytes (PostgreSQL's identifier limit).
+/// A schema prefix (Ecto's `prefix:`, a PostgreSQL schema): 1 to 63 bytes (PostgreSQL's
+/// identifier limit), no `"` and no control character. It enters the snippet as an escaped
+/// string and SQL as a quoted name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prefix(String);
 
 impl Prefix {
-    /// Validate a schema prefix.
+    /// Validate a schema prefix: any name PostgreSQL keeps whole when quoted, as Ecto quotes
+    /// it (`"tenant-a"."schema_migrations"`) and Triplex creates it from a tenant's name
+    /// (hyphens, upper case, UUIDs), but never a `"` (Ecto's `quote_name/1` refuses it),
+    /// a control character, or more than 63 bytes (PostgreSQL would cut it short).
     pub fn parse(s: &str) -> Result<Self, String> {
-        let mut chars = s.chars();
-        let ok = s.len() <= 63
-            && chars
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let ok = !s.is_empty() && s.len() <= 63 && !s.chars().any(|c| c == '"' || c.is_control());
         if ok {
             Ok(Self(s.to_owned()))
         } else {
             Err(format!(
-                "invalid prefix {s:?}: a schema name of lowercase letters, digits and _ (like tenant_1)"
+                "invalid prefix {s:?}: a schema name of 1 to 63 bytes without \" or control characters"
             ))
         }
     }
@@ -200,7 +199,7 @@ impl Prefix {
     }
 }
 
-/// An extra migrations directory, relative to the app's directory (like
+/// A migrations directory, relative to the repo's app directory (like
 /// `priv/repo/data_migrations`) or absolute: letters, digits, `_`, `.`, `/`, `-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationPath(String);
@@ -369,7 +368,25 @@ mod tests {
         for ok in ["tenant_1", "_x", "public"] {
             assert!(Prefix::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Tenant", "1t", "a-b", "a\"b", "a;b", &"a".repeat(64)] {
+        for ok in [
+            "Tenant",
+            "1t",
+            "a-b",
+            "shop-eu",
+            "a;b",
+            "0b5a7c1e-3f2d-4c4e-9d8a-6f1e2d3c4b5a",
+        ] {
+            assert!(Prefix::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "a\"b",
+            "a\nb",
+            "a\tb",
+            "a\0b",
+            &"a".repeat(64),
+            &"é".repeat(32),
+        ] {
             assert!(Prefix::parse(bad).is_err(), "{bad:?}");
         }
         for ok in ["priv/repo/data", "/app/lib/x/priv/m", "../m"] {
@@ -449,7 +466,8 @@ mod proptests {
                 prop_assert!(s.get() > 0);
             }
             if let Ok(p) = Prefix::parse(&input) {
-                prop_assert!(p.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+                // It reaches the snippet as an escaped string and SQL as a quoted name.
+                prop_assert!(!p.as_str().contains('"') && !p.as_str().chars().any(char::is_control));
             }
             if let Ok(p) = MigrationPath::parse(&input) {
                 prop_assert!(p.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b)));

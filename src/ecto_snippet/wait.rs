@@ -88,7 +88,9 @@ mod tests {
         assert!(code.contains(r#"state == :down or name == "** FILE NOT FOUND **""#));
         assert!(code.contains(r#"say.("kmigrate:wait", [state, div(elapsed, 1000)])"#));
         assert!(
-            code.ends_with("== :deadline do exit({:shutdown, pending_exit_code}) end"),
+            code.ends_with(
+                "== :deadline do exit({:shutdown, pending_exit_code}) end say.(\"kmigrate:end\", [])"
+            ),
             "{code}"
         );
         assert_eq!(

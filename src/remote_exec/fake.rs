@@ -30,6 +30,13 @@ impl Reply {
         }
     }
 
+    /// A snippet's whole answer: its output, its last line (`kmigrate:end`) when it exited
+    /// 0 (a snippet that raised never reaches it), then the exit code.
+    pub fn answer(stdout: &str, code: i32) -> Self {
+        let end = if code == 0 { "kmigrate:end\n" } else { "" };
+        Self::exit(&format!("{stdout}{end}"), code)
+    }
+
     /// Output, then this error.
     pub fn fail(stdout: &str, err: anyhow::Error) -> Self {
         Self {

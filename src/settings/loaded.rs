@@ -78,6 +78,11 @@ impl Loaded {
         let release = release.unwrap_or_else(|| format!("/app/bin/{}", app.as_str()));
         let repos = listed(&g.repos, t.repos.as_ref(), RepoModule::parse)?;
         let (prefixes, query) = self.prefixes(g)?;
+        if g.allow_no_tenants && query.is_none() {
+            return Err(usage(
+                "--allow-no-tenants goes with --prefixes-from (or prefixes_from in kmigrate.toml): only a query can return no tenants",
+            ));
+        }
         let paths = listed(
             &g.migrations_paths,
             t.migrations_paths.as_ref(),
@@ -106,6 +111,7 @@ impl Loaded {
                     wait: g.wait,
                 },
                 tenants: Tenants {
+                    allow_none: g.allow_no_tenants,
                     query,
                     ..Tenants::default()
                 },

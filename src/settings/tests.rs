@@ -370,7 +370,7 @@ fn tenant_flags_are_checked_before_anything_runs() {
     assert!(
         usage(&[&two[..], &["--canary", "tenant_c"]].concat()).contains("not one of the prefixes")
     );
-    assert!(usage(&[&two[..], &["--canary", "Tenant"]].concat()).contains("invalid prefix"));
+    assert!(usage(&[&two[..], &["--canary", "Ten\"ant"]].concat()).contains("invalid prefix"));
     // With a query, the snippet checks canaries against what it returns.
     assert!(
         settings(

@@ -322,10 +322,7 @@ fn versions_this_image_lacks_are_their_own_state() {
 
 #[test]
 fn prefixes_extra_paths_and_sql_logging() {
-    let ns = Ns::with_demo_pod(
-        "tenant",
-        &[("DEMO_MIGRATIONS_DIR", &migration_set("tenant"))],
-    );
+    let ns = Ns::with_demo_pod("tenant", &[]);
     psql(&ns.db, "CREATE SCHEMA tenant_a");
     let out = ns
         .kmigrate()
@@ -363,7 +360,8 @@ fn prefixes_extra_paths_and_sql_logging() {
         .trim(),
         "t"
     );
-    // An extra migrations directory, beside the repo's own.
+    // Another migrations directory, given with the repo's own: given paths replace the
+    // default, as mix's do.
     let extra = Ns::with_demo_pod("extra", &[]);
     let r = report(
         &extra
@@ -374,6 +372,8 @@ fn prefixes_extra_paths_and_sql_logging() {
                 "app=demo",
                 "-o",
                 "json",
+                "--migrations-path",
+                "priv/repo/migrations",
                 "--migrations-path",
                 &migration_set("extra"),
             ])

@@ -240,10 +240,15 @@ impl Ns {
         self.applied_in("public")
     }
 
-    /// The versions in `schema`'s `schema_migrations` (none when it has no table).
+    /// The versions in `schema`'s `schema_migrations` (none when it has no table); the
+    /// schema name is quoted, so `shop-eu` and `Tenant_B` are themselves.
     pub fn applied_in(&self, schema: &str) -> Vec<i64> {
-        let table = format!("{schema}.schema_migrations");
-        if psql(&self.db, &format!("SELECT to_regclass('{table}') IS NULL")).trim() == "t" {
+        let table = format!("\"{schema}\".schema_migrations");
+        let exists = format!(
+            "SELECT to_regclass('{}') IS NULL",
+            table.replace('\'', "''")
+        );
+        if psql(&self.db, &exists).trim() == "t" {
             return Vec::new();
         }
         psql(

@@ -1,9 +1,6 @@
 # `migrate` and `rollback`, first part: read the status of every repo and prefix before
-# anything runs. A refusal prints its reason and raises: nothing was run.
-refuse = fn why ->
-  say.("kmigrate:refused", [why])
-  raise "kmigrate: nothing was run: " <> why
-end
+# anything runs. A refusal (`refuse`, in the prelude) prints its reason and raises: nothing
+# was run.
 
 # Each repo is started once to read every prefix: a start per tenant would keep the pod
 # silent for minutes with many tenants, and kmigrate takes a long silence for a lost

@@ -11,7 +11,7 @@ lock_holders = fn repo, prefix ->
       "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " <>
       "WHERE l.granted AND l.pid <> pg_backend_pid() " <>
       "AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' " <>
-      "AND l.relation = to_regclass('#{migrations_table.(repo, prefix)}')) " <>
+      "AND l.relation = to_regclass(#{sql_text.(migrations_table.(repo, prefix))})) " <>
       "OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))"
   ).rows
 end

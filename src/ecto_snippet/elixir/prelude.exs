@@ -1,6 +1,7 @@
 # The start of every snippet but the probe. kmigrate writes the bindings above it: `app`,
 # `named_repos` (empty: the app's `:ecto_repos`), `prefixes` (`[nil]`: the default schema)
-# and `extra_paths` (`--migrations-path`).
+# `paths` (`--migrations-path`, empty when none is given) and `tenant_run` (whether the run
+# has prefixes, given or read by `--prefixes-from`).
 
 # The app is loaded, not started: its config names the repos and its directory holds the
 # migrations. SSL is started as in Phoenix's generated release module: many platforms
@@ -13,21 +14,70 @@ repos = if named_repos == [], do: Application.fetch_env!(app, :ecto_repos), else
 # through `say` (the probe has its own); src/protocol.rs lists each tag with its fields.
 say = fn tag, fields -> IO.puts(Enum.join([tag | fields], "\t")) end
 
-# A repo's migrations: its own `priv/<repo>/migrations` (`Ecto.Migrator.migrations_path/1`),
-# then each `--migrations-path`, relative to the app's directory.
+# A refusal: its reason, tagged, then a raise. Nothing was run.
+refuse = fn why ->
+  say.("kmigrate:refused", [why])
+  raise "kmigrate: nothing was run: " <> why
+end
+
+# An app whose `:ecto_repos` is empty has nothing kmigrate could read or run: "no
+# migrations" would be a success without evidence.
+if repos == [] do
+  refuse.("#{inspect(app)} lists no repos in :ecto_repos: name them with --repo")
+end
+
+# Tenants across several repos of `:ecto_repos`: a repo without tenants would be migrated
+# in each tenant's schema, and `--prefixes-from` would read whichever repo is listed first.
+# The repos a tenant has are named with `--repo`; the query runs on the first one named.
+if tenant_run and named_repos == [] and length(repos) > 1 do
+  refuse.(
+    "this app has several repos (" <>
+      Enum.map_join(repos, ", ", &inspect/1) <>
+      ") and the run has tenants: name the repos that have them with --repo"
+  )
+end
+
+# A repo's migrations folders, chosen as `mix ecto.migrate` chooses them
+# (`Mix.EctoSQL.ensure_migrations_paths/2`): the `--migrations-path` folders replace the
+# default. Relative ones resolve against the repo's own app directory, the one
+# `Ecto.Migrator.migrations_path/2` uses (in an umbrella the web app and its repos' app
+# differ). The default is `priv/<repo>/migrations`; a run with prefixes takes
+# `priv/<repo>/tenant_migrations` instead where that folder exists, as Triplex's
+# `migrations_path/1` does, so the public schema's migrations never run in a tenant. A
+# folder that is not there refuses the run, as mix raises "Could not find migrations
+# directory".
 migration_paths = fn repo ->
-  [
-    Ecto.Migrator.migrations_path(repo)
-    | Enum.map(extra_paths, &Path.expand(&1, Application.app_dir(app)))
-  ]
+  chosen =
+    cond do
+      paths != [] ->
+        Enum.map(paths, &Path.expand(&1, Application.app_dir(repo.config()[:otp_app])))
+
+      tenant_run and File.dir?(Ecto.Migrator.migrations_path(repo, "tenant_migrations")) ->
+        [Ecto.Migrator.migrations_path(repo, "tenant_migrations")]
+
+      true ->
+        [Ecto.Migrator.migrations_path(repo)]
+    end
+
+  for dir <- chosen, paths != [], not File.dir?(dir) do
+    refuse.("could not find migrations directory #{inspect(dir)} for repo #{inspect(repo)}")
+  end
+
+  chosen
 end
 
 # The migrations table, quoted as `Ecto.Adapters.Postgres.lock_for_migrations/3` quotes it
 # (`"prefix"."schema_migrations"`), under the repo's `:migration_source` if it has one.
 migrations_table = fn repo, prefix ->
-  if(prefix, do: "\"" <> prefix <> "\".", else: "") <>
-    "\"" <> (repo.config()[:migration_source] || "schema_migrations") <> "\""
+  quote_name = &("\"" <> String.replace(&1, "\"", "\"\"") <> "\"")
+
+  if(prefix, do: quote_name.(prefix) <> ".", else: "") <>
+    quote_name.(repo.config()[:migration_source] || "schema_migrations")
 end
+
+# A text as a SQL string literal: quotes doubled (`standard_conforming_strings`, on since
+# PostgreSQL 9.1, leaves backslashes alone).
+sql_text = &("'" <> String.replace(&1, "'", "''") <> "'")
 
 # Every migration's state, as `Ecto.Migrator.migrations/3` gives it, read with
 # `migration_lock: false, skip_table_creation: true` (ecto_sql 3.6.1 and later): the read
@@ -39,7 +89,7 @@ status_rows = fn repo, prefix ->
 
   if match?(
        %{rows: [[v]]} when v in [true, "t"],
-       repo.query!("SELECT to_regclass('#{table}') IS NOT NULL")
+       repo.query!("SELECT to_regclass(#{sql_text.(table)}) IS NOT NULL")
      ) do
     Ecto.Migrator.migrations(
       repo,
