@@ -76,6 +76,10 @@ pub struct Record<'a> {
     pub destructive_allowed: &'a [i64],
 }
 
+/// How much of the command the `kmigrate.io/argv` annotation keeps: the snippets are a few
+/// KiB, well under the API server's 256 KiB for all annotations.
+const ARGV_ANNOTATION_CHARS: usize = 128 * 1024;
+
 /// Create the Event on the pod. Returns an error message when it could not be written.
 pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Result<(), String> {
     let outcome = match r.exit_code {
@@ -114,6 +118,12 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
             r.duration_ms.to_string(),
         ),
         ("kmigrate.io/host".to_owned(), host()),
+        // The note is cut at 1000 characters, which a snippet outgrows: the command in full
+        // is here (annotations may hold 256 KiB in all).
+        (
+            "kmigrate.io/argv".to_owned(),
+            r.argv.chars().take(ARGV_ANNOTATION_CHARS).collect(),
+        ),
     ]);
     if let Some(c) = r.exit_code {
         annotations.insert("kmigrate.io/exit-code".to_owned(), c.to_string());

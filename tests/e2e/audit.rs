@@ -69,8 +69,21 @@ fn every_run_leaves_an_audit_event() {
         note.contains("sh (arguments not recorded; argv sha256 "),
         "{note}"
     );
-    // kmigrate's own snippet is recorded in full.
-    assert!(failed["note"].as_str().unwrap().contains("Ecto.Migrator"));
+    assert!(
+        !ok["metadata"]["annotations"]["kmigrate.io/argv"]
+            .as_str()
+            .unwrap()
+            .contains("SECRET-ARG")
+    );
+    // kmigrate's own snippet is recorded in full, beyond the note's 1000 characters.
+    let argv = failed["metadata"]["annotations"]["kmigrate.io/argv"]
+        .as_str()
+        .unwrap();
+    assert!(
+        argv.len() > 1000 && argv.contains("Ecto.Migrator"),
+        "{argv}"
+    );
+    assert!(argv.ends_with("kmigrate:end\", [])'"), "{argv}");
     assert_eq!(ok["type"], "Normal");
 }
 

@@ -92,6 +92,7 @@ fn job_mode_runs_the_new_image_and_follows_it() {
             "12:00:00.000 [info] == Running 20240101120000 Demo.Repo.Migrations.CreatePosts.up/0",
             "12:00:00.100 [info] == Migrated 20240101120000 in 0.1s",
             "kmigrate:ran\tDemo.Repo\t20240101120000",
+            "kmigrate:end",
         ],
     );
     wait_for("the app pod", Duration::from_secs(60), || {

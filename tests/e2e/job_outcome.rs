@@ -10,10 +10,11 @@ use crate::harness::{Ns, kubectl, kubectl_out, local};
 use crate::job::{Extra, job_deployment, job_json, job_logs};
 use crate::support::{report, wait_for};
 
-const MIGRATED: [&str; 3] = [
+const MIGRATED: [&str; 4] = [
     "12:00:00.000 [info] == Running 20240101120000 Demo.Repo.Migrations.CreatePosts.up/0",
     "12:00:00.100 [info] == Migrated 20240101120000 in 0.1s",
     "kmigrate:ran\tDemo.Repo\t20240101120000",
+    "kmigrate:end",
 ];
 
 /// A Deployment whose Job's pod stays in image-pull back-off until a test relabels it
