@@ -426,7 +426,7 @@ pub(crate) mod tests {
         assert!(code.contains("Ecto.Migrator.migrations(repo, migration_paths.(repo),"));
         assert!(code.contains(r#"say.("kmigrate:status", ["#));
         assert!(code.contains("pg_locks"));
-        assert!(code.contains(":erlang.phash2({:ecto, prefix, repo})"));
+        assert!(code.contains(":erlang.phash2({:ecto, prefix, holder})"));
         assert!(!code.contains("Ecto.Migrator.run("));
     }
 

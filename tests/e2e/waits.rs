@@ -6,10 +6,10 @@ use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use kmigrate::ecto_output::TimeoutKind;
+use kmigrate::ecto_output::{Direction, TimeoutKind};
 
 use crate::ecto::Gate;
-use crate::harness::{Ns, V1, V2, local, migration_set, psql};
+use crate::harness::{Ns, V1, V2, V3, local, migration_set, psql};
 use crate::support::{report, wait_for};
 
 /// A psql session named `app`, idle in a transaction that took `lock` (as a forgotten
@@ -172,6 +172,82 @@ fn a_held_migration_lock_is_named_before_the_run_waits_on_it() {
     drop(console);
     ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
     assert_eq!(ns.applied().len(), 3);
+}
+
+/// A repo that keeps its versions and migration lock in a `:migration_repo` (another
+/// database here, as `Ecto.Migration.SchemaMigration.get_repo_and_source/2` reads them):
+/// status, plan and migrate read the versions there, and a holder of that lock is named.
+#[test]
+fn a_migration_repo_holds_the_versions_and_the_lock_and_kmigrate_reads_them_there() {
+    let ns = Ns::new("migrepo");
+    let versions = format!("{}_versions", ns.db);
+    psql("postgres", &format!("CREATE DATABASE {versions}"));
+    ns.pod(
+        "demo-0",
+        "app: demo",
+        &[
+            ("DEMO_MIGRATION_REPO", "Demo.OtherRepo"),
+            ("DEMO_OTHER_PGDATABASE", &versions),
+        ],
+    );
+    ns.wait_ready("demo-0");
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--to", &V1.to_string()])
+        .status(0);
+    let applied = || {
+        psql(
+            &versions,
+            "SELECT version FROM schema_migrations ORDER BY 1",
+        )
+    };
+    assert_eq!(applied().trim(), V1.to_string());
+    assert!(
+        !ns.tables().contains(&"schema_migrations".to_owned()),
+        "{:?}",
+        ns.tables()
+    );
+    // Before: the versions were looked for in the repo's own database, so every file read
+    // as pending and a second migrate would run V1 again.
+    let status = report(
+        &ns.kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json", "--exit-code"])
+            .status(10),
+    );
+    let states: Vec<(i64, Direction)> = status
+        .migrations
+        .iter()
+        .map(|m| (m.version, m.direction))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (V1, Direction::Up),
+            (V2, Direction::Down),
+            (V3, Direction::Down)
+        ]
+    );
+    let console = Holder::hold(
+        &versions,
+        "console",
+        "LOCK TABLE schema_migrations IN SHARE UPDATE EXCLUSIVE MODE",
+    );
+    ns.kmigrate()
+        .args(["status", "-l", "app=demo"])
+        .expect_stderr(&format!(
+            "Ecto's migration lock for Demo.Repo is held by database session {}",
+            console.pid()
+        ))
+        .status(0);
+    drop(console);
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    assert_eq!(applied().lines().count(), 3);
+    ns.kmigrate()
+        .args(["status", "-l", "app=demo", "--exit-code"])
+        .status(0);
+    psql(
+        "postgres",
+        &format!("DROP DATABASE IF EXISTS {versions} WITH (FORCE)"),
+    );
 }
 
 #[test]

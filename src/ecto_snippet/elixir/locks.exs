@@ -2,10 +2,13 @@
 # `LOCK TABLE ... IN SHARE UPDATE EXCLUSIVE MODE` of
 # `Ecto.Adapters.Postgres.lock_for_migrations/3` (the default), or its advisory lock
 # (`migration_lock: :pg_advisory_lock`), keyed by `:erlang.phash2({:ecto, prefix, repo})`.
+# With a `:migration_repo` the lock is that repo's, in its database
+# (`Ecto.Migrator.lock_for_migrations/4` locks on the migration repo's meta).
 lock_holders = fn repo, prefix ->
-  key = :erlang.phash2({:ecto, prefix, repo})
+  holder = versions_repo.(repo)
+  key = :erlang.phash2({:ecto, prefix, holder})
 
-  repo.query!(
+  holder.query!(
     "SELECT l.pid, coalesce(a.application_name, ''), " <>
       "coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') " <>
       "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " <>

@@ -75,6 +75,10 @@ migrations_table = fn repo, prefix ->
     quote_name.(repo.config()[:migration_source] || "schema_migrations")
 end
 
+# The repo that holds a repo's versions and migration lock: its `:migration_repo` when it
+# has one (`Ecto.Migration.SchemaMigration.get_repo_and_source/2`), else itself.
+versions_repo = &(&1.config()[:migration_repo] || &1)
+
 # A text as a SQL string literal: quotes doubled (`standard_conforming_strings`, on since
 # PostgreSQL 9.1, leaves backslashes alone).
 sql_text = &("'" <> String.replace(&1, "'", "''") <> "'")
@@ -89,7 +93,7 @@ status_rows = fn repo, prefix ->
 
   if match?(
        %{rows: [[v]]} when v in [true, "t"],
-       repo.query!("SELECT to_regclass(#{sql_text.(table)}) IS NOT NULL")
+       versions_repo.(repo).query!("SELECT to_regclass(#{sql_text.(table)}) IS NOT NULL")
      ) do
     Ecto.Migrator.migrations(
       repo,

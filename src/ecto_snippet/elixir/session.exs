@@ -5,8 +5,10 @@
 # timeouts: Postgrex's `:parameters` go into each repo's config before
 # `Ecto.Migrator.with_repo/3` starts it, so the app's own pool never carries them. In `rpc`
 # the repo is the live app's pool, which must not change: nothing is set.
+# A repo's `:migration_repo` holds the migration lock on sessions of its own: they are
+# named and bounded too.
 if session_parameters != [] do
-  for repo <- repos do
+  for repo <- Enum.uniq(repos ++ Enum.map(repos, versions_repo)) do
     otp_app = repo.config()[:otp_app]
     config = Application.get_env(otp_app, repo, [])
     parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)
