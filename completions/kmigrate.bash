@@ -1119,7 +1119,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --plan --allow-destructive --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --plan --allow-destructive --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1138,6 +1138,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-exclusive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1497,7 +1501,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__rollback)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1516,6 +1520,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-exclusive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -72,6 +72,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l image -d '
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Migrate up to and including this version' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to-exclusive -d 'Migrate up to this version, without it (Ecto\'s `to_exclusive:`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l plan -d 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-destructive -d 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version' -r
@@ -110,6 +111,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l image -d 
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l deployment -d 'The Deployment whose pod template the Job copies (default: the owner of the chosen pod)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l start-grace -d 'Job mode: how long a pod in image-pull back-off, config error or unschedulable is given to start before the Job is deleted (default 2m, within --timeout)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l to -d 'Revert every migration down to and including this version (Ecto\'s `to:`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l to-exclusive -d 'Revert every migration newer than this version, keeping it (Ecto\'s `to_exclusive:`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l step -d 'Revert the last N applied migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r

@@ -189,12 +189,15 @@ pub struct MigrateArgs {
     /// Migrate up to and including this version
     #[arg(long, value_name = "VERSION", conflicts_with = "step")]
     pub to: Option<String>,
+    /// Migrate up to this version, without it (Ecto's `to_exclusive:`)
+    #[arg(long, value_name = "VERSION", conflicts_with_all = ["to", "step"])]
+    pub to_exclusive: Option<String>,
     /// Run only the next N pending migrations
     #[arg(long, value_name = "N")]
     pub step: Option<String>,
     /// Run only if the pending migrations and their files are still those of this plan (the
     /// hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82
-    #[arg(long, value_name = "HASH", conflicts_with_all = ["to", "step"])]
+    #[arg(long, value_name = "HASH", conflicts_with_all = ["to", "to_exclusive", "step"])]
     pub plan: Option<String>,
     /// In a protected environment, allow these destructive migrations (drops, renames, type
     /// changes, NOT NULL without a default), by version
@@ -224,13 +227,16 @@ pub struct TenantArgs {
 
 /// `rollback` flags: one of them is required.
 #[derive(Debug, Clone, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["to", "step"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["to", "to_exclusive", "step"])))]
 pub struct RollbackArgs {
     #[command(flatten)]
     pub job: JobArgs,
     /// Revert every migration down to and including this version (Ecto's `to:`)
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
+    /// Revert every migration newer than this version, keeping it (Ecto's `to_exclusive:`)
+    #[arg(long, value_name = "VERSION")]
+    pub to_exclusive: Option<String>,
     /// Revert the last N applied migrations
     #[arg(long, value_name = "N")]
     pub step: Option<String>,

@@ -42,6 +42,8 @@ pub const TENANT_TAG: &str = "kmigrate:tenant";
 pub const INVALID_TAG: &str = "kmigrate:invalid";
 /// A pending migration, as `plan` reads it.
 pub const PENDING_TAG: &str = "kmigrate:pending";
+/// The newest applied version of a repo and prefix that has older pending migrations.
+pub const NEWEST_TAG: &str = "kmigrate:newest";
 /// Part of a migration file.
 pub const SOURCE_TAG: &str = "kmigrate:source";
 /// The plan hash, as the pod computed it.
@@ -176,6 +178,12 @@ pub const TAGS: &[Tag] = &[
             "<file>",
         ]],
         doc: "a pending migration, with how Ecto runs it and its file",
+    },
+    Tag {
+        name: NEWEST_TAG,
+        forms: &[&["<repo>", "<prefix>", "<version>"]],
+        doc: "the newest applied version of a repo and prefix that has pending migrations older \
+              than it (they run out of order)",
     },
     Tag {
         name: SOURCE_TAG,

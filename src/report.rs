@@ -128,6 +128,10 @@ pub struct Migration {
     /// For status: `up`, `down`, or `applied-not-in-image` (in the database, but this
     /// image has no file for it).
     pub state: Option<String>,
+    /// For status: pending, but older than this version already applied in its repo and
+    /// prefix (it runs out of order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_order_after: Option<i64>,
 }
 
 impl From<&StatusRow> for Migration {
@@ -146,6 +150,7 @@ impl From<&StatusRow> for Migration {
             name: Some(r.name.clone()),
             direction: r.status,
             state: Some(state.to_owned()),
+            out_of_order_after: None,
         }
     }
 }

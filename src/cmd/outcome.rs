@@ -272,6 +272,7 @@ fn record(ctx: &mut Ctx, findings: &Findings, direction: Direction) {
                     .or_else(|| module(r.version)),
                 direction,
                 state: None,
+                out_of_order_after: None,
             })
             .collect()
     } else {
@@ -285,6 +286,7 @@ fn record(ctx: &mut Ctx, findings: &Findings, direction: Direction) {
                 name: module(version),
                 direction,
                 state: None,
+                out_of_order_after: None,
             })
             .collect()
     };

@@ -95,6 +95,11 @@ fn migration(out: &mut String, m: &PlannedMigration) {
         "no migration lock (@disable_migration_lock)"
     };
     out.push_str(&format!("      {tx}, {lock}\n"));
+    if let Some(newest) = m.out_of_order_after {
+        out.push_str(&format!(
+            "      out of order: older than {newest}, already applied; a later rollback --step reverts {newest} first\n"
+        ));
+    }
     for f in &m.findings {
         let mark = match (f.destructive, f.assured) {
             (_, true) => "reviewed",
@@ -162,6 +167,36 @@ plan {hash}
         assert_eq!(plan.hash, hash);
         assert!(!plan.repos[0].migrations[0].destructive);
         assert!(plan.repos[0].migrations[1].destructive);
+    }
+
+    #[tokio::test]
+    async fn a_pending_migration_older_than_the_newest_applied_is_out_of_order() {
+        let pending = [(2, "add_index", INDEX), (5, "later", INDEX)];
+        let out = format!("kmigrate:newest\tShop.Repo\t\t4\n{}", plan_output(&pending));
+        let mut h = Harness::new(&["plan"], vec![Reply::answer(&out, 0)], false);
+        run(&mut h).await.unwrap();
+        assert!(
+            h.stdout().contains("under the migration lock\n      out of order: older than 4, already applied; a later rollback --step reverts 4 first\n"),
+            "{}",
+            h.stdout()
+        );
+        assert_eq!(
+            h.stdout().matches("out of order").count(),
+            1,
+            "5 is newer than 4"
+        );
+        let plan = h.ctx.report.plan.as_ref().unwrap();
+        let after: Vec<Option<i64>> = plan.repos[0]
+            .migrations
+            .iter()
+            .map(|m| m.out_of_order_after)
+            .collect();
+        assert_eq!(after, [Some(4), None]);
+        assert_eq!(
+            plan.hash,
+            plan_hash(&pending),
+            "the newest version is not in the hash"
+        );
     }
 
     #[tokio::test]

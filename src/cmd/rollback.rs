@@ -86,7 +86,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
 /// `--to` names a version that none of the repos has, as the snippet refuses it for a
 /// migrate (Ecto's `to:` need not exist; a typo must not revert everything above it).
 fn unknown_to(rows: &[StatusRow], range: Range) -> Result<()> {
-    let Range::To(v) = range else {
+    let Some(v) = range.target() else {
         return Ok(());
     };
     if rows.iter().any(|r| r.version == v.get()) {
@@ -124,7 +124,7 @@ pub(super) fn lines_of(rows: &[StatusRow]) -> Vec<String> {
 /// Which applied migrations a rollback reverts, newest first, per repo (and prefix), as
 /// Ecto's `pending_step`/`pending_to` pick them going down: applied versions that have a
 /// file (one this image lacks cannot be reverted), `step: N` the last N, `to: V` every
-/// one >= V.
+/// one >= V, `to_exclusive: V` every one > V.
 pub fn to_revert(rows: &[StatusRow], range: Range) -> Vec<StatusRow> {
     let mut out = Vec::new();
     for group in by_repo(rows) {
@@ -138,6 +138,10 @@ pub fn to_revert(rows: &[StatusRow], range: Range) -> Vec<StatusRow> {
             Range::To(v) => applied
                 .into_iter()
                 .filter(|r| r.version >= v.get())
+                .collect(),
+            Range::ToExclusive(v) => applied
+                .into_iter()
+                .filter(|r| r.version > v.get())
                 .collect(),
             Range::All => applied,
         };
@@ -179,6 +183,11 @@ mod tests {
             [3, 2, 7]
         );
         assert_eq!(v(to_revert(&rows, Range::To(Version::from(2)))), [3, 2, 7]);
+        assert_eq!(
+            v(to_revert(&rows, Range::ToExclusive(Version::from(2)))),
+            [3, 7],
+            "to_exclusive keeps the version it names"
+        );
         assert_eq!(
             v(to_revert(&rows, Range::To(Version::from(8)))),
             Vec::<i64>::new()

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{Ctx, Ran, run_reading};
-use crate::ecto_output::{Direction, Findings, pending};
+use crate::ecto_output::{Direction, Findings, StatusRow, pending};
 use crate::ecto_snippet::Operation;
 use crate::output::Purpose;
 use crate::report::Migration;
@@ -32,7 +32,15 @@ fn finish(ctx: &mut Ctx, ran: &Ran, gate: bool) -> Result<()> {
 fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<()> {
     let rows = findings.status().map_err(anyhow::Error::msg)?;
     let locks = findings.locks();
-    ctx.report.migrations = rows.iter().map(Migration::from).collect();
+    let behind = out_of_order(rows);
+    ctx.report.migrations = rows
+        .iter()
+        .zip(&behind)
+        .map(|(r, &after)| Migration {
+            out_of_order_after: after,
+            ..Migration::from(r)
+        })
+        .collect();
     ctx.report.migration_locks = locks.to_vec();
     ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
     let waiting = pending(rows).len();
@@ -69,6 +77,20 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
             ));
         }
         ctx.ui.note(&format!("{summary} ({place})"));
+        for (r, newest) in rows.iter().zip(&behind) {
+            if let Some(newest) = newest {
+                let prefix = r
+                    .prefix
+                    .as_deref()
+                    .map(|p| format!(", prefix {p}"))
+                    .unwrap_or_default();
+                ctx.ui.note(&format!(
+                    "{} ({}{prefix}) is pending but older than {newest}, already applied: a migrate runs it out of order, \
+                     and a later rollback --step reverts {newest} first",
+                    r.version, r.repo
+                ));
+            }
+        }
         for l in locks {
             let prefix = l
                 .prefix
@@ -93,6 +115,23 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
     }
     ctx.gate_tripped = gate && waiting > 0;
     Ok(())
+}
+
+/// For each row: when it is pending and older than the newest applied version of its repo
+/// and prefix, that version (Ecto's `run/4` applies it out of order, without a word).
+fn out_of_order(rows: &[StatusRow]) -> Vec<Option<i64>> {
+    let newest = |r: &StatusRow| {
+        rows.iter()
+            .filter(|o| o.repo == r.repo && o.prefix == r.prefix && o.status == Direction::Up)
+            .map(|o| o.version)
+            .max()
+    };
+    rows.iter()
+        .map(|r| match r.status {
+            Direction::Down => newest(r).filter(|&n| n > r.version),
+            Direction::Up => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -121,6 +160,41 @@ mod tests {
             .as_ref()
             .unwrap()
             .argv(Operation::Status)
+    }
+
+    #[tokio::test]
+    async fn a_pending_version_older_than_the_newest_applied_is_said_to_be_out_of_order() {
+        let rows = "kmigrate:status\tShop.Repo\t\tup\t1\tone\n\
+                    kmigrate:status\tShop.Repo\t\tdown\t2\ttwo\n\
+                    kmigrate:status\tShop.Repo\t\tup\t3\tthree\n\
+                    kmigrate:status\tShop.Repo\t\tdown\t4\tfour\n\
+                    kmigrate:status\tShop.Repo\tt1\tdown\t2\ttwo\n";
+        let mut h = Harness::new(&["status"], vec![Reply::answer(rows, 0)], false);
+        let a = argv(&h);
+        read(&mut h, &a, false).await.unwrap();
+        let after: Vec<Option<i64>> = h
+            .ctx
+            .report
+            .migrations
+            .iter()
+            .map(|m| m.out_of_order_after)
+            .collect();
+        assert_eq!(
+            after,
+            [None, Some(3), None, None, None],
+            "only 2 of the repo without prefix"
+        );
+        assert!(
+            h.stderr().contains("2 (Shop.Repo) is pending but older than 3, already applied: a migrate runs it out of order"),
+            "{}",
+            h.stderr()
+        );
+        assert_eq!(
+            h.stderr().matches("out of order").count(),
+            1,
+            "{}",
+            h.stderr()
+        );
     }
 
     #[tokio::test]

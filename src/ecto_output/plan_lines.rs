@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::budget::{Budget, MAX_LIST_BYTES};
 use crate::ecto_snippet::SOURCE_CHUNK;
-use crate::protocol::{PENDING_TAG, PLAN_HASH_TAG, SOURCE_TAG, STALE_TAG, fields};
+use crate::protocol::{NEWEST_TAG, PENDING_TAG, PLAN_HASH_TAG, SOURCE_TAG, STALE_TAG, fields};
 
 /// One line of the plan snippet (or of a migrate held to a plan).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,16 @@ pub enum PlanLine {
         chunks: usize,
         /// The part's bytes.
         bytes: Vec<u8>,
+    },
+    /// `kmigrate:newest\t<repo>\t<prefix>\t<version>`: the newest applied version of a repo
+    /// and prefix with older pending migrations.
+    Newest {
+        /// The repo module.
+        repo: String,
+        /// The schema prefix, if any.
+        prefix: Option<String>,
+        /// The newest applied version.
+        version: i64,
     },
     /// `kmigrate:planhash\t<sha256>`: the pod's plan hash.
     Hash(String),
@@ -111,6 +121,17 @@ pub fn parse(line: &str) -> Option<PlanLine> {
             bytes,
         });
     }
+    if let Some(rest) = tagged(line, NEWEST_TAG) {
+        let f: Vec<&str> = rest.splitn(fields(NEWEST_TAG), '\t').collect();
+        let [repo, prefix, version] = f[..] else {
+            return None;
+        };
+        return Some(PlanLine::Newest {
+            repo: repo.to_owned(),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+            version: version.trim().parse().ok()?,
+        });
+    }
     if let Some(rest) = tagged(line, PLAN_HASH_TAG) {
         return sha256_hex(rest.trim()).map(PlanLine::Hash);
     }
@@ -124,6 +145,7 @@ pub fn parse(line: &str) -> Option<PlanLine> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlanLines {
     pending: Vec<PendingLine>,
+    newest: Vec<(String, Option<String>, i64)>,
     sources: BTreeMap<String, Vec<Option<Vec<u8>>>>,
     hash: Option<String>,
     stale: Option<String>,
@@ -164,6 +186,18 @@ impl PlanLines {
                     parts[chunk].get_or_insert(bytes);
                 }
             }
+            PlanLine::Newest {
+                repo,
+                prefix,
+                version,
+            } => {
+                let size = std::mem::size_of::<(String, Option<String>, i64)>()
+                    + repo.len()
+                    + prefix.as_ref().map_or(0, String::len);
+                if self.budget.admit(size) {
+                    self.newest.push((repo, prefix, version));
+                }
+            }
             PlanLine::Hash(h) => {
                 self.hash.get_or_insert(h);
             }
@@ -191,6 +225,15 @@ impl PlanLines {
             all.extend_from_slice(part.as_ref()?);
             Some(all)
         })
+    }
+
+    /// The newest applied version of a repo and prefix, when it has pending migrations
+    /// older than it.
+    pub fn newest(&self, repo: &str, prefix: Option<&str>) -> Option<i64> {
+        self.newest
+            .iter()
+            .find(|(r, p, _)| r == repo && p.as_deref() == prefix)
+            .map(|(_, _, v)| *v)
     }
 
     /// The pod's plan hash.
@@ -240,6 +283,12 @@ mod tests {
         assert_eq!(lines.hash(), Some(SHA));
         assert_eq!(lines.pending().unwrap().len(), 1);
         assert_eq!(lines.stale(), None);
+        lines.add(parse("kmigrate:newest\tDemo.Repo\ttenant_a\t20240103120000").unwrap());
+        assert_eq!(
+            lines.newest("Demo.Repo", Some("tenant_a")),
+            Some(20240103120000)
+        );
+        assert_eq!(lines.newest("Demo.Repo", None), None);
         lines.add(parse(&format!("kmigrate:stale\t{SHA}")).unwrap());
         assert_eq!(lines.stale(), Some(SHA));
     }

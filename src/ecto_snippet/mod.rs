@@ -259,7 +259,7 @@ impl Snippet {
         if !tenants.canaries.is_empty() {
             files.push(elixir::CHECK_CANARY);
         }
-        if let Select::Range(Range::To(_)) = select {
+        if let Select::Range(Range::To(_) | Range::ToExclusive(_)) = select {
             files.push(elixir::CHECK_TO);
         }
         if let Some(hash) = pin {
@@ -274,6 +274,9 @@ impl Snippet {
             }
             Select::Range(Range::To(v)) => {
                 Literal::tuple([Literal::code(":to"), Literal::int(v.get())])
+            }
+            Select::Range(Range::ToExclusive(v)) => {
+                Literal::tuple([Literal::code(":to_exclusive"), Literal::int(v.get())])
             }
             Select::Exactly(versions) => Literal::tuple([
                 Literal::code(":exactly"),
@@ -493,7 +496,7 @@ pub(crate) mod tests {
         assert!(bindings.contains("run_options = [log_migrations_sql: :info]\n"));
         assert!(bindings.contains("direction = :down\nrange = {:to, 20240102}\n"));
         let code = flat(&body);
-        assert!(code.contains("{:to, to} = range"));
+        assert!(code.contains("{_, to} = range"));
         assert!(
             code.contains(r#"v == to end) end) do refuse.("version #{to} is not a migration of ""#),
             "{code}"
@@ -506,8 +509,8 @@ pub(crate) mod tests {
         // Each check comes after the status is read, and before the plan is said.
         let at = |s: &str| code.find(s).unwrap_or_else(|| panic!("no {s:?} in {code}"));
         assert!(at("plans = for") < at("a rollback acts on one repo"));
-        assert!(at("a rollback acts on one repo") < at("{:to, to} = range"));
-        assert!(at("{:to, to} = range") < at("todo = for"));
+        assert!(at("a rollback acts on one repo") < at("{_, to} = range"));
+        assert!(at("{_, to} = range") < at("todo = for"));
     }
 
     #[test]

@@ -158,15 +158,31 @@ pub enum Range {
     Step(Step),
     /// Up to, or down to, this version (inclusive, as Ecto's `to:`).
     To(Version),
+    /// Up to, or down to, this version without it (Ecto's `to_exclusive:`).
+    ToExclusive(Version),
 }
 
 impl Range {
-    /// `--to VERSION` or `--step N`, validated; `None` when neither was given.
-    pub fn from_flags(to: Option<&str>, step: Option<&str>) -> Result<Option<Self>, String> {
-        match (to, step) {
-            (Some(v), _) => Version::parse(v).map(|v| Some(Self::To(v))),
-            (None, Some(n)) => Step::parse(n).map(|n| Some(Self::Step(n))),
-            (None, None) => Ok(None),
+    /// `--to VERSION`, `--to-exclusive VERSION` or `--step N` (clap lets one through),
+    /// validated; `None` when none was given.
+    pub fn from_flags(
+        to: Option<&str>,
+        to_exclusive: Option<&str>,
+        step: Option<&str>,
+    ) -> Result<Option<Self>, String> {
+        match (to, to_exclusive, step) {
+            (Some(v), _, _) => Version::parse(v).map(|v| Some(Self::To(v))),
+            (None, Some(v), _) => Version::parse(v).map(|v| Some(Self::ToExclusive(v))),
+            (None, None, Some(n)) => Step::parse(n).map(|n| Some(Self::Step(n))),
+            (None, None, None) => Ok(None),
+        }
+    }
+
+    /// The version a `--to` or `--to-exclusive` names.
+    pub fn target(self) -> Option<Version> {
+        match self {
+            Self::To(v) | Self::ToExclusive(v) => Some(v),
+            Self::All | Self::Step(_) => None,
         }
     }
 }
@@ -427,17 +443,26 @@ mod tests {
 
     #[test]
     fn targets_from_flags() {
-        assert_eq!(Range::from_flags(None, None), Ok(None));
+        assert_eq!(Range::from_flags(None, None, None), Ok(None));
         assert_eq!(
-            Range::from_flags(Some("7"), None),
+            Range::from_flags(Some("7"), None, None),
             Ok(Some(Range::To(Version::from(7))))
         );
         assert_eq!(
-            Range::from_flags(None, Some("2")),
+            Range::from_flags(None, Some("7"), None),
+            Ok(Some(Range::ToExclusive(Version::from(7))))
+        );
+        assert_eq!(
+            Range::ToExclusive(Version::from(7)).target(),
+            Some(Version::from(7))
+        );
+        assert_eq!(
+            Range::from_flags(None, None, Some("2")),
             Ok(Some(Range::Step(Step::parse("2").unwrap())))
         );
-        assert!(Range::from_flags(Some("x"), None).is_err());
-        assert!(Range::from_flags(None, Some("0")).is_err());
+        assert!(Range::from_flags(Some("x"), None, None).is_err());
+        assert!(Range::from_flags(None, Some("x"), None).is_err());
+        assert!(Range::from_flags(None, None, Some("0")).is_err());
     }
 }
 

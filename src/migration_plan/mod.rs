@@ -52,6 +52,10 @@ pub struct PlannedMigration {
     pub migration_lock: bool,
     /// Has a destructive finding that is not marked as reviewed.
     pub destructive: bool,
+    /// Older than this version, already applied in its repo and prefix: it runs out of
+    /// order (and a later `rollback --step` reverts the newer one first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_order_after: Option<i64>,
     /// What the rules found, by line.
     pub findings: Vec<Finding>,
 }
@@ -89,6 +93,7 @@ impl MigrationPlan {
                     .iter()
                     .filter(move |m| match range {
                         Range::To(v) => m.version <= v.get(),
+                        Range::ToExclusive(v) => m.version < v.get(),
                         Range::All | Range::Step(_) => true,
                     })
                     .take(keep)
@@ -169,6 +174,9 @@ impl MigrationPlan {
                 transaction: p.transaction,
                 migration_lock: p.migration_lock,
                 destructive: findings.iter().any(|f| f.destructive && !f.assured),
+                out_of_order_after: lines
+                    .newest(&p.repo, p.prefix.as_deref())
+                    .filter(|&newest| p.version < newest),
                 findings,
             });
         }
@@ -195,6 +203,7 @@ pub(crate) mod tests {
             transaction: true,
             migration_lock: true,
             destructive: findings.iter().any(|f| f.destructive && !f.assured),
+            out_of_order_after: None,
             findings,
         }
     }
@@ -327,6 +336,7 @@ pub(crate) mod tests {
         assert_eq!(versions(Range::All), [1, 2, 3]);
         assert_eq!(versions(Range::Step(Step::parse("2").unwrap())), [1, 2]);
         assert_eq!(versions(Range::To(Version::from(2))), [1, 2]);
+        assert_eq!(versions(Range::ToExclusive(Version::from(2))), [1]);
     }
 
     /// `Demo.Repo` without a prefix, with these migrations.

@@ -237,6 +237,11 @@ pub fn fill_custom(argv: &[String], range: Range, key: &str) -> anyhow::Result<V
     let (step, to) = match range {
         Range::Step(n) => (Some(n.get().to_string()), None),
         Range::To(v) => (None, Some(v.to_string())),
+        Range::ToExclusive(_) => {
+            return Err(usage(format!(
+                "--to-exclusive cannot be passed on to {key} (it has {{step}} and {{to}} placeholders only); use --to with the version before it"
+            )));
+        }
         Range::All => (None, None),
     };
     let slots = [("{step}", &step, "--step"), ("{to}", &to, "--to")];

@@ -408,9 +408,13 @@ impl Chosen {
     }
 
     fn migrate(a: &MigrateArgs, g: &GlobalArgs, l: &Loaded) -> Result<Self> {
-        let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
-            .map_err(usage)?
-            .unwrap_or(Range::All);
+        let range = Range::from_flags(
+            a.to.as_deref(),
+            a.to_exclusive.as_deref(),
+            a.step.as_deref(),
+        )
+        .map_err(usage)?
+        .unwrap_or(Range::All);
         let (change, ecto) = l.change(g, range, Some(&a.tenants))?;
         let change = change.guarded(ecto.as_ref(), a.plan.as_deref(), &a.allow_destructive)?;
         Ok(Self {
@@ -421,9 +425,13 @@ impl Chosen {
     }
 
     fn rollback(a: &RollbackArgs, g: &GlobalArgs, l: &Loaded) -> Result<Self> {
-        let range = Range::from_flags(a.to.as_deref(), a.step.as_deref())
-            .map_err(usage)?
-            .ok_or_else(|| usage("rollback needs --step N or --to VERSION"))?;
+        let range = Range::from_flags(
+            a.to.as_deref(),
+            a.to_exclusive.as_deref(),
+            a.step.as_deref(),
+        )
+        .map_err(usage)?
+        .ok_or_else(|| usage("rollback needs --step N, --to VERSION or --to-exclusive VERSION"))?;
         let (change, ecto) = l.change(g, range, None)?;
         if let Some(e) = &ecto
             && (e.snippet.repos.len() > 1

@@ -2,7 +2,7 @@
 
 use kmigrate::ecto_output::Direction;
 
-use crate::harness::{Ns, V1, V2, V3, migration_set};
+use crate::harness::{Ns, V1, V2, V3, migration_set, psql};
 use crate::support::{report, stdout};
 
 #[test]
@@ -130,4 +130,71 @@ fn rollback_by_step_and_to_and_status_gate() {
         .args(["migrate", "-l", "app=demo", "--step", "2"])
         .status(0);
     assert_eq!(ns.applied(), [V1, V2]);
+}
+
+/// A migration merged late (older than the newest applied one) is named out of order by
+/// status and plan before it runs; `--to-exclusive` stops before a version, as Ecto's
+/// `to_exclusive:` does, going up and going down.
+#[test]
+fn an_out_of_order_migration_is_said_and_to_exclusive_stops_before_its_version() {
+    let ns = Ns::with_demo_pod("outoforder", &[]);
+    ns.kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--to-exclusive",
+            &V2.to_string(),
+        ])
+        .expect_stderr("20240101120000")
+        .status(0);
+    assert_eq!(ns.applied(), [V1], "to_exclusive: V2 stops before V2");
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    // V2 as if its branch were merged after V3 had run.
+    psql(
+        &ns.db,
+        &format!(
+            "DROP INDEX posts_title_index; DELETE FROM schema_migrations WHERE version = {V2}"
+        ),
+    );
+    let status = report(
+        &ns.kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let after: Vec<(i64, Option<i64>)> = status
+        .migrations
+        .iter()
+        .map(|m| (m.version, m.out_of_order_after))
+        .collect();
+    assert_eq!(after, [(V1, None), (V2, Some(V3)), (V3, None)]);
+    ns.kmigrate()
+        .args(["status", "-l", "app=demo"])
+        .expect_stderr(&format!(
+            "{V2} (Demo.Repo) is pending but older than {V3}, already applied: a migrate runs it out of order"
+        ))
+        .status(0);
+    ns.kmigrate()
+        .args(["plan", "-l", "app=demo"])
+        .expect_stdout(&format!(
+            "out of order: older than {V3}, already applied; a later rollback --step reverts {V3} first"
+        ))
+        .status(0);
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+    // Down: --to-exclusive keeps the version it names, and it must exist.
+    ns.kmigrate()
+        .args(["rollback", "-l", "app=demo", "--to-exclusive", "20240102"])
+        .expect_stderr("version 20240102 is not a migration of Demo.Repo")
+        .status(2);
+    ns.kmigrate()
+        .args([
+            "rollback",
+            "-l",
+            "app=demo",
+            "--to-exclusive",
+            &V1.to_string(),
+        ])
+        .status(0);
+    assert_eq!(ns.applied(), [V1]);
 }

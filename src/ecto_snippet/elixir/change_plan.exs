@@ -1,9 +1,10 @@
 # `migrate` and `rollback`, second part: what the range selects, said before anything
 # runs. kmigrate writes the bindings `direction` (`:up` or `:down`) and `range` (`:all`,
-# `{:step, n}`, `{:to, version}`, or for a rollback `{:exactly, versions}`: the versions its
+# `{:step, n}`, `{:to, version}`, `{:to_exclusive, version}`, or for a rollback `{:exactly, versions}`: the versions its
 # preview showed, newest first).
 
-# As `Ecto.Migrator.run/4` selects (`pending_all/3`, `pending_step/4`, `pending_to/4`) from
+# As `Ecto.Migrator.run/4` selects (`pending_all/3`, `pending_step/4`, `pending_to/4`,
+# `pending_to_exclusive/4`) from
 # a status sorted by version: up takes the pending files, oldest first; down takes the
 # applied versions that have a file, newest first.
 pending = fn rows -> for {:down, v, n} <- rows, do: {v, n} end
@@ -23,6 +24,9 @@ select = fn rows ->
     {:up, {:to, to}} ->
       for {:down, v, n} <- rows, v <= to, do: {v, n}
 
+    {:up, {:to_exclusive, to}} ->
+      for {:down, v, n} <- rows, v < to, do: {v, n}
+
     {:down, :all} ->
       applied.(rows)
 
@@ -31,6 +35,9 @@ select = fn rows ->
 
     {:down, {:to, to}} ->
       Enum.reverse(for {:up, v, n} <- rows, n != "** FILE NOT FOUND **", v >= to, do: {v, n})
+
+    {:down, {:to_exclusive, to}} ->
+      Enum.reverse(for {:up, v, n} <- rows, n != "** FILE NOT FOUND **", v > to, do: {v, n})
 
     {:down, {:exactly, shown}} ->
       for v <- shown, {^v, n} <- applied.(rows), do: {v, n}

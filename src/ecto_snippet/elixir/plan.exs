@@ -1,10 +1,19 @@
 # `plan`: the pending migrations of each prefix and repo, how Ecto will run each, their
 # files' bytes and the plan hash. It reads and loads; it runs nothing. kmigrate writes the
 # binding `source_chunk`.
+# A pending migration older than the newest applied one runs out of order: Ecto's `run/4`
+# applies it without a word (`up/4` warns), and a later `rollback --step` reverts the newest
+# first. Where there are such, the newest applied version is said.
 entries =
   Enum.flat_map(prefixes, fn prefix ->
     Enum.flat_map(repos, fn repo ->
       {:ok, rows, _} = Ecto.Migrator.with_repo(repo, &status_rows.(&1, prefix))
+      newest = Enum.max([0 | for({:up, v, _} <- rows, do: v)])
+
+      if Enum.any?(rows, &match?({:down, v, _} when v < newest, &1)) do
+        say.("kmigrate:newest", [inspect(repo), prefix || "", newest])
+      end
+
       pending_files.([{repo, prefix, rows}])
     end)
   end)
