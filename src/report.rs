@@ -38,6 +38,8 @@ pub struct Report {
     pub user: Option<String>,
     /// The Job of a Job-mode run (its run name), if any.
     pub job: Option<String>,
+    /// Job mode, a protected migrate: the read-only Job that read the plan first.
+    pub plan_job: Option<String>,
     /// Job mode with `--dry-run`: the Job that would be created, as the API takes it.
     pub job_manifest: Option<serde_json::Value>,
     /// The Lease held while the command ran, if any.

@@ -26,41 +26,39 @@ pub(super) struct Reviewed {
 impl Ctx {
     /// Run the plan snippet quietly and read the plan it prints.
     pub(super) async fn read_plan(&self, t: &PodTarget) -> Result<MigrationPlan> {
-        let refuse = |why: String| {
-            Error::Refused(format!(
-                "could not read the plan first ({why}); nothing was changed"
-            ))
-        };
         let Some(ecto) = &self.settings.ecto else {
-            return Err(refuse("no Ecto app configured".to_owned()).into());
+            return Err(no_plan("no Ecto app configured".to_owned()).into());
         };
         let mut out = self.ui.streamer(Purpose::Status);
         let code = self
             .exec_quietly(t, &ecto.argv(Operation::Plan), &mut out)
             .await?;
-        super::answered(&out.findings, code, "nothing was changed")?;
-        if code != 0 {
-            return Err(refuse(format!("remote exit code {code}")).into());
-        }
-        Ok(MigrationPlan::from_lines(out.findings.migration_plan()).map_err(refuse)?)
+        plan_read(&out.findings, code)
     }
 }
 
-/// Before a protected migrate that the person can confirm (a terminal, or `--yes`): read
-/// the plan (unless `shown`, the plan a group's confirmation showed), refuse when `--plan`
-/// named another one or when a destructive migration is not allowed and cannot be allowed
-/// at the prompt, and hold the run to the plan, so that what runs is what was shown (the
-/// snippet checks the hash right before it runs).
-pub(super) async fn review(
-    ctx: &mut Ctx,
-    t: &PodTarget,
-    change: &Change,
-    known: Option<MigrationPlan>,
-) -> Result<Reviewed> {
-    let plan = match known {
-        Some(plan) => plan,
-        None => ctx.read_plan(t).await?,
-    };
+/// The plan the plan snippet printed (in a pod, or in a Job), if it answered in full.
+pub(super) fn plan_read(findings: &Findings, code: i32) -> Result<MigrationPlan> {
+    super::answered(findings, code, "nothing was changed")?;
+    if code != 0 {
+        return Err(no_plan(format!("remote exit code {code}")).into());
+    }
+    Ok(MigrationPlan::from_lines(findings.migration_plan()).map_err(no_plan)?)
+}
+
+/// The plan a protected migrate needs could not be read.
+pub(super) fn no_plan(why: String) -> Error {
+    Error::Refused(format!(
+        "could not read the plan first ({why}); nothing was changed"
+    ))
+}
+
+/// Before a protected migrate that the person can confirm (a terminal, or `--yes`), with
+/// its `plan` (read in the pod or in a Job, or the one a group's confirmation showed):
+/// refuse when `--plan` named another one or when a destructive migration is not allowed
+/// and cannot be allowed at the prompt, and hold the run to the plan, so that what runs is
+/// what was shown (the snippet checks the hash right before it runs).
+pub(super) fn review(ctx: &mut Ctx, change: &Change, plan: MigrationPlan) -> Result<Reviewed> {
     ctx.report.plan = Some(plan.clone());
     let hash = PlanHash::parse(&plan.hash).map_err(anyhow::Error::msg)?;
     if let Some(approved) = change.plan

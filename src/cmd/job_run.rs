@@ -1,4 +1,5 @@
 //! Job mode for migrate, rollback, status and wait: a Job from the Deployment, followed live.
+//! A protected migrate reads its plan first, in a read-only Job of the same image.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -8,41 +9,107 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 
-use super::{Ctx, take_lock};
+use super::{Ctx, guard, take_lock};
 use crate::confirm::config_fact;
 use crate::connection::Connection;
+use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::init_container;
 use crate::job::{self, JobOptions};
 use crate::lock::lease_name;
-use crate::output::Streamer;
-use crate::settings::Action;
+use crate::migration_plan::MigrationPlan;
+use crate::output::{Purpose, Streamer};
+use crate::settings::{Action, Change, JobMode};
 use crate::target;
 
+/// Where a run's Jobs come from: the namespace, the Deployment copied, the image.
+struct Setup {
+    conn: Connection,
+    ns: String,
+    deploy: Deployment,
+    image: String,
+    lock_name: String,
+    /// The init containers (the schema gate) the Jobs leave out.
+    leave_out: Vec<String>,
+    mode: JobMode,
+}
+
+/// Which of a run's Jobs: the run's own, or the read-only one that reads a protected
+/// migrate's plan first (not the run: it neither starts it nor names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobRole {
+    Run,
+    Plan,
+}
+
 /// Build, (maybe) confirm, create and follow the Job for migrate, rollback, status, wait or
-/// plan, its output going through the caller's `out`. Records the container's exit code
-/// and returns it with `out` (what the output said), or `None` for a dry run: the caller
-/// decides what they mean.
+/// plan, its output going through the caller's `out`. A protected migrate is held to its
+/// plan first, as in a pod. Records the container's exit code and returns it with `out`
+/// (what the output said), or `None` for a dry run: the caller decides what they mean.
 pub async fn run_in_job(
     ctx: &mut Ctx,
     argv: &[String],
-    mut out: Streamer,
+    out: Streamer,
 ) -> Result<Option<(i32, Streamer)>> {
     let Some(mode) = ctx.settings.job.clone() else {
         return Err(anyhow::anyhow!("Job mode is off"));
     };
-    let action = ctx.settings.action.clone();
+    let setup = setup(ctx, mode).await?;
+    let command = ctx.settings.action.name();
+    if setup.mode.dry_run {
+        let (_, spec) = job_for(ctx, &setup, argv, command)?;
+        dry_run(ctx, &spec)?;
+        return Ok(None);
+    }
+    ctx.report.protected = ctx.protection.is_some();
+    let reviewed = match reviewed_change(ctx) {
+        Some(change) => Some(review_in_job(ctx, &setup, &change).await?),
+        None => None,
+    };
+    let argv = reviewed.as_ref().map_or(argv, |r| &r.argv[..]);
+    let (options, spec) = job_for(ctx, &setup, argv, command)?;
+    confirm_and_lock(ctx, &setup, &options.name, argv, reviewed.as_ref()).await?;
+    ctx.report.argv = Some(argv.to_vec());
+    let (code, out) = run_job(ctx, &setup, &spec, &options.name, out, JobRole::Run).await?;
+    ctx.report.remote_exit_code = Some(code);
+    ctx.report.pod = Some(options.name.clone());
+    Ok(Some((code, out)))
+}
+
+/// Every Job runs the image with the Deployment's Secrets and service account: a status
+/// too is confirmed where protected, a reviewed migrate with its plan's migrations (and
+/// those not allowed typed). Only what may change the database locks; a reviewed migrate
+/// took the lock before its plan was read, and a lock lost since then refuses the run.
+async fn confirm_and_lock(
+    ctx: &mut Ctx,
+    setup: &Setup,
+    name: &str,
+    argv: &[String],
+    reviewed: Option<&guard::Reviewed>,
+) -> Result<()> {
+    if let Some(reason) = ctx.protection.clone() {
+        let changes = reviewed.map(|r| ("pending migrations to apply", r.lines.clone()));
+        let facts = facts(ctx, setup, name);
+        ctx.confirm_protected(&setup.ns, facts, argv, &reason, changes)
+            .await?;
+    }
+    if let Some(r) = reviewed {
+        guard::allow_typed(ctx, r).await?;
+    } else if ctx.settings.action.changes_database() {
+        take_lock(ctx, &setup.conn, &setup.ns, &setup.lock_name).await?;
+    }
+    ctx.still_locked()
+}
+
+/// Connect, learn who runs and the protection, and find the Deployment and the image;
+/// say what the Jobs leave out of the Deployment's template.
+async fn setup(ctx: &mut Ctx, mode: JobMode) -> Result<Setup> {
     let (conn, ns) = super::connect_namespace(ctx).await?;
     let id = super::identify(&ctx.settings, &conn, &ns).await;
     ctx.identified(id);
-    let (user, protection) = (ctx.report.user.clone(), ctx.protection.clone());
-
+    let container = ctx.settings.pods.container.clone();
     let deploy = app_deployment(ctx, &conn, &ns, mode.deployment.as_deref()).await?;
-    let image = image_of(
-        &deploy,
-        mode.image.as_deref(),
-        ctx.settings.pods.container.as_deref(),
-    )?;
+    let image = image_of(&deploy, mode.image.as_deref(), container.as_deref())?;
     let deploy_name = deploy.metadata.name.clone().unwrap_or_default();
     // Without the app, the lock is named after the Deployment, as in exec mode.
     let lock_name = ctx
@@ -50,12 +117,84 @@ pub async fn run_in_job(
         .lock_name
         .clone()
         .unwrap_or_else(|| lease_name(&deploy_name));
-    let options = job_options(ctx, &deploy, &lock_name, &image, argv, user);
-    let spec = job::build(&deploy, &options).map_err(Error::NoPod)?;
-    let left_out = left_out(&options.leave_out);
-    if let Some(left_out) = &left_out {
+    let leave_out: Vec<String> = init_container::gates(&deploy)
+        .into_iter()
+        .map(|c| c.name.clone())
+        .collect();
+    if let Some((what, fix)) = init_container::image_mismatch(&deploy, container.as_deref()) {
+        ctx.ui.note(&format!("warning: {what}; {fix}"));
+    }
+    if let Some(left_out) = left_out(&leave_out) {
         ctx.ui.note(&format!("The Job leaves out {left_out}."));
     }
+    Ok(Setup {
+        conn,
+        ns,
+        deploy,
+        image,
+        lock_name,
+        leave_out,
+        mode,
+    })
+}
+
+/// A dry run: the Job, printed (with -o json, in the report: stdout is the report alone).
+fn dry_run(ctx: &mut Ctx, spec: &Job) -> Result<()> {
+    // The value carries apiVersion and kind already.
+    let value = serde_json::to_value(spec)?;
+    if ctx.ui.json {
+        ctx.report.job_manifest = Some(value);
+    } else {
+        ctx.ui.data(&job::to_yaml(&value));
+    }
+    Ok(())
+}
+
+/// The migrate held to its plan, as in a pod: one of the embedded snippet, in a protected
+/// environment, that someone can confirm (a terminal, or `--yes`); without either the
+/// confirmation refuses, and no plan Job is worth creating.
+fn reviewed_change(ctx: &Ctx) -> Option<Change> {
+    let Action::Migrate(change) = &ctx.settings.action else {
+        return None;
+    };
+    let confirmable = ctx.ui.can_prompt || ctx.settings.yes;
+    (ctx.protection.is_some() && confirmable && !change.custom).then(|| change.clone())
+}
+
+/// A protected migrate in Job mode: take the lock, read the plan in a read-only Job of the
+/// same image, and review it with the destructive-change policy, as a migrate in a pod
+/// takes the lock and reads its plan in the pod. The run's Job is then held to its hash.
+async fn review_in_job(ctx: &mut Ctx, setup: &Setup, change: &Change) -> Result<guard::Reviewed> {
+    take_lock(ctx, &setup.conn, &setup.ns, &setup.lock_name).await?;
+    let plan = read_plan_in_job(ctx, setup).await?;
+    guard::review(ctx, change, plan)
+}
+
+/// Run the plan snippet in a Job of the image, quietly, and read the plan it prints.
+async fn read_plan_in_job(ctx: &mut Ctx, setup: &Setup) -> Result<MigrationPlan> {
+    let Some(ecto) = ctx.settings.ecto.clone() else {
+        return Err(guard::no_plan("no Ecto app configured".to_owned()).into());
+    };
+    let (options, spec) = job_for(ctx, setup, &ecto.argv(Operation::Plan), "plan")?;
+    ctx.report.plan_job = Some(options.name.clone());
+    ctx.ui.note(&format!(
+        "Reading the plan first, in Job {} (read-only)",
+        options.name
+    ));
+    let out = ctx.ui.streamer(Purpose::Status);
+    let (code, out) = run_job(ctx, setup, &spec, &options.name, out, JobRole::Plan).await?;
+    guard::plan_read(&out.findings, code)
+}
+
+/// A Job of the image for `argv`, labelled as `command`; records the container it runs.
+fn job_for(
+    ctx: &mut Ctx,
+    setup: &Setup,
+    argv: &[String],
+    command: &str,
+) -> Result<(JobOptions, Job)> {
+    let options = job_options(ctx, setup, argv, command);
+    let spec = job::build(&setup.deploy, &options).map_err(Error::NoPod)?;
     // The Job's pod runs the one container the Deployment's template chose.
     ctx.report.container = spec
         .spec
@@ -63,112 +202,74 @@ pub async fn run_in_job(
         .and_then(|s| s.template.spec.as_ref())
         .and_then(|p| p.containers.first())
         .map(|c| c.name.clone());
-    if mode.dry_run {
-        // The value carries apiVersion and kind already. With -o json, stdout is the
-        // report alone: the Job goes into it.
-        let value = serde_json::to_value(&spec)?;
-        if ctx.ui.json {
-            ctx.report.job_manifest = Some(value);
-        } else {
-            ctx.ui.data(&job::to_yaml(&value));
-        }
-        return Ok(None);
-    }
-    // Every Job runs the image with the Deployment's Secrets and service account: a
-    // status too is confirmed where protected; only what may change the database locks.
-    if let Some(reason) = protection {
-        let facts = vec![
-            ("context", conn.context.clone()),
-            ("namespace", ns.clone()),
-            (
-                "job",
-                format!("{} (from Deployment {deploy_name})", options.name),
-            ),
-            ("image", image.clone()),
-            config_fact(ctx.settings.config.as_deref()),
-        ]
-        .into_iter()
-        .chain(left_out.map(|l| ("left out", l)))
-        .collect();
-        confirm_job(ctx, &ns, facts, argv, &reason).await?;
-    }
-    if action.changes_database() {
-        take_lock(ctx, &conn, &ns, &lock_name).await?;
-    }
-    ctx.report.argv = Some(argv.to_vec());
-    create(ctx, &conn, &ns, &spec, &options.name).await?;
-    ctx.ui.note(&format!(
-        "Created Job {name} (image {image}); if interrupted, follow it again with `{} logs {name}`",
-        crate::program_name::get(),
-        name = options.name
-    ));
-    let grace = start_grace(
-        mode.start_grace,
-        ctx.settings.timeout.as_ref().map(|(d, _)| *d),
-    );
-    let followed = job::follow(&conn, &ns, &options.name, &mut out, &ctx.ui, grace).await;
-    let code = match followed {
-        Ok(job::Followed::Exited(code)) => code,
-        Ok(job::Followed::Completed) => 0,
-        Ok(job::Followed::NotStarting(why)) => {
-            return Err(give_up(ctx, &conn, &ns, &spec, &options.name, &why).await);
-        }
-        Err(e) => return Err(after_create(ctx, e, &options.name)),
-    };
-    ctx.report.remote_exit_code = Some(code);
-    ctx.report.pod = Some(options.name.clone());
-    Ok(Some((code, out)))
+    Ok((options, spec))
 }
 
 /// The Job's options: its name, image and command, who asks, its deadline, and the schema
-/// gate it leaves out (said, with a warning when the gate runs another image).
-fn job_options(
-    ctx: &Ctx,
-    deploy: &Deployment,
-    lock_name: &str,
-    image: &str,
-    argv: &[String],
-    user: Option<String>,
-) -> JobOptions {
-    let container = ctx.settings.pods.container.clone();
-    let leave_out: Vec<String> = init_container::gates(deploy)
-        .into_iter()
-        .map(|c| c.name.clone())
-        .collect();
-    if let Some((what, fix)) = init_container::image_mismatch(deploy, container.as_deref()) {
-        ctx.ui.note(&format!("warning: {what}; {fix}"));
-    }
-    let app = lock_name.trim_start_matches("kmigrate-");
+/// gate it leaves out.
+fn job_options(ctx: &Ctx, setup: &Setup, argv: &[String], command: &str) -> JobOptions {
+    let app = setup.lock_name.trim_start_matches("kmigrate-");
     JobOptions {
         name: job::run_name(app, Timestamp::now()),
-        image: image.to_owned(),
-        container,
+        image: setup.image.clone(),
+        container: ctx.settings.pods.container.clone(),
         argv: argv.to_vec(),
         argv_record: ctx.settings.recorded_argv(argv),
-        command: ctx.settings.action.name().to_owned(),
-        user: user.unwrap_or_else(|| "unknown".to_owned()),
+        command: command.to_owned(),
+        user: ctx
+            .report
+            .user
+            .clone()
+            .unwrap_or_else(|| "unknown".to_owned()),
         deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
-        leave_out,
+        leave_out: setup.leave_out.clone(),
     }
 }
 
-/// A protected environment's confirmation of a Job. A migrate not held to a plan is said
-/// to go unchecked for destructive changes: the plan is read in the pod, not before.
-async fn confirm_job(
+/// What a protected environment's confirmation of a Job shows of where it runs.
+fn facts(ctx: &Ctx, setup: &Setup, name: &str) -> Vec<(&'static str, String)> {
+    let deploy_name = setup.deploy.metadata.name.clone().unwrap_or_default();
+    let plan_job = ctx.report.plan_job.clone();
+    vec![
+        ("context", setup.conn.context.clone()),
+        ("namespace", setup.ns.clone()),
+        ("job", format!("{name} (from Deployment {deploy_name})")),
+        ("image", setup.image.clone()),
+        config_fact(ctx.settings.config.as_deref()),
+    ]
+    .into_iter()
+    .chain(plan_job.map(|j| ("plan read in", format!("Job {j}"))))
+    .chain(left_out(&setup.leave_out).map(|l| ("left out", l)))
+    .collect()
+}
+
+/// Create the Job and follow it to its container's exit code, its output through `out`.
+async fn run_job(
     ctx: &mut Ctx,
-    ns: &str,
-    facts: Vec<(&'static str, String)>,
-    argv: &[String],
-    reason: &str,
-) -> Result<()> {
-    ctx.report.protected = true;
-    if matches!(&ctx.settings.action, Action::Migrate(c) if c.plan.is_none() && !c.custom) {
-        ctx.ui.note(&format!(
-            "note: in Job mode the plan is not read before the Job runs, so destructive migrations are not checked here: review `{} plan --image IMAGE` and pass its hash with --plan",
-            crate::program_name::get()
-        ));
-    }
-    ctx.confirm_protected(ns, facts, argv, reason, None).await
+    setup: &Setup,
+    spec: &Job,
+    name: &str,
+    mut out: Streamer,
+    role: JobRole,
+) -> Result<(i32, Streamer)> {
+    let (conn, ns) = (&setup.conn, setup.ns.as_str());
+    create(ctx, conn, ns, spec, name, role).await?;
+    ctx.ui.note(&format!(
+        "Created Job {name} (image {}); if interrupted, follow it again with `{} logs {name}`",
+        setup.image,
+        crate::program_name::get(),
+    ));
+    let timeout = ctx.settings.timeout.as_ref().map(|(d, _)| *d);
+    let grace = start_grace(setup.mode.start_grace, timeout);
+    let code = match job::follow(conn, ns, name, &mut out, &ctx.ui, grace).await {
+        Ok(job::Followed::Exited(code)) => code,
+        Ok(job::Followed::Completed) => 0,
+        Ok(job::Followed::NotStarting(why)) => {
+            return Err(give_up(ctx, conn, ns, spec, name, &why).await);
+        }
+        Err(e) => return Err(after_create(ctx, e, name)),
+    };
+    Ok((code, out))
 }
 
 /// What the Job leaves out of the Deployment's template, and why, for the plan and notes.
@@ -236,13 +337,25 @@ pub(super) fn image_of(
 /// as started (an interruption keeps the lock and prints `kmigrate logs`) until the API
 /// server says it did not create it. An unanswered create is settled by asking for the
 /// Job by name.
-async fn create(ctx: &mut Ctx, conn: &Connection, ns: &str, spec: &Job, name: &str) -> Result<()> {
-    ctx.report.job = Some(name.to_owned());
-    ctx.started.store(true, Ordering::SeqCst);
+async fn create(
+    ctx: &mut Ctx,
+    conn: &Connection,
+    ns: &str,
+    spec: &Job,
+    name: &str,
+    role: JobRole,
+) -> Result<()> {
+    let run = role == JobRole::Run;
+    if run {
+        ctx.report.job = Some(name.to_owned());
+        ctx.started.store(true, Ordering::SeqCst);
+    }
     let why = match job::create(conn, ns, spec).await {
         Ok(()) => return Ok(()),
         Err(job::CreateFailure::Rejected(e)) => {
-            not_created(ctx);
+            if run {
+                not_created(ctx);
+            }
             return Err(e);
         }
         Err(job::CreateFailure::Unsure(why)) => why,
@@ -255,7 +368,9 @@ async fn create(ctx: &mut Ctx, conn: &Connection, ns: &str, spec: &Job, name: &s
             Ok(())
         }
         Ok(false) => {
-            not_created(ctx);
+            if run {
+                not_created(ctx);
+            }
             Err(Error::Api(format!(
                 "create the migration Job: {why}; no Job {name} exists, so nothing ran"
             ))
@@ -354,7 +469,230 @@ fn start_grace(grace: Duration, timeout: Option<Duration>) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use http::Response;
+    use kube::client::Body;
+    use serde_json::{Value, json};
+
     use super::*;
+    use crate::cmd::testing::Harness;
+    use crate::connection::testing::{Handle, list, mock_cluster, object, status};
+    use crate::error::{code, exit_code_of};
+    use crate::lock::LockMode;
+    use crate::migration_plan::tests::{plan_hash, plan_output};
+
+    const SAFE: &str = "def change do\n  execute \"CREATE TABLE t (id int)\"\nend\n";
+    const DROPS: &str = "def up do\n  execute \"DROP TABLE legacy\"\nend\n";
+
+    /// An API server where each Job's pod has run its container `web` (the app container
+    /// of [`job::deployment`]), which printed `log` (and the snippet's last line when it
+    /// exited 0) and exited with `exit`; returns the Jobs created.
+    fn serve(mut handle: Handle, log: String, exit: i32) -> Arc<Mutex<Vec<Value>>> {
+        let log = if exit == 0 {
+            format!("{log}kmigrate:end\n")
+        } else {
+            log
+        };
+        let created = Arc::new(Mutex::new(Vec::<Value>::new()));
+        let jobs = created.clone();
+        tokio::spawn(async move {
+            while let Some((req, send)) = handle.next_request().await {
+                let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+                let last = jobs.lock().unwrap().last().cloned();
+                let answer = match (method.as_str(), path.rsplit('/').next().unwrap_or("")) {
+                    ("POST", "jobs") => {
+                        let body = req.into_body().collect_bytes().await.unwrap();
+                        let job: Value = serde_json::from_slice(&body).unwrap();
+                        jobs.lock().unwrap().push(job.clone());
+                        object(&job)
+                    }
+                    ("GET", "pods") => list(vec![json!({
+                        "metadata": {"name": "run-pod", "creationTimestamp": "2026-01-01T00:00:00Z"},
+                        "status": {"phase": if exit == 0 { "Succeeded" } else { "Failed" },
+                            "containerStatuses": [{"name": "web", "image": "shop:2", "imageID": "",
+                                "ready": false, "restartCount": 0,
+                                "state": {"terminated": {"exitCode": exit}}}]}
+                    })]),
+                    ("GET", "log") => Response::new(Body::from(log.clone().into_bytes())),
+                    ("GET", _) if path.contains("/jobs/") => object(&last.unwrap()),
+                    _ => status(404, "NotFound", &format!("{method} {path}")),
+                };
+                send.send_response(answer);
+            }
+        });
+        created
+    }
+
+    /// A protected `migrate --image shop:2` (with `args` after it) against `serve`, the
+    /// lock off (the plan Job is what is tested here).
+    fn protected_job(
+        args: &[&str],
+        log: String,
+        exit: i32,
+    ) -> (Harness, Setup, Arc<Mutex<Vec<Value>>>) {
+        let mut argv = vec!["migrate", "--image", "shop:2", "--yes"];
+        argv.extend_from_slice(args);
+        let mut h = Harness::new(&argv, vec![], false);
+        h.ctx.protection = Some("namespace matches \"prod\"".into());
+        h.ctx.settings.lock = LockMode::Off;
+        let (conn, handle) = mock_cluster();
+        let created = serve(handle, log, exit);
+        let setup = Setup {
+            conn,
+            ns: "apps".into(),
+            deploy: job::deployment(),
+            image: "shop:2".into(),
+            lock_name: "kmigrate-shop".into(),
+            leave_out: Vec::new(),
+            mode: h.ctx.settings.job.clone().expect("Job mode"),
+        };
+        (h, setup, created)
+    }
+
+    /// The command label and the container's command of a Job created.
+    fn command_of(job: &Value) -> (String, Vec<String>) {
+        let label = job["metadata"]["labels"]["kmigrate.io/command"]
+            .as_str()
+            .unwrap();
+        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        let argv = c["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(c["args"].as_array().unwrap());
+        (
+            label.to_owned(),
+            argv.map(|a| a.as_str().unwrap().to_owned()).collect(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_protected_migrate_reads_its_plan_in_a_read_only_job_and_refuses_what_is_not_allowed()
+    {
+        let pending = [(2, "create_t", SAFE), (3, "drop_legacy", DROPS)];
+        let (mut h, setup, created) = protected_job(&[], plan_output(&pending), 0);
+        let change = reviewed_change(&h.ctx).expect("reviewed");
+        let err = review_in_job(&mut h.ctx, &setup, &change)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(exit_code_of(&err), code::REFUSED);
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("3 drop_legacy (Shop.Repo): drops a table"),
+            "{msg}"
+        );
+        assert!(msg.contains("re-run with --allow-destructive 3"), "{msg}");
+        // One Job was created: the plan's, running the plan snippet; not the run's.
+        let jobs = created.lock().unwrap().clone();
+        assert_eq!(jobs.len(), 1);
+        let ecto = h.ctx.settings.ecto.clone().unwrap();
+        assert_eq!(
+            command_of(&jobs[0]),
+            ("plan".into(), ecto.argv(Operation::Plan))
+        );
+        assert_eq!(
+            h.ctx.report.plan_job.as_deref(),
+            jobs[0]["metadata"]["name"].as_str()
+        );
+        assert_eq!(
+            (h.ctx.report.job.as_ref(), h.ctx.report.argv.as_ref()),
+            (None, None)
+        );
+        assert!(!h.ctx.started.load(Ordering::SeqCst), "nothing was started");
+        assert_eq!(
+            h.ctx.report.plan.as_ref().map(|p| p.hash.clone()),
+            Some(plan_hash(&pending))
+        );
+    }
+
+    #[tokio::test]
+    async fn allowed_the_run_is_held_to_the_hash_its_plan_job_read() {
+        let pending = [(2, "create_t", SAFE), (3, "drop_legacy", DROPS)];
+        let (mut h, setup, _) =
+            protected_job(&["--allow-destructive", "3"], plan_output(&pending), 0);
+        let change = reviewed_change(&h.ctx).expect("reviewed");
+        let reviewed = review_in_job(&mut h.ctx, &setup, &change).await.unwrap();
+        let hash = plan_hash(&pending);
+        assert!(reviewed.argv[2].contains(&format!("planned_hash = \"{hash}\"\n")));
+        assert_eq!(h.ctx.report.destructive_allowed, [3]);
+        assert!(
+            reviewed.lines[1].contains("3 drop_legacy")
+                && reviewed.lines[1].contains("DESTRUCTIVE")
+        );
+        // An approved plan that is not the one read: 82, as in a pod.
+        let other = plan_hash(&pending[..1]);
+        let (mut h, setup, _) = protected_job(&["--plan", &other], plan_output(&pending), 0);
+        let change = reviewed_change(&h.ctx).expect("reviewed");
+        let err = review_in_job(&mut h.ctx, &setup, &change)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(exit_code_of(&err), code::PLAN_STALE);
+    }
+
+    #[tokio::test]
+    async fn a_plan_job_that_fails_refuses_the_run() {
+        let (mut h, setup, _) = protected_job(&[], "** (RuntimeError) boom\n".into(), 1);
+        let change = reviewed_change(&h.ctx).expect("reviewed");
+        let err = review_in_job(&mut h.ctx, &setup, &change)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(exit_code_of(&err), code::REFUSED);
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("could not read the plan first (remote exit code 1); nothing was changed"),
+            "{msg}"
+        );
+        assert!(!h.ctx.started.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn only_a_protected_migrate_of_the_snippet_that_someone_can_confirm_reads_a_plan_first() {
+        let with = |args: &[&str], protected: bool, terminal: bool| {
+            let mut h = Harness::new(args, vec![], terminal);
+            h.ctx.protection = protected.then(|| "by name".to_owned());
+            reviewed_change(&h.ctx).is_some()
+        };
+        assert!(with(
+            &["migrate", "--image", "shop:2", "--yes"],
+            true,
+            false
+        ));
+        assert!(with(&["migrate", "--image", "shop:2"], true, true));
+        assert!(with(
+            &[
+                "migrate",
+                "--image",
+                "shop:2",
+                "--yes",
+                "--plan",
+                &plan_hash(&[])
+            ],
+            true,
+            false
+        ));
+        assert!(
+            !with(&["migrate", "--image", "shop:2", "--yes"], false, false),
+            "unprotected, as in a pod"
+        );
+        assert!(
+            !with(&["migrate", "--image", "shop:2"], true, false),
+            "refused at the confirmation"
+        );
+        assert!(!with(
+            &["rollback", "--image", "shop:2", "--yes", "--step", "1"],
+            true,
+            false
+        ));
+        assert!(!with(
+            &["status", "--image", "shop:2", "--yes"],
+            true,
+            false
+        ));
+    }
 
     #[test]
     fn the_image_is_the_app_containers_as_the_job_chooses_it() {

@@ -35,7 +35,11 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         let reviewed = if (ctx.ui.can_prompt || ctx.settings.yes || grouped) && !change.custom {
-            Some(guard::review(ctx, t, change, shown).await?)
+            let plan = match shown {
+                Some(plan) => plan,
+                None => ctx.read_plan(t).await?,
+            };
+            Some(guard::review(ctx, change, plan)?)
         } else {
             None
         };

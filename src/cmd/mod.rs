@@ -108,15 +108,7 @@ impl Ctx {
     /// Run the action's command in the target, streaming, and record it and its exit code.
     /// A lost lock stops it before it starts.
     async fn exec(&mut self, t: &PodTarget, argv: &[String], out: &mut Streamer) -> Result<i32> {
-        if let Some(held) = &self.lock
-            && let Some(why) = held.lost()
-        {
-            return Err(Error::Locked(format!(
-                "lost the lock {} before the command started ({why}); nothing was run",
-                held.name()
-            ))
-            .into());
-        }
+        self.still_locked()?;
         self.report.argv = Some(argv.to_vec());
         // Only a command that may change the database counts as started: a read-only one
         // needs no "may still be running" care.
@@ -129,6 +121,21 @@ impl Ctx {
         let code = self.executor()?.exec(t, argv, out, started).await?;
         self.report.remote_exit_code = Some(code);
         Ok(code)
+    }
+
+    /// The lock, when one was taken, is still held: one lost (while a plan was read or a
+    /// confirmation waited) refuses the run before its command starts.
+    fn still_locked(&self) -> Result<()> {
+        if let Some(held) = &self.lock
+            && let Some(why) = held.lost()
+        {
+            return Err(Error::Locked(format!(
+                "lost the lock {} before the command started ({why}); nothing was run",
+                held.name()
+            ))
+            .into());
+        }
+        Ok(())
     }
 
     /// Run a read-only command that is not the run's own (a preview).

@@ -560,11 +560,17 @@ fn app_pods(ns: &Ns) -> Vec<(String, bool, String)> {
 /// The app image with `migration_sets/next_release` added to `priv/repo/migrations`, pushed
 /// as a new tag: the next release of the app, as a rollout brings it.
 fn next_release_image(ns: &Ns) -> String {
+    release_image(ns, "next_release", "next")
+}
+
+/// The app image with `migration_sets/<set>` added to `priv/repo/migrations`, pushed as the
+/// tag `<tag>-<namespace>`.
+fn release_image(ns: &Ns, set: &str, tag: &str) -> String {
     let n = node();
-    let root = crate::support::scratch_dir("next-release");
+    let root = crate::support::scratch_dir(set);
     let migrations = root.join("app/priv/repo/migrations");
     std::fs::create_dir_all(&migrations).unwrap();
-    let set = PathBuf::from(crate::harness::migration_set("next_release"));
+    let set = PathBuf::from(crate::harness::migration_set(set));
     for file in std::fs::read_dir(&set).unwrap() {
         let file = file.unwrap().path();
         std::fs::copy(&file, migrations.join(file.file_name().unwrap())).unwrap();
@@ -579,14 +585,97 @@ fn next_release_image(ns: &Ns) -> String {
         .status()
         .unwrap();
     assert!(tarred.success());
-    let next = format!("{}/kmigrate/app:next-{}", n.registry, ns.name);
+    let image = format!("{}/kmigrate/app:{tag}-{}", n.registry, ns.name);
     let pushed = Command::new(&n.imgpush)
-        .args(["extend", &n.app_image, &next])
+        .args(["extend", &n.app_image, &image])
         .arg(&layer)
         .status()
         .unwrap();
     assert!(pushed.success(), "imgpush extend");
-    next
+    image
+}
+
+/// A protected `migrate --image` (Job mode, the path for new releases) is held to the plan
+/// and the destructive-change policy as a migrate in a pod is: the plan is read first in a
+/// read-only Job of the new image; a destructive migration is refused (73) without
+/// `--allow-destructive` and nothing runs; with it, the migrate Job runs held to the plan.
+#[test]
+fn a_protected_job_mode_migrate_reads_its_plan_first_and_runs_a_destructive_one_only_when_allowed()
+{
+    const DROP_LEGACY: i64 = 20240112120000;
+    let ns = Ns::new("prod-real-drop");
+    let n = node();
+    deployment(&ns, &n.app_image, "");
+    let image = release_image(&ns, "destructive", "drop");
+    let t0 = std::time::Instant::now();
+    let out = job_migrate(&ns, &image)
+        .expect_stderr(
+            "20240112120000 drop_legacy (Demo.Repo): drops a table (line 7: DROP TABLE legacy)",
+        )
+        .expect_stderr("re-run with --allow-destructive 20240112120000")
+        .status(73);
+    let refused = t0.elapsed();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.protected),
+        ("refused", true),
+        "{doc}"
+    );
+    assert_eq!(r.job, None, "no migrate Job was created: {doc}");
+    assert!(r.plan.is_some_and(|p| p.migrations().count() == 7), "{doc}");
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    let plan_job = doc["plan_job"]
+        .as_str()
+        .expect("the plan Job's name")
+        .to_owned();
+    let jobs = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "jobs",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name}={.metadata.labels.kmigrate\\.io/command};{end}",
+    ]);
+    assert_eq!(jobs, format!("{plan_job}=plan;"), "only the plan Job ran");
+
+    let t1 = std::time::Instant::now();
+    let out = job_migrate(&ns, &image)
+        .args(["--allow-destructive", &DROP_LEGACY.to_string()])
+        .expect_stderr("20240112120000 drop_legacy (Demo.Repo)  DESTRUCTIVE: drops a table")
+        .status(0);
+    let allowed = t1.elapsed();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report(&out);
+    assert_eq!(r.outcome, "success", "{doc}");
+    assert_eq!(r.destructive_allowed, [DROP_LEGACY]);
+    assert_eq!(
+        ns.applied(),
+        [
+            V1,
+            V2,
+            V3,
+            20240111120000,
+            DROP_LEGACY,
+            20240113120000,
+            20240114120000
+        ]
+    );
+    assert!(!ns.tables().contains(&"legacy".to_owned()));
+    // The migrate Job ran the snippet held to the hash of the plan its plan Job read.
+    let hash = r.plan.expect("the plan").hash;
+    let held = format!("planned_hash = \"{hash}\"");
+    assert!(
+        r.argv.unwrap_or_default().iter().any(|a| a.contains(&held)),
+        "{doc}"
+    );
+    let (job, plan_job) = (r.job.expect("the migrate Job"), doc["plan_job"].as_str());
+    assert!(plan_job.is_some_and(|p| p != job), "{doc}");
+    eprintln!(
+        "protected Job-mode migrate: refused after {:.1} s, allowed and applied in {:.1} s",
+        refused.as_secs_f64(),
+        allowed.as_secs_f64()
+    );
 }
 
 /// The recommended pipeline (docs/guide/schema-gate.md), end to end: a Deployment gated by `kmigrate gate
