@@ -16,6 +16,7 @@ mod confirm;
 #[cfg(feature = "demo")]
 mod demo;
 mod doctor;
+mod dsl;
 mod ecto;
 mod exec;
 mod faultproxy;
