@@ -63,6 +63,13 @@ impl Holder {
         .to_owned()
     }
 
+    /// Run `sql` in the held transaction, after what it holds.
+    fn then(&mut self, sql: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(format!("{sql};\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
     fn pid(&self) -> String {
         self.sessions("pid", "")
     }
@@ -172,6 +179,50 @@ fn a_held_migration_lock_is_named_before_the_run_waits_on_it() {
     drop(console);
     ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
     assert_eq!(ns.applied().len(), 3);
+}
+
+/// A rollback reverts the versions it showed or nothing: while it waits on Ecto's migration
+/// lock, the holder reverts the newest version itself. Selected again under the lock,
+/// `step: 1` would then revert the one below it, which nobody was shown.
+#[test]
+fn a_rollback_that_waited_on_the_lock_reverts_only_what_it_showed() {
+    let ns = Ns::with_demo_pod("heldback", &[]);
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let mut console = Holder::hold(
+        &ns.db,
+        "console",
+        "LOCK TABLE schema_migrations IN SHARE UPDATE EXCLUSIVE MODE",
+    );
+    let mut run = ns
+        .kmigrate()
+        .args(["rollback", "-l", "app=demo", "--step", "1", "--yes"])
+        .spawn();
+    run.wait_line(&format!("{V3}"));
+    wait_for(
+        "the rollback to wait on the lock",
+        Duration::from_secs(30),
+        || {
+            psql(
+            &ns.db,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .trim()
+            == "1"
+        },
+    );
+    console.then(&format!(
+        "DROP TABLE comments; DELETE FROM schema_migrations WHERE version = {V3}; COMMIT"
+    ));
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(ns.applied(), [V1, V2], "{code}: {:#?}", run.seen);
+    // What it was shown is down already: nothing was reverted, and it says so.
+    assert_eq!(code, 0, "{:#?}", run.seen);
+    assert!(
+        run.seen
+            .contains(&"kmigrate: 0 migrations reverted (pod demo-0)".to_owned()),
+        "{:#?}",
+        run.seen
+    );
 }
 
 /// A repo that keeps its versions and migration lock in a `:migration_repo` (another
