@@ -225,6 +225,38 @@ fn a_rollback_that_waited_on_the_lock_reverts_only_what_it_showed() {
     );
 }
 
+/// A rollback with `--yes` is held to its preview: the moment the preview is on the screen,
+/// another session reverts the newest version. A run that selected `step: 1` again in a
+/// second remote command (its VM takes a second to boot) would revert the one below it.
+#[test]
+fn a_rollback_with_yes_reverts_only_what_its_preview_showed() {
+    let ns = Ns::with_demo_pod("yesback", &[]);
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let mut run = ns
+        .kmigrate()
+        .args(["rollback", "-l", "app=demo", "--step", "1", "--yes"])
+        .spawn();
+    run.wait_line(&format!("{V3} create_comments"));
+    psql(
+        &ns.db,
+        &format!(
+            "BEGIN; DROP TABLE IF EXISTS comments; DELETE FROM schema_migrations WHERE version = {V3}; COMMIT"
+        ),
+    );
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(ns.applied(), [V1, V2], "{:#?}", run.seen);
+    // The run found what it was shown no longer applied, and ran nothing (psql is done long
+    // before the run's VM has booted).
+    assert_eq!(code, 72, "{:#?}", run.seen);
+    assert!(
+        run.seen.iter().any(|l| l.contains(
+            "changed after they were shown: of those, still applied: none; nothing was run"
+        )),
+        "{:#?}",
+        run.seen
+    );
+}
+
 /// A repo that keeps its versions and migration lock in a `:migration_repo` (another
 /// database here, as `Ecto.Migration.SchemaMigration.get_repo_and_source/2` reads them):
 /// status, plan and migrate read the versions there, and a holder of that lock is named.
