@@ -257,6 +257,45 @@ fn a_rollback_with_yes_reverts_only_what_its_preview_showed() {
     );
 }
 
+/// Ecto's advisory lock (`migration_lock: :pg_advisory_lock`) is keyed by prefix and repo
+/// only, so two databases of one server (staging and production) use the same key: the
+/// holder is named in the database that holds it, never in the other.
+#[test]
+fn an_advisory_lock_is_named_only_in_its_own_database() {
+    let env = [
+        ("DEMO_MIGRATIONS_DIR", migration_set("gated")),
+        ("DEMO_MIGRATION_LOCK", "pg_advisory_lock".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let prod = Ns::with_demo_pod("advprod", &env);
+    let staging = Ns::with_demo_pod("advstg", &env);
+    let gate = Gate::close(&prod.db);
+    let mut run = prod.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
+    wait_for(
+        "the migration to reach the gate",
+        Duration::from_secs(60),
+        || crate::ecto::at_the_gate(&prod.db),
+    );
+    let locks = |ns: &Ns| {
+        report(
+            &ns.kmigrate()
+                .args(["status", "-l", "app=demo", "-o", "json"])
+                .status(0),
+        )
+        .migration_locks
+        .len()
+    };
+    assert_eq!(locks(&prod), 1, "the migrating database names its lock");
+    assert_eq!(
+        locks(&staging),
+        0,
+        "the other database has no migration running"
+    );
+    drop(gate);
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 0, "{:#?}", run.seen);
+}
+
 /// A repo that keeps its versions and migration lock in a `:migration_repo` (another
 /// database here, as `Ecto.Migration.SchemaMigration.get_repo_and_source/2` reads them):
 /// status, plan and migrate read the versions there, and a holder of that lock is named.

@@ -4,6 +4,9 @@
 # (`migration_lock: :pg_advisory_lock`), keyed by `:erlang.phash2({:ecto, prefix, repo})`.
 # With a `:migration_repo` the lock is that repo's, in its database
 # (`Ecto.Migrator.lock_for_migrations/4` locks on the migration repo's meta).
+# `pg_locks` lists the locks of every database of the server, and the advisory key holds no
+# database: only this database's locks are the repo's (staging and production on one server
+# use the same key).
 lock_holders = fn repo, prefix ->
   holder = versions_repo.(repo)
   key = :erlang.phash2({:ecto, prefix, holder})
@@ -13,6 +16,7 @@ lock_holders = fn repo, prefix ->
       "coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') " <>
       "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " <>
       "WHERE l.granted AND l.pid <> pg_backend_pid() " <>
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " <>
       "AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' " <>
       "AND l.relation = to_regclass(#{sql_text.(migrations_table.(repo, prefix))})) " <>
       "OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))"
