@@ -127,7 +127,7 @@ impl Protection {
                 let lower = value.to_lowercase();
                 let hit = config::glob_match(&pattern, &lower)
                     || lower
-                        .split(['/', ':', '_', '.', '@'])
+                        .split(['/', ':', '_', '.', '@', '-'])
                         .any(|seg| config::glob_match(&pattern, seg));
                 if hit {
                     return Some(format!("{what} {value:?} matches {pattern:?}"));
@@ -166,7 +166,19 @@ mod tests {
         ] {
             assert!(p.reason(&place(context, "shop")).is_some(), "{context}");
         }
+        // A word between hyphens counts as between any other separators (prefer asking
+        // once too often to running in production unasked).
+        for namespace in [
+            "shop-prod-eu",
+            "eu-prod-1",
+            "platform-prod-eu",
+            "shop-prd-2",
+        ] {
+            let why = p.reason(&place("dev", namespace));
+            assert!(why.is_some_and(|w| w.contains("namespace")), "{namespace}");
+        }
         assert!(p.reason(&place("kind-dev", "shop-staging")).is_none());
+        assert!(p.reason(&place("dev", "shop-products-eu")).is_none());
         assert!(p.reason(&place("dev", "products")).is_none());
         let by_host = Place {
             host: Some("api.prod.acme.internal"),
