@@ -18,6 +18,16 @@ pub fn shown_argv(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// Text from the app (an error that names its database URL) with the password of every URL
+/// masked: `ecto://user:secret@db/app` becomes `ecto://user:***@db/app`.
+pub fn without_url_passwords(s: &str) -> String {
+    static URL_PASSWORD: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    URL_PASSWORD
+        .get_or_init(|| regex::Regex::new(r"(\w://[^:/@\s]*:)[^@\s]+@").unwrap())
+        .replace_all(s, "${1}***@")
+        .into_owned()
+}
+
 /// Text for people (notes, plans, tables, errors) with the control characters that came
 /// from elsewhere escaped: line breaks and tabs stay, and so does the bold kmigrate adds.
 pub fn printable_text(s: &str) -> String {
@@ -43,6 +53,26 @@ pub fn printable_text(s: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn url_passwords_are_masked_and_the_rest_kept() {
+        let said = without_url_passwords(
+            "(Ecto.InvalidURLError) invalid url ecto://shop:hunter2@db.internal/shop, \
+             path should be a database name; see postgres://a:b@h:5432/d?ssl=true",
+        );
+        assert_eq!(
+            said,
+            "(Ecto.InvalidURLError) invalid url ecto://shop:***@db.internal/shop, \
+             path should be a database name; see postgres://a:***@h:5432/d?ssl=true"
+        );
+        for kept in [
+            "https://db.internal:5432/x",
+            "user@host: no",
+            "at 12:00:01 a@b",
+        ] {
+            assert_eq!(without_url_passwords(kept), kept);
+        }
+    }
 
     #[test]
     fn notes_keep_lines_tabs_and_our_bold() {

@@ -391,7 +391,12 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
         return Some(Event::MigrationPlan(l));
     }
     if let Some(rest) = tagged(&line, PROBE_TAG) {
-        return Some(Event::Probe(rest.split('\t').map(str::to_owned).collect()));
+        // A repo's start error may name its URL, password included (Ecto.InvalidURLError).
+        return Some(Event::Probe(
+            rest.split('\t')
+                .map(crate::text::without_url_passwords)
+                .collect(),
+        ));
     }
     if let Some(rest) = tagged(&line, WAIT_TAG) {
         let (state, waited) = rest.split_once('\t')?;
@@ -579,6 +584,20 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_probe_never_carries_a_url_password() {
+        let line = b"kmigrate:probe\tdb\tDemo.Repo\terror\tinvalid url ecto://shop:hunter2@db/shop";
+        assert_eq!(
+            parse_line(line),
+            Some(Event::Probe(vec![
+                "db".into(),
+                "Demo.Repo".into(),
+                "error".into(),
+                "invalid url ecto://shop:***@db/shop".into()
+            ]))
+        );
     }
 
     #[test]

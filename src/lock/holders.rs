@@ -192,7 +192,10 @@ pub async fn inspect(conn: &Connection, namespace: &str, name: &str) -> Result<O
                 crate::program_name::get()
             ),
             Ok(None) => format!("Job {job} no longer exists"),
-            Err(e) => format!("Job {job}: cannot be read ({e})"),
+            Err(e) => format!(
+                "Job {job}: cannot be read ({})",
+                crate::connection::chain(&e)
+            ),
         }
     } else {
         let mut observer = Observer::default();

@@ -4,10 +4,16 @@
 # answers `SELECT 1`. Every step that can fail is caught and said, so that one run tells as
 # much as it can; it never migrates, locks or creates anything.
 
-# A field's tabs and line breaks become spaces: an error's text may hold them.
-say = fn tag, fields ->
-  IO.puts(Enum.map_join([tag | fields], "\t", &String.replace(to_string(&1), ~r/[\t\r\n]+/, " ")))
+# A field's tabs and line breaks become spaces: an error's text may hold them. A URL's
+# password is masked: a repo's start error may name its URL (`Ecto.InvalidURLError`).
+field = fn text ->
+  text
+  |> to_string()
+  |> String.replace(~r/[\t\r\n]+/, " ")
+  |> String.replace(~r{(\w://[^:/@\s]*:)[^@\s]+@}, "\\1***@")
 end
+
+say = fn tag, fields -> IO.puts(Enum.map_join([tag | fields], "\t", field)) end
 
 loaded = Application.load(app)
 
