@@ -165,7 +165,11 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::PARTIAL,
         short: "some environments failed",
-        meaning: "several environments (`-e a,b` or a group) ran and some succeeded while others failed or did not run; when none succeeded the first failure's own code is the exit code",
+        meaning: "several environments (`-e a,b` or a group) ran and some succeeded while others failed or \
+            did not run; when none succeeded the first failure's own code is the exit code. Before 80: \
+            an environment whose outcome is unknown or that was stopped (75, 124, 129, 130, 143: its \
+            lock stays held) gives its own code, and pending migrations with no failure (`status \
+            --exit-code`) give 10; pending migrations do not stop the other environments from being read",
         todo: "read `environments` in `-o json` (or the summary): fix the failed ones and run them again",
     },
     ExitCodeDoc {

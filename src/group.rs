@@ -62,7 +62,7 @@ pub fn drive(
     let stopped = runtime.block_on(async {
         let plans = plan_all(&mut members, &deadline).await?;
         confirm_all(ui, yes, named, &mut members, &plans).await?;
-        run_all(
+        let signal = run_all(
             &mut members,
             plans,
             &deadline,
@@ -70,7 +70,7 @@ pub fn drive(
             started_at,
         )
         .await;
-        Ok::<(), (Option<String>, anyhow::Error)>(())
+        Ok::<_, (Option<String>, anyhow::Error)>(signal)
     });
     runtime.shutdown_background();
     let mut report = GroupReport {
@@ -90,7 +90,34 @@ pub fn drive(
             report.error = Some(said);
             end
         }
-        Ok(()) => summary(ui, &members),
+        Ok(signal) => {
+            let end = summary(ui, &members);
+            match signal {
+                // A stop is a stop: the environments after it were not run, whatever the
+                // last one's own end.
+                Some(signal)
+                    if end.outcome != Outcome::Interrupted
+                        && members.iter().any(|m| m.end.is_none()) =>
+                {
+                    let e = anyhow::Error::from(Error::Interrupted {
+                        signal,
+                        running: false,
+                    });
+                    let said = format!(
+                        "{e}: the environments after {} were not run",
+                        members
+                            .iter()
+                            .rev()
+                            .find(|m| m.end.is_some())
+                            .map_or("none", |m| m.env.as_str())
+                    );
+                    crate::error::print(&anyhow::anyhow!("{said}"));
+                    report.error = Some(said);
+                    conclusion_of(&e)
+                }
+                _ => end,
+            }
+        }
     };
     report.environments = members
         .into_iter()
@@ -226,15 +253,27 @@ async fn confirm_all(
 }
 
 /// Run each environment in order, under the one deadline. A failure stops the rest unless
-/// told to go on; a deadline or a signal always does.
+/// told to go on; a deadline or a signal always does. One watch sees the signals of the
+/// whole group, also those that arrive while an environment finishes (its lock given back,
+/// its Event left): none lets the next environment start. Returns the signal, if one came.
 async fn run_all(
     members: &mut [Member],
     plans: Vec<Shown>,
     deadline: &Deadline,
     continue_on_error: bool,
     started_at: Instant,
-) {
+) -> Option<&'static str> {
+    let signal = std::sync::Arc::new(std::sync::OnceLock::new());
+    let watch = {
+        let signal = signal.clone();
+        tokio::spawn(async move {
+            let _ = signal.set(crate::lifecycle::interrupted().await);
+        })
+    };
     for (m, plan) in members.iter_mut().zip(plans) {
+        if signal.get().is_some() {
+            break;
+        }
         m.ctx.confirmation = Confirmation::Confirmed(plan);
         m.ctx.ui.note(&format!("== environment {}", m.env));
         let started = m.ctx.started.clone();
@@ -246,22 +285,25 @@ async fn run_all(
         let end = finish(&mut m.ctx, &result, started_at).await;
         m.end = Some(end);
         let stopped = matches!(end.outcome, Outcome::Timeout | Outcome::Interrupted);
-        if end.exit_code != code::SUCCESS && (stopped || !continue_on_error) {
+        // Pending migrations (`status --exit-code`) are a finding, not a failure: the other
+        // environments are read too.
+        let failed = !matches!(end.outcome, Outcome::Success | Outcome::Pending);
+        if stopped || (failed && !continue_on_error) {
             break;
         }
+        // The signal task runs when this one waits; let it see what has arrived.
+        tokio::task::yield_now().await;
     }
+    watch.abort();
+    signal.get().copied()
 }
 
-/// All succeeded: success. None: the first failure's own code. Some: [`code::PARTIAL`].
+/// Says how each environment ended, and concludes the group's run.
 fn summary(ui: &Ui, members: &[Member]) -> Conclusion {
     let ok = members
         .iter()
         .filter(|m| m.end.is_some_and(|e| e.exit_code == code::SUCCESS))
         .count();
-    let first_failure = members
-        .iter()
-        .filter_map(|m| m.end)
-        .find(|e| e.exit_code != code::SUCCESS);
     let line: Vec<String> = members
         .iter()
         .map(|m| match m.end {
@@ -277,13 +319,38 @@ fn summary(ui: &Ui, members: &[Member]) -> Conclusion {
             line.join(", ")
         ));
     }
-    match first_failure {
-        None => Conclusion {
+    conclude_group(&members.iter().map(|m| m.end).collect::<Vec<_>>())
+}
+
+/// How a group's run ends, from each environment's end (`None`: not run). An environment
+/// where the remote command may still run (unknown outcome, timeout, signal: its lock stays
+/// held) decides first, with its own code. Then all succeeded: success; pending migrations
+/// and otherwise success: [`code::PENDING`]; none succeeded: the first failure's own code;
+/// else [`code::PARTIAL`].
+fn conclude_group(ends: &[Option<Conclusion>]) -> Conclusion {
+    let ran: Vec<Conclusion> = ends.iter().flatten().copied().collect();
+    if let Some(unsettled) = ran.iter().find(|e| e.remote_may_run()) {
+        return *unsettled;
+    }
+    let not_ok: Vec<&Conclusion> = ran
+        .iter()
+        .filter(|e| e.exit_code != code::SUCCESS)
+        .collect();
+    let all_ran = ran.len() == ends.len();
+    match not_ok.first() {
+        None if all_ran => Conclusion {
             exit_code: code::SUCCESS,
             outcome: Outcome::Success,
         },
-        Some(first) if ok == 0 => first,
-        Some(_) => Conclusion {
+        Some(_) if all_ran && not_ok.iter().all(|e| e.outcome == Outcome::Pending) => Conclusion {
+            exit_code: code::PENDING,
+            outcome: Outcome::Pending,
+        },
+        Some(first) if ran.len() == not_ok.len() => not_ok
+            .iter()
+            .find(|e| e.outcome != Outcome::Pending)
+            .map_or(**first, |e| **e),
+        _ => Conclusion {
             exit_code: code::PARTIAL,
             outcome: Outcome::Partial,
         },
@@ -307,4 +374,40 @@ pub fn check(settings: &Settings) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn end(exit_code: u8, outcome: Outcome) -> Option<Conclusion> {
+        Some(Conclusion { exit_code, outcome })
+    }
+
+    #[test]
+    fn a_group_ends_with_what_matters_most() {
+        let ok = end(code::SUCCESS, Outcome::Success);
+        let pending = end(code::PENDING, Outcome::Pending);
+        let failed = end(1, Outcome::Failed);
+        let unknown = end(code::UNKNOWN, Outcome::Unknown);
+        let stopped = end(code::INTERRUPTED, Outcome::Interrupted);
+        let code_of = |ends: &[Option<Conclusion>]| conclude_group(ends).exit_code;
+        assert_eq!(code_of(&[ok, ok]), code::SUCCESS);
+        // `-e eu,us status --exit-code` with pending migrations only in us.
+        assert_eq!(code_of(&[ok, pending]), code::PENDING);
+        assert_eq!(code_of(&[pending, pending]), code::PENDING);
+        // A run whose remote may still run (its lock kept) is never hidden behind 80.
+        assert_eq!(code_of(&[ok, unknown]), code::UNKNOWN);
+        assert_eq!(code_of(&[failed, unknown]), code::UNKNOWN);
+        assert_eq!(code_of(&[ok, stopped, None]), code::INTERRUPTED);
+        assert_eq!(code_of(&[ok, failed]), code::PARTIAL);
+        assert_eq!(code_of(&[ok, pending, failed]), code::PARTIAL);
+        assert_eq!(code_of(&[ok, None]), code::PARTIAL);
+        assert_eq!(code_of(&[failed, None]), 1);
+        assert_eq!(
+            code_of(&[pending, failed]),
+            1,
+            "the failure, not the finding"
+        );
+    }
 }

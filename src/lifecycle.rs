@@ -149,7 +149,8 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
 /// Resolves with the name of the first SIGINT, SIGTERM or SIGHUP. A hang-up (the terminal
 /// or SSH session went away) is a stop like any other: the lock, the audit Event and the
 /// report are seen to rather than the process dying on the spot.
-async fn interrupted() -> &'static str {
+/// The first stop signal (`SIGINT`, `SIGTERM`, `SIGHUP`) that arrives, by name.
+pub async fn interrupted() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

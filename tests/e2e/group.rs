@@ -4,6 +4,7 @@
 use kmigrate::report::GroupReport;
 
 use crate::audit::events;
+use crate::faultproxy::{FaultProxy, apiserver_addr};
 use crate::harness::{Ns, V1, V2, V3, local, migration_set, release};
 use crate::support::{kmigrate, scratch_dir, stdout};
 
@@ -115,5 +116,46 @@ fn one_protected_environment_makes_the_group_confirm_once_before_anything_runs()
     assert_eq!(
         (eu.applied(), us.applied()),
         (vec![V1, V2, V3], vec![V1, V2])
+    );
+}
+
+/// A Ctrl-C that arrives while one environment finishes (its audit Event held back on the
+/// way to the API server) stops the group: the next environment is not run, exit 130.
+#[test]
+fn a_stop_while_an_environment_finishes_stops_the_group() {
+    let (eu, _us, dir) = two_regions(false);
+    let other = Ns::with_demo_pod("grp-ap", &[]);
+    let config = dir.join("kmigrate.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "[groups]",
+            &format!("[env.ap]\nnamespace = \"{}\"\n\n[groups]", other.name),
+        ),
+    )
+    .unwrap();
+    let proxy = FaultProxy::start(apiserver_addr());
+    let mut run = kmigrate()
+        .dir(&dir)
+        .env("KUBECONFIG", proxy.kubeconfig())
+        .args(["-e", "eu,ap", "migrate"])
+        .spawn();
+    run.wait_line(&format!("== Migrated {V3}"));
+    // The next large request is eu's audit Event (it carries the snippet): held for 8 s.
+    proxy.hold_request(4000, std::time::Duration::from_secs(8));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    run.signal("INT");
+    let (code, _) = run.wait_exit(std::time::Duration::from_secs(60));
+    assert_eq!(eu.applied(), [V1, V2, V3], "{:#?}", run.seen);
+    assert_eq!(other.applied(), Vec::<i64>::new(), "{:#?}", run.seen);
+    assert_eq!(code, 130, "{:#?}", run.seen);
+    assert_eq!(proxy.faulted(), 1, "the Event was held: {:#?}", run.seen);
+    assert!(
+        run.seen
+            .iter()
+            .any(|l| l.contains("interrupted by SIGINT: the environments after eu were not run")),
+        "{:#?}",
+        run.seen
     );
 }
