@@ -541,16 +541,28 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str, name: &str
             .map_or(std::time::Duration::from_secs(3600), |(d, _)| *d)
     });
     let ui = ctx.ui.clone();
-    let held = lock::acquire(
-        conn,
-        namespace,
-        name,
-        &holder,
-        ctx.settings.lock,
-        wait,
-        &|msg: &str| ui.note(msg),
-    )
-    .await?;
+    // Protection fails closed: a protected environment never runs without the lock because
+    // RBAC forbids it (`lock = "off"` still turns it off, and says so).
+    let fail_closed = ctx.settings.lock == LockMode::BestEffort && ctx.protection.is_some();
+    let mode = if fail_closed {
+        LockMode::Required
+    } else {
+        ctx.settings.lock
+    };
+    let held = lock::acquire(conn, namespace, name, &holder, mode, wait, &|msg: &str| {
+        ui.note(msg)
+    })
+    .await
+    .map_err(|e| {
+        if fail_closed && matches!(e.downcast_ref::<Error>(), Some(Error::Forbidden { .. })) {
+            e.context(
+                "a protected environment does not run without the single-runner lock \
+                 (best-effort runs unlocked only where nothing is protected); nothing was run",
+            )
+        } else {
+            e
+        }
+    })?;
     if held.is_some() {
         ctx.report.lock = Some(name.to_owned());
     }

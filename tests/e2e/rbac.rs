@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{Ns, kubectl, kubectl_out, local, release};
+use crate::harness::{Ns, V1, kubectl, kubectl_out, local, release};
 use crate::job::{Extra, job_deployment};
 use crate::support::{kmigrate, repo, report, wait_for};
 
@@ -227,4 +227,42 @@ fn a_protection_mark_the_user_may_not_read_is_said_and_the_configmap_protects() 
         .status(73);
     assert!(report(&out).protected);
     assert_eq!(ns.applied().len(), 3);
+}
+
+/// The default best-effort lock runs without the lock where RBAC forbids leases, and says
+/// so; a protected environment never does: it is refused (77) before anything runs.
+#[test]
+fn a_protected_run_never_goes_without_a_lock_it_may_not_take() {
+    let ns = Ns::with_demo_pod("lockless", &[]);
+    let config = |extra: &str| {
+        let dir = crate::support::scratch_dir("lockless");
+        std::fs::write(
+            dir.join("kmigrate.toml"),
+            format!(
+                "selector = \"app=demo\"\nnamespace = \"{}\"\nrelease = \"{}\"\n{extra}",
+                ns.name,
+                release(),
+            ),
+        )
+        .unwrap();
+        dir
+    };
+    let (plain, live) = (config(""), config("\n[env.live]\nprotected = true\n"));
+    let alice = |dir: &std::path::Path| kmigrate().dir(dir).env("KUBECONFIG", &local().alice);
+    // The shipped Role without its leases rule (block 4).
+    shipped_role_for_alice(&ns, Some(4));
+    wait_for("alice's Role", Duration::from_secs(20), || {
+        alice(&plain).args(["pods"]).status_any().status.success()
+    });
+    alice(&plain)
+        .args(["migrate", "--to", &V1.to_string()])
+        .expect_stderr("note: running without the single-runner lock")
+        .status(0);
+    assert_eq!(ns.applied(), [V1]);
+    alice(&live)
+        .args(["-e", "live", "migrate", "--yes"])
+        .expect_stderr("a protected environment does not run without the single-runner lock")
+        .expect_stderr("\"leases\"")
+        .status(77);
+    assert_eq!(ns.applied(), [V1], "nothing ran unlocked");
 }
