@@ -424,7 +424,7 @@ async fn identify(settings: &Settings, conn: &Connection, namespace: &str) -> Id
         if settings.protection.marks_off {
             protection_mark::Mark {
                 protected: None,
-                unchecked: vec!["not read: protection_marks = false in kmigrate.toml".to_owned()],
+                unchecked: vec!["not read: KMIGRATE_PROTECTION_MARKS=off".to_owned()],
             }
         } else {
             protection_mark::read(conn, namespace).await
@@ -542,7 +542,7 @@ async fn take_lock(ctx: &mut Ctx, conn: &Connection, namespace: &str, name: &str
     });
     let ui = ctx.ui.clone();
     // Protection fails closed: a protected environment never runs without the lock because
-    // RBAC forbids it (`lock = "off"` still turns it off, and says so).
+    // RBAC forbids it (`KMIGRATE_LOCK=off` still turns it off, and says so).
     let fail_closed = ctx.settings.lock == LockMode::BestEffort && ctx.protection.is_some();
     let mode = if fail_closed {
         LockMode::Required
@@ -695,9 +695,11 @@ mod tests {
     use super::{Identity, identify};
     use crate::connection::testing::{mock_cluster, object, status};
 
-    /// `identify` for `args` under a kmigrate.toml of `config`, against a server that
-    /// answers every read; returns the paths asked and the identity.
-    async fn identify_with(config: &str, args: &[&str]) -> (Vec<String>, Identity) {
+    /// `identify` for `args` under a kmigrate.toml of `config`, with what the run's
+    /// environment switches `off` (`"lock"`: `KMIGRATE_LOCK=off`, `"marks"`:
+    /// `KMIGRATE_PROTECTION_MARKS=off`), against a server that answers every read; returns
+    /// the paths asked and the identity.
+    async fn identify_with(config: &str, args: &[&str], off: &[&str]) -> (Vec<String>, Identity) {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join(crate::config::FILE_NAME), config).expect("config");
         let mut argv = vec!["kmigrate", "-l", "app=shop", "--app", "shop"];
@@ -708,6 +710,11 @@ mod tests {
             &mut crate::config::Source::default(),
         )
         .expect("settings");
+        let mut settings = settings;
+        if off.contains(&"lock") {
+            settings.lock = crate::lock::LockMode::Off;
+        }
+        settings.protection.marks_off = off.contains(&"marks");
         let (conn, mut handle) = mock_cluster();
         let asked = Arc::new(Mutex::new(Vec::new()));
         let log = asked.clone();
@@ -731,18 +738,15 @@ mod tests {
 
     #[tokio::test]
     async fn exec_with_audit_and_marks_off_asks_nothing_and_says_why() {
-        let (asked, id) = identify_with("", &["exec", "--", "true"]).await;
+        let (asked, id) = identify_with("", &["exec", "--", "true"], &[]).await;
         assert_eq!(asked.len(), 3, "user, namespace, ConfigMap: {asked:?}");
         assert_eq!(id.user.as_deref(), Some("ann"));
-        let (asked, id) = identify_with(
-            "audit = false\nprotection_marks = false\n",
-            &["exec", "--", "true"],
-        )
-        .await;
+        let (asked, id) =
+            identify_with("audit = false\n", &["exec", "--", "true"], &["marks"]).await;
         assert!(asked.is_empty(), "{asked:?}");
         assert_eq!(id.user, None);
         assert!(
-            id.unchecked[0].contains("protection_marks = false"),
+            id.unchecked[0].contains("KMIGRATE_PROTECTION_MARKS=off"),
             "{:?}",
             id.unchecked
         );
@@ -750,15 +754,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_lock_still_names_its_holder_without_audit() {
-        let (asked, id) =
-            identify_with("audit = false\nprotection_marks = false\n", &["migrate"]).await;
+        let (asked, id) = identify_with("audit = false\n", &["migrate"], &["marks"]).await;
         assert_eq!(asked, ["/apis/authentication.k8s.io/v1/selfsubjectreviews"]);
         assert_eq!(id.user.as_deref(), Some("ann"));
-        let (asked, _) = identify_with(
-            "audit = false\nprotection_marks = false\nlock = \"off\"\n",
-            &["migrate"],
-        )
-        .await;
+        let (asked, _) = identify_with("audit = false\n", &["migrate"], &["marks", "lock"]).await;
         assert!(asked.is_empty(), "{asked:?}");
     }
 }

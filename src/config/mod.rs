@@ -246,10 +246,10 @@ release = "/app/bin/my_app"
 # audit_argv = "hash"
 # Each migrate, rollback and exec leaves an audit Event; false turns them off (said on every run).
 # audit = true
-# Read the cluster's protection marks (namespace label, ConfigMap kmigrate); false skips them
-# and leaves the names and this file to protect (said on every run).
-# protection_marks = true
-# Single-runner lock (a Lease per app): "required", "best-effort" (warn if RBAC forbids it) or "off".
+# The cluster's protection marks (namespace label, ConfigMap kmigrate) are always read here;
+# only KMIGRATE_PROTECTION_MARKS=off in a run's environment skips them (said on every run).
+# Single-runner lock (a Lease per app): "required" or "best-effort" (warn if RBAC forbids it,
+# except in a protected environment). Only KMIGRATE_LOCK=off in a run's environment turns it off.
 # lock = "best-effort"
 # Environment used when -e is not given (without one, the kubeconfig's context and namespace).
 default_env = "staging"

@@ -144,7 +144,7 @@ pub fn fix(group: &Group<'_>, missing: &[String], namespace: &str) -> String {
         missing.join(", ")
     );
     if group.check == "rbac:lock" {
-        fix.push_str("; or set lock = \"off\" in kmigrate.toml to run without the lock");
+        fix.push_str("; or run with KMIGRATE_LOCK=off in the environment to go without the lock");
     }
     fix
 }
@@ -212,7 +212,7 @@ mod tests {
             "{f}"
         );
         assert!(
-            f.contains("kmigrate init") && f.contains("lock = \"off\""),
+            f.contains("kmigrate init") && f.contains("KMIGRATE_LOCK=off"),
             "{f}"
         );
     }

@@ -189,7 +189,19 @@ impl Settings {
             .map(|s| parse_duration(&s).map(|d| (d, s)).map_err(usage))
             .transpose()?;
         let env = g.env.clone().or(config.default_env.clone());
-        let protection = Protection::new(&config, env.clone(), t.protected);
+        let (lock, marks_off) = switches(
+            &config,
+            std::env::var("KMIGRATE_LOCK").ok().as_deref(),
+            std::env::var("KMIGRATE_PROTECTION_MARKS").ok().as_deref(),
+        )
+        .map_err(usage)?;
+        let mut protection = Protection::new(&config, env.clone(), t.protected, marks_off);
+        if lock == LockMode::Off {
+            protection.notes.push(
+                "note: KMIGRATE_LOCK=off: this run takes no single-runner lock, so nothing stops another run at the same time"
+                    .to_owned(),
+            );
+        }
         Ok(Self {
             action,
             kube: KubeArgs {
@@ -208,7 +220,7 @@ impl Settings {
             audit: config.audit != Some(false),
             yes: g.yes,
             timeout,
-            lock: config.lock.unwrap_or_default(),
+            lock,
             lock_name,
             wait: g.wait,
             continue_on_error: g.continue_on_error,
@@ -448,6 +460,51 @@ impl Chosen {
             job: l.job(&a.job)?,
         })
     }
+}
+
+/// The lock mode and whether the cluster's protection marks are off. What removes a
+/// safeguard (`off` for either) comes from the environment of the run, `KMIGRATE_LOCK` and
+/// `KMIGRATE_PROTECTION_MARKS`, never from kmigrate.toml: a committed file would switch it
+/// off for everyone who runs kmigrate in the repository. The file may make the lock stricter.
+fn switches(
+    config: &Config,
+    env_lock: Option<&str>,
+    env_marks: Option<&str>,
+) -> std::result::Result<(LockMode, bool), String> {
+    const WHY: &str = "a committed file would switch it off for everyone who runs kmigrate here";
+    if config.lock == Some(LockMode::Off) {
+        return Err(format!(
+            "kmigrate.toml cannot turn the single-runner lock off (lock = \"off\"): {WHY}; \
+             set KMIGRATE_LOCK=off in the environment of the run that needs it"
+        ));
+    }
+    if config.protection_marks == Some(false) {
+        return Err(format!(
+            "kmigrate.toml cannot turn the cluster's protection marks off (protection_marks = false): \
+             {WHY}; set KMIGRATE_PROTECTION_MARKS=off in the environment of the run that needs it"
+        ));
+    }
+    let lock = match env_lock {
+        None => config.lock.unwrap_or_default(),
+        Some("required") => LockMode::Required,
+        Some("best-effort") => LockMode::BestEffort,
+        Some("off") => LockMode::Off,
+        Some(other) => {
+            return Err(format!(
+                "KMIGRATE_LOCK={other:?}: it is required, best-effort or off"
+            ));
+        }
+    };
+    let marks_off = match env_marks {
+        None | Some("on") => false,
+        Some("off") => true,
+        Some(other) => {
+            return Err(format!(
+                "KMIGRATE_PROTECTION_MARKS={other:?}: it is on or off"
+            ));
+        }
+    };
+    Ok((lock, marks_off))
 }
 
 #[cfg(test)]

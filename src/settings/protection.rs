@@ -35,7 +35,7 @@ pub struct Protection {
     chosen: Option<(Option<String>, bool)>,
     envs: Vec<ProtectedEnv>,
     patterns: Vec<String>,
-    /// `protection_marks = false`: the cluster's marks are not read.
+    /// `KMIGRATE_PROTECTION_MARKS=off`: the cluster's marks are not read.
     pub marks_off: bool,
     /// Said once per run: the config replaced the default patterns, or turned the cluster's
     /// marks off.
@@ -44,8 +44,14 @@ pub struct Protection {
 
 impl Protection {
     /// The rules from the config; `chosen_env` and `chosen` are the environment in use and
-    /// its `protected` value.
-    pub fn new(config: &Config, chosen_env: Option<String>, chosen: Option<bool>) -> Self {
+    /// its `protected` value; `marks_off`, whether this run's environment turns the
+    /// cluster's marks off (never the committed file: see [`super::switches`]).
+    pub fn new(
+        config: &Config,
+        chosen_env: Option<String>,
+        chosen: Option<bool>,
+        marks_off: bool,
+    ) -> Self {
         let envs = config
             .env
             .keys()
@@ -77,10 +83,9 @@ impl Protection {
                 if patterns.is_empty() { "nothing".to_owned() } else { patterns.join(", ") }
             )
         }).into_iter().collect();
-        let marks_off = config.protection_marks == Some(false);
         if marks_off {
             notes.push(
-                "note: kmigrate.toml turns the cluster's protection marks off (protection_marks = false): \
+                "note: KMIGRATE_PROTECTION_MARKS=off turns the cluster's protection marks off: \
                  the namespace's kmigrate.io/protected and the ConfigMap kmigrate are not read"
                     .to_owned(),
             );
@@ -143,7 +148,7 @@ mod tests {
     use super::*;
 
     fn rules(config: &str) -> Protection {
-        Protection::new(&Config::parse(config).unwrap(), None, None)
+        Protection::new(&Config::parse(config).unwrap(), None, None, false)
     }
 
     fn place<'a>(context: &'a str, namespace: &'a str) -> Place<'a> {
@@ -206,11 +211,11 @@ mod tests {
 
     #[test]
     fn turning_the_cluster_marks_off_is_said_and_names_still_protect() {
-        let p = rules("protection_marks = false\n");
+        let p = Protection::new(&Config::default(), None, None, true);
         assert!(p.marks_off);
         assert_eq!(p.notes.len(), 1);
         assert!(
-            p.notes[0].contains("protection_marks = false"),
+            p.notes[0].contains("KMIGRATE_PROTECTION_MARKS=off"),
             "{:?}",
             p.notes
         );

@@ -441,3 +441,52 @@ fn rpc_refuses_tenants_at_once_on_the_live_apps_pool() {
     )
     .unwrap();
 }
+
+#[test]
+fn only_the_runs_environment_switches_the_lock_or_the_marks_off() {
+    let file = |text: &str| Config::parse(text).unwrap();
+    for (text, key) in [
+        ("lock = \"off\"\n", "KMIGRATE_LOCK=off"),
+        (
+            "protection_marks = false\n",
+            "KMIGRATE_PROTECTION_MARKS=off",
+        ),
+    ] {
+        let err = super::switches(&file(text), None, None).unwrap_err();
+        assert!(
+            err.contains("kmigrate.toml cannot turn") && err.contains(key),
+            "{err}"
+        );
+        // Not even with the environment's word: the file must not say it.
+        assert!(super::switches(&file(text), Some("off"), Some("off")).is_err());
+    }
+    let none = file("");
+    assert_eq!(
+        super::switches(&none, None, None),
+        Ok((LockMode::BestEffort, false))
+    );
+    assert_eq!(
+        super::switches(&none, Some("off"), Some("off")),
+        Ok((LockMode::Off, true))
+    );
+    // The file may make the lock stricter, and the environment decides last.
+    let strict = file("lock = \"required\"\nprotection_marks = true\n");
+    assert_eq!(
+        super::switches(&strict, None, None),
+        Ok((LockMode::Required, false))
+    );
+    assert_eq!(
+        super::switches(&strict, Some("best-effort"), None),
+        Ok((LockMode::BestEffort, false))
+    );
+    assert!(
+        super::switches(&none, Some("none"), None)
+            .unwrap_err()
+            .contains("required, best-effort or off")
+    );
+    assert!(
+        super::switches(&none, None, Some("false"))
+            .unwrap_err()
+            .contains("on or off")
+    );
+}

@@ -258,6 +258,41 @@ fn config_errors_name_the_file() {
         .status(2);
 }
 
+/// A committed file cannot switch a safeguard off for everyone: refused before any request.
+#[test]
+fn a_config_file_cannot_switch_the_lock_or_the_marks_off() {
+    let dir = scratch_dir("switches");
+    for (text, instead) in [
+        (
+            "selector = \"app=x\"\napp = \"x\"\nlock = \"off\"\n",
+            "KMIGRATE_LOCK=off",
+        ),
+        (
+            "selector = \"app=x\"\napp = \"x\"\nprotection_marks = false\n",
+            "KMIGRATE_PROTECTION_MARKS=off",
+        ),
+    ] {
+        std::fs::write(dir.join("kmigrate.toml"), text).unwrap();
+        kmigrate()
+            .dir(&dir)
+            .args(["migrate"])
+            .expect_stderr("kmigrate.toml cannot turn")
+            .expect_stderr(instead)
+            .status(2);
+    }
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        "selector = \"app=x\"\napp = \"x\"\n",
+    )
+    .unwrap();
+    kmigrate()
+        .dir(&dir)
+        .env("KMIGRATE_LOCK", "of")
+        .args(["migrate"])
+        .expect_stderr("KMIGRATE_LOCK=\"of\": it is required, best-effort or off")
+        .status(2);
+}
+
 #[test]
 fn init_writes_scaffold_and_prints_role() {
     let dir = scratch_dir("init");

@@ -123,17 +123,16 @@ fn with_audit_marks_and_lock_off_exec_lists_and_execs_and_says_so() {
     let ns = Ns::with_demo_pod("bare", &[]);
     let dir = scratch_dir("bare-config");
     let config = dir.join("kmigrate.toml");
-    std::fs::write(
-        &config,
-        "lock = \"off\"\naudit = false\nprotection_marks = false\n",
-    )
-    .unwrap();
+    std::fs::write(&config, "audit = false\n").unwrap();
     let exec = ["exec", "-l", "app=demo", "--", "true"];
     ns.kmigrate()
         .env("KMIGRATE_CONFIG", &config)
+        .env("KMIGRATE_LOCK", "off")
+        .env("KMIGRATE_PROTECTION_MARKS", "off")
         .args(exec)
         .expect_stderr("audit Events off (audit = false)")
-        .expect_stderr("protection_marks = false")
+        .expect_stderr("KMIGRATE_PROTECTION_MARKS=off turns the cluster's protection marks off")
+        .expect_stderr("KMIGRATE_LOCK=off: this run takes no single-runner lock")
         .status(0);
     // The exec (a WebSocket upgrade, so verb get) is logged when its stream ends, which may
     // be after kmigrate exits.

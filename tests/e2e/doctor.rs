@@ -147,7 +147,7 @@ fn doctor_names_missing_exec_or_lease_rights_and_skips_what_needs_them() {
     );
     let fix = lock.fix.as_deref().unwrap();
     assert!(
-        fix.contains("kmigrate init") && fix.contains("lock = \"off\""),
+        fix.contains("kmigrate init") && fix.contains("KMIGRATE_LOCK=off"),
         "{fix}"
     );
     for fine in [
