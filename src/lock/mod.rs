@@ -195,6 +195,7 @@ pub async fn acquire(
         }
     };
     let mut transport_failures = 0;
+    let mut watching_since: Option<Instant> = None;
     loop {
         let attempt = match timed(api.get_opt(name)).await {
             Ok(None) => {
@@ -217,14 +218,39 @@ pub async fn acquire(
                     Some(h) if h == holder => break,
                     None => {}
                     Some(other) => {
-                        match judge(conn, namespace, name, &lease, &other, &mut observer).await? {
-                            Other::Takeable(note) => say_once(note),
+                        let blocked = match judge(
+                            conn,
+                            namespace,
+                            name,
+                            &lease,
+                            &other,
+                            &mut observer,
+                        )
+                        .await?
+                        {
+                            Other::Takeable(note) => {
+                                say_once(note);
+                                None
+                            }
                             Other::Watching(note) => {
                                 say_once(note);
-                                tokio::time::sleep(Duration::from_secs(1)).await;
-                                continue;
+                                // Unchanged for a lease duration, it would be expired by now:
+                                // one that still changes after two is renewed by a holder whose
+                                // clock differs from ours. Held, then: never watched forever.
+                                let since = *watching_since.get_or_insert_with(Instant::now);
+                                if since.elapsed() < 2 * observe::duration(&spec) {
+                                    tokio::time::sleep(Duration::from_secs(1)).await;
+                                    continue;
+                                }
+                                Some(format!(
+                                    "held by {other}: its timestamps look stale, but it kept changing for {}s, so its holder renews it (their clock differs from ours)",
+                                    since.elapsed().as_secs()
+                                ))
                             }
-                            Other::Blocked(msg) => match wait {
+                            Other::Blocked(msg) => Some(msg),
+                        };
+                        if let Some(msg) = blocked {
+                            match wait {
                                 Some(limit) if started.elapsed() < limit => {
                                     say_once(format!("waiting for the lock {name}: {msg}"));
                                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -236,7 +262,7 @@ pub async fn acquire(
                                 ))
                                 .into());
                                 }
-                            },
+                            }
                         }
                     }
                 }

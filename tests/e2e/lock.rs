@@ -91,6 +91,46 @@ fn an_expired_lease_is_taken_over_and_a_live_one_is_not() {
     assert!(left.is_empty(), "released after the run: {left}");
 }
 
+/// A lease whose timestamps look stale but that keeps changing (its holder renews it on a
+/// clock behind ours) is held: the run is refused once it has changed for two lease
+/// durations, never watched for as long as the holder lives.
+#[test]
+fn a_stale_looking_lease_that_keeps_changing_is_held_not_watched_forever() {
+    let ns = Ns::with_demo_pod("skewed", &[]);
+    let stale = (k8s_openapi::jiff::Timestamp::now() - std::time::Duration::from_secs(120))
+        .strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        .to_string();
+    ns.apply(&format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: kmigrate-demo\nspec:\n  holderIdentity: skewed@elsewhere pid 2\n  leaseDurationSeconds: 3\n  acquireTime: \"{stale}\"\n  renewTime: \"{stale}\"\n"
+    ));
+    // The holder: a change a second, for 20 s.
+    let name = ns.name.clone();
+    let holder = std::thread::spawn(move || {
+        for i in 0..20 {
+            kubectl(&[
+                "-n",
+                &name,
+                "annotate",
+                "--overwrite",
+                "lease",
+                "kmigrate-demo",
+                &format!("renewals={i}"),
+            ]);
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    let started = std::time::Instant::now();
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo"])
+        .expect_stderr("skewed@elsewhere pid 2")
+        .expect_stderr("kept changing")
+        .status(74);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(15), "watched for {took:?}");
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    holder.join().unwrap();
+}
+
 #[test]
 fn a_lock_taken_away_during_the_run_is_reported_not_silent() {
     let ns = Ns::with_demo_pod("lost", &[]);
