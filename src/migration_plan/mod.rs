@@ -3,6 +3,7 @@
 //! rules find in its source, and the hash that `migrate --plan` holds a run to.
 
 pub mod hash;
+pub mod kind;
 pub(crate) mod lexer;
 pub mod policy;
 pub mod rules;
@@ -135,7 +136,11 @@ impl MigrationPlan {
                     p.version
                 ));
             }
-            let analysis = rules::analyze(&String::from_utf8_lossy(&source));
+            let flags = rules::Flags {
+                transaction: p.transaction,
+                migration_lock: p.migration_lock,
+            };
+            let analysis = rules::analyze_with(&String::from_utf8_lossy(&source), flags);
             let at = match repos
                 .iter()
                 .position(|(r, _)| r.repo == p.repo && r.prefix == p.prefix)
@@ -154,15 +159,12 @@ impl MigrationPlan {
                 }
             };
             let (repo, created) = &mut repos[at];
-            // A table an earlier migration of this plan creates is empty when this one
-            // runs: an index on it, or a NOT NULL column, blocks no one.
+            // A table an earlier migration of this plan creates is empty, and unknown to
+            // the running code, when this one runs.
             let findings: Vec<Finding> = analysis
                 .findings
                 .into_iter()
-                .filter(|f| {
-                    !(matches!(f.kind, Kind::IndexNotConcurrently | Kind::NotNullAdded)
-                        && f.table.as_ref().is_some_and(|t| created.contains(t)))
-                })
+                .filter(|f| !rules::on_new_table(f.kind, f.table.as_deref(), created))
                 .collect();
             created.extend(analysis.creates);
             repo.migrations.push(PlannedMigration {
