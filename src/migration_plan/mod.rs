@@ -5,6 +5,7 @@
 pub mod hash;
 pub mod kind;
 pub(crate) mod lexer;
+pub mod lint;
 pub mod policy;
 pub mod rules;
 
