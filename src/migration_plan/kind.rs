@@ -65,6 +65,18 @@ pub enum Kind {
     TableRewritten,
     /// `COMMIT`, `BEGIN`, `ROLLBACK` in a migration.
     TransactionNesting,
+    /// `modify :c, :t, null: true`, `DROP NOT NULL`.
+    NotNullRemoved,
+    /// `VALIDATE CONSTRAINT` in the transaction that added it `NOT VALID`.
+    ConstraintValidatedInSameTransaction,
+    /// `CREATE TRIGGER`.
+    TriggerCreated,
+    /// `ALTER DOMAIN ... ADD CONSTRAINT`, `CREATE DOMAIN ... CHECK`.
+    DomainConstraintAdded,
+    /// `ALTER TYPE ... ADD VALUE` without `BEFORE`/`AFTER`.
+    EnumValueAppended,
+    /// A non-unique index on more than three columns.
+    ManyColumnsIndex,
     /// `execute`, `execute_file`, `repo().query`: SQL the DSL rules cannot judge.
     RawSqlExecuted,
     /// Source the rules cannot follow: a block without its `end` where `mix format` puts
@@ -260,6 +272,42 @@ impl Kind {
                 false,
                 "let Ecto manage the transaction; use `@disable_ddl_transaction true` instead",
             ),
+            Kind::NotNullRemoved => row(
+                "not_null_removed",
+                "lets a column hold NULL",
+                false,
+                "make sure every reader (and PL/pgSQL) copes with NULL before it is written; mark it reviewed",
+            ),
+            Kind::ConstraintValidatedInSameTransaction => row(
+                "constraint_validated_in_same_transaction",
+                "validates a constraint in the transaction that added it (the scan runs under its lock)",
+                false,
+                "VALIDATE CONSTRAINT in the next migration, not in the one that adds it NOT VALID",
+            ),
+            Kind::TriggerCreated => row(
+                "trigger_created",
+                "creates a trigger (blocks writes to the table while it waits and runs)",
+                false,
+                "set a lock_timeout, and create it when the table is quiet; mark it reviewed",
+            ),
+            Kind::DomainConstraintAdded => row(
+                "domain_constraint_added",
+                "adds a domain constraint (checks every column of that domain, under lock)",
+                false,
+                "add a CHECK ... NOT VALID on the tables instead, and VALIDATE it later",
+            ),
+            Kind::EnumValueAppended => row(
+                "enum_value_appended",
+                "adds an enum value without BEFORE or AFTER (ordering comparisons change)",
+                false,
+                "say where it goes with BEFORE 'x' or AFTER 'y'",
+            ),
+            Kind::ManyColumnsIndex => row(
+                "many_columns_index",
+                "creates a non-unique index on more than three columns",
+                false,
+                "index fewer columns; such an index rarely helps and costs every write",
+            ),
             Kind::RawSqlExecuted => row(
                 "raw_sql_executed",
                 "runs raw SQL",
@@ -312,6 +360,9 @@ impl Kind {
                 | Kind::CheckConstraintAdded
                 | Kind::ColumnVolatileDefault
                 | Kind::UniqueConstraintAdded
+                | Kind::NotNullRemoved
+                | Kind::TriggerCreated
+                | Kind::ManyColumnsIndex
         )
     }
 

@@ -212,13 +212,20 @@ pub(crate) mod tests {
     }
 
     /// What the plan snippet prints for these pending migrations of `Shop.Repo`:
-    /// (version, name, source).
+    /// (version, name, source), each run as `__migration__/0` says of its attributes.
     pub fn plan_output(pending: &[(i64, &str, &str)]) -> String {
         let mut out = String::new();
         for (v, n, source) in pending {
             let sha = hash::sha256(source.as_bytes());
+            let flags = rules::Flags::of_source(source);
+            let tx = if flags.transaction { "tx" } else { "notx" };
+            let lock = if flags.migration_lock {
+                "lock"
+            } else {
+                "nolock"
+            };
             out.push_str(&format!(
-                "kmigrate:pending\tShop.Repo\t\t{v}\t{n}\tShop.Repo.Migrations.M{v}\ttx\tlock\t{sha}\tpriv/repo/migrations/{v}_{n}.exs\n"
+                "kmigrate:pending\tShop.Repo\t\t{v}\t{n}\tShop.Repo.Migrations.M{v}\t{tx}\t{lock}\t{sha}\tpriv/repo/migrations/{v}_{n}.exs\n"
             ));
             let hex: String = source.bytes().map(|b| format!("{b:02x}")).collect();
             out.push_str(&format!("kmigrate:source\t{sha}\t0\t1\t{hex}\n"));
@@ -349,5 +356,31 @@ pub(crate) mod tests {
             prefix: None,
             migrations,
         }
+    }
+
+    /// `plan` (and so a protected `migrate`) and `lint` find the same in every file of the
+    /// corpus, each migration alone in its plan.
+    #[test]
+    fn plan_and_lint_find_the_same_in_every_corpus_file() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lint_corpus");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            let plan = read(&plan_output(&[(1, "m", &source)])).unwrap();
+            let planned: Vec<(Kind, u32, bool)> = plan.repos[0].migrations[0]
+                .findings
+                .iter()
+                .map(|f| (f.kind, f.line, f.assured))
+                .collect();
+            let linted: Vec<(Kind, u32, bool)> = super::lint::lint_source("m.exs", &source)
+                .findings
+                .iter()
+                .map(|f| (f.kind, f.line, f.assured))
+                .collect();
+            assert_eq!(planned, linted, "{}", path.display());
+            checked += usize::from(!linted.is_empty());
+        }
+        assert!(checked > 30, "the corpus has findings to compare");
     }
 }

@@ -44,6 +44,8 @@ rule!(
     r#"^\s*create\s*\(?\s*constraint\s*\(\s*[:"]?([\w.]*)"#
 );
 rule!(EXCLUDE, r"\bexclude:");
+rule!(UNIQUE, r"\bunique_index\b|\bunique:\s*true\b");
+rule!(COLUMNS, r"index\s*\([^,\[]*,\s*\[([^\]]*)\]");
 rule!(
     DROP_CONSTRAINT,
     r#"^\s*drop(?:_if_exists)?\s*\(?\s*constraint\s*\(\s*[:"]?([\w.]*)"#
@@ -120,6 +122,9 @@ pub(super) fn rules(
         if NULL_FALSE.is_match(t) {
             out.push((Kind::NotNullAdded, in_alter.clone()));
         }
+        if NULL_TRUE.is_match(t) {
+            out.push((Kind::NotNullRemoved, in_alter.clone()));
+        }
     }
     let adds = in_alter_block && ADD.is_match(t);
     if adds && NULL_FALSE.is_match(t) && !DEFAULT.is_match(t) {
@@ -140,6 +145,14 @@ pub(super) fn rules(
     }
     if ADD.is_match(t) && JSON_TYPE.is_match(t) {
         out.push((Kind::JsonColumnAdded, in_alter.clone()));
+    }
+    if let Some(c) = CREATE_INDEX.captures(t)
+        && !UNIQUE.is_match(t)
+        && COLUMNS
+            .captures(t)
+            .is_some_and(|cols| cols[1].split(',').filter(|c| !c.trim().is_empty()).count() > 3)
+    {
+        out.push((Kind::ManyColumnsIndex, table_name(&c[1])));
     }
     let index = CREATE_INDEX.captures(t).or_else(|| DROP_INDEX.captures(t));
     if let Some(c) = index {
@@ -341,5 +354,23 @@ mod tests {
         assert_eq!(kinds(serial), [TableRewritten]);
         let generated = "    alter table(:posts) do\n      add :l, :int, generated: \"ALWAYS AS (length(t)) STORED\"\n    end";
         assert_eq!(kinds(generated), [TableRewritten]);
+    }
+
+    #[test]
+    fn null_true_and_wide_indexes() {
+        let body = "    alter table(:posts) do\n      modify :title, :string, null: true\n    end";
+        assert_eq!(kinds(body), [ColumnTypeChanged, NotNullRemoved]);
+        assert_eq!(
+            kinds("    create index(:posts, [:a, :b, :c, :d])"),
+            [IndexNotConcurrently, ManyColumnsIndex]
+        );
+        assert_eq!(
+            kinds("    create unique_index(:posts, [:a, :b, :c, :d])"),
+            [IndexNotConcurrently]
+        );
+        assert_eq!(
+            kinds("    create index(:posts, [:a, :b, :c])"),
+            [IndexNotConcurrently]
+        );
     }
 }

@@ -71,6 +71,8 @@ rule!(
     ASSURED_COMMENT,
     r"excellent_migrations:safety-assured-for-(this-file|next-line)\s+(\w+)"
 );
+rule!(NOT_VALID, r"(?i)\bNOT\s+VALID\b");
+rule!(VALIDATE_FALSE, r"\bvalidate:\s*false\b");
 rule!(ATTRIBUTE_DEF, r"^\s*@(\w+)\b");
 rule!(ATTRIBUTE_USE, r"@(\w+)\b");
 rule!(
@@ -282,6 +284,13 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
         }
     }
 
+    // A VALIDATE is only a problem next to the NOT VALID it follows.
+    let adds_not_valid = VALIDATE_FALSE.is_match(code)
+        || lexed
+            .strings
+            .iter()
+            .any(|l| live(l.start) && NOT_VALID.is_match(&l.text));
+    raw.retain(|r| r.kind != Kind::ConstraintValidatedInSameTransaction || adds_not_valid);
     creates.sort();
     creates.dedup();
     let mut findings: Vec<Finding> = raw
@@ -560,9 +569,8 @@ mod tests {
             "CREATE TABLE tags (id bigint NOT NULL, name text NOT NULL); CREATE INDEX tags_name ON tags (name)",
             "ALTER TABLE posts ADD COLUMN score int NOT NULL DEFAULT 0",
             "ALTER TABLE posts ADD CONSTRAINT title_not_null CHECK (title IS NOT NULL) NOT VALID",
-            "ALTER TABLE posts ALTER COLUMN title DROP NOT NULL",
             "ALTER INDEX posts_title_index RENAME TO posts_headline_index",
-            "ALTER TYPE mood ADD VALUE 'meh'",
+            "ALTER TYPE mood ADD VALUE 'meh' AFTER 'ok'",
             "SELECT 'DROP TABLE' -- DROP TABLE posts\n",
             "SELECT 1 /* ALTER TABLE posts DROP COLUMN body */",
         ] {

@@ -80,6 +80,18 @@ rule!(
     TRANSACTION,
     r"(?i)^\s*(?:COMMIT|BEGIN|ROLLBACK|END|START\s+TRANSACTION|ABORT)\s*$"
 );
+rule!(DROP_NOT_NULL, r"(?i)\bDROP\s+NOT\s+NULL\b");
+rule!(VALIDATE_CONSTRAINT, r"(?i)\bVALIDATE\s+CONSTRAINT\b");
+rule!(
+    CREATE_TRIGGER,
+    r#"(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\b.*?\bON\s+(?:ONLY\s+)?([\w."$]+)"#
+);
+rule!(
+    DOMAIN_CONSTRAINT,
+    r"(?is)^\s*(?:ALTER\s+DOMAIN\b.*\bADD\s+(?:CONSTRAINT\b|CHECK\b)|CREATE\s+DOMAIN\b.*\bCHECK\b)"
+);
+rule!(ADD_VALUE, r"(?is)^\s*ALTER\s+TYPE\b.*\bADD\s+VALUE\b");
+rule!(BEFORE_OR_AFTER, r"(?i)\b(?:BEFORE|AFTER)\s+'");
 rule!(FUNCTION_CALL, r"([A-Za-z_][\w.]*)\s*\(");
 
 /// Functions a default may call that Postgres does not evaluate again for every existing
@@ -194,6 +206,18 @@ fn statement(stmt: &str, flags: Flags, creates: &mut Vec<String>) -> Vec<(Kind, 
     if RENAME_VALUE.is_match(stmt) {
         push(Kind::EnumValueRenamed, None);
     }
+    if VALIDATE_CONSTRAINT.is_match(stmt) && flags.transaction {
+        push(Kind::ConstraintValidatedInSameTransaction, None);
+    }
+    if let Some(c) = CREATE_TRIGGER.captures(stmt) {
+        push(Kind::TriggerCreated, table_name(&c[1]));
+    }
+    if DOMAIN_CONSTRAINT.is_match(stmt) {
+        push(Kind::DomainConstraintAdded, None);
+    }
+    if ADD_VALUE.is_match(stmt) && !BEFORE_OR_AFTER.is_match(stmt) {
+        push(Kind::EnumValueAppended, None);
+    }
     if TRANSACTION.is_match(stmt) {
         push(Kind::TransactionNesting, None);
     }
@@ -221,6 +245,9 @@ fn statement(stmt: &str, flags: Flags, creates: &mut Vec<String>) -> Vec<(Kind, 
     }
     if SET_NOT_NULL.is_match(stmt) {
         push(Kind::NotNullAdded, altered.clone());
+    }
+    if DROP_NOT_NULL.is_match(stmt) {
+        push(Kind::NotNullRemoved, altered.clone());
     }
     let index = CREATE_INDEX
         .captures(stmt)
@@ -369,7 +396,7 @@ mod tests {
     fn drop_not_null_and_drop_default_are_not_removals() {
         assert_eq!(
             in_sql("ALTER TABLE posts ALTER COLUMN body DROP NOT NULL"),
-            []
+            [(NotNullRemoved, t("posts"))]
         );
         assert_eq!(in_sql("ALTER TABLE posts ALTER body DROP DEFAULT"), []);
     }
@@ -491,5 +518,49 @@ mod tests {
                 RawSqlExecuted
             ]
         );
+    }
+
+    #[test]
+    fn the_one_statement_rules_of_rarer_locks() {
+        assert_eq!(
+            in_sql(
+                "CREATE TRIGGER audit AFTER UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION audit()"
+            ),
+            [(TriggerCreated, t("posts"))]
+        );
+        assert_eq!(
+            in_sql("ALTER DOMAIN positive ADD CONSTRAINT p CHECK (VALUE > 0)"),
+            [(DomainConstraintAdded, None)]
+        );
+        assert_eq!(
+            in_sql("CREATE DOMAIN positive AS int CHECK (VALUE > 0)"),
+            [(DomainConstraintAdded, None)]
+        );
+        assert_eq!(in_sql("CREATE DOMAIN label AS text"), []);
+        assert_eq!(
+            in_sql("ALTER TYPE mood ADD VALUE 'meh'"),
+            [(EnumValueAppended, None)]
+        );
+        assert_eq!(in_sql("ALTER TYPE mood ADD VALUE 'meh' BEFORE 'sad'"), []);
+    }
+
+    #[test]
+    fn validating_where_the_constraint_was_added_not_valid() {
+        let same = "def up do\n  execute \"ALTER TABLE posts ADD CONSTRAINT pos CHECK (n > 0) NOT VALID\"\n  execute \"ALTER TABLE posts VALIDATE CONSTRAINT pos\"\nend\n";
+        let kinds = |source: &str| -> Vec<Kind> {
+            super::super::analyze(source)
+                .findings
+                .iter()
+                .map(|f| f.kind)
+                .filter(|k| *k != RawSqlExecuted)
+                .collect()
+        };
+        assert_eq!(kinds(same), [ConstraintValidatedInSameTransaction]);
+        let dsl = "def change do\n  create constraint(:posts, :pos, check: \"n > 0\", validate: false)\n  execute \"ALTER TABLE posts VALIDATE CONSTRAINT pos\", \"\"\nend\n";
+        assert_eq!(kinds(dsl), [ConstraintValidatedInSameTransaction]);
+        let next = "def up do\n  execute \"ALTER TABLE posts VALIDATE CONSTRAINT pos\"\nend\n";
+        assert_eq!(kinds(next), [], "the next migration validates");
+        let outside = format!("@disable_ddl_transaction true\n{same}");
+        assert_eq!(kinds(&outside), [], "no transaction holds the lock");
     }
 }
