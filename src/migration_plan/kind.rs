@@ -192,7 +192,7 @@ impl Kind {
                 "column_type_coercible",
                 "changes a column's type without a rewrite (binary coercible)",
                 false,
-                "safe on PostgreSQL: no rewrite, only a short ACCESS EXCLUSIVE lock; set a lock_timeout",
+                "safe on PostgreSQL: no rewrite, a short ACCESS EXCLUSIVE lock (set a lock_timeout); to change only a default, `execute \"ALTER TABLE t ALTER c SET DEFAULT ...\"`",
             ),
             Kind::IndexNotConcurrently => row(
                 "index_not_concurrently",

@@ -70,6 +70,11 @@ rule!(
     COERCIBLE,
     r#"^\s*modify\s*\(?\s*[:"]?\w+"?\s*,\s*:text\s*,\s*from:\s*(?::string|:text|:citext|\{\s*:string\b)"#
 );
+rule!(
+    SAME_TYPE,
+    r#"^\s*modify\s*\(?\s*[:"]?\w+"?\s*,\s*:(\w+)\b.*\bfrom:\s*(?:\{\s*)?:(\w+)\b"#
+);
+rule!(SIZED, r"\b(?:size|precision|scale):");
 rule!(HELPER, r"^\s*defp\s+(\w+)");
 rule!(
     DSL_CALL,
@@ -113,7 +118,10 @@ pub(super) fn rules(
         // Ecto's `modify` always emits `ALTER COLUMN ... TYPE`; with `null: false` it
         // adds `SET NOT NULL`, and a `default:` does not fill the rows already NULL.
         // varchar to text is binary coercible: no rewrite, no client sees a change.
-        let kind = if COERCIBLE.is_match(t) {
+        // `from:` the same type: Ecto still emits `TYPE`, which Postgres does without a
+        // rewrite (a change of NULL or default only), unless a size or precision changes.
+        let same = SAME_TYPE.captures(t).is_some_and(|c| c[1] == c[2]) && !SIZED.is_match(t);
+        let kind = if same || COERCIBLE.is_match(t) {
             Kind::ColumnTypeCoercible
         } else {
             Kind::ColumnTypeChanged
@@ -249,6 +257,18 @@ mod tests {
         assert!(!ColumnTypeCoercible.destructive());
         let other = "    alter table(:posts) do\n      modify :n, :bigint, from: :integer\n    end";
         assert_eq!(kinds(other), [ColumnTypeChanged]);
+        let same = "    alter table(:posts) do\n      modify :on, :boolean, default: false, from: {:boolean, default: true}\n    end";
+        assert_eq!(
+            kinds(same),
+            [ColumnTypeCoercible],
+            "only the default changes"
+        );
+        let shorter = "    alter table(:posts) do\n      modify :t, :string, size: 80, from: {:string, size: 255}\n    end";
+        assert_eq!(
+            kinds(shorter),
+            [ColumnTypeChanged],
+            "a shorter varchar is checked"
+        );
         let no_from = "    alter table(:posts) do\n      modify :title, :text\n    end";
         assert_eq!(kinds(no_from), [ColumnTypeChanged], "unknown old type");
     }
