@@ -74,6 +74,7 @@ rule!(
     SAME_TYPE,
     r#"^\s*modify\s*\(?\s*[:"]?\w+"?\s*,\s*:(\w+)\b.*\bfrom:\s*(?:\{\s*)?:(\w+)\b"#
 );
+rule!(PRIMARY_KEY, r"\bprimary_key:\s*true\b");
 rule!(SIZED, r"\b(?:size|precision|scale):");
 rule!(HELPER, r"^\s*defp\s+(\w+)");
 rule!(
@@ -150,6 +151,9 @@ pub(super) fn rules(
     }
     if adds && (SERIAL_TYPE.is_match(t) || GENERATED.is_match(t)) {
         out.push((Kind::TableRewritten, in_alter.clone()));
+    }
+    if adds && PRIMARY_KEY.is_match(t) {
+        out.push((Kind::UniqueConstraintAdded, in_alter.clone()));
     }
     if ADD.is_match(t) && JSON_TYPE.is_match(t) {
         out.push((Kind::JsonColumnAdded, in_alter.clone()));
@@ -372,6 +376,9 @@ mod tests {
         assert_eq!(kinds(jsonb), []);
         let serial = "    alter table(:posts) do\n      add :n, :bigserial\n    end";
         assert_eq!(kinds(serial), [TableRewritten]);
+        let key =
+            "    alter table(:posts) do\n      add :id, :bigserial, primary_key: true\n    end";
+        assert_eq!(kinds(key), [UniqueConstraintAdded, TableRewritten]);
         let generated = "    alter table(:posts) do\n      add :l, :int, generated: \"ALWAYS AS (length(t)) STORED\"\n    end";
         assert_eq!(kinds(generated), [TableRewritten]);
     }

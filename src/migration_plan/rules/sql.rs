@@ -460,6 +460,10 @@ mod tests {
             in_sql("ALTER TABLE posts ADD COLUMN n bigserial"),
             [(TableRewritten, t("posts"))]
         );
+        assert_eq!(
+            in_sql("ALTER TABLE posts ADD COLUMN n bigint GENERATED ALWAYS AS IDENTITY"),
+            [(TableRewritten, t("posts"))]
+        );
         assert!(volatile("random()") && volatile("clock_timestamp()"));
         assert!(!volatile("now()") && !volatile("'now()'") && !volatile("0"));
     }
