@@ -83,7 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--to-exclusive', '--to-exclusive', [CompletionResultType]::ParameterName, 'Migrate up to this version, without it (Ecto''s `to_exclusive:`)')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Run only the next N pending migrations')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82')
-            [CompletionResult]::new('--allow-destructive', '--allow-destructive', [CompletionResultType]::ParameterName, 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version')
+            [CompletionResult]::new('--allow-destructive', '--allow-destructive', [CompletionResultType]::ParameterName, 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default, TRUNCATE, deleted rows), by version')
             [CompletionResult]::new('--canary', '--canary', [CompletionResultType]::ParameterName, 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Migrate N tenants at a time (default 1; at most 16), after the canaries')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')

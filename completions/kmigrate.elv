@@ -79,7 +79,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --to-exclusive 'Migrate up to this version, without it (Ecto''s `to_exclusive:`)'
             cand --step 'Run only the next N pending migrations'
             cand --plan 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82'
-            cand --allow-destructive 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version'
+            cand --allow-destructive 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default, TRUNCATE, deleted rows), by version'
             cand --canary 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several'
             cand --concurrency 'Migrate N tenants at a time (default 1; at most 16), after the canaries'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'

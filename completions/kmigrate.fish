@@ -76,7 +76,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to -d 'Mig
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to-exclusive -d 'Migrate up to this version, without it (Ecto\'s `to_exclusive:`)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l plan -d 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-destructive -d 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-destructive -d 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default, TRUNCATE, deleted rows), by version' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l canary -d 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l concurrency -d 'Migrate N tenants at a time (default 1; at most 16), after the canaries' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F

@@ -203,7 +203,7 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "HASH", conflicts_with_all = ["to", "to_exclusive", "step"])]
     pub plan: Option<String>,
     /// In a protected environment, allow these destructive migrations (drops, renames, type
-    /// changes, NOT NULL without a default), by version
+    /// changes, NOT NULL without a default, TRUNCATE, deleted rows), by version
     #[arg(long, value_name = "VERSION,...", value_delimiter = ',')]
     pub allow_destructive: Vec<String>,
     #[command(flatten)]
