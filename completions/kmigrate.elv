@@ -60,6 +60,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand wait 'Wait until the database holds every migration of the image (a schema gate)'
             cand gate 'Print an init container that makes the Deployment''s new pods wait for their schema'
             cand plan 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
+            cand lint 'Check migration files for risky changes, offline (as `plan` does in the pod): for CI on pull requests'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
@@ -78,7 +79,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --to-exclusive 'Migrate up to this version, without it (Ecto''s `to_exclusive:`)'
             cand --step 'Run only the next N pending migrations'
             cand --plan 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82'
-            cand --allow-destructive 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default), by version'
+            cand --allow-destructive 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default, TRUNCATE, deleted rows), by version'
             cand --canary 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several'
             cand --concurrency 'Migrate N tenants at a time (default 1; at most 16), after the canaries'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
@@ -311,6 +312,44 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand -o 'Output format: human text, or one JSON document on stdout at the end'
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
             cand --dry-run 'Job mode: print the Job as YAML and create nothing'
+            cand --allow-no-tenants 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
+            cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --continue-on-error 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'kmigrate;lint'= {
+            cand --fail-on 'Exit 83 when an unreviewed finding is at least this severe'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group''s name, run in order after one confirmation (migrate, rollback, status)'
+            cand --env 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group''s name, run in order after one confirmation (migrate, rollback, status)'
+            cand --config 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application whose env lists the repos (default: the release script''s file name; in an umbrella, the child app that owns the repos)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --prefix 'Schema prefix to migrate (Ecto''s `prefix:`); repeat for several'
+            cand --prefixes-from 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE ''tenant_%'' ORDER BY 1"'
+            cand --migrations-path 'Migrations directory, relative to the repo''s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix''s does; repeat for several'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --lock-timeout 'PostgreSQL lock_timeout for the migration''s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78'
+            cand --statement-timeout 'PostgreSQL statement_timeout for the migration''s own database sessions (e.g. 15m)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --github 'Also print each finding as a GitHub Actions workflow command, which the pull request shows on the line (not with `-o json`)'
             cand --allow-no-tenants 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
             cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
@@ -618,6 +657,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand wait 'Wait until the database holds every migration of the image (a schema gate)'
             cand gate 'Print an init container that makes the Deployment''s new pods wait for their schema'
             cand plan 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
+            cand lint 'Check migration files for risky changes, offline (as `plan` does in the pod): for CI on pull requests'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
@@ -639,6 +679,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;help;gate'= {
         }
         &'kmigrate;help;plan'= {
+        }
+        &'kmigrate;help;lint'= {
         }
         &'kmigrate;help;pods'= {
         }

@@ -144,6 +144,9 @@ pub enum Command {
     Gate(GateArgs),
     /// Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash
     Plan(PlanArgs),
+    /// Check migration files for risky changes, offline (as `plan` does in the pod): for CI
+    /// on pull requests
+    Lint(LintArgs),
     /// List candidate pods and explain which one would be chosen
     Pods,
     /// Run any command in the chosen pod and container
@@ -200,7 +203,7 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "HASH", conflicts_with_all = ["to", "to_exclusive", "step"])]
     pub plan: Option<String>,
     /// In a protected environment, allow these destructive migrations (drops, renames, type
-    /// changes, NOT NULL without a default), by version
+    /// changes, NOT NULL without a default, TRUNCATE, deleted rows), by version
     #[arg(long, value_name = "VERSION,...", value_delimiter = ',')]
     pub allow_destructive: Vec<String>,
     #[command(flatten)]
@@ -212,6 +215,33 @@ pub struct MigrateArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub job: JobArgs,
+}
+
+/// `lint` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// Migration files or folders of them (default: priv/*/migrations under the current
+    /// directory)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Exit 83 when an unreviewed finding is at least this severe
+    #[arg(long, value_enum, default_value_t = LintFailOn::Destructive)]
+    pub fail_on: LintFailOn,
+    /// Also print each finding as a GitHub Actions workflow command, which the pull
+    /// request shows on the line (not with `-o json`)
+    #[arg(long)]
+    pub github: bool,
+}
+
+/// What fails `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFailOn {
+    /// A destructive finding (data loss, or breaks the running code)
+    Destructive,
+    /// Any finding, warnings too
+    Warning,
+    /// Nothing: report only
+    Never,
 }
 
 /// `migrate` with several tenants (prefixes): order, failures, concurrency.

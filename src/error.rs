@@ -40,6 +40,8 @@ pub mod code {
     pub const CHECK_FAILED: u8 = 81;
     /// `migrate --plan HASH`: the pending migrations or their files are not those of the plan.
     pub const PLAN_STALE: u8 = 82;
+    /// `lint`: an unreviewed finding at or above `--fail-on`.
+    pub const LINT_FAILED: u8 = 83;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -187,6 +189,15 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         todo: "make and review a new plan with `kmigrate plan`",
     },
     ExitCodeDoc {
+        code: code::LINT_FAILED,
+        short: "lint: a finding at or above --fail-on",
+        meaning: "`kmigrate lint`: a migration file has a finding not marked as reviewed that is at \
+            least as severe as `--fail-on` (default: destructive); each is listed with its line \
+            and the safe way to do the same",
+        todo: "follow each finding's fix, or, when the change is meant, mark it reviewed \
+            (`@safety_assured`, or a safety-assured comment)",
+    },
+    ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
         meaning: "`--timeout` expired (the remote command may still be running; the lock stays held)",
@@ -283,6 +294,9 @@ pub enum Error {
     /// `doctor`: a check failed.
     #[error("{0}")]
     CheckFailed(String),
+    /// `lint`: a finding at or above `--fail-on`.
+    #[error("{0}")]
+    LintFailed(String),
     /// The remote command may have run, or may still run, and nothing says how it ended:
     /// the exec stream ended without an exit status, or a Job may exist or still start.
     #[error("outcome unknown: {0}")]
@@ -327,6 +341,7 @@ impl Error {
             Error::JobNotStarted(_) => code::JOB_NOT_STARTED,
             Error::Pending(_) => code::PENDING,
             Error::CheckFailed(_) => code::CHECK_FAILED,
+            Error::LintFailed(_) => code::LINT_FAILED,
             Error::Unknown(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -458,7 +473,7 @@ pub fn conclusion_of(e: &anyhow::Error) -> Conclusion {
         // failed and the others were migrated): it failed.
         Some(Error::DbTimeout(_) | Error::TenantsFailed(_)) => Outcome::Failed,
         Some(Error::Pending(_)) => Outcome::Pending,
-        Some(Error::CheckFailed(_)) => Outcome::Failed,
+        Some(Error::CheckFailed(_) | Error::LintFailed(_)) => Outcome::Failed,
         Some(Error::Interrupted { .. }) => Outcome::Interrupted,
         Some(
             Error::Usage(_)
@@ -530,7 +545,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 22);
+        assert_eq!(all.len(), 23);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -543,6 +558,7 @@ mod tests {
             Error::JobNotStarted(String::new()),
             Error::Pending(String::new()),
             Error::CheckFailed(String::new()),
+            Error::LintFailed(String::new()),
             Error::Unknown(String::new()),
             Error::Api(String::new()),
             Error::NotStarted(String::new()),

@@ -81,6 +81,8 @@ pub struct Report {
     pub plan: Option<crate::migration_plan::MigrationPlan>,
     /// Destructive migrations a protected migrate allowed (`--allow-destructive` or typed).
     pub destructive_allowed: Vec<i64>,
+    /// The migration files checked, each with its findings (lint command).
+    pub files: Vec<crate::migration_plan::lint::LintedFile>,
 }
 
 /// The one document of several environments run in one command (`-e a,b` or a group).

@@ -7,6 +7,7 @@ mod gate;
 mod guard;
 mod init;
 mod job_run;
+mod lint;
 mod logs;
 mod migrate;
 mod outcome;
@@ -241,6 +242,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Wait { deadline } => wait::wait(ctx, deadline).await,
         Action::Gate(req) => gate::gate(ctx, &req).await,
         Action::Plan => plan::plan(ctx).await,
+        Action::Lint(req) => lint::lint(ctx, &req),
         Action::Exec { argv } => exec::exec(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,

@@ -148,7 +148,7 @@ mod tests {
   2 add_index  Shop.Repo.Migrations.M2
       priv/repo/migrations/2_add_index.exs
       in a transaction, under the migration lock
-      warning: creates an index without CONCURRENTLY (index_not_concurrently), line 2: create index(:posts, [:title])
+      warning: creates or drops an index without CONCURRENTLY (index_not_concurrently), line 2: create index(:posts, [:title])
   3 drop_legacy  Shop.Repo.Migrations.M3
       priv/repo/migrations/3_drop_legacy.exs
       in a transaction, under the migration lock

@@ -357,8 +357,9 @@ pub fn statements(code: &str, strings: &[Literal]) -> Vec<Statement> {
 
 /// Where the `do ... end` block opened by the statement at `at` ends (the offset after
 /// its `end` line): the first later line at the same indentation that is `end`. This is
-/// the layout `mix format` writes; a hand-laid-out block may be misread.
-pub fn block_end(code: &str, statements: &[Statement], at: usize) -> usize {
+/// the layout `mix format` writes; a hand-laid-out block may be misread. `None` when no
+/// `end` line is at the opener's indentation.
+pub fn block_end(code: &str, statements: &[Statement], at: usize) -> Option<usize> {
     let opener = &statements[at];
     statements[at + 1..]
         .iter()
@@ -369,7 +370,7 @@ pub fn block_end(code: &str, statements: &[Statement], at: usize) -> usize {
                     !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
                 })
         })
-        .map_or(code.len(), |s| s.end)
+        .map(|s| s.end)
 }
 
 #[cfg(test)]
@@ -444,9 +445,15 @@ mod tests {
         let (code, stmts) = (&l.code, statements(&l.code, &l.strings));
         let alter = stmts.iter().position(|s| s.line == 2).unwrap();
         assert_eq!(
-            &src[..block_end(code, &stmts, alter)],
+            &src[..block_end(code, &stmts, alter).unwrap()],
             "def up do\n  alter table(:posts) do\n    remove :x\n  end\n"
         );
-        assert_eq!(block_end(code, &stmts, 0), src.find("def down").unwrap());
+        assert_eq!(block_end(code, &stmts, 0), src.find("def down"));
+        let unended = "def up do\n  flush()\n    end\n";
+        let l = lex(unended);
+        assert_eq!(
+            block_end(&l.code, &statements(&l.code, &l.strings), 0),
+            None
+        );
     }
 }

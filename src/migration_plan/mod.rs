@@ -3,7 +3,9 @@
 //! rules find in its source, and the hash that `migrate --plan` holds a run to.
 
 pub mod hash;
+pub mod kind;
 pub(crate) mod lexer;
+pub mod lint;
 pub mod policy;
 pub mod rules;
 
@@ -135,7 +137,11 @@ impl MigrationPlan {
                     p.version
                 ));
             }
-            let analysis = rules::analyze(&String::from_utf8_lossy(&source));
+            let flags = rules::Flags {
+                transaction: p.transaction,
+                migration_lock: p.migration_lock,
+            };
+            let analysis = rules::analyze_with(&String::from_utf8_lossy(&source), flags);
             let at = match repos
                 .iter()
                 .position(|(r, _)| r.repo == p.repo && r.prefix == p.prefix)
@@ -154,15 +160,12 @@ impl MigrationPlan {
                 }
             };
             let (repo, created) = &mut repos[at];
-            // A table an earlier migration of this plan creates is empty when this one
-            // runs: an index on it, or a NOT NULL column, blocks no one.
+            // A table an earlier migration of this plan creates is empty, and unknown to
+            // the running code, when this one runs.
             let findings: Vec<Finding> = analysis
                 .findings
                 .into_iter()
-                .filter(|f| {
-                    !(matches!(f.kind, Kind::IndexNotConcurrently | Kind::NotNullAdded)
-                        && f.table.as_ref().is_some_and(|t| created.contains(t)))
-                })
+                .filter(|f| !rules::on_new_table(f.kind, f.table.as_deref(), created))
                 .collect();
             created.extend(analysis.creates);
             repo.migrations.push(PlannedMigration {
@@ -209,13 +212,20 @@ pub(crate) mod tests {
     }
 
     /// What the plan snippet prints for these pending migrations of `Shop.Repo`:
-    /// (version, name, source).
+    /// (version, name, source), each run as `__migration__/0` says of its attributes.
     pub fn plan_output(pending: &[(i64, &str, &str)]) -> String {
         let mut out = String::new();
         for (v, n, source) in pending {
             let sha = hash::sha256(source.as_bytes());
+            let flags = rules::Flags::of_source(source);
+            let tx = if flags.transaction { "tx" } else { "notx" };
+            let lock = if flags.migration_lock {
+                "lock"
+            } else {
+                "nolock"
+            };
             out.push_str(&format!(
-                "kmigrate:pending\tShop.Repo\t\t{v}\t{n}\tShop.Repo.Migrations.M{v}\ttx\tlock\t{sha}\tpriv/repo/migrations/{v}_{n}.exs\n"
+                "kmigrate:pending\tShop.Repo\t\t{v}\t{n}\tShop.Repo.Migrations.M{v}\t{tx}\t{lock}\t{sha}\tpriv/repo/migrations/{v}_{n}.exs\n"
             ));
             let hex: String = source.bytes().map(|b| format!("{b:02x}")).collect();
             out.push_str(&format!("kmigrate:source\t{sha}\t0\t1\t{hex}\n"));
@@ -346,5 +356,31 @@ pub(crate) mod tests {
             prefix: None,
             migrations,
         }
+    }
+
+    /// `plan` (and so a protected `migrate`) and `lint` find the same in every file of the
+    /// corpus, each migration alone in its plan.
+    #[test]
+    fn plan_and_lint_find_the_same_in_every_corpus_file() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lint_corpus");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            let plan = read(&plan_output(&[(1, "m", &source)])).unwrap();
+            let planned: Vec<(Kind, u32, bool)> = plan.repos[0].migrations[0]
+                .findings
+                .iter()
+                .map(|f| (f.kind, f.line, f.assured))
+                .collect();
+            let linted: Vec<(Kind, u32, bool)> = super::lint::lint_source("m.exs", &source)
+                .findings
+                .iter()
+                .map(|f| (f.kind, f.line, f.assured))
+                .collect();
+            assert_eq!(planned, linted, "{}", path.display());
+            checked += usize::from(!linted.is_empty());
+        }
+        assert!(checked > 30, "the corpus has findings to compare");
     }
 }

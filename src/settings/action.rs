@@ -6,6 +6,7 @@ use clap_complete::Shell;
 
 use crate::ecto_snippet::{Operation, PlanHash, Range, Version};
 use crate::error::usage;
+use crate::migration_plan::lint::FailOn;
 
 /// The validated subcommand with everything it needs.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub enum Action {
     Gate(Gate),
     /// Show the plan of a migrate.
     Plan,
+    /// Check migration files on disk, offline.
+    Lint(Lint),
     /// Run any command in the chosen pod.
     Exec {
         /// The remote argv.
@@ -56,6 +59,17 @@ pub enum Action {
         /// Overwrite an existing file.
         force: bool,
     },
+}
+
+/// `lint`: which files, and what fails it.
+#[derive(Debug, Clone)]
+pub struct Lint {
+    /// Files or folders; empty means the app's `priv/*/migrations`.
+    pub paths: Vec<std::path::PathBuf>,
+    /// What fails the lint.
+    pub fail_on: FailOn,
+    /// Also print GitHub Actions workflow commands.
+    pub github: bool,
 }
 
 /// How long `wait` and the gate wait unless `--deadline` says otherwise.
@@ -130,6 +144,7 @@ impl Action {
             Action::Wait { .. } => "wait",
             Action::Gate(_) => "gate",
             Action::Plan => "plan",
+            Action::Lint(_) => "lint",
             Action::Exec { .. } => "exec",
             Action::Pods => "pods",
             Action::Runs => "runs",
@@ -156,6 +171,7 @@ impl Action {
             | Action::Logs { .. }
             | Action::Unlock
             | Action::Doctor
+            | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,
         }
@@ -175,6 +191,7 @@ impl Action {
             | Action::Logs { .. }
             | Action::Unlock
             | Action::Doctor
+            | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,
         }
@@ -195,6 +212,7 @@ impl Action {
             Action::Runs
             | Action::Logs { .. }
             | Action::Unlock
+            | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,
         }

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, GlobalArgs, MigrateArgs, RollbackArgs};
+use crate::cli::{
+    Cli, Command, GlobalArgs, LintArgs, LintFailOn, MigrateArgs, OutputFormat, RollbackArgs,
+};
 use crate::config::{self, Config};
 use crate::connection::KubeArgs;
 use crate::ecto_snippet::Mode;
@@ -21,7 +23,7 @@ use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
 use crate::target::PodQuery;
 
-pub use action::{Action, Change, Gate, RunName};
+pub use action::{Action, Change, Gate, Lint, RunName};
 use loaded::{Loaded, deadline};
 pub use protection::{Place, Protection};
 use values::check_dns_subdomain;
@@ -109,6 +111,7 @@ impl Settings {
         let g = &cli.global;
         match &cli.command {
             Command::Completions(a) => Ok(Self::local(Action::Completions { shell: a.shell })),
+            Command::Lint(a) => Ok(Self::local(Action::Lint(lint(a, g)?))),
             Command::Init(a) => Ok(Self::local(Action::Init { force: a.force })),
             command => {
                 let loaded = Loaded::read(g, cwd, source)?;
@@ -306,6 +309,7 @@ impl Settings {
             | Action::Logs { .. }
             | Action::Unlock
             | Action::Doctor
+            | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,
         };
@@ -333,6 +337,7 @@ impl Settings {
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
+            | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,
         };
@@ -353,6 +358,25 @@ impl Settings {
             ..Place::default()
         })
     }
+}
+
+/// `lint`'s request, validated: annotations are lines of their own, which one JSON
+/// document on stdout cannot hold.
+fn lint(a: &LintArgs, g: &GlobalArgs) -> Result<Lint> {
+    if a.github && g.output == OutputFormat::Json {
+        return Err(usage(
+            "--github prints workflow commands on stdout, which -o json keeps for one document; pass one of them",
+        ));
+    }
+    Ok(Lint {
+        paths: a.paths.clone(),
+        fail_on: match a.fail_on {
+            LintFailOn::Destructive => crate::migration_plan::lint::FailOn::Destructive,
+            LintFailOn::Warning => crate::migration_plan::lint::FailOn::Warning,
+            LintFailOn::Never => crate::migration_plan::lint::FailOn::Never,
+        },
+        github: a.github,
+    })
 }
 
 /// The Lease name, when the app is known (always for the embedded snippet). Without it, a
@@ -415,6 +439,7 @@ impl Chosen {
                 None,
             ),
             Command::Completions(a) => chosen(Action::Completions { shell: a.shell }, None, None),
+            Command::Lint(a) => chosen(Action::Lint(lint(a, g)?), None, None),
             Command::Init(a) => chosen(Action::Init { force: a.force }, None, None),
         })
     }

@@ -8,6 +8,7 @@ mod support;
 
 mod contributing;
 mod fake_api;
+mod lint;
 #[cfg(unix)]
 mod plugin;
 

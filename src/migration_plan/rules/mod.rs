@@ -4,103 +4,12 @@
 //! what they do not see.
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
-use enum_iterator::Sequence;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+pub use super::kind::Kind;
 use super::lexer;
-
-/// What a finding is, named as excellent_migrations names its operation types (so that its
-/// `safety-assured` comments work here too).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Sequence,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// `drop table(...)`, `DROP TABLE`.
-    TableDropped,
-    /// `remove :col`, `DROP COLUMN`.
-    ColumnRemoved,
-    /// `rename table(:a), to: table(:b)`, `ALTER TABLE ... RENAME TO`.
-    TableRenamed,
-    /// `rename table(:a), :x, to: :y`, `RENAME [COLUMN] x TO y`.
-    ColumnRenamed,
-    /// `modify :col, :type`, `ALTER COLUMN ... TYPE`.
-    ColumnTypeChanged,
-    /// `null: false` without a default on an existing table, `SET NOT NULL`.
-    NotNullAdded,
-    /// An index created without `concurrently` on a table that already exists.
-    IndexNotConcurrently,
-    /// `execute`, `execute_file`, `repo().query`: SQL the DSL rules cannot judge.
-    RawSqlExecuted,
-}
-
-/// What is said of a kind: one row of the table [`Kind::info`] keeps.
-struct Info {
-    /// As in JSON and in safety-assured comments.
-    name: &'static str,
-    /// What it does, for people.
-    describe: &'static str,
-    /// A protected environment needs `--allow-destructive` for it: it loses data or
-    /// breaks the code that still reads the old shape.
-    destructive: bool,
-}
-
-impl Kind {
-    /// Every kind, in the order they are declared (and docs/guide/plan-and-policy.md lists them): the
-    /// compiler keeps the list, a new variant is in it.
-    pub fn all() -> impl Iterator<Item = Kind> {
-        enum_iterator::all::<Kind>()
-    }
-
-    /// The one table of what each kind is called and means.
-    fn info(self) -> Info {
-        let (name, describe, destructive) = match self {
-            Kind::TableDropped => ("table_dropped", "drops a table", true),
-            Kind::ColumnRemoved => ("column_removed", "removes a column", true),
-            Kind::TableRenamed => ("table_renamed", "renames a table", true),
-            Kind::ColumnRenamed => ("column_renamed", "renames a column", true),
-            Kind::ColumnTypeChanged => ("column_type_changed", "changes a column's type", true),
-            Kind::NotNullAdded => (
-                "not_null_added",
-                "makes a column NOT NULL without a default",
-                true,
-            ),
-            Kind::IndexNotConcurrently => (
-                "index_not_concurrently",
-                "creates an index without CONCURRENTLY",
-                false,
-            ),
-            Kind::RawSqlExecuted => ("raw_sql_executed", "runs raw SQL", false),
-        };
-        Info {
-            name,
-            describe,
-            destructive,
-        }
-    }
-
-    /// Whether a protected environment needs `--allow-destructive` for it.
-    pub fn destructive(self) -> bool {
-        self.info().destructive
-    }
-
-    /// Its name, as in JSON and in safety-assured comments.
-    pub fn name(self) -> &'static str {
-        self.info().name
-    }
-
-    /// What it does, for people.
-    pub fn describe(self) -> &'static str {
-        self.info().describe
-    }
-
-    fn parse(name: &str) -> Option<Kind> {
-        Kind::all().find(|k| k.name() == name)
-    }
-}
 
 /// One risky operation found in a migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,53 +38,30 @@ pub struct Analysis {
     pub creates: Vec<String>,
 }
 
-fn re(pattern: &str) -> Regex {
+/// A rule's regular expression, compiled once.
+pub(crate) fn re(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("rule {pattern:?}: {e}"))
 }
 
 macro_rules! rule {
     ($name:ident, $pattern:expr) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| re($pattern));
+        static $name: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| $crate::migration_plan::rules::re($pattern));
     };
 }
 
-// The DSL, on the code (comments and SQL blanked), one statement at a time.
+mod dsl;
+mod sql;
+
+// The shape of the code, one statement at a time.
 rule!(DEF_DOWN, r"^\s*defp?\s+down\b");
+rule!(DEF, r"^\s*defp?\s+\w+");
 rule!(ENDS_WITH_DO, r"\bdo\s*$");
 rule!(
     ALTER_BLOCK,
     r#"^\s*alter\s*\(?\s*table\s*\(\s*[:"]?([\w.]+)"#
 );
-rule!(
-    CREATE_TABLE,
-    r#"^\s*create(?:_if_not_exists)?\s*\(?\s*table\s*\(\s*[:"]?([\w.]+)"#
-);
-rule!(
-    DROP_TABLE,
-    r#"^\s*drop(?:_if_exists)?\s*\(?\s*table\s*\(\s*[:"]?([\w.]*)"#
-);
-rule!(REMOVE, r#"^\s*remove(?:_if_exists)?\s*\(?\s*[:"]"#);
-rule!(
-    RENAME_TABLE,
-    r#"^\s*rename\s*\(?\s*table\s*\(\s*[:"]?([\w.]*)[^)]*\)\s*,\s*to\s*:"#
-);
-rule!(
-    RENAME_COLUMN,
-    r#"^\s*rename\s*\(?\s*table\s*\(\s*[:"]?([\w.]*)[^)]*\)\s*,\s*[:"]"#
-);
-rule!(MODIFY, r#"^\s*modify\s*\(?\s*[:"]"#);
-rule!(ADD, r#"^\s*add(?:_if_not_exists)?\s*\(?\s*[:"]"#);
-rule!(TIMESTAMPS, r"^\s*timestamps\b");
-rule!(NULL_FALSE, r"\bnull:\s*false\b");
-rule!(NULL_TRUE, r"\bnull:\s*true\b");
-rule!(DEFAULT, r"\bdefault:");
-rule!(
-    CREATE_INDEX,
-    r#"^\s*create(?:_if_not_exists)?\s*\(?\s*(?:unique_)?index\s*\(\s*[:"]?([\w.]*)"#
-);
-rule!(CONCURRENTLY, r"\bconcurrently:\s*true\b");
 rule!(EXECUTE, r"(?:^\s*|\bdo:\s*)execute(?:_file)?\b");
-rule!(REPO_QUERY, r"\brepo\(\)\s*\.\s*query!?\s*\(");
 rule!(
     ASSURED_ATTRIBUTE,
     r"^\s*@safety_assured\s*\(?\s*(true|:all|\[[^\]]*\])"
@@ -185,42 +71,59 @@ rule!(
     ASSURED_COMMENT,
     r"excellent_migrations:safety-assured-for-(this-file|next-line)\s+(\w+)"
 );
+rule!(NOT_VALID, r"(?i)\bNOT\s+VALID\b");
+rule!(VALIDATE_FALSE, r"\bvalidate:\s*false\b");
+rule!(ATTRIBUTE_DEF, r"^\s*@(\w+)\b");
+rule!(ATTRIBUTE_USE, r"@(\w+)\b");
+rule!(
+    NO_TRANSACTION,
+    r"(?m)^\s*@disable_ddl_transaction\s*\(?\s*true\b"
+);
+rule!(
+    NO_MIGRATION_LOCK,
+    r"(?m)^\s*@disable_migration_lock\s*\(?\s*true\b"
+);
 
-// SQL, in string literals, one SQL statement (up to `;`) at a time.
-rule!(SQL_COMMENT, r"(?s)--[^\n]*|/\*.*?\*/");
-rule!(
-    SQL_ALTER_TABLE,
-    r#"(?is)^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?([\w."$]*)"#
-);
-rule!(
-    SQL_DROP_TABLE,
-    r#"(?i)\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([\w."$]*)"#
-);
-rule!(SQL_DROP_COLUMN, r"(?i)\bDROP\s+COLUMN\b");
-rule!(SQL_RENAME_TO, r"(?i)\bRENAME\s+TO\b");
-rule!(
-    SQL_RENAME_COLUMN,
-    r#"(?i)\bRENAME\s+(?:COLUMN\s+)?[\w"$]+\s+TO\b"#
-);
-rule!(
-    SQL_TYPE,
-    r#"(?i)\bALTER\s+(?:COLUMN\s+)?[\w"$]+\s+(?:SET\s+DATA\s+)?TYPE\b"#
-);
-rule!(SQL_SET_NOT_NULL, r"(?i)\bSET\s+NOT\s+NULL\b");
-rule!(
-    SQL_ADD_COLUMN,
-    r#"(?is)^\s*ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?([\w"$]+)\s(.*)$"#
-);
-rule!(SQL_NOT_NULL, r"(?i)\bNOT\s+NULL\b");
-rule!(SQL_DEFAULT, r"(?i)\bDEFAULT\b");
-rule!(
-    SQL_CREATE_INDEX,
-    r#"(?is)\bCREATE\s+(?:UNIQUE\s+)?INDEX\b(\s+CONCURRENTLY\b)?.*?\bON\s+(?:ONLY\s+)?([\w."$]+)"#
-);
-rule!(
-    SQL_CREATE_TABLE,
-    r#"(?i)\bCREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w."$]+)"#
-);
+/// Module attributes whose strings are documentation or settings, never SQL.
+const NOT_SQL_ATTRIBUTES: &[&str] = &["moduledoc", "doc", "shortdoc", "typedoc", "safety_assured"];
+
+/// How Ecto runs the migration, as `__migration__/0` says (in `plan`) or the source's
+/// attributes (in `lint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    /// In a transaction (no `@disable_ddl_transaction true`).
+    pub transaction: bool,
+    /// Under Ecto's migration lock (no `@disable_migration_lock true`).
+    pub migration_lock: bool,
+}
+
+impl Default for Flags {
+    /// Ecto's defaults: a transaction, under the migration lock.
+    fn default() -> Self {
+        Self {
+            transaction: true,
+            migration_lock: true,
+        }
+    }
+}
+
+impl Flags {
+    /// Neither a transaction nor the migration lock.
+    pub const NONE: Flags = Flags {
+        transaction: false,
+        migration_lock: false,
+    };
+
+    /// The flags the source sets with `@disable_ddl_transaction true` and
+    /// `@disable_migration_lock true`.
+    pub fn of_source(source: &str) -> Flags {
+        let code = lexer::lex(source).code;
+        Flags {
+            transaction: !NO_TRANSACTION.is_match(&code),
+            migration_lock: !NO_MIGRATION_LOCK.is_match(&code),
+        }
+    }
+}
 
 /// A finding before the opt-outs are applied, with the statement it came from.
 struct Raw {
@@ -231,25 +134,58 @@ struct Raw {
     statement: Option<usize>,
 }
 
-/// Find the risky operations in a migration's source.
+/// Find the risky operations in a migration's source, with the flags its source sets.
 pub fn analyze(source: &str) -> Analysis {
+    analyze_with(source, Flags::of_source(source))
+}
+
+/// Find the risky operations in a migration's source that Ecto runs with these flags.
+pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
     let lexed = lexer::lex(source);
     let code = lexed.code.as_str();
     let stmts = lexer::statements(code, &lexed.strings);
 
-    // What runs on migrate: not `down/0`, not the second argument of `execute/2`.
+    // What runs on migrate: not `down/0`, not the second argument of `execute/2`, not
+    // documentation, and a module attribute's string only where the code uses it.
     let mut skipped: Vec<Range<usize>> = Vec::new();
+    let mut attributes: Vec<(String, Range<usize>)> = Vec::new();
     let mut alters: Vec<(Range<usize>, Option<String>)> = Vec::new();
     let mut assured_file: Vec<Kind> = Vec::new();
+    let mut unfollowed: Vec<(u32, String, &str)> = Vec::new();
+    let mut helper: Option<(Range<usize>, u32, &str)> = None;
     for (i, s) in stmts.iter().enumerate() {
         let t = s.of(code);
-        let block = || s.start..lexer::block_end(code, &stmts, i);
+        let found_end = lexer::block_end(code, &stmts, i);
+        let end = found_end.unwrap_or(code.len());
+        let block = || s.start..end;
+        let opens = ENDS_WITH_DO.is_match(t) && (DEF.is_match(t) || ALTER_BLOCK.is_match(t));
+        if opens && found_end.is_none() {
+            unfollowed.push((
+                s.line,
+                excerpt(s.of(source)),
+                "its `end` is not where `mix format` puts it",
+            ));
+        }
         if DEF_DOWN.is_match(t) {
             skipped.push(if ENDS_WITH_DO.is_match(t) {
                 block()
             } else {
                 s.start..s.end
             });
+        } else if let Some(name) = dsl::helper(t) {
+            helper = Some((block(), s.line, name));
+        }
+        if let Some((r, line, name)) = &helper
+            && r.contains(&s.start)
+            && r.start != s.start
+            && dsl::calls_dsl(t)
+        {
+            unfollowed.push((
+                *line,
+                format!("defp {name}"),
+                "the migration DSL in a helper function",
+            ));
+            helper = None;
         }
         if let Some(c) = ALTER_BLOCK.captures(t)
             && ENDS_WITH_DO.is_match(t)
@@ -264,6 +200,32 @@ pub fn analyze(source: &str) -> Analysis {
         if let Some(c) = ASSURED_ATTRIBUTE.captures(t) {
             assured_file.extend(assured_kinds(&c[1]));
         }
+        if let Some(c) = ATTRIBUTE_DEF.captures(t) {
+            if NOT_SQL_ATTRIBUTES.contains(&&c[1]) {
+                skipped.push(s.start..s.end);
+            } else {
+                attributes.push((c[1].to_owned(), s.start..s.end));
+            }
+        }
+    }
+    let used: Vec<&str> = stmts
+        .iter()
+        .filter(|s| !skipped.iter().any(|r| r.contains(&s.start)))
+        .filter(|s| !attributes.iter().any(|(_, r)| r.start == s.start))
+        .flat_map(|s| {
+            ATTRIBUTE_USE
+                .captures_iter(s.of(code))
+                .filter(|c| {
+                    let at = s.start + c.get(0).map_or(0, |m| m.start());
+                    !skipped.iter().any(|r| r.contains(&at))
+                })
+                .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        })
+        .collect();
+    for (name, r) in &attributes {
+        if !used.contains(&name.as_str()) {
+            skipped.push(r.clone());
+        }
     }
     let live = |at: usize| !skipped.iter().any(|r| r.contains(&at));
     let statement_at = |at: usize| stmts.iter().position(|s| (s.start..s.end).contains(&at));
@@ -275,7 +237,7 @@ pub fn analyze(source: &str) -> Analysis {
             .iter()
             .find(|(r, _)| r.contains(&s.start) && r.start != s.start)
             .map(|(_, table)| table.clone());
-        for (kind, table) in dsl(s.of(code), alter, &mut creates) {
+        for (kind, table) in dsl::rules(s.of(code), s.of(source), alter, flags, &mut creates) {
             raw.push(Raw {
                 kind,
                 line: s.line,
@@ -286,7 +248,7 @@ pub fn analyze(source: &str) -> Analysis {
         }
     }
     for lit in lexed.strings.iter().filter(|l| live(l.start)) {
-        for (kind, lines_before, text, table) in sql(&lit.text, &mut creates) {
+        for (kind, lines_before, text, table) in sql::rules(&lit.text, flags, &mut creates) {
             raw.push(Raw {
                 kind,
                 line: lit.line + u32::try_from(lines_before).unwrap_or(0),
@@ -295,6 +257,15 @@ pub fn analyze(source: &str) -> Analysis {
                 statement: statement_at(lit.start),
             });
         }
+    }
+    for (line, text, why) in unfollowed {
+        raw.push(Raw {
+            kind: Kind::SourceNotFollowed,
+            line,
+            text: format!("{text} ({why})"),
+            table: None,
+            statement: None,
+        });
     }
 
     // Opt-outs: the attribute and this-file comments for the whole file, next-line
@@ -313,16 +284,19 @@ pub fn analyze(source: &str) -> Analysis {
         }
     }
 
+    // A VALIDATE is only a problem next to the NOT VALID it follows.
+    let adds_not_valid = VALIDATE_FALSE.is_match(code)
+        || lexed
+            .strings
+            .iter()
+            .any(|l| live(l.start) && NOT_VALID.is_match(&l.text));
+    raw.retain(|r| r.kind != Kind::ConstraintValidatedInSameTransaction || adds_not_valid);
     creates.sort();
     creates.dedup();
     let mut findings: Vec<Finding> = raw
         .into_iter()
-        // An index or a NOT NULL column on a table this migration creates is on an
-        // empty table.
-        .filter(|r| {
-            !(matches!(r.kind, Kind::IndexNotConcurrently | Kind::NotNullAdded)
-                && r.table.as_ref().is_some_and(|t| creates.contains(t)))
-        })
+        // A table this migration creates is empty and unknown to running code.
+        .filter(|r| !on_new_table(r.kind, r.table.as_deref(), &creates))
         .map(|r| Finding {
             kind: r.kind,
             destructive: r.kind.destructive(),
@@ -337,6 +311,11 @@ pub fn analyze(source: &str) -> Analysis {
     findings.sort_by_key(|f| (f.line, f.kind));
     findings.dedup_by(|a, b| a.line == b.line && a.kind == b.kind);
     Analysis { findings, creates }
+}
+
+/// Whether a finding is one that does no harm because its table is among `created`.
+pub fn on_new_table(kind: Kind, table: Option<&str>, created: &[String]) -> bool {
+    kind.harmless_on_new_table() && table.is_some_and(|t| created.iter().any(|c| c == t))
 }
 
 /// `true` or `:all`: every kind; `[:column_removed, ...]`: those.
@@ -366,146 +345,6 @@ fn second_argument(statement: &str) -> Option<usize> {
     None
 }
 
-/// The DSL rules on one statement of code; `alter` is the table of the enclosing
-/// `alter table(...) do` block, if any (`Some(None)` when its name was not a literal).
-fn dsl(
-    t: &str,
-    alter: Option<Option<String>>,
-    creates: &mut Vec<String>,
-) -> Vec<(Kind, Option<String>)> {
-    let mut out = Vec::new();
-    if let Some(c) = CREATE_TABLE.captures(t) {
-        creates.extend(table_name(&c[1]));
-    }
-    if let Some(c) = DROP_TABLE.captures(t) {
-        out.push((Kind::TableDropped, table_name(&c[1])));
-    }
-    let in_alter = alter.clone().flatten();
-    if REMOVE.is_match(t) {
-        out.push((Kind::ColumnRemoved, in_alter.clone()));
-    }
-    if let Some(c) = RENAME_TABLE.captures(t) {
-        out.push((Kind::TableRenamed, table_name(&c[1])));
-    } else if let Some(c) = RENAME_COLUMN.captures(t) {
-        out.push((Kind::ColumnRenamed, table_name(&c[1])));
-    }
-    if MODIFY.is_match(t) {
-        // Ecto's `modify` always emits `ALTER COLUMN ... TYPE`; with `null: false` it
-        // adds `SET NOT NULL`, and a `default:` does not fill the rows already NULL.
-        out.push((Kind::ColumnTypeChanged, in_alter.clone()));
-        if NULL_FALSE.is_match(t) {
-            out.push((Kind::NotNullAdded, in_alter.clone()));
-        }
-    }
-    let in_alter_block = alter.is_some();
-    if in_alter_block && ADD.is_match(t) && NULL_FALSE.is_match(t) && !DEFAULT.is_match(t) {
-        out.push((Kind::NotNullAdded, in_alter.clone()));
-    }
-    // `timestamps()` adds NOT NULL columns unless told otherwise.
-    if in_alter_block && TIMESTAMPS.is_match(t) && !NULL_TRUE.is_match(t) && !DEFAULT.is_match(t) {
-        out.push((Kind::NotNullAdded, in_alter.clone()));
-    }
-    if let Some(c) = CREATE_INDEX.captures(t)
-        && !CONCURRENTLY.is_match(t)
-    {
-        out.push((Kind::IndexNotConcurrently, table_name(&c[1])));
-    }
-    if EXECUTE.is_match(t) || REPO_QUERY.is_match(t) {
-        out.push((Kind::RawSqlExecuted, None));
-    }
-    out
-}
-
-/// The SQL rules on one string literal: (kind, lines before it in `text`, the SQL
-/// statement, table).
-fn sql(text: &str, creates: &mut Vec<String>) -> Vec<(Kind, usize, String, Option<String>)> {
-    // Comments become blanks, line breaks kept, so that lines still count.
-    let clean = SQL_COMMENT.replace_all(text, |c: &regex::Captures<'_>| {
-        c[0].chars()
-            .map(|ch| if ch == '\n' { '\n' } else { ' ' })
-            .collect::<String>()
-    });
-    let mut out = Vec::new();
-    let mut lines = 0;
-    for stmt in clean.split_inclusive(';') {
-        let lead = &stmt[..stmt.len() - stmt.trim_start().len()];
-        let start = lines + lead.matches('\n').count();
-        lines += stmt.matches('\n').count();
-        let stmt = stmt.trim_end_matches(';');
-        let shown = excerpt(stmt);
-        let mut push = |kind, table: Option<String>| out.push((kind, start, shown.clone(), table));
-        if let Some(c) = SQL_CREATE_TABLE.captures(stmt) {
-            creates.extend(table_name(&c[1]));
-        }
-        if let Some(c) = SQL_DROP_TABLE.captures(stmt) {
-            push(Kind::TableDropped, table_name(&c[1]));
-        }
-        let alter = SQL_ALTER_TABLE.captures(stmt);
-        let altered = alter.as_ref().and_then(|c| table_name(&c[1]));
-        if SQL_DROP_COLUMN.is_match(stmt) {
-            push(Kind::ColumnRemoved, altered.clone());
-        }
-        if let Some(c) = &alter {
-            if SQL_RENAME_TO.is_match(stmt) {
-                push(Kind::TableRenamed, altered.clone());
-            } else if SQL_RENAME_COLUMN.is_match(stmt) {
-                push(Kind::ColumnRenamed, altered.clone());
-            }
-            let actions = &stmt[c.get(0).map_or(0, |m| m.end())..];
-            let adds_not_null = top_level(actions).into_iter().any(|a| {
-                SQL_ADD_COLUMN.captures(a).is_some_and(|m| {
-                    let name = m[1].trim_matches('"').to_ascii_uppercase();
-                    let constraint = [
-                        "CONSTRAINT",
-                        "PRIMARY",
-                        "UNIQUE",
-                        "FOREIGN",
-                        "CHECK",
-                        "EXCLUDE",
-                    ]
-                    .contains(&name.as_str());
-                    !constraint && SQL_NOT_NULL.is_match(&m[2]) && !SQL_DEFAULT.is_match(&m[2])
-                })
-            });
-            if adds_not_null {
-                push(Kind::NotNullAdded, altered.clone());
-            }
-        }
-        if SQL_TYPE.is_match(stmt) {
-            push(Kind::ColumnTypeChanged, altered.clone());
-        }
-        if SQL_SET_NOT_NULL.is_match(stmt) {
-            push(Kind::NotNullAdded, altered.clone());
-        }
-        if let Some(c) = SQL_CREATE_INDEX.captures(stmt)
-            && c.get(1).is_none()
-        {
-            push(Kind::IndexNotConcurrently, table_name(&c[2]));
-        }
-    }
-    out
-}
-
-/// The comma-separated parts of an `ALTER TABLE`'s action list (commas inside brackets,
-/// as in `numeric(10,2)`, do not separate).
-fn top_level(actions: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut from) = (0i32, 0);
-    for (i, c) in actions.bytes().enumerate() {
-        match c {
-            b'(' => depth += 1,
-            b')' => depth -= 1,
-            b',' if depth == 0 => {
-                parts.push(&actions[from..i]);
-                from = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&actions[from..]);
-    parts
-}
-
 /// A table's name as the rules compare them: no quotes, no schema, lowercase.
 fn table_name(raw: &str) -> Option<String> {
     let name = raw
@@ -530,12 +369,12 @@ mod tests {
     use super::*;
 
     /// What was found: (kind, line, table).
-    type Found = Vec<(Kind, u32, Option<String>)>;
+    pub(super) type Found = Vec<(Kind, u32, Option<String>)>;
     /// What was found in SQL: (kind, table).
     type FoundInSql = Vec<(Kind, Option<String>)>;
 
     /// The (kind, line, table) found in a migration whose `change/0` is `body`.
-    fn found(body: &str) -> Found {
+    pub(super) fn found(body: &str) -> Found {
         let source = format!(
             "defmodule Demo.Repo.Migrations.M do\n  use Ecto.Migration\n\n  def change do\n{body}\n  end\nend\n"
         );
@@ -546,11 +385,13 @@ mod tests {
             .collect()
     }
 
-    fn kinds(body: &str) -> Vec<Kind> {
+    /// The kinds found in a migration whose `change/0` is `body`.
+    pub(super) fn kinds(body: &str) -> Vec<Kind> {
         found(body).into_iter().map(|(k, _, _)| k).collect()
     }
 
-    fn t(name: &str) -> Option<String> {
+    /// A table's name as findings hold it.
+    pub(super) fn t(name: &str) -> Option<String> {
         Some(name.to_owned())
     }
 
@@ -588,7 +429,7 @@ mod tests {
                 vec![(ColumnRenamed, 5, t("posts"))],
             ),
             (
-                "    alter table(:posts) do\n      modify :title, :text, from: :string\n    end",
+                "    alter table(:posts) do\n      modify :title, :text, from: :integer\n    end",
                 vec![(ColumnTypeChanged, 6, t("posts"))],
             ),
             (
@@ -604,7 +445,10 @@ mod tests {
             ),
             (
                 "    alter table(:posts) do\n      add :author_id,\n        references(:users),\n        null: false\n    end",
-                vec![(NotNullAdded, 6, t("posts"))],
+                vec![
+                    (NotNullAdded, 6, t("posts")),
+                    (ColumnReferenceAdded, 6, t("posts")),
+                ],
             ),
             (
                 "    alter table(:posts) do\n      timestamps()\n    end",
@@ -633,7 +477,7 @@ mod tests {
             ),
             (
                 "    flush()\n    repo().query!(\"UPDATE posts SET n = 0\")",
-                vec![(RawSqlExecuted, 6, None)],
+                vec![(OperationUpdate, 6, t("posts")), (RawSqlExecuted, 6, None)],
             ),
         ];
         for (body, expected) in cases {
@@ -644,15 +488,12 @@ mod tests {
     #[test]
     fn safe_dsl_forms_are_not_flagged() {
         for body in [
-            "    create index(:posts, [:title], concurrently: true)",
-            "    create index(:posts, [:title],\n      concurrently: true\n    )",
             "    alter table(:posts) do\n      add :score, :integer, null: false, default: 0\n    end",
             "    alter table(:posts) do\n      add :score, :integer\n      add :note, :text, null: true\n    end",
             "    alter table(:posts) do\n      timestamps(null: true)\n    end",
             "    create table(:tags) do\n      add :name, :string, null: false\n      timestamps()\n    end\n    create index(:tags, [:name])",
             "    create table(\"tags\")\n    create unique_index(\"tags\", [:name])",
             "    # drop table(:posts) once nobody reads it\n    flush()",
-            "    drop index(:posts, [:title])\n    drop constraint(:posts, :title_length)",
             "    rename index(:posts, :old_name, to: :new_name)",
         ] {
             assert_eq!(kinds(body), [], "{body}");
@@ -725,15 +566,12 @@ mod tests {
     #[test]
     fn safe_sql_is_not_flagged() {
         for sql in [
-            "CREATE INDEX CONCURRENTLY posts_title_index ON posts (title)",
             "CREATE TABLE tags (id bigint NOT NULL, name text NOT NULL); CREATE INDEX tags_name ON tags (name)",
             "ALTER TABLE posts ADD COLUMN score int NOT NULL DEFAULT 0",
             "ALTER TABLE posts ADD CONSTRAINT title_not_null CHECK (title IS NOT NULL) NOT VALID",
-            "ALTER TABLE posts ALTER COLUMN title DROP NOT NULL",
             "ALTER INDEX posts_title_index RENAME TO posts_headline_index",
-            "ALTER TYPE mood ADD VALUE 'meh'",
-            "DROP INDEX posts_title_index",
-            "UPDATE posts SET title = 'DROP TABLE' -- DROP TABLE posts\n",
+            "ALTER TYPE mood ADD VALUE 'meh' AFTER 'ok'",
+            "SELECT 'DROP TABLE' -- DROP TABLE posts\n",
             "SELECT 1 /* ALTER TABLE posts DROP COLUMN body */",
         ] {
             assert_eq!(
@@ -762,7 +600,7 @@ end
         let kinds: Vec<Kind> = analyze(source).findings.iter().map(|f| f.kind).collect();
         assert_eq!(kinds, [RawSqlExecuted], "down/0 does not run on migrate");
         assert_eq!(analyze(source).creates, ["notes"]);
-        let two_way = "def change do\n  execute \"CREATE INDEX CONCURRENTLY i ON posts \
+        let two_way = "@disable_ddl_transaction true\n@disable_migration_lock true\ndef change do\n  execute \"CREATE INDEX CONCURRENTLY i ON posts \
             (title)\",\n          \"DROP INDEX i\"\n  execute(\"ALTER TABLE posts ADD x int\", \
             \"ALTER TABLE posts DROP COLUMN x\")\nend\n";
         let kinds: Vec<Kind> = analyze(two_way).findings.iter().map(|f| f.kind).collect();
@@ -830,26 +668,55 @@ end
     }
 
     #[test]
-    fn every_kind_says_whether_it_is_destructive() {
-        let destructive: Vec<&str> = Kind::all()
-            .filter(|k| k.destructive())
-            .map(Kind::name)
+    fn safe_migrations_the_old_rules_refused() {
+        let renamed_new = "    create table(:drafts) do\n      add :title, :string\n    end\n    rename table(:drafts), :title, to: :headline\n    rename table(:drafts), to: table(:posts)";
+        assert_eq!(kinds(renamed_new), []);
+        let doc = concat!(
+            "defmodule M do\n  @moduledoc \"\"\"\n  Replaces DROP TABLE legacy; see ALTER TABLE posts DROP COLUMN body.\n  \"\"\"\n",
+            "  use Ecto.Migration\n  def change, do: create(table(:x))\nend\n"
+        );
+        assert!(analyze(doc).findings.is_empty());
+        let attributes = concat!(
+            "defmodule M do\n  use Ecto.Migration\n  @up \"CREATE INDEX CONCURRENTLY i ON posts (title)\"\n  @down \"DROP INDEX i\"\n",
+            "  @disable_ddl_transaction true\n  @disable_migration_lock true\n  def change do\n    execute(@up, @down)\n  end\nend\n"
+        );
+        let got: Vec<Kind> = analyze(attributes)
+            .findings
+            .iter()
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(got, [RawSqlExecuted], "@down is the way down");
+        let used_up = attributes.replace(
+            "@up \"CREATE INDEX CONCURRENTLY i",
+            "@up \"DROP TABLE posts; CREATE INDEX CONCURRENTLY i",
+        );
+        let got: Vec<(Kind, u32)> = analyze(&used_up)
+            .findings
+            .iter()
+            .map(|f| (f.kind, f.line))
             .collect();
         assert_eq!(
-            destructive,
-            [
-                "table_dropped",
-                "column_removed",
-                "table_renamed",
-                "column_renamed",
-                "column_type_changed",
-                "not_null_added"
-            ]
+            got,
+            [(TableDropped, 3), (RawSqlExecuted, 8)],
+            "@up is read where it is set"
         );
-        assert_eq!(Kind::all().count(), 8);
-        for k in Kind::all() {
-            assert_eq!(Kind::parse(k.name()), Some(k));
-            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
-        }
+    }
+
+    #[test]
+    fn code_the_rules_cannot_follow_is_said() {
+        let helper = "def change do\n  add_title()\nend\n\ndefp add_title do\n  alter table(:posts) do\n    add :title, :string\n  end\nend\n";
+        let f = analyze(helper).findings;
+        assert_eq!(f[0].kind, SourceNotFollowed);
+        assert_eq!(
+            (f[0].line, f[0].text.as_str()),
+            (5, "defp add_title (the migration DSL in a helper function)")
+        );
+        let misindented = "def change do\n  alter table(:posts) do\n    remove :x\n    end\nend\n";
+        let kinds: Vec<Kind> = analyze(misindented)
+            .findings
+            .iter()
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(kinds, [SourceNotFollowed, ColumnRemoved]);
     }
 }
