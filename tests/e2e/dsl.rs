@@ -87,13 +87,36 @@ fn dsl_migrations_plan_migrate_and_roll_back_end_to_end() {
         !concurrently.transaction && !concurrently.migration_lock,
         "{concurrently:#?}"
     );
-    let kinds: Vec<Kind> = planned[2].findings.iter().map(|f| f.kind).collect();
+    // articles is created earlier in this plan: altering a table nobody uses yet is no
+    // finding. Where it exists already (a second database, migrated to create_articles),
+    // the alter's modify/remove/rename are.
+    assert_eq!(planned[2].findings, [], "{:#?}", planned[2]);
+    let later = Ns::with_demo_pod(
+        "dsl-later",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("dsl"))],
+    );
+    later
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "--to", &ALL[1].to_string()])
+        .status(0);
+    let rest = report(
+        &later
+            .kmigrate()
+            .args(["plan", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    )
+    .plan
+    .expect("a plan");
+    let alter = &rest.repos[0].migrations[0];
+    assert_eq!(alter.version, ALL[2]);
+    let kinds: Vec<Kind> = alter.findings.iter().map(|f| f.kind).collect();
+    // string to text is binary-coercible: a warning, not a type change that rewrites.
     for kind in [
-        Kind::ColumnTypeChanged,
+        Kind::ColumnTypeCoercible,
         Kind::ColumnRemoved,
         Kind::ColumnRenamed,
     ] {
-        assert!(kinds.contains(&kind), "{kind:?} not in {:#?}", planned[2]);
+        assert!(kinds.contains(&kind), "{kind:?} not in {alter:#?}");
     }
 
     // migrate: all six, each logged as Ecto.Migration.Runner logs its commands.
