@@ -144,7 +144,7 @@ impl Streamer {
             writer: None,
             hide_tags: false,
             findings: Findings::default(),
-            current: "the migration".to_owned(),
+            current: String::new(),
             idle_limit: None,
             announce_other_runs: false,
             announce_locks: false,
@@ -308,7 +308,14 @@ impl Streamer {
                 self.write(Stream::Err, printable_text(&line).as_bytes());
             }
             Event::Heartbeat { seconds } => {
-                let still = format!("still on {}, {}", self.current, minutes(*seconds));
+                let still = if self.current.is_empty() {
+                    format!(
+                        "still preparing the run (status, locks), {}",
+                        minutes(*seconds)
+                    )
+                } else {
+                    format!("still on {}, {}", self.current, minutes(*seconds))
+                };
                 if self.bar.is_hidden() {
                     // Plain output (CI logs): a line per beat, so a silent migration is seen
                     // to be alive and log-idle timeouts do not cut it.
@@ -525,6 +532,29 @@ mod tests {
         );
         let round = s.findings.last_wait_round().unwrap();
         assert_eq!(round.rows.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_beat_says_what_the_run_is_on_or_that_it_prepares() {
+        let (ui, captured) = crate::ui::Ui::memory(false, false);
+        let mut s = Streamer::new(ProgressBar::hidden(), ui.sink.clone(), true, true).hide_tags();
+        s.chunk(
+            Stream::Out,
+            b"kmigrate:heartbeat\t20\n== Running 20240101120000 Demo.Repo.Migrations.CreatePosts.up/0\nkmigrate:heartbeat\t80\n",
+        )
+        .await;
+        s.finish().await;
+        let said = String::from_utf8_lossy(&captured.lock().unwrap().stderr).into_owned();
+        assert!(
+            said.contains("kmigrate: still preparing the run (status, locks), 20 s\n"),
+            "{said}"
+        );
+        assert!(
+            said.contains(
+                "kmigrate: still on 20240101120000 Demo.Repo.Migrations.CreatePosts, 1 min\n"
+            ),
+            "{said}"
+        );
     }
 
     #[tokio::test]

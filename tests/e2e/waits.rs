@@ -296,6 +296,29 @@ fn an_advisory_lock_is_named_only_in_its_own_database() {
     assert_eq!(code, 0, "{:#?}", run.seen);
 }
 
+/// The snippet beats from its first step, not only while a migration runs: a status read
+/// that waits (here on a session holding `schema_migrations`; with thousands of tenants,
+/// on the reads themselves) says it is alive, so kmigrate never takes the silence for a
+/// lost connection.
+#[test]
+fn the_run_beats_while_it_reads_the_status_before_any_migration() {
+    let ns = Ns::with_demo_pod("pulse", &[]);
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--to", &V1.to_string()])
+        .status(0);
+    let console = Holder::hold(
+        &ns.db,
+        "console",
+        "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE",
+    );
+    let mut run = ns.kmigrate().args(["migrate", "-l", "app=demo"]).spawn();
+    run.wait_line("kmigrate: still preparing the run (status, locks), 20 s");
+    drop(console);
+    let (code, _) = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 0, "{:#?}", run.seen);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
+
 /// A repo that keeps its versions and migration lock in a `:migration_repo` (another
 /// database here, as `Ecto.Migration.SchemaMigration.get_repo_and_source/2` reads them):
 /// status, plan and migrate read the versions there, and a holder of that lock is named.

@@ -48,6 +48,7 @@ end
 # starts each repo with one more than the migrations need), and ends on `:stop` or with
 # the process that started it.
 watch = fn repo, prefix ->
+  send(pulse, :stop)
   parent = self()
 
   spawn(fn ->
