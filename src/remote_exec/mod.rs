@@ -68,7 +68,15 @@ impl KubeExecutor {
             .max_stderr_buf_size(PIPE_BUF);
         tracing::debug!(pod = %t.pod, container = %t.container, ?argv, "exec");
         let what = format!("exec in pod {}", t.pod);
-        let mut process = match api.exec(&t.pod, argv.to_vec(), &params).await {
+        // From the upgrade request on, the command may be running: the kubelet may start it
+        // before the answer arrives. A stop meanwhile keeps the lock; an error answer says
+        // it never started.
+        started.store(true, Ordering::SeqCst);
+        let answer = api.exec(&t.pod, argv.to_vec(), &params).await;
+        if answer.is_err() {
+            started.store(false, Ordering::SeqCst);
+        }
+        let mut process = match answer {
             Ok(p) => p,
             Err(kube::Error::Api(mut status)) if status.code == 403 => {
                 let missing = access::missing(&self.conn, &t.namespace, &access::EXEC).await;
@@ -77,7 +85,6 @@ impl KubeExecutor {
             }
             Err(e) => return Err(classify(e, &what, &self.conn)),
         };
-        started.store(true, Ordering::SeqCst);
         let status = process.take_status();
         let status = async move {
             match status {
@@ -167,6 +174,48 @@ pub fn exit_code(status: &Status, output_seen: bool) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The command counts as started from the upgrade request on (a stop while it is in
+    /// flight keeps the lock), and as never started once the server refuses it.
+    #[tokio::test]
+    async fn a_command_may_run_from_its_upgrade_request_on() {
+        let (conn, mut handle) = crate::connection::testing::mock_cluster();
+        let exec = KubeExecutor::new(conn);
+        let t = PodTarget {
+            context: "test".into(),
+            namespace: "apps".into(),
+            pod: "shop-0".into(),
+            container: "app".into(),
+            uid: None,
+            memory_limit: None,
+            controller: None,
+        };
+        let argv = vec!["true".to_owned()];
+        let (ui, _) = crate::ui::Ui::memory(false, false);
+        let mut out = Streamer::new(indicatif::ProgressBar::hidden(), ui.sink, false, false);
+        let started = AtomicBool::new(false);
+        let mut run = exec.exec(&t, &argv, &mut out, &started);
+        let (req, send) = tokio::select! {
+            _ = &mut run => panic!("ended before its request was answered"),
+            r = handle.next_request() => r.expect("the upgrade request"),
+        };
+        assert!(
+            req.uri().path().ends_with("/pods/shop-0/exec"),
+            "{}",
+            req.uri()
+        );
+        assert!(
+            started.load(Ordering::SeqCst),
+            "in flight: it may be running"
+        );
+        send.send_response(crate::connection::testing::status(
+            500,
+            "InternalError",
+            "boom",
+        ));
+        assert!(run.await.is_err());
+        assert!(!started.load(Ordering::SeqCst), "refused: it never started");
+    }
 
     fn status(json: serde_json::Value) -> Status {
         serde_json::from_value(json).unwrap()
