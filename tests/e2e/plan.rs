@@ -55,6 +55,7 @@ fn the_plan_of_the_fixture_in_text_and_json() {
         "Demo.Repo\n  20240101120000 create_posts  Demo.Repo.Migrations.CreatePosts\n",
         "  20240112120000 drop_legacy  Demo.Repo.Migrations.DropLegacy\n",
         "      in a transaction, under the migration lock\n      DESTRUCTIVE: drops a table (table_dropped), line 7: DROP TABLE legacy\n",
+        "          fix: deploy code that no longer reads or writes the table first; drop it in a later release\n",
         "      reviewed: changes a column's type (column_type_changed), line 9: ALTER TABLE posts ALTER COLUMN title TYPE varchar(500)\n",
         "  20240114120000 index_posts_body  Demo.Repo.Migrations.IndexPostsBody\n",
         "      no transaction (@disable_ddl_transaction), no migration lock (@disable_migration_lock)\n",
