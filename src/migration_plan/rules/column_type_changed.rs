@@ -1,6 +1,7 @@
 //! `column_type_changed` and `column_type_coercible`: `modify :col, :type`, `ALTER COLUMN
-//! ... TYPE`. One detector reports both: a `modify` whose `from:` Postgres converts without a
-//! rewrite is coercible (a warning), any other is a change (destructive).
+//! ... TYPE`.
+//! One detector reports both: a `modify` whose `from:` Postgres converts without a rewrite
+//! is coercible (a warning), any other is a change (destructive).
 
 use super::{Kind, Out, Rule, dsl::Dsl, sql::Sql};
 

@@ -735,7 +735,6 @@ end
     #[test]
     fn every_kind_has_a_rule_in_a_file_of_its_own_with_tests() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
         for kind in Kind::all() {
             let r = rule(kind);
             assert!(
@@ -750,9 +749,7 @@ end
                 r.file
             );
             assert!(text.contains("#[test]"), "{} has no tests", r.file);
-            files.push(r.file);
         }
-        files.dedup();
         let on_disk = std::fs::read_dir(root.join("src/migration_plan/rules"))
             .unwrap()
             .count();
@@ -766,11 +763,10 @@ end
                 .iter()
                 .all(|r| r.kinds.iter().all(|k| std::ptr::eq(rule(*k), *r)))
         );
-        let single = rules().iter().filter(|r| r.kinds.len() == 1).count();
-        assert_eq!(
-            (rules().len(), single),
-            (32, 30),
-            "two rules report a pair of kinds"
-        );
+        for r in rules().iter().filter(|r| r.kinds.len() > 1) {
+            let text = std::fs::read_to_string(root.join(r.file)).unwrap();
+            let says = text.contains("//! One detector reports both");
+            assert!(says, "{} does not say why it reports two kinds", r.file);
+        }
     }
 }
