@@ -220,8 +220,9 @@ pub struct PlanArgs {
 /// `lint` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct LintArgs {
-    /// Migration files or folders of them (default: priv/*/migrations under the current
-    /// directory)
+    /// Migration files or folders of them (default: priv/*/migrations and
+    /// priv/*/tenant_migrations under the current directory, and an umbrella's
+    /// apps/*/priv/*/migrations and apps/*/priv/*/tenant_migrations)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Exit 83 when an unreviewed finding is at least this severe

@@ -33,7 +33,7 @@ pub async fn plan(ctx: &mut Ctx) -> Result<()> {
 }
 
 /// Put the plan in the report, and for people: every migration with its flags and
-/// findings on stdout, the hash last.
+/// findings (each with its fix, as `lint` shows it) on stdout, the hash last.
 fn show(ctx: &mut Ctx, findings: &Findings) -> Result<()> {
     let plan = MigrationPlan::from_lines(findings.migration_plan()).map_err(anyhow::Error::msg)?;
     if !ctx.ui.json {
@@ -107,11 +107,12 @@ fn migration(out: &mut String, m: &PlannedMigration) {
             (false, false) => "warning",
         };
         out.push_str(&format!(
-            "      {mark}: {} ({}), line {}: {}\n",
+            "      {mark}: {} ({}), line {}: {}\n          fix: {}\n",
             f.kind.describe(),
             f.kind.name(),
             f.line,
-            f.text
+            f.text,
+            f.kind.fix()
         ));
     }
 }
@@ -149,11 +150,14 @@ mod tests {
       priv/repo/migrations/2_add_index.exs
       in a transaction, under the migration lock
       warning: creates or drops an index without CONCURRENTLY (index_not_concurrently), line 2: create index(:posts, [:title])
+          fix: pass `concurrently: true` with `@disable_ddl_transaction true` and `@disable_migration_lock true`, alone in its migration
   3 drop_legacy  Shop.Repo.Migrations.M3
       priv/repo/migrations/3_drop_legacy.exs
       in a transaction, under the migration lock
       DESTRUCTIVE: drops a table (table_dropped), line 2: DROP TABLE legacy
+          fix: deploy code that no longer reads or writes the table first; drop it in a later release
       warning: runs raw SQL (raw_sql_executed), line 2: execute \"DROP TABLE legacy\"
+          fix: review the SQL; the rules read SQL literals only
 plan {hash}
 "
         );

@@ -57,8 +57,8 @@ impl LintFinding {
 }
 
 /// The migration files to lint: each file named, each `.exs` file in a folder named (in
-/// name order, which is version order), or with no path the app's
-/// `priv/*/migrations/*.exs` under `cwd`.
+/// name order, which is version order), or with no path the app's migrations under `cwd`
+/// (see [`default_dirs`]).
 pub fn files(paths: &[PathBuf], cwd: &Path) -> Result<Vec<PathBuf>, String> {
     if paths.is_empty() {
         let found = default_dirs(cwd)
@@ -68,7 +68,8 @@ pub fn files(paths: &[PathBuf], cwd: &Path) -> Result<Vec<PathBuf>, String> {
             .concat();
         if found.is_empty() {
             return Err(format!(
-                "no migrations in {}/priv/*/migrations; name the files or folders to lint",
+                "no migrations in {}: none in priv/*/migrations, priv/*/tenant_migrations or an umbrella's \
+                 apps/*/priv/*/migrations and apps/*/priv/*/tenant_migrations; name the files or folders to lint",
                 cwd.display()
             ));
         }
@@ -88,14 +89,28 @@ pub fn files(paths: &[PathBuf], cwd: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// `priv/*/migrations` under `cwd`, in name order, as relative paths.
+/// The folders of migrations under `cwd`, as relative paths: the app's own
+/// `priv/*/migrations` and `priv/*/tenant_migrations` (Triplex's and other prefix
+/// libraries' folder), then each umbrella child's `apps/*/priv/*/...`, each in name order.
 fn default_dirs(cwd: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(cwd.join("priv")) else {
+    let mut apps = subfolders(cwd, Path::new("apps"));
+    apps.insert(0, PathBuf::new());
+    apps.iter()
+        .flat_map(|app| subfolders(cwd, &app.join("priv")))
+        .flat_map(|repo| ["migrations", "tenant_migrations"].map(|d| repo.join(d)))
+        .filter(|d| cwd.join(d).is_dir())
+        .collect()
+}
+
+/// The folders in `dir` (relative to `cwd`), in name order, as relative paths; none when
+/// it is not a folder.
+fn subfolders(cwd: &Path, dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(cwd.join(dir)) else {
         return Vec::new();
     };
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(Result::ok)
-        .map(|e| Path::new("priv").join(e.file_name()).join("migrations"))
+        .map(|e| dir.join(e.file_name()))
         .filter(|d| cwd.join(d).is_dir())
         .collect();
     dirs.sort();
@@ -186,6 +201,27 @@ mod tests {
             files(&[], empty.path())
                 .unwrap_err()
                 .contains("no migrations")
+        );
+        for (folder, name) in [
+            ("priv/repo/tenant_migrations", "3_c.exs"),
+            ("apps/billing/priv/repo/migrations", "1_d.exs"),
+            ("apps/billing/priv/repo/tenant_migrations", "1_e.exs"),
+            ("apps/billing/priv/repo/seeds", "1_f.exs"),
+        ] {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join(name), "").unwrap();
+        }
+        std::fs::write(dir.path().join("apps/README.md"), "").unwrap();
+        assert_eq!(
+            names(files(&[], dir.path()).unwrap()),
+            [
+                "priv/repo/migrations/1_a.exs",
+                "priv/repo/migrations/2_b.exs",
+                "priv/repo/tenant_migrations/3_c.exs",
+                "apps/billing/priv/repo/migrations/1_d.exs",
+                "apps/billing/priv/repo/tenant_migrations/1_e.exs"
+            ],
+            "tenant and umbrella migrations, not seeds"
         );
         let missing = files(&[PathBuf::from("nope.exs")], dir.path()).unwrap_err();
         assert_eq!(missing, "nope.exs: no such file or folder");

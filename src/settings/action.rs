@@ -64,7 +64,8 @@ pub enum Action {
 /// `lint`: which files, and what fails it.
 #[derive(Debug, Clone)]
 pub struct Lint {
-    /// Files or folders; empty means the app's `priv/*/migrations`.
+    /// Files or folders; empty means the app's `priv/*/migrations` and
+    /// `priv/*/tenant_migrations`, and an umbrella's `apps/*/priv/*/...` of both.
     pub paths: Vec<std::path::PathBuf>,
     /// What fails the lint.
     pub fail_on: FailOn,

@@ -168,3 +168,61 @@ fn lint_walks_from_a_clean_folder_to_a_refused_pull_request() {
         .expect_stderr("nope.exs: no such file or folder")
         .status(2);
 }
+
+#[test]
+fn lint_without_a_path_reads_tenant_and_umbrella_migrations() {
+    let umbrella = scratch_dir("lint-umbrella");
+    let drop = "def change do\n  drop table(:legacy)\nend\n";
+    let create = "def change do\n  create table(:tags)\nend\n";
+    for (folder, name, source) in [
+        ("priv/repo/tenant_migrations", "1_drop_legacy.exs", drop),
+        (
+            "apps/shop/priv/repo/migrations",
+            "1_create_tags.exs",
+            create,
+        ),
+        (
+            "apps/shop/priv/repo/tenant_migrations",
+            "2_drop_legacy.exs",
+            drop,
+        ),
+        ("apps/shop/priv/repo/seeds", "3_seed.exs", drop),
+    ] {
+        let dir = umbrella.join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), source).unwrap();
+    }
+    let out = kmigrate()
+        .dir(&umbrella)
+        .args(["lint"])
+        .expect_stdout("priv/repo/tenant_migrations/1_drop_legacy.exs:2: DESTRUCTIVE table_dropped")
+        .expect_stdout("apps/shop/priv/repo/migrations/1_create_tags.exs: ok")
+        .expect_stdout(
+            "apps/shop/priv/repo/tenant_migrations/2_drop_legacy.exs:2: DESTRUCTIVE table_dropped",
+        )
+        .expect_stderr("2 finding(s) in 3 file(s)")
+        .status(83);
+    assert!(!stdout(&out).contains("seeds"), "{}", stdout(&out));
+
+    // From the child app's directory, only its own.
+    let out = kmigrate()
+        .dir(&umbrella.join("apps/shop"))
+        .args(["lint", "-o", "json"])
+        .status(83);
+    let paths: Vec<String> = report(&out).files.into_iter().map(|f| f.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "priv/repo/migrations/1_create_tags.exs",
+            "priv/repo/tenant_migrations/2_drop_legacy.exs"
+        ]
+    );
+
+    let empty = scratch_dir("lint-empty-umbrella");
+    std::fs::create_dir_all(empty.join("apps/shop/priv/repo/seeds")).unwrap();
+    kmigrate()
+        .dir(&empty)
+        .args(["lint"])
+        .expect_stderr("apps/*/priv/*/tenant_migrations")
+        .status(2);
+}

@@ -55,6 +55,7 @@ fn the_plan_of_the_fixture_in_text_and_json() {
         "Demo.Repo\n  20240101120000 create_posts  Demo.Repo.Migrations.CreatePosts\n",
         "  20240112120000 drop_legacy  Demo.Repo.Migrations.DropLegacy\n",
         "      in a transaction, under the migration lock\n      DESTRUCTIVE: drops a table (table_dropped), line 7: DROP TABLE legacy\n",
+        "          fix: deploy code that no longer reads or writes the table first; drop it in a later release\n",
         // posts is created earlier in this plan: changing a column of a table nobody uses
         // yet is no danger (the rest of the plan, below, sees it once posts exists).
         "      reviewed: runs raw SQL (raw_sql_executed), line 9: execute \"ALTER TABLE posts ALTER COLUMN title TYPE varchar(500)\"",

@@ -2,6 +2,11 @@
 //! risky. They read the text (nothing is run): regular expressions over the Ecto DSL in the
 //! code, and over the SQL in string literals. docs/guide/plan-and-policy.md lists them, and
 //! what they do not see.
+//!
+//! This module is the engine: it walks the source (what runs on migrate, blocks, opt-outs)
+//! and asks every rule about each DSL statement ([`dsl::Dsl`]) and each SQL statement
+//! ([`sql::Sql`]). Each rule is a file of its own, named after the kind it reports, with its
+//! tests; [`rule`] maps every [`Kind`] to its rule, so a new kind without one does not build.
 
 use std::ops::Range;
 
@@ -44,14 +49,180 @@ pub(crate) fn re(pattern: &str) -> Regex {
 }
 
 macro_rules! rule {
-    ($name:ident, $pattern:expr) => {
-        static $name: std::sync::LazyLock<regex::Regex> =
+    ($vis:vis $name:ident, $pattern:expr) => {
+        $vis static $name: std::sync::LazyLock<regex::Regex> =
             std::sync::LazyLock::new(|| $crate::migration_plan::rules::re($pattern));
     };
 }
 
 mod dsl;
 mod sql;
+
+mod check_constraint_added;
+mod column_reference_added;
+mod column_removed;
+mod column_renamed;
+mod column_type_changed;
+mod column_volatile_default;
+mod constraint_dropped;
+mod constraint_validated_in_same_transaction;
+mod database_dropped;
+mod domain_constraint_added;
+mod enum_value_appended;
+mod enum_value_renamed;
+mod index_concurrently;
+mod index_not_concurrently;
+mod json_column_added;
+mod many_columns_index;
+mod not_null_added;
+mod not_null_removed;
+mod operation_delete;
+mod operation_insert;
+mod operation_update;
+mod raw_sql_executed;
+mod schema_dropped;
+mod schema_renamed;
+mod source_not_followed;
+mod table_dropped;
+mod table_renamed;
+mod table_rewritten;
+mod table_truncated;
+mod transaction_nesting;
+mod trigger_created;
+mod unique_constraint_added;
+
+/// What a rule found in one statement: the kind and the table, when the rule can tell.
+type Out = Vec<(Kind, Option<String>)>;
+
+/// One rule: the kinds it reports, its file, and what it finds in a DSL statement and in an
+/// SQL statement.
+struct Rule {
+    /// The kinds it reports (two when one detector tells them apart).
+    kinds: &'static [Kind],
+    /// Its source file, as `file!()` says.
+    file: &'static str,
+    /// What it finds in one statement of the Ecto DSL.
+    dsl: fn(&dsl::Dsl<'_>, &mut Out),
+    /// What it finds in one SQL statement of a string literal.
+    sql: fn(&sql::Sql<'_>, &mut Out),
+}
+
+impl Rule {
+    /// In debug builds, that a rule reports only the kinds it says it does.
+    fn check(&self, found: &[(Kind, Option<String>)]) {
+        debug_assert!(
+            found.iter().all(|(k, _)| self.kinds.contains(k)),
+            "{} reports {found:?}, not among {:?}",
+            self.file,
+            self.kinds
+        );
+    }
+}
+
+/// For a rule that does not look at the DSL.
+fn no_dsl(_: &dsl::Dsl<'_>, _: &mut Out) {}
+
+/// For a rule that does not look at SQL.
+fn no_sql(_: &sql::Sql<'_>, _: &mut Out) {}
+
+/// The rule that reports a kind: the match keeps "every kind has a rule" to the compiler.
+fn rule(kind: Kind) -> &'static Rule {
+    match kind {
+        Kind::TableDropped => &table_dropped::RULE,
+        Kind::ColumnRemoved => &column_removed::RULE,
+        Kind::TableRenamed => &table_renamed::RULE,
+        Kind::ColumnRenamed => &column_renamed::RULE,
+        Kind::ColumnTypeChanged | Kind::ColumnTypeCoercible => &column_type_changed::RULE,
+        Kind::NotNullAdded => &not_null_added::RULE,
+        Kind::TableTruncated => &table_truncated::RULE,
+        Kind::OperationDelete => &operation_delete::RULE,
+        Kind::SchemaDropped => &schema_dropped::RULE,
+        Kind::DatabaseDropped => &database_dropped::RULE,
+        Kind::SchemaRenamed => &schema_renamed::RULE,
+        Kind::EnumValueRenamed => &enum_value_renamed::RULE,
+        Kind::IndexNotConcurrently => &index_not_concurrently::RULE,
+        Kind::IndexConcurrentlyWithoutDisableDdlTransaction
+        | Kind::IndexConcurrentlyWithoutDisableMigrationLock => &index_concurrently::RULE,
+        Kind::ColumnReferenceAdded => &column_reference_added::RULE,
+        Kind::CheckConstraintAdded => &check_constraint_added::RULE,
+        Kind::ColumnVolatileDefault => &column_volatile_default::RULE,
+        Kind::OperationUpdate => &operation_update::RULE,
+        Kind::OperationInsert => &operation_insert::RULE,
+        Kind::ConstraintDropped => &constraint_dropped::RULE,
+        Kind::UniqueConstraintAdded => &unique_constraint_added::RULE,
+        Kind::JsonColumnAdded => &json_column_added::RULE,
+        Kind::TableRewritten => &table_rewritten::RULE,
+        Kind::TransactionNesting => &transaction_nesting::RULE,
+        Kind::NotNullRemoved => &not_null_removed::RULE,
+        Kind::ConstraintValidatedInSameTransaction => {
+            &constraint_validated_in_same_transaction::RULE
+        }
+        Kind::TriggerCreated => &trigger_created::RULE,
+        Kind::DomainConstraintAdded => &domain_constraint_added::RULE,
+        Kind::EnumValueAppended => &enum_value_appended::RULE,
+        Kind::ManyColumnsIndex => &many_columns_index::RULE,
+        Kind::RawSqlExecuted => &raw_sql_executed::RULE,
+        Kind::SourceNotFollowed => &source_not_followed::RULE,
+    }
+}
+
+/// Every rule once, in the order of the kinds they report.
+fn rules() -> &'static [&'static Rule] {
+    static ALL: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {
+        let mut all: Vec<&'static Rule> = Vec::new();
+        for r in Kind::all().map(rule) {
+            if !all.iter().any(|a| std::ptr::eq(*a, r)) {
+                all.push(r);
+            }
+        }
+        all
+    });
+    &ALL
+}
+
+/// What the rules find in one statement of the Ecto DSL (`t`: code, `src`: source, the same
+/// offsets), in the `alter table` block of `alter` if any.
+fn dsl_findings(
+    t: &str,
+    src: &str,
+    alter: Option<Option<String>>,
+    flags: Flags,
+    creates: &mut Vec<String>,
+) -> Out {
+    let statement = dsl::read(t, src, alter, flags, creates);
+    let mut out = Vec::new();
+    for r in rules() {
+        let before = out.len();
+        (r.dsl)(&statement, &mut out);
+        r.check(&out[before..]);
+    }
+    out
+}
+
+/// What the rules find in one string literal: kind, lines before its SQL statement in the
+/// literal, the statement, table.
+fn sql_findings(
+    text: &str,
+    flags: Flags,
+    creates: &mut Vec<String>,
+) -> Vec<(Kind, usize, String, Option<String>)> {
+    let mut found = Vec::new();
+    for (start, stmt) in sql::statements(text) {
+        let shown = excerpt(&stmt);
+        let statement = sql::read(&stmt, flags, creates);
+        let mut out = Vec::new();
+        for r in rules() {
+            let before = out.len();
+            (r.sql)(&statement, &mut out);
+            r.check(&out[before..]);
+        }
+        found.extend(
+            out.into_iter()
+                .map(|(k, table)| (k, start, shown.clone(), table)),
+        );
+    }
+    found
+}
 
 // The shape of the code, one statement at a time.
 rule!(DEF_DOWN, r"^\s*defp?\s+down\b");
@@ -71,8 +242,6 @@ rule!(
     ASSURED_COMMENT,
     r"excellent_migrations:safety-assured-for-(this-file|next-line)\s+(\w+)"
 );
-rule!(NOT_VALID, r"(?i)\bNOT\s+VALID\b");
-rule!(VALIDATE_FALSE, r"\bvalidate:\s*false\b");
 rule!(ATTRIBUTE_DEF, r"^\s*@(\w+)\b");
 rule!(ATTRIBUTE_USE, r"@(\w+)\b");
 rule!(
@@ -163,7 +332,7 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
             unfollowed.push((
                 s.line,
                 excerpt(s.of(source)),
-                "its `end` is not where `mix format` puts it",
+                source_not_followed::MISPLACED_END,
             ));
         }
         if DEF_DOWN.is_match(t) {
@@ -172,18 +341,18 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
             } else {
                 s.start..s.end
             });
-        } else if let Some(name) = dsl::helper(t) {
+        } else if let Some(name) = source_not_followed::helper(t) {
             helper = Some((block(), s.line, name));
         }
         if let Some((r, line, name)) = &helper
             && r.contains(&s.start)
             && r.start != s.start
-            && dsl::calls_dsl(t)
+            && source_not_followed::calls_dsl(t)
         {
             unfollowed.push((
                 *line,
                 format!("defp {name}"),
-                "the migration DSL in a helper function",
+                source_not_followed::DSL_IN_HELPER,
             ));
             helper = None;
         }
@@ -237,7 +406,7 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
             .iter()
             .find(|(r, _)| r.contains(&s.start) && r.start != s.start)
             .map(|(_, table)| table.clone());
-        for (kind, table) in dsl::rules(s.of(code), s.of(source), alter, flags, &mut creates) {
+        for (kind, table) in dsl_findings(s.of(code), s.of(source), alter, flags, &mut creates) {
             raw.push(Raw {
                 kind,
                 line: s.line,
@@ -248,7 +417,7 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
         }
     }
     for lit in lexed.strings.iter().filter(|l| live(l.start)) {
-        for (kind, lines_before, text, table) in sql::rules(&lit.text, flags, &mut creates) {
+        for (kind, lines_before, text, table) in sql_findings(&lit.text, flags, &mut creates) {
             raw.push(Raw {
                 kind,
                 line: lit.line + u32::try_from(lines_before).unwrap_or(0),
@@ -285,11 +454,14 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
     }
 
     // A VALIDATE is only a problem next to the NOT VALID it follows.
-    let adds_not_valid = VALIDATE_FALSE.is_match(code)
-        || lexed
+    let adds_not_valid = constraint_validated_in_same_transaction::adds_not_valid(
+        code,
+        lexed
             .strings
             .iter()
-            .any(|l| live(l.start) && NOT_VALID.is_match(&l.text));
+            .filter(|l| live(l.start))
+            .map(|l| l.text.as_str()),
+    );
     raw.retain(|r| r.kind != Kind::ConstraintValidatedInSameTransaction || adds_not_valid);
     creates.sort();
     creates.dedup();
@@ -371,7 +543,16 @@ mod tests {
     /// What was found: (kind, line, table).
     pub(super) type Found = Vec<(Kind, u32, Option<String>)>;
     /// What was found in SQL: (kind, table).
-    type FoundInSql = Vec<(Kind, Option<String>)>;
+    pub(super) type FoundInSql = Vec<(Kind, Option<String>)>;
+
+    /// The (kind, table) found in `sql` run by `execute`, raw_sql_executed left out.
+    pub(super) fn in_sql(sql: &str) -> FoundInSql {
+        found(&format!("    execute \"{sql}\""))
+            .into_iter()
+            .filter(|(k, _, _)| *k != RawSqlExecuted)
+            .map(|(k, _, table)| (k, table))
+            .collect()
+    }
 
     /// The (kind, line, table) found in a migration whose `change/0` is `body`.
     pub(super) fn found(body: &str) -> Found {
@@ -398,94 +579,6 @@ mod tests {
     use Kind::*;
 
     #[test]
-    fn every_risky_dsl_form_is_found_on_its_line() {
-        let cases: &[(&str, Found)] = &[
-            (
-                "    drop table(:posts)",
-                vec![(TableDropped, 5, t("posts"))],
-            ),
-            (
-                "    drop_if_exists table(\"posts\", prefix: \"t\")",
-                vec![(TableDropped, 5, t("posts"))],
-            ),
-            (
-                "    drop(table(:posts))",
-                vec![(TableDropped, 5, t("posts"))],
-            ),
-            (
-                "    alter table(:posts) do\n      remove :title\n    end",
-                vec![(ColumnRemoved, 6, t("posts"))],
-            ),
-            (
-                "    alter table(:posts) do\n      remove_if_exists :title, :string\n    end",
-                vec![(ColumnRemoved, 6, t("posts"))],
-            ),
-            (
-                "    rename table(:posts), to: table(:articles)",
-                vec![(TableRenamed, 5, t("posts"))],
-            ),
-            (
-                "    rename table(:posts), :title, to: :headline",
-                vec![(ColumnRenamed, 5, t("posts"))],
-            ),
-            (
-                "    alter table(:posts) do\n      modify :title, :text, from: :integer\n    end",
-                vec![(ColumnTypeChanged, 6, t("posts"))],
-            ),
-            (
-                "    alter table(:posts) do\n      modify :title, :string, null: false\n    end",
-                vec![
-                    (ColumnTypeChanged, 6, t("posts")),
-                    (NotNullAdded, 6, t("posts")),
-                ],
-            ),
-            (
-                "    alter table(:posts) do\n      add :score, :integer, null: false\n    end",
-                vec![(NotNullAdded, 6, t("posts"))],
-            ),
-            (
-                "    alter table(:posts) do\n      add :author_id,\n        references(:users),\n        null: false\n    end",
-                vec![
-                    (NotNullAdded, 6, t("posts")),
-                    (ColumnReferenceAdded, 6, t("posts")),
-                ],
-            ),
-            (
-                "    alter table(:posts) do\n      timestamps()\n    end",
-                vec![(NotNullAdded, 6, t("posts"))],
-            ),
-            (
-                "    create index(:posts, [:title])",
-                vec![(IndexNotConcurrently, 5, t("posts"))],
-            ),
-            (
-                "    create unique_index(\"posts\", [:slug], name: :posts_slug)",
-                vec![(IndexNotConcurrently, 5, t("posts"))],
-            ),
-            (
-                "    create_if_not_exists(index(:posts, [:title]))",
-                vec![(IndexNotConcurrently, 5, t("posts"))],
-            ),
-            ("    execute \"SELECT 1\"", vec![(RawSqlExecuted, 5, None)]),
-            (
-                "    execute(fn -> repo().query!(\"SELECT 1\", []) end)",
-                vec![(RawSqlExecuted, 5, None)],
-            ),
-            (
-                "    execute_file \"priv/sql/up.sql\", \"priv/sql/down.sql\"",
-                vec![(RawSqlExecuted, 5, None)],
-            ),
-            (
-                "    flush()\n    repo().query!(\"UPDATE posts SET n = 0\")",
-                vec![(OperationUpdate, 6, t("posts")), (RawSqlExecuted, 6, None)],
-            ),
-        ];
-        for (body, expected) in cases {
-            assert_eq!(&found(body), expected, "{body}");
-        }
-    }
-
-    #[test]
     fn safe_dsl_forms_are_not_flagged() {
         for body in [
             "    alter table(:posts) do\n      add :score, :integer, null: false, default: 0\n    end",
@@ -497,69 +590,6 @@ mod tests {
             "    rename index(:posts, :old_name, to: :new_name)",
         ] {
             assert_eq!(kinds(body), [], "{body}");
-        }
-    }
-
-    #[test]
-    fn every_risky_sql_form_is_found() {
-        let cases: &[(&str, FoundInSql)] = &[
-            ("DROP TABLE legacy", vec![(TableDropped, t("legacy"))]),
-            (
-                "drop table if exists public.\\\"Legacy\\\"",
-                vec![(TableDropped, t("legacy"))],
-            ),
-            (
-                "ALTER TABLE posts DROP COLUMN body",
-                vec![(ColumnRemoved, t("posts"))],
-            ),
-            (
-                "ALTER TABLE posts RENAME TO articles",
-                vec![(TableRenamed, t("posts"))],
-            ),
-            (
-                "ALTER TABLE posts RENAME COLUMN title TO headline",
-                vec![(ColumnRenamed, t("posts"))],
-            ),
-            (
-                "ALTER TABLE ONLY posts RENAME title TO headline",
-                vec![(ColumnRenamed, t("posts"))],
-            ),
-            (
-                "ALTER TABLE posts ALTER COLUMN title TYPE varchar(200)",
-                vec![(ColumnTypeChanged, t("posts"))],
-            ),
-            (
-                "ALTER TABLE posts ALTER title SET DATA TYPE text",
-                vec![(ColumnTypeChanged, t("posts"))],
-            ),
-            (
-                "ALTER TABLE posts ALTER COLUMN title SET NOT NULL",
-                vec![(NotNullAdded, t("posts"))],
-            ),
-            (
-                "ALTER TABLE posts ADD COLUMN score numeric(10,2) NOT NULL",
-                vec![(NotNullAdded, t("posts"))],
-            ),
-            (
-                "ALTER TABLE posts ADD a int, ADD b int NOT NULL",
-                vec![(NotNullAdded, t("posts"))],
-            ),
-            (
-                "CREATE INDEX posts_title_index ON posts (title)",
-                vec![(IndexNotConcurrently, t("posts"))],
-            ),
-            (
-                "create unique index if not exists i on only public.posts using btree (title)",
-                vec![(IndexNotConcurrently, t("posts"))],
-            ),
-        ];
-        for (sql, expected) in cases {
-            let got: FoundInSql = found(&format!("    execute \"{sql}\""))
-                .into_iter()
-                .filter(|(k, _, _)| *k != RawSqlExecuted)
-                .map(|(k, _, table)| (k, table))
-                .collect();
-            assert_eq!(&got, expected, "{sql}");
         }
     }
 
@@ -703,20 +733,40 @@ end
     }
 
     #[test]
-    fn code_the_rules_cannot_follow_is_said() {
-        let helper = "def change do\n  add_title()\nend\n\ndefp add_title do\n  alter table(:posts) do\n    add :title, :string\n  end\nend\n";
-        let f = analyze(helper).findings;
-        assert_eq!(f[0].kind, SourceNotFollowed);
+    fn every_kind_has_a_rule_in_a_file_of_its_own_with_tests() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for kind in Kind::all() {
+            let r = rule(kind);
+            assert!(
+                r.kinds.contains(&kind),
+                "{kind:?} is not among its rule's kinds"
+            );
+            let text = std::fs::read_to_string(root.join(r.file)).unwrap();
+            let variant = format!("Kind::{kind:?}");
+            assert!(
+                text.contains(&variant) && text.contains(kind.name()),
+                "{}: {kind:?}",
+                r.file
+            );
+            assert!(text.contains("#[test]"), "{} has no tests", r.file);
+        }
+        let on_disk = std::fs::read_dir(root.join("src/migration_plan/rules"))
+            .unwrap()
+            .count();
         assert_eq!(
-            (f[0].line, f[0].text.as_str()),
-            (5, "defp add_title (the migration DSL in a helper function)")
+            rules().len(),
+            on_disk - 3,
+            "a rule file per rule, besides mod.rs, dsl.rs and sql.rs"
         );
-        let misindented = "def change do\n  alter table(:posts) do\n    remove :x\n    end\nend\n";
-        let kinds: Vec<Kind> = analyze(misindented)
-            .findings
-            .iter()
-            .map(|f| f.kind)
-            .collect();
-        assert_eq!(kinds, [SourceNotFollowed, ColumnRemoved]);
+        assert!(
+            rules()
+                .iter()
+                .all(|r| r.kinds.iter().all(|k| std::ptr::eq(rule(*k), *r)))
+        );
+        for r in rules().iter().filter(|r| r.kinds.len() > 1) {
+            let text = std::fs::read_to_string(root.join(r.file)).unwrap();
+            let says = text.contains("//! One detector reports both");
+            assert!(says, "{} does not say why it reports two kinds", r.file);
+        }
     }
 }
