@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::cmd::{self, Confirmation, Ctx, Shown};
-use crate::confirm::{GROUP, Plan, confirm};
+use crate::confirm::{Changes, GROUP, Plan, confirm};
 use crate::error::{Conclusion, Error, Outcome, code, conclusion_of};
 use crate::lifecycle::{Deadline, finish, watched};
 use crate::report::{EnvReport, GroupReport, SCHEMA_VERSION};
@@ -218,7 +218,7 @@ async fn confirm_all(
             facts,
             argv: &argv,
             reason: &reasons.join("; "),
-            changes: Some((verb, changes)),
+            changes: Some(Changes::new(verb, changes)),
         },
     )
     .await

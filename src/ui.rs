@@ -19,6 +19,8 @@ pub struct Ui {
     /// Notes that only help someone watching (which config file is used) are shown:
     /// stderr is a terminal, or `-v` was given.
     pub informative: bool,
+    /// `-v` was given: what is long and rarely needed (the remote command in full) is shown.
+    pub verbose: bool,
     /// Where text goes: the process's stdout and stderr, or memory in tests.
     pub sink: Sink,
 }
@@ -35,6 +37,7 @@ impl Ui {
             color: stderr_tty && !no_color,
             json,
             informative: stderr_tty || verbose,
+            verbose,
             sink: Sink::Process,
         }
     }
@@ -205,6 +208,7 @@ impl Ui {
             color: false,
             json,
             informative: false,
+            verbose: false,
             sink: Sink::Memory(std::sync::Arc::clone(&captured)),
         };
         (ui, captured)

@@ -232,7 +232,7 @@ fn pod(
     let found = found?;
     let fix = format!(
         "check -n, -l (or --pod) against `kubectl get pods --show-labels`; `{} pods` explains the choice",
-        crate::program_name::get()
+        crate::program_name::on_target()
     );
     let found = match found {
         Ok(f) => f,

@@ -23,7 +23,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
-use crate::confirm::{PROTECTED, Plan, confirm, facts};
+use crate::confirm::{Changes, PROTECTED, Plan, confirm, facts};
 use crate::connection::{Connection, connect};
 use crate::ecto_output::{Findings, StatusRow};
 use crate::ecto_snippet::Operation;
@@ -195,7 +195,7 @@ impl Ctx {
         facts: Vec<(&'static str, String)>,
         argv: &[String],
         reason: &str,
-        changes: Option<(&str, Vec<String>)>,
+        changes: Option<Changes>,
     ) -> Result<()> {
         let plan = Plan {
             title: PROTECTED,
@@ -214,7 +214,7 @@ impl Ctx {
         t: &PodTarget,
         argv: &[String],
         reason: &str,
-        changes: Option<(&str, Vec<String>)>,
+        changes: Option<Changes>,
     ) -> Result<()> {
         let facts = facts(t, self.settings.config.as_deref());
         self.confirm_protected(&t.namespace, facts, argv, reason, changes)
@@ -348,7 +348,7 @@ pub(super) fn answered(findings: &Findings, code: i32, nothing: &str) -> Result<
 pub(super) fn cut_short() -> anyhow::Error {
     Error::Unknown(format!(
         "the pod's answer stopped before the snippet's last line although the command exited 0, so what it did or read is unknown; check with `{} status`",
-        crate::program_name::get()
+        crate::program_name::on_target()
     ))
     .into()
 }

@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::outcome::{change_in_job, settle};
 use super::{Confirmation, Ctx, Shown, find_and_lock};
+use crate::confirm::Changes;
 use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::{Operation, Range, Version};
 use crate::error::Error;
@@ -46,7 +47,9 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
         ctx.report.protected = true;
         match &ctx.confirmation {
             Confirmation::Ask => {
-                let changes = lines.clone().map(|l| ("migrations to revert", l));
+                let changes = lines
+                    .clone()
+                    .map(|l| Changes::new("migrations to revert", l));
                 ctx.confirm_in_pod(t, &argv, &reason, changes).await?;
             }
             // Several environments were confirmed together, before any of them ran: the

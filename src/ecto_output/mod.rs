@@ -2,6 +2,7 @@
 
 mod budget;
 pub use budget::MAX_LIST_BYTES;
+pub mod failure;
 pub(crate) mod findings;
 pub mod plan_lines;
 

@@ -155,13 +155,40 @@ pub fn exit_code(status: &Status, output_seen: bool) -> Result<i32> {
         .or_else(|| status.reason.clone())
         .unwrap_or_else(|| "no message".to_owned());
     let lower = message.to_lowercase();
+    // The runtime's message repeats the whole command (the snippet, thousands of
+    // characters): kmigrate says the cause, and `-v` shows the message whole.
+    tracing::info!(remote = %message, "the remote side's status");
+    let cause = cause_of(&message);
     if !output_seen && NEVER_STARTED.iter().any(|m| lower.contains(m)) {
-        return Err(Error::NotStarted(message).into());
+        return Err(Error::NotStarted(format!(
+            "the command could not be started in the container ({cause}); nothing ran. Check --release: it must be the release script's path in the image (`{} doctor` checks it)",
+            crate::program_name::on_target()
+        ))
+        .into());
     }
     Err(Error::Unknown(format!(
-        "the remote side reported a failure without an exit code: {message}"
+        "the remote side reported a failure without an exit code ({cause})"
     ))
     .into())
+}
+
+/// The cause in a runtime's message, without the command it repeats: from `fork/exec`
+/// or `exec:` on when there, else the message cut to its ends.
+fn cause_of(message: &str) -> String {
+    const KEPT: usize = 240;
+    if let Some(at) = ["fork/exec ", "exec: ", "exec failed: "]
+        .iter()
+        .find_map(|m| message.rfind(m))
+    {
+        return message[at..].to_owned();
+    }
+    let chars: Vec<char> = message.chars().collect();
+    if chars.len() <= KEPT {
+        return message.to_owned();
+    }
+    let head: String = chars[..KEPT / 2].iter().collect();
+    let tail: String = chars[chars.len() - KEPT / 2..].iter().collect();
+    format!("{head} … {tail}")
 }
 
 #[cfg(test)]
@@ -207,11 +234,42 @@ mod tests {
             crate::error::code::NOT_STARTED
         );
         assert!(err.to_string().contains("bin/nope"));
+        assert!(err.to_string().contains("Check --release"), "{err}");
         // The same status after output: the program had started.
         let err = exit_code(&s, true).unwrap_err();
         assert_eq!(
             crate::error::exit_code_of(&err),
             crate::error::code::UNKNOWN
+        );
+    }
+
+    /// A release path that does not exist: the runtime's message repeats the snippet
+    /// whole; kmigrate's line names the cause and `--release`, in a few hundred characters.
+    #[test]
+    fn a_missing_release_is_one_short_line_naming_the_fix() {
+        let snippet = "app = :demo; Application.load(app); ".repeat(250);
+        let s = status(serde_json::json!({
+            "metadata": {}, "status": "Failure", "code": 500, "reason": "InternalError",
+            "message": format!("Internal error occurred: error executing command in container: cmd start: /app/bin/demo eval {snippet}: fork/exec /app/bin/demo: no such file or directory")
+        }));
+        let err = exit_code(&s, false).unwrap_err();
+        assert_eq!(
+            crate::error::exit_code_of(&err),
+            crate::error::code::NOT_STARTED
+        );
+        let text = err.to_string();
+        assert!(text.len() < 400, "{} characters: {text}", text.len());
+        assert!(
+            text.contains("(fork/exec /app/bin/demo: no such file or directory)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Check --release") && text.contains("doctor"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("without an exit code"),
+            "not an unknown outcome: {text}"
         );
     }
 

@@ -218,7 +218,7 @@ impl RunName {
         } else {
             Err(usage(format!(
                 "invalid run name {run:?}; `{} runs` lists them",
-                crate::program_name::get()
+                crate::program_name::on_target()
             )))
         }
     }

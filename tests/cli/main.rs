@@ -258,6 +258,37 @@ fn config_errors_name_the_file() {
         .status(2);
 }
 
+/// A hint names the flags that chose the run's target: typed as printed, it reaches the
+/// same environment, namespace and pod, not the default one.
+#[test]
+fn hints_carry_the_flags_that_reach_the_same_target() {
+    let dir = scratch_dir("hints");
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        "selector = \"app=shop\"\napp = \"shop\"\ndefault_env = \"staging\"\n\
+         [env.staging]\nnamespace = \"shop\"\n[env.prod]\nnamespace = \"shop-prod\"\n",
+    )
+    .unwrap();
+    kmigrate()
+        .dir(&dir)
+        .args(["-e", "prod", "migrate", "--plan", "6b8f0c3e9d1a"])
+        .expect_stderr("`kmigrate -e prod plan` prints")
+        .status(2);
+    kmigrate()
+        .args([
+            "migrate",
+            "--plan",
+            "6b8f",
+            "-n",
+            "shop",
+            "--context",
+            "kind-x",
+        ])
+        .args(["-l", "app=shop", "--app", "shop"])
+        .expect_stderr("`kmigrate --context kind-x -n shop -l app=shop --app shop plan` prints")
+        .status(2);
+}
+
 #[test]
 fn init_writes_scaffold_and_prints_role() {
     let dir = scratch_dir("init");
