@@ -103,7 +103,7 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     assert_eq!(code, 75, "{text}");
     assert!(took < Duration::from_secs(5), "took {took:?} to notice");
     let on_target = format!(
-        "kmigrate -n {} --release {} -l app=demo",
+        "kmigrate -n {} -l app=demo --release {}",
         ns.name,
         release()
     );
@@ -166,7 +166,7 @@ fn signal_mid_run(signal: &str, expected: i32) {
     assert_eq!(state, "unknown demo-0", "the lock was not kept: {text}");
     // Every hint reaches this namespace, with the flags the run was given.
     let on_target = format!(
-        "kmigrate -n {} --release {} -l app=demo",
+        "kmigrate -n {} -l app=demo --release {}",
         ns.name,
         release()
     );
