@@ -31,7 +31,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -s l -l selector -d 'Lab
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -85,7 +85,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s l -l selec
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -120,7 +120,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s l -l sele
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -152,7 +152,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s l -l select
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -186,7 +186,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -218,7 +218,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -250,7 +250,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -279,7 +279,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -307,7 +307,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -335,7 +335,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -363,7 +363,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -391,7 +391,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s l -l select
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -419,7 +419,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s l -l select
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -447,7 +447,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s l -l s
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -475,7 +475,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r

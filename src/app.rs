@@ -88,8 +88,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
 /// without `-e prod` would reach the default environment instead. A config file from
 /// `KMIGRATE_CONFIG` is not repeated: the shell that ran this has it too.
 fn target_flags(g: &crate::cli::GlobalArgs) -> String {
-    let from_env = std::env::var_os("KMIGRATE_CONFIG").map(std::path::PathBuf::from);
-    let config = g.config.as_ref().filter(|c| Some(*c) != from_env.as_ref());
+    let config = g.config.as_ref();
     let path = |p: Option<&std::path::PathBuf>| p.map(|p| p.display().to_string());
     let flags = [
         ("--kubeconfig", path(g.kubeconfig.as_ref())),

@@ -26,7 +26,19 @@ pub fn command() -> clap::Command {
 /// The command line's definition under the name the program was called by, so that help,
 /// usage lines and `--version` say `kubectl kmigrate` when run as the plugin.
 pub fn command_named(name: &str) -> clap::Command {
-    command().bin_name(name).display_name(name)
+    let mut cmd = Cli::command().bin_name(name).display_name(name);
+    // Built here, under its name, so the global flags are on every subcommand; those
+    // that talk to no cluster keep only `-v` in their help.
+    cmd.build();
+    for sub in cmd.get_subcommands_mut() {
+        if ["init", "completions"].contains(&sub.get_name()) {
+            *sub = std::mem::take(sub).mut_args(|a| {
+                let talks_to_a_cluster = a.is_global_set() && a.get_id() != "verbose";
+                a.hide(talks_to_a_cluster)
+            });
+        }
+    }
+    cmd
 }
 
 /// Flags shared by every subcommand, named as kubectl names them.
@@ -54,9 +66,11 @@ pub struct GlobalArgs {
     /// group's name, run in order after one confirmation (migrate, rollback, status)
     #[arg(short = 'e', long = "env", global = true, value_name = "NAME")]
     pub env: Option<String>,
-    /// Config file, used as given (default: the nearest kmigrate.toml up to the repository
-    /// root or $HOME)
-    #[arg(long, global = true, env = "KMIGRATE_CONFIG", value_name = "PATH")]
+    /// Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest
+    /// kmigrate.toml up to the repository root or $HOME)
+    // Not clap's `env`: clap would print `--config <PATH>` in every usage error, as if it
+    // were required, whenever the variable is set.
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Path of the mix release script inside the container (default: /app/bin/<app>)
     #[arg(long, global = true, value_name = "PATH")]
@@ -118,6 +132,17 @@ pub struct GlobalArgs {
     /// More logging on stderr (-v info, -vv debug, -vvv trace)
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl GlobalArgs {
+    /// The config file named by `--config`, else by `KMIGRATE_CONFIG` (when not empty).
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.config.clone().or_else(|| {
+            std::env::var_os("KMIGRATE_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
 }
 
 /// Human or machine output.

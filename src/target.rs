@@ -148,6 +148,24 @@ pub async fn candidates_in(
     })
 }
 
+/// The ReplicaSet revisions of the candidates, for `pods` to show under its REVISION
+/// header: the choice reads them only when pods of several ReplicaSets compete. A Role
+/// without `list replicasets` leaves them out, as the choice does.
+pub async fn read_revisions(conn: &Connection, query: &PodQuery, found: &mut Candidates) {
+    let any = found
+        .choice
+        .verdicts
+        .iter()
+        .any(|(c, _)| c.replicaset.is_some());
+    if !found.revisions.is_empty() || !any {
+        return;
+    }
+    match replicaset_revisions(conn, &found.namespace, query).await {
+        Ok(r) => found.revisions = r,
+        Err(e) => tracing::debug!(error = %chain(&e), "cannot read the ReplicaSets"),
+    }
+}
+
 /// Listing pods in a namespace that does not exist finds none, as in an empty one: when a
 /// search found nothing, say which it is (if the user may read namespaces; else stay silent,
 /// the "no pod" message still names the namespace).
@@ -344,6 +362,32 @@ mod tests {
         let t = pick(c, &s, &mut notes).unwrap();
         assert_eq!((t.pod.as_str(), t.container.as_str()), ("b", "app"));
         assert_eq!(notes, ["Defaulted container \"app\" out of: app, proxy"]);
+    }
+
+    /// `pods` shows a revision under its REVISION header even when one ReplicaSet has all
+    /// the pods (the choice itself then needs no revisions).
+    #[tokio::test]
+    async fn pods_reads_the_revision_of_a_single_replicaset() {
+        let (conn, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("pods");
+            send.send_response(list(vec![pod("a", "rs1", "2026-01-01T00:00:00Z")]));
+            let (req, send) = handle.next_request().await.expect("replicasets");
+            assert_eq!(
+                req.uri().path(),
+                "/apis/apps/v1/namespaces/apps/replicasets"
+            );
+            send.send_response(list(vec![
+                json!({"metadata": {"name": "rs1", "namespace": "apps",
+                "annotations": {"deployment.kubernetes.io/revision": "7"}}}),
+            ]));
+        });
+        let s = query(&["-l", "app=demo", "pods"]);
+        let mut c = candidates_in(&conn, "apps", &s).await.unwrap();
+        assert!(c.revisions.is_empty(), "the choice did not need them");
+        read_revisions(&conn, &s, &mut c).await;
+        server.await.unwrap();
+        assert_eq!(c.revisions.get("rs1").map(|i| i.revision), Some(7));
     }
 
     #[tokio::test]

@@ -13,7 +13,9 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     let spinner = ctx.ui.spinner("listing pods");
     let found = async {
         let (conn, namespace) = super::connect_namespace(ctx).await?;
-        target::candidates_in(&conn, &namespace, &ctx.settings.pods).await
+        let mut found = target::candidates_in(&conn, &namespace, &ctx.settings.pods).await?;
+        target::read_revisions(&conn, &ctx.settings.pods, &mut found).await;
+        anyhow::Ok(found)
     }
     .await;
     spinner.finish_and_clear();

@@ -228,7 +228,7 @@ impl Settings {
         } else {
             let home = std::env::home_dir();
             let text = config::read(
-                cli.global.config.as_deref(),
+                cli.global.config_path().as_deref(),
                 cwd,
                 home.as_deref(),
                 &mut config::Source::default(),

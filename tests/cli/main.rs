@@ -258,6 +258,34 @@ fn config_errors_name_the_file() {
         .status(2);
 }
 
+/// A config file named by KMIGRATE_CONFIG is not shown as a required `--config` in usage
+/// errors; `init --help` lists no flag that only matters for a cluster.
+#[test]
+fn usage_and_help_show_what_the_command_takes() {
+    kmigrate()
+        .env("KMIGRATE_CONFIG", "/nonexistent/kmigrate.toml")
+        .args(["rollback"])
+        .expect_stderr("Usage: kmigrate rollback <--to <VERSION>|")
+        .reject_stderr("--config")
+        .status(2);
+    let help = kmigrate().args(["init", "--help"]).status(0);
+    let text = stdout(&help);
+    assert!(text.contains("--force"), "{text}");
+    for global in [
+        "--lock-timeout",
+        "--namespace",
+        "--yes",
+        "--prefix",
+        "--output",
+    ] {
+        assert!(!text.contains(global), "{global}: {text}");
+    }
+    kmigrate()
+        .args(["status", "--help"])
+        .expect_stdout("--lock-timeout")
+        .status(0);
+}
+
 /// A hint names the flags that chose the run's target: typed as printed, it reaches the
 /// same environment, namespace and pod, not the default one.
 #[test]
