@@ -480,8 +480,12 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     .await;
     spinner.finish_and_clear();
     let (conn, found) = found?;
+    let several = found.several_workloads();
     let mut notes = Vec::new();
     let picked = target::pick(found, &ctx.settings.pods, &mut notes);
+    if let (Some(workloads), Ok(t)) = (&several, &picked) {
+        guess_among(ctx, workloads, &t.pod)?;
+    }
     for n in notes {
         ctx.ui.note(&n);
     }
@@ -506,6 +510,24 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
         ctx.ui.note(&warning);
     }
     Ok((conn, t))
+}
+
+/// The selector matched pods of several workloads (web and worker sharing `app=shop`): say
+/// so and name them; a protected environment is not left to a guess.
+fn guess_among(ctx: &Ctx, workloads: &[(String, Vec<String>)], chosen: &str) -> Result<()> {
+    let selector = ctx.settings.pods.selector_text();
+    let what = target::several_workloads_text(&selector, workloads);
+    let fix =
+        "narrow the selector (-l with the label that tells them apart) or name the pod (--pod)";
+    if let Some(reason) = &ctx.protection {
+        return Err(crate::error::usage(format!(
+            "{what}; the environment is protected ({reason}), so kmigrate does not guess: {fix}; nothing was run"
+        )));
+    }
+    ctx.ui.note(&format!(
+        "warning: {what}; chose {chosen}, the pod that became ready most recently: {fix} to choose"
+    ));
+    Ok(())
 }
 
 /// Find the pod and take the single-runner lock: what migrate and rollback do first.
@@ -715,6 +737,28 @@ mod tests {
         server.abort();
         let asked = asked.lock().unwrap().clone();
         (asked, id)
+    }
+
+    /// Pods of several workloads: named in a warning when unprotected; a protected
+    /// environment refuses to guess.
+    #[test]
+    fn several_workloads_are_named_and_a_protected_run_does_not_guess() {
+        use crate::cmd::testing::Harness;
+        let workloads = vec![
+            ("Deployment web".to_owned(), vec!["web-1".to_owned()]),
+            ("Deployment worker".to_owned(), vec!["worker-1".to_owned()]),
+        ];
+        let mut h = Harness::new(&["status"], Vec::new(), false);
+        super::guess_among(&h.ctx, &workloads, "worker-1").unwrap();
+        assert!(
+            h.stderr().contains("warning: selector \"app=shop\" matches pods of several workloads: Deployment web (pod web-1); Deployment worker (pod worker-1); chose worker-1"),
+            "{}",
+            h.stderr()
+        );
+        h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
+        let err = super::guess_among(&h.ctx, &workloads, "worker-1").unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+        assert!(err.to_string().contains("does not guess"), "{err}");
     }
 
     #[tokio::test]

@@ -23,6 +23,13 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     if let Some(n) = &found.note {
         ctx.ui.note(n);
     }
+    if let Some(workloads) = found.several_workloads() {
+        let selector = ctx.settings.pods.selector_text();
+        ctx.ui.note(&format!(
+            "warning: {}; narrow the selector or name the pod (--pod) to choose",
+            target::several_workloads_text(&selector, &workloads)
+        ));
+    }
     let chosen = found.choice.chosen().map(|c| c.name.clone());
     for (cand, reason) in &found.choice.verdicts {
         let revision = cand
@@ -47,13 +54,7 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
         ctx.report.container = Some(container.name);
     }
     if !ctx.ui.json {
-        let selector = ctx
-            .settings
-            .pods
-            .selector
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let selector = ctx.settings.pods.selector_text();
         ctx.ui.note(&format!(
             "context {}, namespace {}, selector {selector:?}: {} pod(s)",
             found.context,
