@@ -185,7 +185,10 @@ async fn confirm_all(
         ));
         if let Some(reason) = protected {
             m.ctx.report.protected = true;
-            reasons.push(format!("{}: {reason}", m.env));
+            // As for one environment: a read-only status is not confirmed, protected or not.
+            if m.ctx.settings.confirms_when_protected() {
+                reasons.push(format!("{}: {reason}", m.env));
+            }
         }
         match &plan.lines {
             Some(lines) if lines.is_empty() => changes.push(format!("{}: nothing", m.env)),
@@ -307,4 +310,43 @@ pub fn check(settings: &Settings) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `-e staging,prod status` reads without a typed confirmation, as `-e prod status`
+    /// does; a migrate of the same environments is confirmed (and refused without a
+    /// terminal or --yes).
+    #[tokio::test]
+    async fn a_read_only_group_is_not_confirmed_a_changing_one_is() {
+        for (args, confirmed) in [(["status"], false), (["migrate"], true)] {
+            let (ui, captured) = Ui::memory(false, false);
+            let mut members: Vec<Member> = ["staging", "prod"]
+                .into_iter()
+                .map(|env| {
+                    let mut ctx = Ctx::new(crate::cmd::testing::settings(&args), ui.clone());
+                    if env == "prod" {
+                        ctx.protection = Some("config marks it protected".into());
+                    }
+                    Member {
+                        env: env.into(),
+                        ctx,
+                        end: None,
+                    }
+                })
+                .collect();
+            let plans = vec![Shown::default(), Shown::default()];
+            let r = confirm_all(&ui, false, "staging,prod", &mut members, &plans).await;
+            assert_eq!(r.is_err(), confirmed, "{args:?}");
+            assert!(members[1].ctx.report.protected);
+            let said = String::from_utf8_lossy(&captured.lock().unwrap().stderr).into_owned();
+            assert_eq!(
+                said.contains("Several environments (prod:"),
+                confirmed,
+                "{said}"
+            );
+        }
+    }
 }
