@@ -617,6 +617,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing kmigrate.toml')
+            [CompletionResult]::new('--rbac', '--rbac', [CompletionResultType]::ParameterName, 'Print only the RBAC Role, and write no file (for a kmigrate.toml that exists, or an installed kmigrate without the repository''s rbac/)')
             [CompletionResult]::new('--allow-no-tenants', '--allow-no-tenants', [CompletionResultType]::ParameterName, 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same')
             [CompletionResult]::new('--log-sql', '--log-sql', [CompletionResultType]::ParameterName, 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')

@@ -600,6 +600,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand -o 'Output format: human text, or one JSON document on stdout at the end'
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
             cand --force 'Overwrite an existing kmigrate.toml'
+            cand --rbac 'Print only the RBAC Role, and write no file (for a kmigrate.toml that exists, or an installed kmigrate without the repository''s rbac/)'
             cand --allow-no-tenants 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
             cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'

@@ -490,6 +490,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l rbac -d 'Print only the RBAC Role, and write no file (for a kmigrate.toml that exists, or an installed kmigrate without the repository\'s rbac/)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'

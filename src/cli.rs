@@ -334,6 +334,10 @@ pub struct InitArgs {
     /// Overwrite an existing kmigrate.toml
     #[arg(long)]
     pub force: bool,
+    /// Print only the RBAC Role, and write no file (for a kmigrate.toml that exists, or an
+    /// installed kmigrate without the repository's rbac/)
+    #[arg(long, conflicts_with = "force")]
+    pub rbac: bool,
 }
 
 #[cfg(test)]

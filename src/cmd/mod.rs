@@ -250,7 +250,10 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Completions { shell } => {
             completions::completions(shell, &mut std::io::stdout().lock())
         }
-        Action::Init { force } => {
+        Action::Init { force, rbac } => {
+            if rbac {
+                return init::role(&mut std::io::stdout().lock());
+            }
             let dir = std::env::current_dir()
                 .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
             init::init(&dir, force, &mut std::io::stdout().lock())
@@ -489,7 +492,7 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     for n in notes {
         ctx.ui.note(&n);
     }
-    let t = picked?;
+    let t = picked.map_err(|e| namespace_hint(ctx, e))?;
     ctx.report.pod = Some(t.pod.clone());
     ctx.report.container = Some(t.container.clone());
     tracing::info!(pod = %t.pod, container = %t.container, "chosen");
@@ -510,6 +513,18 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
         ctx.ui.note(&warning);
     }
     Ok((conn, t))
+}
+
+/// No pod in a namespace nobody chose (the kubeconfig context's, often `default`): say
+/// where the namespace came from and how to choose one.
+fn namespace_hint(ctx: &Ctx, e: anyhow::Error) -> anyhow::Error {
+    match e.downcast_ref::<Error>() {
+        Some(Error::NoPod(msg)) if ctx.settings.namespace.is_none() => Error::NoPod(format!(
+            "{msg}; the namespace is the kubeconfig context's: pass -n NAMESPACE or -e ENV, or set namespace or default_env in kmigrate.toml"
+        ))
+        .into(),
+        _ => e,
+    }
 }
 
 /// The selector matched pods of several workloads (web and worker sharing `app=shop`): say
@@ -704,6 +719,7 @@ mod tests {
 
     use super::{Identity, identify};
     use crate::connection::testing::{mock_cluster, object, status};
+    use crate::error::Error;
 
     /// `identify` for `args` under a kmigrate.toml of `config`, against a server that
     /// answers every read; returns the paths asked and the identity.
@@ -737,6 +753,24 @@ mod tests {
         server.abort();
         let asked = asked.lock().unwrap().clone();
         (asked, id)
+    }
+
+    /// No pod in the kubeconfig's namespace (nobody chose it): the message says where the
+    /// namespace came from and how to choose one; a namespace given is not second-guessed.
+    #[test]
+    fn no_pod_in_the_kubeconfig_namespace_says_how_to_choose_one() {
+        use crate::cmd::testing::Harness;
+        let no_pod = || anyhow::Error::from(Error::NoPod("no running, ready pod".into()));
+        let h = Harness::new(&["pods"], Vec::new(), false);
+        let err = super::namespace_hint(&h.ctx, no_pod());
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
+        assert!(
+            err.to_string().contains("pass -n NAMESPACE or -e ENV"),
+            "{err}"
+        );
+        let h = Harness::new(&["-n", "shop", "pods"], Vec::new(), false);
+        let err = super::namespace_hint(&h.ctx, no_pod());
+        assert!(!err.to_string().contains("-e ENV"), "{err}");
     }
 
     /// Pods of several workloads: named in a warning when unprotected; a protected

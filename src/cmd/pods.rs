@@ -86,7 +86,9 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     }
     if chosen.is_none() {
         let mut notes = Vec::new();
-        return target::pick(found, &ctx.settings.pods, &mut notes).map(drop);
+        return target::pick(found, &ctx.settings.pods, &mut notes)
+            .map(drop)
+            .map_err(|e| super::namespace_hint(ctx, e));
     }
     Ok(())
 }

@@ -55,6 +55,8 @@ pub enum Action {
     Init {
         /// Overwrite an existing file.
         force: bool,
+        /// Print only the Role; write nothing.
+        rbac: bool,
     },
 }
 

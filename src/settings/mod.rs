@@ -109,7 +109,10 @@ impl Settings {
         let g = &cli.global;
         match &cli.command {
             Command::Completions(a) => Ok(Self::local(Action::Completions { shell: a.shell })),
-            Command::Init(a) => Ok(Self::local(Action::Init { force: a.force })),
+            Command::Init(a) => Ok(Self::local(Action::Init {
+                force: a.force,
+                rbac: a.rbac,
+            })),
             command => {
                 let loaded = Loaded::read(g, cwd, source)?;
                 let chosen = Chosen::of(command, g, &loaded)?;
@@ -403,7 +406,14 @@ impl Chosen {
                 None,
             ),
             Command::Completions(a) => chosen(Action::Completions { shell: a.shell }, None, None),
-            Command::Init(a) => chosen(Action::Init { force: a.force }, None, None),
+            Command::Init(a) => chosen(
+                Action::Init {
+                    force: a.force,
+                    rbac: a.rbac,
+                },
+                None,
+                None,
+            ),
         })
     }
 

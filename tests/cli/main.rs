@@ -331,7 +331,20 @@ fn init_writes_scaffold_and_prints_role() {
         .dir(&dir)
         .args(["init"])
         .expect_stderr("already exists")
+        .expect_stderr("`kmigrate init --rbac`")
         .status(2);
+    // The Role again, for a kmigrate.toml that exists: the file stays as edited.
+    std::fs::write(dir.join("kmigrate.toml"), "selector = \"app=mine\"\n").unwrap();
+    kmigrate()
+        .dir(&dir)
+        .args(["init", "--rbac"])
+        .expect_stdout("pods/exec")
+        .reject_stderr("wrote")
+        .status(0);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("kmigrate.toml")).unwrap(),
+        "selector = \"app=mine\"\n"
+    );
     kmigrate().dir(&dir).args(["init", "--force"]).status(0);
 }
 
