@@ -85,3 +85,27 @@ fn unfriendly_output_is_streamed_byte_for_byte() {
     assert_eq!(out.stdout.len(), expected.len());
     assert!(out.stdout == expected, "the bytes differ");
 }
+
+/// A release path that does not exist (the intro example's default `/app/bin/demo`): one
+/// short kmigrate line naming the cause and `--release`, not the runtime's message with
+/// the whole snippet, and not an unknown outcome.
+#[test]
+fn a_release_that_does_not_exist_is_one_line_naming_the_fix() {
+    let ns = Ns::with_demo_pod("norelease", &[]);
+    let out = ns
+        .kmigrate()
+        .args([
+            "status",
+            "-l",
+            "app=demo",
+            "--release",
+            "/nonexistent/bin/demo",
+        ])
+        .expect_stderr("Check --release")
+        .reject_stderr("without an exit code")
+        .reject_stderr("Application.load")
+        .status(126);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let longest = err.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 600, "a line of {longest} characters: {err}");
+}
