@@ -307,6 +307,10 @@ pub struct GateArgs {
 /// `exec` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
+    /// Pass stdin to the command until it ends (end of file closes the command's stdin),
+    /// as `kubectl exec -i` does
+    #[arg(short = 'i', long)]
+    pub stdin: bool,
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub argv: Vec<String>,

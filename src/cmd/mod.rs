@@ -241,7 +241,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Wait { deadline } => wait::wait(ctx, deadline).await,
         Action::Gate(req) => gate::gate(ctx, &req).await,
         Action::Plan => plan::plan(ctx).await,
-        Action::Exec { argv } => exec::exec(ctx, &argv).await,
+        Action::Exec { argv, .. } => exec::exec(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,
         Action::Logs { run } => logs::logs(ctx, &run).await,
@@ -381,7 +381,10 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     let conn = connect(&ctx.settings.kube).await?;
     ctx.conn = Some(conn.clone());
     if ctx.executor.is_none() {
-        ctx.executor = Some(Box::new(KubeExecutor::new(conn.clone())));
+        let stdin = matches!(ctx.settings.action, Action::Exec { stdin: true, .. });
+        ctx.executor = Some(Box::new(
+            KubeExecutor::new(conn.clone()).forward_stdin(stdin),
+        ));
     }
     let ns = match ctx.settings.namespace.clone() {
         Some(ns) => ns,

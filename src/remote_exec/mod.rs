@@ -43,12 +43,19 @@ pub trait Executor {
 /// The real executor: the pods/exec subresource over a WebSocket.
 pub struct KubeExecutor {
     conn: Connection,
+    stdin: bool,
 }
 
 impl KubeExecutor {
     /// An executor on `conn`.
     pub fn new(conn: Connection) -> Self {
-        Self { conn }
+        Self { conn, stdin: false }
+    }
+
+    /// Pass this process's stdin to the commands it runs (`exec -i`).
+    pub fn forward_stdin(mut self, stdin: bool) -> Self {
+        self.stdin = stdin;
+        self
     }
 
     async fn exec_streaming(
@@ -61,7 +68,7 @@ impl KubeExecutor {
         let api: Api<Pod> = Api::namespaced(self.conn.exec_client.clone(), &t.namespace);
         let params = AttachParams::default()
             .container(&t.container)
-            .stdin(false)
+            .stdin(self.stdin)
             .stdout(true)
             .stderr(true)
             .max_stdout_buf_size(PIPE_BUF)
@@ -78,6 +85,7 @@ impl KubeExecutor {
             Err(e) => return Err(classify(e, &what, &self.conn)),
         };
         started.store(true, Ordering::SeqCst);
+        let feeder = process.stdin().map(feed_stdin);
         let status = process.take_status();
         let status = async move {
             match status {
@@ -86,6 +94,9 @@ impl KubeExecutor {
             }
         };
         let ended = pump(process.stdout(), process.stderr(), status, out).await;
+        if let Some(f) = feeder {
+            f.abort();
+        }
         let task = process.join().await;
         match ended {
             Ended::Status {
@@ -114,6 +125,41 @@ impl Executor for KubeExecutor {
     ) -> LocalBoxFuture<'a, Result<i32>> {
         Box::pin(self.exec_streaming(target, argv, out, started))
     }
+}
+
+/// Copy this process's stdin to the command's until end of file, then close it (the
+/// command sees its end, as with `kubectl exec -i`). The reads block on a thread of their
+/// own that the process does not wait for: a command that ends before its input does
+/// must not keep kmigrate waiting on a terminal.
+fn feed_stdin(
+    mut remote: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Some(chunk) = rx.recv().await {
+            if remote.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        // Dropping the writer closes the command's stdin.
+        let _ = remote.shutdown().await;
+    })
 }
 
 /// Messages of a status that says the command could not be started at all.

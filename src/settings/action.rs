@@ -32,6 +32,8 @@ pub enum Action {
     Exec {
         /// The remote argv.
         argv: Vec<String>,
+        /// `-i`: stdin is passed to the command.
+        stdin: bool,
     },
     /// Explain the pod choice.
     Pods,

@@ -386,6 +386,7 @@ impl Chosen {
             Command::Exec(a) => chosen(
                 Action::Exec {
                     argv: a.argv.clone(),
+                    stdin: a.stdin,
                 },
                 None,
                 None,

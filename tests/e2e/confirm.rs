@@ -55,9 +55,15 @@ fn typed_confirmation_on_a_terminal() {
     assert!(screen.contains("pending migrations to apply"), "{screen}");
     assert!(screen.contains("20240101120000"), "{screen}");
     // What is decided on is next to the prompt; the snippet is not on the screen.
-    assert!(screen.contains(&format!("namespace: {}", ns.name)), "{screen}");
+    assert!(
+        screen.contains(&format!("namespace: {}", ns.name)),
+        "{screen}"
+    );
     assert!(screen.contains("pod:       demo-0"), "{screen}");
-    assert!(screen.contains("with kmigrate's Ecto snippet ("), "{screen}");
+    assert!(
+        screen.contains("with kmigrate's Ecto snippet ("),
+        "{screen}"
+    );
     assert!(!screen.contains("Application.load"), "{screen}");
     let hash_line = screen
         .lines()

@@ -109,3 +109,26 @@ fn a_release_that_does_not_exist_is_one_line_naming_the_fix() {
     let longest = err.lines().map(str::len).max().unwrap_or(0);
     assert!(longest < 600, "a line of {longest} characters: {err}");
 }
+
+/// `exec -i` passes stdin to the command, and its end of file ends the command, as
+/// `kubectl exec -i` does; without `-i` the command reads nothing.
+#[test]
+fn exec_i_passes_stdin_and_its_end() {
+    let ns = Ns::with_demo_pod("stdin", &[]);
+    let start = Instant::now();
+    ns.kmigrate()
+        .args(["exec", "-i", "-l", "app=demo", "--", "sh"])
+        .stdin("echo from-stdin\nexit 4\n")
+        .expect_stdout("from-stdin\n")
+        .status(4);
+    ns.kmigrate()
+        .args(["exec", "-i", "-l", "app=demo", "--", "wc", "-l"])
+        .stdin("a\nb\nc\n")
+        .expect_stdout("3")
+        .status(0);
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+}
