@@ -18,7 +18,11 @@ pub fn explain(line: &str) -> Option<String> {
             quoted(rest.trim())
         ));
     }
-    if line.starts_with("--rpc-eval") && line.contains(":nodedown") {
+    // Elixir 1.14 says `--rpc-eval : RPC failed with reason :nodedown`; 1.15 and later,
+    // when the caller is not distributed, `Cannot run --rpc-eval if the node is not alive`.
+    if line.contains("--rpc-eval")
+        && (line.contains(":nodedown") || line.contains("node is not alive"))
+    {
         return Some(format!(
             "--mode rpc found no running node of the release in the pod (:nodedown); use --mode eval, which starts one for the command, or check the release runs: `{me} doctor`"
         ));
@@ -55,6 +59,7 @@ mod tests {
     fn nodedown_points_to_eval_and_refusals_are_hidden_silently() {
         let said = explain("--rpc-eval : RPC failed with reason :nodedown").unwrap();
         assert!(said.contains("use --mode eval"), "{said}");
+        assert!(explain("Cannot run --rpc-eval if the node is not alive").is_some());
         assert_eq!(
             explain("** (RuntimeError) kmigrate: nothing was run: version 1 is not a migration of Shop.Repo").as_deref(),
             Some("")

@@ -132,3 +132,20 @@ fn exec_i_passes_stdin_and_its_end() {
         start.elapsed()
     );
 }
+
+/// A database the app cannot reach: one kmigrate line naming the cause and `doctor`,
+/// instead of only an Elixir stack trace; `-v` shows the remote side's own words.
+#[test]
+fn an_unreachable_database_is_said_in_one_line_naming_doctor() {
+    let ns = Ns::with_demo_pod("nodb", &[("PGPORT", "1")]);
+    ns.kmigrate()
+        .args(["status", "-l", "app=demo"])
+        .expect_stderr("kmigrate: the app could not connect to its database (")
+        .expect_stderr("doctor`")
+        .reject_stderr("** (DBConnection.ConnectionError)")
+        .status(1);
+    ns.kmigrate()
+        .args(["-v", "status", "-l", "app=demo"])
+        .expect_stderr("** (DBConnection.ConnectionError)")
+        .status(1);
+}
