@@ -398,7 +398,8 @@ impl Chosen {
                 l.job(&crate::cli::JobArgs::default())?,
             ),
             Command::Runs => chosen(Action::Runs, None, None),
-            Command::Unlock => chosen(Action::Unlock, None, None),
+            // Best effort: with the app known, unlock reads whether a migration still runs.
+            Command::Unlock => chosen(Action::Unlock, l.ecto(g).ok(), None),
             Command::Logs(a) => chosen(
                 Action::Logs {
                     run: RunName::parse(&a.run)?,

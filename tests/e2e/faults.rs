@@ -186,6 +186,8 @@ fn signal_mid_run(signal: &str, expected: i32) {
         .args(["unlock", "-l", "app=demo"])
         .expect_stderr("Clear the lock")
         .expect_stderr("demo-0")
+        .expect_stderr("The pod is still there")
+        .expect_stderr("holds Ecto's migration lock for Demo.Repo")
         .status(73);
     ns.kmigrate()
         .args(["unlock", "-l", "app=demo", "--yes"])
