@@ -337,6 +337,19 @@ mod tests {
                     }
                 })
                 .collect();
+            members[1].ctx = Ctx::new(
+                crate::settings::Settings {
+                    config: Some("/src/shop/kmigrate.toml".into()),
+                    ..members[1].ctx.settings.clone()
+                },
+                ui.clone(),
+            );
+            members[1].ctx.protection = Some("config marks it protected".into());
+            assert_eq!(
+                members[1].ctx.report.config.as_deref(),
+                Some("/src/shop/kmigrate.toml"),
+                "each environment's document names the config"
+            );
             let plans = vec![Shown::default(), Shown::default()];
             let r = confirm_all(&ui, false, "staging,prod", &mut members, &plans).await;
             assert_eq!(r.is_err(), confirmed, "{args:?}");

@@ -89,7 +89,9 @@ pub struct Shown {
 impl Ctx {
     /// A context for a run that has not connected yet.
     pub fn new(settings: Settings, ui: Ui) -> Self {
-        let report = Report::new(settings.action.name());
+        let mut report = Report::new(settings.action.name());
+        // Each environment of several names its config file too, not only a single run.
+        report.config = settings.config.as_ref().map(|p| p.display().to_string());
         Self {
             settings,
             ui,
