@@ -385,6 +385,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
             cand -i 'Pass stdin to the command until it ends (end of file closes the command''s stdin), as `kubectl exec -i` does'
             cand --stdin 'Pass stdin to the command until it ends (end of file closes the command''s stdin), as `kubectl exec -i` does'
+            cand -t 'Give the command a terminal, as `kubectl exec -t`: with -i on a terminal, keys, Ctrl-C and Ctrl-D reach the command (raw mode) and its window size follows yours'
+            cand --tty 'Give the command a terminal, as `kubectl exec -t`: with -i on a terminal, keys, Ctrl-C and Ctrl-D reach the command (raw mode) and its window size follows yours'
             cand --allow-no-tenants 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
             cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'

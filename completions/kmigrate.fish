@@ -322,6 +322,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s i -l stdin -d 'Pass stdin to the command until it ends (end of file closes the command\'s stdin), as `kubectl exec -i` does'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s t -l tty -d 'Give the command a terminal, as `kubectl exec -t`: with -i on a terminal, keys, Ctrl-C and Ctrl-D reach the command (raw mode) and its window size follows yours'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'

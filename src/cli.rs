@@ -311,6 +311,10 @@ pub struct ExecArgs {
     /// as `kubectl exec -i` does
     #[arg(short = 'i', long)]
     pub stdin: bool,
+    /// Give the command a terminal, as `kubectl exec -t`: with -i on a terminal, keys,
+    /// Ctrl-C and Ctrl-D reach the command (raw mode) and its window size follows yours
+    #[arg(short = 't', long)]
+    pub tty: bool,
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub argv: Vec<String>,

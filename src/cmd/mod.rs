@@ -383,9 +383,20 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     let conn = connect(&ctx.settings.kube).await?;
     ctx.conn = Some(conn.clone());
     if ctx.executor.is_none() {
-        let stdin = matches!(ctx.settings.action, Action::Exec { stdin: true, .. });
+        let (stdin, tty) = match ctx.settings.action {
+            Action::Exec { stdin, tty, .. } => (stdin, tty),
+            _ => (false, false),
+        };
+        // As kubectl: a terminal only where stdin is one (and is passed on).
+        let tty = tty && stdin && ctx.ui.stdin_terminal;
+        if matches!(ctx.settings.action, Action::Exec { tty: true, .. }) && !tty {
+            ctx.ui
+                .note("note: -t needs -i and stdin on a terminal; running without a terminal");
+        }
         ctx.executor = Some(Box::new(
-            KubeExecutor::new(conn.clone()).forward_stdin(stdin),
+            KubeExecutor::new(conn.clone())
+                .forward_stdin(stdin)
+                .tty(tty),
         ));
     }
     let ns = match ctx.settings.namespace.clone() {

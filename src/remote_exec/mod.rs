@@ -4,6 +4,7 @@
 #[cfg(test)]
 pub mod fake;
 mod pump;
+mod terminal;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -44,12 +45,24 @@ pub trait Executor {
 pub struct KubeExecutor {
     conn: Connection,
     stdin: bool,
+    tty: bool,
 }
 
 impl KubeExecutor {
     /// An executor on `conn`.
     pub fn new(conn: Connection) -> Self {
-        Self { conn, stdin: false }
+        Self {
+            conn,
+            stdin: false,
+            tty: false,
+        }
+    }
+
+    /// Give the commands it runs a terminal (`exec -t`): this one in raw mode meanwhile,
+    /// its window size passed on.
+    pub fn tty(mut self, tty: bool) -> Self {
+        self.tty = tty;
+        self
     }
 
     /// Pass this process's stdin to the commands it runs (`exec -i`).
@@ -70,7 +83,9 @@ impl KubeExecutor {
             .container(&t.container)
             .stdin(self.stdin)
             .stdout(true)
-            .stderr(true)
+            // A terminal has one output stream, as kubectl's `-t`.
+            .stderr(!self.tty)
+            .tty(self.tty)
             .max_stdout_buf_size(PIPE_BUF)
             .max_stderr_buf_size(PIPE_BUF);
         tracing::debug!(pod = %t.pod, container = %t.container, ?argv, "exec");
@@ -85,6 +100,12 @@ impl KubeExecutor {
             Err(e) => return Err(classify(e, &what, &self.conn)),
         };
         started.store(true, Ordering::SeqCst);
+        // Raw mode from here until this returns (the guard restores the terminal).
+        let _raw = self.tty.then(terminal::Raw::enter);
+        let resizer = match (self.tty, process.terminal_size()) {
+            (true, Some(sizes)) => Some(terminal::follow_size(sizes)),
+            _ => None,
+        };
         let feeder = process.stdin().map(feed_stdin);
         let status = process.take_status();
         let status = async move {
@@ -94,8 +115,8 @@ impl KubeExecutor {
             }
         };
         let ended = pump(process.stdout(), process.stderr(), status, out).await;
-        if let Some(f) = feeder {
-            f.abort();
+        for task in [feeder, resizer].into_iter().flatten() {
+            task.abort();
         }
         let task = process.join().await;
         match ended {

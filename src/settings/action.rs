@@ -34,6 +34,8 @@ pub enum Action {
         argv: Vec<String>,
         /// `-i`: stdin is passed to the command.
         stdin: bool,
+        /// `-t`: the command gets a terminal.
+        tty: bool,
     },
     /// Explain the pod choice.
     Pods,

@@ -387,6 +387,7 @@ impl Chosen {
                 Action::Exec {
                     argv: a.argv.clone(),
                     stdin: a.stdin,
+                    tty: a.tty,
                 },
                 None,
                 None,

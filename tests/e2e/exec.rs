@@ -149,3 +149,21 @@ fn an_unreachable_database_is_said_in_one_line_naming_doctor() {
         .expect_stderr("** (DBConnection.ConnectionError)")
         .status(1);
 }
+
+/// `exec -it` on a terminal (util-linux `script`): the command has a terminal, and what is
+/// typed reaches it in raw mode (the remote terminal handles the line), as `kubectl exec -it`.
+#[test]
+fn exec_it_gives_the_command_a_terminal() {
+    let ns = Ns::with_demo_pod("tty", &[]);
+    let line = "test -t 0 && echo is-a-tty; printf 'to continue'; read x; echo \"got $x\"; exit 5";
+    let (code, screen) = crate::support::type_at_prompt(
+        ns.kmigrate()
+            .args(["exec", "-i", "-t", "-l", "app=demo", "--", "sh", "-c", line])
+            .terminal_command(),
+        "hello\r",
+        || {},
+    );
+    assert_eq!(code, 5, "{screen}");
+    assert!(screen.contains("is-a-tty"), "{screen}");
+    assert!(screen.contains("got hello"), "{screen}");
+}
