@@ -65,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash')
             [CompletionResult]::new('pods', 'pods', [CompletionResultType]::ParameterValue, 'List candidate pods and explain which one would be chosen')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run any command in the chosen pod and container')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'Open the release''s remote IEx console (`bin/APP remote`) on the running node of the chosen pod, with a terminal; leaving it leaves the node running')
             [CompletionResult]::new('runs', 'runs', [CompletionResultType]::ParameterValue, 'List recent Job-mode runs (start, user, command, image, outcome, duration)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Follow a Job-mode run''s output again and exit with its exit code')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Show who holds the single-runner lock and what is known about it; clear it after asking')
@@ -410,6 +411,43 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'kmigrate;console' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of the app''s pods')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container to run in (default: the pod''s default-container annotation, then the first)')
+            [CompletionResult]::new('--pod', '--pod', [CompletionResultType]::ParameterName, 'Use this pod instead of choosing one by label')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group''s name, run in order after one confirmation (migrate, rollback, status)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group''s name, run in order after one confirmation (migrate, rollback, status)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)')
+            [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Path of the mix release script inside the container (default: /app/bin/<app>)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'OTP application whose env lists the repos (default: the release script''s file name; in an umbrella, the child app that owns the repos)')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Schema prefix to migrate (Ecto''s `prefix:`); repeat for several')
+            [CompletionResult]::new('--prefixes-from', '--prefixes-from', [CompletionResultType]::ParameterName, 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE ''tenant_%'' ORDER BY 1"')
+            [CompletionResult]::new('--migrations-path', '--migrations-path', [CompletionResultType]::ParameterName, 'Migrations directory, relative to the repo''s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix''s does; repeat for several')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'PostgreSQL lock_timeout for the migration''s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78')
+            [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'PostgreSQL statement_timeout for the migration''s own database sessions (e.g. 15m)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--allow-no-tenants', '--allow-no-tenants', [CompletionResultType]::ParameterName, 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same')
+            [CompletionResult]::new('--log-sql', '--log-sql', [CompletionResultType]::ParameterName, 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')
+            [CompletionResult]::new('--continue-on-error', '--continue-on-error', [CompletionResultType]::ParameterName, 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another run holds the lock, wait for it (up to --timeout) instead of failing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'kmigrate;runs' {
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -643,6 +681,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash')
             [CompletionResult]::new('pods', 'pods', [CompletionResultType]::ParameterValue, 'List candidate pods and explain which one would be chosen')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run any command in the chosen pod and container')
+            [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'Open the release''s remote IEx console (`bin/APP remote`) on the running node of the chosen pod, with a terminal; leaving it leaves the node running')
             [CompletionResult]::new('runs', 'runs', [CompletionResultType]::ParameterValue, 'List recent Job-mode runs (start, user, command, image, outcome, duration)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Follow a Job-mode run''s output again and exit with its exit code')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Show who holds the single-runner lock and what is known about it; clear it after asking')
@@ -674,6 +713,9 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             break
         }
         'kmigrate;help;exec' {
+            break
+        }
+        'kmigrate;help;console' {
             break
         }
         'kmigrate;help;runs' {

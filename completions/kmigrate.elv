@@ -62,6 +62,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand plan 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
+            cand console 'Open the release''s remote IEx console (`bin/APP remote`) on the running node of the chosen pod, with a terminal; leaving it leaves the node running'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
             cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
             cand unlock 'Show who holds the single-runner lock and what is known about it; clear it after asking'
@@ -398,6 +399,42 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'kmigrate;console'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
+            cand --context 'The kubeconfig context to use'
+            cand -n 'Namespace of the app''s pods'
+            cand --namespace 'Namespace of the app''s pods'
+            cand -l 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand --selector 'Label selector for the app''s pods (kubectl syntax: `app=demo`, `app in (a,b)`)'
+            cand -c 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --container 'Container to run in (default: the pod''s default-container annotation, then the first)'
+            cand --pod 'Use this pod instead of choosing one by label'
+            cand -e 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group''s name, run in order after one confirmation (migrate, rollback, status)'
+            cand --env 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group''s name, run in order after one confirmation (migrate, rollback, status)'
+            cand --config 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)'
+            cand --release 'Path of the mix release script inside the container (default: /app/bin/<app>)'
+            cand --app 'OTP application whose env lists the repos (default: the release script''s file name; in an umbrella, the child app that owns the repos)'
+            cand --repo 'Ecto repo module to act on; repeat for several (default: the app''s :ecto_repos)'
+            cand --prefix 'Schema prefix to migrate (Ecto''s `prefix:`); repeat for several'
+            cand --prefixes-from 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE ''tenant_%'' ORDER BY 1"'
+            cand --migrations-path 'Migrations directory, relative to the repo''s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix''s does; repeat for several'
+            cand --mode 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)'
+            cand --lock-timeout 'PostgreSQL lock_timeout for the migration''s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78'
+            cand --statement-timeout 'PostgreSQL statement_timeout for the migration''s own database sessions (e.g. 15m)'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
+            cand -o 'Output format: human text, or one JSON document on stdout at the end'
+            cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --allow-no-tenants 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
+            cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
+            cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --yes 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+            cand --continue-on-error 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
+            cand --wait 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'kmigrate;runs'= {
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'
             cand --context 'The kubeconfig context to use'
@@ -625,6 +662,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand plan 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
             cand pods 'List candidate pods and explain which one would be chosen'
             cand exec 'Run any command in the chosen pod and container'
+            cand console 'Open the release''s remote IEx console (`bin/APP remote`) on the running node of the chosen pod, with a terminal; leaving it leaves the node running'
             cand runs 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
             cand logs 'Follow a Job-mode run''s output again and exit with its exit code'
             cand unlock 'Show who holds the single-runner lock and what is known about it; clear it after asking'
@@ -648,6 +686,8 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
         &'kmigrate;help;pods'= {
         }
         &'kmigrate;help;exec'= {
+        }
+        &'kmigrate;help;console'= {
         }
         &'kmigrate;help;runs'= {
         }

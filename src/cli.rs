@@ -173,6 +173,9 @@ pub enum Command {
     Pods,
     /// Run any command in the chosen pod and container
     Exec(ExecArgs),
+    /// Open the release's remote IEx console (`bin/APP remote`) on the running node of the
+    /// chosen pod, with a terminal; leaving it leaves the node running
+    Console,
     /// List recent Job-mode runs (start, user, command, image, outcome, duration)
     Runs,
     /// Follow a Job-mode run's output again and exit with its exit code

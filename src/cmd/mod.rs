@@ -1,6 +1,7 @@
 //! One module per subcommand, dispatched from one exhaustive match on the validated action.
 
 mod completions;
+mod console;
 mod doctor;
 mod exec;
 mod gate;
@@ -244,6 +245,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Gate(req) => gate::gate(ctx, &req).await,
         Action::Plan => plan::plan(ctx).await,
         Action::Exec { argv, .. } => exec::exec(ctx, &argv).await,
+        Action::Console { argv } => console::console(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,
         Action::Logs { run } => logs::logs(ctx, &run).await,
@@ -385,6 +387,7 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     if ctx.executor.is_none() {
         let (stdin, tty) = match ctx.settings.action {
             Action::Exec { stdin, tty, .. } => (stdin, tty),
+            Action::Console { .. } => (true, true),
             _ => (false, false),
         };
         // As kubectl: a terminal only where stdin is one (and is passed on).

@@ -37,6 +37,11 @@ pub enum Action {
         /// `-t`: the command gets a terminal.
         tty: bool,
     },
+    /// The release's remote console on the chosen pod's running node.
+    Console {
+        /// `<release> remote`.
+        argv: Vec<String>,
+    },
     /// Explain the pod choice.
     Pods,
     /// List Job-mode runs.
@@ -137,6 +142,7 @@ impl Action {
             Action::Gate(_) => "gate",
             Action::Plan => "plan",
             Action::Exec { .. } => "exec",
+            Action::Console { .. } => "console",
             Action::Pods => "pods",
             Action::Runs => "runs",
             Action::Logs { .. } => "logs",
@@ -152,7 +158,10 @@ impl Action {
     pub fn changes_database(&self) -> bool {
         // Every action named: a new one needs a decision here.
         match self {
-            Action::Migrate(_) | Action::Rollback(_) | Action::Exec { .. } => true,
+            Action::Migrate(_)
+            | Action::Rollback(_)
+            | Action::Exec { .. }
+            | Action::Console { .. } => true,
             Action::Status { .. }
             | Action::Wait { .. }
             | Action::Gate(_)
@@ -176,6 +185,7 @@ impl Action {
             | Action::Gate(_)
             | Action::Plan
             | Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
@@ -195,6 +205,7 @@ impl Action {
             | Action::Wait { .. }
             | Action::Plan
             | Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Doctor => true,
             Action::Gate(g) => g.deployment.is_none(),

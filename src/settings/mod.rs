@@ -292,6 +292,7 @@ impl Settings {
             Action::Migrate(c) | Action::Rollback(c) => !c.custom,
             Action::Status { .. } | Action::Wait { .. } | Action::Gate(_) | Action::Plan => true,
             Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
@@ -321,6 +322,7 @@ impl Settings {
             | Action::Gate(_)
             | Action::Plan
             | Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
@@ -392,6 +394,11 @@ impl Chosen {
                 None,
                 None,
             ),
+            Command::Console => {
+                let ecto = l.ecto(g)?;
+                let argv = vec![ecto.release.clone(), "remote".to_owned()];
+                chosen(Action::Console { argv }, Some(ecto), None)
+            }
             Command::Pods => chosen(Action::Pods, None, None),
             Command::Doctor => chosen(
                 Action::Doctor,
