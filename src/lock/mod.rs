@@ -235,8 +235,21 @@ pub async fn acquire(
                                     continue;
                                 }
                                 _ => {
+                                    // A run that is still going can be waited for; a lock kept
+                                    // for an unknown outcome says what to do instead.
+                                    let kept = lease
+                                        .metadata
+                                        .annotations
+                                        .as_ref()
+                                        .and_then(|a| a.get(STATE_ANNOTATION))
+                                        .is_some_and(|s| s == "unknown");
+                                    let or_wait = if wait.is_none() && !kept {
+                                        "; or pass --wait to wait for it to end"
+                                    } else {
+                                        ""
+                                    };
                                     return Err(Error::Locked(format!(
-                                    "another run holds the lock {name} in namespace {namespace}: {msg}"
+                                    "another run holds the lock {name} in namespace {namespace}: {msg}{or_wait}"
                                 ))
                                 .into());
                                 }
