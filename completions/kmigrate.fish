@@ -31,7 +31,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -s l -l selector -d 'Lab
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -62,6 +62,7 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "plan" -d 'Show th
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "lint" -d 'Check migration files for risky changes, offline (as `plan` does in the pod): for CI on pull requests'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "console" -d 'Open the release\'s remote IEx console (`bin/APP remote`) on the running node of the chosen pod, with a terminal; leaving it leaves the node running'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -f -a "unlock" -d 'Show who holds the single-runner lock and what is known about it; clear it after asking'
@@ -86,7 +87,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s l -l selec
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -121,7 +122,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s l -l sele
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -153,7 +154,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s l -l select
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -187,7 +188,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -219,7 +220,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -251,7 +252,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -283,7 +284,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -312,7 +313,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -340,7 +341,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -354,6 +355,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l statement-tim
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s i -l stdin -d 'Pass stdin to the command until it ends (end of file closes the command\'s stdin), as `kubectl exec -i` does'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s t -l tty -d 'Give the command a terminal, as `kubectl exec -t`: with -i on a terminal, keys, Ctrl-C and Ctrl-D reach the command (raw mode) and its window size follows yours'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
@@ -361,6 +364,34 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l continue-on-e
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l context -d 'The kubeconfig context to use' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s n -l namespace -d 'Namespace of the app\'s pods' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s l -l selector -d 'Label selector for the app\'s pods (kubectl syntax: `app=demo`, `app in (a,b)`)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l pod -d 'Use this pod instead of choosing one by label' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l prefix -d 'Schema prefix to migrate (Ecto\'s `prefix:`); repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l prefixes-from -d 'The prefixes are the schema names this SQL query returns (first column), run on the first repo (the first --repo) in a read-only transaction, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE \'tenant_%\' ORDER BY 1"' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l migrations-path -d 'Migrations directory, relative to the repo\'s app directory; replaces the default (priv/<repo>/migrations, or priv/<repo>/tenant_migrations for prefixes) as mix\'s does; repeat for several' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l mode -d 'How the snippet runs: a fresh VM (`eval`) or inside the live node (`rpc`)' -r -f -a "eval\t'`<release> eval`: a fresh VM next to the running app'
+rpc\t'`<release> rpc`: inside the running node'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
+json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l continue-on-error -d 'A failing tenant (exit 79 when any failed) or environment (exit 80) does not stop the others; by default the first failure does. With several environments that have tenants it means both: every tenant of every environment is tried'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l context -d 'The kubeconfig context to use' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s n -l namespace -d 'Namespace of the app\'s pods' -r
@@ -368,7 +399,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -396,7 +427,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -424,7 +455,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s l -l select
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -452,7 +483,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s l -l select
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -480,7 +511,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s l -l s
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -508,7 +539,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s l -l selector
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s c -l container -d 'Container to run in (default: the pod\'s default-container annotation, then the first)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l pod -d 'Use this pod instead of choosing one by label' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s e -l env -d 'Environment from kmigrate.toml; several as a comma-separated list (a,b) or a group\'s name, run in order after one confirmation (migrate, rollback, status)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l config -d 'Config file, used as given (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l config -d 'Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest kmigrate.toml up to the repository root or $HOME)' -r -F
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l release -d 'Path of the mix release script inside the container (default: /app/bin/<app>)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l app -d 'OTP application whose env lists the repos (default: the release script\'s file name; in an umbrella, the child app that owns the repos)' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l repo -d 'Ecto repo module to act on; repeat for several (default: the app\'s :ecto_repos)' -r
@@ -523,6 +554,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'G
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l rbac -d 'Print only the RBAC Role, and write no file (for a kmigrate.toml that exists, or an installed kmigrate without the repository\'s rbac/)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'
@@ -530,19 +562,20 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l continue-on-e
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l wait -d 'If another run holds the lock, wait for it (up to --timeout) instead of failing'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "migrate" -d 'Run pending migrations'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "status" -d 'List migrations per repo as up or down'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "wait" -d 'Wait until the database holds every migration of the image (a schema gate)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "gate" -d 'Print an init container that makes the Deployment\'s new pods wait for their schema'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "plan" -d 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "lint" -d 'Check migration files for risky changes, offline (as `plan` does in the pod): for CI on pull requests'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "unlock" -d 'Show who holds the single-runner lock and what is known about it; clear it after asking'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "doctor" -d 'Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and say how to fix what fails'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "completions" -d 'Print shell completions'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec runs logs unlock doctor completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "migrate" -d 'Run pending migrations'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "rollback" -d 'Revert migrations (--step N or --to VERSION)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "status" -d 'List migrations per repo as up or down'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "wait" -d 'Wait until the database holds every migration of the image (a schema gate)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "gate" -d 'Print an init container that makes the Deployment\'s new pods wait for their schema'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "plan" -d 'Show the pending migrations, how Ecto runs them, what in them is risky, and the plan hash'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "lint" -d 'Check migration files for risky changes, offline (as `plan` does in the pod): for CI on pull requests'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "pods" -d 'List candidate pods and explain which one would be chosen'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "exec" -d 'Run any command in the chosen pod and container'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "console" -d 'Open the release\'s remote IEx console (`bin/APP remote`) on the running node of the chosen pod, with a terminal; leaving it leaves the node running'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "runs" -d 'List recent Job-mode runs (start, user, command, image, outcome, duration)'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "logs" -d 'Follow a Job-mode run\'s output again and exit with its exit code'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "unlock" -d 'Show who holds the single-runner lock and what is known about it; clear it after asking'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "doctor" -d 'Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and say how to fix what fails'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "completions" -d 'Print shell completions'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "init" -d 'Write a kmigrate.toml scaffold and print the RBAC Role the tool needs'
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand help; and not __fish_seen_subcommand_from migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -37,6 +37,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    program_name::set_target(target_flags(&cli.global));
     let json = cli.global.output == OutputFormat::Json;
     let ui = Ui::detect(json, cli.global.verbose > 0);
     let ignored = crate::logging::init(cli.global.verbose, ui.color);
@@ -81,6 +82,32 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     };
     report.config = source.path.map(|p| p.display().to_string());
     emit(report, &result, end, json, started_at)
+}
+
+/// The flags of a command line that choose where it runs, as a hint repeats them: a hint
+/// without `-e prod` would reach the default environment instead. A config file from
+/// `KMIGRATE_CONFIG` is not repeated: the shell that ran this has it too.
+fn target_flags(g: &crate::cli::GlobalArgs) -> String {
+    let config = g.config.as_ref();
+    let path = |p: Option<&std::path::PathBuf>| p.map(|p| p.display().to_string());
+    let flags = [
+        ("--kubeconfig", path(g.kubeconfig.as_ref())),
+        ("--context", g.context.clone()),
+        ("--config", path(config)),
+        ("-e", g.env.clone()),
+        ("-n", g.namespace.clone()),
+        ("-l", g.selector.clone()),
+        ("--pod", g.pod.clone()),
+        ("-c", g.container.clone()),
+        ("--release", g.release.clone()),
+        ("--app", g.app.clone()),
+    ];
+    let argv: Vec<String> = flags
+        .into_iter()
+        .filter_map(|(flag, value)| value.map(|v| [flag.to_owned(), v]))
+        .flatten()
+        .collect();
+    crate::text::shown_argv(&argv)
 }
 
 /// The end of a single run: the error on stderr, the report on stdout with `-o json`.

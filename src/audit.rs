@@ -64,6 +64,8 @@ pub struct Record<'a> {
     pub regarding: (&'a str, &'a str, &'a str),
     /// The remote exit code, or `None` when unknown.
     pub exit_code: Option<i32>,
+    /// The command could not be started (a release path that does not exist): nothing ran.
+    pub not_started: bool,
     /// Versions applied or reverted.
     pub migrations: Vec<i64>,
     /// Wall-clock time.
@@ -85,6 +87,7 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
     let outcome = match r.exit_code {
         Some(0) => "succeeded".to_owned(),
         Some(c) => format!("failed with exit code {c}"),
+        None if r.not_started => "could not start its command".to_owned(),
         None => "ended with an unknown outcome".to_owned(),
     };
     let versions: Vec<String> = r.migrations.iter().map(ToString::to_string).collect();

@@ -26,7 +26,19 @@ pub fn command() -> clap::Command {
 /// The command line's definition under the name the program was called by, so that help,
 /// usage lines and `--version` say `kubectl kmigrate` when run as the plugin.
 pub fn command_named(name: &str) -> clap::Command {
-    command().bin_name(name).display_name(name)
+    let mut cmd = Cli::command().bin_name(name).display_name(name);
+    // Built here, under its name, so the global flags are on every subcommand; those
+    // that talk to no cluster keep only `-v` in their help.
+    cmd.build();
+    for sub in cmd.get_subcommands_mut() {
+        if ["init", "completions"].contains(&sub.get_name()) {
+            *sub = std::mem::take(sub).mut_args(|a| {
+                let talks_to_a_cluster = a.is_global_set() && a.get_id() != "verbose";
+                a.hide(talks_to_a_cluster)
+            });
+        }
+    }
+    cmd
 }
 
 /// Flags shared by every subcommand, named as kubectl names them.
@@ -54,9 +66,11 @@ pub struct GlobalArgs {
     /// group's name, run in order after one confirmation (migrate, rollback, status)
     #[arg(short = 'e', long = "env", global = true, value_name = "NAME")]
     pub env: Option<String>,
-    /// Config file, used as given (default: the nearest kmigrate.toml up to the repository
-    /// root or $HOME)
-    #[arg(long, global = true, env = "KMIGRATE_CONFIG", value_name = "PATH")]
+    /// Config file, used as given; KMIGRATE_CONFIG names one too (default: the nearest
+    /// kmigrate.toml up to the repository root or $HOME)
+    // Not clap's `env`: clap would print `--config <PATH>` in every usage error, as if it
+    // were required, whenever the variable is set.
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Path of the mix release script inside the container (default: /app/bin/<app>)
     #[arg(long, global = true, value_name = "PATH")]
@@ -120,6 +134,17 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
+impl GlobalArgs {
+    /// The config file named by `--config`, else by `KMIGRATE_CONFIG` (when not empty).
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.config.clone().or_else(|| {
+            std::env::var_os("KMIGRATE_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+}
+
 /// Human or machine output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -151,6 +176,9 @@ pub enum Command {
     Pods,
     /// Run any command in the chosen pod and container
     Exec(ExecArgs),
+    /// Open the release's remote IEx console (`bin/APP remote`) on the running node of the
+    /// chosen pod, with a terminal; leaving it leaves the node running
+    Console,
     /// List recent Job-mode runs (start, user, command, image, outcome, duration)
     Runs,
     /// Follow a Job-mode run's output again and exit with its exit code
@@ -313,6 +341,14 @@ pub struct GateArgs {
 /// `exec` arguments.
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
+    /// Pass stdin to the command until it ends (end of file closes the command's stdin),
+    /// as `kubectl exec -i` does
+    #[arg(short = 'i', long)]
+    pub stdin: bool,
+    /// Give the command a terminal, as `kubectl exec -t`: with -i on a terminal, keys,
+    /// Ctrl-C and Ctrl-D reach the command (raw mode) and its window size follows yours
+    #[arg(short = 't', long)]
+    pub tty: bool,
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub argv: Vec<String>,
@@ -340,6 +376,10 @@ pub struct InitArgs {
     /// Overwrite an existing kmigrate.toml
     #[arg(long)]
     pub force: bool,
+    /// Print only the RBAC Role, and write no file (for a kmigrate.toml that exists, or an
+    /// installed kmigrate without the repository's rbac/)
+    #[arg(long, conflicts_with = "force")]
+    pub rbac: bool,
 }
 
 #[cfg(test)]

@@ -20,9 +20,35 @@ pub struct Plan<'a> {
     pub argv: &'a [String],
     /// Why the confirmation is asked (why the environment is protected).
     pub reason: &'a str,
-    /// Lines describing the migrations affected, when known.
-    pub changes: Option<(&'a str, Vec<String>)>,
+    /// The migrations affected, when known.
+    pub changes: Option<Changes>,
 }
+
+/// What a plan changes, shown last, right above the prompt: what a person decides on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changes {
+    /// What the lines are (`pending migrations to apply`, `migrations to revert`).
+    pub title: &'static str,
+    /// One line per migration, with what the plan's rules found in it.
+    pub lines: Vec<String>,
+    /// What else to know before typing: the plan hash, versions left out and why.
+    pub notes: Vec<String>,
+}
+
+impl Changes {
+    /// Lines under a title, with nothing else to say.
+    pub fn new(title: &'static str, lines: Vec<String>) -> Self {
+        Self {
+            title,
+            lines,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A remote command longer than this is shown in full only with `-v`: the Ecto snippet
+/// (thousands of characters) would push the context, namespace and pod off the screen.
+const ARGV_SHOWN: usize = 160;
 
 /// The heading of a plan for a protected environment.
 pub const PROTECTED: &str = "Protected environment";
@@ -58,17 +84,20 @@ pub async fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
         text.push_str(&format!(
             "  {:<10} {}\n",
             "command:",
-            crate::text::shown_argv(plan.argv)
+            command(ui, plan.argv)
         ));
     }
-    if let Some((title, lines)) = &plan.changes {
-        if lines.is_empty() {
-            text.push_str(&format!("  {title}: none\n"));
+    if let Some(c) = &plan.changes {
+        if c.lines.is_empty() {
+            text.push_str(&format!("  {}: none\n", c.title));
         } else {
-            text.push_str(&format!("  {title}:\n"));
-            for l in lines {
+            text.push_str(&format!("  {}:\n", c.title));
+            for l in &c.lines {
                 text.push_str(&format!("    {l}\n"));
             }
+        }
+        for n in &c.notes {
+            text.push_str(&format!("  {n}\n"));
         }
     }
     ui.note(text.trim_end());
@@ -96,6 +125,20 @@ pub async fn confirm(ui: &Ui, yes: bool, plan: &Plan<'_>) -> Result<()> {
         "confirmation did not match; nothing was run",
     )
     .await
+}
+
+/// The remote command as a plan shows it: whole when short or with `-v`, else its first
+/// two words (the release and `eval`) and how long the rest is.
+fn command(ui: &Ui, argv: &[String]) -> String {
+    let whole = crate::text::shown_argv(argv);
+    if ui.verbose || whole.chars().count() <= ARGV_SHOWN {
+        return whole;
+    }
+    let head = crate::text::shown_argv(&argv[..argv.len().min(2)]);
+    format!(
+        "{head} with kmigrate's Ecto snippet ({} characters in all; -v shows it)",
+        whole.chars().count()
+    )
 }
 
 /// Ask for `expected` to be typed; anything else is refused with `mismatch`. The prompt
@@ -128,7 +171,10 @@ mod tests {
             facts: vec![("pod", "web-1".to_owned())],
             argv,
             reason: "namespace \"shop-prod\" matches \"*-prod\"",
-            changes: Some(("pending migrations to apply", vec!["1 a (R)".to_owned()])),
+            changes: Some(Changes::new(
+                "pending migrations to apply",
+                vec!["1 a (R)".to_owned()],
+            )),
         }
     }
 
@@ -245,7 +291,7 @@ mod tests {
                 facts: vec![("context", conn.context.clone())],
                 argv: &argv,
                 reason: "test",
-                changes: Some(("pending migrations to apply", rows)),
+                changes: Some(Changes::new("pending migrations to apply", rows)),
             };
             rt.block_on(confirm(&ui, true, &plan)).unwrap();
             let shown = String::from_utf8(captured.lock().unwrap().stderr.clone()).unwrap();

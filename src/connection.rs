@@ -337,7 +337,7 @@ pub fn classify(err: kube::Error, what: &str, conn: &Connection) -> anyhow::Erro
         kube::Error::Api(status) if status.code == 403 => Error::Forbidden {
             message: status.message.clone(),
             hint: format!(
-                "Ask for the permissions in the Role that `{} init` prints.",
+                "Ask for the permissions in the Role that `{} init --rbac` prints.",
                 crate::program_name::get()
             ),
         }

@@ -121,7 +121,9 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::LOCKED,
         short: "another run holds the lock",
-        meaning: "another run holds the single-runner lock (its holder is named), a run whose outcome is unknown left it, or the lock was lost before the command started",
+        meaning: "another run holds the single-runner lock (its holder is named), a run whose outcome is unknown \
+            left it (the message says why: interrupted, timed out, connection lost, and whether its pod is still \
+            there), or the lock was lost before the command started",
         todo: "wait, or pass `--wait`; for a kept lock, `kmigrate status`, then `kmigrate unlock`",
     },
     ExitCodeDoc {
@@ -129,7 +131,8 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         short: "outcome unknown",
         meaning: "the outcome is unknown: the connection was lost while the remote command ran, \
             the remote side failed without an exit code after the command started, or (Job \
-            mode) the Job may exist or still start, or ended without an exit code; the lock \
+            mode) the Job may exist or still start, or ended without an exit code, or its \
+            container exited 0 but its log (the snippet's own report) could not be read; the lock \
             stays held",
         todo: "run `kmigrate status` (Job mode: `kmigrate logs RUN`) before anything else, then `kmigrate unlock`",
     },
@@ -200,7 +203,9 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
-        meaning: "`--timeout` expired (the remote command may still be running; the lock stays held)",
+        meaning: "`--timeout` expired (once a migration started, it may still be running and the lock stays held, as the \
+            message says; before, at the confirmation or while the plan was read, nothing was run \
+            and no lock is kept)",
         todo: "`kmigrate status`, then `kmigrate unlock`",
     },
     ExitCodeDoc {
@@ -212,19 +217,25 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::HANGUP,
         short: "SIGHUP",
-        meaning: "stopped by SIGHUP: the terminal or SSH session went away (the remote command may still be running; the lock stays held)",
+        meaning: "stopped by SIGHUP: the terminal or SSH session went away (once a migration started, it may still be running and the lock stays held, as the \
+            message says; before, at the confirmation or while the plan was read, nothing was run \
+            and no lock is kept)",
         todo: "`kmigrate status`, then `kmigrate unlock`",
     },
     ExitCodeDoc {
         code: code::INTERRUPTED,
         short: "Ctrl-C",
-        meaning: "interrupted by Ctrl-C (the remote command may still be running; the lock stays held)",
+        meaning: "interrupted by Ctrl-C (once a migration started, it may still be running and the lock stays held, as the \
+            message says; before, at the confirmation or while the plan was read, nothing was run \
+            and no lock is kept)",
         todo: "`kmigrate status`, then `kmigrate unlock`",
     },
     ExitCodeDoc {
         code: code::TERMINATED,
         short: "SIGTERM",
-        meaning: "stopped by SIGTERM (the remote command may still be running; the lock stays held)",
+        meaning: "stopped by SIGTERM (once a migration started, it may still be running and the lock stays held, as the \
+            message says; before, at the confirmation or while the plan was read, nothing was run \
+            and no lock is kept)",
         todo: "`kmigrate status`, then `kmigrate unlock`",
     },
 ];
@@ -305,7 +316,7 @@ pub enum Error {
     #[error("{0}")]
     Api(String),
     /// The remote side failed without running the command.
-    #[error("the remote side reported a failure without an exit code: {0}")]
+    #[error("{0}")]
     NotStarted(String),
     /// `--timeout` expired; `running` says whether a remote command may still be running.
     #[error("timed out after {after}")]
@@ -359,7 +370,7 @@ impl Error {
         let check = || {
             format!(
                 "The remote process may still be running; check the result with `{} status` before running anything again.",
-                crate::program_name::get()
+                crate::program_name::on_target()
             )
         };
         match self {
@@ -367,6 +378,12 @@ impl Error {
             Error::Unknown(_) => Some(check()),
             Error::Timeout { running: true, .. } | Error::Interrupted { running: true, .. } => {
                 Some(check())
+            }
+            Error::Timeout { running: false, .. } | Error::Interrupted { running: false, .. } => {
+                Some(
+                    "No migration had started: nothing was changed, and no lock is kept."
+                        .to_owned(),
+                )
             }
             _ => None,
         }
@@ -656,6 +673,14 @@ mod tests {
         assert_eq!(hup.exit_code(), 129);
         assert!(hup.advice().is_some());
         assert!(int.advice().is_some());
-        assert!(term.advice().is_none());
+        assert!(
+            term.advice()
+                .is_some_and(|a| a.contains("nothing was changed, and no lock is kept")),
+            "stopped before anything ran (at the prompt): said so"
+        );
+        assert!(
+            int.advice()
+                .is_some_and(|a| a.contains("may still be running"))
+        );
     }
 }

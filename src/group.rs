@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::cmd::{self, Confirmation, Ctx, Shown};
-use crate::confirm::{GROUP, Plan, confirm};
+use crate::confirm::{Changes, GROUP, Plan, confirm};
 use crate::error::{Conclusion, Error, Outcome, code, conclusion_of};
 use crate::lifecycle::{Deadline, finish, watched};
 use crate::report::{EnvReport, GroupReport, SCHEMA_VERSION};
@@ -212,7 +212,10 @@ async fn confirm_all(
         ));
         if let Some(reason) = protected {
             m.ctx.report.protected = true;
-            reasons.push(format!("{}: {reason}", m.env));
+            // As for one environment: a read-only status is not confirmed, protected or not.
+            if m.ctx.settings.confirms_when_protected() {
+                reasons.push(format!("{}: {reason}", m.env));
+            }
         }
         match &plan.lines {
             Some(lines) if lines.is_empty() => changes.push(format!("{}: nothing", m.env)),
@@ -245,7 +248,7 @@ async fn confirm_all(
             facts,
             argv: &argv,
             reason: &reasons.join("; "),
-            changes: Some((verb, changes)),
+            changes: Some(Changes::new(verb, changes)),
         },
     )
     .await
@@ -409,5 +412,52 @@ mod tests {
             1,
             "the failure, not the finding"
         );
+    }
+
+    /// `-e staging,prod status` reads without a typed confirmation, as `-e prod status`
+    /// does; a migrate of the same environments is confirmed (and refused without a
+    /// terminal or --yes).
+    #[tokio::test]
+    async fn a_read_only_group_is_not_confirmed_a_changing_one_is() {
+        for (args, confirmed) in [(["status"], false), (["migrate"], true)] {
+            let (ui, captured) = Ui::memory(false, false);
+            let mut members: Vec<Member> = ["staging", "prod"]
+                .into_iter()
+                .map(|env| {
+                    let mut ctx = Ctx::new(crate::cmd::testing::settings(&args), ui.clone());
+                    if env == "prod" {
+                        ctx.protection = Some("config marks it protected".into());
+                    }
+                    Member {
+                        env: env.into(),
+                        ctx,
+                        end: None,
+                    }
+                })
+                .collect();
+            members[1].ctx = Ctx::new(
+                crate::settings::Settings {
+                    config: Some("/src/shop/kmigrate.toml".into()),
+                    ..members[1].ctx.settings.clone()
+                },
+                ui.clone(),
+            );
+            members[1].ctx.protection = Some("config marks it protected".into());
+            assert_eq!(
+                members[1].ctx.report.config.as_deref(),
+                Some("/src/shop/kmigrate.toml"),
+                "each environment's document names the config"
+            );
+            let plans = vec![Shown::default(), Shown::default()];
+            let r = confirm_all(&ui, false, "staging,prod", &mut members, &plans).await;
+            assert_eq!(r.is_err(), confirmed, "{args:?}");
+            assert!(members[1].ctx.report.protected);
+            let said = String::from_utf8_lossy(&captured.lock().unwrap().stderr).into_owned();
+            assert_eq!(
+                said.contains("Several environments (prod:"),
+                confirmed,
+                "{said}"
+            );
+        }
     }
 }

@@ -51,22 +51,41 @@ pub async fn watched<T>(
 pub async fn finish(ctx: &mut Ctx, result: &Result<()>, started_at: Instant) -> Conclusion {
     let end = conclude(result, ctx.report.remote_exit_code, ctx.gate_tripped);
     let running = ctx.started.load(Ordering::SeqCst);
-    end_lock(ctx, running && end.remote_may_run()).await;
+    let kept_for = (running && end.remote_may_run()).then(|| cause_of(result));
+    end_lock(ctx, kept_for.as_deref()).await;
     if running {
-        audit_event(ctx, started_at).await;
+        audit_event(
+            ctx,
+            started_at,
+            end.exit_code == crate::error::code::NOT_STARTED,
+        )
+        .await;
         if let (Err(_), Some(job)) = (result, &ctx.report.job) {
             ctx.ui.note(&format!(
                 "The Job {job} keeps running; follow it again with `{} logs {job}`.",
-                program_name::get()
+                program_name::on_target()
             ));
         }
     }
     end
 }
 
+/// Why a run's remote command may still be running, as a kept lock records it and the
+/// next run's refusal names it.
+fn cause_of(result: &Result<()>) -> String {
+    match result
+        .as_ref()
+        .err()
+        .and_then(|e| e.downcast_ref::<Error>())
+    {
+        Some(e @ (Error::Interrupted { .. } | Error::Timeout { .. })) => e.to_string(),
+        _ => "lost its connection".to_owned(),
+    }
+}
+
 /// Give the lock back when the outcome is known; keep it while the remote may still be
-/// running (handed to the Job, or marked with the pod). Say when it was lost.
-async fn end_lock(ctx: &mut Ctx, remote_may_run: bool) {
+/// running (handed to the Job, or marked with the pod and `cause`). Say when it was lost.
+async fn end_lock(ctx: &mut Ctx, cause: Option<&str>) {
     let Some(held) = ctx.lock.take() else {
         return;
     };
@@ -77,25 +96,30 @@ async fn end_lock(ctx: &mut Ctx, remote_may_run: bool) {
         ));
         ctx.report.lock_lost = Some(why);
     }
-    if !remote_may_run {
+    let Some(cause) = cause else {
         held.release().await;
         return;
-    }
+    };
     let name = held.name().to_owned();
     let kept = match (&ctx.report.job, &ctx.target) {
         (Some(job), _) => Kept::Job(job),
         (None, Some(t)) => Kept::Unknown {
             pod: &t.pod,
             uid: t.uid.as_deref(),
+            cause,
         },
-        (None, None) => Kept::Unknown { pod: "", uid: None },
+        (None, None) => Kept::Unknown {
+            pod: "",
+            uid: None,
+            cause,
+        },
     };
     match held.keep(kept).await {
         Ok(()) => {
             ctx.report.lock_kept = true;
             ctx.ui.note(&format!(
                 "The lock {name} stays held while the command may still be running: the next run is refused until it is known to be gone. Check with `{me} status`, then clear it with `{me} unlock`.",
-                me = program_name::get()
+                me = program_name::on_target()
             ));
         }
         Err(e) => ctx.ui.note(&format!(
@@ -106,7 +130,7 @@ async fn end_lock(ctx: &mut Ctx, remote_may_run: bool) {
 }
 
 /// Record the run as a Kubernetes Event on the pod; warn once when that is not allowed.
-async fn audit_event(ctx: &Ctx, started_at: Instant) {
+async fn audit_event(ctx: &Ctx, started_at: Instant, not_started: bool) {
     let (Some(conn), Some(pod), Some(ns)) = (&ctx.conn, &ctx.report.pod, &ctx.report.namespace)
     else {
         return;
@@ -128,6 +152,7 @@ async fn audit_event(ctx: &Ctx, started_at: Instant) {
             None => ("v1", "Pod", pod.as_str()),
         },
         exit_code: ctx.report.remote_exit_code,
+        not_started,
         migrations: ctx.report.migrations.iter().map(|m| m.version).collect(),
         duration_ms: u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX),
         argv: &argv,

@@ -40,7 +40,11 @@ impl Ui {
         let sink = self.sink.clone();
         match purpose {
             Purpose::Migrations { total } => {
-                Streamer::new(self.migration_bar(total), sink, self.json, true).hide_tags()
+                let mut s = Streamer::new(self.migration_bar(total), sink, self.json, true)
+                    .hide_tags()
+                    .explain_failures(self.verbose);
+                s.counted = total.is_some();
+                s
             }
             Purpose::Status | Purpose::Wait => {
                 let msg = if purpose == Purpose::Wait {
@@ -48,7 +52,9 @@ impl Ui {
                 } else {
                     "reading migration status"
                 };
-                Streamer::new(self.spinner(msg), sink, true, true).hide_tags()
+                Streamer::new(self.spinner(msg), sink, true, true)
+                    .hide_tags()
+                    .explain_failures(self.verbose)
             }
             Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
             Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),
@@ -122,6 +128,21 @@ pub struct Streamer {
     narrate: Option<Narrator>,
     /// The last lines of output, kept instead of written (a probe's).
     kept: Option<std::collections::VecDeque<String>>,
+    /// The bar's length was known before the run (the plan was read): the snippet's own
+    /// plan lines must not count the same migrations again.
+    counted: bool,
+    /// Remote failures kmigrate understands are said in one line of its own, their raw
+    /// text (an Elixir stack trace) hidden; `None` shows everything (`-v`, raw output).
+    explain: Option<Explain>,
+}
+
+/// What [`Streamer::explain_failures`] has seen.
+#[derive(Default)]
+struct Explain {
+    /// Within a hidden stack trace: its further lines are hidden too.
+    hiding: bool,
+    /// kmigrate's line for the failure, said when the stream ends.
+    said: Option<String>,
 }
 
 /// Lines a capturing streamer keeps, and the characters kept of each.
@@ -150,7 +171,39 @@ impl Streamer {
             announce_locks: false,
             narrate: None,
             kept: None,
+            counted: false,
+            explain: None,
         }
+    }
+
+    /// Say remote failures kmigrate understands (a refusal of its snippet, a database that
+    /// cannot be reached, no running node for `--mode rpc`) in one line naming the cause
+    /// and the fix, instead of their stack trace; `verbose` (`-v`) shows the raw text too.
+    pub fn explain_failures(mut self, verbose: bool) -> Self {
+        self.explain = (!verbose).then(Explain::default);
+        self
+    }
+
+    /// Whether a remote line is the raw text of a failure kmigrate says in its own words.
+    fn explained(&mut self, stream: Stream, line: &[u8]) -> bool {
+        let Some(explain) = self.explain.as_mut() else {
+            return false;
+        };
+        if stream != Stream::Err && !line.starts_with(b"--rpc-eval") {
+            return false;
+        }
+        let text = String::from_utf8_lossy(line);
+        if let Some(said) = crate::ecto_output::failure::explain(text.trim_end()) {
+            explain.hiding = text.starts_with("** (");
+            if !said.is_empty() {
+                explain.said.get_or_insert(said);
+            }
+            return true;
+        }
+        if text.starts_with("** (") {
+            explain.hiding = false;
+        }
+        explain.hiding
     }
 
     /// Keep the last lines of the remote output instead of writing them: a check reads
@@ -228,6 +281,7 @@ impl Streamer {
             if line_mode {
                 match &whole {
                     Some(l) if self.hide_tags && l.starts_with(TAG_PREFIX) => {}
+                    Some(l) if self.kept.is_none() && self.explained(stream, l) => {}
                     Some(l) => self.write(stream, l),
                     None => self.write(stream, line),
                 }
@@ -256,6 +310,10 @@ impl Streamer {
     /// is written, and clear the bar.
     pub async fn finish(&mut self) {
         self.take_rest();
+        if let Some(said) = self.explain.as_mut().and_then(|e| e.said.take()) {
+            let line = format!("kmigrate: {said} (-v shows the remote side's own words)\n");
+            self.write(Stream::Err, printable_text(&line).as_bytes());
+        }
         self.flush().await;
         if let Some(w) = self.writer.take() {
             drop(w.tx);
@@ -273,7 +331,8 @@ impl Streamer {
                 continue;
             }
             let tagged = self.hide_tags && rest.starts_with(TAG_PREFIX);
-            if (!self.bar.is_hidden() || self.hide_tags) && !tagged {
+            let explained = self.kept.is_none() && self.explained(stream, &rest);
+            if (!self.bar.is_hidden() || self.hide_tags) && !tagged && !explained {
                 self.write(stream, &rest);
             }
             if !overlong {
@@ -363,7 +422,8 @@ impl Streamer {
             Event::OtherRun(_) | Event::Busy(_) | Event::TimedOut(_) | Event::Tenant { .. } => {}
             Event::MigrationPlan(_) => {}
             // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
-            Event::Plan { .. } => self.bar.inc_length(1),
+            Event::Plan { .. } if !self.counted => self.bar.inc_length(1),
+            Event::Plan { .. } => {}
             Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),
             Event::Migrated { .. } if !self.findings.planned() => self.bar.inc(1),
             Event::NothingToDo => self.bar.set_message("already up"),
@@ -469,6 +529,54 @@ mod tests {
 
     fn streamer() -> Streamer {
         Streamer::new(ProgressBar::hidden(), sink(), true, true)
+    }
+
+    /// A refusal's stack trace and a database that cannot be reached are said in one
+    /// kmigrate line, their raw text hidden; with `-v` the raw text is there too; a
+    /// migration's own error is never hidden.
+    #[tokio::test]
+    async fn failures_kmigrate_understands_are_said_in_its_words() {
+        const TRACE: &str = "** (RuntimeError) kmigrate: nothing was run: version 7 is not a migration\n    (stdlib 5.2) erl_eval.erl:750: :erl_eval.do_apply/7\n\
+            ** (DBConnection.ConnectionError) connection refused\n    (db_connection 2.6.0) lib/db_connection.ex:1: DBConnection.run/3\n\
+            ** (Postgrex.Error) ERROR 42P01 (undefined_table)\n";
+        for verbose in [false, true] {
+            let (ui, captured) = crate::ui::Ui::memory(false, false);
+            let ui = crate::ui::Ui { verbose, ..ui };
+            let mut s = ui.streamer(Purpose::Status);
+            s.chunk(Stream::Err, TRACE.as_bytes()).await;
+            s.finish().await;
+            let err = String::from_utf8_lossy(&captured.lock().unwrap().stderr).into_owned();
+            assert_eq!(err.contains("erl_eval"), verbose, "{err}");
+            assert_eq!(err.contains("** (DBConnection"), verbose, "{err}");
+            assert!(err.contains("** (Postgrex.Error) ERROR 42P01"), "{err}");
+            assert_eq!(
+                err.contains(
+                    "kmigrate: the app could not connect to its database (connection refused)"
+                ),
+                !verbose,
+                "{err}"
+            );
+        }
+    }
+
+    /// A bar whose total the plan gave does not count the snippet's plan lines again:
+    /// one migration is `0/1`, not `0/2`.
+    #[tokio::test]
+    async fn a_known_total_is_not_counted_twice() {
+        let (ui, _) = crate::ui::Ui::memory(false, false);
+        let mut s = ui.streamer(Purpose::Migrations { total: Some(1) });
+        s.bar = ProgressBar::hidden();
+        s.bar.set_length(1);
+        s.chunk(Stream::Out, b"kmigrate:plan\tShop.Repo\t\t2\ttwo\n")
+            .await;
+        assert_eq!(s.bar.length(), Some(1));
+        let mut unknown = ui.streamer(Purpose::Migrations { total: None });
+        unknown.bar = ProgressBar::hidden();
+        unknown.bar.set_length(0);
+        unknown
+            .chunk(Stream::Out, b"kmigrate:plan\tShop.Repo\t\t2\ttwo\n")
+            .await;
+        assert_eq!(unknown.bar.length(), Some(1));
     }
 
     #[tokio::test]

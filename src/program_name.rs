@@ -69,6 +69,24 @@ pub fn get() -> &'static str {
     called_as().display_name()
 }
 
+static TARGET: OnceLock<String> = OnceLock::new();
+
+/// Record the flags of this command line that choose its target (`-e prod`, `-n shop`,
+/// `--context c`, ...), already quoted for a shell; the first call wins.
+pub fn set_target(flags: String) {
+    let _ = TARGET.set(flags);
+}
+
+/// What a hint tells the user to type to reach the same target as this run: the program
+/// name and the target's flags (`kmigrate -e prod`). A recovery hint without them would
+/// check the default environment while the run it is about went on in another.
+pub fn on_target() -> String {
+    match TARGET.get().filter(|f| !f.is_empty()) {
+        Some(flags) => format!("{} {flags}", get()),
+        None => get().to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

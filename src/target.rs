@@ -30,6 +30,16 @@ pub struct PodQuery {
     pub container: Option<String>,
 }
 
+impl PodQuery {
+    /// The selector as typed, for messages (empty without one).
+    pub fn selector_text(&self) -> String {
+        self.selector
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+}
+
 /// The pod and container to run in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodTarget {
@@ -148,6 +158,24 @@ pub async fn candidates_in(
     })
 }
 
+/// The ReplicaSet revisions of the candidates, for `pods` to show under its REVISION
+/// header: the choice reads them only when pods of several ReplicaSets compete. A Role
+/// without `list replicasets` leaves them out, as the choice does.
+pub async fn read_revisions(conn: &Connection, query: &PodQuery, found: &mut Candidates) {
+    let any = found
+        .choice
+        .verdicts
+        .iter()
+        .any(|(c, _)| c.replicaset.is_some());
+    if !found.revisions.is_empty() || !any {
+        return;
+    }
+    match replicaset_revisions(conn, &found.namespace, query).await {
+        Ok(r) => found.revisions = r,
+        Err(e) => tracing::debug!(error = %chain(&e), "cannot read the ReplicaSets"),
+    }
+}
+
 /// Listing pods in a namespace that does not exist finds none, as in an empty one: when a
 /// search found nothing, say which it is (if the user may read namespaces; else stay silent,
 /// the "no pod" message still names the namespace).
@@ -199,6 +227,44 @@ async fn replicaset_revisions(
             ))
         })
         .collect())
+}
+
+impl Candidates {
+    /// The workloads (Deployments, or ReplicaSets without one) whose usable pods the
+    /// selector matched, each with its pods, when there is more than one: choosing among
+    /// them by readiness would pick web or worker by chance. Unknown (`None`) when the
+    /// ReplicaSets could not be read.
+    pub fn several_workloads(&self) -> Option<Vec<(String, Vec<String>)>> {
+        let mut workloads: Vec<(String, Vec<String>)> = Vec::new();
+        for (c, reason) in &self.choice.verdicts {
+            if !matches!(reason, None | Some(crate::pod_select::Reason::LessRecent)) {
+                continue;
+            }
+            let rs = c.replicaset.as_ref()?;
+            let info = self.revisions.get(rs)?;
+            let name = match &info.deployment {
+                Some(d) => format!("Deployment {d}"),
+                None => format!("ReplicaSet {rs}"),
+            };
+            match workloads.iter_mut().find(|(w, _)| *w == name) {
+                Some((_, pods)) => pods.push(c.name.clone()),
+                None => workloads.push((name, vec![c.name.clone()])),
+            }
+        }
+        (workloads.len() > 1).then_some(workloads)
+    }
+}
+
+/// What to say when the selector matches pods of several workloads.
+pub fn several_workloads_text(selector: &str, workloads: &[(String, Vec<String>)]) -> String {
+    let list: Vec<String> = workloads
+        .iter()
+        .map(|(w, pods)| format!("{w} (pod {})", pods.join(", ")))
+        .collect();
+    format!(
+        "selector {selector:?} matches pods of several workloads: {}",
+        list.join("; ")
+    )
 }
 
 /// Choose the pod and container, or explain why none fits.
@@ -346,6 +412,32 @@ mod tests {
         assert_eq!(notes, ["Defaulted container \"app\" out of: app, proxy"]);
     }
 
+    /// `pods` shows a revision under its REVISION header even when one ReplicaSet has all
+    /// the pods (the choice itself then needs no revisions).
+    #[tokio::test]
+    async fn pods_reads_the_revision_of_a_single_replicaset() {
+        let (conn, mut handle) = mock_cluster();
+        let server = tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("pods");
+            send.send_response(list(vec![pod("a", "rs1", "2026-01-01T00:00:00Z")]));
+            let (req, send) = handle.next_request().await.expect("replicasets");
+            assert_eq!(
+                req.uri().path(),
+                "/apis/apps/v1/namespaces/apps/replicasets"
+            );
+            send.send_response(list(vec![
+                json!({"metadata": {"name": "rs1", "namespace": "apps",
+                "annotations": {"deployment.kubernetes.io/revision": "7"}}}),
+            ]));
+        });
+        let s = query(&["-l", "app=demo", "pods"]);
+        let mut c = candidates_in(&conn, "apps", &s).await.unwrap();
+        assert!(c.revisions.is_empty(), "the choice did not need them");
+        read_revisions(&conn, &s, &mut c).await;
+        server.await.unwrap();
+        assert_eq!(c.revisions.get("rs1").map(|i| i.revision), Some(7));
+    }
+
     #[tokio::test]
     async fn two_replicasets_read_revisions_and_prefer_the_newest() {
         let (conn, mut handle) = mock_cluster();
@@ -382,6 +474,36 @@ mod tests {
         assert_eq!(
             old.1.as_ref().unwrap().to_string(),
             "older ReplicaSet (revision 1; newest is 2)"
+        );
+        assert_eq!(c.several_workloads(), None, "one Deployment mid-rollout");
+    }
+
+    /// Two Deployments share the selector (web and worker): both are named with their
+    /// pods, rather than one chosen silently.
+    #[tokio::test]
+    async fn a_selector_over_two_deployments_names_both() {
+        let (conn, mut handle) = mock_cluster();
+        tokio::spawn(async move {
+            let (_, send) = handle.next_request().await.expect("pods");
+            send.send_response(list(vec![
+                pod("web-1", "rs-web", "2026-01-01T00:00:00Z"),
+                pod("worker-1", "rs-worker", "2026-01-02T00:00:00Z"),
+            ]));
+            let (_, send) = handle.next_request().await.expect("replicasets");
+            let rs = |name: &str, deploy: &str| {
+                json!({"metadata": {"name": name,
+                "annotations": {"deployment.kubernetes.io/revision": "1"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deploy, "uid": deploy}]}})
+            };
+            send.send_response(list(vec![rs("rs-web", "web"), rs("rs-worker", "worker")]));
+        });
+        let c = candidates_in(&conn, "apps", &query(&["-l", "app=shop", "pods"]))
+            .await
+            .unwrap();
+        let several = c.several_workloads().expect("two workloads");
+        assert_eq!(
+            several_workloads_text("app=shop", &several),
+            "selector \"app=shop\" matches pods of several workloads: Deployment worker (pod worker-1); Deployment web (pod web-1)"
         );
     }
 

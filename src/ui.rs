@@ -10,6 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Ui {
     /// Standard input is a terminal and `CI` is not set: prompting is allowed.
     pub can_prompt: bool,
+    /// Standard input is a terminal (`exec -t` can put it in raw mode).
+    pub stdin_terminal: bool,
     /// Standard error is a terminal: spinners and progress bars may be drawn.
     pub fancy: bool,
     /// Colour allowed (a terminal and no `NO_COLOR`).
@@ -19,6 +21,8 @@ pub struct Ui {
     /// Notes that only help someone watching (which config file is used) are shown:
     /// stderr is a terminal, or `-v` was given.
     pub informative: bool,
+    /// `-v` was given: what is long and rarely needed (the remote command in full) is shown.
+    pub verbose: bool,
     /// Where text goes: the process's stdout and stderr, or memory in tests.
     pub sink: Sink,
 }
@@ -31,10 +35,12 @@ impl Ui {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Self {
             can_prompt: std::io::stdin().is_terminal() && stderr_tty && !ci,
+            stdin_terminal: std::io::stdin().is_terminal(),
             fancy: stderr_tty && !ci,
             color: stderr_tty && !no_color,
             json,
             informative: stderr_tty || verbose,
+            verbose,
             sink: Sink::Process,
         }
     }
@@ -201,10 +207,12 @@ impl Ui {
         let captured = std::sync::Arc::default();
         let ui = Self {
             can_prompt,
+            stdin_terminal: false,
             fancy: false,
             color: false,
             json,
             informative: false,
+            verbose: false,
             sink: Sink::Memory(std::sync::Arc::clone(&captured)),
         };
         (ui, captured)

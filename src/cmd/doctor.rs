@@ -232,7 +232,7 @@ fn pod(
     let found = found?;
     let fix = format!(
         "check -n, -l (or --pod) against `kubectl get pods --show-labels`; `{} pods` explains the choice",
-        crate::program_name::get()
+        crate::program_name::on_target()
     );
     let found = match found {
         Ok(f) => f,
@@ -349,7 +349,7 @@ async fn release(ctx: &Ctx, t: &PodTarget, ecto: &Ecto, checks: &mut Checks) {
         Err(e) => {
             let fix = if exit_code_of(&e) == crate::error::code::FORBIDDEN {
                 format!(
-                    "apply the Role `{} init` prints (it grants create and get pods/exec)",
+                    "apply the Role `{} init --rbac` prints (it grants create and get pods/exec)",
                     crate::program_name::get()
                 )
             } else {

@@ -12,7 +12,8 @@ pub async fn exec(ctx: &mut Ctx, argv: &[String]) -> Result<()> {
     exec_in(ctx, &t, argv).await
 }
 
-async fn exec_in(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
+/// Run `argv` in the pod `t`, confirmed first where protected (`exec`, `console`).
+pub(super) async fn exec_in(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
     if let Some(reason) = ctx.protection.clone() {
         ctx.report.protected = true;
         ctx.confirm_in_pod(t, argv, &reason, None).await?;

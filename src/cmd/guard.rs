@@ -20,7 +20,21 @@ pub(super) struct Reviewed {
     pub lines: Vec<String>,
     /// The remote command, held to this plan.
     pub argv: Vec<String>,
+    /// The plan's hash, shown with the migrations.
+    pub hash: String,
     decision: Decision,
+}
+
+impl Reviewed {
+    /// What the confirmation shows of the plan: its migrations with their findings, and
+    /// its hash (what `migrate --plan` takes).
+    pub(super) fn changes(&self) -> confirm::Changes {
+        confirm::Changes {
+            title: "pending migrations to apply",
+            lines: self.lines.clone(),
+            notes: vec![format!("plan {}", self.hash)],
+        }
+    }
 }
 
 impl Ctx {
@@ -83,7 +97,7 @@ pub(super) fn review(ctx: &mut Ctx, change: &Change, plan: MigrationPlan) -> Res
         return Err(Error::Refused(format!(
             "{}; nothing was run. Review them (`{} plan`), then re-run with --allow-destructive {}",
             blocked(&decision),
-            crate::program_name::get(),
+            crate::program_name::on_target(),
             decision.unallowed_versions()
         ))
         .into());
@@ -95,6 +109,7 @@ pub(super) fn review(ctx: &mut Ctx, change: &Change, plan: MigrationPlan) -> Res
     Ok(Reviewed {
         lines,
         argv,
+        hash: plan.hash.clone(),
         decision,
     })
 }
@@ -143,7 +158,7 @@ pub(super) fn check_stale(ctx: &Ctx, findings: &Findings) -> Result<()> {
 fn stale_plan(approved: &PlanHash, now: &str) -> Error {
     Error::PlanStale(format!(
         "the pending migrations or their files are not those of plan {approved} (they now hash to {now}); nothing was run. Make and review a new plan with `{} plan`",
-        crate::program_name::get()
+        crate::program_name::on_target()
     ))
 }
 
@@ -162,15 +177,23 @@ fn blocked(d: &Decision) -> String {
 
 /// A migration as the confirmation lists it.
 pub(super) fn shown(repo: &RepoPlan, m: &PlannedMigration) -> String {
-    let line = repo.line(m);
-    if !m.destructive {
-        return line;
+    let mut line = repo.line(m);
+    let kinds = |destructive: bool| -> Vec<&str> {
+        let mut kinds: Vec<&str> = m
+            .findings
+            .iter()
+            .filter(|f| (f.destructive && !f.assured) == destructive)
+            .map(|f| f.kind.describe())
+            .collect();
+        kinds.dedup();
+        kinds
+    };
+    if m.destructive {
+        line.push_str(&format!("  DESTRUCTIVE: {}", kinds(true).join(", ")));
     }
-    let kinds: Vec<&str> = m
-        .findings
-        .iter()
-        .filter(|f| f.destructive && !f.assured)
-        .map(|f| f.kind.describe())
-        .collect();
-    format!("{line}  DESTRUCTIVE: {}", kinds.join(", "))
+    let warnings = kinds(false);
+    if !warnings.is_empty() {
+        line.push_str(&format!("  warning: {}", warnings.join(", ")));
+    }
+    line
 }

@@ -16,8 +16,9 @@ pub fn init(dir: &Path, force: bool, out: &mut dyn Write) -> Result<()> {
     let path = dir.join(FILE_NAME);
     if path.exists() && !force {
         return Err(usage(format!(
-            "{} already exists; pass --force to overwrite it",
-            path.display()
+            "{} already exists; pass --force to overwrite it, or `{} init --rbac` to print only the Role",
+            path.display(),
+            crate::program_name::get()
         )));
     }
     std::fs::write(&path, SCAFFOLD).with_context(|| format!("cannot write {}", path.display()))?;
@@ -25,6 +26,11 @@ pub fn init(dir: &Path, force: bool, out: &mut dyn Write) -> Result<()> {
         "wrote {}; edit selector, app and environments. The Role kmigrate needs:",
         path.display()
     );
+    role(out)
+}
+
+/// Print the Role (`init --rbac`): what doctor's RBAC fixes point to.
+pub fn role(out: &mut dyn Write) -> Result<()> {
     out.write_all(RBAC.as_bytes())
         .context("cannot write to stdout")?;
     Ok(())
@@ -40,7 +46,13 @@ mod tests {
         let mut out = Vec::new();
         init(dir.path(), false, &mut out).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("pods/exec"));
-        assert!(init(dir.path(), false, &mut Vec::new()).is_err());
+        let again = init(dir.path(), false, &mut Vec::new()).unwrap_err();
+        assert!(
+            again
+                .to_string()
+                .contains("`kmigrate init --rbac` to print only the Role"),
+            "{again}"
+        );
         init(dir.path(), true, &mut Vec::new()).unwrap();
         let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
         crate::config::Config::parse(&text).unwrap();

@@ -88,7 +88,7 @@ async fn confirm_and_lock(
     reviewed: Option<&guard::Reviewed>,
 ) -> Result<()> {
     if let Some(reason) = ctx.protection.clone() {
-        let changes = reviewed.map(|r| ("pending migrations to apply", r.lines.clone()));
+        let changes = reviewed.map(guard::Reviewed::changes);
         let facts = facts(ctx, setup, name);
         ctx.confirm_protected(&setup.ns, facts, argv, &reason, changes)
             .await?;
@@ -257,12 +257,13 @@ async fn run_job(
     ctx.ui.note(&format!(
         "Created Job {name} (image {}); if interrupted, follow it again with `{} logs {name}`",
         setup.image,
-        crate::program_name::get(),
+        crate::program_name::on_target(),
     ));
     let timeout = ctx.settings.timeout.as_ref().map(|(d, _)| *d);
     let grace = start_grace(setup.mode.start_grace, timeout);
     let code = match job::follow(conn, ns, name, &mut out, &ctx.ui, grace).await {
         Ok(job::Followed::Exited(code)) => code,
+        Ok(job::Followed::Unread { code, why }) => unread(ctx, name, code, &why)?,
         Ok(job::Followed::Completed) => 0,
         Ok(job::Followed::NotStarting(why)) => {
             return Err(give_up(ctx, conn, ns, spec, name, &why).await);
@@ -270,6 +271,23 @@ async fn run_job(
         Err(e) => return Err(after_create(ctx, e, name)),
     };
     Ok((code, out))
+}
+
+/// A Job whose container exited with `code` but whose log could not be read: without the
+/// snippet's own report, an exit code 0 says nothing of what ran (unknown, 75); a failure
+/// is taken from the exit code, said to be without its output.
+pub(super) fn unread(ctx: &Ctx, name: &str, code: i32, why: &str) -> Result<i32> {
+    if code == 0 {
+        return Err(Error::Unknown(format!(
+            "the Job {name}'s container exited 0, but its log could not be read ({why}): without the snippet's own report, what it did is unknown; check with `{} status`",
+            crate::program_name::on_target()
+        ))
+        .into());
+    }
+    ctx.ui.note(&format!(
+        "warning: the Job {name}'s log could not be read ({why}); the outcome is its container's exit code {code}, without its output"
+    ));
+    Ok(code)
 }
 
 /// What the Job leaves out of the Deployment's template, and why, for the plan and notes.
@@ -378,7 +396,7 @@ async fn create(
         }
         Err(e) => Err(Error::Unknown(format!(
             "creating the Job {name} got no clear answer ({why}), and looking it up failed ({e:#}); it may exist and run: follow it with `{} logs {name}`",
-            crate::program_name::get()
+            crate::program_name::on_target()
         ))
         .into()),
     }
@@ -427,7 +445,7 @@ async fn give_up(
         }
         Err(e) => Error::Unknown(format!(
             "the Job's pod could not start ({why}), and deleting the Job {name} failed: {e:#}; it may still start: follow it with `{} logs {name}`, or delete it with `kubectl delete job {name}`",
-            crate::program_name::get()
+            crate::program_name::on_target()
         ))
         .into(),
     }
@@ -444,12 +462,12 @@ fn after_create(ctx: &mut Ctx, err: anyhow::Error, name: &str) -> anyhow::Error 
         }
         Some(Error::Unknown(why)) => Error::Unknown(format!(
             "{why}; see `{} logs {name}`",
-            crate::program_name::get()
+            crate::program_name::on_target()
         ))
         .into(),
         _ => Error::Unknown(format!(
             "{err:#}; the Job {name} may still run: follow it with `{} logs {name}`",
-            crate::program_name::get()
+            crate::program_name::on_target()
         ))
         .into(),
     }
@@ -565,6 +583,23 @@ mod tests {
             label.to_owned(),
             argv.map(|a| a.as_str().unwrap().to_owned()).collect(),
         )
+    }
+
+    /// Never a success without the snippet's report: a Job whose log could not be read and
+    /// whose container exited 0 is unknown; a failure keeps its code, said to lack its log.
+    #[test]
+    fn a_job_without_its_log_is_unknown_or_its_exit_code_said_to_lack_the_log() {
+        let h = Harness::new(&["migrate"], Vec::new(), false);
+        let err = unread(&h.ctx, "run-1", 0, "no logs found").unwrap_err();
+        assert_eq!(exit_code_of(&err), code::UNKNOWN);
+        assert!(err.to_string().contains("no logs found"), "{err}");
+        assert!(!h.stderr().contains("nothing to do"));
+        assert_eq!(unread(&h.ctx, "run-1", 3, "no logs found").unwrap(), 3);
+        assert!(
+            h.stderr().contains("the Job run-1's log could not be read (no logs found); the outcome is its container's exit code 3"),
+            "{}",
+            h.stderr()
+        );
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ pub async fn logs(ctx: &mut Ctx, run: &RunName) -> Result<()> {
     let followed = job::follow(&conn, &ns, run, &mut out, &ctx.ui, job::START_GRACE).await?;
     let code = match followed {
         job::Followed::Exited(code) => code,
+        job::Followed::Unread { code, why } => super::job_run::unread(ctx, run, code, &why)?,
         job::Followed::Completed => {
             ctx.ui.note(&format!(
                 "The Job {run} completed (exit code 0); its pod, and so its log, is gone."
@@ -27,7 +28,7 @@ pub async fn logs(ctx: &mut Ctx, run: &RunName) -> Result<()> {
             return Err(Error::Unknown(format!(
                 "the Job {run} has not started after {}: {why}; it may still start: follow it again with `{} logs {run}`, or delete it with `kubectl delete job {run}`",
                 job::human(job::START_GRACE),
-                crate::program_name::get()
+                crate::program_name::on_target()
             ))
             .into());
         }

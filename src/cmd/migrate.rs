@@ -48,9 +48,7 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             argv.clone_from(&r.argv);
         }
         if !grouped {
-            let changes = reviewed
-                .as_ref()
-                .map(|r| ("pending migrations to apply", r.lines.clone()));
+            let changes = reviewed.as_ref().map(guard::Reviewed::changes);
             ctx.confirm_in_pod(t, &argv, &reason, changes).await?;
         }
         if let Some(r) = &reviewed {
@@ -232,8 +230,10 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
         );
         let shown = h.stderr();
         assert!(
-            shown.contains("pending migrations to apply:\n    2 two (Shop.Repo)\n"),
-            "{shown}"
+            shown.contains(&format!(
+                "pending migrations to apply:\n    2 two (Shop.Repo)  warning: runs raw SQL\n  plan {hash}\n"
+            )),
+            "the findings and the hash, last before the prompt: {shown}"
         );
         assert!(
             !shown.contains("3 three"),
@@ -244,6 +244,49 @@ kmigrate:busy\tanother run is still executing in the database of Shop.Repo\n";
             h.ctx.report.plan.as_ref().map(|p| p.hash.as_str()),
             Some(hash.as_str())
         );
+    }
+
+    /// What a person decides on is next to the prompt: where, which migrations with what
+    /// the rules found, the plan hash; the Ecto snippet (thousands of characters) only
+    /// with `-v`.
+    #[tokio::test]
+    async fn the_confirmation_shows_where_and_what_and_the_snippet_only_with_verbose() {
+        let pending = [(2, "two", DROPS)];
+        for verbose in [false, true] {
+            let mut h = protected(
+                &["migrate"],
+                vec![plan(&pending), Reply::answer(RAN_2_3, 0)],
+                true,
+            );
+            h.ctx.ui.verbose = verbose;
+            h.answer(&["shop-prod", "2"]);
+            let c = h.change();
+            apply(&mut h.ctx, &pod(), &c).await.unwrap();
+            let shown = h.stderr();
+            let head = shown.split("destructive migrations in").next().unwrap();
+            for fact in [
+                "context:   kind-dev",
+                "namespace: shop-prod",
+                "pod:       web-1",
+                "2 two (Shop.Repo)  DESTRUCTIVE: drops a table  warning: runs raw SQL",
+            ] {
+                assert!(head.contains(fact), "{fact}: {head}");
+            }
+            assert!(
+                head.trim_end()
+                    .ends_with(&format!("  plan {}", plan_hash(&pending))),
+                "{head}"
+            );
+            assert!(h.calls()[1][2].contains("Ecto.Migrator"));
+            assert_eq!(head.contains("Ecto.Migrator"), verbose, "{head}");
+            if !verbose {
+                assert!(
+                    head.contains("command:   /app/bin/shop eval with kmigrate's Ecto snippet ("),
+                    "{head}"
+                );
+                assert!(head.len() < 1000, "{} characters: {head}", head.len());
+            }
+        }
     }
 
     #[tokio::test]

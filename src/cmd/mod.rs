@@ -1,6 +1,7 @@
 //! One module per subcommand, dispatched from one exhaustive match on the validated action.
 
 mod completions;
+mod console;
 mod doctor;
 mod exec;
 mod gate;
@@ -24,7 +25,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
-use crate::confirm::{PROTECTED, Plan, confirm, facts};
+use crate::confirm::{Changes, PROTECTED, Plan, confirm, facts};
 use crate::connection::{Connection, connect};
 use crate::ecto_output::{Findings, StatusRow};
 use crate::ecto_snippet::Operation;
@@ -90,7 +91,9 @@ pub struct Shown {
 impl Ctx {
     /// A context for a run that has not connected yet.
     pub fn new(settings: Settings, ui: Ui) -> Self {
-        let report = Report::new(settings.action.name());
+        let mut report = Report::new(settings.action.name());
+        // Each environment of several names its config file too, not only a single run.
+        report.config = settings.config.as_ref().map(|p| p.display().to_string());
         Self {
             settings,
             ui,
@@ -196,7 +199,7 @@ impl Ctx {
         facts: Vec<(&'static str, String)>,
         argv: &[String],
         reason: &str,
-        changes: Option<(&str, Vec<String>)>,
+        changes: Option<Changes>,
     ) -> Result<()> {
         let plan = Plan {
             title: PROTECTED,
@@ -215,7 +218,7 @@ impl Ctx {
         t: &PodTarget,
         argv: &[String],
         reason: &str,
-        changes: Option<(&str, Vec<String>)>,
+        changes: Option<Changes>,
     ) -> Result<()> {
         let facts = facts(t, self.settings.config.as_deref());
         self.confirm_protected(&t.namespace, facts, argv, reason, changes)
@@ -243,7 +246,8 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Gate(req) => gate::gate(ctx, &req).await,
         Action::Plan => plan::plan(ctx).await,
         Action::Lint(req) => lint::lint(ctx, &req),
-        Action::Exec { argv } => exec::exec(ctx, &argv).await,
+        Action::Exec { argv, .. } => exec::exec(ctx, &argv).await,
+        Action::Console { argv } => console::console(ctx, &argv).await,
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,
         Action::Logs { run } => logs::logs(ctx, &run).await,
@@ -252,7 +256,10 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Completions { shell } => {
             completions::completions(shell, &mut std::io::stdout().lock())
         }
-        Action::Init { force } => {
+        Action::Init { force, rbac } => {
+            if rbac {
+                return init::role(&mut std::io::stdout().lock());
+            }
             let dir = std::env::current_dir()
                 .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
             init::init(&dir, force, &mut std::io::stdout().lock())
@@ -350,7 +357,7 @@ pub(super) fn answered(findings: &Findings, code: i32, nothing: &str) -> Result<
 pub(super) fn cut_short() -> anyhow::Error {
     Error::Unknown(format!(
         "the pod's answer stopped before the snippet's last line although the command exited 0, so what it did or read is unknown; check with `{} status`",
-        crate::program_name::get()
+        crate::program_name::on_target()
     ))
     .into()
 }
@@ -380,7 +387,22 @@ async fn connect_namespace(ctx: &mut Ctx) -> Result<(Connection, String)> {
     let conn = connect(&ctx.settings.kube).await?;
     ctx.conn = Some(conn.clone());
     if ctx.executor.is_none() {
-        ctx.executor = Some(Box::new(KubeExecutor::new(conn.clone())));
+        let (stdin, tty) = match ctx.settings.action {
+            Action::Exec { stdin, tty, .. } => (stdin, tty),
+            Action::Console { .. } => (true, true),
+            _ => (false, false),
+        };
+        // As kubectl: a terminal only where stdin is one (and is passed on).
+        let tty = tty && stdin && ctx.ui.stdin_terminal;
+        if matches!(ctx.settings.action, Action::Exec { tty: true, .. }) && !tty {
+            ctx.ui
+                .note("note: -t needs -i and stdin on a terminal; running without a terminal");
+        }
+        ctx.executor = Some(Box::new(
+            KubeExecutor::new(conn.clone())
+                .forward_stdin(stdin)
+                .tty(tty),
+        ));
     }
     let ns = match ctx.settings.namespace.clone() {
         Some(ns) => ns,
@@ -482,12 +504,16 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
     .await;
     spinner.finish_and_clear();
     let (conn, found) = found?;
+    let several = found.several_workloads();
     let mut notes = Vec::new();
     let picked = target::pick(found, &ctx.settings.pods, &mut notes);
+    if let (Some(workloads), Ok(t)) = (&several, &picked) {
+        guess_among(ctx, workloads, &t.pod)?;
+    }
     for n in notes {
         ctx.ui.note(&n);
     }
-    let t = picked?;
+    let t = picked.map_err(|e| namespace_hint(ctx, e))?;
     ctx.report.pod = Some(t.pod.clone());
     ctx.report.container = Some(t.container.clone());
     tracing::info!(pod = %t.pod, container = %t.container, "chosen");
@@ -508,6 +534,36 @@ async fn find_target(ctx: &mut Ctx) -> Result<(Connection, PodTarget)> {
         ctx.ui.note(&warning);
     }
     Ok((conn, t))
+}
+
+/// No pod in a namespace nobody chose (the kubeconfig context's, often `default`): say
+/// where the namespace came from and how to choose one.
+fn namespace_hint(ctx: &Ctx, e: anyhow::Error) -> anyhow::Error {
+    match e.downcast_ref::<Error>() {
+        Some(Error::NoPod(msg)) if ctx.settings.namespace.is_none() => Error::NoPod(format!(
+            "{msg}; the namespace is the kubeconfig context's: pass -n NAMESPACE or -e ENV, or set namespace or default_env in kmigrate.toml"
+        ))
+        .into(),
+        _ => e,
+    }
+}
+
+/// The selector matched pods of several workloads (web and worker sharing `app=shop`): say
+/// so and name them; a protected environment is not left to a guess.
+fn guess_among(ctx: &Ctx, workloads: &[(String, Vec<String>)], chosen: &str) -> Result<()> {
+    let selector = ctx.settings.pods.selector_text();
+    let what = target::several_workloads_text(&selector, workloads);
+    let fix =
+        "narrow the selector (-l with the label that tells them apart) or name the pod (--pod)";
+    if let Some(reason) = &ctx.protection {
+        return Err(crate::error::usage(format!(
+            "{what}; the environment is protected ({reason}), so kmigrate does not guess: {fix}; nothing was run"
+        )));
+    }
+    ctx.ui.note(&format!(
+        "warning: {what}; chose {chosen}, the pod that became ready most recently: {fix} to choose"
+    ));
+    Ok(())
 }
 
 /// Find the pod and take the single-runner lock: what migrate and rollback do first.
@@ -696,6 +752,7 @@ mod tests {
 
     use super::{Identity, identify};
     use crate::connection::testing::{mock_cluster, object, status};
+    use crate::error::Error;
 
     /// `identify` for `args` under a kmigrate.toml of `config`, with what the run's
     /// environment switches `off` (`"lock"`: `KMIGRATE_LOCK=off`, `"marks"`:
@@ -736,6 +793,46 @@ mod tests {
         server.abort();
         let asked = asked.lock().unwrap().clone();
         (asked, id)
+    }
+
+    /// No pod in the kubeconfig's namespace (nobody chose it): the message says where the
+    /// namespace came from and how to choose one; a namespace given is not second-guessed.
+    #[test]
+    fn no_pod_in_the_kubeconfig_namespace_says_how_to_choose_one() {
+        use crate::cmd::testing::Harness;
+        let no_pod = || anyhow::Error::from(Error::NoPod("no running, ready pod".into()));
+        let h = Harness::new(&["pods"], Vec::new(), false);
+        let err = super::namespace_hint(&h.ctx, no_pod());
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::NO_POD);
+        assert!(
+            err.to_string().contains("pass -n NAMESPACE or -e ENV"),
+            "{err}"
+        );
+        let h = Harness::new(&["-n", "shop", "pods"], Vec::new(), false);
+        let err = super::namespace_hint(&h.ctx, no_pod());
+        assert!(!err.to_string().contains("-e ENV"), "{err}");
+    }
+
+    /// Pods of several workloads: named in a warning when unprotected; a protected
+    /// environment refuses to guess.
+    #[test]
+    fn several_workloads_are_named_and_a_protected_run_does_not_guess() {
+        use crate::cmd::testing::Harness;
+        let workloads = vec![
+            ("Deployment web".to_owned(), vec!["web-1".to_owned()]),
+            ("Deployment worker".to_owned(), vec!["worker-1".to_owned()]),
+        ];
+        let mut h = Harness::new(&["status"], Vec::new(), false);
+        super::guess_among(&h.ctx, &workloads, "worker-1").unwrap();
+        assert!(
+            h.stderr().contains("warning: selector \"app=shop\" matches pods of several workloads: Deployment web (pod web-1); Deployment worker (pod worker-1); chose worker-1"),
+            "{}",
+            h.stderr()
+        );
+        h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
+        let err = super::guess_among(&h.ctx, &workloads, "worker-1").unwrap_err();
+        assert_eq!(crate::error::exit_code_of(&err), crate::error::code::USAGE);
+        assert!(err.to_string().contains("does not guess"), "{err}");
     }
 
     #[tokio::test]

@@ -48,7 +48,7 @@ pub(super) fn settle(
         return Err(Error::Locked(format!(
             "{why} ({}); nothing was run. Pass --wait to wait for it to end, or see `{} status`",
             who.join("; "),
-            crate::program_name::get()
+            crate::program_name::on_target()
         ))
         .into());
     }

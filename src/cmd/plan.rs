@@ -134,6 +134,23 @@ mod tests {
         show(&mut h.ctx, &out.findings)
     }
 
+    /// A migration whose file name holds an escape sequence: the plan is read (the pod's
+    /// hash and kmigrate's agree) and shown escaped, never obeyed by the terminal.
+    #[tokio::test]
+    async fn a_name_with_an_escape_sequence_is_planned_and_shown_escaped() {
+        let pending = [(2, "red\u{1b}[31mname", INDEX)];
+        let mut h = Harness::new(
+            &["plan"],
+            vec![Reply::answer(&plan_output(&pending), 0)],
+            false,
+        );
+        run(&mut h).await.unwrap();
+        assert!(h.stdout().contains("red\\u{1b}[31mname"), "{}", h.stdout());
+        assert!(!h.stdout().contains('\u{1b}') && !h.stderr().contains('\u{1b}'));
+        let plan = h.ctx.report.plan.as_ref().unwrap();
+        assert_eq!(plan.repos[0].migrations[0].name, "red\u{1b}[31mname");
+    }
+
     #[tokio::test]
     async fn the_plan_lists_flags_and_findings_and_ends_with_its_hash() {
         let pending = [(2, "add_index", INDEX), (3, "drop_legacy", DROPS)];

@@ -13,13 +13,22 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     let spinner = ctx.ui.spinner("listing pods");
     let found = async {
         let (conn, namespace) = super::connect_namespace(ctx).await?;
-        target::candidates_in(&conn, &namespace, &ctx.settings.pods).await
+        let mut found = target::candidates_in(&conn, &namespace, &ctx.settings.pods).await?;
+        target::read_revisions(&conn, &ctx.settings.pods, &mut found).await;
+        anyhow::Ok(found)
     }
     .await;
     spinner.finish_and_clear();
     let found = found?;
     if let Some(n) = &found.note {
         ctx.ui.note(n);
+    }
+    if let Some(workloads) = found.several_workloads() {
+        let selector = ctx.settings.pods.selector_text();
+        ctx.ui.note(&format!(
+            "warning: {}; narrow the selector or name the pod (--pod) to choose",
+            target::several_workloads_text(&selector, &workloads)
+        ));
     }
     let chosen = found.choice.chosen().map(|c| c.name.clone());
     for (cand, reason) in &found.choice.verdicts {
@@ -45,13 +54,7 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
         ctx.report.container = Some(container.name);
     }
     if !ctx.ui.json {
-        let selector = ctx
-            .settings
-            .pods
-            .selector
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let selector = ctx.settings.pods.selector_text();
         ctx.ui.note(&format!(
             "context {}, namespace {}, selector {selector:?}: {} pod(s)",
             found.context,
@@ -83,7 +86,9 @@ pub async fn pods(ctx: &mut Ctx) -> Result<()> {
     }
     if chosen.is_none() {
         let mut notes = Vec::new();
-        return target::pick(found, &ctx.settings.pods, &mut notes).map(drop);
+        return target::pick(found, &ctx.settings.pods, &mut notes)
+            .map(drop)
+            .map_err(|e| super::namespace_hint(ctx, e));
     }
     Ok(())
 }

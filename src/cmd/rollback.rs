@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::outcome::{change_in_job, settle};
 use super::{Confirmation, Ctx, Shown, find_and_lock};
+use crate::confirm::Changes;
 use crate::ecto_output::{Direction, StatusRow, by_repo};
 use crate::ecto_snippet::{Operation, Range, Version};
 use crate::error::Error;
@@ -24,12 +25,15 @@ pub async fn rollback(ctx: &mut Ctx, change: &Change) -> Result<()> {
 async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
     // The preview costs one read-only exec; during an incident, seeing what will be
     // reverted is worth it.
+    let mut skipped = None;
     let preview = if change.custom {
         None
     } else {
         let rows = ctx.read_status(t).await?;
         unknown_to(&rows, change.range)?;
-        Some(to_revert(&rows, change.range))
+        let chosen = to_revert(&rows, change.range);
+        skipped = passed_over(&rows, &chosen, change.range);
+        Some(chosen)
     };
     let lines: Option<Vec<String>> = preview.as_deref().map(lines_of);
     // What runs is what the preview showed: the snippet reverts exactly those versions, or
@@ -46,7 +50,10 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
         ctx.report.protected = true;
         match &ctx.confirmation {
             Confirmation::Ask => {
-                let changes = lines.clone().map(|l| ("migrations to revert", l));
+                let changes = lines.clone().map(|l| Changes {
+                    notes: skipped.iter().cloned().collect(),
+                    ..Changes::new("migrations to revert", l)
+                });
                 ctx.confirm_in_pod(t, &argv, &reason, changes).await?;
             }
             // Several environments were confirmed together, before any of them ran: the
@@ -65,6 +72,9 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
         let mut text = format!("Reverting {} migration(s) in pod {}:", lines.len(), t.pod);
         for l in lines {
             text.push_str(&format!("\n  {l}"));
+        }
+        if let Some(s) = &skipped {
+            text.push_str(&format!("\n{s}"));
         }
         ctx.ui.note(&text);
     }
@@ -115,6 +125,39 @@ fn changed_since_shown(shown: &[String], now: &[String]) -> anyhow::Error {
         list(now)
     ))
     .into()
+}
+
+/// Applied versions this image has no file for, which the rollback passes over although
+/// they are newer than what it reverts (or, for `--step`, newer than all it could): said
+/// next to the prompt, since `--step 1` then reverts an older migration than the newest.
+fn passed_over(rows: &[StatusRow], chosen: &[StatusRow], range: Range) -> Option<String> {
+    let mut over = Vec::new();
+    for group in by_repo(rows) {
+        let oldest = chosen
+            .iter()
+            .filter(|c| c.repo == group[0].repo && c.prefix == group[0].prefix)
+            .map(|c| c.version)
+            .min();
+        over.extend(group.into_iter().filter(|r| {
+            r.not_in_image()
+                && match oldest {
+                    Some(v) => r.version > v,
+                    None => matches!(range, Range::Step(_)),
+                }
+        }));
+    }
+    if over.is_empty() {
+        return None;
+    }
+    let versions: Vec<String> = over
+        .iter()
+        .map(|r| format!("{} ({})", r.version, r.repo))
+        .collect();
+    Some(format!(
+        "skipped: {} applied but not in this image, so it cannot be reverted from it and stays applied; \
+         to revert it, run the rollback from the image that has it (--image in Job mode)",
+        versions.join(", ")
+    ))
 }
 
 pub(super) fn lines_of(rows: &[StatusRow]) -> Vec<String> {
@@ -226,6 +269,39 @@ mod tests {
             h.stderr().contains("1 migration reverted"),
             "{}",
             h.stderr()
+        );
+    }
+
+    /// The newest applied version is not in the image: `--step 1` reverts an older one,
+    /// and says, next to the prompt, which was skipped and why.
+    #[tokio::test]
+    async fn a_rollback_that_skips_the_newest_applied_version_says_so() {
+        let status = format!(
+            "{STATUS}kmigrate:status\tShop.Repo\t\tup\t3\t{}\n",
+            crate::ecto_snippet::FILE_NOT_FOUND
+        );
+        let mut h = Harness::new(
+            &["rollback", "--step", "1"],
+            vec![Reply::answer(&status, 0), Reply::answer(REVERTED_2, 0)],
+            true,
+        );
+        h.ctx.protection = Some("namespace \"shop-prod\" matches \"*-prod\"".into());
+        h.answer(&["shop-prod"]);
+        let c = h.change();
+        revert(&mut h.ctx, &pod(), &c).await.unwrap();
+        assert!(
+            h.stderr().contains(
+                "migrations to revert:\n    2 two (Shop.Repo)\n  skipped: 3 (Shop.Repo) applied but not in this image"
+            ),
+            "{}",
+            h.stderr()
+        );
+        let rows = vec![row("A", Direction::Up, 1), row("A", Direction::Up, 2)];
+        let none = to_revert(&rows, Range::Step(Step::parse("1").unwrap()));
+        assert_eq!(
+            passed_over(&rows, &none, Range::All),
+            None,
+            "nothing skipped"
         );
     }
 

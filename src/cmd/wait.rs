@@ -120,7 +120,7 @@ fn settle(ctx: &mut Ctx, code: i32, findings: &Findings, place: &str) -> Result<
     Err(Error::Pending(format!(
         "the deadline passed{after}: the database still lacks {} migration(s) of {place}'s image{list}\nRun `{} migrate` (with --image for a new release) and wait again.",
         missing.len(),
-        crate::program_name::get()
+        crate::program_name::on_target()
     ))
     .into())
 }

@@ -135,9 +135,9 @@ pub fn groups<'a>(settings: &Settings, namespace: &'a str) -> Vec<Group<'a>> {
 pub fn fix(group: &Group<'_>, missing: &[String], namespace: &str) -> String {
     let me = crate::program_name::get();
     let how = if group.check == "rbac:namespace" {
-        format!("the optional ClusterRole at the end of the Role `{me} init` prints")
+        format!("the optional ClusterRole at the end of the Role `{me} init --rbac` prints")
     } else {
-        format!("the Role `{me} init` prints (rbac/kmigrate.yaml), bound to you")
+        format!("the Role `{me} init --rbac` prints, bound to you")
     };
     let mut fix = format!(
         "ask for {} in namespace {namespace:?}: apply {how}",

@@ -2,6 +2,7 @@
 
 mod budget;
 pub use budget::MAX_LIST_BYTES;
+pub mod failure;
 pub(crate) mod findings;
 pub mod plan_lines;
 
@@ -287,7 +288,15 @@ pub struct StatusRow {
 /// Read one line of remote output (without its line ending).
 pub fn parse_line(raw: &[u8]) -> Option<Event> {
     let text = String::from_utf8_lossy(raw);
-    let line = strip_ansi(text.trim_end_matches(['\r', '\n']));
+    let trimmed = text.trim_end_matches(['\r', '\n']);
+    // Only Logger's lines are coloured. Our tagged lines carry names as the files spell
+    // them: a name with an escape sequence must hash as the pod hashed it (it is escaped
+    // where it is shown).
+    let line = if trimmed.starts_with("kmigrate:") {
+        std::borrow::Cow::Borrowed(trimmed)
+    } else {
+        strip_ansi(trimmed)
+    };
     if let Some(rest) = tagged(&line, STATUS_TAG) {
         return parse_status(rest).map(Event::Status);
     }

@@ -30,7 +30,7 @@ impl PlanHash {
         let err = || {
             format!(
                 "invalid plan hash {s:?}: expected the 64 hex digits `{} plan` prints",
-                crate::program_name::get()
+                crate::program_name::on_target()
             )
         };
         if s.len() != 64 || !s.is_ascii() {

@@ -193,6 +193,14 @@ pub async fn delete(
 pub enum Followed {
     /// The app container exited with this code.
     Exited(i32),
+    /// The app container exited with `code`, but its log could not be read (`why`): what it
+    /// printed, and with it the snippet's own report, is missing.
+    Unread {
+        /// The container's exit code.
+        code: i32,
+        /// Why the log could not be read, as the API server said it.
+        why: String,
+    },
     /// The Job completed (so its container exited 0), but its pod and log are gone.
     Completed,
     /// The pod did not start and Kubernetes may still start it: the Job is still there.
@@ -228,7 +236,7 @@ pub async fn follow(
     let Some(mut job) = get_job().await? else {
         return Err(Error::NoPod(format!(
             "no run {run:?} in namespace {ns:?}; `{} runs` lists them",
-            crate::program_name::get()
+            crate::program_name::on_target()
         ))
         .into());
     };
@@ -287,10 +295,15 @@ pub async fn follow(
         follow: code.is_none(),
         ..LogParams::default()
     };
+    let mut unread = None;
     let mut stream = match pods.log_stream(&name, &params).await {
         Ok(s) => Some(Box::pin(s)),
         Err(e) => {
-            tracing::warn!(error = %chain(&e), "cannot follow the Job's log");
+            tracing::debug!(error = %chain(&e), "cannot follow the Job's log");
+            unread = Some(match e {
+                kube::Error::Api(status) => status.message.clone(),
+                other => chain(&other),
+            });
             None
         }
     };
@@ -344,7 +357,10 @@ pub async fn follow(
             stream.is_none() || ended.is_some_and(|t| t.elapsed() > Duration::from_secs(2));
         if log_done && let Some(c) = code {
             out.finish().await;
-            return Ok(Followed::Exited(c));
+            return Ok(match unread {
+                Some(why) => Followed::Unread { code: c, why },
+                None => Followed::Exited(c),
+            });
         }
     }
 }
@@ -438,6 +454,52 @@ mod tests {
         let status: kube::core::Status =
             serde_json::from_value(serde_json::json!({"code": code})).unwrap();
         kube::Error::Api(Box::new(status))
+    }
+
+    /// A Job whose container ended but whose log the API server would not give: the exit
+    /// code comes back with why the log is missing, never as an ordinary exit.
+    #[tokio::test]
+    async fn a_log_that_cannot_be_read_is_said_to_be_missing() {
+        use crate::connection::testing::{list, mock_cluster, object, status};
+        use serde_json::json;
+        let (conn, mut handle) = mock_cluster();
+        tokio::spawn(async move {
+            while let Some((req, send)) = handle.next_request().await {
+                let path = req.uri().path().to_owned();
+                send.send_response(if path.ends_with("/jobs/run-1") {
+                    object(&json!({"apiVersion": "batch/v1", "kind": "Job",
+                        "metadata": {"name": "run-1", "namespace": "apps"},
+                        "spec": {"template": {"spec": {"containers": [{"name": "app"}]}}}}))
+                } else if path.ends_with("/pods") {
+                    list(vec![json!({"apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"name": "run-1-x", "namespace": "apps"},
+                        "status": {"phase": "Succeeded", "containerStatuses": [{"name": "app",
+                            "ready": false, "restartCount": 0, "image": "i", "imageID": "",
+                            "state": {"terminated": {"exitCode": 0}}}]}})])
+                } else {
+                    status(400, "BadRequest", "no logs found for container \"app\"")
+                });
+            }
+        });
+        let (ui, _) = Ui::memory(false, false);
+        let mut out = ui.streamer(crate::output::Purpose::Log);
+        let followed = follow(
+            &conn,
+            "apps",
+            "run-1",
+            &mut out,
+            &ui,
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        match followed {
+            Followed::Unread { code: 0, why } => {
+                assert_eq!(why, "no logs found for container \"app\"");
+            }
+            Followed::Exited(c) => panic!("an ordinary exit {c}, as if the log had been read"),
+            _ => panic!("not followed to the end"),
+        }
     }
 
     #[test]

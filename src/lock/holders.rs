@@ -15,8 +15,8 @@ use tokio::time::Instant;
 
 use super::observe::{self, Observer, Verdict};
 use super::{
-    JOB_HOLDER_PREFIX, POD_ANNOTATION, POD_UID_ANNOTATION, SINCE_ANNOTATION, STATE_ANNOTATION,
-    timed,
+    CAUSE_ANNOTATION, JOB_HOLDER_PREFIX, POD_ANNOTATION, POD_UID_ANNOTATION, SINCE_ANNOTATION,
+    STATE_ANNOTATION, timed,
 };
 use crate::connection::{Connection, classify};
 use crate::error::Error;
@@ -63,7 +63,7 @@ pub(super) async fn judge(
         return Ok(match found {
             Some(j) if !job_finished(&j) => Other::Blocked(format!(
                 "held by Job {job}, still active; follow it with `{} logs {job}`",
-                crate::program_name::get()
+                crate::program_name::on_target()
             )),
             Some(_) => Other::Takeable(format!(
                 "taking over the lock {name} from Job {job}, which has finished"
@@ -104,12 +104,17 @@ async fn kept_for_unknown(
     let since = annotations
         .get(SINCE_ANNOTATION)
         .map_or("?", String::as_str);
+    // Leases kept before the cause was recorded were kept for a lost connection.
+    let cause = annotations
+        .get(CAUSE_ANNOTATION)
+        .map_or("lost its connection", String::as_str);
+    let ended = Ended {
+        holder: other,
+        cause,
+        since,
+    };
     let Some(pod) = annotations.get(POD_ANNOTATION) else {
-        return Ok(Other::Blocked(unknown_message(
-            other,
-            "an unknown pod",
-            since,
-        )));
+        return Ok(Other::Blocked(ended.unknown("an unknown pod", "")));
     };
     let pods: Api<Pod> = Api::namespaced(conn.client.clone(), namespace);
     let found = pods
@@ -122,20 +127,36 @@ async fn kept_for_unknown(
             .is_none_or(|uid| p.metadata.uid.as_deref() == Some(uid))
     });
     Ok(if same {
-        Other::Blocked(unknown_message(other, &format!("pod {pod}"), since))
+        Other::Blocked(ended.unknown(
+            &format!("pod {pod}"),
+            " The pod is still there, so its command may still run (`status` names a migration still holding the database's lock).",
+        ))
     } else {
         Other::Takeable(format!(
-            "{other} lost its connection at {since}, but its pod {pod} is gone, and its command with it"
+            "{other} ended ({cause}) at {since}, but its pod {pod} is gone, and its command with it"
         ))
     })
 }
 
-fn unknown_message(holder: &str, place: &str, since: &str) -> String {
-    format!(
-        "{holder} lost its connection to {place} at {since} and the outcome is unknown; \
-         check `{me} status`, then clear the lock with `{me} unlock`",
-        me = crate::program_name::get()
-    )
+/// A run that ended without a known outcome, as a kept lease records it.
+struct Ended<'a> {
+    holder: &'a str,
+    cause: &'a str,
+    since: &'a str,
+}
+
+impl Ended<'_> {
+    /// Why the lease blocks, with what is known of the `place` and how to go on.
+    fn unknown(&self, place: &str, known: &str) -> String {
+        format!(
+            "{} ended ({}) in {place} at {} and its outcome is unknown.{known} \
+             Check `{me} status`, then clear the lock with `{me} unlock`",
+            self.holder,
+            self.cause,
+            self.since,
+            me = crate::program_name::on_target()
+        )
+    }
 }
 
 /// Whether a Job has a Complete or Failed condition.
@@ -189,7 +210,7 @@ pub async fn inspect(conn: &Connection, namespace: &str, name: &str) -> Result<O
             Ok(Some(j)) if job_finished(&j) => format!("Job {job} has finished"),
             Ok(Some(_)) => format!(
                 "Job {job} is still active: `{} logs {job}`",
-                crate::program_name::get()
+                crate::program_name::on_target()
             ),
             Ok(None) => format!("Job {job} no longer exists"),
             Err(e) => format!(

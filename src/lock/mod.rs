@@ -56,6 +56,8 @@ pub const POD_ANNOTATION: &str = "kmigrate.io/pod";
 pub const POD_UID_ANNOTATION: &str = "kmigrate.io/pod-uid";
 /// Annotation with the time the outcome became unknown.
 pub const SINCE_ANNOTATION: &str = "kmigrate.io/since";
+/// Annotation with why the outcome became unknown (interrupted, timed out, connection lost).
+pub const CAUSE_ANNOTATION: &str = "kmigrate.io/cause";
 /// The holder of a lease handed to a Job: `job/<name>`.
 pub const JOB_HOLDER_PREFIX: &str = "job/";
 
@@ -78,6 +80,8 @@ pub enum Kept<'a> {
         pod: &'a str,
         /// Its UID, when known.
         uid: Option<&'a str>,
+        /// Why the outcome is unknown: `interrupted by SIGINT`, `timed out after 2s`.
+        cause: &'a str,
     },
 }
 
@@ -257,8 +261,21 @@ pub async fn acquire(
                                     continue;
                                 }
                                 _ => {
+                                    // A run that is still going can be waited for; a lock kept
+                                    // for an unknown outcome says what to do instead.
+                                    let kept = lease
+                                        .metadata
+                                        .annotations
+                                        .as_ref()
+                                        .and_then(|a| a.get(STATE_ANNOTATION))
+                                        .is_some_and(|s| s == "unknown");
+                                    let or_wait = if wait.is_none() && !kept {
+                                        "; or pass --wait to wait for it to end"
+                                    } else {
+                                        ""
+                                    };
                                     return Err(Error::Locked(format!(
-                                    "another run holds the lock {name} in namespace {namespace}: {msg}"
+                                    "another run holds the lock {name} in namespace {namespace}: {msg}{or_wait}"
                                 ))
                                 .into());
                                 }
@@ -273,6 +290,7 @@ pub async fn acquire(
                         POD_ANNOTATION,
                         POD_UID_ANNOTATION,
                         SINCE_ANNOTATION,
+                        CAUSE_ANNOTATION,
                     ] {
                         a.remove(key);
                     }
@@ -413,8 +431,9 @@ impl Held {
             let annotations = lease.metadata.annotations.get_or_insert_with(BTreeMap::new);
             match kept {
                 Kept::Job(job) => spec.holder_identity = Some(format!("{JOB_HOLDER_PREFIX}{job}")),
-                Kept::Unknown { pod, uid } => {
+                Kept::Unknown { pod, uid, cause } => {
                     annotations.insert(STATE_ANNOTATION.to_owned(), "unknown".to_owned());
+                    annotations.insert(CAUSE_ANNOTATION.to_owned(), cause.to_owned());
                     if !pod.is_empty() {
                         annotations.insert(POD_ANNOTATION.to_owned(), pod.to_owned());
                     }

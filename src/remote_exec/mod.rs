@@ -4,6 +4,7 @@
 #[cfg(test)]
 pub mod fake;
 mod pump;
+mod terminal;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -43,12 +44,31 @@ pub trait Executor {
 /// The real executor: the pods/exec subresource over a WebSocket.
 pub struct KubeExecutor {
     conn: Connection,
+    stdin: bool,
+    tty: bool,
 }
 
 impl KubeExecutor {
     /// An executor on `conn`.
     pub fn new(conn: Connection) -> Self {
-        Self { conn }
+        Self {
+            conn,
+            stdin: false,
+            tty: false,
+        }
+    }
+
+    /// Give the commands it runs a terminal (`exec -t`): this one in raw mode meanwhile,
+    /// its window size passed on.
+    pub fn tty(mut self, tty: bool) -> Self {
+        self.tty = tty;
+        self
+    }
+
+    /// Pass this process's stdin to the commands it runs (`exec -i`).
+    pub fn forward_stdin(mut self, stdin: bool) -> Self {
+        self.stdin = stdin;
+        self
     }
 
     async fn exec_streaming(
@@ -61,9 +81,11 @@ impl KubeExecutor {
         let api: Api<Pod> = Api::namespaced(self.conn.exec_client.clone(), &t.namespace);
         let params = AttachParams::default()
             .container(&t.container)
-            .stdin(false)
+            .stdin(self.stdin)
             .stdout(true)
-            .stderr(true)
+            // A terminal has one output stream, as kubectl's `-t`.
+            .stderr(!self.tty)
+            .tty(self.tty)
             .max_stdout_buf_size(PIPE_BUF)
             .max_stderr_buf_size(PIPE_BUF);
         tracing::debug!(pod = %t.pod, container = %t.container, ?argv, "exec");
@@ -85,6 +107,13 @@ impl KubeExecutor {
             }
             Err(e) => return Err(classify(e, &what, &self.conn)),
         };
+        // Raw mode from here until this returns (the guard restores the terminal).
+        let _raw = self.tty.then(terminal::Raw::enter);
+        let resizer = match (self.tty, process.terminal_size()) {
+            (true, Some(sizes)) => Some(terminal::follow_size(sizes)),
+            _ => None,
+        };
+        let feeder = process.stdin().map(feed_stdin);
         let status = process.take_status();
         let status = async move {
             match status {
@@ -93,6 +122,9 @@ impl KubeExecutor {
             }
         };
         let ended = pump(process.stdout(), process.stderr(), status, out).await;
+        for task in [feeder, resizer].into_iter().flatten() {
+            task.abort();
+        }
         let task = process.join().await;
         match ended {
             Ended::Status {
@@ -121,6 +153,41 @@ impl Executor for KubeExecutor {
     ) -> LocalBoxFuture<'a, Result<i32>> {
         Box::pin(self.exec_streaming(target, argv, out, started))
     }
+}
+
+/// Copy this process's stdin to the command's until end of file, then close it (the
+/// command sees its end, as with `kubectl exec -i`). The reads block on a thread of their
+/// own that the process does not wait for: a command that ends before its input does
+/// must not keep kmigrate waiting on a terminal.
+fn feed_stdin(
+    mut remote: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Some(chunk) = rx.recv().await {
+            if remote.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        // Dropping the writer closes the command's stdin.
+        let _ = remote.shutdown().await;
+    })
 }
 
 /// Messages of a status that says the command could not be started at all.
@@ -162,13 +229,40 @@ pub fn exit_code(status: &Status, output_seen: bool) -> Result<i32> {
         .or_else(|| status.reason.clone())
         .unwrap_or_else(|| "no message".to_owned());
     let lower = message.to_lowercase();
+    // The runtime's message repeats the whole command (the snippet, thousands of
+    // characters): kmigrate says the cause, and `-v` shows the message whole.
+    tracing::info!(remote = %message, "the remote side's status");
+    let cause = cause_of(&message);
     if !output_seen && NEVER_STARTED.iter().any(|m| lower.contains(m)) {
-        return Err(Error::NotStarted(message).into());
+        return Err(Error::NotStarted(format!(
+            "the command could not be started in the container ({cause}); nothing ran. Check --release: it must be the release script's path in the image (`{} doctor` checks it)",
+            crate::program_name::on_target()
+        ))
+        .into());
     }
     Err(Error::Unknown(format!(
-        "the remote side reported a failure without an exit code: {message}"
+        "the remote side reported a failure without an exit code ({cause})"
     ))
     .into())
+}
+
+/// The cause in a runtime's message, without the command it repeats: from `fork/exec`
+/// or `exec:` on when there, else the message cut to its ends.
+fn cause_of(message: &str) -> String {
+    const KEPT: usize = 240;
+    if let Some(at) = ["fork/exec ", "exec: ", "exec failed: "]
+        .iter()
+        .find_map(|m| message.rfind(m))
+    {
+        return message[at..].to_owned();
+    }
+    let chars: Vec<char> = message.chars().collect();
+    if chars.len() <= KEPT {
+        return message.to_owned();
+    }
+    let head: String = chars[..KEPT / 2].iter().collect();
+    let tail: String = chars[chars.len() - KEPT / 2..].iter().collect();
+    format!("{head} … {tail}")
 }
 
 #[cfg(test)]
@@ -256,11 +350,42 @@ mod tests {
             crate::error::code::NOT_STARTED
         );
         assert!(err.to_string().contains("bin/nope"));
+        assert!(err.to_string().contains("Check --release"), "{err}");
         // The same status after output: the program had started.
         let err = exit_code(&s, true).unwrap_err();
         assert_eq!(
             crate::error::exit_code_of(&err),
             crate::error::code::UNKNOWN
+        );
+    }
+
+    /// A release path that does not exist: the runtime's message repeats the snippet
+    /// whole; kmigrate's line names the cause and `--release`, in a few hundred characters.
+    #[test]
+    fn a_missing_release_is_one_short_line_naming_the_fix() {
+        let snippet = "app = :demo; Application.load(app); ".repeat(250);
+        let s = status(serde_json::json!({
+            "metadata": {}, "status": "Failure", "code": 500, "reason": "InternalError",
+            "message": format!("Internal error occurred: error executing command in container: cmd start: /app/bin/demo eval {snippet}: fork/exec /app/bin/demo: no such file or directory")
+        }));
+        let err = exit_code(&s, false).unwrap_err();
+        assert_eq!(
+            crate::error::exit_code_of(&err),
+            crate::error::code::NOT_STARTED
+        );
+        let text = err.to_string();
+        assert!(text.len() < 400, "{} characters: {text}", text.len());
+        assert!(
+            text.contains("(fork/exec /app/bin/demo: no such file or directory)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Check --release") && text.contains("doctor"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("without an exit code"),
+            "not an unknown outcome: {text}"
         );
     }
 

@@ -35,6 +35,15 @@ pub enum Action {
     Exec {
         /// The remote argv.
         argv: Vec<String>,
+        /// `-i`: stdin is passed to the command.
+        stdin: bool,
+        /// `-t`: the command gets a terminal.
+        tty: bool,
+    },
+    /// The release's remote console on the chosen pod's running node.
+    Console {
+        /// `<release> remote`.
+        argv: Vec<String>,
     },
     /// Explain the pod choice.
     Pods,
@@ -58,6 +67,8 @@ pub enum Action {
     Init {
         /// Overwrite an existing file.
         force: bool,
+        /// Print only the Role; write nothing.
+        rbac: bool,
     },
 }
 
@@ -147,6 +158,7 @@ impl Action {
             Action::Plan => "plan",
             Action::Lint(_) => "lint",
             Action::Exec { .. } => "exec",
+            Action::Console { .. } => "console",
             Action::Pods => "pods",
             Action::Runs => "runs",
             Action::Logs { .. } => "logs",
@@ -162,7 +174,10 @@ impl Action {
     pub fn changes_database(&self) -> bool {
         // Every action named: a new one needs a decision here.
         match self {
-            Action::Migrate(_) | Action::Rollback(_) | Action::Exec { .. } => true,
+            Action::Migrate(_)
+            | Action::Rollback(_)
+            | Action::Exec { .. }
+            | Action::Console { .. } => true,
             Action::Status { .. }
             | Action::Wait { .. }
             | Action::Gate(_)
@@ -187,6 +202,7 @@ impl Action {
             | Action::Gate(_)
             | Action::Plan
             | Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
@@ -207,6 +223,7 @@ impl Action {
             | Action::Wait { .. }
             | Action::Plan
             | Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Doctor => true,
             Action::Gate(g) => g.deployment.is_none(),
@@ -237,7 +254,7 @@ impl RunName {
         } else {
             Err(usage(format!(
                 "invalid run name {run:?}; `{} runs` lists them",
-                crate::program_name::get()
+                crate::program_name::on_target()
             )))
         }
     }

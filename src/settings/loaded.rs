@@ -26,8 +26,8 @@ pub(super) struct Loaded {
 impl Loaded {
     pub(super) fn read(g: &GlobalArgs, cwd: &Path, source: &mut config::Source) -> Result<Self> {
         let home = std::env::home_dir();
-        let text =
-            config::read(g.config.as_deref(), cwd, home.as_deref(), source).map_err(usage)?;
+        let text = config::read(g.config_path().as_deref(), cwd, home.as_deref(), source)
+            .map_err(usage)?;
         let config = match (&text, &source.path) {
             (Some(text), Some(path)) => Config::parse(text)
                 .map_err(|e| usage(format!("invalid config file {}: {e}", path.display())))?,

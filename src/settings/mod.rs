@@ -112,7 +112,10 @@ impl Settings {
         match &cli.command {
             Command::Completions(a) => Ok(Self::local(Action::Completions { shell: a.shell })),
             Command::Lint(a) => Ok(Self::local(Action::Lint(lint(a, g)?))),
-            Command::Init(a) => Ok(Self::local(Action::Init { force: a.force })),
+            Command::Init(a) => Ok(Self::local(Action::Init {
+                force: a.force,
+                rbac: a.rbac,
+            })),
             command => {
                 let loaded = Loaded::read(g, cwd, source)?;
                 let chosen = Chosen::of(command, g, &loaded)?;
@@ -243,7 +246,7 @@ impl Settings {
         } else {
             let home = std::env::home_dir();
             let text = config::read(
-                cli.global.config.as_deref(),
+                cli.global.config_path().as_deref(),
                 cwd,
                 home.as_deref(),
                 &mut config::Source::default(),
@@ -304,6 +307,7 @@ impl Settings {
             Action::Migrate(c) | Action::Rollback(c) => !c.custom,
             Action::Status { .. } | Action::Wait { .. } | Action::Gate(_) | Action::Plan => true,
             Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
@@ -334,6 +338,7 @@ impl Settings {
             | Action::Gate(_)
             | Action::Plan
             | Action::Exec { .. }
+            | Action::Console { .. }
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
@@ -419,10 +424,17 @@ impl Chosen {
             Command::Exec(a) => chosen(
                 Action::Exec {
                     argv: a.argv.clone(),
+                    stdin: a.stdin,
+                    tty: a.tty,
                 },
                 None,
                 None,
             ),
+            Command::Console => {
+                let ecto = l.ecto(g)?;
+                let argv = vec![ecto.release.clone(), "remote".to_owned()];
+                chosen(Action::Console { argv }, Some(ecto), None)
+            }
             Command::Pods => chosen(Action::Pods, None, None),
             Command::Doctor => chosen(
                 Action::Doctor,
@@ -430,7 +442,8 @@ impl Chosen {
                 l.job(&crate::cli::JobArgs::default())?,
             ),
             Command::Runs => chosen(Action::Runs, None, None),
-            Command::Unlock => chosen(Action::Unlock, None, None),
+            // Best effort: with the app known, unlock reads whether a migration still runs.
+            Command::Unlock => chosen(Action::Unlock, l.ecto(g).ok(), None),
             Command::Logs(a) => chosen(
                 Action::Logs {
                     run: RunName::parse(&a.run)?,
@@ -440,7 +453,14 @@ impl Chosen {
             ),
             Command::Completions(a) => chosen(Action::Completions { shell: a.shell }, None, None),
             Command::Lint(a) => chosen(Action::Lint(lint(a, g)?), None, None),
-            Command::Init(a) => chosen(Action::Init { force: a.force }, None, None),
+            Command::Init(a) => chosen(
+                Action::Init {
+                    force: a.force,
+                    rbac: a.rbac,
+                },
+                None,
+                None,
+            ),
         })
     }
 

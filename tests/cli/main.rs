@@ -259,6 +259,65 @@ fn config_errors_name_the_file() {
         .status(2);
 }
 
+/// A config file named by KMIGRATE_CONFIG is not shown as a required `--config` in usage
+/// errors; `init --help` lists no flag that only matters for a cluster.
+#[test]
+fn usage_and_help_show_what_the_command_takes() {
+    kmigrate()
+        .env("KMIGRATE_CONFIG", "/nonexistent/kmigrate.toml")
+        .args(["rollback"])
+        .expect_stderr("Usage: kmigrate rollback <--to <VERSION>|")
+        .reject_stderr("--config")
+        .status(2);
+    let help = kmigrate().args(["init", "--help"]).status(0);
+    let text = stdout(&help);
+    assert!(text.contains("--force"), "{text}");
+    for global in [
+        "--lock-timeout",
+        "--namespace",
+        "--yes",
+        "--prefix",
+        "--output",
+    ] {
+        assert!(!text.contains(global), "{global}: {text}");
+    }
+    kmigrate()
+        .args(["status", "--help"])
+        .expect_stdout("--lock-timeout")
+        .status(0);
+}
+
+/// A hint names the flags that chose the run's target: typed as printed, it reaches the
+/// same environment, namespace and pod, not the default one.
+#[test]
+fn hints_carry_the_flags_that_reach_the_same_target() {
+    let dir = scratch_dir("hints");
+    std::fs::write(
+        dir.join("kmigrate.toml"),
+        "selector = \"app=shop\"\napp = \"shop\"\ndefault_env = \"staging\"\n\
+         [env.staging]\nnamespace = \"shop\"\n[env.prod]\nnamespace = \"shop-prod\"\n",
+    )
+    .unwrap();
+    kmigrate()
+        .dir(&dir)
+        .args(["-e", "prod", "migrate", "--plan", "6b8f0c3e9d1a"])
+        .expect_stderr("`kmigrate -e prod plan` prints")
+        .status(2);
+    kmigrate()
+        .args([
+            "migrate",
+            "--plan",
+            "6b8f",
+            "-n",
+            "shop",
+            "--context",
+            "kind-x",
+        ])
+        .args(["-l", "app=shop", "--app", "shop"])
+        .expect_stderr("`kmigrate --context kind-x -n shop -l app=shop --app shop plan` prints")
+        .status(2);
+}
+
 /// A committed file cannot switch a safeguard off for everyone: refused before any request.
 #[test]
 fn a_config_file_cannot_switch_the_lock_or_the_marks_off() {
@@ -308,7 +367,20 @@ fn init_writes_scaffold_and_prints_role() {
         .dir(&dir)
         .args(["init"])
         .expect_stderr("already exists")
+        .expect_stderr("`kmigrate init --rbac`")
         .status(2);
+    // The Role again, for a kmigrate.toml that exists: the file stays as edited.
+    std::fs::write(dir.join("kmigrate.toml"), "selector = \"app=mine\"\n").unwrap();
+    kmigrate()
+        .dir(&dir)
+        .args(["init", "--rbac"])
+        .expect_stdout("pods/exec")
+        .reject_stderr("wrote")
+        .status(0);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("kmigrate.toml")).unwrap(),
+        "selector = \"app=mine\"\n"
+    );
     kmigrate().dir(&dir).args(["init", "--force"]).status(0);
 }
 

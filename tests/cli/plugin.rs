@@ -64,7 +64,7 @@ fn advice_names_the_plugin() {
     kmigrate_as("kubectl-kmigrate")
         .env("KUBECONFIG", kubeconfig(&dir, &api.url))
         .args(["-n", "shop", "logs", "kmigrate-shop-20260101000000-abcd"])
-        .expect_stderr("`kubectl kmigrate runs` lists them")
+        .expect_stderr("`kubectl kmigrate -n shop runs` lists them")
         .status(69);
     assert_eq!(
         api.asked(),

@@ -54,6 +54,22 @@ fn typed_confirmation_on_a_terminal() {
     assert_eq!(code, 73, "{screen}");
     assert!(screen.contains("pending migrations to apply"), "{screen}");
     assert!(screen.contains("20240101120000"), "{screen}");
+    // What is decided on is next to the prompt; the snippet is not on the screen.
+    assert!(
+        screen.contains(&format!("namespace: {}", ns.name)),
+        "{screen}"
+    );
+    assert!(screen.contains("pod:       demo-0"), "{screen}");
+    assert!(
+        screen.contains("with kmigrate's Ecto snippet ("),
+        "{screen}"
+    );
+    assert!(!screen.contains("Application.load"), "{screen}");
+    let hash_line = screen
+        .lines()
+        .find(|l| l.trim_start().starts_with("plan "))
+        .unwrap_or_else(|| panic!("no plan hash: {screen}"));
+    assert_eq!(hash_line.trim().len(), "plan ".len() + 64, "{hash_line}");
     assert_eq!(ns.applied(), Vec::<i64>::new());
     let (code, screen) = on_terminal(
         &ns,

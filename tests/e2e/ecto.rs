@@ -170,6 +170,8 @@ fn an_unknown_to_is_refused_before_anything_runs() {
         ])
         .expect_stderr("version 20249999999999 is not a migration of Demo.Repo")
         .expect_stderr("nothing was run")
+        .reject_stderr("** (RuntimeError)")
+        .reject_stderr("erl_eval")
         .status(2);
     assert_eq!(report(&out).migrations.len(), 0);
     assert_eq!(ns.applied(), Vec::<i64>::new());
@@ -472,4 +474,16 @@ fn rpc_mode_shows_each_migration_from_the_live_node() {
         .status_any();
     assert_ne!(out.status.code(), Some(0));
     assert_eq!(off.applied(), Vec::<i64>::new());
+    // Said in kmigrate's words, with the fix; the release's own line only with -v.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kmigrate: --mode rpc found no running node of the release in the pod")
+            && err.contains("use --mode eval")
+            && !err.contains("--rpc-eval"),
+        "{err}"
+    );
+    off.kmigrate()
+        .args(["-v", "status", "-l", "app=demo", "--mode", "rpc"])
+        .expect_stderr("--rpc-eval")
+        .status(1);
 }

@@ -85,3 +85,85 @@ fn unfriendly_output_is_streamed_byte_for_byte() {
     assert_eq!(out.stdout.len(), expected.len());
     assert!(out.stdout == expected, "the bytes differ");
 }
+
+/// A release path that does not exist (the intro example's default `/app/bin/demo`): one
+/// short kmigrate line naming the cause and `--release`, not the runtime's message with
+/// the whole snippet, and not an unknown outcome.
+#[test]
+fn a_release_that_does_not_exist_is_one_line_naming_the_fix() {
+    let ns = Ns::with_demo_pod("norelease", &[]);
+    let out = ns
+        .kmigrate()
+        .args([
+            "status",
+            "-l",
+            "app=demo",
+            "--release",
+            "/nonexistent/bin/demo",
+        ])
+        .expect_stderr("Check --release")
+        .reject_stderr("without an exit code")
+        .reject_stderr("Application.load")
+        .status(126);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let longest = err.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 600, "a line of {longest} characters: {err}");
+}
+
+/// `exec -i` passes stdin to the command, and its end of file ends the command, as
+/// `kubectl exec -i` does; without `-i` the command reads nothing.
+#[test]
+fn exec_i_passes_stdin_and_its_end() {
+    let ns = Ns::with_demo_pod("stdin", &[]);
+    let start = Instant::now();
+    ns.kmigrate()
+        .args(["exec", "-i", "-l", "app=demo", "--", "sh"])
+        .stdin("echo from-stdin\nexit 4\n")
+        .expect_stdout("from-stdin\n")
+        .status(4);
+    ns.kmigrate()
+        .args(["exec", "-i", "-l", "app=demo", "--", "wc", "-l"])
+        .stdin("a\nb\nc\n")
+        .expect_stdout("3")
+        .status(0);
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// A database the app cannot reach: one kmigrate line naming the cause and `doctor`,
+/// instead of only an Elixir stack trace; `-v` shows the remote side's own words.
+#[test]
+fn an_unreachable_database_is_said_in_one_line_naming_doctor() {
+    let ns = Ns::with_demo_pod("nodb", &[("PGPORT", "1")]);
+    ns.kmigrate()
+        .args(["status", "-l", "app=demo"])
+        .expect_stderr("kmigrate: the app could not connect to its database (")
+        .expect_stderr("doctor`")
+        .reject_stderr("** (DBConnection.ConnectionError)")
+        .status(1);
+    ns.kmigrate()
+        .args(["-v", "status", "-l", "app=demo"])
+        .expect_stderr("** (DBConnection.ConnectionError)")
+        .status(1);
+}
+
+/// `exec -it` on a terminal (util-linux `script`): the command has a terminal, and what is
+/// typed reaches it in raw mode (the remote terminal handles the line), as `kubectl exec -it`.
+#[test]
+fn exec_it_gives_the_command_a_terminal() {
+    let ns = Ns::with_demo_pod("tty", &[]);
+    let line = "test -t 0 && echo is-a-tty; printf 'to continue'; read x; echo \"got $x\"; exit 5";
+    let (code, screen) = crate::support::type_at_prompt(
+        ns.kmigrate()
+            .args(["exec", "-i", "-t", "-l", "app=demo", "--", "sh", "-c", line])
+            .terminal_command(),
+        "hello\r",
+        || {},
+    );
+    assert_eq!(code, 5, "{screen}");
+    assert!(screen.contains("is-a-tty"), "{screen}");
+    assert!(screen.contains("got hello"), "{screen}");
+}

@@ -6,7 +6,7 @@ use kmigrate::ecto_output::Direction;
 
 use crate::ecto::{Gate, at_the_gate};
 use crate::faultproxy::{FaultProxy, apiserver_addr};
-use crate::harness::{Ns, kubectl_out, lease_field, migration_set};
+use crate::harness::{Ns, kubectl_out, lease_field, migration_set, release};
 use crate::support::{kmigrate, report, wait_for};
 
 #[test]
@@ -64,7 +64,7 @@ fn latency_is_tolerated_and_timeout_is_honoured() {
             "30",
         ])
         .expect_stderr("timed out after 4s")
-        .expect_stderr("kmigrate status")
+        .expect_stderr(&format!("`kmigrate -n {} -l app=demo status`", ns.name))
         .status(124);
     let took = start.elapsed();
     assert!(
@@ -102,7 +102,12 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     let text = run.seen.join("\n");
     assert_eq!(code, 75, "{text}");
     assert!(took < Duration::from_secs(5), "took {took:?} to notice");
-    assert!(text.contains("kmigrate status"), "{text}");
+    let on_target = format!(
+        "kmigrate -n {} -l app=demo --release {}",
+        ns.name,
+        release()
+    );
+    assert!(text.contains(&format!("`{on_target} status`")), "{text}");
     assert!(text.contains("The lock kmigrate-demo stays held"), "{text}");
     // Let the remote side settle, then check: the slow migration is whole or absent.
     std::thread::sleep(Duration::from_secs(4));
@@ -159,17 +164,30 @@ fn signal_mid_run(signal: &str, expected: i32) {
         "jsonpath={.metadata.annotations.kmigrate\\.io/state} {.metadata.annotations.kmigrate\\.io/pod}",
     ]);
     assert_eq!(state, "unknown demo-0", "the lock was not kept: {text}");
-    assert!(text.contains("kmigrate unlock"), "{text}");
+    // Every hint reaches this namespace, with the flags the run was given.
+    let on_target = format!(
+        "kmigrate -n {} -l app=demo --release {}",
+        ns.name,
+        release()
+    );
+    assert!(text.contains(&format!("`{on_target} unlock`")), "{text}");
+    assert!(text.contains(&format!("`{on_target} status`")), "{text}");
+    // The next run is refused with the real cause, not a lost connection.
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo"])
-        .expect_stderr("the outcome is unknown")
-        .expect_stderr("kmigrate unlock")
+        .expect_stderr(&format!("ended (interrupted by SIG{signal}) in pod demo-0"))
+        .expect_stderr("its outcome is unknown")
+        .expect_stderr("The pod is still there")
+        .expect_stderr(&format!("`{on_target} unlock`"))
+        .reject_stderr("lost its connection")
         .status(74);
     // Without a terminal, unlock asks for --yes; with it, the lock goes.
     ns.kmigrate()
         .args(["unlock", "-l", "app=demo"])
         .expect_stderr("Clear the lock")
         .expect_stderr("demo-0")
+        .expect_stderr("The pod is still there")
+        .expect_stderr("holds Ecto's migration lock for Demo.Repo")
         .status(73);
     ns.kmigrate()
         .args(["unlock", "-l", "app=demo", "--yes"])

@@ -24,7 +24,11 @@ fn wait_at_its_deadline_exits_10_listing_what_is_missing() {
         .expect_stderr("Still missing after 0s: 3 migration(s)")
         .expect_stderr(&format!("  Demo.Repo: {}", MISSING.join(", ")))
         .expect_stderr("error: the deadline passed after 3s: the database still lacks 3 migration(s) of pod demo-0's image")
-        .expect_stderr("Run `kmigrate migrate`")
+        .expect_stderr(&format!(
+            "Run `kmigrate -n {} -l app=demo --release {} migrate`",
+            ns.name,
+            release()
+        ))
         .status(10);
     assert!(
         start.elapsed() < Duration::from_secs(20),

@@ -102,6 +102,12 @@ fn one_protected_environment_makes_the_group_confirm_once_before_anything_runs()
         (refused.exit_code, refused.outcome.as_str()),
         (73, "refused")
     );
+    // A read-only status is not confirmed, as in one protected environment.
+    run()
+        .args(["-e", "eu,us", "status"])
+        .expect_stderr("Several environments, in order:")
+        .reject_stderr("is protected")
+        .status(0);
     // Several environments are for migrate, rollback and status only.
     run()
         .args(["-e", "eu,us", "exec", "--", "true"])

@@ -286,7 +286,8 @@ fn job_mode_failures_and_interruptions() {
     assert!(
         run.seen
             .iter()
-            .any(|l| l.contains(&format!("kmigrate logs {name}"))),
+            .any(|l| l.contains(&format!("kmigrate -n {} ", ns.name))
+                && l.contains(&format!(" logs {name}`"))),
         "{:#?}",
         run.seen
     );

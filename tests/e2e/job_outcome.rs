@@ -422,7 +422,7 @@ fn a_timeout_while_the_create_is_in_flight_says_the_job_may_exist() {
             "json",
         ])
         .expect_stderr("timed out after 4s")
-        .expect_stderr("kmigrate logs")
+        .expect_stderr(" logs kmigrate-")
         .status(124);
     assert_eq!(proxy.faulted(), 1, "the proxy had the create");
     let name = report(&out).job.expect("the run name");

@@ -21,6 +21,7 @@ fn concurrent_migrations_run_once_and_wait_runs_after() {
         .args(["migrate", "-l", "app=demo", "-o", "json"])
         .expect_stderr("another run holds the lock kmigrate-demo")
         .expect_stderr("admin@")
+        .expect_stderr("or pass --wait to wait for it to end")
         .status(74);
     assert_eq!(report(&out).exit_code, 74);
     // A second run with --wait starts once the first is done, and finds nothing to do.

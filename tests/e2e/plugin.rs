@@ -77,8 +77,8 @@ fn kubectl_runs_the_plugin_under_its_name() {
     let usage = "Usage: kubectl kmigrate migrate [OPTIONS]";
     expect(&plugin(&["migrate", "--no-such-flag"]), 2, "", usage);
     let run = "kmigrate-demo-20260101000000-abcd";
-    let advice = "`kubectl kmigrate runs` lists them";
-    expect(&plugin(&["-n", &ns.name, "logs", run]), 69, "", advice);
+    let advice = format!("`kubectl kmigrate -n {} runs` lists them", ns.name);
+    expect(&plugin(&["-n", &ns.name, "logs", run]), 69, "", &advice);
 }
 
 #[test]

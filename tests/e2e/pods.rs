@@ -197,3 +197,40 @@ fn no_matching_pod_names_the_selector() {
         .status(69);
     assert_eq!(report(&out).exit_code, 69);
 }
+
+/// Two Deployments share `app=shop` (web and worker): kmigrate names both with their pods
+/// instead of choosing one silently, and a protected namespace refuses to guess.
+#[test]
+fn a_selector_over_two_deployments_names_them_and_protected_does_not_guess() {
+    let ns = Ns::new("workloads");
+    for name in ["web", "worker"] {
+        ns.apply(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 1\n\
+\u{20}\u{20}selector:\n    matchLabels: {{app: shop, component: {name}}}\n\
+\u{20}\u{20}template:\n    metadata:\n      labels: {{app: shop, component: {name}}}\n    spec:\n      containers:\n      - name: app\n        image: demo:1\n"
+        ));
+    }
+    wait_for("both pods ready", Duration::from_secs(60), || {
+        let r = report(
+            &ns.kmigrate()
+                .args(["pods", "-l", "app=shop", "-o", "json"])
+                .status_any(),
+        );
+        r.pods.len() == 2 && r.pods.iter().all(|p| p.ready)
+    });
+    ns.kmigrate()
+        .args(["pods", "-l", "app=shop"])
+        .expect_stderr("selector \"app=shop\" matches pods of several workloads: Deployment ")
+        .expect_stderr("Deployment web (pod web-")
+        .expect_stderr("Deployment worker (pod worker-")
+        .status(0);
+    kubectl(&["label", "namespace", &ns.name, "kmigrate.io/protected=true"]);
+    ns.kmigrate()
+        .args(["exec", "-l", "app=shop", "--yes", "--", "true"])
+        .expect_stderr("so kmigrate does not guess")
+        .status(2);
+    ns.kmigrate()
+        .args(["pods", "-l", "app=shop,component=web"])
+        .reject_stderr("several workloads")
+        .status(0);
+}

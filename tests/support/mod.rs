@@ -21,6 +21,7 @@ pub struct Run {
     stderr_has: Vec<String>,
     stdout_has: Vec<String>,
     stderr_lacks: Vec<String>,
+    input: Option<Vec<u8>>,
 }
 
 /// Start describing a run of the built binary, with an empty environment and a private HOME.
@@ -58,6 +59,7 @@ fn run_of(program: &Path) -> Run {
         stderr_has: Vec::new(),
         stdout_has: Vec::new(),
         stderr_lacks: Vec::new(),
+        input: None,
     }
 }
 
@@ -153,6 +155,12 @@ impl Run {
         self
     }
 
+    /// What [`Run::status`] writes to stdin (then closes it); without it, stdin is empty.
+    pub fn stdin(mut self, input: &str) -> Self {
+        self.input = Some(input.as_bytes().to_vec());
+        self
+    }
+
     /// stderr must contain this.
     pub fn expect_stderr(mut self, s: &str) -> Self {
         self.stderr_has.push(s.to_owned());
@@ -240,7 +248,12 @@ impl Run {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let out = self.cmd.output().expect("run kmigrate");
+        let mut child = self.cmd.spawn().expect("run kmigrate");
+        if let (Some(input), Some(mut stdin)) = (self.input.take(), child.stdin.take()) {
+            use std::io::Write;
+            stdin.write_all(&input).expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("run kmigrate");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let show = || {
