@@ -18,7 +18,7 @@ pub async fn console(ctx: &mut Ctx, argv: &[String]) -> Result<()> {
 /// console can change anything); the audit Event is recorded when the run ends.
 async fn open(ctx: &mut Ctx, t: &PodTarget, argv: &[String]) -> Result<()> {
     ctx.ui.note(&format!(
-        "Remote console on the running node of pod {}; leaving it (Ctrl-C twice, or Ctrl-\\) leaves the node running.",
+        "Remote console on the running node of pod {}; leaving it (Ctrl-G then q, or Ctrl-C twice) leaves the node running.",
         t.pod
     ));
     super::exec::exec_in(ctx, t, argv).await

@@ -167,3 +167,66 @@ fn exec_it_gives_the_command_a_terminal() {
     assert!(screen.contains("is-a-tty"), "{screen}");
     assert!(screen.contains("got hello"), "{screen}");
 }
+
+/// `kmigrate console` opens the release's remote shell on the pod's running node, with a
+/// terminal: what is typed runs in that node, and leaving the shell (Ctrl-G, q) leaves the
+/// node running. The session is recorded as an audit Event.
+#[test]
+fn console_opens_the_running_nodes_shell_and_leaves_it_running() {
+    use std::process::{Command, Stdio};
+
+    let state = crate::support::scratch_dir("console");
+    let node = format!("console_{}", std::process::id());
+    let ns = Ns::new("console");
+    let env = [
+        ("RELEASE_NODE", node.as_str()),
+        ("DEMO_STATE_DIR", state.to_str().unwrap()),
+    ];
+    // The container's terminal type: IEx runs a limited shell, and ignores --remsh, on a
+    // `dumb` one.
+    let pod_env = [env[0], env[1], ("TERM", "xterm")];
+    ns.pod("demo-0", "app: demo", &pod_env);
+    ns.wait_ready("demo-0");
+    let release = crate::harness::release();
+    let mut pg = crate::harness::local().pg.clone();
+    pg.push(("PGDATABASE".into(), ns.db.clone()));
+    let daemon = Command::new(&release)
+        .arg("daemon")
+        .envs(pg.iter().cloned())
+        .envs(env)
+        .status()
+        .unwrap();
+    assert!(daemon.success());
+    let pid = || {
+        Command::new(&release)
+            .arg("pid")
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    crate::support::wait_for("the live node", Duration::from_secs(60), pid);
+    let (_, screen) = crate::support::converse(
+        ns.kmigrate()
+            .args(["console", "-l", "app=demo"])
+            .terminal_command(),
+        &[
+            ("iex(", "IO.puts(\"hello from \" <> to_string(node()))\r"),
+            // Ctrl-G, then q: IEx's way out that stops this shell's node only.
+            ("hello from ", "\u{7}"),
+            ("-->", "q\r"),
+        ],
+    );
+    let alive = pid();
+    let _ = Command::new(&release).arg("stop").envs(env).status();
+    assert!(screen.contains(&format!("hello from {node}@")), "{screen}");
+    assert!(screen.contains("leaves the node running"), "{screen}");
+    assert!(alive, "the node still runs after the console: {screen}");
+    let evs = crate::audit::events(&ns);
+    assert!(
+        evs.iter()
+            .any(|e| e["metadata"]["annotations"]["kmigrate.io/command"] == "console"),
+        "{evs:#?}"
+    );
+}

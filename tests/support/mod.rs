@@ -69,6 +69,63 @@ pub fn shell(line: &str) -> Run {
     run_of(Path::new("bash")).args(["-c", line])
 }
 
+/// Run `terminal` (a [`Run::terminal_command`]) as a conversation: for each step, wait
+/// until the screen shows its text (after what the steps before waited for), then type its
+/// keys. Returns the exit code and the screen; kills the run and panics after 60 s.
+pub fn converse(mut terminal: Command, steps: &[(&str, &str)]) -> (i32, String) {
+    let mut child = terminal
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let steps: Vec<(String, String)> = steps
+        .iter()
+        .map(|(s, k)| ((*s).to_owned(), (*k).to_owned()))
+        .collect();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let (mut step, mut from) = (0, 0);
+        loop {
+            let n = Read::read(&mut out, &mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            while let Some((wait, keys)) = steps.get(step) {
+                let screen = String::from_utf8_lossy(&seen[from..]).into_owned();
+                let Some(at) = screen.find(wait.as_str()) else {
+                    break;
+                };
+                from += at + wait.len();
+                std::thread::sleep(Duration::from_millis(200));
+                let _ = std::io::Write::write_all(&mut stdin, keys.as_bytes());
+                let _ = std::io::Write::flush(&mut stdin);
+                step += 1;
+            }
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let screen = reader.join().unwrap_or_default();
+            panic!("the conversation did not end within 60 s; the screen:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let screen = reader.join().unwrap();
+    (status.code().unwrap_or(-1), screen)
+}
+
 /// Run `terminal` (a [`Run::terminal_command`]) and type `typed` once a prompt ending in
 /// "to continue" is on the screen, as a person would, after running `meanwhile` (a person
 /// reading the plan for a while). Returns the exit code and everything the screen showed;
