@@ -490,3 +490,16 @@ fn only_the_runs_environment_switches_the_lock_or_the_marks_off() {
             .contains("on or off")
     );
 }
+
+#[test]
+fn doctor_with_job_mode_configured_creates_nothing_and_is_not_confirmed() {
+    let config = "selector = \"app=shop\"\napp = \"shop\"\njob = true\ndeployment = \"shop\"\n";
+    let doctor = settings(&["doctor"], Some(config)).unwrap();
+    assert!(doctor.job.is_some(), "doctor checks what Job mode needs");
+    assert!(!doctor.confirms_when_protected());
+    let status = settings(&["status"], Some(config)).unwrap();
+    assert!(
+        status.confirms_when_protected(),
+        "a status Job is created in the namespace"
+    );
+}
