@@ -587,6 +587,7 @@ Register-ArgumentCompleter -Native -CommandName 'kmigrate' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (e.g. 90s, 10m); the remote command may keep running')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document on stdout at the end')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Clear a lock that still looks live (renewed within its duration, or held by a Job that is still active): its run may still be going. `--yes` alone clears only a lock whose holder looks gone')
             [CompletionResult]::new('--allow-no-tenants', '--allow-no-tenants', [CompletionResultType]::ParameterName, 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same')
             [CompletionResult]::new('--log-sql', '--log-sql', [CompletionResultType]::ParameterName, 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation of a protected environment (needed without a terminal)')

@@ -571,6 +571,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --timeout 'Give up after this long (e.g. 90s, 10m); the remote command may keep running'
             cand -o 'Output format: human text, or one JSON document on stdout at the end'
             cand --output 'Output format: human text, or one JSON document on stdout at the end'
+            cand --force 'Clear a lock that still looks live (renewed within its duration, or held by a Job that is still active): its run may still be going. `--yes` alone clears only a lock whose holder looks gone'
             cand --allow-no-tenants 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
             cand --log-sql 'Log each migration''s SQL as it runs (Ecto''s `log_migrations_sql`)'
             cand -y 'Answer yes to the confirmation of a protected environment (needed without a terminal)'

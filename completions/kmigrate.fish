@@ -469,6 +469,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l statement-t
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l force -d 'Clear a lock that still looks live (renewed within its duration, or held by a Job that is still active): its run may still be going. `--yes` alone clears only a lock whose holder looks gone'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l log-sql -d 'Log each migration\'s SQL as it runs (Ecto\'s `log_migrations_sql`)'
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s y -l yes -d 'Answer yes to the confirmation of a protected environment (needed without a terminal)'

@@ -184,7 +184,7 @@ pub enum Command {
     /// Follow a Job-mode run's output again and exit with its exit code
     Logs(LogsArgs),
     /// Show who holds the single-runner lock and what is known about it; clear it after asking
-    Unlock,
+    Unlock(UnlockArgs),
     /// Check the setup step by step (kubeconfig, API, RBAC, pod, release, app, database) and
     /// say how to fix what fails
     Doctor,
@@ -368,6 +368,16 @@ pub struct CompletionsArgs {
     /// The shell to print completions for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `unlock` flags.
+#[derive(Debug, Clone, Args)]
+pub struct UnlockArgs {
+    /// Clear a lock that still looks live (renewed within its duration, or held by a Job
+    /// that is still active): its run may still be going. `--yes` alone clears only a lock
+    /// whose holder looks gone
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `init` flags.

@@ -115,7 +115,8 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::REFUSED,
         short: "confirmation refused",
-        meaning: "confirmation refused, or protected run without a terminal and without `--yes`, or a destructive migration a protected run did not allow; nothing was run",
+        meaning: "confirmation refused, or protected run without a terminal and without `--yes`, or a destructive migration a protected run \
+            did not allow, or `unlock` of a lock that looks live without `--force`; nothing was run",
         todo: "confirm, or pass `--yes`; review `kmigrate plan`, then pass `--allow-destructive VERSION`",
     },
     ExitCodeDoc {

@@ -251,7 +251,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         Action::Pods => pods::pods(ctx).await,
         Action::Runs => runs::runs(ctx).await,
         Action::Logs { run } => logs::logs(ctx, &run).await,
-        Action::Unlock => unlock::unlock(ctx).await,
+        Action::Unlock { force } => unlock::unlock(ctx, force).await,
         Action::Doctor => doctor::doctor(ctx).await,
         Action::Completions { shell } => {
             completions::completions(shell, &mut std::io::stdout().lock())

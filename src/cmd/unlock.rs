@@ -6,12 +6,13 @@ use anyhow::Result;
 use super::Ctx;
 use crate::confirm::{Plan, confirm};
 use crate::ecto_snippet::Operation;
+use crate::error::Error;
 use crate::lock;
 use crate::output::Purpose;
 use crate::target::PodTarget;
 
-/// Run `unlock`.
-pub async fn unlock(ctx: &mut Ctx) -> Result<()> {
+/// Run `unlock`; `force` clears a lock that still looks live.
+pub async fn unlock(ctx: &mut Ctx, force: bool) -> Result<()> {
     // Without the app, the lock is the one of the chosen pod's workload, as for the run.
     let (conn, ns, name, target) = match ctx.settings.lock_name.clone() {
         Some(name) => {
@@ -40,6 +41,16 @@ pub async fn unlock(ctx: &mut Ctx) -> Result<()> {
     };
     if let Some(t) = &target {
         facts.extend(database_fact(ctx, t).await);
+    }
+    if found.live && !force {
+        let said: Vec<String> = facts.iter().map(|(k, v)| format!("  {k}: {v}")).collect();
+        return Err(Error::Refused(format!(
+            "the lock {name} looks live: its run may still be going, so clearing it could let a second run start beside it; \
+             nothing was cleared. Check with `{me} status`; clear it anyway with `{me} unlock --force`\n{}",
+            said.join("\n"),
+            me = crate::program_name::on_target()
+        ))
+        .into());
     }
     confirm(
         &ctx.ui,

@@ -176,6 +176,9 @@ pub struct Found {
     pub holder: String,
     /// What is known, as (label, value) lines.
     pub facts: Vec<(&'static str, String)>,
+    /// Whether its run may still be going: renewed within its duration, or held by a Job
+    /// that is still active (or cannot be read).
+    pub live: bool,
     uid: Option<String>,
     version: Option<String>,
 }
@@ -200,6 +203,7 @@ pub async fn inspect(conn: &Connection, namespace: &str, name: &str) -> Result<O
         ("renewed", time(&spec.renew_time)),
     ];
     let annotations = lease.metadata.annotations.clone().unwrap_or_default();
+    let mut live = false;
     let state = if annotations.get(STATE_ANNOTATION).map(String::as_str) == Some("unknown") {
         match kept_for_unknown(conn, namespace, &holder, &annotations).await? {
             Other::Takeable(note) | Other::Blocked(note) | Other::Watching(note) => note,
@@ -208,21 +212,28 @@ pub async fn inspect(conn: &Connection, namespace: &str, name: &str) -> Result<O
         let jobs: Api<Job> = Api::namespaced(conn.client.clone(), namespace);
         match jobs.get_opt(job).await {
             Ok(Some(j)) if job_finished(&j) => format!("Job {job} has finished"),
-            Ok(Some(_)) => format!(
-                "Job {job} is still active: `{} logs {job}`",
-                crate::program_name::on_target()
-            ),
+            Ok(Some(_)) => {
+                live = true;
+                format!(
+                    "Job {job} is still active: `{} logs {job}`",
+                    crate::program_name::on_target()
+                )
+            }
             Ok(None) => format!("Job {job} no longer exists"),
-            Err(e) => format!(
-                "Job {job}: cannot be read ({})",
-                crate::connection::chain(&e)
-            ),
+            Err(e) => {
+                live = true;
+                format!(
+                    "Job {job}: cannot be read ({})",
+                    crate::connection::chain(&e)
+                )
+            }
         }
     } else {
         let mut observer = Observer::default();
         let version = lease.metadata.resource_version.clone().unwrap_or_default();
         match observer.judge(&version, &spec, Instant::now(), Timestamp::now()) {
             Verdict::Held => {
+                live = true;
                 "renewed within its duration: a run is probably still going".to_owned()
             }
             _ => "not renewed within its duration by its holder's clock: the holder looks gone"
@@ -233,6 +244,7 @@ pub async fn inspect(conn: &Connection, namespace: &str, name: &str) -> Result<O
     Ok(Some(Found {
         holder,
         facts,
+        live,
         uid: lease.metadata.uid.clone(),
         version: lease.metadata.resource_version.clone(),
     }))

@@ -54,8 +54,11 @@ pub enum Action {
         /// The run's (Job's) name.
         run: RunName,
     },
-    /// Show and clear the single-runner lock.
-    Unlock,
+    /// Show and clear the single-runner lock; `force` clears a live one too.
+    Unlock {
+        /// `--force`.
+        force: bool,
+    },
     /// Check the setup and say how to fix what fails.
     Doctor,
     /// Print shell completions.
@@ -162,7 +165,7 @@ impl Action {
             Action::Pods => "pods",
             Action::Runs => "runs",
             Action::Logs { .. } => "logs",
-            Action::Unlock => "unlock",
+            Action::Unlock { .. } => "unlock",
             Action::Doctor => "doctor",
             Action::Completions { .. } => "completions",
             Action::Init { .. } => "init",
@@ -185,7 +188,7 @@ impl Action {
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
-            | Action::Unlock
+            | Action::Unlock { .. }
             | Action::Doctor
             | Action::Lint(_)
             | Action::Completions { .. }
@@ -206,7 +209,7 @@ impl Action {
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
-            | Action::Unlock
+            | Action::Unlock { .. }
             | Action::Doctor
             | Action::Lint(_)
             | Action::Completions { .. }
@@ -229,7 +232,7 @@ impl Action {
             Action::Gate(g) => g.deployment.is_none(),
             Action::Runs
             | Action::Logs { .. }
-            | Action::Unlock
+            | Action::Unlock { .. }
             | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,

@@ -179,7 +179,7 @@ impl Settings {
             app.as_deref()
                 .or_else(|| release.as_deref().and_then(app_from_release)),
         );
-        if matches!(action, Action::Unlock)
+        if matches!(action, Action::Unlock { .. })
             && lock_name.is_none()
             && selector.is_none()
             && g.pod.is_none()
@@ -311,7 +311,7 @@ impl Settings {
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
-            | Action::Unlock
+            | Action::Unlock { .. }
             | Action::Doctor
             | Action::Lint(_)
             | Action::Completions { .. }
@@ -338,7 +338,7 @@ impl Settings {
             | Action::Pods
             | Action::Runs
             | Action::Logs { .. }
-            | Action::Unlock
+            | Action::Unlock { .. }
             | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,
@@ -350,7 +350,7 @@ impl Settings {
     /// holder, in a Job's annotations, or in doctor's checks.
     pub fn needs_user(&self) -> bool {
         let by_action = match self.action {
-            Action::Doctor | Action::Unlock => true,
+            Action::Doctor | Action::Unlock { .. } => true,
             Action::Migrate(_) | Action::Rollback(_) => self.lock != LockMode::Off,
             Action::Status { .. }
             | Action::Wait { .. }
@@ -462,7 +462,7 @@ impl Chosen {
             ),
             Command::Runs => chosen(Action::Runs, None, None),
             // Best effort: with the app known, unlock reads whether a migration still runs.
-            Command::Unlock => chosen(Action::Unlock, l.ecto(g).ok(), None),
+            Command::Unlock(a) => chosen(Action::Unlock { force: a.force }, l.ecto(g).ok(), None),
             Command::Logs(a) => chosen(
                 Action::Logs {
                     run: RunName::parse(&a.run)?,

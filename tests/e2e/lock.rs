@@ -132,6 +132,31 @@ fn a_stale_looking_lease_that_keeps_changing_is_held_not_watched_forever() {
     holder.join().unwrap();
 }
 
+/// `unlock --yes` clears a lock whose holder looks gone; one renewed within its duration
+/// (its run may still be going) takes `--force` as well.
+#[test]
+fn a_live_lock_is_cleared_only_with_force() {
+    let ns = Ns::with_demo_pod("livelock", &[]);
+    let now = k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        .to_string();
+    ns.apply(&format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: kmigrate-demo\nspec:\n  holderIdentity: busy@elsewhere pid 3\n  leaseDurationSeconds: 30\n  acquireTime: \"{now}\"\n  renewTime: \"{now}\"\n"
+    ));
+    let lease = || kubectl_out(&["-n", &ns.name, "get", "lease", "--no-headers", "-o", "name"]);
+    ns.kmigrate()
+        .args(["unlock", "-l", "app=demo", "--yes"])
+        .expect_stderr("the lock kmigrate-demo looks live")
+        .expect_stderr("unlock --force")
+        .status(73);
+    assert!(lease().contains("kmigrate-demo"), "nothing was cleared");
+    ns.kmigrate()
+        .args(["unlock", "-l", "app=demo", "--yes", "--force"])
+        .expect_stderr("Cleared the lock kmigrate-demo (held by busy@elsewhere pid 3)")
+        .status(0);
+    assert!(lease().is_empty(), "{}", lease());
+}
+
 #[test]
 fn a_lock_taken_away_during_the_run_is_reported_not_silent() {
     let ns = Ns::with_demo_pod("lost", &[]);
