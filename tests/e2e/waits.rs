@@ -414,8 +414,13 @@ fn a_long_migration_beats_and_a_run_left_behind_is_seen_by_the_next() {
         session.trim().starts_with("kmigrate-migrate-"),
         "the run's sessions are named after it: {session:?}"
     );
+    // Its lease was renewed moments ago: `--yes` alone does not clear it, `--force` does.
     ns.kmigrate()
         .args(["unlock", "-l", "app=demo", "--yes"])
+        .expect_stderr("a migration still runs")
+        .status(73);
+    ns.kmigrate()
+        .args(["unlock", "-l", "app=demo", "--yes", "--force"])
         .status(0);
     // The next run sees it, says what it does, and refuses to start a second one.
     let out = ns
