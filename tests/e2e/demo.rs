@@ -140,6 +140,14 @@ fn quick_start(exports: &str) {
         .expect("the quick start has a sh block");
     let lines = commands(block);
     let app = scratch_dir("quick-start");
+    // An app's folder holds its migrations, where `kmigrate lint` reads them: the demo's.
+    let migrations = app.join("priv/repo/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    let source = repo().join("tests/fixtures/demo_release/priv/repo/migrations");
+    for file in std::fs::read_dir(source).unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(&file, migrations.join(file.file_name().unwrap())).unwrap();
+    }
     // The demo's own config is not the newcomer's: only the folder's kmigrate.toml counts.
     let exports = format!("{exports}\nunset KMIGRATE_CONFIG");
     let (init, rest) = lines.split_first().expect("lines");
@@ -173,6 +181,14 @@ fn quick_start(exports: &str) {
             line: "kmigrate plan",
             code: 0,
             shows: &["20240103120000 create_comments", "1 pending migration(s)"],
+        },
+        Expect {
+            line: "kmigrate lint",
+            code: 0,
+            shows: &[
+                "priv/repo/migrations/20240103120000_create_comments.exs:5: warning raw_sql_executed",
+                "5 finding(s) in 3 file(s), none at --fail-on destructive or above",
+            ],
         },
         Expect {
             line: "kmigrate migrate",

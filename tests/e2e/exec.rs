@@ -168,6 +168,15 @@ fn exec_it_gives_the_command_a_terminal() {
     assert!(screen.contains("got hello"), "{screen}");
 }
 
+/// Runs its function when dropped: a test's clean-up, also when the test fails half-way.
+struct OnDrop<F: Fn()>(F);
+
+impl<F: Fn()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
 /// `kmigrate console` opens the release's remote shell on the pod's running node, with a
 /// terminal: what is typed runs in that node, and leaving the shell (Ctrl-G, q) leaves the
 /// node running. The session is recorded as an audit Event.
@@ -197,6 +206,10 @@ fn console_opens_the_running_nodes_shell_and_leaves_it_running() {
         .status()
         .unwrap();
     assert!(daemon.success());
+    // The live node is stopped when the test ends, also when it fails half-way.
+    let _stop = OnDrop(|| {
+        let _ = Command::new(&release).arg("stop").envs(env).status();
+    });
     let pid = || {
         Command::new(&release)
             .arg("pid")
@@ -219,7 +232,6 @@ fn console_opens_the_running_nodes_shell_and_leaves_it_running() {
         ],
     );
     let alive = pid();
-    let _ = Command::new(&release).arg("stop").envs(env).status();
     assert!(screen.contains(&format!("hello from {node}@")), "{screen}");
     assert!(screen.contains("leaves the node running"), "{screen}");
     assert!(alive, "the node still runs after the console: {screen}");
