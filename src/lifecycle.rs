@@ -123,8 +123,10 @@ async fn end_lock(ctx: &mut Ctx, cause: Option<&str>) {
             ));
         }
         Err(e) => ctx.ui.note(&format!(
-            "warning: could not keep the lock {name} ({e}); it expires in {}s",
-            lock::LEASE_SECONDS
+            "WARNING: could not keep the lock {name} ({e}): it expires within {}s while the command may still be running. \
+             Before anyone runs a migrate or rollback here, check with `{me} status` that no migration still runs.",
+            lock::LEASE_SECONDS,
+            me = program_name::on_target()
         )),
     }
 }

@@ -36,6 +36,10 @@ pub enum LockMode {
     Off,
 }
 
+/// How long keeping the lock after an unknown outcome is tried: well inside the lease's
+/// 30 s, so that a kept lock never lapses in between.
+const KEEP_TRYING: Duration = Duration::from_secs(20);
+
 /// How long a lease lives without renewal.
 pub const LEASE_SECONDS: i32 = 30;
 const RENEW_EVERY: Duration = Duration::from_secs(10);
@@ -417,19 +421,43 @@ impl Held {
     /// (it then expires in [`LEASE_SECONDS`]).
     pub async fn keep(self, kept: Kept<'_>) -> Result<(), String> {
         self.renewer.abort();
+        // Right after a lost connection the first try often fails too: try again, within
+        // the time the lease still lives, unless the answer is final.
+        let started = Instant::now();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.keep_once(&kept).await {
+                Ok(()) => return Ok(()),
+                Err((e, true)) if started.elapsed() < KEEP_TRYING => {
+                    tracing::info!(error = %e, tries, "keeping the lock failed; trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err((e, _)) => {
+                    return Err(format!(
+                        "{e}; {tries} tries in {} s",
+                        started.elapsed().as_secs()
+                    ));
+                }
+            }
+        }
+    }
+
+    /// One try of [`Held::keep`]; the error says whether another try may succeed.
+    async fn keep_once(&self, kept: &Kept<'_>) -> Result<(), (String, bool)> {
         let keep = async {
             let mut lease = timed(self.api.get_opt(&self.name))
                 .await
-                .map_err(|e| chain(&e))?
-                .ok_or("the lease is gone")?;
+                .map_err(|e| (chain(&e), true))?
+                .ok_or(("the lease is gone".to_owned(), false))?;
             let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
             if spec.holder_identity.as_deref() != Some(self.holder.as_str()) {
-                return Err("another run holds it now".to_owned());
+                return Err(("another run holds it now".to_owned(), false));
             }
             spec.lease_duration_seconds = Some(KEPT_SECONDS);
             spec.renew_time = Some(MicroTime(Timestamp::now()));
             let annotations = lease.metadata.annotations.get_or_insert_with(BTreeMap::new);
-            match kept {
+            match *kept {
                 Kept::Job(job) => spec.holder_identity = Some(format!("{JOB_HOLDER_PREFIX}{job}")),
                 Kept::Unknown { pod, uid, cause } => {
                     annotations.insert(STATE_ANNOTATION.to_owned(), "unknown".to_owned());
@@ -446,7 +474,7 @@ impl Held {
             timed(self.api.replace(&self.name, &PostParams::default(), &lease))
                 .await
                 .map(drop)
-                .map_err(|e| chain(&e))
+                .map_err(|e| (chain(&e), true))
         };
         keep.await
     }

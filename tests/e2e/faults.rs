@@ -128,6 +128,40 @@ fn connection_cut_mid_migration_reports_unknown_and_leaves_no_half_migration() {
     );
 }
 
+/// The API server stays out of reach for a few seconds after the connection is lost: the
+/// lock is still kept for the unknown outcome (tried again within the lease's life), not
+/// left to expire under a migration that may still run.
+#[test]
+fn the_lock_is_kept_when_the_api_server_comes_back_within_the_lease() {
+    let ns = Ns::with_demo_pod("keep", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
+    let proxy = std::sync::Arc::new(FaultProxy::start(apiserver_addr()));
+    let mut run = ns
+        .kmigrate()
+        .env("KUBECONFIG", proxy.kubeconfig())
+        .args(["migrate", "-l", "app=demo"])
+        .spawn();
+    run.wait_line("SELECT pg_sleep(2)");
+    proxy.refuse(true);
+    proxy.cut_all();
+    let back = {
+        let proxy = proxy.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(4));
+            proxy.refuse(false);
+        })
+    };
+    let (code, _) = run.wait_exit(Duration::from_secs(40));
+    back.join().unwrap();
+    let text = run.seen.join("\n");
+    assert_eq!(code, 75, "{text}");
+    assert!(text.contains("The lock kmigrate-demo stays held"), "{text}");
+    assert_eq!(
+        lease_field(&ns.name, "{.metadata.annotations.kmigrate\\.io/state}"),
+        "unknown",
+        "{text}"
+    );
+}
+
 fn signal_mid_run(signal: &str, expected: i32) {
     // The gated migration waits until the gate opens: the signal lands mid-run however
     // slow the machine is.
