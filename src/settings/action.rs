@@ -196,6 +196,29 @@ impl Action {
         }
     }
 
+    /// Whether Job mode (`--image`, or `job = true` in the config) runs this action in a Job.
+    /// Doctor only checks what Job mode needs, and creates nothing.
+    pub fn runs_in_job(&self) -> bool {
+        match self {
+            Action::Migrate(_)
+            | Action::Rollback(_)
+            | Action::Status { .. }
+            | Action::Plan
+            | Action::Wait { .. } => true,
+            Action::Doctor
+            | Action::Gate(_)
+            | Action::Exec { .. }
+            | Action::Console { .. }
+            | Action::Pods
+            | Action::Runs
+            | Action::Logs { .. }
+            | Action::Unlock { .. }
+            | Action::Lint(_)
+            | Action::Completions { .. }
+            | Action::Init { .. } => false,
+        }
+    }
+
     /// Whether several environments (`-e a,b`, a group) may run this action, one after
     /// the other.
     pub fn fans_out(&self) -> bool {

@@ -324,25 +324,8 @@ impl Settings {
     /// or it creates a Job, which runs an image with the app's Secrets and service account
     /// (a Job-mode status too; a dry run creates nothing).
     pub fn confirms_when_protected(&self) -> bool {
-        let creates_job = match self.action {
-            Action::Migrate(_)
-            | Action::Rollback(_)
-            | Action::Status { .. }
-            | Action::Plan
-            | Action::Wait { .. } => self.job.as_ref().is_some_and(|j| !j.dry_run),
-            // `job = true` in the config only names what doctor checks: it creates nothing.
-            Action::Doctor
-            | Action::Gate(_)
-            | Action::Exec { .. }
-            | Action::Console { .. }
-            | Action::Pods
-            | Action::Runs
-            | Action::Logs { .. }
-            | Action::Unlock { .. }
-            | Action::Lint(_)
-            | Action::Completions { .. }
-            | Action::Init { .. } => false,
-        };
+        let creates_job =
+            self.action.runs_in_job() && self.job.as_ref().is_some_and(|j| !j.dry_run);
         self.action.changes_database() || creates_job
     }
 
