@@ -5,7 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Ns, V1, V2, V3, local, migration_set, psql, release};
+use crate::harness::{LiveNode, Ns, V1, V2, V3, local, migration_set, psql, release};
 use crate::support::{report, scratch_dir, stdout};
 
 /// A psql session of its own that holds `pg_advisory_lock(4242)` until dropped: the
@@ -421,42 +421,13 @@ fn an_umbrella_release_names_the_app_that_owns_the_repos() {
 
 #[test]
 fn rpc_mode_shows_each_migration_from_the_live_node() {
-    let state = scratch_dir("rpc");
-    let node = format!("demo_{}", std::process::id());
     let ns = Ns::new("rpc");
-    let env = [
-        ("RELEASE_NODE", node.as_str()),
-        ("DEMO_STATE_DIR", state.to_str().unwrap()),
-    ];
-    ns.pod("demo-0", "app: demo", &env);
-    ns.wait_ready("demo-0");
-    let mut pg = local().pg.clone();
-    pg.push(("PGDATABASE".into(), ns.db.clone()));
-    let ok = Command::new(release())
-        .arg("daemon")
-        .envs(pg.iter().cloned())
-        .envs(env)
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let stop = || {
-        let _ = Command::new(release()).arg("stop").envs(env).status();
-    };
-    // `daemon` returns before the node is up (as a release's does): wait until it answers.
-    crate::support::wait_for("the live node", Duration::from_secs(60), || {
-        Command::new(release())
-            .arg("pid")
-            .envs(env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    });
+    let live = LiveNode::start(&ns, "rpc", &[]);
     let out = ns
         .kmigrate()
         .args(["migrate", "-l", "app=demo", "--mode", "rpc", "-o", "json"])
         .status_any();
-    stop();
+    drop(live);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::Ns;
+use crate::harness::{LiveNode, Ns};
 use crate::support::report;
 
 #[test]
@@ -168,58 +168,15 @@ fn exec_it_gives_the_command_a_terminal() {
     assert!(screen.contains("got hello"), "{screen}");
 }
 
-/// Runs its function when dropped: a test's clean-up, also when the test fails half-way.
-struct OnDrop<F: Fn()>(F);
-
-impl<F: Fn()> Drop for OnDrop<F> {
-    fn drop(&mut self) {
-        (self.0)();
-    }
-}
-
 /// `kmigrate console` opens the release's remote shell on the pod's running node, with a
 /// terminal: what is typed runs in that node, and leaving the shell (Ctrl-G, q) leaves the
 /// node running. The session is recorded as an audit Event.
 #[test]
 fn console_opens_the_running_nodes_shell_and_leaves_it_running() {
-    use std::process::{Command, Stdio};
-
-    let state = crate::support::scratch_dir("console");
-    let node = format!("console_{}", std::process::id());
     let ns = Ns::new("console");
-    let env = [
-        ("RELEASE_NODE", node.as_str()),
-        ("DEMO_STATE_DIR", state.to_str().unwrap()),
-    ];
     // The container's terminal type: IEx runs a limited shell, and ignores --remsh, on a
     // `dumb` one.
-    let pod_env = [env[0], env[1], ("TERM", "xterm")];
-    ns.pod("demo-0", "app: demo", &pod_env);
-    ns.wait_ready("demo-0");
-    let release = crate::harness::release();
-    let mut pg = crate::harness::local().pg.clone();
-    pg.push(("PGDATABASE".into(), ns.db.clone()));
-    let daemon = Command::new(&release)
-        .arg("daemon")
-        .envs(pg.iter().cloned())
-        .envs(env)
-        .status()
-        .unwrap();
-    assert!(daemon.success());
-    // The live node is stopped when the test ends, also when it fails half-way.
-    let _stop = OnDrop(|| {
-        let _ = Command::new(&release).arg("stop").envs(env).status();
-    });
-    let pid = || {
-        Command::new(&release)
-            .arg("pid")
-            .envs(env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    crate::support::wait_for("the live node", Duration::from_secs(60), pid);
+    let live = LiveNode::start(&ns, "console", &[("TERM", "xterm")]);
     let (_, screen) = crate::support::converse(
         ns.kmigrate()
             .args(["console", "-l", "app=demo"])
@@ -231,8 +188,11 @@ fn console_opens_the_running_nodes_shell_and_leaves_it_running() {
             ("-->", "q\r"),
         ],
     );
-    let alive = pid();
-    assert!(screen.contains(&format!("hello from {node}@")), "{screen}");
+    let alive = live.answers();
+    assert!(
+        screen.contains(&format!("hello from {}@", live.name)),
+        "{screen}"
+    );
     assert!(screen.contains("leaves the node running"), "{screen}");
     assert!(alive, "the node still runs after the console: {screen}");
     let evs = crate::audit::events(&ns);

@@ -390,3 +390,60 @@ pub fn steal_lease(ns: &str) {
         r#"{"spec":{"holderIdentity":"intruder"}}"#,
     ]);
 }
+
+/// A running node of the demo release (`bin/demo daemon`) behind the pod `demo-0` of `ns`,
+/// as a live app pod has one: `rpc` and `remote` reach it. Stopped when dropped, also when
+/// a test fails half-way.
+pub struct LiveNode {
+    /// The node's name (`RELEASE_NODE`).
+    pub name: String,
+    env: Vec<(String, String)>,
+}
+
+impl LiveNode {
+    /// Create the pod (with `pod_env` added to the node's settings), start the node and
+    /// wait until it answers.
+    pub fn start(ns: &Ns, tag: &str, pod_env: &[(&str, &str)]) -> Self {
+        let name = format!("{tag}_{}", std::process::id());
+        let state = crate::support::scratch_dir(tag);
+        let env = vec![
+            ("RELEASE_NODE".to_owned(), name.clone()),
+            ("DEMO_STATE_DIR".to_owned(), state.display().to_string()),
+        ];
+        let mut in_pod: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        in_pod.extend_from_slice(pod_env);
+        ns.pod("demo-0", "app: demo", &in_pod);
+        ns.wait_ready("demo-0");
+        let node = Self { name, env };
+        let mut pg = local().pg.clone();
+        pg.push(("PGDATABASE".into(), ns.db.clone()));
+        let ok = node.release("daemon").envs(pg).status().unwrap();
+        assert!(ok.success());
+        // `daemon` returns before the node is up (as a release's does): wait until it answers.
+        wait_for("the live node", Duration::from_secs(60), || node.answers());
+        node
+    }
+
+    /// The release's `command`, with this node's settings.
+    fn release(&self, command: &str) -> Command {
+        let mut c = Command::new(release());
+        c.arg(command).envs(self.env.iter().cloned());
+        c
+    }
+
+    /// Whether the node runs and answers (`bin/demo pid`).
+    pub fn answers(&self) -> bool {
+        self.release("pid")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for LiveNode {
+    fn drop(&mut self) {
+        let _ = self.release("stop").status();
+    }
+}
