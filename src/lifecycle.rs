@@ -60,7 +60,9 @@ pub async fn finish(ctx: &mut Ctx, result: &Result<()>, started_at: Instant) -> 
             end.exit_code == crate::error::code::NOT_STARTED,
         )
         .await;
-        if let (Err(_), Some(job)) = (result, &ctx.report.job) {
+        // A Job whose container's exit code is known is not running any more.
+        let ran_out = ctx.report.remote_exit_code.is_some();
+        if let (Err(_), Some(job), false) = (result, &ctx.report.job, ran_out) {
             ctx.ui.note(&format!(
                 "The Job {job} keeps running; follow it again with `{} logs {job}`.",
                 program_name::on_target()

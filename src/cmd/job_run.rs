@@ -264,7 +264,13 @@ async fn run_job(
     let code = match job::follow(conn, ns, name, &mut out, &ctx.ui, grace).await {
         Ok(job::Followed::Exited(code)) => code,
         Ok(job::Followed::Unread { code, why }) => unread(ctx, name, code, &why)?,
-        Ok(job::Followed::Completed) => 0,
+        // Its container exited 0, but without its log what it applied is unknown.
+        Ok(job::Followed::Completed) => unread(
+            ctx,
+            name,
+            0,
+            "the Job completed, and its pod, with the log, is gone",
+        )?,
         Ok(job::Followed::NotStarting(why)) => {
             return Err(give_up(ctx, conn, ns, spec, name, &why).await);
         }
@@ -276,7 +282,9 @@ async fn run_job(
 /// A Job whose container exited with `code` but whose log could not be read: without the
 /// snippet's own report, an exit code 0 says nothing of what ran (unknown, 75); a failure
 /// is taken from the exit code, said to be without its output.
-pub(super) fn unread(ctx: &Ctx, name: &str, code: i32, why: &str) -> Result<i32> {
+pub(super) fn unread(ctx: &mut Ctx, name: &str, code: i32, why: &str) -> Result<i32> {
+    // The container's code is known: whatever the outcome, the Job is not running.
+    ctx.report.remote_exit_code = Some(code);
     if code == 0 {
         return Err(Error::Unknown(format!(
             "the Job {name}'s container exited 0, but its log could not be read ({why}): without the snippet's own report, what it did is unknown; check with `{} status`",
@@ -589,12 +597,12 @@ mod tests {
     /// whose container exited 0 is unknown; a failure keeps its code, said to lack its log.
     #[test]
     fn a_job_without_its_log_is_unknown_or_its_exit_code_said_to_lack_the_log() {
-        let h = Harness::new(&["migrate"], Vec::new(), false);
-        let err = unread(&h.ctx, "run-1", 0, "no logs found").unwrap_err();
+        let mut h = Harness::new(&["migrate"], Vec::new(), false);
+        let err = unread(&mut h.ctx, "run-1", 0, "no logs found").unwrap_err();
         assert_eq!(exit_code_of(&err), code::UNKNOWN);
         assert!(err.to_string().contains("no logs found"), "{err}");
         assert!(!h.stderr().contains("nothing to do"));
-        assert_eq!(unread(&h.ctx, "run-1", 3, "no logs found").unwrap(), 3);
+        assert_eq!(unread(&mut h.ctx, "run-1", 3, "no logs found").unwrap(), 3);
         assert!(
             h.stderr().contains("the Job run-1's log could not be read (no logs found); the outcome is its container's exit code 3"),
             "{}",

@@ -3,18 +3,18 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use futures::AsyncReadExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, LogParams, PostParams};
 
+use super::log::{ATTEMPTS, Event, Log, LogStream};
 use super::pod_state::{
     JobEnd, PodState, Step, app_container, human, job_end, next_step, pod_state,
 };
 use super::{MANAGED_BY, RUN_LABEL};
-use crate::connection::{Connection, chain, classify};
+use crate::connection::{Connection, chain, classify, is_transient};
 use crate::error::Error;
 use crate::output::{Stream, Streamer};
 use crate::pod_select::owner;
@@ -188,6 +188,9 @@ pub async fn delete(
     }
 }
 
+/// Reads of the Job's pod in a row that may get no answer while its log is followed.
+const UNANSWERED: u32 = 10;
+
 /// How following a run ended, short of an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Followed {
@@ -290,40 +293,48 @@ pub async fn follow(
     };
     // Follow while the container runs. Once it has ended, give the log a moment to
     // finish: a log stream can outlive its container (a node agent that never closes it).
-    let params = LogParams {
-        container: Some(app.clone()),
-        follow: code.is_none(),
-        ..LogParams::default()
-    };
-    let mut unread = None;
-    let mut stream = match pods.log_stream(&name, &params).await {
-        Ok(s) => Some(Box::pin(s)),
-        Err(e) => {
-            tracing::debug!(error = %chain(&e), "cannot follow the Job's log");
-            unread = Some(match e {
-                kube::Error::Api(status) => status.message.clone(),
-                other => chain(&other),
-            });
-            None
+    let open = |follow: bool| {
+        let params = LogParams {
+            container: Some(app.clone()),
+            follow,
+            ..LogParams::default()
+        };
+        let (pods, name) = (&pods, &name);
+        async move {
+            match pods.log_stream(name, &params).await {
+                Ok(s) => Ok(Box::pin(s) as LogStream),
+                Err(kube::Error::Api(status)) => Err(status.message),
+                Err(other) => Err(chain(&other)),
+            }
         }
     };
+    let mut log = Log::default();
+    log.open(open(code.is_none()).await);
     let mut buf = vec![0u8; 64 * 1024];
     let mut ended: Option<tokio::time::Instant> = code.map(|_| tokio::time::Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut unanswered = 0;
     loop {
         tokio::select! {
-            r = async {
-                match stream.as_mut() {
-                    Some(s) => s.read(&mut buf).await,
-                    None => std::future::pending().await,
-                }
-            } => match r {
-                Ok(0) | Err(_) => stream = None,
-                Ok(n) => out.chunk(Stream::Out, &buf[..n]).await,
+            event = log.next(&mut buf) => match event {
+                Event::Bytes(bytes) => out.chunk(Stream::Out, bytes).await,
+                Event::Skipped => {}
+                Event::Ended => log.ended(code.is_none()),
+                Event::Broken(why) => log.broke(why),
             },
             _ = tick.tick() => {
                 if code.is_none() {
-                    let Some(p) = pods.get_opt(&name).await.map_err(|e| classify(e, "read the Job's pod", conn))? else {
+                    let p = match pods.get_opt(&name).await {
+                        Ok(p) => p,
+                        // A read that got no answer is asked again at the next tick.
+                        Err(e) if is_transient(&e) && unanswered < UNANSWERED => {
+                            unanswered += 1;
+                            continue;
+                        }
+                        Err(e) => return Err(classify(e, "read the Job's pod", conn)),
+                    };
+                    unanswered = 0;
+                    let Some(p) = p else {
                         let job_says = match get_job().await {
                             Ok(Some(j)) => job_end(&j).map(|e| match e {
                                 JobEnd::Failed(why) => format!(" (the Job failed: {why})"),
@@ -351,13 +362,20 @@ pub async fn follow(
                         PodState::Running | PodState::Pending(_) => {}
                     }
                 }
+                if let Some((why, attempt)) = log.due() {
+                    ui.note(&format!(
+                        "The Job's log stream broke ({why}); reading it again from where it stopped (attempt {attempt} of {ATTEMPTS})."
+                    ));
+                    log.open(open(code.is_none()).await);
+                }
             },
         }
-        let log_done =
-            stream.is_none() || ended.is_some_and(|t| t.elapsed() > Duration::from_secs(2));
+        let log_done = log.done()
+            || ended.is_some_and(|t| t.elapsed() > Duration::from_secs(2))
+                && log.open_for(Duration::from_secs(2));
         if log_done && let Some(c) = code {
             out.finish().await;
-            return Ok(match unread {
+            return Ok(match log.unread {
                 Some(why) => Followed::Unread { code: c, why },
                 None => Followed::Exited(c),
             });

@@ -2,6 +2,7 @@
 //! from the app's Deployment, and follow it.
 
 mod api;
+mod log;
 mod pod_state;
 mod spec;
 mod yaml;

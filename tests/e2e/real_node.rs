@@ -812,3 +812,48 @@ fn a_gated_rollout_waits_for_the_job_mode_migration_then_completes() {
         ready.as_secs_f64()
     );
 }
+
+/// A Job's log stream cut while the migration runs is read again from where it stopped:
+/// the outcome comes from the whole log, each line once, never from the part before the
+/// cut (security N10). A refusal after the Job has ended does not say the Job keeps
+/// running.
+#[test]
+fn a_job_log_stream_cut_mid_migration_is_read_again_from_where_it_stopped() {
+    const SLOW: i64 = 20240104120000;
+    let ns = Ns::new("real-logcut");
+    deployment(&ns, &node().app_image, "");
+    let image = release_image(&ns, "slow", "slow");
+    let proxy = crate::faultproxy::FaultProxy::start(crate::faultproxy::apiserver_addr());
+    let mut run = job_migrate(&ns, &image)
+        .env("KUBECONFIG", proxy.kubeconfig())
+        .spawn();
+    run.wait_line("SELECT pg_sleep(2)");
+    proxy.cut_all();
+    let (code, _) = run.wait_exit(Duration::from_secs(90));
+    let text = run.seen.join("\n");
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("The Job's log stream broke (")
+            && text.contains("reading it again from where it stopped (attempt 1 of 5)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("CREATE TABLE slow_a").count(), 1, "{text}");
+    assert_eq!(text.matches("CREATE TABLE slow_b").count(), 1, "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout.join("\n")).unwrap();
+    let ran: Vec<i64> = doc["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["version"].as_i64())
+        .collect();
+    assert_eq!(ran, [V1, V2, V3, SLOW], "{doc}");
+    assert_eq!(ns.applied(), [V1, V2, V3, SLOW]);
+
+    // The migrate Job refuses a plan that is not the current one and ends: it is not
+    // running any more, and nothing says it is.
+    job_migrate(&ns, &image)
+        .args(["--plan", &"0".repeat(64)])
+        .expect_stderr("nothing was run")
+        .reject_stderr("keeps running")
+        .status(82);
+}
