@@ -41,12 +41,82 @@ pub struct Connection {
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where a run will connect, as the kubeconfig (or in-cluster config) says without sending
+/// anything: what decides before connecting (a protected environment with no terminal).
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// The context name (`in-cluster` inside a pod).
+    pub context: String,
+    /// The kubeconfig's cluster name for the context, if any.
+    pub cluster: Option<String>,
+    /// The API server URL.
+    pub server: String,
+    /// The context's namespace, or `default`.
+    pub namespace: String,
+}
+
+impl Destination {
+    /// The API server's host.
+    pub fn host(&self) -> Option<&str> {
+        host_of(&self.server)
+    }
+}
+
+/// Where `args` point, read from files only.
+pub async fn destination(args: &KubeArgs) -> Result<Destination> {
+    let found = locate(args).await?;
+    Ok(Destination {
+        server: server_of(&found.config),
+        namespace: found.config.default_namespace,
+        context: found.context,
+        cluster: found.cluster_name,
+    })
+}
+
+/// A kubeconfig loaded for one context, and what people are shown of it.
+struct Located {
+    config: Config,
+    context: String,
+    cluster_name: Option<String>,
+    shown: String,
+}
+
 /// Load the kubeconfig (flag, `KUBECONFIG` with several files, `~/.kube/config`, in-cluster)
 /// and build the clients. Reads files only; nothing is sent yet.
 pub async fn connect(args: &KubeArgs) -> Result<Connection> {
+    let Located {
+        mut config,
+        context,
+        cluster_name,
+        shown,
+    } = locate(args).await?;
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    // Lets cluster admins tell kmigrate's requests apart in audit logs.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(concat!("kmigrate/", env!("CARGO_PKG_VERSION"))),
+    ));
+    let server = server_of(&config);
+    let default_namespace = config.default_namespace.clone();
+    let client = build_client(&config, true).map_err(|e| client_error(&e, &server, &context))?;
+    let exec_client =
+        build_client(&config, false).map_err(|e| client_error(&e, &server, &context))?;
+    Ok(Connection {
+        client,
+        exec_client,
+        context,
+        default_namespace,
+        server,
+        cluster_name,
+        kubeconfig: shown,
+    })
+}
+
+/// The kubeconfig for the context `args` name (or its current one), or in-cluster config.
+async fn locate(args: &KubeArgs) -> Result<Located> {
     let mut cluster_name = None;
     let mut shown = "in-cluster".to_owned();
-    let (mut config, context) = match load_kubeconfig(args.kubeconfig.as_deref())? {
+    let (config, context) = match load_kubeconfig(args.kubeconfig.as_deref())? {
         Some((kubeconfig, source)) => {
             shown = match std::env::var_os("KUBECONFIG") {
                 Some(list) if source == "KUBECONFIG" => {
@@ -107,29 +177,11 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection> {
             (config, "in-cluster".to_owned())
         }
     };
-    config.connect_timeout = Some(CONNECT_TIMEOUT);
-    // Lets cluster admins tell kmigrate's requests apart in audit logs.
-    config.headers.push((
-        http::header::USER_AGENT,
-        http::HeaderValue::from_static(concat!("kmigrate/", env!("CARGO_PKG_VERSION"))),
-    ));
-    let server = config
-        .cluster_url
-        .to_string()
-        .trim_end_matches('/')
-        .to_owned();
-    let default_namespace = config.default_namespace.clone();
-    let client = build_client(&config, true).map_err(|e| client_error(&e, &server, &context))?;
-    let exec_client =
-        build_client(&config, false).map_err(|e| client_error(&e, &server, &context))?;
-    Ok(Connection {
-        client,
-        exec_client,
+    Ok(Located {
+        config,
         context,
-        default_namespace,
-        server,
         cluster_name,
-        kubeconfig: shown,
+        shown,
     })
 }
 
@@ -323,12 +375,23 @@ fn auth_message(err: &AuthError) -> String {
 impl Connection {
     /// The API server's host name.
     pub fn host(&self) -> Option<&str> {
-        let rest = self
-            .server
-            .split_once("://")
-            .map_or(self.server.as_str(), |(_, r)| r);
-        rest.split(['/', ':']).next().filter(|h| !h.is_empty())
+        host_of(&self.server)
     }
+}
+
+/// The API server URL of a config, without its trailing slash.
+fn server_of(config: &Config) -> String {
+    config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// The host of an API server URL.
+fn host_of(server: &str) -> Option<&str> {
+    let rest = server.split_once("://").map_or(server, |(_, r)| r);
+    rest.split(['/', ':']).next().filter(|h| !h.is_empty())
 }
 
 /// Turn a kube error into a typed error; `what` says what was being done.

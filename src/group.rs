@@ -60,6 +60,7 @@ pub fn drive(
         })
         .collect();
     let stopped = runtime.block_on(async {
+        refuse_early(ui, &members).await?;
         let plans = plan_all(&mut members, &deadline).await?;
         confirm_all(ui, yes, named, &mut members, &plans).await?;
         let signal = run_all(
@@ -130,6 +131,32 @@ pub fn drive(
     report.exit_code = end.exit_code;
     report.outcome = end.outcome.to_string();
     (report, end)
+}
+
+/// Environments protected by what is known before connecting, with no terminal to confirm
+/// on and no `--yes`: the group is refused before any request, as one environment is.
+async fn refuse_early(ui: &Ui, members: &[Member]) -> Result<(), (Option<String>, anyhow::Error)> {
+    let mut reasons = Vec::new();
+    for m in members {
+        if let Some(reason) = cmd::protected_before_connecting(&m.ctx.settings, ui).await {
+            reasons.push(format!("{}: {reason}", m.env));
+        }
+    }
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    let reasons = reasons.join("; ");
+    ui.note(&format!(
+        "{} ({reasons})",
+        ui.bold(crate::confirm::PROTECTED)
+    ));
+    Err((
+        None,
+        Error::Refused(format!(
+            "the environments are protected ({reasons}) and there is no terminal to confirm on; re-run with --yes to proceed; nothing was run in any environment"
+        ))
+        .into(),
+    ))
 }
 
 /// A group that could not start at all.

@@ -235,9 +235,7 @@ pub async fn execute(ctx: &mut Ctx) -> Result<()> {
         ctx.ui
             .note("note: kmigrate.toml turns audit Events off (audit = false)");
     }
-    if ctx.settings.confirms_when_protected() {
-        refuse_early(ctx)?;
-    }
+    refuse_early(ctx).await?;
     match ctx.settings.action.clone() {
         Action::Migrate(change) => migrate::migrate(ctx, &change).await,
         Action::Rollback(change) => rollback::rollback(ctx, &change).await,
@@ -362,13 +360,10 @@ pub(super) fn cut_short() -> anyhow::Error {
     .into()
 }
 
-/// A protected place known from flags and config alone, with no terminal to confirm on and
-/// no `--yes`: refused before any request, so nothing is locked or read.
-fn refuse_early(ctx: &mut Ctx) -> Result<()> {
-    if ctx.settings.yes || ctx.ui.can_prompt {
-        return Ok(());
-    }
-    let Some(reason) = ctx.settings.protection_before_connecting() else {
+/// A protected place known before connecting, with no terminal to confirm on and no
+/// `--yes`: refused before any request, so nothing is locked or read.
+async fn refuse_early(ctx: &mut Ctx) -> Result<()> {
+    let Some(reason) = protected_before_connecting(&ctx.settings, &ctx.ui).await else {
         return Ok(());
     };
     ctx.report.protected = true;
@@ -380,6 +375,18 @@ fn refuse_early(ctx: &mut Ctx) -> Result<()> {
         "the environment is protected ({reason}) and there is no terminal to confirm on; re-run with --yes to proceed"
     ))
     .into())
+}
+
+/// Why a run that would ask for a typed confirmation, and cannot (no terminal, no `--yes`),
+/// is protected, from what is known before any request: flags, config and the kubeconfig's
+/// context read from its files. A kubeconfig that cannot be read decides nothing here; the
+/// connection then fails with its own error before anything is sent.
+pub async fn protected_before_connecting(settings: &Settings, ui: &Ui) -> Option<String> {
+    if settings.yes || ui.can_prompt || !settings.confirms_when_protected() {
+        return None;
+    }
+    let dest = crate::connection::destination(&settings.kube).await.ok();
+    settings.protection_before_connecting(dest.as_ref())
 }
 
 /// Connect and settle the namespace (flag or config, else the kubeconfig's), recording both.

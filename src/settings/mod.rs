@@ -15,7 +15,7 @@ use crate::cli::{
     Cli, Command, GlobalArgs, LintArgs, LintFailOn, MigrateArgs, OutputFormat, RollbackArgs,
 };
 use crate::config::{self, Config};
-use crate::connection::KubeArgs;
+use crate::connection::{Destination, KubeArgs};
 use crate::ecto_snippet::Mode;
 use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
@@ -356,13 +356,20 @@ impl Settings {
         self.protection.reason(place)
     }
 
-    /// Why the place is protected, from what is known before any request (the namespace
-    /// and context given by flag or config): a run that cannot confirm is refused at once.
-    pub fn protection_before_connecting(&self) -> Option<String> {
+    /// Why the place is protected, from what is known before any request: the namespace
+    /// and context given by flag or config, and what the kubeconfig says of its context
+    /// (name, cluster, server, namespace). A run that cannot confirm is refused at once.
+    pub fn protection_before_connecting(&self, dest: Option<&Destination>) -> Option<String> {
         self.protection(&Place {
-            context: self.kube.context.as_deref(),
-            namespace: self.namespace.as_deref(),
-            ..Place::default()
+            context: dest
+                .map(|d| d.context.as_str())
+                .or(self.kube.context.as_deref()),
+            namespace: self
+                .namespace
+                .as_deref()
+                .or(dest.map(|d| d.namespace.as_str())),
+            cluster: dest.and_then(|d| d.cluster.as_deref()),
+            host: dest.and_then(Destination::host),
         })
     }
 }

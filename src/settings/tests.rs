@@ -145,9 +145,9 @@ fn protection_rules() {
     );
     // Known before connecting: the namespace flag alone can say so.
     let s = settings(&["-l", "app=x", "-n", "shop-prod", "pods"], None).unwrap();
-    assert!(s.protection_before_connecting().is_some());
+    assert!(s.protection_before_connecting(None).is_some());
     let s = settings(&["-l", "app=x", "-n", "shop", "pods"], None).unwrap();
-    assert!(s.protection_before_connecting().is_none());
+    assert!(s.protection_before_connecting(None).is_none());
 }
 
 #[test]

@@ -589,6 +589,68 @@ fn a_protected_run_without_yes_is_refused_before_any_request() {
     }
 }
 
+/// What the kubeconfig says of its current context decides before any request too: its
+/// name (an EKS ARN), its cluster, its server's host, its namespace. The API server here
+/// does not exist; a run that asked it would end with 76.
+#[cfg(unix)]
+#[test]
+fn a_kubeconfig_that_names_production_refuses_before_any_request() {
+    let dir = scratch_dir("early-kubeconfig");
+    let write = |name: &str, context: &str, cluster: &str, server: &str, ns: &str| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: \"{context}\"\nclusters:\n- name: {cluster}\n  cluster:\n    server: {server}\ncontexts:\n- name: \"{context}\"\n  context:\n    cluster: {cluster}\n    user: u\n    namespace: {ns}\nusers:\n- name: u\n  user:\n    token: t\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let eks = "arn:aws:eks:eu-west-1:123456789012:cluster/prod";
+    for (cfg, reason) in [
+        (write("eks", eks, "c", "https://127.0.0.1:9", "shop"), eks),
+        (
+            write("cluster", "c", "eks-prod", "https://127.0.0.1:9", "shop"),
+            "eks-prod",
+        ),
+        (
+            write("host", "c", "c", "https://api.prod.invalid:9", "shop"),
+            "api.prod.invalid",
+        ),
+        (
+            write("ns", "c", "c", "https://127.0.0.1:9", "shop-prod-eu"),
+            "shop-prod-eu",
+        ),
+    ] {
+        kmigrate()
+            .env("KUBECONFIG", &cfg)
+            .args(["migrate", "-l", "app=x", "--app", "demo"])
+            .expect_stderr("Protected environment")
+            .expect_stderr(reason)
+            .expect_stderr("--yes")
+            .reject_stderr("cannot reach")
+            .status(73);
+    }
+    // A group whose environment the config marks protected is refused as a whole, before
+    // any plan is read.
+    let project = scratch_dir("early-group");
+    std::fs::write(
+        project.join("kmigrate.toml"),
+        "app = \"demo\"\nselector = \"app=x\"\n[env.eu]\nnamespace = \"shop\"\n[env.us]\nnamespace = \"shop-us\"\nprotected = true\n",
+    )
+    .unwrap();
+    let plain = kubeconfig(&dir, "https://127.0.0.1:9");
+    kmigrate()
+        .dir(&project)
+        .env("KUBECONFIG", &plain)
+        .args(["migrate", "-e", "eu,us"])
+        .expect_stderr("us: ")
+        .expect_stderr("nothing was run in any environment")
+        .reject_stderr("cannot reach")
+        .status(73);
+}
+
 /// `--plan` and `--allow-destructive` are checked before any request: a hash is 64 hex
 /// digits, it applies the whole plan, and it needs the embedded snippet.
 #[cfg(unix)]
