@@ -18,6 +18,7 @@ mod demo;
 mod doctor;
 mod dsl;
 mod ecto;
+mod examples;
 mod exec;
 mod faultproxy;
 mod faults;
