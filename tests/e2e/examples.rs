@@ -1,7 +1,9 @@
 //! examples/ as the tools of their formats see them: the Helm chart rendered by helm and
 //! dry-run by the API server (server side) in a namespace, with Helm's hook annotations and
-//! with Argo CD's. helm is built by `scripts/tools build` (scripts/test runs it); when it
-//! is missing the test fails, naming that command.
+//! with Argo CD's; the GitHub workflow checked by actionlint (with shellcheck on its `run`
+//! scripts); the GitLab pipeline's scripts by shellcheck. helm and actionlint are built by
+//! `scripts/tools build` (scripts/test runs it), shellcheck is Debian's (scripts/deps);
+//! a missing one fails the test, naming what installs it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -9,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 use crate::harness::{Ns, local};
-use crate::support::{kmigrate, repo, report, scratch_dir};
+use crate::support::{kmigrate, repo, report, scratch_dir, stdout};
 
 /// The binary `scripts/tools` built for `name`, or a failure that says how to build it.
 fn tool(name: &str) -> PathBuf {
@@ -24,6 +26,13 @@ fn tool(name: &str) -> PathBuf {
         String::from_utf8_lossy(&out.stderr).trim()
     );
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn shellcheck() -> PathBuf {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("shellcheck"))
+        .find(|p| p.is_file());
+    found.expect("shellcheck is missing: run `scripts/deps` (or apt-get install shellcheck)")
 }
 
 /// Run `program` with `args` (and `input` on stdin); its output, whatever its exit.
@@ -324,4 +333,69 @@ fn the_argocd_variant_is_the_same_manifests_with_presync_hooks() {
         repo().join(CHART).join(first).canonicalize().unwrap(),
         argocd.canonicalize().unwrap()
     );
+}
+
+#[test]
+fn actionlint_and_shellcheck_pass_the_github_workflow() {
+    let (actionlint, shellcheck) = (tool("actionlint"), shellcheck());
+    let shellcheck_flag = format!("-shellcheck={}", shellcheck.display());
+    let lint = |file: &Path| {
+        run(
+            &actionlint,
+            &["-no-color", &shellcheck_flag, &file.display().to_string()],
+            None,
+        )
+    };
+    let workflow = repo().join("examples/github-actions/migrations.yml");
+    ok("actionlint", lint(&workflow));
+
+    // Both see what they are meant to: a job that needs one that is not there, and an
+    // unquoted variable in a run script.
+    let text = std::fs::read_to_string(&workflow).unwrap();
+    let broken = scratch_dir("actionlint").join("broken.yml");
+    for (from, to, finding) in [
+        ("needs: plan\n", "needs: plann\n", "needs"),
+        (
+            "> \"$RUNNER_TEMP/kubeconfig\"",
+            "> $RUNNER_TEMP/kubeconfig",
+            "SC2086",
+        ),
+    ] {
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&broken, text.replacen(from, to, 1)).unwrap();
+        let out = lint(&broken);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert!(stdout(&out).contains(finding), "{}", stdout(&out));
+    }
+}
+
+/// No linter of GitLab's own works offline (GitLab checks a pipeline on its server): its
+/// structure is checked in tests/cli/examples.rs; here each job's scripts, as the runner's
+/// shell runs them, go through shellcheck.
+#[test]
+fn shellcheck_passes_the_gitlab_pipelines_scripts() {
+    let shellcheck = shellcheck();
+    let text = std::fs::read_to_string(repo().join("examples/gitlab-ci/.gitlab-ci.yml")).unwrap();
+    let doc: Value = serde_saphyr::from_str(&text).expect("YAML");
+    let mut checked = 0;
+    for (job, spec) in doc.as_object().unwrap() {
+        let Some(lines) = spec["script"].as_array() else {
+            continue;
+        };
+        let script: String = std::iter::once("#!/bin/sh\nset -e\n".to_owned())
+            .chain(lines.iter().map(|l| format!("{}\n", l.as_str().unwrap())))
+            .collect();
+        ok(
+            &format!("shellcheck of job {job}'s script:\n{script}"),
+            run(&shellcheck, &["-s", "sh", "-"], Some(&script)),
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked} jobs");
+    let out = run(
+        &shellcheck,
+        &["-s", "sh", "-"],
+        Some("#!/bin/sh\nkmigrate plan --image $IMAGE\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "shellcheck must see SC2086");
 }
