@@ -7,6 +7,7 @@
 mod support;
 
 mod contributing;
+mod examples;
 mod fake_api;
 mod lint;
 #[cfg(unix)]

@@ -7,6 +7,9 @@
 //! node (`real_node`) need `--features real-node` and `scripts/cluster up --real-node`
 //! (`scripts/test --real-node` does both); without that node they fail the same way.
 //! The walk of the demo (`demo`) needs `--features demo` and a run of `scripts/demo`.
+//! The checks of examples/ (`examples`) also need helm and actionlint, built by
+//! `scripts/tools build` (scripts/test runs it), and shellcheck; without them they fail,
+//! naming what installs them.
 //! Every other test works in a namespace and database of its own (`harness::Ns`), so tests
 //! never see each other.
 
@@ -18,6 +21,7 @@ mod demo;
 mod doctor;
 mod dsl;
 mod ecto;
+mod examples;
 mod exec;
 mod faultproxy;
 mod faults;
