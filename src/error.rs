@@ -116,8 +116,10 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
         code: code::REFUSED,
         short: "confirmation refused",
         meaning: "confirmation refused, or protected run without a terminal and without `--yes`, or a destructive migration a protected run \
-            did not allow, or `unlock` of a lock that looks live without `--force`; nothing was run",
-        todo: "confirm, or pass `--yes`; review `kmigrate plan`, then pass `--allow-destructive VERSION`",
+            did not allow, or `unlock` of a lock that looks live without `--force`, or `gate` asked to print a credential \
+            the Deployment holds as a literal env value; nothing was run",
+        todo: "confirm, or pass `--yes`; review `kmigrate plan`, then pass `--allow-destructive VERSION`; \
+            move a literal credential into a Secret",
     },
     ExitCodeDoc {
         code: code::LOCKED,

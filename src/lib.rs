@@ -28,6 +28,7 @@ pub(crate) mod protection_mark;
 pub mod protocol;
 pub(crate) mod remote_exec;
 pub mod report;
+pub(crate) mod secret_env;
 pub(crate) mod selector;
 pub(crate) mod settings;
 pub(crate) mod target;

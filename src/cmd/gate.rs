@@ -25,6 +25,17 @@ pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
         .argv(&ecto.release, Mode::Eval, Operation::Wait(req.deadline));
     let gate = init_container::build(&deploy, container.as_deref(), &image, &argv)
         .map_err(Error::NoPod)?;
+    let secrets = crate::secret_env::literal_secrets(&gate);
+    if !secrets.is_empty() {
+        return Err(Error::Refused(format!(
+            "the app container's env {} holds a credential as a literal value, which the gate \
+             would copy into what it prints; kmigrate does not print credentials. Move it into a \
+             Secret and reference it from Deployment {name} (`valueFrom.secretKeyRef` or \
+             `envFrom.secretRef`): the gate then references the same Secret",
+            secrets.join(", "),
+        ))
+        .into());
+    }
     let value = if req.patch {
         init_container::patch(&gate)
     } else {

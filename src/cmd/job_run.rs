@@ -140,8 +140,17 @@ async fn setup(ctx: &mut Ctx, mode: JobMode) -> Result<Setup> {
 
 /// A dry run: the Job, printed (with -o json, in the report: stdout is the report alone).
 fn dry_run(ctx: &mut Ctx, spec: &Job) -> Result<()> {
+    // What is printed never carries a credential the Deployment holds as a literal value.
+    let mut shown = spec.clone();
+    let pod = shown.spec.as_mut().and_then(|s| s.template.spec.as_mut());
+    for c in pod.into_iter().flat_map(|p| {
+        let inits = p.init_containers.iter_mut().flatten();
+        inits.chain(p.containers.iter_mut())
+    }) {
+        crate::secret_env::mask(c);
+    }
     // The value carries apiVersion and kind already.
-    let value = serde_json::to_value(spec)?;
+    let value = serde_json::to_value(&shown)?;
     if ctx.ui.json {
         ctx.report.job_manifest = Some(value);
     } else {

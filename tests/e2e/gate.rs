@@ -413,3 +413,58 @@ fn job_mode_leaves_the_gate_out_and_warns_about_its_image() {
     );
     assert!(text.contains("kubectl set image deployment/shop app=IMAGE schema-wait=IMAGE"));
 }
+
+/// A credential the Deployment holds as a literal env value (a database URL with its
+/// password) never reaches what kmigrate prints: the gate, which people save to files and
+/// paste into manifests, is refused, naming the variable; a Job-mode dry run shows the Job
+/// with the value masked (security N12).
+#[test]
+fn a_literal_credential_in_the_deployment_is_never_printed() {
+    const SECRET: &str = "s3cret-9f2c";
+    let ns = Ns::with_demo_pod("gatesecret", &[]);
+    ns.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {{app: shop}}\n  template:\n    metadata:\n      labels: {{app: shop}}\n    spec:\n      containers:\n      - name: app\n        image: demo:1\n        env:\n        - {{name: DATABASE_URL, value: \"ecto://demo:{SECRET}@db/demo\"}}\n        - {{name: POOL_SIZE, value: \"10\"}}\n"
+    ));
+    let outputs = [
+        ns.kmigrate()
+            .args(["gate", "--deployment", "shop"])
+            .expect_stderr("env DATABASE_URL holds a credential as a literal value")
+            .expect_stderr("Move it into a Secret")
+            .status(73),
+        ns.kmigrate()
+            .args(["gate", "--deployment", "shop", "--patch", "-o", "json"])
+            .status(73),
+        ns.kmigrate()
+            .args([
+                "migrate",
+                "--deployment",
+                "shop",
+                "--image",
+                "demo:2",
+                "--dry-run",
+            ])
+            .expect_stdout("(a credential, not shown: the Deployment's own value is used)")
+            .expect_stdout("value: \"10\"")
+            .status(0),
+        ns.kmigrate()
+            .args([
+                "migrate",
+                "--deployment",
+                "shop",
+                "--image",
+                "demo:2",
+                "--dry-run",
+                "-o",
+                "json",
+            ])
+            .status(0),
+    ];
+    for out in &outputs {
+        let all = [&out.stdout[..], &out.stderr[..]].concat();
+        assert!(
+            !String::from_utf8_lossy(&all).contains(SECRET),
+            "{}",
+            String::from_utf8_lossy(&all)
+        );
+    }
+}
