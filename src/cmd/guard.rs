@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::Ctx;
 use crate::confirm;
 use crate::ecto_output::Findings;
-use crate::ecto_snippet::{Operation, PlanHash};
+use crate::ecto_snippet::{Mode, Operation, PlanHash};
 use crate::error::Error;
 use crate::migration_plan::policy::{self, Decision};
 use crate::migration_plan::{MigrationPlan, PlannedMigration, RepoPlan};
@@ -47,7 +47,23 @@ impl Ctx {
         let code = self
             .exec_quietly(t, &ecto.argv(Operation::Plan), &mut out)
             .await?;
+        self.note_plan_in_live_node();
         plan_read(&out.findings, code)
+    }
+
+    /// In `rpc` the plan snippet ran inside the live app: say that it loaded nothing there.
+    pub(super) fn note_plan_in_live_node(&self) {
+        let rpc = self
+            .settings
+            .ecto
+            .as_ref()
+            .is_some_and(|e| e.mode == Mode::Rpc);
+        if rpc && self.settings.job.is_none() {
+            self.ui.note(
+                "note: rpc: the plan read each migration's @disable_ddl_transaction and \
+                 @disable_migration_lock from its source; nothing was loaded into the live app",
+            );
+        }
     }
 }
 

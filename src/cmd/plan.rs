@@ -23,6 +23,7 @@ pub async fn plan(ctx: &mut Ctx) -> Result<()> {
     match run_reading(ctx, &argv, out, |_, _| {}).await? {
         Some(ran) => {
             super::answered(&ran.out.findings, ran.code, "nothing was read")?;
+            ctx.note_plan_in_live_node();
             if ran.code == 0 {
                 show(ctx, &ran.out.findings)?;
             }

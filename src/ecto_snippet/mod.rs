@@ -114,8 +114,9 @@ pub struct Session {
     /// Names the sessions `kmigrate-<migrate|rollback|status>-<run>`, so that later runs
     /// see this one in `pg_stat_activity`.
     pub run: RunId,
-    /// Whether the snippet may set the repos' connection parameters: only in a VM of its
-    /// own (`eval`); in `rpc` the repo is the live app's pool, which must not change.
+    /// Whether the snippet runs in a VM of its own (`eval`): only there may it set the repos'
+    /// connection parameters (in `rpc` the repo is the live app's pool, which must not
+    /// change) or load migration files before a confirmation.
     pub named: bool,
     /// PostgreSQL `lock_timeout` for the run's sessions.
     pub lock_timeout: Option<std::time::Duration>,
@@ -191,7 +192,7 @@ impl Snippet {
                 self.change(&mut b, &mut files, Select::Range(range), true, Some(hash));
             }
             Operation::Wait(deadline) => wait::add(&mut b, &mut files, deadline),
-            Operation::Plan => plan::add(&mut b, &mut files),
+            Operation::Plan => plan::add(&mut b, &mut files, self.session.named),
         }
         files.push(elixir::END);
         (b, files)

@@ -50,9 +50,12 @@ impl fmt::Display for PlanHash {
     }
 }
 
-/// The bindings and files of `plan`, after the prelude and the session's.
-pub(super) fn add(b: &mut Bindings, files: &mut Vec<&'static str>) {
-    b.bind("source_chunk", Literal::int(SOURCE_CHUNK));
+/// The bindings and files of `plan`, after the prelude and the session's. Migration files
+/// are loaded only in a VM of its own (`own_vm`, `eval`): in `rpc` nothing is loaded into
+/// the live app before a confirmation, and the attributes are read from the source.
+pub(super) fn add(b: &mut Bindings, files: &mut Vec<&'static str>, own_vm: bool) {
+    b.bind("source_chunk", Literal::int(SOURCE_CHUNK))
+        .bind("load_migrations", Literal::bool(own_vm));
     files.extend([elixir::PLAN_FILES, elixir::PLAN]);
 }
 
@@ -96,9 +99,30 @@ mod tests {
         assert!(bindings.contains(r#"application_name: "kmigrate-plan-ab12cd34""#));
         assert!(!code.contains("Ecto.Migrator.run("));
         assert!(
-            !code.contains('@'),
+            bindings.contains("load_migrations = true\n"),
+            "eval loads: {bindings}"
+        );
+        // The module attributes the rpc plan reads from the source are the only `@`.
+        let read = [
+            "~r/^\\s*@disable_ddl_transaction",
+            "~r/^\\s*@disable_migration_lock",
+        ];
+        assert!(read.iter().all(|r| code.contains(r)), "{code}");
+        assert!(
+            !read
+                .iter()
+                .fold(code.clone(), |c, r| c.replace(r, ""))
+                .contains('@'),
             "nothing but bindings is inserted: {code}"
         );
+    }
+
+    #[test]
+    fn an_rpc_plan_loads_no_migration_into_the_live_app() {
+        let mut rpc = demo();
+        rpc.session.named = false;
+        let (bindings, _) = split(&rpc, Operation::Plan);
+        assert!(bindings.contains("load_migrations = false\n"), "{bindings}");
     }
 
     #[test]

@@ -458,3 +458,46 @@ fn rpc_mode_shows_each_migration_from_the_live_node() {
         .expect_stderr("--rpc-eval")
         .status(1);
 }
+
+/// In `rpc` the plan (the preview of a protected migrate too) runs inside the live app: it
+/// loads no migration there, before anyone confirmed, and still reads how each runs (in a
+/// transaction, under the lock) from its source (security N17).
+#[test]
+fn an_rpc_plan_loads_nothing_into_the_live_node() {
+    let ns = Ns::new("rpcplan");
+    let dir = migration_set("nontx");
+    let live = LiveNode::start(&ns, "rpcplan", &[("DEMO_MIGRATIONS_DIR", &dir)]);
+    let out = ns
+        .kmigrate()
+        .args(["plan", "-l", "app=demo", "--mode", "rpc", "-o", "json"])
+        .expect_stderr("nothing was loaded into the live app")
+        .status(0);
+    let plan = report(&out).plan.expect("the plan");
+    let how: Vec<(i64, Option<String>, bool, bool)> = plan
+        .migrations()
+        .map(|(_, m)| (m.version, m.module.clone(), m.transaction, m.migration_lock))
+        .collect();
+    let module = |m: &str| Some(format!("Demo.Repo.Migrations.{m}"));
+    assert_eq!(
+        how,
+        [
+            (V1, module("CreatePosts"), true, true),
+            (
+                20240105120000,
+                module("IndexPostsConcurrently"),
+                false,
+                false
+            )
+        ]
+    );
+    for m in ["CreatePosts", "IndexPostsConcurrently"] {
+        assert_eq!(
+            live.rpc(&format!(
+                "IO.puts(inspect(:code.is_loaded(Demo.Repo.Migrations.{m})))"
+            )),
+            "false",
+            "{m} was loaded into the live node"
+        );
+    }
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+}

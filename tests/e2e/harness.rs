@@ -410,9 +410,14 @@ impl LiveNode {
             ("RELEASE_NODE".to_owned(), name.clone()),
             ("DEMO_STATE_DIR".to_owned(), state.display().to_string()),
         ];
-        let mut in_pod: Vec<(&str, &str)> =
-            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        in_pod.extend_from_slice(pod_env);
+        let mut env = env;
+        // The node reads the pod's settings too (the migrations folder, a terminal).
+        env.extend(
+            pod_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let in_pod: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         ns.pod("demo-0", "app: demo", &in_pod);
         ns.wait_ready("demo-0");
         let node = Self { name, env };
@@ -430,6 +435,13 @@ impl LiveNode {
         let mut c = Command::new(release());
         c.arg(command).envs(self.env.iter().cloned());
         c
+    }
+
+    /// What `expr` prints when evaluated in the running node (`bin/demo rpc`).
+    pub fn rpc(&self, expr: &str) -> String {
+        let out = self.release("rpc").arg(expr).output().unwrap();
+        assert!(out.status.success(), "rpc {expr}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// Whether the node runs and answers (`bin/demo pid`).

@@ -1,6 +1,6 @@
 # `plan`: the pending migrations of each prefix and repo, how Ecto will run each, their
 # files' bytes and the plan hash. It reads and loads; it runs nothing. kmigrate writes the
-# binding `source_chunk`.
+# bindings `source_chunk` and `load_migrations`.
 # A pending migration older than the newest applied one runs out of order: Ecto's `run/4`
 # applies it without a word (`up/4` warns), and a later `rollback --step` reverts the newest
 # first. Where there are such, the newest applied version is said.
@@ -18,19 +18,45 @@ entries =
     end)
   end)
 
-# Each file is loaded as `Ecto.Migrator`'s `load_migration!/1` loads it
-# (`Code.compile_file/1`, then the module for which `migration?/1` holds) to read
+# In a VM of its own (`eval`), each file is loaded as `Ecto.Migrator`'s `load_migration!/1`
+# loads it (`Code.compile_file/1`, then the module for which `migration?/1` holds) to read
 # `__migration__/0`: whether it runs in a transaction and under the migration lock. Loading
 # runs the module's body, as Ecto's own loading does; no migration function is called.
+# In `rpc` the snippet runs inside the live app, and loading there would run a module's
+# body before anyone confirmed, and keep it loaded if they decline: there the two module
+# attributes `__migration__/0` reports are read from the source as they are written, and
+# the module's name from its `defmodule` line. Nothing is compiled.
+read_from_source = fn file ->
+  source = File.read!(file)
+
+  module =
+    case Regex.run(~r/^\s*defmodule\s+([\w.]+)\s+do/m, source) do
+      [_, name] -> name
+      _ -> ""
+    end
+
+  {module,
+   [
+     disable_ddl_transaction: source =~ ~r/^\s*@disable_ddl_transaction\s+true\b/m,
+     disable_migration_lock: source =~ ~r/^\s*@disable_migration_lock\s+true\b/m
+   ]}
+end
+
 loaded =
   Map.new(Enum.uniq(for({_, _, _, _, file, _, _} <- entries, do: file)), fn file ->
-    module =
-      Enum.find(
-        Enum.map(Code.compile_file(file), &elem(&1, 0)),
-        &(Code.ensure_loaded?(&1) and function_exported?(&1, :__migration__, 0))
-      )
+    if load_migrations do
+      module =
+        Enum.find(
+          Enum.map(Code.compile_file(file), &elem(&1, 0)),
+          &(Code.ensure_loaded?(&1) and function_exported?(&1, :__migration__, 0))
+        )
 
-    {file, {module, if(module, do: module.__migration__(), else: [])}}
+      {file,
+       {if(module, do: inspect(module), else: ""),
+        if(module, do: module.__migration__(), else: [])}}
+    else
+      {file, read_from_source.(file)}
+    end
   end)
 
 for {repo, prefix, version, name, file, _, sha256} <- entries do
@@ -41,7 +67,7 @@ for {repo, prefix, version, name, file, _, sha256} <- entries do
     prefix || "",
     version,
     name,
-    if(module, do: inspect(module), else: ""),
+    module,
     if(info[:disable_ddl_transaction], do: "notx", else: "tx"),
     if(info[:disable_migration_lock], do: "nolock", else: "lock"),
     sha256,
