@@ -70,6 +70,7 @@ async fn apply(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             out.announce_other_runs();
         }
     }
+    ctx.note_unnamed_sessions(change.custom);
     let code = ctx.exec(t, &argv, &mut out).await?;
     settle(ctx, code, &out.findings, Direction::Up, change.custom)
 }
@@ -92,6 +93,37 @@ mod tests {
                            kmigrate:plan\tShop.Repo\t\t3\tthree\n\
                            kmigrate:ran\tShop.Repo\t\t2\n\
                            kmigrate:ran\tShop.Repo\t\t3\n";
+
+    /// A run that a later one could not see in `pg_stat_activity` says so before it runs:
+    /// in `rpc` and for a custom command, never in `eval` (security N16).
+    #[tokio::test]
+    async fn a_run_whose_sessions_carry_no_name_says_so() {
+        for (args, custom, said) in [
+            (
+                &["migrate", "--mode", "rpc"][..],
+                false,
+                Some("in rpc the database sessions"),
+            ),
+            (&["migrate"][..], true, Some("a custom command's")),
+            (&["migrate"][..], false, None),
+        ] {
+            let mut h = Harness::new(args, vec![Reply::answer(RAN_2_3, 0)], false);
+            let mut c = h.change();
+            // A custom command comes from kmigrate.toml (`migrate_command`).
+            c.custom = custom;
+            let r = apply(&mut h.ctx, &pod(), &c).await;
+            assert_eq!(h.conclude(&r).exit_code, 0, "{args:?}: {}", h.stderr());
+            let note = "cannot see this one in pg_stat_activity";
+            match said {
+                Some(what) => assert!(
+                    h.stderr().contains(what) && h.stderr().contains(note),
+                    "{args:?}: {}",
+                    h.stderr()
+                ),
+                None => assert!(!h.stderr().contains(note), "{}", h.stderr()),
+            }
+        }
+    }
 
     #[tokio::test]
     async fn unprotected_migrate_runs_once_and_reports_what_ecto_ran() {

@@ -28,7 +28,7 @@ use anyhow::Result;
 use crate::confirm::{Changes, PROTECTED, Plan, confirm, facts};
 use crate::connection::{Connection, connect};
 use crate::ecto_output::{Findings, StatusRow};
-use crate::ecto_snippet::Operation;
+use crate::ecto_snippet::{Mode, Operation};
 use crate::error::Error;
 use crate::lock::{self, Held, LockMode};
 use crate::migration_plan::MigrationPlan;
@@ -125,6 +125,28 @@ impl Ctx {
         let code = self.executor()?.exec(t, argv, out, started).await?;
         self.report.remote_exit_code = Some(code);
         Ok(code)
+    }
+
+    /// Say, before a change runs, when a later run could not see this one in
+    /// `pg_stat_activity` should kmigrate go away mid-run: only the embedded snippet in a
+    /// VM of its own (`eval`) names its sessions; in `rpc` they are the live app's pool, and
+    /// a custom command's are its own.
+    fn note_unnamed_sessions(&self, custom: bool) {
+        let rpc = self
+            .settings
+            .ecto
+            .as_ref()
+            .is_some_and(|e| e.mode == Mode::Rpc);
+        let what = match (custom, rpc) {
+            (true, _) => "a custom command's database sessions are its own",
+            (false, true) => "in rpc the database sessions are the live app's pool",
+            (false, false) => return,
+        };
+        self.ui.note(&format!(
+            "note: {what} and carry no run name: should kmigrate go away mid-run, a later run \
+             cannot see this one in pg_stat_activity; the lock and Ecto's migration lock still \
+             keep runs apart (`--mode eval` names them)"
+        ));
     }
 
     /// The lock, when one was taken, is still held: one lost (while a plan was read or a

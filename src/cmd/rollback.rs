@@ -89,6 +89,7 @@ async fn revert(ctx: &mut Ctx, t: &PodTarget, change: &Change) -> Result<()> {
             out.announce_other_runs();
         }
     }
+    ctx.note_unnamed_sessions(change.custom);
     let code = ctx.exec(t, &argv, &mut out).await?;
     settle(ctx, code, &out.findings, Direction::Down, change.custom)
 }
