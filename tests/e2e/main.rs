@@ -4,7 +4,7 @@
 //!
 //! Built only with `--features e2e` (`scripts/test` turns it on); without a running
 //! cluster every test fails, naming the command that starts it. The tests on the real
-//! node (`real_node`) need `--features real-node` and `scripts/cluster up --real-node`
+//! node (`real_node`, `rollout`) need `--features real-node` and `scripts/cluster up --real-node`
 //! (`scripts/test --real-node` does both); without that node they fail the same way.
 //! The walk of the demo (`demo`) needs `--features demo` and a run of `scripts/demo`.
 //! Every other test works in a namespace and database of its own (`harness::Ns`), so tests
@@ -34,6 +34,8 @@ mod pods;
 mod rbac;
 #[cfg(feature = "real-node")]
 mod real_node;
+#[cfg(feature = "real-node")]
+mod rollout;
 mod tenants;
 mod waits;
 // Shared by both test targets; each uses only part of it.
