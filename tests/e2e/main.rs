@@ -4,7 +4,7 @@
 //!
 //! Built only with `--features e2e` (`scripts/test` turns it on); without a running
 //! cluster every test fails, naming the command that starts it. The tests on the real
-//! node (`real_node`, `rollout`) need `--features real-node` and `scripts/cluster up --real-node`
+//! node (`real_node`, `rollout`, `in_cluster`) need `--features real-node` and `scripts/cluster up --real-node`
 //! (`scripts/test --real-node` does both); without that node they fail the same way.
 //! The walk of the demo (`demo`) needs `--features demo` and a run of `scripts/demo`.
 //! Every other test works in a namespace and database of its own (`harness::Ns`), so tests
@@ -24,6 +24,8 @@ mod faults;
 mod gate;
 mod group;
 mod harness;
+#[cfg(feature = "real-node")]
+mod in_cluster;
 mod job;
 mod job_outcome;
 mod lock;
