@@ -26,7 +26,7 @@ NODE_DEBS=(runc docker-registry debootstrap socat)
 
 REAL_NODE_NAME=real-node-0
 REAL_NODE_TAINT=kmigrate.test/real-node
-NODE_COMPONENTS=(docker-registry containerd kubelet service-proxy)
+NODE_COMPONENTS=(docker-registry containerd kubelet socat)
 NODE_BINARIES=(kubelet containerd containerd-shim-runc-v2 bridge host-local loopback pause imgpush)
 KMIGRATE_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kmigrate
 
@@ -417,13 +417,13 @@ node_cgroups() { # create|remove
 
 # What kube-proxy does for the \`kubernetes\` Service, for this node's pods only: its
 # ClusterIP (which the kubelet puts in KUBERNETES_SERVICE_HOST, and which the API server's
-# certificate names) is an address of the bridge, and a forwarder bound to it there
-# (so_bindtodevice: another clone's node can bind the same address on its own bridge)
+# certificate names) is an address of the bridge, and socat bound to it there
+# (so-bindtodevice: another clone's node can bind the same address on its own bridge)
 # passes each connection on to the API server on 127.0.0.1. In-cluster config then works
-# as on any cluster.
+# as on any cluster. By its full path: component_pid knows a component by "/<name> ".
 node_service_proxy() {
 	ip addr replace "$SERVICE_IP/32" dev "$NODE_BRIDGE"
-	start_component service-proxy socat \
+	start_component socat "$(command -v socat)" \
 		"TCP-LISTEN:443,bind=$SERVICE_IP,so-bindtodevice=$NODE_BRIDGE,fork,reuseaddr" \
 		"TCP:127.0.0.1:$KUBE_APISERVER_PORT"
 }
@@ -482,7 +482,7 @@ node_up() {
 		--hostname-override="$REAL_NODE_NAME" --node-ip="$NODE_IP" \
 		--node-labels="type=real,kmigrate.test/real-node=true" --v=1
 	node_service_proxy
-	WATCH="docker-registry containerd kubelet service-proxy"
+	WATCH="docker-registry containerd kubelet socat"
 	wait_for "node $REAL_NODE_NAME is Ready" 120 real_node_ready || {
 		alive_or_die kubelet containerd
 		die "node $REAL_NODE_NAME not Ready; see $STATE/logs/kubelet.log"
