@@ -22,11 +22,11 @@ APP_MIRROR=http://deb.debian.org/debian
 APP_PACKAGES=(elixir erlang-base erlang-ssl erlang-dev postgresql-client ca-certificates procps)
 APP_IMAGE_REV=1
 # Debian packages the node needs on the host.
-NODE_DEBS=(runc docker-registry debootstrap)
+NODE_DEBS=(runc docker-registry debootstrap socat)
 
 REAL_NODE_NAME=real-node-0
 REAL_NODE_TAINT=kmigrate.test/real-node
-NODE_COMPONENTS=(docker-registry containerd kubelet)
+NODE_COMPONENTS=(docker-registry containerd kubelet socat)
 NODE_BINARIES=(kubelet containerd containerd-shim-runc-v2 bridge host-local loopback pause imgpush)
 KMIGRATE_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kmigrate
 
@@ -207,6 +207,50 @@ cmd_node_build() {
 	exec 7>&-
 }
 
+# ---- kmigrate's own image ----------------------------------------------------
+
+KMIGRATE_IMAGE_REV=1
+
+# cmd_kmigrate_image BINARY: an image of kmigrate for the real node's Jobs (kmigrate run
+# inside the cluster, as a CI runner or a GitOps hook runs it), pushed to the running
+# node's registry; prints its reference. One layer: BINARY without its debug sections at
+# /usr/local/bin/kmigrate, and the shared libraries `ldd` names (glibc, libgcc_s) at the
+# paths the binary looks for them, nothing else. Cached by the hash of BINARY and of
+# those libraries under <repo>/.e2e/images/ (git-ignored).
+cmd_kmigrate_image() {
+	local bin=${1:-} registry imgpush key layout tmp lib
+	local -a libs=()
+	[[ -x $bin ]] || die "usage: scripts/cluster kmigrate-image BINARY (an executable; got ${bin:-nothing})"
+	[[ -f $STATE/cluster.json ]] || die "cluster is not up (no $STATE/cluster.json); run scripts/cluster up --real-node"
+	registry=$(json_get "$STATE/cluster.json" REGISTRY)
+	imgpush=$(json_get "$STATE/cluster.json" IMGPUSH)
+	[[ -n $registry && -x $imgpush ]] || die "the real node is not up; run scripts/cluster up --real-node"
+	mapfile -t libs < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+	key=$({
+		printf '%s\n' "$KMIGRATE_IMAGE_REV" "${libs[@]}"
+		sha256sum "$bin" "${libs[@]}" | cut -d' ' -f1
+	} | sha256sum | cut -c1-16)
+	layout=$REPO/.e2e/images/kmigrate-$key
+	if [[ ! -f $layout/index.json ]]; then
+		mkdir -p "$REPO/.e2e/images"
+		tmp=$(mktemp -d "$REPO/.e2e/images/.kmigrate.XXXXXX")
+		mkdir -p "$tmp/root/usr/local/bin" "$tmp/root/tmp"
+		chmod 1777 "$tmp/root/tmp"
+		objcopy --strip-debug "$bin" "$tmp/root/usr/local/bin/kmigrate"
+		for lib in "${libs[@]}"; do
+			install -D -m 755 "$(readlink -f "$lib")" "$tmp/root$lib"
+		done
+		tar --numeric-owner --owner=0 --group=0 -C "$tmp/root" -cf "$tmp/layer.tar" .
+		"$imgpush" build "$tmp/layout" --entrypoint '["/usr/local/bin/kmigrate"]' --env HOME=/tmp --workdir /tmp \
+			"$tmp/layer.tar" >&2
+		rm -rf "$layout"
+		mv "$tmp/layout" "$layout"
+		rm -rf "$tmp"
+	fi
+	"$imgpush" push "$layout" "$registry/kmigrate/kmigrate:$key" >&2
+	printf '%s\n' "$registry/kmigrate/kmigrate:$key"
+}
+
 # ---- up ----------------------------------------------------------------------
 
 # The pod network: a bridge and a /24 of 10.88.0.0/16 of this state folder's own, so
@@ -371,6 +415,19 @@ node_cgroups() { # create|remove
 	done
 }
 
+# What kube-proxy does for the \`kubernetes\` Service, for this node's pods only: its
+# ClusterIP (which the kubelet puts in KUBERNETES_SERVICE_HOST, and which the API server's
+# certificate names) is an address of the bridge, and socat bound to it there
+# (so-bindtodevice: another clone's node can bind the same address on its own bridge)
+# passes each connection on to the API server on 127.0.0.1. In-cluster config then works
+# as on any cluster. By its full path: component_pid knows a component by "/<name> ".
+node_service_proxy() {
+	ip addr replace "$SERVICE_IP/32" dev "$NODE_BRIDGE"
+	start_component socat "$(command -v socat)" \
+		"TCP-LISTEN:443,bind=$SERVICE_IP,so-bindtodevice=$NODE_BRIDGE,fork,reuseaddr" \
+		"TCP:127.0.0.1:$KUBE_APISERVER_PORT"
+}
+
 real_node_ready() {
 	[[ $(kc get node "$REAL_NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]
 }
@@ -424,7 +481,8 @@ node_up() {
 		--root-dir="$STATE/node/kubelet/root" --cert-dir="$STATE/node/kubelet/pki" \
 		--hostname-override="$REAL_NODE_NAME" --node-ip="$NODE_IP" \
 		--node-labels="type=real,kmigrate.test/real-node=true" --v=1
-	WATCH="docker-registry containerd kubelet"
+	node_service_proxy
+	WATCH="docker-registry containerd kubelet socat"
 	wait_for "node $REAL_NODE_NAME is Ready" 120 real_node_ready || {
 		alive_or_die kubelet containerd
 		die "node $REAL_NODE_NAME not Ready; see $STATE/logs/kubelet.log"

@@ -4,7 +4,7 @@
 //!
 //! Built only with `--features e2e` (`scripts/test` turns it on); without a running
 //! cluster every test fails, naming the command that starts it. The tests on the real
-//! node (`real_node`) need `--features real-node` and `scripts/cluster up --real-node`
+//! node (`real_node`, `rollout`, `in_cluster`) need `--features real-node` and `scripts/cluster up --real-node`
 //! (`scripts/test --real-node` does both); without that node they fail the same way.
 //! The walk of the demo (`demo`) needs `--features demo` and a run of `scripts/demo`.
 //! The checks of examples/ (`examples`) also need helm and actionlint, built by
@@ -28,6 +28,8 @@ mod faults;
 mod gate;
 mod group;
 mod harness;
+#[cfg(feature = "real-node")]
+mod in_cluster;
 mod job;
 mod job_outcome;
 mod lock;
@@ -38,6 +40,8 @@ mod pods;
 mod rbac;
 #[cfg(feature = "real-node")]
 mod real_node;
+#[cfg(feature = "real-node")]
+mod rollout;
 mod tenants;
 mod waits;
 // Shared by both test targets; each uses only part of it.

@@ -19,22 +19,22 @@ use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out, local};
 use crate::support::{Run, kmigrate, repo, report, wait_for};
 
 /// The release's path inside the app image.
-const RELEASE: &str = "/app/bin/demo";
+pub const RELEASE: &str = "/app/bin/demo";
 
 /// The real node's members of `cluster.json`.
 #[derive(Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-struct NodeState {
-    real_node_name: String,
-    real_node_taint: String,
-    real_node_ip: String,
-    registry: String,
-    app_image: String,
-    app_layout: PathBuf,
-    imgpush: PathBuf,
+pub struct NodeState {
+    pub real_node_name: String,
+    pub real_node_taint: String,
+    pub real_node_ip: String,
+    pub registry: String,
+    pub app_image: String,
+    pub app_layout: PathBuf,
+    pub imgpush: PathBuf,
 }
 
-fn node() -> &'static NodeState {
+pub fn node() -> &'static NodeState {
     static NODE: OnceLock<NodeState> = OnceLock::new();
     NODE.get_or_init(|| {
         local();
@@ -65,7 +65,7 @@ fn node() -> &'static NodeState {
 }
 
 /// Pod-spec lines (indented for a pod's `spec:`) that put a pod on the real node.
-fn placement(indent: &str) -> String {
+pub fn placement(indent: &str) -> String {
     let n = node();
     format!(
         "{indent}nodeSelector: {{kubernetes.io/hostname: {}}}\n{indent}tolerations: [{{key: {}, operator: Exists}}]\n{indent}automountServiceAccountToken: false\n",
@@ -74,7 +74,7 @@ fn placement(indent: &str) -> String {
 }
 
 /// The container's environment: the namespace's database, on the host through the bridge.
-fn env_yaml(ns: &Ns, extra: &[(&str, &str)], indent: &str) -> String {
+pub fn env_yaml(ns: &Ns, extra: &[(&str, &str)], indent: &str) -> String {
     let n = node();
     let mut envs: Vec<(String, String)> = ns
         .db_env()
@@ -96,7 +96,7 @@ fn env_yaml(ns: &Ns, extra: &[(&str, &str)], indent: &str) -> String {
 
 /// A pod `demo-0` (label `app: demo`) on the real node running the app image's
 /// `bin/demo start`, Ready once its VM is up.
-fn real_pod(ns: &Ns, extra_env: &[(&str, &str)], container_extra: &str) {
+pub fn real_pod(ns: &Ns, extra_env: &[(&str, &str)], container_extra: &str) {
     ns.apply(&format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: demo-0\n  labels: {{app: demo}}\nspec:\n{}  terminationGracePeriodSeconds: 2\n  containers:\n  - name: app\n    image: {}\n    env:\n{}{container_extra}",
         placement("  "),
@@ -107,7 +107,7 @@ fn real_pod(ns: &Ns, extra_env: &[(&str, &str)], container_extra: &str) {
 }
 
 /// kmigrate as admin in the namespace, with the release's path inside the image.
-fn km(ns: &Ns) -> Run {
+pub fn km(ns: &Ns) -> Run {
     kmigrate()
         .env("KUBECONFIG", &local().admin)
         .args(["-n", &ns.name, "--release", RELEASE])
@@ -121,7 +121,7 @@ fn exec_sh(ns: &Ns, script: &str) -> Run {
 }
 
 /// `migrate` in a Job of `image`, from the Deployment demo, reported as JSON.
-fn job_migrate(ns: &Ns, image: &str) -> Run {
+pub fn job_migrate(ns: &Ns, image: &str) -> Run {
     km(ns).args([
         "migrate",
         "--deployment",
@@ -492,12 +492,13 @@ impl Drop for Deleted {
 /// A Deployment on the real node whose template Job mode copies, with no pods; `init` is
 /// its `initContainers:` list, if any.
 fn deployment(ns: &Ns, image: &str, init: &str) {
-    deployment_of(ns, image, init, 0);
+    deployment_of(ns, image, init, 0, "");
 }
 
 /// A Deployment on the real node with `replicas` pods, rolled out one new pod at a time
-/// while every old one keeps serving (`maxSurge: 1, maxUnavailable: 0`).
-fn deployment_of(ns: &Ns, image: &str, init: &str, replicas: u32) {
+/// while every old one keeps serving (`maxSurge: 1, maxUnavailable: 0`); `app_extra` are
+/// more lines of its app container (indented for it).
+pub fn deployment_of(ns: &Ns, image: &str, init: &str, replicas: u32, app_extra: &str) {
     let yaml = format!(
         r"apiVersion: apps/v1
 kind: Deployment
@@ -517,49 +518,16 @@ spec:
       - name: app
         image: {image}
         env:
-{env}",
+{env}{app_extra}",
         placement = placement("      "),
         env = env_yaml(ns, &[], "        "),
     );
     ns.apply(&yaml);
 }
 
-/// The app's pods (label app=demo) as the API server has them: name, whether Ready, and the
-/// state of the gate's init container (`waiting`, `running`, `terminated` or empty).
-fn app_pods(ns: &Ns) -> Vec<(String, bool, String)> {
-    let list: serde_json::Value =
-        serde_json::from_str(&ns.get_pods("app=demo", "json")).expect("pods as JSON");
-    list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-        .map(|p| {
-            let ready = p["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True");
-            let gate = p["status"]["initContainerStatuses"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| c["name"] == "kmigrate-gate")
-                .and_then(|c| c["state"].as_object())
-                .and_then(|s| s.keys().next().cloned())
-                .unwrap_or_default();
-            let name = p["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            (name, ready, gate)
-        })
-        .collect()
-}
-
 /// The app image with `migration_sets/next_release` added to `priv/repo/migrations`, pushed
 /// as a new tag: the next release of the app, as a rollout brings it.
-fn next_release_image(ns: &Ns) -> String {
+pub fn next_release_image(ns: &Ns) -> String {
     release_image(ns, "next_release", "next")
 }
 
@@ -675,141 +643,6 @@ fn a_protected_job_mode_migrate_reads_its_plan_first_and_runs_a_destructive_one_
         "protected Job-mode migrate: refused after {:.1} s, allowed and applied in {:.1} s",
         refused.as_secs_f64(),
         allowed.as_secs_f64()
-    );
-}
-
-/// The recommended pipeline (docs/guide/schema-gate.md), end to end: a Deployment gated by `kmigrate gate
-/// --patch`, a rollout of an image with two new migrations (the new pod waits at its gate
-/// while the old one keeps serving), `migrate --image` in Job mode (the Job leaves the gate
-/// out, or it would wait for its own migrations), then the rollout completes.
-#[test]
-fn a_gated_rollout_waits_for_the_job_mode_migration_then_completes() {
-    const V4: i64 = 20240115120000;
-    const V5: i64 = 20240116120000;
-    let ns = Ns::new("real-rollout");
-    let n = node();
-    deployment_of(&ns, &n.app_image, "", 1);
-    let rollout = || {
-        kubectl(&[
-            "-n",
-            &ns.name,
-            "rollout",
-            "status",
-            "deployment/demo",
-            "--timeout=180s",
-        ])
-    };
-    rollout();
-    km(&ns)
-        .args(["migrate", "-l", "app=demo", "--yes"])
-        .status(0);
-    // The gate, as the guide adds it.
-    let patch = km(&ns)
-        .args(["gate", "--deployment", "demo", "--patch"])
-        .expect_stderr("kubectl -n")
-        .status(0);
-    let patch_file = crate::support::scratch_dir("gate").join("gate-patch.yaml");
-    std::fs::write(&patch_file, &patch.stdout).unwrap();
-    let patch_file = patch_file.display().to_string();
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "patch",
-        "deployment",
-        "demo",
-        "--patch-file",
-        &patch_file,
-    ]);
-    rollout();
-    let pods = app_pods(&ns);
-    assert!(
-        matches!(pods.as_slice(), [(_, true, gate)] if gate == "terminated"),
-        "one Ready pod that passed its gate: {pods:?}"
-    );
-    let old = pods[0].0.clone();
-
-    let next = next_release_image(&ns);
-    let t0 = std::time::Instant::now();
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "set",
-        "image",
-        "deployment/demo",
-        &format!("app={next}"),
-        &format!("kmigrate-gate={next}"),
-    ]);
-    let mut new = String::new();
-    wait_for("the new pod's gate waits", Duration::from_secs(120), || {
-        let Some((name, _, _)) = app_pods(&ns)
-            .into_iter()
-            .find(|(name, _, gate)| *name != old && gate == "running")
-        else {
-            return false;
-        };
-        let log = kubectl_out(&["-n", &ns.name, "logs", &name, "-c", "kmigrate-gate"]);
-        new = name;
-        log.contains("kmigrate:wait\twaiting")
-    });
-    let gate_waiting = t0.elapsed();
-    // A while later the new pod still waits, and the old one still serves.
-    std::thread::sleep(Duration::from_secs(3));
-    let pods = app_pods(&ns);
-    assert!(
-        pods.contains(&(old.clone(), true, "terminated".into()))
-            && pods.contains(&(new.clone(), false, "running".into())),
-        "old {old} Ready, new {new} waiting at its gate: {pods:?}"
-    );
-
-    let migrating = t0.elapsed();
-    let out = km(&ns)
-        .args([
-            "migrate",
-            "--deployment",
-            "demo",
-            "--image",
-            &next,
-            "--timeout",
-            "120s",
-            "--yes",
-            "-o",
-            "json",
-        ])
-        .expect_stderr("The Job leaves out init container kmigrate-gate (the schema gate")
-        .status(0);
-    let migrated = t0.elapsed();
-    let r = report(&out);
-    assert_eq!(r.outcome, "success", "{r:?}");
-    assert_eq!(ns.applied(), [V1, V2, V3, V4, V5]);
-    let job = r.job.expect("the Job's name");
-    let spec: serde_json::Value = serde_json::from_str(&kubectl_out(&[
-        "-n", &ns.name, "get", "job", &job, "-o", "json",
-    ]))
-    .unwrap();
-    assert_eq!(
-        spec["metadata"]["annotations"]["kmigrate.io/left-out-init-containers"],
-        "kmigrate-gate"
-    );
-    assert!(
-        spec["spec"]["template"]["spec"]["initContainers"].is_null(),
-        "{spec}"
-    );
-
-    rollout();
-    let ready = t0.elapsed();
-    let pods = app_pods(&ns);
-    assert!(
-        matches!(pods.as_slice(), [(name, true, _)] if *name == new),
-        "only the new pod, Ready: {pods:?}"
-    );
-    eprintln!(
-        "gated rollout: gate waiting {:.1} s after `kubectl set image`; migration {:.1} s to \
-         {:.1} s; new pod Ready {:.1} s after the migration ended ({:.1} s in all)",
-        gate_waiting.as_secs_f64(),
-        migrating.as_secs_f64(),
-        migrated.as_secs_f64(),
-        (ready - migrated).as_secs_f64(),
-        ready.as_secs_f64()
     );
 }
 
