@@ -22,6 +22,13 @@ use crate::ui::Ui;
 /// argv[0] decides how it calls itself (`kubectl kmigrate` as a kubectl plugin), and as
 /// `kubectl_complete-kmigrate` it answers kubectl's shell completion instead.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let code = run_to_end(args);
+    // Everything said is on stderr before the process ends.
+    crate::stderr::process().flush();
+    code
+}
+
+fn run_to_end(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let started_at = Instant::now();
     let args: Vec<std::ffi::OsString> = args.into_iter().collect();
     let called_as = CalledAs::from_argv0(args.first().map(std::ffi::OsString::as_os_str));

@@ -527,7 +527,6 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
 /// Print an error (with its causes and advice) to stderr. A stderr that is gone (the
 /// terminal hung up) is not a reason to panic: the exit code and report still follow.
 pub fn print(err: &anyhow::Error) {
-    use std::io::Write;
     let mut msg = format!("error: {err}");
     for cause in err.chain().skip(1) {
         msg.push_str(&format!(": {cause}"));
@@ -540,7 +539,7 @@ pub fn print(err: &anyhow::Error) {
     {
         text.push_str(&format!("{}\n", crate::text::printable_text(&advice)));
     }
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    crate::stderr::process().write(text.as_bytes());
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub mod report;
 pub(crate) mod secret_env;
 pub(crate) mod selector;
 pub(crate) mod settings;
+pub(crate) mod stderr;
 pub(crate) mod target;
 pub(crate) mod text;
 pub(crate) mod ui;

@@ -60,7 +60,7 @@ pub fn init(verbose: u8, color: bool) -> Vec<String> {
     let (filter, ignored) = filter(verbose, rust_log.as_deref());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::stderr::Logs)
         .with_ansi(color)
         .with_target(false)
         .without_time()

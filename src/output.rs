@@ -52,13 +52,13 @@ impl Ui {
                 } else {
                     "reading migration status"
                 };
-                Streamer::new(self.spinner(msg), sink, true, true)
+                Streamer::new(self.still_spinner(msg), sink, true, true)
                     .hide_tags()
                     .explain_failures(self.verbose)
             }
             Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
             Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),
-            Purpose::Probe => Streamer::new(self.spinner("checking"), sink, true, true)
+            Purpose::Probe => Streamer::new(self.still_spinner("checking"), sink, true, true)
                 .hide_tags()
                 .capture(),
         }
@@ -93,9 +93,24 @@ struct LineBuf {
 /// Chunks in flight to the writer thread: at most this many (of at most 64 KiB each).
 const QUEUE: usize = 64;
 
-/// The writer thread: bytes for stdout (true) or stderr (false), in order.
+/// What the writer thread does, in order: write bytes, or change the progress bar. The bar
+/// draws on the terminal under its own lock, so it is only touched there (security N9).
+enum Item {
+    /// Bytes for stdout.
+    Out(Vec<u8>),
+    /// Bytes for stderr.
+    Err(Vec<u8>),
+    /// The bar's message.
+    Message(String),
+    /// Migrations done.
+    Inc(u64),
+    /// Migrations expected, one more.
+    IncLength,
+}
+
+/// The writer thread: what to write and show, in order.
 struct Writer {
-    tx: tokio::sync::mpsc::Sender<(bool, Vec<u8>)>,
+    tx: tokio::sync::mpsc::Sender<Item>,
     done: tokio::sync::oneshot::Receiver<()>,
 }
 
@@ -106,13 +121,15 @@ pub type Narrator = fn(&Findings) -> Option<String>;
 /// Writes remote output through and keeps what its recognised lines say.
 pub struct Streamer {
     bar: ProgressBar,
+    /// Whether the bar is hidden (not a terminal), read once: the bar is not asked again.
+    hidden: bool,
     sink: Sink,
     stdout_to_stderr: bool,
     parse: bool,
     out: LineBuf,
     err: LineBuf,
     stdout_closed: Arc<AtomicBool>,
-    pending: Vec<(bool, Vec<u8>)>,
+    pending: Vec<Item>,
     writer: Option<Writer>,
     hide_tags: bool,
     /// What the recognised lines said so far.
@@ -152,9 +169,15 @@ const KEPT_CHARS: usize = 300;
 impl Streamer {
     /// A streamer drawing `bar` (hidden when not on a terminal) and writing to `sink`;
     /// [`crate::ui::Ui::streamer`] picks these per purpose.
+    /// A streamer showing `bar` (not yet ticking: it is started here, once its state is read).
     pub fn new(bar: ProgressBar, sink: Sink, stdout_to_stderr: bool, parse: bool) -> Self {
+        let hidden = bar.is_hidden();
+        if !hidden {
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        }
         Self {
             bar,
+            hidden,
             sink,
             stdout_to_stderr,
             parse,
@@ -260,7 +283,7 @@ impl Streamer {
     }
 
     fn take(&mut self, stream: Stream, data: &[u8]) {
-        let line_mode = !self.bar.is_hidden() || self.hide_tags;
+        let line_mode = !self.hidden || self.hide_tags;
         if !line_mode {
             self.write(stream, data);
         }
@@ -315,11 +338,10 @@ impl Streamer {
             self.write(Stream::Err, printable_text(&line).as_bytes());
         }
         self.flush().await;
-        if let Some(w) = self.writer.take() {
-            drop(w.tx);
-            let _ = w.done.await;
-        }
-        self.bar.finish_and_clear();
+        // The writer thread clears the bar when it ends: start it if nothing was written.
+        let w = self.writer.take().unwrap_or_else(|| self.spawn_writer());
+        drop(w.tx);
+        let _ = w.done.await;
     }
 
     fn take_rest(&mut self) {
@@ -332,7 +354,7 @@ impl Streamer {
             }
             let tagged = self.hide_tags && rest.starts_with(TAG_PREFIX);
             let explained = self.kept.is_none() && self.explained(stream, &rest);
-            if (!self.bar.is_hidden() || self.hide_tags) && !tagged && !explained {
+            if (!self.hidden || self.hide_tags) && !tagged && !explained {
                 self.write(stream, &rest);
             }
             if !overlong {
@@ -360,7 +382,7 @@ impl Streamer {
                 version, module, ..
             } => {
                 self.current = format!("{version} {module}");
-                self.bar.set_message(self.current.clone());
+                self.pending.push(Item::Message(self.current.clone()));
             }
             Event::Waiting(w) => {
                 let line = format!("kmigrate: {}\n", w.describe());
@@ -375,13 +397,13 @@ impl Streamer {
                 } else {
                     format!("still on {}, {}", self.current, minutes(*seconds))
                 };
-                if self.bar.is_hidden() {
+                if self.hidden {
                     // Plain output (CI logs): a line per beat, so a silent migration is seen
                     // to be alive and log-idle timeouts do not cut it.
                     let line = format!("kmigrate: {still}\n");
                     self.write(Stream::Err, printable_text(&line).as_bytes());
                 } else {
-                    self.bar.set_message(printable_text(&still));
+                    self.pending.push(Item::Message(printable_text(&still)));
                 }
             }
             Event::Locked(l) if self.announce_locks => {
@@ -422,11 +444,11 @@ impl Streamer {
             Event::OtherRun(_) | Event::Busy(_) | Event::TimedOut(_) | Event::Tenant { .. } => {}
             Event::MigrationPlan(_) => {}
             // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
-            Event::Plan { .. } if !self.counted => self.bar.inc_length(1),
+            Event::Plan { .. } if !self.counted => self.pending.push(Item::IncLength),
             Event::Plan { .. } => {}
-            Event::Ran { versions, .. } => self.bar.inc(versions.len() as u64),
-            Event::Migrated { .. } if !self.findings.planned() => self.bar.inc(1),
-            Event::NothingToDo => self.bar.set_message("already up"),
+            Event::Ran { versions, .. } => self.pending.push(Item::Inc(versions.len() as u64)),
+            Event::Migrated { .. } if !self.findings.planned() => self.pending.push(Item::Inc(1)),
+            Event::NothingToDo => self.pending.push(Item::Message("already up".to_owned())),
             Event::Migrated { .. }
             | Event::Status(_)
             | Event::Locked(_)
@@ -461,20 +483,52 @@ impl Streamer {
         if to_stdout && self.stdout_closed.load(Ordering::Relaxed) {
             return;
         }
-        self.pending.push((to_stdout, data.to_vec()));
+        self.pending.push(if to_stdout {
+            Item::Out(data.to_vec())
+        } else {
+            Item::Err(data.to_vec())
+        });
+    }
+
+    /// The thread that writes the output and draws the bar, so that a terminal that stops
+    /// reading slows the stream down but never stops the runtime. It clears the bar when
+    /// the stream ends.
+    fn spawn_writer(&self) -> Writer {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(QUEUE);
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        let (bar, sink) = (self.bar.clone(), self.sink.clone());
+        let stdout_closed = Arc::clone(&self.stdout_closed);
+        std::thread::spawn(move || {
+            while let Some(item) = rx.blocking_recv() {
+                match item {
+                    Item::Message(m) => bar.set_message(m),
+                    Item::Inc(n) => bar.inc(n),
+                    Item::IncLength => bar.inc_length(1),
+                    Item::Out(_) if stdout_closed.load(Ordering::Relaxed) => {}
+                    Item::Out(data) => {
+                        if bar.suspend(|| sink.stdout(&data).is_err()) {
+                            stdout_closed.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Item::Err(data) => bar.suspend(|| sink.stderr_written(&data)),
+                }
+            }
+            bar.finish_and_clear();
+            let _ = done_tx.send(());
+        });
+        Writer { tx, done }
     }
 
     async fn flush(&mut self) {
         if self.pending.is_empty() {
             return;
         }
-        let writer = self.writer.get_or_insert_with(|| {
-            spawn_writer(
-                self.bar.clone(),
-                self.sink.clone(),
-                Arc::clone(&self.stdout_closed),
-            )
-        });
+        if self.writer.is_none() {
+            self.writer = Some(self.spawn_writer());
+        }
+        let Some(writer) = self.writer.as_mut() else {
+            return;
+        };
         for item in self.pending.drain(..) {
             if writer.tx.send(item).await.is_err() {
                 break;
@@ -493,31 +547,6 @@ fn minutes(seconds: u64) -> String {
     }
 }
 
-fn spawn_writer(bar: ProgressBar, sink: Sink, stdout_closed: Arc<AtomicBool>) -> Writer {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(bool, Vec<u8>)>(QUEUE);
-    let (done_tx, done) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        while let Some((to_stdout, data)) = rx.blocking_recv() {
-            if to_stdout && stdout_closed.load(Ordering::Relaxed) {
-                continue;
-            }
-            let closed = bar.suspend(|| {
-                if to_stdout {
-                    sink.stdout(&data).is_err()
-                } else {
-                    sink.stderr(&data);
-                    false
-                }
-            });
-            if closed {
-                stdout_closed.store(true, Ordering::Relaxed);
-            }
-        }
-        let _ = done_tx.send(());
-    });
-    Writer { tx, done }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,6 +558,97 @@ mod tests {
 
     fn streamer() -> Streamer {
         Streamer::new(ProgressBar::hidden(), sink(), true, true)
+    }
+
+    /// A terminal that does not take what is drawn (stopped by Ctrl-S): every write waits
+    /// until it is opened.
+    #[derive(Debug, Clone, Default)]
+    struct StoppedTerminal(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+    impl StoppedTerminal {
+        fn wait(&self) -> std::io::Result<()> {
+            let (open, cv) = &*self.0;
+            drop(cv.wait_while(open.lock().unwrap(), |o| !*o).unwrap());
+            Ok(())
+        }
+
+        fn open(&self) {
+            *self.0.0.lock().unwrap() = true;
+            self.0.1.notify_all();
+        }
+    }
+
+    impl indicatif::TermLike for StoppedTerminal {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            self.wait()
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            self.wait()
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            self.wait()
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            self.wait()
+        }
+        fn write_line(&self, _: &str) -> std::io::Result<()> {
+            self.wait()
+        }
+        fn write_str(&self, _: &str) -> std::io::Result<()> {
+            self.wait()
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.wait()
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            self.wait()
+        }
+    }
+
+    /// The progress bar draws on the terminal under its own lock; with the terminal
+    /// stopped, Ecto's lines that move the bar (a migration running, one done, a heartbeat)
+    /// still leave the runtime free, so the lock's renewal beside them goes on
+    /// (security N9). Run on a thread of its own, so that a runtime that does block fails
+    /// the test instead of hanging it.
+    #[test]
+    fn a_stopped_terminal_never_stops_the_runtime_that_moves_the_bar() {
+        let terminal = StoppedTerminal::default();
+        let bar = ProgressBar::with_draw_target(
+            Some(3),
+            indicatif::ProgressDrawTarget::term_like(Box::new(terminal.clone())),
+        );
+        let (ran, beside_done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let beside = tokio::spawn(async move {
+                    for _ in 0..5 {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                });
+                let mut s = Streamer::new(bar, sink(), true, true).hide_tags();
+                for v in 1..=3 {
+                    let lines = format!(
+                        "12:00:00.000 [info] == Running {v} Shop.Repo.Migrations.M{v}.change/0 forward\n\
+                         kmigrate:heartbeat\t20\n\
+                         12:00:00.100 [info] == Migrated {v} in 0.1s\n"
+                    );
+                    s.chunk(Stream::Err, lines.as_bytes()).await;
+                }
+                beside.await.unwrap();
+                let _ = ran.send(());
+                s.finish().await;
+            });
+        });
+        let free = beside_done.recv_timeout(std::time::Duration::from_secs(10));
+        terminal.open();
+        assert!(free.is_ok(), "the runtime blocked on the stopped terminal");
     }
 
     /// A refusal's stack trace and a database that cannot be reached are said in one
@@ -569,6 +689,8 @@ mod tests {
         s.bar.set_length(1);
         s.chunk(Stream::Out, b"kmigrate:plan\tShop.Repo\t\t2\ttwo\n")
             .await;
+        // The bar moves on the writer thread: done once the stream is finished.
+        s.finish().await;
         assert_eq!(s.bar.length(), Some(1));
         let mut unknown = ui.streamer(Purpose::Migrations { total: None });
         unknown.bar = ProgressBar::hidden();
@@ -576,6 +698,7 @@ mod tests {
         unknown
             .chunk(Stream::Out, b"kmigrate:plan\tShop.Repo\t\t2\ttwo\n")
             .await;
+        unknown.finish().await;
         assert_eq!(unknown.bar.length(), Some(1));
     }
 

@@ -47,20 +47,28 @@ impl Ui {
 
     /// A spinner on stderr, or a hidden one when stderr is not a terminal.
     pub fn spinner(&self, msg: &str) -> ProgressBar {
-        if !self.fancy {
-            return ProgressBar::hidden();
+        let pb = self.still_spinner(msg);
+        if !pb.is_hidden() {
+            pb.enable_steady_tick(Duration::from_millis(100));
         }
-        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        pb.set_message(msg.to_owned());
-        pb.enable_steady_tick(Duration::from_millis(100));
         pb
     }
 
-    /// A progress bar for `total` migrations, or a spinner counting them when the total is unknown.
+    /// A spinner that has not drawn yet and does not tick: a streamer starts it.
+    pub fn still_spinner(&self, msg: &str) -> ProgressBar {
+        if !self.fancy {
+            return ProgressBar::hidden();
+        }
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            .with_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            )
+            .with_message(msg.to_owned())
+    }
+
+    /// A progress bar for `total` migrations, or a spinner counting them when the total is
+    /// unknown; it has not drawn yet and does not tick: a streamer starts it.
     pub fn migration_bar(&self, total: Option<u64>) -> ProgressBar {
         if !self.fancy {
             return ProgressBar::hidden();
@@ -76,7 +84,6 @@ impl Ui {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        pb.enable_steady_tick(Duration::from_millis(100));
         pb
     }
 
@@ -105,11 +112,15 @@ impl Ui {
     /// Ask the user to type `expected`; true only when they typed it exactly.
     pub fn confirm_typed(&self, prompt: &str, expected: &str) -> std::io::Result<bool> {
         let typed: String = match &self.sink {
-            Sink::Process => dialoguer::Input::new()
-                .with_prompt(prompt)
-                .allow_empty(true)
-                .interact_text()
-                .map_err(|dialoguer::Error::IO(e)| e)?,
+            Sink::Process => {
+                // What was said before the prompt is on the screen before it.
+                crate::stderr::process().flush();
+                dialoguer::Input::new()
+                    .with_prompt(prompt)
+                    .allow_empty(true)
+                    .interact_text()
+                    .map_err(|dialoguer::Error::IO(e)| e)?
+            }
             #[cfg(test)]
             Sink::Memory(m) => {
                 let delay = m.lock().expect("capture lock").answer_delay;
@@ -180,19 +191,28 @@ impl Sink {
         }
     }
 
-    /// Write to stderr; failures are ignored (there is nowhere left to report them).
+    /// Write to stderr, through the queue that a thread of its own writes (`crate::stderr`):
+    /// returns at once, so a terminal that stops reading never stops the caller. Failures
+    /// are ignored (there is nowhere left to report them).
     pub fn stderr(&self, data: &[u8]) {
         match self {
-            Sink::Process => {
-                let mut err = std::io::stderr().lock();
-                let _ = err.write_all(data).and_then(|()| err.flush());
-            }
+            Sink::Process => crate::stderr::process().write(data),
             #[cfg(test)]
             Sink::Memory(m) => m
                 .lock()
                 .expect("capture lock")
                 .stderr
                 .extend_from_slice(data),
+        }
+    }
+
+    /// Write to stderr and wait until it is written: for a thread of its own (the remote
+    /// output's writer), so that a terminal that stops reading holds the output back
+    /// instead of piling it up in memory.
+    pub fn stderr_written(&self, data: &[u8]) {
+        self.stderr(data);
+        if matches!(self, Sink::Process) {
+            crate::stderr::process().flush();
         }
     }
 }

@@ -12,12 +12,14 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> anyhow::
     let bin = match program_name::called_as() {
         CalledAs::Plain => program_name::PLAIN,
         CalledAs::Plugin | CalledAs::PluginCompletion => {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "note: this completes `{}` typed as such; for `{}`, put `{}` on PATH and kubectl's own completion asks it (see docs/guide/kubectl-plugin.md)",
-                program_name::PLUGIN_FILE,
-                program_name::PLUGIN,
-                program_name::COMPLETION_FILE
+            crate::stderr::process().write(
+                format!(
+                    "note: this completes `{}` typed as such; for `{}`, put `{}` on PATH and kubectl's own completion asks it (see docs/guide/kubectl-plugin.md)\n",
+                    program_name::PLUGIN_FILE,
+                    program_name::PLUGIN,
+                    program_name::COMPLETION_FILE
+                )
+                .as_bytes(),
             );
             program_name::PLUGIN_FILE
         }

@@ -22,9 +22,12 @@ pub fn init(dir: &Path, force: bool, out: &mut dyn Write) -> Result<()> {
         )));
     }
     std::fs::write(&path, SCAFFOLD).with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!(
-        "wrote {}; edit selector, app and environments. The Role kmigrate needs:",
-        path.display()
+    crate::stderr::process().write(
+        format!(
+            "wrote {}; edit selector, app and environments. The Role kmigrate needs:\n",
+            path.display()
+        )
+        .as_bytes(),
     );
     role(out)
 }
