@@ -82,14 +82,13 @@ fn environments_run_in_order_and_the_first_failure_stops_the_rest() {
 fn one_protected_environment_makes_the_group_confirm_once_before_anything_runs() {
     let (eu, us, dir) = two_regions(true);
     let run = || kmigrate().dir(&dir).env("KUBECONFIG", &local().admin);
-    // No terminal, no --yes: the whole group is refused before either runs.
+    // No terminal, no --yes: the whole group is refused before any request, as one
+    // protected environment is: no plan is read, nothing runs.
     run()
         .args(["-e", "eu,us", "migrate"])
-        .expect_stderr("Several environments")
-        .expect_stderr("eu: context")
-        .expect_stderr("eu: 20240101120000 create_posts (Demo.Repo)")
-        .expect_stderr("us: 20240103120000 add_broken_view (Demo.Repo)")
-        .expect_stderr("environments eu,us is protected")
+        .expect_stderr("Protected environment (eu: ")
+        .expect_stderr("nothing was run in any environment")
+        .reject_stderr("Several environments")
         .status(73);
     assert_eq!((eu.applied(), us.applied()), (vec![], vec![]));
     // Its report says refused, as a single environment's does.
