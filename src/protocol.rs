@@ -46,6 +46,10 @@ pub const PENDING_TAG: &str = "kmigrate:pending";
 pub const NEWEST_TAG: &str = "kmigrate:newest";
 /// Part of a migration file.
 pub const SOURCE_TAG: &str = "kmigrate:source";
+/// A table the pending migrations name, with its size from the catalog.
+pub const TABLE_TAG: &str = "kmigrate:table";
+/// A session holding (or waiting for) a lock on such a table.
+pub const HOLDER_TAG: &str = "kmigrate:holder";
 /// The plan hash, as the pod computed it.
 pub const PLAN_HASH_TAG: &str = "kmigrate:planhash";
 /// Nothing was run: the plan hash is now another.
@@ -189,6 +193,31 @@ pub const TAGS: &[Tag] = &[
         name: SOURCE_TAG,
         forms: &[&["<sha256>", "<chunk>", "<chunks>", "<hex>"]],
         doc: "part of a migration file",
+    },
+    Tag {
+        name: TABLE_TAG,
+        forms: &[&[
+            "<repo>", "<prefix>", "<schema>", "<table>", "<rows>", "<bytes>",
+        ]],
+        doc: "a table of the repo's schema (the prefix, else the current schema) that the pending \
+              migrations name: its estimated rows (`pg_class.reltuples`, -1 before the first \
+              ANALYZE) and bytes (table, TOAST and indexes, from `relpages`)",
+    },
+    Tag {
+        name: HOLDER_TAG,
+        forms: &[&[
+            "<repo>",
+            "<prefix>",
+            "<table>",
+            "<pid>",
+            "<mode>",
+            "<granted|waiting>",
+            "<application>",
+            "<state>",
+            "<transaction s>",
+            "<query>",
+        ]],
+        doc: "another session that holds, or waits for, a lock on such a table now",
     },
     Tag {
         name: PLAN_HASH_TAG,

@@ -3,6 +3,7 @@
 //! rules find in its source, and the hash that `migrate --plan` holds a run to.
 
 pub mod hash;
+pub mod impact;
 pub mod kind;
 pub(crate) mod lexer;
 pub mod lint;
@@ -22,6 +23,13 @@ pub struct MigrationPlan {
     pub hash: String,
     /// Each repo and prefix with pending migrations, in the order they run.
     pub repos: Vec<RepoPlan>,
+    /// The tables the findings touch, as the catalog said when the plan was read (not in
+    /// the hash: they change between plan and migrate).
+    #[serde(default)]
+    pub tables: Vec<impact::TableSize>,
+    /// Other sessions holding or waiting for a lock on those tables, then.
+    #[serde(default)]
+    pub holders: Vec<impact::TableHolder>,
 }
 
 /// The pending migrations of one repo and prefix.
@@ -183,9 +191,34 @@ impl MigrationPlan {
                 findings,
             });
         }
+        let mut repos: Vec<RepoPlan> = repos.into_iter().map(|(r, _)| r).collect();
+        let mut touched: Vec<impact::TableSize> = Vec::new();
+        for r in &mut repos {
+            let shown = r.clone();
+            for f in r.migrations.iter_mut().flat_map(|m| m.findings.iter_mut()) {
+                f.impact = impact::of(f, &shown, lines.tables(), lines.holders());
+                let table = lines.tables().iter().find(|t| {
+                    f.impact.as_ref().is_some_and(|i| i.schema.is_some())
+                        && t.repo == r.repo
+                        && t.prefix == r.prefix
+                        && Some(t.table.as_str()) == f.table.as_deref()
+                });
+                if let Some(t) = table.filter(|t| !touched.contains(t)) {
+                    touched.push(t.clone());
+                }
+            }
+        }
+        let holders = lines
+            .holders()
+            .iter()
+            .filter(|h| touched.iter().any(|t| impact::same_table(h, t)))
+            .cloned()
+            .collect();
         Ok(Self {
             hash: ours,
-            repos: repos.into_iter().map(|(r, _)| r).collect(),
+            repos,
+            tables: touched,
+            holders,
         })
     }
 }
@@ -331,6 +364,8 @@ pub(crate) mod tests {
         use crate::ecto_snippet::{Step, Version};
         let plan = MigrationPlan {
             hash: String::new(),
+            tables: vec![],
+            holders: vec![],
             repos: vec![repo(vec![
                 migration(1, ""),
                 migration(2, ""),

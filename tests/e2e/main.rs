@@ -24,6 +24,7 @@ mod faults;
 mod gate;
 mod group;
 mod harness;
+mod impact;
 mod job;
 mod job_outcome;
 mod lock;

@@ -32,6 +32,9 @@ pub struct Finding {
     /// Marked as reviewed in the migration (`@safety_assured`, or excellent_migrations'
     /// safety-assured comments): shown, never a reason to refuse.
     pub assured: bool,
+    /// The lock it takes and the size of its table, in a plan read from the database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<super::impact::Impact>,
 }
 
 /// What the rules found in one migration file.
@@ -478,6 +481,7 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
                     .is_some_and(|s| assured_next.contains(&(s, r.kind))),
             text: r.text,
             table: r.table,
+            impact: None,
         })
         .collect();
     findings.sort_by_key(|f| (f.line, f.kind));
