@@ -50,6 +50,10 @@ pub const SOURCE_TAG: &str = "kmigrate:source";
 pub const TABLE_TAG: &str = "kmigrate:table";
 /// A session holding (or waiting for) a lock on such a table.
 pub const HOLDER_TAG: &str = "kmigrate:holder";
+/// A field of an Ecto schema of the running code, with its table and column.
+pub const SCHEMA_TAG: &str = "kmigrate:schema";
+/// The running code was asked for its schemas: how many it has.
+pub const CODE_TAG: &str = "kmigrate:code";
 /// The plan hash, as the pod computed it.
 pub const PLAN_HASH_TAG: &str = "kmigrate:planhash";
 /// Nothing was run: the plan hash is now another.
@@ -218,6 +222,18 @@ pub const TAGS: &[Tag] = &[
             "<query>",
         ]],
         doc: "another session that holds, or waits for, a lock on such a table now",
+    },
+    Tag {
+        name: SCHEMA_TAG,
+        forms: &[&["<module>", "<source>", "<prefix>", "<field>", "<column>"]],
+        doc: "a field of an Ecto schema of the running code (`__schema__(:fields)`), its table \
+              (`:source`), `@schema_prefix` (empty without one) and column (`:field_source`)",
+    },
+    Tag {
+        name: CODE_TAG,
+        forms: &[&["asked", "<schemas>"], &["failed", "<why>"]],
+        doc: "the running code was asked for its schemas, and has this many with a table; or \
+              asking failed, for this reason",
     },
     Tag {
         name: PLAN_HASH_TAG,

@@ -207,6 +207,7 @@ fn touched(
             }
         }
     }
+    out.extend(plan.running_code.unknown());
     out.extend(impact::waits_behind(plan, lock_timeout));
     out
 }

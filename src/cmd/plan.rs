@@ -35,7 +35,11 @@ pub async fn plan(ctx: &mut Ctx) -> Result<()> {
 /// Put the plan in the report, and for people: every migration with its flags and
 /// findings (each with its fix, as `lint` shows it) on stdout, the hash last.
 fn show(ctx: &mut Ctx, findings: &Findings) -> Result<()> {
-    let plan = MigrationPlan::from_lines(findings.migration_plan()).map_err(anyhow::Error::msg)?;
+    let mut plan =
+        MigrationPlan::from_lines(findings.migration_plan()).map_err(anyhow::Error::msg)?;
+    if ctx.settings.job.is_some() {
+        plan.read_in_new_image();
+    }
     if !ctx.ui.json {
         let lock_timeout = ctx
             .settings
@@ -80,6 +84,9 @@ pub(super) fn text(plan: &MigrationPlan, lock_timeout: bool) -> String {
     }
     if plan.repos.is_empty() {
         out.push_str("no pending migrations\n");
+    }
+    if let Some(unknown) = plan.running_code.unknown() {
+        out.push_str(&format!("{unknown}\n"));
     }
     for l in impact::waits_behind(plan, lock_timeout) {
         out.push_str(&format!("{l}\n"));
@@ -138,6 +145,7 @@ mod tests {
     use crate::migration_plan::impact::Impact;
     use crate::migration_plan::kind::{Effect, LockMode};
     use crate::migration_plan::tests::{plan_hash, plan_output};
+    use crate::migration_plan::{Kind, RunningCode};
     use crate::remote_exec::fake::Reply;
 
     const INDEX: &str = "def change do\n  create index(:posts, [:title])\nend\n";
@@ -276,6 +284,67 @@ plan {hash}
         assert!(!text(&plan, true).contains("no --lock-timeout is set"));
     }
 
+    /// A column the running code's schema maps, removed: its own destructive finding,
+    /// naming the schema, field and column; without the code's answer, the plan says it
+    /// did not look, never that nothing breaks.
+    #[tokio::test]
+    async fn a_removal_the_running_schema_still_maps_breaks_it() {
+        const REMOVE: &str =
+            "def change do\n  alter table(:posts) do\n    remove :title\n  end\nend\n";
+        let pending = [(4, "remove_title", REMOVE)];
+        let schema = "kmigrate:schema\tShop.Post\tposts\t\tid\tid\nkmigrate:schema\tShop.Post\tposts\t\theadline\ttitle\n";
+        let out =
+            plan_output(&pending).replace("kmigrate:code\tasked\t0", "kmigrate:code\tasked\t1");
+        let mut h = Harness::new(
+            &["plan"],
+            vec![Reply::answer(&format!("{schema}{out}"), 0)],
+            false,
+        );
+        run(&mut h).await.unwrap();
+        let plan = h.ctx.report.plan.clone().unwrap();
+        let kinds: Vec<Kind> = plan.repos[0].migrations[0]
+            .findings
+            .iter()
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(kinds, [Kind::ColumnRemoved, Kind::BreaksRunningCode]);
+        assert_eq!(plan.running_code, RunningCode::Asked { schemas: 1 });
+        assert!(
+            h.stdout().contains(concat!(
+                "      DESTRUCTIVE: breaks the code running now: an Ecto schema still maps what it changes ",
+                "(breaks_running_code), line 3: Shop.Post maps posts.title (field :headline)\n"
+            )),
+            "{}",
+            h.stdout()
+        );
+        assert_eq!(
+            plan.hash,
+            plan_hash(&pending),
+            "the running code is not in the hash"
+        );
+        // The same plan without the code's answer: not looked at, and said so.
+        let unasked = plan_output(&pending).replace("kmigrate:code\tasked\t0\n", "");
+        let mut h = Harness::new(
+            &["plan"],
+            vec![Reply::answer(&format!("{schema}{unasked}"), 0)],
+            false,
+        );
+        run(&mut h).await.unwrap();
+        let plan = h.ctx.report.plan.clone().unwrap();
+        assert_eq!(plan.running_code, RunningCode::NotAsked);
+        assert!(
+            plan.repos[0].migrations[0]
+                .findings
+                .iter()
+                .all(|f| f.kind != Kind::BreaksRunningCode)
+        );
+        assert!(
+            h.stdout().contains("the running code was not asked for its Ecto schemas: whether this plan breaks it is not known\n"),
+            "{}",
+            h.stdout()
+        );
+    }
+
     #[tokio::test]
     async fn a_pending_migration_older_than_the_newest_applied_is_out_of_order() {
         let pending = [(2, "add_index", INDEX), (5, "later", INDEX)];
@@ -325,6 +394,7 @@ plan {hash}
                     repos: vec![],
                     tables: vec![],
                     holders: vec![],
+                    running_code: crate::migration_plan::RunningCode::Asked { schemas: 0 },
                 },
                 false
             ),

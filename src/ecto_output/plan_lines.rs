@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::budget::{Budget, MAX_LIST_BYTES};
 use crate::ecto_snippet::SOURCE_CHUNK;
 use crate::protocol::{
-    HOLDER_TAG, NEWEST_TAG, PENDING_TAG, PLAN_HASH_TAG, SOURCE_TAG, STALE_TAG, TABLE_TAG, fields,
+    CODE_TAG, HOLDER_TAG, NEWEST_TAG, PENDING_TAG, PLAN_HASH_TAG, SCHEMA_TAG, SOURCE_TAG,
+    STALE_TAG, TABLE_TAG, fields,
 };
 
 /// One line of the plan snippet (or of a migrate held to a plan).
@@ -41,6 +42,10 @@ pub enum PlanLine {
     Table(TableSize),
     /// `kmigrate:holder\t...`: a session holding or waiting for a lock on such a table.
     Holder(TableHolder),
+    /// `kmigrate:schema\t...`: a field of an Ecto schema of the running code.
+    Schema(SchemaField),
+    /// `kmigrate:code\tasked\t<n>` (`Ok(n)`) or `kmigrate:code\tfailed\t<why>` (`Err`).
+    Code(Result<u64, String>),
     /// `kmigrate:planhash\t<sha256>`: the pod's plan hash.
     Hash(String),
     /// `kmigrate:stale\t<sha256>`: a migrate held to a plan refused; the hash is now this.
@@ -111,6 +116,21 @@ pub struct TableHolder {
     pub transaction_s: Option<u64>,
     /// The start of its current or last statement, on one line.
     pub query: String,
+}
+
+/// A field of an Ecto schema of the code the plan ran in, as `__schema__/2` gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaField {
+    /// The schema module.
+    pub module: String,
+    /// Its table (`__schema__(:source)`).
+    pub source: String,
+    /// Its `@schema_prefix`, if any.
+    pub prefix: Option<String>,
+    /// The field.
+    pub field: String,
+    /// Its column (`__schema__(:field_source, field)`).
+    pub column: String,
 }
 
 impl TableHolder {
@@ -257,6 +277,26 @@ pub fn parse(line: &str) -> Option<PlanLine> {
             query: query.to_owned(),
         }));
     }
+    if let Some(rest) = tagged(line, SCHEMA_TAG) {
+        let f: Vec<&str> = rest.splitn(fields(SCHEMA_TAG), '\t').collect();
+        let [module, source, prefix, field, column] = f[..] else {
+            return None;
+        };
+        return Some(PlanLine::Schema(SchemaField {
+            module: module.to_owned(),
+            source: source.to_owned(),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+            field: field.to_owned(),
+            column: column.to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(line, CODE_TAG) {
+        return match rest.split_once('\t')? {
+            ("asked", n) => Some(PlanLine::Code(Ok(n.trim().parse().ok()?))),
+            ("failed", why) => Some(PlanLine::Code(Err(why.to_owned()))),
+            _ => None,
+        };
+    }
     if let Some(rest) = tagged(line, PLAN_HASH_TAG) {
         return sha256_hex(rest.trim()).map(PlanLine::Hash);
     }
@@ -273,6 +313,8 @@ pub struct PlanLines {
     newest: Vec<(String, Option<String>, i64)>,
     tables: Vec<TableSize>,
     holders: Vec<TableHolder>,
+    schemas: Vec<SchemaField>,
+    code: Option<Result<u64, String>>,
     sources: BTreeMap<String, Vec<Option<Vec<u8>>>>,
     hash: Option<String>,
     stale: Option<String>,
@@ -346,6 +388,19 @@ impl PlanLines {
                     self.holders.push(h);
                 }
             }
+            PlanLine::Schema(f) => {
+                let size = std::mem::size_of::<SchemaField>()
+                    + f.module.len()
+                    + f.source.len()
+                    + f.field.len()
+                    + f.column.len();
+                if self.budget.admit(size) {
+                    self.schemas.push(f);
+                }
+            }
+            PlanLine::Code(c) => {
+                self.code.get_or_insert(c);
+            }
             PlanLine::Hash(h) => {
                 self.hash.get_or_insert(h);
             }
@@ -392,6 +447,20 @@ impl PlanLines {
     /// The sessions holding or waiting for locks on those tables.
     pub fn holders(&self) -> &[TableHolder] {
         &self.holders
+    }
+
+    /// The fields of the running code's schemas.
+    pub fn schemas(&self) -> &[SchemaField] {
+        &self.schemas
+    }
+
+    /// Whether the running code was asked for its schemas: how many it has, or why asking
+    /// failed; `None` when it did not answer (or some of its fields were left out).
+    pub fn code(&self) -> Option<Result<u64, String>> {
+        match (&self.code, self.budget.left_out) {
+            (Some(Ok(_)), 1..) => Some(Err("its answer was larger than kmigrate keeps".to_owned())),
+            (c, _) => c.clone(),
+        }
     }
 
     /// The pod's plan hash.
@@ -491,6 +560,37 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_running_code_s_schemas_are_read() {
+        let Some(PlanLine::Schema(f)) =
+            parse("kmigrate:schema\tDemo.Comment\tcomments\t\ttext\tbody")
+        else {
+            panic!("not read");
+        };
+        assert_eq!(
+            (
+                f.module.as_str(),
+                f.prefix,
+                f.field.as_str(),
+                f.column.as_str()
+            ),
+            ("Demo.Comment", None, "text", "body")
+        );
+        assert_eq!(
+            parse("kmigrate:code\tasked\t3"),
+            Some(PlanLine::Code(Ok(3)))
+        );
+        assert_eq!(
+            parse("kmigrate:code\tfailed\tboom"),
+            Some(PlanLine::Code(Err("boom".into())))
+        );
+        assert_eq!(parse("kmigrate:code\tmaybe\t3"), None);
+        let mut lines = PlanLines::default();
+        assert_eq!(lines.code(), None, "not asked");
+        lines.add(PlanLine::Code(Ok(3)));
+        assert_eq!(lines.code(), Some(Ok(3)));
     }
 
     #[test]

@@ -55,7 +55,12 @@ impl fmt::Display for PlanHash {
 /// The bindings and files of `plan`, after the prelude and the session's.
 pub(super) fn add(b: &mut Bindings, files: &mut Vec<&'static str>) {
     b.bind("source_chunk", Literal::int(SOURCE_CHUNK));
-    files.extend([elixir::PLAN_FILES, elixir::IMPACT, elixir::PLAN]);
+    files.extend([
+        elixir::PLAN_FILES,
+        elixir::IMPACT,
+        elixir::PLAN,
+        elixir::CODE,
+    ]);
 }
 
 #[cfg(test)]

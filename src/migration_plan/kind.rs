@@ -34,6 +34,10 @@ pub enum Kind {
     DatabaseDropped,
     /// `ALTER SCHEMA ... RENAME TO`.
     SchemaRenamed,
+    /// A column or table the migration removes or renames (or a NOT NULL column it adds)
+    /// that an Ecto schema of the running code still maps: found against that code, not in
+    /// the source.
+    BreaksRunningCode,
     /// `ALTER TYPE ... RENAME VALUE`.
     EnumValueRenamed,
     /// `modify :col, :text, from: :string`: a change Postgres makes without a rewrite.
@@ -272,6 +276,12 @@ impl Kind {
                 true,
                 "create the new schema, move objects while code reads both, drop the old one later",
             ),
+            Kind::BreaksRunningCode => row(
+                "breaks_running_code",
+                "breaks the code running now: an Ecto schema still maps what it changes",
+                true,
+                "deploy code without the field (or schema) first, then migrate; for NOT NULL, give the column a default",
+            ),
             Kind::EnumValueRenamed => row(
                 "enum_value_renamed",
                 "renames an enum value",
@@ -494,6 +504,7 @@ impl Kind {
             | Kind::DatabaseDropped
             | Kind::SchemaRenamed
             | Kind::EnumValueRenamed
+            | Kind::BreaksRunningCode
             | Kind::EnumValueAppended
             | Kind::DomainConstraintAdded
             | Kind::TransactionNesting
@@ -547,6 +558,7 @@ mod tests {
                 "schema_dropped",
                 "database_dropped",
                 "schema_renamed",
+                "breaks_running_code",
                 "enum_value_renamed",
             ]
         );
@@ -563,6 +575,7 @@ mod tests {
                     | Kind::DatabaseDropped
                     | Kind::SchemaRenamed
                     | Kind::EnumValueRenamed
+                    | Kind::BreaksRunningCode
             );
             assert_eq!(k.table_lock().is_some(), touches_one_table, "{k:?}");
         }

@@ -197,3 +197,87 @@ fn a_protected_migrate_names_the_blocker_before_the_confirmation() {
     );
     assert_eq!(ns.applied(), [V1]);
 }
+
+const REMOVE_LEGACY: i64 = 20240116120000;
+const REMOVE_TITLE: i64 = 20240117120000;
+
+/// The running code (the demo app, whose `Demo.Post` maps `posts.title`) is asked for its
+/// schemas: removing `posts.title` is named as breaking it and refused in a protected
+/// namespace; removing a column no schema maps is destructive only, and runs when allowed.
+#[test]
+fn a_removal_the_running_schema_still_maps_is_named_and_refused() {
+    let dir = crate::harness::migration_set("breaking");
+    let ns = Ns::with_demo_pod("prod-breaks", &[("DEMO_MIGRATIONS_DIR", &dir)]);
+    // posts exists before the plan: a change to a table the plan creates breaks nothing.
+    ns.kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--yes",
+            "--to",
+            &V1.to_string(),
+        ])
+        .status(0);
+    let out = ns
+        .kmigrate()
+        .args(["plan", "-l", "app=demo", "-o", "json"])
+        .status(0);
+    let plan = report(&out).plan.expect("a plan");
+    assert!(
+        matches!(plan.running_code, kmigrate::migration_plan::RunningCode::Asked { schemas } if schemas >= 3),
+        "{:?}",
+        plan.running_code
+    );
+    let kinds = |v: i64| -> Vec<(Kind, String)> {
+        plan.migrations()
+            .filter(|(_, m)| m.version == v)
+            .flat_map(|(_, m)| m.findings.iter().map(|f| (f.kind, f.text.clone())))
+            .collect()
+    };
+    assert!(
+        kinds(REMOVE_LEGACY)
+            .iter()
+            .all(|(k, _)| *k != Kind::BreaksRunningCode),
+        "{:?}",
+        kinds(REMOVE_LEGACY)
+    );
+    assert!(
+        kinds(REMOVE_TITLE).contains(&(
+            Kind::BreaksRunningCode,
+            "Demo.Post maps posts.title (field :title)".to_owned()
+        )),
+        "{:?}",
+        kinds(REMOVE_TITLE)
+    );
+
+    // The column no schema maps: allowed as destructive, it runs.
+    ns.kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--yes",
+            "--to",
+            &REMOVE_LEGACY.to_string(),
+            "--allow-destructive",
+            &REMOVE_LEGACY.to_string(),
+        ])
+        .status(0);
+    // The column Demo.Post maps: refused, naming the schema, field and column.
+    ns.kmigrate()
+        .args(["migrate", "-l", "app=demo", "--yes"])
+        .expect_stderr("breaks the code running now")
+        .expect_stderr("Demo.Post maps posts.title (field :title)")
+        .expect_stderr(&format!("--allow-destructive {REMOVE_TITLE}"))
+        .status(73);
+    assert_eq!(ns.applied().last(), Some(&REMOVE_LEGACY));
+    assert_eq!(
+        psql(
+            &ns.db,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'posts' AND column_name = 'title'"
+        )
+        .trim(),
+        "1"
+    );
+}

@@ -61,6 +61,7 @@ macro_rules! rule {
 mod dsl;
 mod sql;
 
+pub(super) mod breaks_running_code;
 mod check_constraint_added;
 mod column_reference_added;
 mod column_removed;
@@ -163,6 +164,7 @@ fn rule(kind: Kind) -> &'static Rule {
         Kind::TriggerCreated => &trigger_created::RULE,
         Kind::DomainConstraintAdded => &domain_constraint_added::RULE,
         Kind::EnumValueAppended => &enum_value_appended::RULE,
+        Kind::BreaksRunningCode => &breaks_running_code::RULE,
         Kind::ManyColumnsIndex => &many_columns_index::RULE,
         Kind::RawSqlExecuted => &raw_sql_executed::RULE,
         Kind::SourceNotFollowed => &source_not_followed::RULE,
