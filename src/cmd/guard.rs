@@ -90,6 +90,22 @@ pub(super) fn review(ctx: &mut Ctx, change: &Change, plan: MigrationPlan) -> Res
     let selected = plan.selected(change.range);
     let allow: Vec<i64> = change.allow_destructive.iter().map(|v| v.get()).collect();
     let decision = policy::decide(selected.iter().copied(), &allow);
+    let allow_breaking: Vec<i64> = change.allow_breaking.iter().map(|v| v.get()).collect();
+    let breaking = policy::breaking(selected.iter().copied(), &allow_breaking);
+    if !breaking.is_empty() {
+        let list: Vec<String> = breaking
+            .iter()
+            .map(|b| format!("{}: {}", b.shown, b.reasons.join("; ")))
+            .collect();
+        let versions: Vec<String> = breaking.iter().map(|b| b.version.to_string()).collect();
+        return Err(Error::Refused(format!(
+            "migrations that break the code running now: {}; nothing was run. Deploy code that no longer maps them first, \
+             or, if the running code never touches them, re-run with --allow-breaking {}",
+            list.join(" | "),
+            versions.join(",")
+        ))
+        .into());
+    }
     let lines = selected.iter().map(|(r, m)| shown(r, m)).collect();
     let lock_timeout = ctx
         .settings

@@ -264,13 +264,18 @@ fn a_removal_the_running_schema_still_maps_is_named_and_refused() {
             &REMOVE_LEGACY.to_string(),
         ])
         .status(0);
-    // The column Demo.Post maps: refused, naming the schema, field and column.
-    ns.kmigrate()
-        .args(["migrate", "-l", "app=demo", "--yes"])
-        .expect_stderr("breaks the code running now")
-        .expect_stderr("Demo.Post maps posts.title (field :title)")
-        .expect_stderr(&format!("--allow-destructive {REMOVE_TITLE}"))
-        .status(73);
+    // The column Demo.Post maps: refused, naming the schema, field and column, also with
+    // --allow-destructive for it: breaking the running code has an allow of its own.
+    let title = REMOVE_TITLE.to_string();
+    for allow in [&[][..], &["--allow-destructive", &title][..]] {
+        ns.kmigrate()
+            .args(["migrate", "-l", "app=demo", "--yes"])
+            .args(allow)
+            .expect_stderr("break the code running now")
+            .expect_stderr("Demo.Post maps posts.title (field :title)")
+            .expect_stderr(&format!("--allow-breaking {REMOVE_TITLE}"))
+            .status(73);
+    }
     assert_eq!(ns.applied().last(), Some(&REMOVE_LEGACY));
     assert_eq!(
         psql(
@@ -280,4 +285,18 @@ fn a_removal_the_running_schema_still_maps_is_named_and_refused() {
         .trim(),
         "1"
     );
+    // Both allowed: it runs.
+    ns.kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--yes",
+            "--allow-destructive",
+            &title,
+            "--allow-breaking",
+            &title,
+        ])
+        .status(0);
+    assert_eq!(ns.applied().last(), Some(&REMOVE_TITLE));
 }
