@@ -1383,7 +1383,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --plan --allow-destructive --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --plan --allow-destructive --allow-breaking --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1418,6 +1418,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --allow-destructive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-breaking)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

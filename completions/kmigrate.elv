@@ -81,6 +81,7 @@ set edit:completion:arg-completer[kmigrate] = {|@words|
             cand --step 'Run only the next N pending migrations'
             cand --plan 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82'
             cand --allow-destructive 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default, TRUNCATE, deleted rows), by version'
+            cand --allow-breaking 'In a protected environment, allow these migrations that break the code running now (a column or table its Ecto schemas still map), by version; --allow-destructive does not'
             cand --canary 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several'
             cand --concurrency 'Migrate N tenants at a time (default 1; at most 16), after the canaries'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)'

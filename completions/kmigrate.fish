@@ -78,6 +78,7 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l to-exclusi
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l step -d 'Run only the next N pending migrations' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l plan -d 'Run only if the pending migrations and their files are still those of this plan (the hash the `plan` subcommand prints); otherwise nothing runs and the exit code is 82' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-destructive -d 'In a protected environment, allow these destructive migrations (drops, renames, type changes, NOT NULL without a default, TRUNCATE, deleted rows), by version' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l allow-breaking -d 'In a protected environment, allow these migrations that break the code running now (a column or table its Ecto schemas still map), by version; --allow-destructive does not' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l canary -d 'Migrate this tenant first, alone; a failure there stops the run. Repeat for several' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l concurrency -d 'Migrate N tenants at a time (default 1; at most 16), after the canaries' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)' -r -F

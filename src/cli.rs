@@ -234,6 +234,10 @@ pub struct MigrateArgs {
     /// changes, NOT NULL without a default, TRUNCATE, deleted rows), by version
     #[arg(long, value_name = "VERSION,...", value_delimiter = ',')]
     pub allow_destructive: Vec<String>,
+    /// In a protected environment, allow these migrations that break the code running now
+    /// (a column or table its Ecto schemas still map), by version; --allow-destructive does not
+    #[arg(long, value_name = "VERSION,...", value_delimiter = ',')]
+    pub allow_breaking: Vec<String>,
     #[command(flatten)]
     pub tenants: TenantArgs,
 }

@@ -46,6 +46,14 @@ pub const PENDING_TAG: &str = "kmigrate:pending";
 pub const NEWEST_TAG: &str = "kmigrate:newest";
 /// Part of a migration file.
 pub const SOURCE_TAG: &str = "kmigrate:source";
+/// A table the pending migrations name, with its size from the catalog.
+pub const TABLE_TAG: &str = "kmigrate:table";
+/// A session holding (or waiting for) a lock on such a table.
+pub const HOLDER_TAG: &str = "kmigrate:holder";
+/// A field of an Ecto schema of the running code, with its table and column.
+pub const SCHEMA_TAG: &str = "kmigrate:schema";
+/// The running code was asked for its schemas: how many it has.
+pub const CODE_TAG: &str = "kmigrate:code";
 /// The plan hash, as the pod computed it.
 pub const PLAN_HASH_TAG: &str = "kmigrate:planhash";
 /// Nothing was run: the plan hash is now another.
@@ -189,6 +197,43 @@ pub const TAGS: &[Tag] = &[
         name: SOURCE_TAG,
         forms: &[&["<sha256>", "<chunk>", "<chunks>", "<hex>"]],
         doc: "part of a migration file",
+    },
+    Tag {
+        name: TABLE_TAG,
+        forms: &[&[
+            "<repo>", "<prefix>", "<schema>", "<table>", "<rows>", "<bytes>",
+        ]],
+        doc: "a table of the repo's schema (the prefix, else the current schema) that the pending \
+              migrations name: its estimated rows (`pg_class.reltuples`, -1 before the first \
+              ANALYZE) and bytes (table, TOAST and indexes, from `relpages`)",
+    },
+    Tag {
+        name: HOLDER_TAG,
+        forms: &[&[
+            "<repo>",
+            "<prefix>",
+            "<table>",
+            "<pid>",
+            "<mode>",
+            "<granted|waiting>",
+            "<application>",
+            "<state>",
+            "<transaction s>",
+            "<query>",
+        ]],
+        doc: "another session that holds, or waits for, a lock on such a table now",
+    },
+    Tag {
+        name: SCHEMA_TAG,
+        forms: &[&["<module>", "<source>", "<prefix>", "<field>", "<column>"]],
+        doc: "a field of an Ecto schema of the running code (`__schema__(:fields)`), its table \
+              (`:source`), `@schema_prefix` (empty without one) and column (`:field_source`)",
+    },
+    Tag {
+        name: CODE_TAG,
+        forms: &[&["asked", "<schemas>"], &["failed", "<why>"]],
+        doc: "the running code was asked for its schemas, and has this many with a table; or \
+              asking failed, for this reason",
     },
     Tag {
         name: PLAN_HASH_TAG,

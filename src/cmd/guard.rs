@@ -9,7 +9,7 @@ use crate::ecto_output::Findings;
 use crate::ecto_snippet::{Mode, Operation, PlanHash};
 use crate::error::Error;
 use crate::migration_plan::policy::{self, Decision};
-use crate::migration_plan::{MigrationPlan, PlannedMigration, RepoPlan};
+use crate::migration_plan::{MigrationPlan, PlannedMigration, RepoPlan, impact};
 use crate::output::Purpose;
 use crate::settings::{Action, Change};
 use crate::target::PodTarget;
@@ -22,6 +22,8 @@ pub(super) struct Reviewed {
     pub argv: Vec<String>,
     /// The plan's hash, shown with the migrations.
     pub hash: String,
+    /// What the migrations touch (locks, table sizes) and what they will wait behind.
+    pub impact: Vec<String>,
     decision: Decision,
 }
 
@@ -32,7 +34,12 @@ impl Reviewed {
         confirm::Changes {
             title: "pending migrations to apply",
             lines: self.lines.clone(),
-            notes: vec![format!("plan {}", self.hash)],
+            notes: self
+                .impact
+                .iter()
+                .cloned()
+                .chain([format!("plan {}", self.hash)])
+                .collect(),
         }
     }
 }
@@ -99,7 +106,29 @@ pub(super) fn review(ctx: &mut Ctx, change: &Change, plan: MigrationPlan) -> Res
     let selected = plan.selected(change.range);
     let allow: Vec<i64> = change.allow_destructive.iter().map(|v| v.get()).collect();
     let decision = policy::decide(selected.iter().copied(), &allow);
+    let allow_breaking: Vec<i64> = change.allow_breaking.iter().map(|v| v.get()).collect();
+    let breaking = policy::breaking(selected.iter().copied(), &allow_breaking);
+    if !breaking.is_empty() {
+        let list: Vec<String> = breaking
+            .iter()
+            .map(|b| format!("{}: {}", b.shown, b.reasons.join("; ")))
+            .collect();
+        let versions: Vec<String> = breaking.iter().map(|b| b.version.to_string()).collect();
+        return Err(Error::Refused(format!(
+            "migrations that break the code running now: {}; nothing was run. Deploy code that no longer maps them first, \
+             or, if the running code never touches them, re-run with --allow-breaking {}",
+            list.join(" | "),
+            versions.join(",")
+        ))
+        .into());
+    }
     let lines = selected.iter().map(|(r, m)| shown(r, m)).collect();
+    let lock_timeout = ctx
+        .settings
+        .ecto
+        .as_ref()
+        .is_some_and(|e| e.snippet.session.lock_timeout.is_some());
+    let impact = touched(&selected, &plan, lock_timeout);
     if !decision.unused.is_empty() {
         let unused: Vec<String> = decision.unused.iter().map(ToString::to_string).collect();
         ctx.ui.note(&format!(
@@ -126,6 +155,7 @@ pub(super) fn review(ctx: &mut Ctx, change: &Change, plan: MigrationPlan) -> Res
         lines,
         argv,
         hash: plan.hash.clone(),
+        impact,
         decision,
     })
 }
@@ -189,6 +219,29 @@ fn blocked(d: &Decision) -> String {
         "destructive migrations in a protected environment need an explicit allow: {}",
         list.join(" | ")
     )
+}
+
+/// What the selected migrations touch in the database (one line per table and lock), then
+/// the sessions they will wait behind, with the advice to set a lock timeout when none is.
+fn touched(
+    selected: &[(&RepoPlan, &PlannedMigration)],
+    plan: &MigrationPlan,
+    lock_timeout: bool,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, m) in selected {
+        for f in &m.findings {
+            if let Some(i) = f.impact.as_ref().filter(|i| i.schema.is_some()) {
+                let line = format!("{}: {}", m.version, impact::describe(i, f.table.as_deref()));
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out.extend(plan.running_code.unknown());
+    out.extend(impact::waits_behind(plan, lock_timeout));
+    out
 }
 
 /// A migration as the confirmation lists it.

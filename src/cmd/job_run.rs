@@ -192,7 +192,9 @@ async fn read_plan_in_job(ctx: &mut Ctx, setup: &Setup) -> Result<MigrationPlan>
     ));
     let out = ctx.ui.streamer(Purpose::Status);
     let (code, out) = run_job(ctx, setup, &spec, &options.name, out, JobRole::Plan).await?;
-    guard::plan_read(&out.findings, code)
+    let mut plan = guard::plan_read(&out.findings, code)?;
+    plan.read_in_new_image();
+    Ok(plan)
 }
 
 /// A Job of the image for `argv`, labelled as `command`; records the container it runs.

@@ -3,9 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::budget::{Budget, MAX_LIST_BYTES};
 use crate::ecto_snippet::SOURCE_CHUNK;
-use crate::protocol::{NEWEST_TAG, PENDING_TAG, PLAN_HASH_TAG, SOURCE_TAG, STALE_TAG, fields};
+use crate::protocol::{
+    CODE_TAG, HOLDER_TAG, NEWEST_TAG, PENDING_TAG, PLAN_HASH_TAG, SCHEMA_TAG, SOURCE_TAG,
+    STALE_TAG, TABLE_TAG, fields,
+};
 
 /// One line of the plan snippet (or of a migrate held to a plan).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +38,14 @@ pub enum PlanLine {
         /// The newest applied version.
         version: i64,
     },
+    /// `kmigrate:table\t...`: a table the pending migrations name, with its size.
+    Table(TableSize),
+    /// `kmigrate:holder\t...`: a session holding or waiting for a lock on such a table.
+    Holder(TableHolder),
+    /// `kmigrate:schema\t...`: a field of an Ecto schema of the running code.
+    Schema(SchemaField),
+    /// `kmigrate:code\tasked\t<n>` (`Ok(n)`) or `kmigrate:code\tfailed\t<why>` (`Err`).
+    Code(Result<u64, String>),
     /// `kmigrate:planhash\t<sha256>`: the pod's plan hash.
     Hash(String),
     /// `kmigrate:stale\t<sha256>`: a migrate held to a plan refused; the hash is now this.
@@ -60,6 +73,89 @@ pub struct PendingLine {
     pub sha256: String,
     /// The file, relative to the app's directory.
     pub file: String,
+}
+
+/// A table the pending migrations name, as the catalog said when the plan was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableSize {
+    /// The repo module.
+    pub repo: String,
+    /// The repo's schema prefix, if any.
+    pub prefix: Option<String>,
+    /// The table's schema (the prefix, else the session's current schema).
+    pub schema: String,
+    /// The table.
+    pub table: String,
+    /// Estimated rows (`pg_class.reltuples`); `None` before its first VACUUM or ANALYZE.
+    pub rows: Option<u64>,
+    /// Estimated bytes of the table, its TOAST table and their indexes (`relpages` times
+    /// the block size, as of the last VACUUM, ANALYZE or CREATE INDEX).
+    pub bytes: u64,
+}
+
+/// Another session that holds (or waits for) a lock on a table the plan touches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableHolder {
+    /// The repo module.
+    pub repo: String,
+    /// The repo's schema prefix, if any.
+    pub prefix: Option<String>,
+    /// The table.
+    pub table: String,
+    /// Its backend pid.
+    pub pid: i64,
+    /// The lock mode (`AccessShareLock`, `RowExclusiveLock`, ...).
+    pub mode: String,
+    /// Held (`true`), or still waited for: a migration's request queues behind both.
+    pub granted: bool,
+    /// Its `application_name`.
+    pub application: String,
+    /// `active`, `idle in transaction`, ...
+    pub state: String,
+    /// Seconds since its transaction began.
+    pub transaction_s: Option<u64>,
+    /// The start of its current or last statement, on one line.
+    pub query: String,
+}
+
+/// A field of an Ecto schema of the code the plan ran in, as `__schema__/2` gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaField {
+    /// The schema module.
+    pub module: String,
+    /// Its table (`__schema__(:source)`).
+    pub source: String,
+    /// Its `@schema_prefix`, if any.
+    pub prefix: Option<String>,
+    /// The field.
+    pub field: String,
+    /// Its column (`__schema__(:field_source, field)`).
+    pub column: String,
+}
+
+impl TableHolder {
+    /// For people: which session, in which state, for how long, doing what.
+    pub fn describe(&self) -> String {
+        let app = if self.application.is_empty() {
+            "no application_name".to_owned()
+        } else {
+            format!("application {:?}", self.application)
+        };
+        let since = self
+            .transaction_s
+            .map(|s| format!(", transaction open {s} s"))
+            .unwrap_or_default();
+        let held = if self.granted { "holds" } else { "waits for" };
+        let query = if self.query.is_empty() {
+            String::new()
+        } else {
+            format!("; its last statement: {}", self.query)
+        };
+        format!(
+            "pid {} ({app}, {}{since}) {held} {} on {}{query}",
+            self.pid, self.state, self.mode, self.table
+        )
+    }
 }
 
 fn tagged<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
@@ -132,6 +228,75 @@ pub fn parse(line: &str) -> Option<PlanLine> {
             version: version.trim().parse().ok()?,
         });
     }
+    if let Some(rest) = tagged(line, TABLE_TAG) {
+        let f: Vec<&str> = rest.splitn(fields(TABLE_TAG), '\t').collect();
+        let [repo, prefix, schema, table, rows, bytes] = f[..] else {
+            return None;
+        };
+        let rows: i64 = rows.parse().ok()?;
+        return Some(PlanLine::Table(TableSize {
+            repo: repo.to_owned(),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+            rows: u64::try_from(rows).ok(),
+            bytes: bytes.trim().parse().ok()?,
+        }));
+    }
+    if let Some(rest) = tagged(line, HOLDER_TAG) {
+        let f: Vec<&str> = rest.splitn(fields(HOLDER_TAG), '\t').collect();
+        let [
+            repo,
+            prefix,
+            table,
+            pid,
+            mode,
+            granted,
+            application,
+            state,
+            seconds,
+            query,
+        ] = f[..]
+        else {
+            return None;
+        };
+        return Some(PlanLine::Holder(TableHolder {
+            repo: repo.to_owned(),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+            table: table.to_owned(),
+            pid: pid.parse().ok()?,
+            mode: mode.to_owned(),
+            granted: match granted {
+                "granted" => true,
+                "waiting" => false,
+                _ => return None,
+            },
+            application: application.to_owned(),
+            state: state.to_owned(),
+            transaction_s: seconds.parse().ok(),
+            query: query.to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(line, SCHEMA_TAG) {
+        let f: Vec<&str> = rest.splitn(fields(SCHEMA_TAG), '\t').collect();
+        let [module, source, prefix, field, column] = f[..] else {
+            return None;
+        };
+        return Some(PlanLine::Schema(SchemaField {
+            module: module.to_owned(),
+            source: source.to_owned(),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+            field: field.to_owned(),
+            column: column.to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(line, CODE_TAG) {
+        return match rest.split_once('\t')? {
+            ("asked", n) => Some(PlanLine::Code(Ok(n.trim().parse().ok()?))),
+            ("failed", why) => Some(PlanLine::Code(Err(why.to_owned()))),
+            _ => None,
+        };
+    }
     if let Some(rest) = tagged(line, PLAN_HASH_TAG) {
         return sha256_hex(rest.trim()).map(PlanLine::Hash);
     }
@@ -146,6 +311,10 @@ pub fn parse(line: &str) -> Option<PlanLine> {
 pub struct PlanLines {
     pending: Vec<PendingLine>,
     newest: Vec<(String, Option<String>, i64)>,
+    tables: Vec<TableSize>,
+    holders: Vec<TableHolder>,
+    schemas: Vec<SchemaField>,
+    code: Option<Result<u64, String>>,
     sources: BTreeMap<String, Vec<Option<Vec<u8>>>>,
     hash: Option<String>,
     stale: Option<String>,
@@ -198,6 +367,40 @@ impl PlanLines {
                     self.newest.push((repo, prefix, version));
                 }
             }
+            PlanLine::Table(t) => {
+                let size = std::mem::size_of::<TableSize>()
+                    + t.repo.len()
+                    + t.schema.len()
+                    + t.table.len();
+                if self.budget.admit(size) {
+                    self.tables.push(t);
+                }
+            }
+            PlanLine::Holder(h) => {
+                let size = std::mem::size_of::<TableHolder>()
+                    + h.repo.len()
+                    + h.table.len()
+                    + h.mode.len()
+                    + h.application.len()
+                    + h.state.len()
+                    + h.query.len();
+                if self.budget.admit(size) {
+                    self.holders.push(h);
+                }
+            }
+            PlanLine::Schema(f) => {
+                let size = std::mem::size_of::<SchemaField>()
+                    + f.module.len()
+                    + f.source.len()
+                    + f.field.len()
+                    + f.column.len();
+                if self.budget.admit(size) {
+                    self.schemas.push(f);
+                }
+            }
+            PlanLine::Code(c) => {
+                self.code.get_or_insert(c);
+            }
             PlanLine::Hash(h) => {
                 self.hash.get_or_insert(h);
             }
@@ -234,6 +437,30 @@ impl PlanLines {
             .iter()
             .find(|(r, p, _)| r == repo && p.as_deref() == prefix)
             .map(|(_, _, v)| *v)
+    }
+
+    /// The tables the pending migrations name, with their sizes.
+    pub fn tables(&self) -> &[TableSize] {
+        &self.tables
+    }
+
+    /// The sessions holding or waiting for locks on those tables.
+    pub fn holders(&self) -> &[TableHolder] {
+        &self.holders
+    }
+
+    /// The fields of the running code's schemas.
+    pub fn schemas(&self) -> &[SchemaField] {
+        &self.schemas
+    }
+
+    /// Whether the running code was asked for its schemas: how many it has, or why asking
+    /// failed; `None` when it did not answer (or some of its fields were left out).
+    pub fn code(&self) -> Option<Result<u64, String>> {
+        match (&self.code, self.budget.left_out) {
+            (Some(Ok(_)), 1..) => Some(Err("its answer was larger than kmigrate keeps".to_owned())),
+            (c, _) => c.clone(),
+        }
     }
 
     /// The pod's plan hash.
@@ -291,6 +518,79 @@ mod tests {
         assert_eq!(lines.newest("Demo.Repo", None), None);
         lines.add(parse(&format!("kmigrate:stale\t{SHA}")).unwrap());
         assert_eq!(lines.stale(), Some(SHA));
+    }
+
+    #[test]
+    fn table_sizes_and_lock_holders_are_read() {
+        let Some(PlanLine::Table(t)) =
+            parse("kmigrate:table\tDemo.Repo\t\tpublic\tposts\t1000\t196608")
+        else {
+            panic!("not read");
+        };
+        assert_eq!(
+            (t.prefix, t.schema.as_str(), t.rows, t.bytes),
+            (None, "public", Some(1000), 196608)
+        );
+        let Some(PlanLine::Table(t)) = parse("kmigrate:table\tDemo.Repo\tt1\tt1\tposts\t-1\t0")
+        else {
+            panic!("not read");
+        };
+        assert_eq!(
+            (t.prefix.as_deref(), t.rows),
+            (Some("t1"), None),
+            "never analyzed"
+        );
+        let line = "kmigrate:holder\tDemo.Repo\t\tposts\t42\tAccessExclusiveLock\tgranted\tblocker\tidle in transaction\t17\tLOCK TABLE posts\tIN x";
+        let Some(PlanLine::Holder(h)) = parse(line) else {
+            panic!("not read");
+        };
+        assert_eq!(
+            (
+                h.pid,
+                h.granted,
+                h.application.as_str(),
+                h.transaction_s,
+                h.query.as_str()
+            ),
+            (42, true, "blocker", Some(17), "LOCK TABLE posts\tIN x")
+        );
+        for bad in [
+            "kmigrate:table\tR\t\tpublic\tposts\tmany\t0",
+            "kmigrate:holder\tR\t\tposts\t42\tm\tmaybe\ta\ts\t1\tq",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_running_code_s_schemas_are_read() {
+        let Some(PlanLine::Schema(f)) =
+            parse("kmigrate:schema\tDemo.Comment\tcomments\t\ttext\tbody")
+        else {
+            panic!("not read");
+        };
+        assert_eq!(
+            (
+                f.module.as_str(),
+                f.prefix,
+                f.field.as_str(),
+                f.column.as_str()
+            ),
+            ("Demo.Comment", None, "text", "body")
+        );
+        assert_eq!(
+            parse("kmigrate:code\tasked\t3"),
+            Some(PlanLine::Code(Ok(3)))
+        );
+        assert_eq!(
+            parse("kmigrate:code\tfailed\tboom"),
+            Some(PlanLine::Code(Err("boom".into())))
+        );
+        assert_eq!(parse("kmigrate:code\tmaybe\t3"), None);
+        let mut lines = PlanLines::default();
+        assert_eq!(lines.code(), None, "not asked");
+        lines.add(PlanLine::Code(Ok(3)));
+        assert_eq!(lines.code(), Some(Ok(3)));
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub const CHANGE_PLAN: &str = include_str!("elixir/change_plan.exs");
 pub const CHANGE_RUN: &str = include_str!("elixir/change_run.exs");
 /// The pending migrations' files and the plan hash.
 pub const PLAN_FILES: &str = include_str!("elixir/plan_files.exs");
+/// What the pending migrations touch: table sizes and lock holders, from the catalog.
+pub const IMPACT: &str = include_str!("elixir/impact.exs");
+/// The running code's Ecto schemas, through `__schema__/1,2`.
+pub const CODE: &str = include_str!("elixir/code.exs");
 /// `plan`.
 pub const PLAN: &str = include_str!("elixir/plan.exs");
 /// A migrate held to a plan hash.
@@ -61,6 +65,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("change_plan.exs", CHANGE_PLAN),
     ("change_run.exs", CHANGE_RUN),
     ("plan_files.exs", PLAN_FILES),
+    ("impact.exs", IMPACT),
+    ("code.exs", CODE),
     ("plan.exs", PLAN),
     ("plan_pin.exs", PLAN_PIN),
     ("wait.exs", WAIT),

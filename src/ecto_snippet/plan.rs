@@ -6,7 +6,9 @@
 //! then the module that exports `__migration__/0`) to read `__migration__/0`: whether it
 //! runs in a transaction and under the migration lock. Loading runs the module's body, as
 //! Ecto's own loading does; no migration function is called. It prints each migration,
-//! each file's bytes (hex, once per distinct file, in chunks), and the plan hash
+//! each file's bytes (hex, once per distinct file, in chunks), the tables the files name
+//! with their sizes and lock holders, read from the catalog (`elixir/impact.exs`), and the
+//! plan hash
 //! (`crate::migration_plan::hash`). A migrate held to a plan computes the same hash from
 //! the status it is about to act on, in the same VM right before the first migration, and
 //! refuses when it differs.
@@ -56,7 +58,12 @@ impl fmt::Display for PlanHash {
 pub(super) fn add(b: &mut Bindings, files: &mut Vec<&'static str>, own_vm: bool) {
     b.bind("source_chunk", Literal::int(SOURCE_CHUNK))
         .bind("load_migrations", Literal::bool(own_vm));
-    files.extend([elixir::PLAN_FILES, elixir::PLAN]);
+    files.extend([
+        elixir::PLAN_FILES,
+        elixir::IMPACT,
+        elixir::PLAN,
+        elixir::CODE,
+    ]);
 }
 
 #[cfg(test)]

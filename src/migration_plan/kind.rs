@@ -34,6 +34,10 @@ pub enum Kind {
     DatabaseDropped,
     /// `ALTER SCHEMA ... RENAME TO`.
     SchemaRenamed,
+    /// A column or table the migration removes or renames (or a NOT NULL column it adds)
+    /// that an Ecto schema of the running code still maps: found against that code, not in
+    /// the source.
+    BreaksRunningCode,
     /// `ALTER TYPE ... RENAME VALUE`.
     EnumValueRenamed,
     /// `modify :col, :text, from: :string`: a change Postgres makes without a rewrite.
@@ -82,6 +86,96 @@ pub enum Kind {
     /// Source the rules cannot follow: a block without its `end` where `mix format` puts
     /// it, or the DSL in a helper function.
     SourceNotFollowed,
+}
+
+/// A table lock mode, as PostgreSQL names it (`pg_locks.mode` says `AccessExclusiveLock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum LockMode {
+    /// `ROW EXCLUSIVE`: `UPDATE`, `DELETE`, `INSERT`; blocks SHARE and stronger.
+    #[serde(rename = "ROW EXCLUSIVE")]
+    RowExclusive,
+    /// `SHARE UPDATE EXCLUSIVE`: `CREATE INDEX CONCURRENTLY`, `VALIDATE CONSTRAINT`; blocks
+    /// schema changes and VACUUM, not reads or writes.
+    #[serde(rename = "SHARE UPDATE EXCLUSIVE")]
+    ShareUpdateExclusive,
+    /// `SHARE`: `CREATE INDEX`; blocks writes, not reads.
+    #[serde(rename = "SHARE")]
+    Share,
+    /// `SHARE ROW EXCLUSIVE`: `ADD FOREIGN KEY`, `CREATE TRIGGER`; blocks writes, not reads.
+    #[serde(rename = "SHARE ROW EXCLUSIVE")]
+    ShareRowExclusive,
+    /// `ACCESS EXCLUSIVE`: most `ALTER TABLE`, `DROP`, `TRUNCATE`; blocks every query.
+    #[serde(rename = "ACCESS EXCLUSIVE")]
+    AccessExclusive,
+}
+
+impl LockMode {
+    /// Its name in SQL (`LOCK TABLE ... IN <name> MODE`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// What it stops while it is held (or waited for: a waiting request queues every
+    /// later conflicting one behind it).
+    pub fn blocks(self) -> &'static str {
+        match self {
+            LockMode::RowExclusive => "blocks index builds and schema changes of the table",
+            LockMode::ShareUpdateExclusive => {
+                "blocks schema changes and VACUUM, not reads or writes"
+            }
+            LockMode::Share | LockMode::ShareRowExclusive => {
+                "blocks every write to the table, not reads"
+            }
+            LockMode::AccessExclusive => "blocks every query of the table, reads included",
+        }
+    }
+}
+
+/// What a statement does to the rows of its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Writes the whole table (and its indexes) again: time and disk grow with its size.
+    Rewrite,
+    /// Reads every row (a check, an index build, a validation): time grows with its size.
+    Scan,
+    /// Changes the catalog only: quick once the lock is granted.
+    Catalog,
+}
+
+impl Effect {
+    /// Its name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Effect::Rewrite => "rewrite",
+            Effect::Scan => "scan",
+            Effect::Catalog => "catalog",
+        }
+    }
+
+    /// For people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Effect::Rewrite => "rewrites the table",
+            Effect::Scan => "reads every row",
+            Effect::Catalog => "changes the catalog only",
+        }
+    }
+}
+
+/// The lock a kind's statement takes on its table, and what it does to the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableLock {
+    /// The lock mode.
+    pub mode: LockMode,
+    /// Rewrite, scan, or catalog only.
+    pub effect: Effect,
 }
 
 /// What is said of a kind: one row of the table [`Kind::info`] keeps.
@@ -181,6 +275,12 @@ impl Kind {
                 "renames a schema",
                 true,
                 "create the new schema, move objects while code reads both, drop the old one later",
+            ),
+            Kind::BreaksRunningCode => row(
+                "breaks_running_code",
+                "breaks the code running now: an Ecto schema still maps what it changes",
+                true,
+                "deploy code without the field (or schema) first, then migrate; for NOT NULL, give the column a default",
             ),
             Kind::EnumValueRenamed => row(
                 "enum_value_renamed",
@@ -366,6 +466,54 @@ impl Kind {
         )
     }
 
+    /// The lock its statement takes on the table it names, and what it does to the rows:
+    /// `None` for kinds that touch no one table (a schema, a type, raw SQL). The match keeps
+    /// every kind in this table. Modes as PostgreSQL's "Explicit Locking" chapter gives each
+    /// command; where one kind covers two commands, the usual one (`create index` takes
+    /// SHARE; `drop index` takes ACCESS EXCLUSIVE).
+    pub fn table_lock(self) -> Option<TableLock> {
+        use Effect::{Catalog, Rewrite, Scan};
+        use LockMode::{
+            AccessExclusive, RowExclusive, Share, ShareRowExclusive, ShareUpdateExclusive,
+        };
+        let (mode, effect) = match self {
+            Kind::TableDropped
+            | Kind::ColumnRemoved
+            | Kind::TableRenamed
+            | Kind::ColumnRenamed
+            | Kind::ColumnTypeCoercible
+            | Kind::ConstraintDropped
+            | Kind::JsonColumnAdded
+            | Kind::NotNullRemoved => (AccessExclusive, Catalog),
+            Kind::ColumnTypeChanged
+            | Kind::ColumnVolatileDefault
+            | Kind::TableRewritten
+            | Kind::TableTruncated => (AccessExclusive, Rewrite),
+            Kind::NotNullAdded
+            | Kind::CheckConstraintAdded
+            | Kind::UniqueConstraintAdded
+            | Kind::ConstraintValidatedInSameTransaction => (AccessExclusive, Scan),
+            Kind::IndexNotConcurrently | Kind::ManyColumnsIndex => (Share, Scan),
+            Kind::IndexConcurrentlyWithoutDisableDdlTransaction
+            | Kind::IndexConcurrentlyWithoutDisableMigrationLock => (ShareUpdateExclusive, Scan),
+            Kind::ColumnReferenceAdded => (ShareRowExclusive, Scan),
+            Kind::TriggerCreated => (ShareRowExclusive, Catalog),
+            Kind::OperationDelete | Kind::OperationUpdate => (RowExclusive, Scan),
+            Kind::OperationInsert
+            | Kind::SchemaDropped
+            | Kind::DatabaseDropped
+            | Kind::SchemaRenamed
+            | Kind::EnumValueRenamed
+            | Kind::BreaksRunningCode
+            | Kind::EnumValueAppended
+            | Kind::DomainConstraintAdded
+            | Kind::TransactionNesting
+            | Kind::RawSqlExecuted
+            | Kind::SourceNotFollowed => return None,
+        };
+        Some(TableLock { mode, effect })
+    }
+
     /// The kind of this name.
     pub fn parse(name: &str) -> Option<Kind> {
         Kind::all().find(|k| k.name() == name)
@@ -410,11 +558,97 @@ mod tests {
                 "schema_dropped",
                 "database_dropped",
                 "schema_renamed",
+                "breaks_running_code",
                 "enum_value_renamed",
             ]
         );
         assert!(!Kind::TableDropped.harmless_on_new_table());
         assert!(Kind::ColumnRenamed.harmless_on_new_table());
+    }
+
+    #[test]
+    fn every_kind_that_loses_data_or_rewrites_takes_a_table_lock() {
+        for k in Kind::all().filter(|k| k.destructive()) {
+            let touches_one_table = !matches!(
+                k,
+                Kind::SchemaDropped
+                    | Kind::DatabaseDropped
+                    | Kind::SchemaRenamed
+                    | Kind::EnumValueRenamed
+                    | Kind::BreaksRunningCode
+            );
+            assert_eq!(k.table_lock().is_some(), touches_one_table, "{k:?}");
+        }
+        let lock = |k: Kind| k.table_lock().map(|l| (l.mode.sql(), l.effect));
+        assert_eq!(
+            lock(Kind::ColumnRemoved),
+            Some(("ACCESS EXCLUSIVE", Effect::Catalog))
+        );
+        assert_eq!(
+            lock(Kind::ColumnTypeChanged),
+            Some(("ACCESS EXCLUSIVE", Effect::Rewrite))
+        );
+        assert_eq!(
+            lock(Kind::ColumnVolatileDefault),
+            Some(("ACCESS EXCLUSIVE", Effect::Rewrite))
+        );
+        assert_eq!(
+            lock(Kind::NotNullAdded),
+            Some(("ACCESS EXCLUSIVE", Effect::Scan))
+        );
+        assert_eq!(
+            lock(Kind::IndexNotConcurrently),
+            Some(("SHARE", Effect::Scan))
+        );
+        assert_eq!(
+            lock(Kind::ColumnReferenceAdded),
+            Some(("SHARE ROW EXCLUSIVE", Effect::Scan))
+        );
+        assert_eq!(
+            lock(Kind::TriggerCreated),
+            Some(("SHARE ROW EXCLUSIVE", Effect::Catalog))
+        );
+        assert_eq!(
+            lock(Kind::IndexConcurrentlyWithoutDisableMigrationLock),
+            Some(("SHARE UPDATE EXCLUSIVE", Effect::Scan))
+        );
+        assert_eq!(lock(Kind::RawSqlExecuted), None);
+        // JSON names the mode as SQL does.
+        for m in [
+            LockMode::RowExclusive,
+            LockMode::ShareUpdateExclusive,
+            LockMode::Share,
+            LockMode::ShareRowExclusive,
+            LockMode::AccessExclusive,
+        ] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.sql());
+        }
+        for e in [Effect::Rewrite, Effect::Scan, Effect::Catalog] {
+            assert_eq!(serde_json::to_value(e).unwrap(), e.name());
+        }
+    }
+
+    /// The guide's table of locks is this one.
+    #[test]
+    fn the_guide_lists_the_lock_of_every_kind() {
+        let guide = include_str!("../../docs/guide/plan-and-policy.md");
+        let rows: String = Kind::all()
+            .map(|k| match k.table_lock() {
+                Some(l) => format!(
+                    "| {} | {} | `{}` |\n",
+                    l.mode.sql(),
+                    l.effect.name(),
+                    k.name()
+                ),
+                None => format!("| no one table | | `{}` |\n", k.name()),
+            })
+            .collect();
+        assert!(
+            guide.contains(&format!(
+                "| lock | effect | kind |\n| --- | --- | --- |\n{rows}\n"
+            )),
+            "docs/guide/plan-and-policy.md's table of locks is not this one:\n{rows}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! rules find in its source, and the hash that `migrate --plan` holds a run to.
 
 pub mod hash;
+pub mod impact;
 pub mod kind;
 pub(crate) mod lexer;
 pub mod lint;
@@ -22,6 +23,56 @@ pub struct MigrationPlan {
     pub hash: String,
     /// Each repo and prefix with pending migrations, in the order they run.
     pub repos: Vec<RepoPlan>,
+    /// The tables the findings touch, as the catalog said when the plan was read (not in
+    /// the hash: they change between plan and migrate).
+    #[serde(default)]
+    pub tables: Vec<impact::TableSize>,
+    /// Other sessions holding or waiting for a lock on those tables, then.
+    #[serde(default)]
+    pub holders: Vec<impact::TableHolder>,
+    /// Whether the code running now was asked for its Ecto schemas (what
+    /// `breaks_running_code` is found against).
+    #[serde(default)]
+    pub running_code: RunningCode,
+}
+
+/// Whether the plan looked at the code running now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RunningCode {
+    /// Asked: it has this many schemas with a table.
+    Asked {
+        /// Its schemas with a table.
+        schemas: u64,
+    },
+    /// Not asked (the snippet did not answer): nothing is known about what would break it.
+    #[default]
+    NotAsked,
+    /// The plan was read in a Job of the new image: that is not the code running now.
+    NewImage,
+    /// Asking failed, for this reason.
+    Failed {
+        /// Why.
+        why: String,
+    },
+}
+
+impl RunningCode {
+    /// For people, when it was not asked: never "compatible" without having looked.
+    pub fn unknown(&self) -> Option<String> {
+        match self {
+            RunningCode::Asked { .. } => None,
+            RunningCode::NotAsked => Some(
+                "the running code was not asked for its Ecto schemas: whether this plan breaks it is not known".to_owned(),
+            ),
+            RunningCode::NewImage => Some(
+                "the plan was read in a Job of the new image, not in the code running now: whether it breaks the running code is not known".to_owned(),
+            ),
+            RunningCode::Failed { why } => Some(format!(
+                "the running code could not be asked for its Ecto schemas ({why}): whether this plan breaks it is not known"
+            )),
+        }
+    }
 }
 
 /// The pending migrations of one repo and prefix.
@@ -74,6 +125,16 @@ impl RepoPlan {
 }
 
 impl MigrationPlan {
+    /// Read in a Job of the new image: its schemas are the new code's, not the running
+    /// code's, so nothing is said to break it (and nothing is said to be safe).
+    pub fn read_in_new_image(&mut self) {
+        self.running_code = RunningCode::NewImage;
+        for m in self.repos.iter_mut().flat_map(|r| r.migrations.iter_mut()) {
+            m.findings.retain(|f| f.kind != Kind::BreaksRunningCode);
+            m.destructive = m.findings.iter().any(|f| f.destructive && !f.assured);
+        }
+    }
+
     /// Every pending migration with its repo, in order.
     pub fn migrations(&self) -> impl Iterator<Item = (&RepoPlan, &PlannedMigration)> {
         self.repos
@@ -183,9 +244,54 @@ impl MigrationPlan {
                 findings,
             });
         }
+        let mut repos: Vec<RepoPlan> = repos.into_iter().map(|(r, _)| r).collect();
+        let running_code = match lines.code() {
+            Some(Ok(schemas)) => RunningCode::Asked { schemas },
+            Some(Err(why)) => RunningCode::Failed { why },
+            None => RunningCode::NotAsked,
+        };
+        if matches!(running_code, RunningCode::Asked { .. }) {
+            for r in &mut repos {
+                for m in &mut r.migrations {
+                    let breaks = rules::breaks_running_code::against(
+                        &m.findings,
+                        r.prefix.as_deref(),
+                        lines.schemas(),
+                    );
+                    m.destructive |= !breaks.is_empty();
+                    m.findings.extend(breaks);
+                    m.findings.sort_by_key(|f| (f.line, f.kind));
+                }
+            }
+        }
+        let mut touched: Vec<impact::TableSize> = Vec::new();
+        for r in &mut repos {
+            let shown = r.clone();
+            for f in r.migrations.iter_mut().flat_map(|m| m.findings.iter_mut()) {
+                f.impact = impact::of(f, &shown, lines.tables(), lines.holders());
+                let table = lines.tables().iter().find(|t| {
+                    f.impact.as_ref().is_some_and(|i| i.schema.is_some())
+                        && t.repo == r.repo
+                        && t.prefix == r.prefix
+                        && Some(t.table.as_str()) == f.table.as_deref()
+                });
+                if let Some(t) = table.filter(|t| !touched.contains(t)) {
+                    touched.push(t.clone());
+                }
+            }
+        }
+        let holders = lines
+            .holders()
+            .iter()
+            .filter(|h| touched.iter().any(|t| impact::same_table(h, t)))
+            .cloned()
+            .collect();
         Ok(Self {
             hash: ours,
-            repos: repos.into_iter().map(|(r, _)| r).collect(),
+            repos,
+            tables: touched,
+            holders,
+            running_code,
         })
     }
 }
@@ -231,6 +337,7 @@ pub(crate) mod tests {
             out.push_str(&format!("kmigrate:source\t{sha}\t0\t1\t{hex}\n"));
         }
         out.push_str(&format!("kmigrate:planhash\t{}\n", plan_hash(pending)));
+        out.push_str("kmigrate:code\tasked\t0\n");
         out
     }
 
@@ -331,6 +438,9 @@ pub(crate) mod tests {
         use crate::ecto_snippet::{Step, Version};
         let plan = MigrationPlan {
             hash: String::new(),
+            tables: vec![],
+            holders: vec![],
+            running_code: RunningCode::NotAsked,
             repos: vec![repo(vec![
                 migration(1, ""),
                 migration(2, ""),

@@ -2,7 +2,7 @@
 //! destructive finding that nobody marked as reviewed runs only when the run allows its
 //! version (`--allow-destructive`, or typed at the confirmation).
 
-use super::{PlannedMigration, RepoPlan};
+use super::{Kind, PlannedMigration, RepoPlan};
 
 /// What the policy says about the migrations a run would apply.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -76,6 +76,37 @@ pub fn decide<'a>(
     d
 }
 
+/// The migrations that break the code running now (`breaks_running_code`, not marked as
+/// reviewed) and whose version `allow` (`--allow-breaking`) does not name: refused in a
+/// protected environment whatever else is allowed, as `--allow-destructive` and the typed
+/// versions do not cover them. A version counts once.
+pub fn breaking<'a>(
+    selected: impl IntoIterator<Item = (&'a RepoPlan, &'a PlannedMigration)>,
+    allow: &[i64],
+) -> Vec<Blocked> {
+    let mut out: Vec<Blocked> = Vec::new();
+    for (repo, m) in selected {
+        let reasons: Vec<String> = m
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::BreaksRunningCode && !f.assured)
+            .map(|f| format!("{} (line {})", f.text, f.line))
+            .collect();
+        if reasons.is_empty()
+            || allow.contains(&m.version)
+            || out.iter().any(|b| b.version == m.version)
+        {
+            continue;
+        }
+        out.push(Blocked {
+            version: m.version,
+            shown: repo.line(m),
+            reasons,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +158,35 @@ mod tests {
         assert_eq!(d.unallowed.len(), 1);
         assert_eq!(d.unallowed[0].shown, "5 m5 (Demo.Repo, prefix tenant_a)");
         assert_eq!(decide(selected, &[5]).allowed, [5]);
+    }
+
+    #[test]
+    fn what_breaks_the_running_code_needs_its_own_allow() {
+        use crate::migration_plan::rules::Finding;
+        let mut m = migration(
+            7,
+            "def change do\n  alter table(:posts) do\n    remove :title\n  end\nend\n",
+        );
+        m.findings.push(Finding {
+            kind: Kind::BreaksRunningCode,
+            destructive: true,
+            line: 3,
+            text: "Demo.Post maps posts.title (field :title)".into(),
+            table: Some("posts".into()),
+            assured: false,
+            impact: None,
+        });
+        let r = repo(vec![m]);
+        let selected = || r.migrations.iter().map(|m| (&r, m));
+        let blocked = breaking(selected(), &[]);
+        assert_eq!(blocked.len(), 1);
+        assert_eq!(
+            blocked[0].reasons,
+            ["Demo.Post maps posts.title (field :title) (line 3)"]
+        );
+        // --allow-destructive allows the removal, not what it breaks.
+        assert_eq!(decide(selected(), &[7]).allowed, [7]);
+        assert_eq!(breaking(selected(), &[7]).len(), 0);
+        assert_eq!(breaking(selected(), &[8]).len(), 1);
     }
 }

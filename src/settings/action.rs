@@ -116,6 +116,8 @@ pub struct Change {
     pub plan: Option<PlanHash>,
     /// `--allow-destructive`: destructive migrations allowed in a protected environment.
     pub allow_destructive: Vec<Version>,
+    /// `--allow-breaking`: migrations allowed to break the running code there.
+    pub allow_breaking: Vec<Version>,
 }
 
 impl Change {
@@ -126,14 +128,18 @@ impl Change {
         ecto: Option<&super::Ecto>,
         plan: Option<&str>,
         allow: &[String],
+        allow_breaking: &[String],
     ) -> anyhow::Result<Self> {
         // An empty list (`--allow-destructive ""`, as a script may pass) allows nothing.
-        self.allow_destructive = allow
-            .iter()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| Version::parse(v.trim()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| usage(format!("--allow-destructive: {e}")))?;
+        let versions = |list: &[String], flag: &str| -> anyhow::Result<Vec<Version>> {
+            list.iter()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Version::parse(v.trim()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| usage(format!("{flag}: {e}")))
+        };
+        self.allow_destructive = versions(allow, "--allow-destructive")?;
+        self.allow_breaking = versions(allow_breaking, "--allow-breaking")?;
         let Some(plan) = plan else {
             return Ok(self);
         };

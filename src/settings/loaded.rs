@@ -242,6 +242,7 @@ impl Loaded {
                     custom: true,
                     plan: None,
                     allow_destructive: Vec::new(),
+                    allow_breaking: Vec::new(),
                 },
                 None,
             ));
@@ -273,6 +274,7 @@ impl Loaded {
             custom: false,
             plan: None,
             allow_destructive: Vec::new(),
+            allow_breaking: Vec::new(),
         };
         Ok((change, Some(ecto)))
     }

@@ -482,7 +482,12 @@ impl Chosen {
         .map_err(usage)?
         .unwrap_or(Range::All);
         let (change, ecto) = l.change(g, range, Some(&a.tenants))?;
-        let change = change.guarded(ecto.as_ref(), a.plan.as_deref(), &a.allow_destructive)?;
+        let change = change.guarded(
+            ecto.as_ref(),
+            a.plan.as_deref(),
+            &a.allow_destructive,
+            &a.allow_breaking,
+        )?;
         Ok(Self {
             action: Action::Migrate(change),
             ecto,

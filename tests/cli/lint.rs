@@ -49,8 +49,11 @@ fn every_corpus_file_gets_the_verdict_it_states() {
         }
     }
     assert_eq!(verdicts, (18, 27, 11));
-    // Every kind has a migration in the corpus that shows it.
-    for kind in kmigrate::migration_plan::kind::Kind::all() {
+    // Every kind has a migration in the corpus that shows it, but the one found against
+    // the running code (a file alone cannot show it).
+    for kind in kmigrate::migration_plan::kind::Kind::all()
+        .filter(|k| *k != kmigrate::migration_plan::kind::Kind::BreaksRunningCode)
+    {
         assert!(
             files
                 .iter()

@@ -28,6 +28,7 @@ mod faults;
 mod gate;
 mod group;
 mod harness;
+mod impact;
 #[cfg(feature = "real-node")]
 mod in_cluster;
 mod job;

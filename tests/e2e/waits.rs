@@ -14,14 +14,14 @@ use crate::support::{report, wait_for};
 
 /// A psql session named `app`, idle in a transaction that took `lock` (as a forgotten
 /// console session would); ended when dropped.
-struct Holder {
+pub(crate) struct Holder {
     child: Child,
     db: String,
     app: &'static str,
 }
 
 impl Holder {
-    fn hold(db: &str, app: &'static str, lock: &str) -> Self {
+    pub(crate) fn hold(db: &str, app: &'static str, lock: &str) -> Self {
         let mut child = Command::new("psql")
             .envs(local().pg.iter().cloned())
             .env("PGAPPNAME", app)
@@ -70,7 +70,7 @@ impl Holder {
         stdin.flush().unwrap();
     }
 
-    fn pid(&self) -> String {
+    pub(crate) fn pid(&self) -> String {
         self.sessions("pid", "")
     }
 }

@@ -4,17 +4,30 @@
 # A pending migration older than the newest applied one runs out of order: Ecto's `run/4`
 # applies it without a word (`up/4` warns), and a later `rollback --step` reverts the newest
 # first. Where there are such, the newest applied version is said.
+# With the repo started, what the pending files name is read from its catalog
+# (impact.exs).
 entries =
   Enum.flat_map(prefixes, fn prefix ->
     Enum.flat_map(repos, fn repo ->
-      {:ok, rows, _} = Ecto.Migrator.with_repo(repo, &status_rows.(&1, prefix))
-      newest = Enum.max([0 | for({:up, v, _} <- rows, do: v)])
+      {:ok, pending, _} =
+        Ecto.Migrator.with_repo(repo, fn repo ->
+          rows = status_rows.(repo, prefix)
+          newest = Enum.max([0 | for({:up, v, _} <- rows, do: v)])
 
-      if Enum.any?(rows, &match?({:down, v, _} when v < newest, &1)) do
-        say.("kmigrate:newest", [inspect(repo), prefix || "", newest])
-      end
+          if Enum.any?(rows, &match?({:down, v, _} when v < newest, &1)) do
+            say.("kmigrate:newest", [inspect(repo), prefix || "", newest])
+          end
 
-      pending_files.([{repo, prefix, rows}])
+          pending = pending_files.([{repo, prefix, rows}])
+
+          if pending != [] do
+            print_impact.(repo, prefix, table_words.(for(e <- pending, do: elem(e, 5))))
+          end
+
+          pending
+        end)
+
+      pending
     end)
   end)
 

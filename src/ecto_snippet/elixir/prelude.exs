@@ -83,6 +83,12 @@ versions_repo = &(&1.config()[:migration_repo] || &1)
 # PostgreSQL 9.1, leaves backslashes alone).
 sql_text = &("'" <> String.replace(&1, "'", "''") <> "'")
 
+# The start of a session's current or last statement (`column` of `pg_stat_activity`), on
+# one line and cut at 120 characters: how every view of other sessions shows them.
+statement_head = fn column ->
+  "left(regexp_replace(coalesce(#{column}, ''), '[[:space:]]+', ' ', 'g'), 120)"
+end
+
 # Every migration's state, as `Ecto.Migrator.migrations/3` gives it, read with
 # `migration_lock: false, skip_table_creation: true` (ecto_sql 3.6.1 and later): the read
 # neither waits behind a running migration's lock nor creates the table. Without the table

@@ -10,8 +10,8 @@ lock_waits = fn repo ->
       "coalesce(b.application_name, ''), coalesce(host(b.client_addr), 'local'), " <>
       "coalesce(b.state, ''), " <>
       "coalesce(extract(epoch FROM now() - b.state_change)::bigint::text, ''), " <>
-      "left(regexp_replace(coalesce(b.query, ''), '[[:space:]]+', ' ', 'g'), 120) " <>
-      "FROM pg_stat_activity w JOIN pg_locks l ON l.pid = w.pid AND NOT l.granted " <>
+      statement_head.("b.query") <>
+      " FROM pg_stat_activity w JOIN pg_locks l ON l.pid = w.pid AND NOT l.granted " <>
       "CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid) " <>
       "JOIN pg_stat_activity b ON b.pid = bp.pid " <>
       "WHERE w.application_name = '#{session_name}' " <>

@@ -32,6 +32,9 @@ pub struct Finding {
     /// Marked as reviewed in the migration (`@safety_assured`, or excellent_migrations'
     /// safety-assured comments): shown, never a reason to refuse.
     pub assured: bool,
+    /// The lock it takes and the size of its table, in a plan read from the database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<super::impact::Impact>,
 }
 
 /// What the rules found in one migration file.
@@ -58,6 +61,7 @@ macro_rules! rule {
 mod dsl;
 mod sql;
 
+pub(super) mod breaks_running_code;
 mod check_constraint_added;
 mod column_reference_added;
 mod column_removed;
@@ -160,6 +164,7 @@ fn rule(kind: Kind) -> &'static Rule {
         Kind::TriggerCreated => &trigger_created::RULE,
         Kind::DomainConstraintAdded => &domain_constraint_added::RULE,
         Kind::EnumValueAppended => &enum_value_appended::RULE,
+        Kind::BreaksRunningCode => &breaks_running_code::RULE,
         Kind::ManyColumnsIndex => &many_columns_index::RULE,
         Kind::RawSqlExecuted => &raw_sql_executed::RULE,
         Kind::SourceNotFollowed => &source_not_followed::RULE,
@@ -478,6 +483,7 @@ pub fn analyze_with(source: &str, flags: Flags) -> Analysis {
                     .is_some_and(|s| assured_next.contains(&(s, r.kind))),
             text: r.text,
             table: r.table,
+            impact: None,
         })
         .collect();
     findings.sort_by_key(|f| (f.line, f.kind));
