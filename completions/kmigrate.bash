@@ -125,7 +125,7 @@ _kmigrate() {
 
     case "${cmd}" in
         kmigrate)
-            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help --version migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help"
+            opts="-n -l -c -e -y -o -v -h -V --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help --version migrate rollback status wait gate plan lint pods exec console runs logs unlock doctor completions init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +219,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -235,7 +239,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__completions)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help bash elvish fish powershell zsh"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,6 +330,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-failure-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -345,7 +353,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__console)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -436,6 +444,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-failure-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -455,7 +467,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__doctor)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +558,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-failure-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -565,7 +581,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__exec)
-            opts="-i -t -n -l -c -e -y -o -v -h --stdin --tty --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-i -t -n -l -c -e -y -o -v -h --stdin --tty --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,6 +675,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -675,7 +695,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__gate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --deadline --patch --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --deadline --patch --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -778,6 +798,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-failure-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1049,7 +1073,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__init)
-            opts="-n -l -c -e -y -o -v -h --force --rbac --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --force --rbac --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1143,6 +1167,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1159,7 +1187,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__lint)
-            opts="-n -l -c -e -y -o -v -h --fail-on --github --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --fail-on --github --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1257,6 +1285,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1273,7 +1305,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__logs)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1367,6 +1399,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1383,7 +1419,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__migrate)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --plan --allow-destructive --allow-breaking --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --plan --allow-destructive --allow-breaking --canary --concurrency --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1521,6 +1557,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1537,7 +1577,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__plan)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1643,6 +1683,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1659,7 +1703,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__pods)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1753,6 +1797,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1769,7 +1817,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__rollback)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --to --to-exclusive --step --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1887,6 +1935,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1903,7 +1955,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__runs)
-            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1997,6 +2049,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2013,7 +2069,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__status)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --exit-code --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2119,6 +2175,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2135,7 +2195,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__unlock)
-            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --force --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2229,6 +2289,10 @@ _kmigrate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote-failure-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2245,7 +2309,7 @@ _kmigrate() {
             return 0
             ;;
         kmigrate__subcmd__wait)
-            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --deadline --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --output --verbose --help"
+            opts="-n -l -c -e -y -o -v -h --image --deployment --dry-run --start-grace --deadline --kubeconfig --context --namespace --selector --container --pod --env --config --release --app --repo --prefix --prefixes-from --allow-no-tenants --migrations-path --log-sql --mode --yes --continue-on-error --wait --lock-timeout --statement-timeout --timeout --remote-failure-code --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2352,6 +2416,10 @@ _kmigrate() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-failure-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kmigrate_global_optspecs
-    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= prefixes-from= allow-no-tenants migrations-path= log-sql mode= y/yes continue-on-error wait lock-timeout= statement-timeout= timeout= o/output= v/verbose h/help V/version
+    string join \n kubeconfig= context= n/namespace= l/selector= c/container= pod= e/env= config= release= app= repo= prefix= prefixes-from= allow-no-tenants migrations-path= log-sql mode= y/yes continue-on-error wait lock-timeout= statement-timeout= timeout= remote-failure-code= o/output= v/verbose h/help V/version
 end
 
 function __fish_kmigrate_needs_command
@@ -42,7 +42,8 @@ complete -c kmigrate -n "__fish_kmigrate_needs_command" -l mode -d 'How the snip
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_needs_command" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_needs_command" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_needs_command" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
@@ -99,7 +100,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l mode -d 'H
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand migrate" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
@@ -134,7 +136,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l mode -d '
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand rollback" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
@@ -166,7 +169,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l mode -d 'Ho
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand status" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
@@ -200,7 +204,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand wait" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
@@ -232,7 +237,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand gate" -l patch -d 'Print a strategic-merge patch for `kubectl patch deployment NAME --patch-file FILE`'
@@ -264,7 +270,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand plan" -l dry-run -d 'Job mode: print the Job as YAML and create nothing'
@@ -296,7 +303,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand lint" -l github -d 'Also print each finding as a GitHub Actions workflow command, which the pull request shows on the line (not with `-o json`)'
@@ -325,7 +333,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand pods" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
@@ -353,7 +362,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand exec" -s i -l stdin -d 'Pass stdin to the command until it ends (end of file closes the command\'s stdin), as `kubectl exec -i` does'
@@ -383,7 +393,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l mode -d 'H
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand console" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
@@ -411,7 +422,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand runs" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
@@ -439,7 +451,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand logs" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
@@ -467,7 +480,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l mode -d 'Ho
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand unlock" -l force -d 'Clear a lock that still looks live (renewed within its duration, or held by a Job that is still active): its run may still be going. `--yes` alone clears only a lock whose holder looks gone'
@@ -496,7 +510,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l mode -d 'Ho
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand doctor" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
@@ -524,7 +539,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l mode -
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand completions" -l allow-no-tenants -d 'A --prefixes-from query that returns no names is a success with nothing to do; without this flag it is refused (exit 2), as a typo in the query would look the same'
@@ -552,7 +568,8 @@ complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l mode -d 'How 
 rpc\t'`<release> rpc`: inside the running node'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l lock-timeout -d 'PostgreSQL lock_timeout for the migration\'s own database sessions (e.g. 5s): a migration that waits longer for a lock is rolled back and the run ends with code 78' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l statement-timeout -d 'PostgreSQL statement_timeout for the migration\'s own database sessions (e.g. 15m)' -r
-complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l timeout -d 'Give up after this long (e.g. 90s, 10m); the remote command may keep running. Default for commands that only read (status, plan, wait after its --deadline, pods, runs, gate, doctor): 15m; none for the others' -r
+complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l remote-failure-code -d 'Exit with this code whenever the remote command fails, instead of its own code (which may be one of kmigrate\'s); 1-255 and none of kmigrate\'s own codes. The remote code stays in the JSON report and on stderr' -r
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -s o -l output -d 'Output format: human text, or one JSON document on stdout at the end' -r -f -a "text\t'Plain text for people'
 json\t'One JSON document on stdout; remote output goes to stderr'"
 complete -c kmigrate -n "__fish_kmigrate_using_subcommand init" -l force -d 'Overwrite an existing kmigrate.toml'

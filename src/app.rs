@@ -129,8 +129,10 @@ fn emit(
         report.error = Some(format!("{e:#}"));
         error::print(e);
     }
+    error::say_whose(&end, report.remote_exit_code);
     if json && report.command != "completions" && report.command != "init" {
         report.exit_code = end.exit_code;
+        report.exit_code_source = end.source.as_str().to_owned();
         report.outcome = end.outcome.to_string();
         report.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Ok(text) = serde_json::to_string_pretty(&report) {
@@ -176,6 +178,7 @@ fn run_group(
         }
     }
     let (mut report, end) = crate::group::drive(members, &named, &ui, started_at);
+    error::say_whose(&end, None);
     if json {
         report.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Ok(text) = serde_json::to_string_pretty(&report) {

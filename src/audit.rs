@@ -171,7 +171,10 @@ pub async fn record(conn: &Connection, namespace: &str, r: &Record<'_>) -> Resul
         }),
         ..Event::default()
     };
-    let api: Api<Event> = Api::namespaced(conn.client.clone(), namespace);
+    // Not retried: a create that got a 503 or 504 may have been written, and the Event's
+    // name is generated, so a second one would be a second record of the run. The caller
+    // bounds the wait for this one answer.
+    let api: Api<Event> = Api::namespaced(conn.exec_client.clone(), namespace);
     api.create(&PostParams::default(), &event)
         .await
         .map(|_| ())
@@ -191,6 +194,40 @@ fn capitalize(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An Event whose create got a 503 may have been written: it is not sent again (a
+    /// second Event for one run), and the run's end waits for one answer only.
+    #[tokio::test]
+    async fn an_event_is_created_once_never_retried() {
+        use crate::connection::testing::{mock_cluster_retrying, status};
+        let (conn, mut handle) = mock_cluster_retrying();
+        let server = tokio::spawn(async move {
+            let mut creates = 0;
+            while let Ok(Some((request, reply))) =
+                tokio::time::timeout(std::time::Duration::from_secs(3), handle.next_request()).await
+            {
+                assert_eq!(request.method(), http::Method::POST);
+                creates += 1;
+                reply.send_response(status(503, "ServiceUnavailable", "etcd leader changed"));
+            }
+            creates
+        });
+        let record = Record {
+            command: "migrate",
+            user: "alice",
+            regarding: ("v1", "Pod", "web-1"),
+            exit_code: Some(0),
+            not_started: false,
+            migrations: vec![1],
+            duration_ms: 10,
+            argv: "x",
+            lock_lost: None,
+            destructive_allowed: &[],
+        };
+        let result = super::record(&conn, "apps", &record).await;
+        assert!(result.is_err(), "{result:?}");
+        assert_eq!(server.await.unwrap(), 1, "the Event's create was sent once");
+    }
 
     #[test]
     fn arguments_are_hashed_unless_full() {

@@ -123,9 +123,16 @@ pub struct GlobalArgs {
     /// PostgreSQL statement_timeout for the migration's own database sessions (e.g. 15m)
     #[arg(long, global = true, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
-    /// Give up after this long (e.g. 90s, 10m); the remote command may keep running
+    /// Give up after this long (e.g. 90s, 10m); the remote command may keep running.
+    /// Default for commands that only read (status, plan, wait after its --deadline, pods,
+    /// runs, gate, doctor): 15m; none for the others
     #[arg(long, global = true, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Exit with this code whenever the remote command fails, instead of its own code
+    /// (which may be one of kmigrate's); 1-255 and none of kmigrate's own codes. The remote
+    /// code stays in the JSON report and on stderr
+    #[arg(long, global = true, value_name = "CODE")]
+    pub remote_failure_code: Option<String>,
     /// Output format: human text, or one JSON document on stdout at the end
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

@@ -25,7 +25,8 @@ pub struct KubeArgs {
 pub struct Connection {
     /// For reads: kube's retry on 429/503/504 stays on.
     pub client: Client,
-    /// For exec: never retried.
+    /// For exec, writes and audit Events: never retried (a repeat could run a command
+    /// twice or leave a second Event). Shares its connections and credentials with `client`.
     pub exec_client: Client,
     /// The context name (`in-cluster` inside a pod).
     pub context: String,
@@ -98,9 +99,8 @@ pub async fn connect(args: &KubeArgs) -> Result<Connection> {
     ));
     let server = server_of(&config);
     let default_namespace = config.default_namespace.clone();
-    let client = build_client(&config, true).map_err(|e| client_error(&e, &server, &context))?;
-    let exec_client =
-        build_client(&config, false).map_err(|e| client_error(&e, &server, &context))?;
+    let (client, exec_client) =
+        build_clients(&config).map_err(|e| client_error(&e, &server, &context))?;
     Ok(Connection {
         client,
         exec_client,
@@ -185,19 +185,38 @@ async fn locate(args: &KubeArgs) -> Result<Located> {
     })
 }
 
-/// A client on kube's own layers (base URI, credentials, headers, server-error retries when
-/// `retry`), over TCP connections with `TCP_NODELAY`. kube's default stack leaves Nagle's
-/// algorithm on: a request written right after a new connection's TLS handshake then waits
-/// for the server's delayed ACK, 40 ms on Linux, which the release of the lock and the audit
-/// Event paid at the end of every run. kubectl (Go) sets it on every connection.
-fn build_client(config: &Config, retry: bool) -> kube::Result<Client> {
+/// The two clients, on one stack of kube's own layers (base URI, credentials, headers) over
+/// TCP connections with `TCP_NODELAY`: the read client adds kube's retry of 429, 503 and
+/// 504 answers; the other (exec, writes, Events) never repeats a request.
+///
+/// The credentials are resolved once for both: kube runs a kubeconfig's exec credential
+/// plugin each time it builds an auth layer, and again each time it builds the TLS
+/// settings (to ask for a client certificate), so two clients cost four runs of a plugin
+/// such as `aws eks get-token`. Here the auth layer is built once and shared; the TLS
+/// settings ask the plugin only when it gave no token (then it gave a client certificate,
+/// which the TLS settings need).
+///
+/// kube's default stack leaves Nagle's algorithm on: a request written right after a new
+/// connection's TLS handshake then waits for the server's delayed ACK, 40 ms on Linux,
+/// which the release of the lock and the audit Event paid at the end of every run. kubectl
+/// (Go) sets it on every connection.
+fn build_clients(config: &Config) -> kube::Result<(Client, Client)> {
     use kube::client::ConfigExt;
     use tower::ServiceBuilder;
 
+    let auth = config.auth_layer()?;
+    let plugin_gave_a_certificate = config.auth_info.exec.is_some() && auth.is_none();
+    let tls = if plugin_gave_a_certificate {
+        config.clone()
+    } else {
+        let mut without_plugin = config.clone();
+        without_plugin.auth_info.exec = None;
+        without_plugin
+    };
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    let https = config.rustls_https_connector_with_connector(http)?;
+    let https = tls.rustls_https_connector_with_connector(http)?;
     let mut timeouts = hyper_timeout::TimeoutConnector::new(https);
     timeouts.set_connect_timeout(config.connect_timeout);
     timeouts.set_read_timeout(config.read_timeout);
@@ -207,14 +226,20 @@ fn build_client(config: &Config, retry: bool) -> kube::Result<Client> {
             .build(timeouts);
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())
-        .option_layer(retry.then(|| {
-            tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
-        }))
-        .option_layer(config.auth_layer()?)
+        .option_layer(auth)
         .layer(config.extra_headers_layer()?)
         .map_err(tower::BoxError::from)
         .service(http_client);
-    Ok(Client::new(service, config.default_namespace.clone()))
+    let retrying = ServiceBuilder::new()
+        .layer(tower::retry::RetryLayer::new(
+            kube::client::retry::RetryPolicy::server_retry(),
+        ))
+        .service(service.clone());
+    let namespace = config.default_namespace.clone();
+    Ok((
+        Client::new(retrying, namespace.clone()),
+        Client::new(service, namespace),
+    ))
 }
 
 /// Why no client could be built: the credentials (77), or the kubeconfig (2).
@@ -437,9 +462,11 @@ pub fn classify(err: kube::Error, what: &str, conn: &Connection) -> anyhow::Erro
     }
 }
 
-/// Whether an error is worth retrying for an idempotent read: the request never got an answer.
+/// Whether an error is worth retrying for an idempotent read: the request never got an
+/// answer. A credential failure (the exec plugin failed on a token refresh, or could not
+/// start) is not: it comes back the same, and is the user's to fix (exit 77).
 pub fn is_transient(err: &kube::Error) -> bool {
-    matches!(err, kube::Error::HyperError(_) | kube::Error::Service(_))
+    matches!(err, kube::Error::HyperError(_) | kube::Error::Service(_)) && auth_error(err).is_none()
 }
 
 #[cfg(test)]
@@ -461,16 +488,33 @@ pub(crate) mod testing {
     pub fn mock_cluster() -> (Connection, Handle) {
         let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
         let client = Client::new(svc, "apps");
-        let conn = Connection {
-            client: client.clone(),
-            exec_client: client,
+        (on(client.clone(), client), handle)
+    }
+
+    /// [`mock_cluster`], with the two clients a real connection has: reads through kube's
+    /// retry of 429, 503 and 504 answers, and requests that must not repeat without it.
+    pub fn mock_cluster_retrying() -> (Connection, Handle) {
+        let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+        let retrying = tower::ServiceBuilder::new()
+            .layer(tower::retry::RetryLayer::new(
+                kube::client::retry::RetryPolicy::server_retry(),
+            ))
+            .service(svc.clone());
+        let conn = on(Client::new(retrying, "apps"), Client::new(svc, "apps"));
+        (conn, handle)
+    }
+
+    /// A connection (context "test", namespace "apps") on these clients.
+    fn on(client: Client, exec_client: Client) -> Connection {
+        Connection {
+            client,
+            exec_client,
             context: "test".into(),
             default_namespace: "apps".into(),
             server: "https://mock".into(),
             cluster_name: None,
             kubeconfig: "mock".into(),
-        };
-        (conn, handle)
+        }
     }
 
     /// A 200 answer with `body` as JSON.
@@ -512,6 +556,26 @@ mod tests {
 clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n    insecure-skip-tls-verify: true\n\
 users:\n- name: u\n  user:\n    token: s3cr3t-token\n\
 contexts:\n- name: a\n  context:\n    cluster: c\n    user: u\n    namespace: apps\n- name: b\n  context:\n    cluster: c\n    user: u\n";
+
+    /// A credential plugin that fails (a token refresh) or a rejected token is the user's
+    /// to fix: retrying it only runs the plugin again and delays the exit code 77.
+    #[tokio::test]
+    async fn credential_failures_are_never_transient() {
+        let plugin = kube::Error::Service(Box::new(AuthError::AuthExecStart(
+            std::io::Error::other("no such file"),
+        )));
+        assert!(!is_transient(&plugin));
+        assert!(!is_transient(&kube::Error::Auth(AuthError::AuthExecStart(
+            std::io::Error::other("no such file")
+        ))));
+        let cut = kube::Error::Service(Box::new(std::io::Error::other("connection reset")));
+        assert!(is_transient(&cut), "no answer: a read may be tried again");
+        let (conn, _) = testing::mock_cluster();
+        assert_eq!(
+            crate::error::exit_code_of(&classify(plugin, "list pods", &conn)),
+            crate::error::code::FORBIDDEN
+        );
+    }
 
     #[tokio::test]
     async fn reads_context_and_namespace() {

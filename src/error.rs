@@ -136,8 +136,11 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
             the remote side failed without an exit code after the command started, or (Job \
             mode) the Job may exist or still start, or ended without an exit code, or its \
             container exited 0 but its log (the snippet's own report) could not be read; the lock \
-            stays held",
-        todo: "run `kmigrate status` (Job mode: `kmigrate logs RUN`) before anything else, then `kmigrate unlock`",
+            stays held. For a command that only reads (`status`, `plan`, `wait`, the plan read before a \
+            change) the same loss, or a pod silent for 120 s, means what it read is unknown: nothing was \
+            changed, no lock is kept, and the message says so",
+        todo: "run `kmigrate status` (Job mode: `kmigrate logs RUN`) before anything else, then `kmigrate unlock`; \
+            a read: run it again",
     },
     ExitCodeDoc {
         code: code::API,
@@ -250,7 +253,8 @@ pub fn exit_codes_help() -> String {
         .map(|d| format!("{} {}", d.code, d.short))
         .collect();
     format!(
-        "Exit codes: {}; any other code is the remote command's own, passed through.",
+        "Exit codes: {}; any other code is the remote command's own, passed through (--remote-failure-code maps every \
+         remote failure to one code; stderr and the JSON report's exit_code_source say whose a code is).",
         codes.join("; ")
     )
 }
@@ -315,6 +319,10 @@ pub enum Error {
     /// the exec stream ended without an exit status, or a Job may exist or still start.
     #[error("outcome unknown: {0}")]
     Unknown(String),
+    /// A command that only reads lost its answer (silence past the idle limit, a stream
+    /// without a status): nothing was changed, nothing is left to check.
+    #[error("{0}")]
+    ReadLost(String),
     /// The API server failed before anything ran remotely.
     #[error("{0}")]
     Api(String),
@@ -356,7 +364,7 @@ impl Error {
             Error::Pending(_) => code::PENDING,
             Error::CheckFailed(_) => code::CHECK_FAILED,
             Error::LintFailed(_) => code::LINT_FAILED,
-            Error::Unknown(_) => code::UNKNOWN,
+            Error::Unknown(_) | Error::ReadLost(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
             Error::Timeout { .. } => code::TIMEOUT,
@@ -442,6 +450,27 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// Whose exit code a run ends with: the JSON report's `exit_code_source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodeSource {
+    /// One of kmigrate's own codes ([`EXIT_CODES`]), 0 included.
+    #[default]
+    Kmigrate,
+    /// The remote command failed: its own exit code, passed through, or the code
+    /// `--remote-failure-code` maps every remote failure to.
+    Remote,
+}
+
+impl CodeSource {
+    /// The name the JSON report uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeSource::Kmigrate => "kmigrate",
+            CodeSource::Remote => "remote",
+        }
+    }
+}
+
 /// How a run ended, for the JSON report's `outcome`, with the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conclusion {
@@ -449,9 +478,59 @@ pub struct Conclusion {
     pub exit_code: u8,
     /// What the report calls it.
     pub outcome: Outcome,
+    /// Whose code `exit_code` is.
+    pub source: CodeSource,
 }
 
 impl Conclusion {
+    /// A conclusion with one of kmigrate's own codes.
+    pub fn own(exit_code: u8, outcome: Outcome) -> Self {
+        Self {
+            exit_code,
+            outcome,
+            source: CodeSource::Kmigrate,
+        }
+    }
+
+    /// With `--remote-failure-code`: a remote failure exits with that code instead of its
+    /// own. Anything else stays.
+    pub fn mapped(self, remote_failure_code: Option<u8>) -> Self {
+        match (self.source, remote_failure_code) {
+            (CodeSource::Remote, Some(code)) => Self {
+                exit_code: code,
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// The stderr line that says whose exit code this is (`remote`: what the remote
+    /// command exited with), or nothing for success.
+    pub fn whose(&self, remote: Option<i32>) -> Option<String> {
+        let code = self.exit_code;
+        match self.source {
+            _ if code == code::SUCCESS => None,
+            CodeSource::Remote => Some(match remote {
+                Some(r) if i32::from(code) != r => format!(
+                    "kmigrate: exit code {code} stands for the remote command's failure (it exited {r}; --remote-failure-code)"
+                ),
+                _ => format!(
+                    "kmigrate: exit code {code} is the remote command's own, passed through; kmigrate's own codes are listed \
+                     in --help (--remote-failure-code maps every remote failure to one code)"
+                ),
+            }),
+            CodeSource::Kmigrate => {
+                let short = EXIT_CODES
+                    .iter()
+                    .find(|d| d.code == code)
+                    .map_or("", |d| d.short);
+                Some(format!(
+                    "kmigrate: exit code {code} is kmigrate's own ({short})"
+                ))
+            }
+        }
+    }
+
     /// Whether the remote command may still be running: the outcome is unknown, or the run
     /// was stopped by the deadline or a signal.
     pub fn remote_may_run(&self) -> bool {
@@ -470,15 +549,18 @@ pub fn conclude(
     remote: Option<i32>,
     gate_tripped: bool,
 ) -> Conclusion {
-    let (exit_code, outcome) = match result {
+    match result {
         Ok(()) => match remote {
-            Some(c) if c != 0 => (u8::try_from(c).unwrap_or(1), Outcome::Failed),
-            _ if gate_tripped => (code::PENDING, Outcome::Pending),
-            _ => (code::SUCCESS, Outcome::Success),
+            Some(c) if c != 0 => Conclusion {
+                exit_code: u8::try_from(c).unwrap_or(1),
+                outcome: Outcome::Failed,
+                source: CodeSource::Remote,
+            },
+            _ if gate_tripped => Conclusion::own(code::PENDING, Outcome::Pending),
+            _ => Conclusion::own(code::SUCCESS, Outcome::Success),
         },
-        Err(e) => return conclusion_of(e),
-    };
-    Conclusion { exit_code, outcome }
+        Err(e) => conclusion_of(e),
+    }
 }
 
 /// How a run that ended in this error concluded: its typed error decides both.
@@ -486,7 +568,7 @@ pub fn conclusion_of(e: &anyhow::Error) -> Conclusion {
     let typed = e.chain().find_map(|c| c.downcast_ref::<Error>());
     // Every variant named: a new one needs a decision here.
     let outcome = match typed {
-        Some(Error::Unknown(_)) => Outcome::Unknown,
+        Some(Error::Unknown(_) | Error::ReadLost(_)) => Outcome::Unknown,
         Some(Error::Refused(_) | Error::PlanChanged(_) | Error::PlanStale(_)) => Outcome::Refused,
         Some(Error::Timeout { .. }) => Outcome::Timeout,
         // The remote command ended (PostgreSQL cancelled a statement, or tenants
@@ -506,10 +588,7 @@ pub fn conclusion_of(e: &anyhow::Error) -> Conclusion {
         )
         | None => Outcome::Error,
     };
-    Conclusion {
-        exit_code: exit_code_of(e),
-        outcome,
-    }
+    Conclusion::own(exit_code_of(e), outcome)
 }
 
 /// Short-hand for a usage error.
@@ -540,6 +619,15 @@ pub fn print(err: &anyhow::Error) {
         text.push_str(&format!("{}\n", crate::text::printable_text(&advice)));
     }
     crate::stderr::process().write(text.as_bytes());
+}
+
+/// Say on stderr whose exit code the run ends with (nothing for success). A stderr that
+/// is gone is no reason to fail.
+pub fn say_whose(end: &Conclusion, remote: Option<i32>) {
+    use std::io::Write;
+    if let Some(line) = end.whose(remote) {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
 }
 
 #[cfg(test)]
@@ -579,6 +667,7 @@ mod tests {
             Error::CheckFailed(String::new()),
             Error::LintFailed(String::new()),
             Error::Unknown(String::new()),
+            Error::ReadLost(String::new()),
             Error::Api(String::new()),
             Error::NotStarted(String::new()),
         ];
@@ -625,34 +714,56 @@ mod tests {
         assert_eq!(conclude(&ok, Some(256), false).exit_code, 1);
         assert_eq!(
             conclude(&ok, Some(0), true),
-            Conclusion {
-                exit_code: code::PENDING,
-                outcome: Outcome::Pending
-            }
+            Conclusion::own(code::PENDING, Outcome::Pending)
         );
         let unknown = Err(anyhow::Error::from(Error::Unknown("cut".into())).context("exec"));
         assert_eq!(
             conclude(&unknown, None, false),
-            Conclusion {
-                exit_code: code::UNKNOWN,
-                outcome: Outcome::Unknown
-            }
+            Conclusion::own(code::UNKNOWN, Outcome::Unknown)
         );
         let late = Err(anyhow::Error::from(Error::Pending("2 missing".into())));
         assert_eq!(
             conclude(&late, Some(10), false),
-            Conclusion {
-                exit_code: code::PENDING,
-                outcome: Outcome::Pending
-            }
+            Conclusion::own(code::PENDING, Outcome::Pending)
         );
         let internal = Err(anyhow::anyhow!("boom"));
         assert_eq!(
             conclude(&internal, Some(0), false),
-            Conclusion {
-                exit_code: code::INTERNAL,
-                outcome: Outcome::Error
-            }
+            Conclusion::own(code::INTERNAL, Outcome::Error)
+        );
+    }
+
+    /// A remote failure's code may be one of ours (75 is also "outcome unknown"): it is
+    /// marked as the remote's, said so, and `--remote-failure-code` maps it to one code.
+    #[test]
+    fn a_remote_code_is_marked_said_and_mapped() {
+        let ok = Ok(());
+        let remote = conclude(&ok, Some(75), false);
+        assert_eq!((remote.exit_code, remote.source), (75, CodeSource::Remote));
+        assert!(
+            remote
+                .whose(Some(75))
+                .is_some_and(|l| l.contains("exit code 75 is the remote command's own")),
+            "{:?}",
+            remote.whose(Some(75))
+        );
+        let mapped = remote.mapped(Some(3));
+        assert_eq!((mapped.exit_code, mapped.source), (3, CodeSource::Remote));
+        assert!(mapped.whose(Some(75)).is_some_and(|l| {
+            l.contains("exit code 3 stands for the remote command's failure (it exited 75")
+        }));
+        let ours = conclude(&Err(Error::Unknown("cut".into()).into()), None, false);
+        assert_eq!(ours.mapped(Some(3)).exit_code, code::UNKNOWN, "ours stay");
+        assert!(
+            ours.whose(None)
+                .is_some_and(|l| l.contains("exit code 75 is kmigrate's own (outcome unknown)"))
+        );
+        let success = conclude(&ok, Some(0), false).mapped(Some(3));
+        assert_eq!((success.exit_code, success.whose(Some(0))), (0, None));
+        assert_eq!(
+            conclude(&ok, Some(256), false).exit_code,
+            1,
+            "256 is not success"
         );
     }
 

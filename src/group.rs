@@ -129,6 +129,7 @@ pub fn drive(
         })
         .collect();
     report.exit_code = end.exit_code;
+    report.exit_code_source = end.source.as_str().to_owned();
     report.outcome = end.outcome.to_string();
     (report, end)
 }
@@ -167,6 +168,7 @@ fn failed_before_any(command: &str, e: anyhow::Error) -> (GroupReport, Conclusio
         command: command.to_owned(),
         outcome: end.outcome.to_string(),
         exit_code: end.exit_code,
+        exit_code_source: end.source.as_str().to_owned(),
         ..GroupReport::default()
     };
     (report, end)
@@ -177,6 +179,7 @@ fn finished(ctx: Ctx, end: Option<Conclusion>) -> crate::report::Report {
     let mut r = ctx.report;
     if let Some(end) = end {
         r.exit_code = end.exit_code;
+        r.exit_code_source = end.source.as_str().to_owned();
         r.outcome = end.outcome.to_string();
     } else {
         r.outcome = Outcome::NotRun.to_string();
@@ -368,22 +371,15 @@ fn conclude_group(ends: &[Option<Conclusion>]) -> Conclusion {
         .collect();
     let all_ran = ran.len() == ends.len();
     match not_ok.first() {
-        None if all_ran => Conclusion {
-            exit_code: code::SUCCESS,
-            outcome: Outcome::Success,
-        },
-        Some(_) if all_ran && not_ok.iter().all(|e| e.outcome == Outcome::Pending) => Conclusion {
-            exit_code: code::PENDING,
-            outcome: Outcome::Pending,
-        },
+        None if all_ran => Conclusion::own(code::SUCCESS, Outcome::Success),
+        Some(_) if all_ran && not_ok.iter().all(|e| e.outcome == Outcome::Pending) => {
+            Conclusion::own(code::PENDING, Outcome::Pending)
+        }
         Some(first) if ran.len() == not_ok.len() => not_ok
             .iter()
             .find(|e| e.outcome != Outcome::Pending)
             .map_or(**first, |e| **e),
-        _ => Conclusion {
-            exit_code: code::PARTIAL,
-            outcome: Outcome::Partial,
-        },
+        _ => Conclusion::own(code::PARTIAL, Outcome::Partial),
     }
 }
 
@@ -411,7 +407,7 @@ mod tests {
     use super::*;
 
     fn end(exit_code: u8, outcome: Outcome) -> Option<Conclusion> {
-        Some(Conclusion { exit_code, outcome })
+        Some(Conclusion::own(exit_code, outcome))
     }
 
     #[test]

@@ -49,7 +49,8 @@ pub async fn watched<T>(
 /// After a run, whatever happened: how it ended; the lock ended (released, or kept while
 /// the remote may still run) and the audit record left.
 pub async fn finish(ctx: &mut Ctx, result: &Result<()>, started_at: Instant) -> Conclusion {
-    let end = conclude(result, ctx.report.remote_exit_code, ctx.gate_tripped);
+    let end = conclude(result, ctx.report.remote_exit_code, ctx.gate_tripped)
+        .mapped(ctx.settings.remote_failure_code);
     let running = ctx.started.load(Ordering::SeqCst);
     let kept_for = (running && end.remote_may_run()).then(|| cause_of(result));
     end_lock(ctx, kept_for.as_deref()).await;

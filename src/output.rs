@@ -52,9 +52,14 @@ impl Ui {
                 } else {
                     "reading migration status"
                 };
-                Streamer::new(self.still_spinner(msg), sink, true, true)
+                // Status and plan beat from their first step; the wait snippet says a
+                // round every 30 s. A silence of the idle limit is a lost connection.
+                let mut s = Streamer::new(self.still_spinner(msg), sink, true, true)
                     .hide_tags()
-                    .explain_failures(self.verbose)
+                    .explain_failures(self.verbose);
+                s.expect_heartbeats();
+                s.reads_only = true;
+                s
             }
             Purpose::Raw => Streamer::new(ProgressBar::hidden(), sink, self.json, false),
             Purpose::Log => Streamer::new(self.migration_bar(None), sink, self.json, false),
@@ -69,7 +74,8 @@ impl Ui {
 const MAX_LINE: usize = 64 * 1024;
 
 /// Silence after which a remote side that beats every
-/// [`crate::ecto_snippet::HEARTBEAT_SECONDS`] is taken for gone: six beats missed.
+/// [`crate::ecto_snippet::HEARTBEAT_SECONDS`] is taken for gone: six beats missed (four
+/// rounds of the wait snippet).
 pub const IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Lines our snippets print for kmigrate, not for people.
@@ -140,6 +146,8 @@ pub struct Streamer {
     idle_limit: Option<std::time::Duration>,
     /// Say so when the snippet waits for another run (`--wait`).
     announce_other_runs: bool,
+    /// A status, plan or wait: its heartbeats say it is still reading.
+    reads_only: bool,
     /// Say who holds Ecto's migration lock when a migrate or rollback is about to start.
     announce_locks: bool,
     narrate: Option<Narrator>,
@@ -191,6 +199,7 @@ impl Streamer {
             current: String::new(),
             idle_limit: None,
             announce_other_runs: false,
+            reads_only: false,
             announce_locks: false,
             narrate: None,
             kept: None,
@@ -338,8 +347,13 @@ impl Streamer {
             self.write(Stream::Err, printable_text(&line).as_bytes());
         }
         self.flush().await;
-        // The writer thread clears the bar when it ends: start it if nothing was written.
-        let w = self.writer.take().unwrap_or_else(|| self.spawn_writer());
+        // The writer thread clears the bar when it ends: start it if nothing was written
+        // and there is a bar on the screen to clear.
+        let w = match self.writer.take() {
+            Some(w) => w,
+            None if self.hidden => return,
+            None => self.spawn_writer(),
+        };
         drop(w.tx);
         let _ = w.done.await;
     }
@@ -389,7 +403,9 @@ impl Streamer {
                 self.write(Stream::Err, printable_text(&line).as_bytes());
             }
             Event::Heartbeat { seconds } => {
-                let still = if self.current.is_empty() {
+                let still = if self.reads_only {
+                    format!("still reading, {}", minutes(*seconds))
+                } else if self.current.is_empty() {
                     format!(
                         "still preparing the run (status, locks), {}",
                         minutes(*seconds)
@@ -649,6 +665,25 @@ mod tests {
         let free = beside_done.recv_timeout(std::time::Duration::from_secs(10));
         terminal.open();
         assert!(free.is_ok(), "the runtime blocked on the stopped terminal");
+    }
+
+    /// Status, plan and wait say something at least every 30 s (a heartbeat, a round):
+    /// their silence for the idle limit is a lost connection, as a migrate's is.
+    #[test]
+    fn reads_have_the_idle_limit_of_a_migrate() {
+        let (ui, _) = crate::ui::Ui::memory(false, false);
+        for purpose in [
+            Purpose::Status,
+            Purpose::Wait,
+            Purpose::Migrations { total: None },
+        ] {
+            let mut s = ui.streamer(purpose);
+            if matches!(purpose, Purpose::Migrations { .. }) {
+                s.expect_heartbeats();
+            }
+            assert_eq!(s.idle_limit(), Some(IDLE_LIMIT), "{purpose:?}");
+        }
+        assert_eq!(ui.streamer(Purpose::Raw).idle_limit(), None, "exec");
     }
 
     /// A refusal's stack trace and a database that cannot be reached are said in one

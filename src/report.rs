@@ -18,6 +18,9 @@ pub struct Report {
     pub outcome: String,
     /// kmigrate's own exit code for this run.
     pub exit_code: u8,
+    /// Whose code `exit_code` is: `kmigrate` (one of its own, 0 included) or `remote` (the
+    /// remote command failed: its code, or the one `--remote-failure-code` maps it to).
+    pub exit_code_source: String,
     /// The remote command's exit code, when it reported one.
     pub remote_exit_code: Option<i32>,
     /// The error message, when the run failed for a reason of kmigrate's own.
@@ -96,6 +99,9 @@ pub struct GroupReport {
     pub outcome: String,
     /// kmigrate's exit code.
     pub exit_code: u8,
+    /// Whose code `exit_code` is: `kmigrate`, or `remote` when it is an environment's
+    /// remote failure (none succeeded, and the first failure was the remote command's).
+    pub exit_code_source: String,
     /// The error that stopped the group before any environment ran, if one did.
     pub error: Option<String>,
     /// Wall-clock time of the whole command in milliseconds.
@@ -231,6 +237,7 @@ impl Report {
         Self {
             schema: SCHEMA_VERSION,
             command: command.to_owned(),
+            exit_code_source: crate::error::CodeSource::Kmigrate.as_str().to_owned(),
             ..Self::default()
         }
     }

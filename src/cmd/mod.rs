@@ -122,7 +122,12 @@ impl Ctx {
         } else {
             &scratch
         };
-        let code = self.executor()?.exec(t, argv, out, started).await?;
+        let code = self.executor()?.exec(t, argv, out, started).await;
+        let code = if self.settings.action.changes_database() {
+            code?
+        } else {
+            code.map_err(|e| answer_lost(e, self.settings.action.name()))?
+        };
         self.report.remote_exit_code = Some(code);
         Ok(code)
     }
@@ -172,7 +177,10 @@ impl Ctx {
         out: &mut Streamer,
     ) -> Result<i32> {
         let started = AtomicBool::new(false);
-        self.executor()?.exec(t, argv, out, &started).await
+        self.executor()?
+            .exec(t, argv, out, &started)
+            .await
+            .map_err(|e| answer_lost(e, "the read before the change"))
     }
 
     /// The snippet's inputs, which `verb` cannot do without.
@@ -358,6 +366,20 @@ pub(super) async fn run_reading(
     let mut out = out;
     let code = ctx.exec(&t, argv, &mut out).await?;
     Ok(Some(Ran { code, out, place }))
+}
+
+/// A command that only reads (`what`) whose answer was lost (the pod went silent past the
+/// idle limit, the stream ended without a status): what it read is unknown, but it changed
+/// nothing and holds no lock, so it says so instead of "check before running again".
+fn answer_lost(e: anyhow::Error, what: &str) -> anyhow::Error {
+    match e.downcast::<Error>() {
+        Ok(Error::Unknown(why)) => Error::ReadLost(format!(
+            "{what}: the answer was lost ({why}); nothing was changed and no lock is kept: run it again"
+        ))
+        .into(),
+        Ok(other) => other.into(),
+        Err(e) => e,
+    }
 }
 
 /// What any snippet's answer must show before it is believed: its refusal is a usage error
@@ -767,6 +789,7 @@ pub(crate) mod testing {
                 self.ctx.report.remote_exit_code,
                 self.ctx.gate_tripped,
             )
+            .mapped(self.ctx.settings.remote_failure_code)
         }
     }
 }

@@ -242,6 +242,27 @@ mod tests {
         }
     }
 
+    /// A status whose pod goes silent (a VM hung at boot, a connection dropped without a
+    /// reset) ends at the idle limit with a clear error and exit 75, instead of hanging.
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_status_ends_at_the_idle_limit_instead_of_hanging() {
+        let mut h = Harness::new(&["status"], vec![Reply::silent("")], false);
+        let a = argv(&h);
+        let started = tokio::time::Instant::now();
+        let r = tokio::time::timeout(std::time::Duration::from_secs(3600), read(&mut h, &a, true))
+            .await
+            .expect("a silent status must not hang");
+        assert_eq!(started.elapsed(), crate::output::IDLE_LIMIT);
+        let end = h.conclude(&r);
+        assert_eq!(
+            (end.exit_code, end.outcome),
+            (code::UNKNOWN, Outcome::Unknown)
+        );
+        let msg = format!("{:#}", r.unwrap_err());
+        assert!(msg.contains("nothing from the pod for 120 s"), "{msg}");
+        assert!(msg.contains("nothing was changed"), "{msg}");
+    }
+
     #[tokio::test]
     async fn a_failing_status_passes_its_code_and_never_trips_the_gate() {
         let mut h = Harness::new(

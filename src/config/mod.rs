@@ -107,6 +107,9 @@ pub struct Config {
     /// Read the cluster's protection marks (the namespace's `kmigrate.io/protected` and the
     /// ConfigMap `kmigrate`); `false` skips both reads (said on every run).
     pub protection_marks: Option<bool>,
+    /// The exit code of every remote failure, instead of the remote command's own
+    /// (`--remote-failure-code`).
+    pub remote_failure_code: Option<i64>,
     /// Named environments.
     #[serde(default)]
     pub env: BTreeMap<String, Layer>,

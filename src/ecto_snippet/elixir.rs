@@ -7,6 +7,8 @@
 
 /// Load the app, name the repos, paths and prefixes; `say` prints a `kmigrate:*` line.
 pub const PRELUDE: &str = include_str!("elixir/prelude.exs");
+/// A heartbeat from the first step on (every snippet kmigrate follows by exec but `wait`).
+pub const PULSE: &str = include_str!("elixir/pulse.exs");
 /// Name and bound the run's sessions; find other runs' sessions.
 pub const SESSION: &str = include_str!("elixir/session.exs");
 /// `--prefixes-from`: the prefixes from a query.
@@ -52,6 +54,7 @@ pub const PROBE: &str = include_str!("elixir/probe.exs");
 #[cfg(test)]
 pub const ALL: &[(&str, &str)] = &[
     ("prelude.exs", PRELUDE),
+    ("pulse.exs", PULSE),
     ("session.exs", SESSION),
     ("tenants.exs", TENANTS),
     ("locks.exs", LOCKS),

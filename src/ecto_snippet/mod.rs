@@ -167,8 +167,9 @@ impl Snippet {
             Operation::Plan => Some("plan"),
         };
         if let Some(verb) = verb {
+            b.bind("heartbeat_s", Literal::int(HEARTBEAT_SECONDS));
             self.session(&mut b, verb);
-            files.push(elixir::SESSION);
+            files.extend([elixir::PULSE, elixir::SESSION]);
         }
         if let Some(query) = &self.tenants.query {
             b.bind("tenant_query_hex", Literal::string(&query.hex()))
@@ -246,8 +247,7 @@ impl Snippet {
             String::new()
         };
         b.bind("session_name", Literal::string(&name))
-            .bind("wait_for_other_runs", Literal::bool(self.session.wait))
-            .bind("heartbeat_s", Literal::int(HEARTBEAT_SECONDS));
+            .bind("wait_for_other_runs", Literal::bool(self.session.wait));
         files.extend([
             elixir::LOCKS,
             elixir::SETTLE,
@@ -432,6 +432,37 @@ pub(crate) mod tests {
         assert!(code.contains("pg_locks"));
         assert!(code.contains(":erlang.phash2({:ecto, prefix, holder})"));
         assert!(!code.contains("Ecto.Migrator.run("));
+    }
+
+    /// Every snippet kmigrate follows by exec beats from its first step (right after the
+    /// app is loaded): a status, plan, migrate or rollback that prints nothing for the idle
+    /// limit is a lost connection, not a slow read. The wait snippet is left as it is (the
+    /// gate pastes it into Deployments): its rounds are its beat.
+    #[test]
+    fn status_plan_migrate_and_rollback_beat_from_their_first_step() {
+        for op in [
+            Operation::Status,
+            Operation::Plan,
+            Operation::Migrate(Range::All),
+            Operation::Rollback(Range::Step(Step::parse("1").unwrap())),
+        ] {
+            let (bindings, body) = split(&demo(), op.clone());
+            assert!(
+                bindings.contains("heartbeat_s = 20\n"),
+                "{op:?}: {bindings}"
+            );
+            let code = flat(&body);
+            assert!(
+                comes_before(
+                    &code,
+                    r#"say.("kmigrate:heartbeat", [seconds + heartbeat_s])"#,
+                    "Ecto.Migrator.with_repo("
+                ),
+                "{op:?}: {code}"
+            );
+        }
+        let (_, wait) = split(&demo(), Operation::Wait(std::time::Duration::from_secs(60)));
+        assert!(!wait.contains("kmigrate:heartbeat"));
     }
 
     /// Whether `first` is in `code`, before `then`.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::{Container, PodReadinessGate, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{MANAGED_BY, RUN_LABEL};
@@ -34,6 +34,11 @@ pub struct JobOptions {
     /// wait for the migrations the Job exists to apply); named in [`LEFT_OUT`].
     pub leave_out: Vec<String>,
 }
+
+/// The readiness gate of the Job's pod, which nothing ever sets: the pod is never Ready,
+/// so no Service sends it traffic. kmigrate follows the pod by its container's state,
+/// never by readiness.
+pub const NEVER_READY: &str = "kmigrate.io/never-ready";
 
 /// The Job's annotation naming the init containers of the template it left out.
 pub const LEFT_OUT: &str = "kmigrate.io/left-out-init-containers";
@@ -102,7 +107,8 @@ pub fn app_container<'a>(
 
 /// The Job for a Deployment's pod template: the app container with `image` and `argv`,
 /// no probes, no ports, no other regular containers (they would keep the pod alive), none
-/// of the init containers `leave_out` names; everything else (env, volumes, service
+/// of the init containers `leave_out` names, none of the selector's labels and never Ready
+/// (no traffic); everything else (env, volumes, service
 /// account, pull secrets, scheduling, security context, the other init containers and
 /// native sidecars) as in the Deployment.
 pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
@@ -132,15 +138,30 @@ pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
         })
         .filter(|cs| !cs.is_empty());
 
-    // Keep labels that policies may rely on, but not the ones the Deployment (and so,
-    // usually, its Service) selects on: the Job's pod must not receive traffic.
+    // The Job's pod must not receive traffic. Labels that policies may rely on stay, but
+    // not those any part of the Deployment's selector names (and so, usually, its
+    // Service's). A Service that selects on other labels still finds the pod, so it is
+    // never Ready either: a readiness gate nothing sets keeps it out of every Service's
+    // ready endpoints (docs/guide/job-mode.md says why a gate and not a probe).
     let selected: Vec<String> = spec
         .selector
         .match_labels
         .iter()
         .flatten()
         .map(|(k, _)| k.clone())
+        .chain(
+            spec.selector
+                .match_expressions
+                .iter()
+                .flatten()
+                .map(|e| e.key.clone()),
+        )
         .collect();
+    pod.readiness_gates
+        .get_or_insert_with(Vec::new)
+        .push(PodReadinessGate {
+            condition_type: NEVER_READY.to_owned(),
+        });
     let mut meta = template.metadata.take().unwrap_or_default();
     let mut labels: BTreeMap<String, String> = meta
         .labels
@@ -295,6 +316,55 @@ pub(crate) mod tests {
         assert_eq!(ann["kmigrate.io/user"], "alice");
         assert_eq!(ann["kmigrate.io/image"], "shop:2");
         assert!(!ann.contains_key(LEFT_OUT), "nothing was left out");
+    }
+
+    /// The Job's pod serves no traffic: no label any part of the Deployment's selector
+    /// names (its `matchExpressions` too), and never Ready, whatever else selects it.
+    #[test]
+    fn the_jobs_pod_is_selected_by_no_service_and_never_ready() {
+        let mut d = deployment();
+        let spec = d.spec.as_mut().unwrap();
+        spec.selector.match_expressions = Some(vec![
+            serde_json::from_value(json!({"key": "tier", "operator": "In", "values": ["web"]}))
+                .unwrap(),
+        ]);
+        let meta = spec.template.metadata.as_mut().unwrap();
+        meta.labels
+            .as_mut()
+            .unwrap()
+            .insert("tier".into(), "web".into());
+        let pod = spec.template.spec.as_mut().unwrap();
+        pod.readiness_gates = Some(vec![
+            serde_json::from_value(json!({"conditionType": "example.com/warm"})).unwrap(),
+        ]);
+        let job = build(&d, &options()).unwrap();
+        let template = &job.spec.as_ref().unwrap().template;
+        let labels = template.metadata.as_ref().unwrap().labels.as_ref().unwrap();
+        assert!(
+            !labels.contains_key("app") && !labels.contains_key("tier"),
+            "{labels:?}"
+        );
+        assert_eq!(labels.get("db-access").map(String::as_str), Some("yes"));
+        assert_eq!(
+            labels.get(RUN_LABEL).map(String::as_str),
+            Some("kmigrate-shop-20260101000000"),
+            "kmigrate finds the Job's pod by its own labels"
+        );
+        let gates: Vec<&str> = template
+            .spec
+            .as_ref()
+            .unwrap()
+            .readiness_gates
+            .iter()
+            .flatten()
+            .map(|g| g.condition_type.as_str())
+            .collect();
+        assert_eq!(gates, ["example.com/warm", "kmigrate.io/never-ready"]);
+        let c = &template.spec.as_ref().unwrap().containers[0];
+        assert!(
+            c.readiness_probe.is_none(),
+            "no probe: nothing runs in the container to decide readiness"
+        );
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct Reply {
     pub stdout: String,
     /// The exit code, or the error the executor returns (e.g. connection lost).
     pub result: Result<i32>,
+    /// After its output the stream stays open and says nothing more, with no status (a
+    /// command that hangs, a connection that died without a reset): read through the
+    /// real pump, whose idle limit is all that ends it.
+    pub silent: bool,
 }
 
 impl Reply {
@@ -27,6 +31,7 @@ impl Reply {
         Self {
             stdout: stdout.to_owned(),
             result: Ok(code),
+            silent: false,
         }
     }
 
@@ -42,6 +47,16 @@ impl Reply {
         Self {
             stdout: stdout.to_owned(),
             result: Err(err),
+            silent: false,
+        }
+    }
+
+    /// This output, then nothing: no more output, no status, the stream left open.
+    pub fn silent(stdout: &str) -> Self {
+        Self {
+            stdout: stdout.to_owned(),
+            result: Ok(0),
+            silent: true,
         }
     }
 }
@@ -88,9 +103,38 @@ impl Executor for FakeExecutor {
                 .pop_front()
                 .unwrap_or_else(|| panic!("unexpected exec of {argv:?}"));
             started.store(true, Ordering::SeqCst);
+            if reply.silent {
+                return silence(&reply.stdout, out).await;
+            }
             out.chunk(Stream::Out, reply.stdout.as_bytes()).await;
             out.finish().await;
             reply.result
         })
+    }
+}
+
+/// `stdout`, then a stream that stays open and silent, through the real pump: it ends only
+/// when the streamer's idle limit says the connection is gone (as the real executor says).
+async fn silence(stdout: &str, out: &mut Streamer) -> Result<i32> {
+    use tokio::io::AsyncWriteExt;
+    let (mut remote, local) = tokio::io::duplex(64 * 1024);
+    remote.write_all(stdout.as_bytes()).await?;
+    let ended = super::pump(
+        Some(local),
+        None::<tokio::io::DuplexStream>,
+        std::future::pending(),
+        out,
+    )
+    .await;
+    drop(remote);
+    match ended {
+        super::Ended::NoStatus { read_error } => {
+            Err(crate::error::Error::Unknown(read_error.map_or_else(
+                || "the stream ended without an exit status".to_owned(),
+                |e| e.to_string(),
+            ))
+            .into())
+        }
+        super::Ended::Status { .. } => Err(anyhow::anyhow!("a silent stream ended with a status")),
     }
 }

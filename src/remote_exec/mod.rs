@@ -23,6 +23,9 @@ use crate::target::PodTarget;
 
 pub use pump::{Ended, pump};
 
+/// How long the end of an exec's connection is waited for once its output has ended.
+const JOIN_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// kube's pipes hold 1 KiB by default; a larger buffer keeps the WebSocket reader from
 /// stalling on every frame.
 const PIPE_BUF: usize = 256 * 1024;
@@ -125,7 +128,12 @@ impl KubeExecutor {
         for task in [feeder, resizer].into_iter().flatten() {
             task.abort();
         }
-        let task = process.join().await;
+        // kube's message loop ends only when the connection does: after a silence past the
+        // idle limit (a half-open connection, a hung command) it may never, so it is given a
+        // few seconds, then left to the runtime's shutdown.
+        let task = tokio::time::timeout(JOIN_WITHIN, process.join())
+            .await
+            .unwrap_or(Ok(()));
         match ended {
             Ended::Status {
                 status,

@@ -8,6 +8,9 @@ use crate::ecto_snippet::{Operation, PlanHash, Range, Version};
 use crate::error::usage;
 use crate::migration_plan::lint::FailOn;
 
+/// The default `--timeout` of the commands that only read ([`Action::default_timeout`]).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
 /// The validated subcommand with everything it needs.
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -199,6 +202,32 @@ impl Action {
             | Action::Lint(_)
             | Action::Completions { .. }
             | Action::Init { .. } => false,
+        }
+    }
+
+    /// The `--timeout` of a command that only reads, when none is given: a read that hangs
+    /// (a pod that never answers, a server that stops mid-stream) ends with 124 instead of
+    /// never. `wait` gets its own `--deadline` on top. Changes (migrate, rollback, exec,
+    /// console), the follow of a Job's log and the interactive `unlock` have none: a
+    /// migration, or a person, may take as long as it takes.
+    pub fn default_timeout(&self) -> Option<Duration> {
+        match self {
+            Action::Status { .. }
+            | Action::Plan
+            | Action::Gate(_)
+            | Action::Pods
+            | Action::Runs
+            | Action::Doctor => Some(READ_TIMEOUT),
+            Action::Wait { deadline } => Some(*deadline + READ_TIMEOUT),
+            Action::Migrate(_)
+            | Action::Rollback(_)
+            | Action::Exec { .. }
+            | Action::Console { .. }
+            | Action::Logs { .. }
+            | Action::Unlock { .. }
+            | Action::Lint(_)
+            | Action::Completions { .. }
+            | Action::Init { .. } => None,
         }
     }
 

@@ -73,8 +73,11 @@ pub struct Settings {
     pub audit: bool,
     /// `--yes`.
     pub yes: bool,
-    /// `--timeout` (or the config's), with the text as written.
+    /// `--timeout` (or the config's, or the default of a command that only reads), with
+    /// the text as written.
     pub timeout: Option<(Duration, String)>,
+    /// `--remote-failure-code` (or the config's): the exit code of every remote failure.
+    pub remote_failure_code: Option<u8>,
     /// The single-runner lock mode.
     pub lock: LockMode,
     /// The Lease name, when the app names it; `None` when only the pod can tell (a custom
@@ -88,6 +91,31 @@ pub struct Settings {
     pub job: Option<JobMode>,
     /// The config file read, if any (shown in plans).
     pub config: Option<PathBuf>,
+}
+
+/// `--remote-failure-code` over the config's `remote_failure_code`: a code from 1 to 255
+/// that is none of kmigrate's own (which would bring back the collision it removes).
+fn remote_failure_code(flag: Option<&str>, config: Option<i64>) -> Result<Option<u8>> {
+    let (value, name) = match (flag, config) {
+        (Some(f), _) => (f.parse::<i64>().ok(), "--remote-failure-code"),
+        (None, Some(c)) => (Some(c), "remote_failure_code in kmigrate.toml"),
+        (None, None) => return Ok(None),
+    };
+    let shown = flag.map_or_else(|| config.unwrap_or_default().to_string(), str::to_owned);
+    let code = value
+        .and_then(|v| u8::try_from(v).ok())
+        .filter(|&c| c != 0)
+        .ok_or_else(|| {
+            usage(format!(
+                "{name}: {shown:?} is not an exit code from 1 to 255"
+            ))
+        })?;
+    if crate::error::EXIT_CODES.iter().any(|d| d.code == code) {
+        return Err(usage(format!(
+            "{name}: {code} is one of kmigrate's own exit codes; choose one that is not (see --help)"
+        )));
+    }
+    Ok(Some(code))
 }
 
 /// Job mode settings.
@@ -193,7 +221,23 @@ impl Settings {
             .clone()
             .or(t.timeout)
             .map(|s| parse_duration(&s).map(|d| (d, s)).map_err(usage))
-            .transpose()?;
+            .transpose()?
+            .or_else(|| {
+                action.default_timeout().map(|d| {
+                    let s = d.as_secs();
+                    let text = if s % 60 == 0 {
+                        format!("{}m", s / 60)
+                    } else {
+                        format!("{s}s")
+                    };
+                    (
+                        d,
+                        format!("{text} (the default --timeout of a command that only reads)"),
+                    )
+                })
+            });
+        let remote_failure_code =
+            remote_failure_code(g.remote_failure_code.as_deref(), config.remote_failure_code)?;
         let env = g.env.clone().or(config.default_env.clone());
         let (lock, marks_off) = switches(
             &config,
@@ -226,6 +270,7 @@ impl Settings {
             audit: config.audit != Some(false),
             yes: g.yes,
             timeout,
+            remote_failure_code,
             lock,
             lock_name,
             wait: g.wait,
@@ -291,6 +336,7 @@ impl Settings {
             audit: true,
             yes: false,
             timeout: None,
+            remote_failure_code: None,
             lock: LockMode::default(),
             lock_name: None,
             wait: false,

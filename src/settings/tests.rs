@@ -503,3 +503,34 @@ fn doctor_with_job_mode_configured_creates_nothing_and_is_not_confirmed() {
         "a status Job is created in the namespace"
     );
 }
+
+/// A command that only reads ends at a default deadline (124) instead of hanging; a
+/// `--timeout` (or the config's) replaces it; changes have none, and `wait`'s includes its
+/// `--deadline`.
+#[test]
+fn reads_have_a_default_timeout_that_the_flag_replaces() {
+    let timeout = |args: &[&str]| {
+        let mut all = vec!["-l", "app=x", "--app", "shop"];
+        all.extend_from_slice(args);
+        settings(&all, None).unwrap().timeout
+    };
+    for read in [&["status"][..], &["plan"], &["pods"], &["doctor"]] {
+        let (d, text) = timeout(read).expect("a default timeout");
+        assert_eq!(d, action::READ_TIMEOUT, "{read:?}");
+        assert_eq!(
+            text, "15m (the default --timeout of a command that only reads)",
+            "{read:?}"
+        );
+    }
+    assert_eq!(
+        timeout(&["wait", "--deadline", "5m"]).map(|t| t.0),
+        Some(Duration::from_secs(20 * 60))
+    );
+    assert_eq!(
+        timeout(&["--timeout", "90s", "status"]),
+        Some((Duration::from_secs(90), "90s".to_owned()))
+    );
+    for change in [&["migrate"][..], &["exec", "--", "true"]] {
+        assert_eq!(timeout(change), None, "{change:?}");
+    }
+}

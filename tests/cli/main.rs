@@ -119,6 +119,31 @@ fn bad_input_is_a_usage_error_before_any_network() {
         .status(2);
 }
 
+/// Whose exit code it is: kmigrate's own failures say so on stderr and in the report;
+/// `--remote-failure-code` (or `remote_failure_code` in kmigrate.toml) takes no code of
+/// kmigrate's own, which would bring the collision back.
+#[test]
+fn an_exit_code_says_whose_it_is_and_the_remote_mapping_takes_none_of_ours() {
+    let out = kmigrate()
+        .args(["pods", "-o", "json"])
+        .expect_stderr("exit code 2 is kmigrate's own (usage or config error)")
+        .status(2);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    assert_eq!(report["exit_code_source"], "kmigrate", "{report:#}");
+    for code in ["75", "0", "256", "x"] {
+        kmigrate()
+            .args(["--remote-failure-code", code, "pods", "-l", "app=x"])
+            .expect_stderr("--remote-failure-code")
+            .status(2);
+    }
+    let dir = scratch_dir("remote-code");
+    let config = config_file(&dir, "remote_failure_code = 10\n");
+    kmigrate()
+        .args(["--config", config.to_str().unwrap(), "pods", "-l", "app=x"])
+        .expect_stderr("remote_failure_code")
+        .status(2);
+}
+
 #[test]
 fn wait_and_gate_check_their_input_before_any_network() {
     kmigrate()

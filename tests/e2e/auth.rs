@@ -9,37 +9,16 @@ fn no_token_reaches_the_output_at_any_verbosity() {
     let l = local();
     assert!(l.admin_token.len() > 16);
     let dir = crate::support::scratch_dir("plugin");
-    let plugin = dir.join("credential-plugin");
-    std::fs::write(
-        &plugin,
-        format!(
-            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\n",
-            l.admin_token
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let admin = std::fs::read_to_string(&l.admin).unwrap();
-    let token_line = admin
-        .lines()
-        .find(|line| line.trim_start().starts_with("token:"))
-        .unwrap();
+    let plugin = credential_plugin(&dir, "credential-plugin", "", &l.admin_token, "");
     // The same plugin failing after it printed the token (an expired login that still
     // writes a cached credential); its kubeconfig `exec.env` carries a secret too.
-    let failing = dir.join("failing-plugin");
-    std::fs::write(
-        &failing,
-        format!(
-            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\necho 'login expired' >&2\nexit 3\n",
-            l.admin_token
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &failing,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let failing = credential_plugin(
+        &dir,
+        "failing-plugin",
+        "",
+        &l.admin_token,
+        "echo 'login expired' >&2\nexit 3\n",
+    );
     let env_secret = "vault-s.ENV-SECRET-42";
     let exec_user = |program: &std::path::Path| {
         format!(
@@ -47,18 +26,8 @@ fn no_token_reaches_the_output_at_any_verbosity() {
             program.display()
         )
     };
-    let plugin_config = dir.join("kubeconfig");
-    std::fs::write(
-        &plugin_config,
-        admin.replace(token_line.trim_start(), &exec_user(&plugin)),
-    )
-    .unwrap();
-    let failing_config = dir.join("kubeconfig-failing");
-    std::fs::write(
-        &failing_config,
-        admin.replace(token_line.trim_start(), &exec_user(&failing)),
-    )
-    .unwrap();
+    let plugin_config = admin_with_user(&dir, "kubeconfig", &exec_user(&plugin));
+    let failing_config = admin_with_user(&dir, "kubeconfig-failing", &exec_user(&failing));
     assert!(
         !std::fs::read_to_string(&plugin_config)
             .unwrap()
@@ -158,6 +127,39 @@ fn bad_credentials_and_trust_get_one_clear_line() {
         .status(2);
 }
 
+/// An executable credential plugin `name` in `dir`: `before`, then an ExecCredential with
+/// `token` on stdout, then `after`.
+fn credential_plugin(
+    dir: &std::path::Path,
+    name: &str,
+    before: &str,
+    token: &str,
+    after: &str,
+) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\n{before}echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n{after}"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The admin kubeconfig as `dir/name`, its user's token replaced by `user` (an `exec:`).
+fn admin_with_user(dir: &std::path::Path, name: &str, user: &str) -> std::path::PathBuf {
+    let admin = std::fs::read_to_string(&local().admin).unwrap();
+    let token_line = admin
+        .lines()
+        .find(|line| line.trim_start().starts_with("token:"))
+        .unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, admin.replace(token_line.trim_start(), user)).unwrap();
+    path
+}
+
 fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
@@ -177,4 +179,43 @@ fn base64(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// One credential plugin run per invocation: kube asks the plugin for a token to build the
+/// client, and again for a client certificate to build its TLS; with a read client and a
+/// write client that was four runs of `aws eks get-token` (a second or more each) for
+/// every kmigrate command.
+#[test]
+fn the_credential_plugin_runs_once_per_command() {
+    let ns = Ns::with_demo_pod("plugin-once", &[]);
+    let l = local();
+    let dir = crate::support::scratch_dir("plugin-once");
+    let count = dir.join("runs");
+    let plugin = credential_plugin(
+        &dir,
+        "counting-plugin",
+        &format!("echo run >> '{}'\n", count.display()),
+        &l.admin_token,
+        "",
+    );
+    let config = admin_with_user(
+        &dir,
+        "kubeconfig",
+        &format!(
+            "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never",
+            plugin.display()
+        ),
+    );
+    for args in [
+        vec!["migrate", "-l", "app=demo"],
+        vec!["pods", "-l", "app=demo"],
+    ] {
+        let _ = std::fs::remove_file(&count);
+        ns.kmigrate()
+            .env("KUBECONFIG", &config)
+            .args(&args)
+            .status(0);
+        let runs = std::fs::read_to_string(&count).unwrap_or_default();
+        assert_eq!(runs.lines().count(), 1, "plugin runs for {args:?}");
+    }
 }

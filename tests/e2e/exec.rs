@@ -204,3 +204,72 @@ fn console_opens_the_running_nodes_shell_and_leaves_it_running() {
         "{evs:#?}"
     );
 }
+
+/// A remote exit code can be any of kmigrate's own (75 is also "outcome unknown"): the
+/// JSON report and a stderr line say whose code it is, and `--remote-failure-code` maps
+/// every remote failure to one code that is none of kmigrate's.
+#[test]
+fn whose_exit_code_it_is_is_said_and_remote_failures_can_be_mapped() {
+    let ns = Ns::with_demo_pod("whose-code", &[]);
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).expect("one JSON document")
+    };
+    // `exit 75` in the pod, with these flags first: the report's exit code, whose it is
+    // and the remote code, after the stderr line that says whose.
+    let exit_75 = |flags: &[&str], says: &str, code: i32| {
+        let out = ns
+            .kmigrate()
+            .args(flags)
+            .args([
+                "exec", "-l", "app=demo", "-o", "json", "--", "sh", "-c", "exit 75",
+            ])
+            .expect_stderr(says)
+            .status(code);
+        let r = json(&out);
+        (
+            r["exit_code"].clone(),
+            r["exit_code_source"].clone(),
+            r["remote_exit_code"].clone(),
+        )
+    };
+    assert_eq!(
+        exit_75(&[], "exit code 75 is the remote command's own", 75),
+        (75.into(), "remote".into(), 75.into())
+    );
+    assert_eq!(
+        exit_75(
+            &["--remote-failure-code", "3"],
+            "exit code 3 stands for the remote command's failure (it exited 75;",
+            3
+        ),
+        (3.into(), "remote".into(), 75.into())
+    );
+    // Success stays 0, whatever the mapping; kmigrate's own failures keep their codes.
+    ns.kmigrate()
+        .args([
+            "--remote-failure-code",
+            "3",
+            "exec",
+            "-l",
+            "app=demo",
+            "--",
+            "true",
+        ])
+        .status(0);
+    let out = ns
+        .kmigrate()
+        .args([
+            "--remote-failure-code",
+            "3",
+            "exec",
+            "-l",
+            "app=nothing",
+            "-o",
+            "json",
+            "--",
+            "true",
+        ])
+        .expect_stderr("exit code 69 is kmigrate's own")
+        .status(69);
+    assert_eq!(json(&out)["exit_code_source"], "kmigrate");
+}

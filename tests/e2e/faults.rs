@@ -248,3 +248,34 @@ fn sigint_mid_run_exits_130_and_keeps_the_lock_until_unlocked() {
 fn sigterm_mid_run_exits_143_and_keeps_the_lock_until_unlocked() {
     signal_mid_run("TERM", 143);
 }
+
+/// A status whose remote command goes silent (a release that hangs before it prints
+/// anything, a connection that died without a reset) ends at the 120 s idle limit with 75
+/// and says that nothing was changed, instead of hanging until someone presses Ctrl-C.
+#[test]
+fn a_silent_status_ends_at_the_idle_limit() {
+    let ns = Ns::with_demo_pod("silent-status", &[]);
+    let dir = crate::support::scratch_dir("silent-release");
+    let silent = dir.join("silent");
+    std::fs::write(&silent, "#!/bin/sh\nexec sleep 100000\n").unwrap();
+    std::fs::set_permissions(&silent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut run = kmigrate()
+        .env("KUBECONFIG", &crate::harness::local().admin)
+        .args(["-n", &ns.name, "--release", silent.to_str().unwrap()])
+        .args(["--app", "demo", "status", "-l", "app=demo"])
+        .spawn();
+    let (code, took) = run.wait_exit(Duration::from_secs(200));
+    assert_eq!(code, 75, "{:#?}", run.seen);
+    assert!(
+        took >= Duration::from_secs(120) && took < Duration::from_secs(160),
+        "took {took:?}"
+    );
+    assert!(
+        run.seen
+            .iter()
+            .any(|l| l.contains("nothing from the pod for 120 s")
+                && l.contains("nothing was changed and no lock is kept: run it again")),
+        "{:#?}",
+        run.seen
+    );
+}

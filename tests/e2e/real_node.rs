@@ -690,3 +690,121 @@ fn a_job_log_stream_cut_mid_migration_is_read_again_from_where_it_stopped() {
         .reject_stderr("keeps running")
         .status(82);
 }
+
+/// A Job-mode pod serves no traffic while it runs: the Service that selects the app (by the
+/// Deployment's selector) has no endpoint for it, and one that selects another label of the
+/// template lists it only as not ready; the pod is never Ready (its readiness gate), yet
+/// kmigrate follows it to the end.
+#[test]
+fn a_job_mode_pod_gets_no_service_traffic_while_it_runs() {
+    let ns = Ns::new("real-no-traffic");
+    let n = node();
+    ns.apply(&format!(
+        r"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: demo
+spec:
+  replicas: 0
+  selector:
+    matchLabels: {{app: demo}}
+  template:
+    metadata:
+      labels: {{app: demo, tier: web}}
+    spec:
+{placement}      terminationGracePeriodSeconds: 2
+      containers:
+      - name: app
+        image: {image}
+        env:
+{env}",
+        placement = placement("      "),
+        image = n.app_image,
+        env = env_yaml(
+            &ns,
+            &[("DEMO_MIGRATIONS_DIR", "/app/migration_sets/gated")],
+            "        "
+        ),
+    ));
+    for (name, selector) in [("demo", "app: demo"), ("web", "tier: web")] {
+        ns.apply(&format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector: {{{selector}}}\n  ports: [{{port: 80, targetPort: 4000}}]\n"
+        ));
+    }
+    let gate = Gate::close(&ns.db);
+    let mut run = km(&ns)
+        .args([
+            "migrate",
+            "--deployment",
+            "demo",
+            "--image",
+            &n.app_image,
+            "--timeout",
+            "300s",
+            "--yes",
+        ])
+        .spawn();
+    gate.wait_until_reached(Duration::from_secs(120));
+    let pod: serde_json::Value =
+        serde_json::from_str(&ns.get_pods("kmigrate.io/run", "json")).expect("pods as JSON");
+    let pod = &pod["items"][0];
+    let name = pod["metadata"]["name"]
+        .as_str()
+        .expect("the Job's pod")
+        .to_owned();
+    assert_eq!(
+        pod["metadata"]["labels"]["app"],
+        serde_json::Value::Null,
+        "{pod:#}"
+    );
+    assert_eq!(pod["metadata"]["labels"]["tier"], "web", "{pod:#}");
+    // Running, its migration waiting at the gate: the endpoint controllers have had time.
+    std::thread::sleep(Duration::from_secs(5));
+    let ready = |p: &serde_json::Value| {
+        p["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    };
+    let now: serde_json::Value =
+        serde_json::from_str(&ns.get_pods("kmigrate.io/run", "json")).expect("pods as JSON");
+    assert_eq!(now["items"][0]["status"]["phase"], "Running", "{now:#}");
+    assert!(!ready(&now["items"][0]), "{now:#}");
+    // The endpoints of the pod in each Service's EndpointSlices, with their readiness.
+    let endpoints = |service: &str| -> Vec<bool> {
+        let slices: serde_json::Value = serde_json::from_str(&kubectl_out(&[
+            "-n",
+            &ns.name,
+            "get",
+            "endpointslices",
+            "-l",
+            &format!("kubernetes.io/service-name={service}"),
+            "-o",
+            "json",
+        ]))
+        .expect("EndpointSlices as JSON");
+        slices["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+            .filter(|e| e["targetRef"]["name"] == name.as_str())
+            .map(|e| e["conditions"]["ready"] == true)
+            .collect()
+    };
+    assert_eq!(
+        endpoints("demo"),
+        Vec::<bool>::new(),
+        "selected by the app's Service"
+    );
+    assert_eq!(
+        endpoints("web"),
+        [false],
+        "the Service on tier=web lists the pod, as not ready"
+    );
+    drop(gate);
+    let (code, _) = run.wait_exit(Duration::from_secs(120));
+    assert_eq!(code, 0, "{:#?}", run.seen);
+    assert_eq!(ns.applied(), [V1, 20240107120000]);
+}

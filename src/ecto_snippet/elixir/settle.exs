@@ -1,27 +1,3 @@
-# From here until the first migration's watcher starts (`watch`, which stops it), a
-# heartbeat of its own: settling, reading the status of every tenant and naming the lock
-# holders can print nothing for minutes, and kmigrate takes a long silence for a lost
-# connection.
-snippet = self()
-
-pulse =
-  spawn(fn ->
-    ref = Process.monitor(snippet)
-
-    beat = fn beat, seconds ->
-      receive do
-        :stop -> :ok
-        {:DOWN, ^ref, _, _, _} -> :ok
-      after
-        heartbeat_s * 1000 ->
-          say.("kmigrate:heartbeat", [seconds + heartbeat_s])
-          beat.(beat, seconds + heartbeat_s)
-      end
-    end
-
-    beat.(beat, 0)
-  end)
-
 # Before a migrate or rollback: sessions of another run still in the database mean that
 # run is still executing, even if its kmigrate is gone. Refuse, or with `--wait`
 # (`wait_for_other_runs`) poll every 5 s until they end, naming them every 30 s.
