@@ -12,15 +12,17 @@ use k8s_openapi::jiff::Timestamp;
 use super::{Ctx, guard, take_lock};
 use crate::confirm::config_fact;
 use crate::connection::Connection;
+use crate::ecto_output::plan_lines::PlanLines;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::init_container;
 use crate::job::{self, JobOptions};
 use crate::lock::lease_name;
-use crate::migration_plan::MigrationPlan;
+use crate::migration_plan::{MigrationPlan, RunningCode};
 use crate::output::{Purpose, Streamer};
+use crate::selector::Selector;
 use crate::settings::{Action, Change, JobMode};
-use crate::target;
+use crate::target::{self, PodQuery};
 
 /// Where a run's Jobs come from: the namespace, the Deployment copied, the image.
 struct Setup {
@@ -73,6 +75,9 @@ pub async fn run_in_job(
     let (code, out) = run_job(ctx, &setup, &spec, &options.name, out, JobRole::Run).await?;
     ctx.report.remote_exit_code = Some(code);
     ctx.report.pod = Some(options.name.clone());
+    if matches!(ctx.settings.action, Action::Plan) && code == 0 {
+        ctx.running_code = Some(ask_running_code(ctx, &setup).await);
+    }
     Ok(Some((code, out)))
 }
 
@@ -194,7 +199,54 @@ async fn read_plan_in_job(ctx: &mut Ctx, setup: &Setup) -> Result<MigrationPlan>
     let (code, out) = run_job(ctx, setup, &spec, &options.name, out, JobRole::Plan).await?;
     let mut plan = guard::plan_read(&out.findings, code)?;
     plan.read_in_new_image();
+    match ask_running_code(ctx, setup).await {
+        Ok(lines) => plan.check_running_code(&lines),
+        Err(why) => plan.running_code = RunningCode::Failed { why },
+    }
     Ok(plan)
+}
+
+/// The code serving traffic now, asked for its Ecto schemas in a pod of the Deployment,
+/// chosen as a run in a pod chooses one (Running and Ready, of the newest ReplicaSet),
+/// through the same exec: the plan's Job runs the new image, which is not that code.
+async fn ask_running_code(ctx: &mut Ctx, setup: &Setup) -> Result<PlanLines, String> {
+    let ecto = ctx.settings.ecto.clone().ok_or("no Ecto app configured")?;
+    let labels = setup
+        .deploy
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.clone())
+        .unwrap_or_default();
+    if labels.is_empty() {
+        return Err("the Deployment's selector has no matchLabels to find its pods by".to_owned());
+    }
+    let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let query = PodQuery {
+        pod: None,
+        selector: Some(Selector::parse(&selector.join(","))?),
+        container: ctx.settings.pods.container.clone(),
+    };
+    let found = target::candidates_in(&setup.conn, &setup.ns, &query)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let t = target::pick(found, &query, &mut Vec::new()).map_err(|e| format!("{e:#}"))?;
+    let mut out = ctx.ui.streamer(Purpose::Status);
+    let argv = ecto.snippet.schemas_argv(&ecto.release, ecto.mode);
+    let code = ctx
+        .exec_quietly(&t, &argv, &mut out)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    if code != 0 || !out.findings.ended() {
+        return Err(format!(
+            "the ask in pod {} ended with exit code {code}",
+            t.pod
+        ));
+    }
+    ctx.ui.note(&format!(
+        "Asked the code running now for its Ecto schemas, in pod {}",
+        t.pod
+    ));
+    Ok(out.findings.migration_plan().clone())
 }
 
 /// A Job of the image for `argv`, labelled as `command`; records the container it runs.

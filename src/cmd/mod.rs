@@ -65,6 +65,10 @@ pub struct Ctx {
     pub target: Option<PodTarget>,
     /// Who confirms a protected run: this run, or the group of environments it is part of.
     pub confirmation: Confirmation,
+    /// In Job mode, what the code serving traffic answered when asked for its Ecto
+    /// schemas (in a pod of the Deployment), or why it could not be asked.
+    pub running_code:
+        Option<std::result::Result<crate::ecto_output::plan_lines::PlanLines, String>>,
 }
 
 /// Who confirms a protected run.
@@ -106,6 +110,7 @@ impl Ctx {
             gate_tripped: false,
             target: None,
             confirmation: Confirmation::Ask,
+            running_code: None,
         }
     }
 

@@ -133,8 +133,9 @@ impl Snippet {
         sent(bindings, &files)
     }
 
-    /// The bindings and the files of an operation, in the order they run.
-    fn parts(&self, op: Operation) -> (Bindings, Vec<&'static str>) {
+    /// The bindings the prelude reads: the app, its repos, prefixes, paths and whether the
+    /// run has tenants.
+    fn prelude_bindings(&self) -> Bindings {
         let mut b = Bindings::default();
         b.bind("app", Literal::atom(&self.app))
             .bind("named_repos", modules(&self.repos))
@@ -155,6 +156,24 @@ impl Snippet {
                 "tenant_run",
                 Literal::bool(!self.prefixes.is_empty() || self.tenants.query.is_some()),
             );
+        b
+    }
+
+    /// The running code's Ecto schemas alone (the prelude and `code.exs`): in Job mode the
+    /// plan is read in a Job of the new image, and the code serving traffic now is asked
+    /// in a pod of its own.
+    pub fn schemas_argv(&self, release: &str, mode: Mode) -> Vec<String> {
+        let files = [elixir::PRELUDE, elixir::CODE, elixir::END];
+        vec![
+            release.to_owned(),
+            verb(mode).to_owned(),
+            sent(self.prelude_bindings(), &files),
+        ]
+    }
+
+    /// The bindings and the files of an operation, in the order they run.
+    fn parts(&self, op: Operation) -> (Bindings, Vec<&'static str>) {
+        let mut b = self.prelude_bindings();
         let mut files = vec![elixir::PRELUDE];
         let verb = match op {
             Operation::Status => Some("status"),

@@ -135,6 +135,17 @@ impl MigrationPlan {
         }
     }
 
+    /// Match the plan against the running code's schemas, as that code answered (`lines`)
+    /// when it was asked apart from the plan: in Job mode the plan is read in a Job of the
+    /// new image, and the code serving traffic is asked in a pod of the Deployment.
+    pub fn check_running_code(&mut self, lines: &PlanLines) {
+        for m in self.repos.iter_mut().flat_map(|r| r.migrations.iter_mut()) {
+            m.findings.retain(|f| f.kind != Kind::BreaksRunningCode);
+            m.destructive = m.findings.iter().any(|f| f.destructive && !f.assured);
+        }
+        self.running_code = against_running_code(&mut self.repos, lines);
+    }
+
     /// Every pending migration with its repo, in order.
     pub fn migrations(&self) -> impl Iterator<Item = (&RepoPlan, &PlannedMigration)> {
         self.repos
@@ -245,25 +256,7 @@ impl MigrationPlan {
             });
         }
         let mut repos: Vec<RepoPlan> = repos.into_iter().map(|(r, _)| r).collect();
-        let running_code = match lines.code() {
-            Some(Ok(schemas)) => RunningCode::Asked { schemas },
-            Some(Err(why)) => RunningCode::Failed { why },
-            None => RunningCode::NotAsked,
-        };
-        if matches!(running_code, RunningCode::Asked { .. }) {
-            for r in &mut repos {
-                for m in &mut r.migrations {
-                    let breaks = rules::breaks_running_code::against(
-                        &m.findings,
-                        r.prefix.as_deref(),
-                        lines.schemas(),
-                    );
-                    m.destructive |= !breaks.is_empty();
-                    m.findings.extend(breaks);
-                    m.findings.sort_by_key(|f| (f.line, f.kind));
-                }
-            }
-        }
+        let running_code = against_running_code(&mut repos, lines);
         let mut touched: Vec<impact::TableSize> = Vec::new();
         for r in &mut repos {
             let shown = r.clone();
@@ -294,6 +287,31 @@ impl MigrationPlan {
             running_code,
         })
     }
+}
+
+/// What the running code answered (`lines`); when it was asked, each destructive finding
+/// that breaks one of its schemas is joined by a `breaks_running_code` finding.
+fn against_running_code(repos: &mut [RepoPlan], lines: &PlanLines) -> RunningCode {
+    let running_code = match lines.code() {
+        Some(Ok(schemas)) => RunningCode::Asked { schemas },
+        Some(Err(why)) => RunningCode::Failed { why },
+        None => RunningCode::NotAsked,
+    };
+    if matches!(running_code, RunningCode::Asked { .. }) {
+        for r in repos {
+            for m in &mut r.migrations {
+                let breaks = rules::breaks_running_code::against(
+                    &m.findings,
+                    r.prefix.as_deref(),
+                    lines.schemas(),
+                );
+                m.destructive |= !breaks.is_empty();
+                m.findings.extend(breaks);
+                m.findings.sort_by_key(|f| (f.line, f.kind));
+            }
+        }
+    }
+    running_code
 }
 
 #[cfg(test)]
@@ -368,6 +386,44 @@ pub(crate) mod tests {
             lines.add(crate::ecto_output::plan_lines::parse(l).expect("a plan line"));
         }
         MigrationPlan::from_lines(&lines)
+    }
+
+    /// In Job mode the plan comes from a Job of the new image and the running code's
+    /// answer from a pod of the Deployment: matched afterwards, as if read together; a new
+    /// answer replaces an earlier one.
+    #[test]
+    fn the_running_code_asked_apart_is_matched_against_the_plan() {
+        let remove = "def change do\n  alter table(:posts) do\n    remove :title\n  end\nend\n";
+        let mut plan = read(&plan_output(&[(4, "remove_title", remove)])).unwrap();
+        plan.read_in_new_image();
+        assert_eq!(plan.running_code, RunningCode::NewImage);
+        let answer = |text: &str| {
+            let mut lines = PlanLines::default();
+            for l in text.lines() {
+                lines.add(crate::ecto_output::plan_lines::parse(l).expect("a plan line"));
+            }
+            lines
+        };
+        let maps = answer(
+            "kmigrate:schema\tShop.Post\tposts\t\theadline\ttitle\nkmigrate:code\tasked\t1\n",
+        );
+        for _ in 0..2 {
+            plan.check_running_code(&maps);
+            let kinds: Vec<Kind> = plan.repos[0].migrations[0]
+                .findings
+                .iter()
+                .map(|f| f.kind)
+                .collect();
+            assert_eq!(kinds, [Kind::ColumnRemoved, Kind::BreaksRunningCode]);
+            assert_eq!(plan.running_code, RunningCode::Asked { schemas: 1 });
+        }
+        plan.check_running_code(&answer("kmigrate:code\tasked\t0\n"));
+        let kinds: Vec<Kind> = plan.repos[0].migrations[0]
+            .findings
+            .iter()
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(kinds, [Kind::ColumnRemoved], "the field left the schema");
     }
 
     #[test]

@@ -808,3 +808,79 @@ spec:
     assert_eq!(code, 0, "{:#?}", run.seen);
     assert_eq!(ns.applied(), [V1, 20240107120000]);
 }
+
+/// In Job mode the plan is read in a Job of the new image, and the code serving traffic now
+/// is asked for its Ecto schemas in a pod of the Deployment, through the same exec: a column
+/// removal that code still maps is named, and in a protected namespace refused even when
+/// allowed as destructive (#26 item 3).
+#[test]
+fn a_job_mode_plan_asks_the_running_code_and_refuses_what_breaks_it() {
+    const REMOVE_LEGACY: i64 = 20240116120000;
+    const REMOVE_TITLE: i64 = 20240117120000;
+    let ns = Ns::new("prod-real-breaks");
+    deployment_of(&ns, &node().app_image, "", 1, "");
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "rollout",
+        "status",
+        "deployment/demo",
+        "--timeout=120s",
+    ]);
+    // posts exists before the plan, created through the running pod.
+    km(&ns)
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--yes",
+            "--to",
+            &V1.to_string(),
+        ])
+        .status(0);
+    let image = release_image(&ns, "breaking", "breaking");
+    let out = km(&ns)
+        // A plan Job in a protected namespace runs the image with the app's Secrets:
+        // confirmed like any Job.
+        .args([
+            "plan",
+            "--deployment",
+            "demo",
+            "--image",
+            &image,
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("Asked the code running now for its Ecto schemas, in pod demo-")
+        .status(0);
+    let plan = report(&out).plan.expect("the plan");
+    assert!(
+        matches!(
+            plan.running_code,
+            kmigrate::migration_plan::RunningCode::Asked { schemas } if schemas >= 3
+        ),
+        "{:?}",
+        plan.running_code
+    );
+    let breaks: Vec<(i64, String)> = plan
+        .migrations()
+        .flat_map(|(_, m)| m.findings.iter().map(move |f| (m.version, f)))
+        .filter(|(_, f)| f.kind == kmigrate::migration_plan::Kind::BreaksRunningCode)
+        .map(|(v, f)| (v, f.text.clone()))
+        .collect();
+    assert_eq!(
+        breaks,
+        [(
+            REMOVE_TITLE,
+            "Demo.Post maps posts.title (field :title)".to_owned()
+        )]
+    );
+    let destructive = format!("{REMOVE_LEGACY},{REMOVE_TITLE}");
+    job_migrate(&ns, &image)
+        .args(["--allow-destructive", &destructive])
+        .expect_stderr("Demo.Post maps posts.title (field :title)")
+        .expect_stderr(&format!("--allow-breaking {REMOVE_TITLE}"))
+        .status(73);
+    assert_eq!(ns.applied(), [V1], "nothing ran");
+}
