@@ -533,15 +533,37 @@ pub fn next_release_image(ns: &Ns) -> String {
 
 /// The app image with `migration_sets/<set>` added to `priv/repo/migrations`, pushed as the
 /// tag `<tag>-<namespace>`.
-fn release_image(ns: &Ns, set: &str, tag: &str) -> String {
-    let n = node();
-    let root = crate::support::scratch_dir(set);
-    let migrations = root.join("app/priv/repo/migrations");
-    std::fs::create_dir_all(&migrations).unwrap();
+pub fn release_image(ns: &Ns, set: &str, tag: &str) -> String {
+    release_image_on(ns, &node().app_image, set, tag)
+}
+
+/// `base` with `migration_sets/<set>` added to `priv/repo/migrations`, pushed as the tag
+/// `<tag>-<namespace>`.
+fn release_image_on(ns: &Ns, base: &str, set: &str, tag: &str) -> String {
     let set = PathBuf::from(crate::harness::migration_set(set));
-    for file in std::fs::read_dir(&set).unwrap() {
-        let file = file.unwrap().path();
-        std::fs::copy(&file, migrations.join(file.file_name().unwrap())).unwrap();
+    let files = std::fs::read_dir(&set)
+        .unwrap()
+        .map(|file| {
+            let file = file.unwrap().path();
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            (
+                format!("priv/repo/migrations/{name}"),
+                std::fs::read(&file).unwrap(),
+            )
+        })
+        .collect::<Vec<_>>();
+    extended_image(ns, base, tag, &files)
+}
+
+/// `base` with `files` (paths under the release, `/app`) added in one layer, pushed as the
+/// tag `<tag>-<namespace>`.
+fn extended_image(ns: &Ns, base: &str, tag: &str, files: &[(String, Vec<u8>)]) -> String {
+    let n = node();
+    let root = crate::support::scratch_dir(tag);
+    for (path, bytes) in files {
+        let at = root.join("app").join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(&at, bytes).unwrap();
     }
     let layer = root.join("layer.tar");
     let tarred = Command::new("tar")
@@ -555,7 +577,7 @@ fn release_image(ns: &Ns, set: &str, tag: &str) -> String {
     assert!(tarred.success());
     let image = format!("{}/kmigrate/app:{tag}-{}", n.registry, ns.name);
     let pushed = Command::new(&n.imgpush)
-        .args(["extend", &n.app_image, &image])
+        .args(["extend", base, &image])
         .arg(&layer)
         .status()
         .unwrap();
@@ -812,7 +834,8 @@ spec:
 /// In Job mode the plan is read in a Job of the new image, and the code serving traffic now
 /// is asked for its Ecto schemas in a pod of the Deployment, through the same exec: a column
 /// removal that code still maps is named, and in a protected namespace refused even when
-/// allowed as destructive (#26 item 3).
+/// allowed as destructive; once the code without the field is rolled out, the same removal
+/// runs (#26 items 3, 4).
 #[test]
 fn a_job_mode_plan_asks_the_running_code_and_refuses_what_breaks_it() {
     const REMOVE_LEGACY: i64 = 20240116120000;
@@ -883,4 +906,50 @@ fn a_job_mode_plan_asks_the_running_code_and_refuses_what_breaks_it() {
         .expect_stderr(&format!("--allow-breaking {REMOVE_TITLE}"))
         .status(73);
     assert_eq!(ns.applied(), [V1], "nothing ran");
+
+    // The safe recipe: the code without the field first (a rollout of a release whose
+    // Demo.Post maps title no more), then the release that removes the column: nothing
+    // breaks the code running now, and the removal runs, allowed as destructive only.
+    let schemas = std::fs::read_to_string(
+        crate::support::repo().join("tests/fixtures/demo_release/lib/demo/schemas.ex"),
+    )
+    .unwrap();
+    let post = schemas.split("defmodule Demo.Comment").next().unwrap();
+    let without = post.replace("    field(:title, :string)\n", "");
+    assert_ne!(without, post, "Demo.Post maps title in the fixture");
+    let code_first = extended_image(
+        &ns,
+        &node().app_image,
+        "without-title",
+        &[(
+            "lib/demo/schemas.ex".to_owned(),
+            schemas.replacen(post, &without, 1).into_bytes(),
+        )],
+    );
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "set",
+        "image",
+        "deployment/demo",
+        &format!("app={code_first}"),
+    ]);
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "rollout",
+        "status",
+        "deployment/demo",
+        "--timeout=120s",
+    ]);
+    let next = release_image_on(&ns, &code_first, "breaking", "breaking-next");
+    job_migrate(&ns, &next)
+        .args(["--allow-destructive", &destructive])
+        .expect_stderr("Asked the code running now for its Ecto schemas")
+        .reject_stderr("Demo.Post maps posts.title")
+        .status(0);
+    assert_eq!(
+        ns.applied(),
+        [V1, V2, V3, 20240115120000, REMOVE_LEGACY, REMOVE_TITLE]
+    );
 }
