@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::init_container;
 use crate::job::{self, JobOptions};
 use crate::lock::lease_name;
-use crate::migration_plan::{MigrationPlan, RunningCode};
+use crate::migration_plan::MigrationPlan;
 use crate::output::{Purpose, Streamer};
 use crate::selector::Selector;
 use crate::settings::{Action, Change, JobMode};
@@ -199,10 +199,7 @@ async fn read_plan_in_job(ctx: &mut Ctx, setup: &Setup) -> Result<MigrationPlan>
     let (code, out) = run_job(ctx, setup, &spec, &options.name, out, JobRole::Plan).await?;
     let mut plan = guard::plan_read(&out.findings, code)?;
     plan.read_in_new_image();
-    match ask_running_code(ctx, setup).await {
-        Ok(lines) => plan.check_running_code(&lines),
-        Err(why) => plan.running_code = RunningCode::Failed { why },
-    }
+    plan.asked_apart(&ask_running_code(ctx, setup).await);
     Ok(plan)
 }
 

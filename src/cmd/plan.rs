@@ -7,7 +7,7 @@ use super::{Ctx, run_reading};
 use crate::ecto_output::Findings;
 use crate::ecto_snippet::Operation;
 use crate::error::usage;
-use crate::migration_plan::{MigrationPlan, PlannedMigration, RunningCode, impact};
+use crate::migration_plan::{MigrationPlan, PlannedMigration, impact};
 use crate::output::Purpose;
 
 /// Run `plan`: in a Job (the new image's plan), or in a running pod.
@@ -40,10 +40,8 @@ fn show(ctx: &mut Ctx, findings: &Findings) -> Result<()> {
         MigrationPlan::from_lines(findings.migration_plan()).map_err(anyhow::Error::msg)?;
     if ctx.settings.job.is_some() {
         plan.read_in_new_image();
-        match &ctx.running_code {
-            Some(Ok(lines)) => plan.check_running_code(lines),
-            Some(Err(why)) => plan.running_code = RunningCode::Failed { why: why.clone() },
-            None => {}
+        if let Some(asked) = &ctx.running_code {
+            plan.asked_apart(asked);
         }
     }
     if !ctx.ui.json {

@@ -146,6 +146,15 @@ impl MigrationPlan {
         self.running_code = against_running_code(&mut self.repos, lines);
     }
 
+    /// The running code's answer when it was asked apart from the plan (Job mode), or why
+    /// it could not be asked.
+    pub fn asked_apart(&mut self, asked: &Result<PlanLines, String>) {
+        match asked {
+            Ok(lines) => self.check_running_code(lines),
+            Err(why) => self.running_code = RunningCode::Failed { why: why.clone() },
+        }
+    }
+
     /// Every pending migration with its repo, in order.
     pub fn migrations(&self) -> impl Iterator<Item = (&RepoPlan, &PlannedMigration)> {
         self.repos
@@ -424,6 +433,15 @@ pub(crate) mod tests {
             .map(|f| f.kind)
             .collect();
         assert_eq!(kinds, [Kind::ColumnRemoved], "the field left the schema");
+        // Not asked (no pod to ask): said why, never that nothing breaks.
+        plan.asked_apart(&Err("the Deployment has no pod".to_owned()));
+        assert!(
+            plan.running_code
+                .unknown()
+                .is_some_and(|s| s.contains("the Deployment has no pod")),
+            "{:?}",
+            plan.running_code
+        );
     }
 
     #[test]
