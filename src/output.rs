@@ -457,7 +457,11 @@ impl Streamer {
                 );
                 self.write(Stream::Err, printable_text(&line).as_bytes());
             }
-            Event::OtherRun(_) | Event::Busy(_) | Event::TimedOut(_) | Event::Tenant { .. } => {}
+            Event::OtherRun(_)
+            | Event::Busy(_)
+            | Event::TimedOut(_)
+            | Event::Tenant { .. }
+            | Event::InvalidIndex(_) => {}
             Event::MigrationPlan(_) => {}
             // The snippet's own lines count when it printed a plan; Ecto's for a custom command.
             Event::Plan { .. } if !self.counted => self.pending.push(Item::IncLength),

@@ -40,6 +40,8 @@ pub const TIMEOUT_TAG: &str = "kmigrate:timeout";
 pub const TENANT_TAG: &str = "kmigrate:tenant";
 /// A schema name from `--prefixes-from` that is not a valid prefix.
 pub const INVALID_TAG: &str = "kmigrate:invalid";
+/// An index PostgreSQL marks invalid (a concurrent build that failed or still runs).
+pub const INVALID_INDEX_TAG: &str = "kmigrate:invalidindex";
 /// A pending migration, as `plan` reads it.
 pub const PENDING_TAG: &str = "kmigrate:pending";
 /// The newest applied version of a repo and prefix that has older pending migrations.
@@ -73,6 +75,11 @@ pub const TAGS: &[Tag] = &[
         name: STATUS_TAG,
         forms: &[&["<repo>", "<prefix>", "<up|down>", "<version>", "<name>"]],
         doc: "one migration's state (the prefix is empty without one)",
+    },
+    Tag {
+        name: INVALID_INDEX_TAG,
+        forms: &[&["<repo>", "<prefix>", "<schema>", "<index>", "<table>"]],
+        doc: "an index marked invalid in that repo and prefix: a concurrent build that failed (or still runs)",
     },
     Tag {
         name: LOCKED_TAG,

@@ -63,6 +63,8 @@ pub struct Report {
     /// Database sessions of other migrate or rollback runs still there (migrate, rollback,
     /// status).
     pub other_runs: Vec<crate::ecto_output::OtherRun>,
+    /// Indexes PostgreSQL marks invalid (status).
+    pub invalid_indexes: Vec<crate::ecto_output::InvalidIndex>,
     /// Locks the run's sessions waited on for 3 s or more, and who held them.
     pub lock_waits: Vec<crate::ecto_output::LockWait>,
     /// The migration cancelled by `--lock-timeout` or `--statement-timeout`, if one was.

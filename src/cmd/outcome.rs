@@ -43,6 +43,11 @@ pub(super) fn settle(
     super::guard::check_stale(ctx, findings)?;
     ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
     ctx.report.lock_waits = findings.waits().into_iter().cloned().collect();
+    // A failed migration outside a transaction names the invalid indexes it left.
+    ctx.report.invalid_indexes = findings.invalid_indexes().to_vec();
+    for i in findings.invalid_indexes() {
+        ctx.ui.note(&format!("warning: {}", i.describe()));
+    }
     if let Some(why) = findings.busy() {
         let who: Vec<String> = findings.other_runs().iter().map(|o| o.describe()).collect();
         return Err(Error::Locked(format!(

@@ -43,6 +43,7 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
         .collect();
     ctx.report.migration_locks = locks.to_vec();
     ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
+    ctx.report.invalid_indexes = findings.invalid_indexes().to_vec();
     let waiting = pending(rows).len();
     let ahead = rows.iter().filter(|r| r.not_in_image()).count();
     if !ctx.ui.json {
@@ -111,6 +112,9 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
                 o.repo,
                 o.describe()
             ));
+        }
+        for i in findings.invalid_indexes() {
+            ctx.ui.note(&format!("warning: {}", i.describe()));
         }
     }
     ctx.gate_tripped = gate && waiting > 0;

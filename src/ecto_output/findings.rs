@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::budget::{Budget, MAX_LIST_BYTES};
 use super::{
-    Direction, Event, LockHolder, LockWait, OtherRun, StatusRow, TenantState, TimedOut, WaitState,
+    Direction, Event, InvalidIndex, LockHolder, LockWait, OtherRun, StatusRow, TenantState,
+    TimedOut, WaitState,
 };
 
 /// Items in the order first seen, each once, while they fit.
@@ -154,6 +155,7 @@ pub struct Findings {
     last_round: Option<WaitRound>,
     tenants: TenantLog,
     invalid: Unique<String>,
+    invalid_indexes: Unique<InvalidIndex>,
     planned: bool,
     tagged: bool,
     nothing_to_do: bool,
@@ -262,6 +264,10 @@ impl Findings {
                 let text = name.len();
                 self.invalid.add(name, text);
             }
+            Event::InvalidIndex(i) => {
+                let text = i.repo.len() + i.schema.len() + i.index.len() + i.table.len();
+                self.invalid_indexes.add(i, text);
+            }
             Event::Probe(fields) => {
                 if self.probe.len() < MAX_PROBE_LINES {
                     self.probe.push(fields);
@@ -291,6 +297,11 @@ impl Findings {
     /// showed them (Elixir's `inspect`).
     pub fn invalid_tenants(&self) -> &[String] {
         &self.invalid.items
+    }
+
+    /// Indexes PostgreSQL marks invalid, as the status snippet found them.
+    pub fn invalid_indexes(&self) -> &[InvalidIndex] {
+        &self.invalid_indexes.items
     }
 
     /// What the plan snippet (or a migrate held to a plan) printed.
@@ -420,6 +431,7 @@ impl Findings {
             &self.modules.budget,
             &self.tenants.budget,
             &self.invalid.budget,
+            &self.invalid_indexes.budget,
         ]
         .iter()
         .map(|b| b.bytes)

@@ -12,9 +12,9 @@ pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 
 use crate::ecto_snippet::FILE_NOT_FOUND;
 use crate::protocol::{
-    BUSY_TAG, CHANGED_TAG, END_TAG, HEARTBEAT_TAG, INVALID_TAG, LOCKED_TAG, PLAN_TAG, PROBE_TAG,
-    RAN_TAG, REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG,
-    fields,
+    BUSY_TAG, CHANGED_TAG, END_TAG, HEARTBEAT_TAG, INVALID_INDEX_TAG, INVALID_TAG, LOCKED_TAG,
+    PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG,
+    WAIT_TAG, WAITING_TAG, fields,
 };
 
 /// Which way a migration ran.
@@ -81,6 +81,8 @@ pub enum Event {
     OtherRun(OtherRun),
     /// `kmigrate:busy\t<reason>`: nothing ran, another run is still executing.
     Busy(String),
+    /// `kmigrate:invalidindex\t...`: an index PostgreSQL marks invalid.
+    InvalidIndex(InvalidIndex),
     /// `kmigrate:waiting\t...`: a session of this run waits for a lock.
     Waiting(LockWait),
     /// `kmigrate:heartbeat\t<seconds>`: the migration still runs.
@@ -146,6 +148,51 @@ pub struct OtherRun {
     pub seconds: Option<u64>,
     /// The start of that statement.
     pub query: String,
+}
+
+/// An index PostgreSQL marks invalid (`pg_index.indisvalid` false): a concurrent build that
+/// failed or was cancelled, which `IF NOT EXISTS` then keeps for ever, or one still running.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct InvalidIndex {
+    /// The repo module.
+    pub repo: String,
+    /// The schema prefix, if any.
+    pub prefix: Option<String>,
+    /// The PostgreSQL schema the index is in, as SQL writes it (quoted where it must be).
+    pub schema: String,
+    /// The index.
+    pub index: String,
+    /// Its table.
+    pub table: String,
+}
+
+impl InvalidIndex {
+    /// For people: which index, and what to do.
+    pub fn describe(&self) -> String {
+        format!(
+            "index {schema}.{index} on {table} ({repo}) is invalid: a CREATE INDEX CONCURRENTLY \
+             that failed or was cancelled left it (or one still runs). PostgreSQL maintains it \
+             on every write and never uses it, and IF NOT EXISTS keeps it: drop it with \
+             `DROP INDEX CONCURRENTLY {schema}.{index};`, then migrate again",
+            schema = self.schema,
+            index = quoted(&self.index),
+            table = self.table,
+            repo = self.repo,
+        )
+    }
+}
+
+/// An SQL identifier as it must be written: quoted unless plain lower case.
+fn quoted(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().next().is_some_and(|c| !c.is_ascii_digit());
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 /// A session of this run waiting for a lock, and the session holding it.
@@ -364,6 +411,16 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             query: parts.next().unwrap_or_default().to_owned(),
         }));
     }
+    if let Some(rest) = tagged(&line, INVALID_INDEX_TAG) {
+        let mut parts = rest.splitn(fields(INVALID_INDEX_TAG), '\t');
+        return Some(Event::InvalidIndex(InvalidIndex {
+            repo: parts.next()?.to_owned(),
+            prefix: prefix_of(parts.next()?),
+            schema: parts.next()?.to_owned(),
+            index: parts.next()?.to_owned(),
+            table: parts.next()?.to_owned(),
+        }));
+    }
     if let Some(rest) = tagged(&line, WAITING_TAG) {
         let mut parts = rest.splitn(fields(WAITING_TAG), '\t');
         let (repo, prefix) = (parts.next()?, parts.next()?);
@@ -573,6 +630,30 @@ pub fn pending<'a>(rows: impl IntoIterator<Item = &'a StatusRow>) -> Vec<&'a Sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An invalid index is read with its repo and prefix, kept once, and said with the
+    /// statement that drops it (names quoted where SQL needs it).
+    #[test]
+    fn an_invalid_index_is_read_and_said_with_its_fix() {
+        let line = b"kmigrate:invalidindex\tDemo.Repo\t\tpublic\tposts_Title_index\tposts\n";
+        let Some(Event::InvalidIndex(i)) = parse_line(line) else {
+            panic!("not read");
+        };
+        assert_eq!(
+            (i.repo.as_str(), i.prefix.as_deref(), i.index.as_str()),
+            ("Demo.Repo", None, "posts_Title_index")
+        );
+        assert!(
+            i.describe()
+                .contains("`DROP INDEX CONCURRENTLY public.\"posts_Title_index\";`"),
+            "{}",
+            i.describe()
+        );
+        let mut f = Findings::default();
+        f.add(Event::InvalidIndex(i.clone()));
+        f.add(Event::InvalidIndex(i.clone()));
+        assert_eq!(f.invalid_indexes(), [i]);
+    }
 
     #[test]
     fn running_lines_with_logger_prefix() {

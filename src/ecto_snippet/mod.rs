@@ -584,8 +584,10 @@ pub(crate) mod tests {
         // The watcher has a connection of its own; a timeout is tagged, then re-raised.
         assert!(bindings.contains("pool_size = 3\n"));
         assert!(code.contains("with_repo(repo, fn _ -> inner.() end, pool_size: pool_size)"));
+        assert!(code.contains("rescue e -> tag_timeout.(e, repo, prefix, version) "));
+        // Outside a transaction, the invalid indexes a failed build left are said first.
         assert!(code.contains(
-            "rescue e -> tag_timeout.(e, repo, prefix, version) reraise e, __STACKTRACE__"
+            r#"if transaction_mode.(repo, version) == "notx" do try do print_invalid_indexes.(repo, prefix, invalid_indexes.(repo, prefix)) catch _, _ -> :ok end end reraise e, __STACKTRACE__"#
         ));
         assert!(bindings.contains("heartbeat_s = 20\n"));
         assert!(code.contains("rem(seconds, heartbeat_s) == 0"));

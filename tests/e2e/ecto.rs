@@ -501,3 +501,70 @@ fn an_rpc_plan_loads_nothing_into_the_live_node() {
     }
     assert_eq!(ns.applied(), Vec::<i64>::new());
 }
+
+/// A concurrent index build that failed leaves its index behind, invalid: `status` names
+/// it, with the statement that drops it, in text and JSON; once dropped it is gone from
+/// both (#27 item 5).
+#[test]
+fn status_names_an_invalid_index_left_by_a_failed_concurrent_build() {
+    let ns = Ns::with_demo_pod("invalidix", &[]);
+    psql(
+        &ns.db,
+        "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1)",
+    );
+    // A unique index over duplicates fails after its build began: PostgreSQL keeps it,
+    // marked invalid, as it does when a statement timeout cancels one.
+    let failed = Command::new("psql")
+        .envs(local().pg.iter().cloned())
+        .args(["-X", "-q", "-d", &ns.db, "-c"])
+        .arg("CREATE UNIQUE INDEX CONCURRENTLY dup_x_index ON dup (x)")
+        .output()
+        .unwrap();
+    assert!(!failed.status.success(), "the build must fail");
+    let out = ns
+        .kmigrate()
+        .args(["status", "-l", "app=demo"])
+        .expect_stderr("index public.dup_x_index on dup (Demo.Repo) is invalid")
+        .expect_stderr("`DROP INDEX CONCURRENTLY public.dup_x_index;`")
+        .status(0);
+    drop(out);
+    let r = report(
+        &ns.kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let named: Vec<(&str, &str, &str)> = r
+        .invalid_indexes
+        .iter()
+        .map(|i| (i.schema.as_str(), i.index.as_str(), i.table.as_str()))
+        .collect();
+    assert_eq!(named, [("public", "dup_x_index", "dup")]);
+    psql(&ns.db, "DROP INDEX CONCURRENTLY public.dup_x_index");
+    let r = report(
+        &ns.kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    assert!(r.invalid_indexes.is_empty());
+}
+
+/// A `@disable_ddl_transaction` migration whose concurrent index build fails leaves the
+/// index invalid: the failed migrate names it, with the statement that drops it, on stderr
+/// and in JSON (#27 item 5).
+#[test]
+fn a_failed_concurrent_index_build_names_the_invalid_index_it_left() {
+    let ns = Ns::with_demo_pod(
+        "invalidrun",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("invalid_index"))],
+    );
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "-o", "json"])
+        .expect_stderr("index public.posts_title_unique on posts (Demo.Repo) is invalid")
+        .expect_stderr("`DROP INDEX CONCURRENTLY public.posts_title_unique;`")
+        .status(1);
+    let r = report(&out);
+    let named: Vec<&str> = r.invalid_indexes.iter().map(|i| i.index.as_str()).collect();
+    assert_eq!(named, ["posts_title_unique"]);
+    assert_eq!(ns.applied(), [V1]);
+}

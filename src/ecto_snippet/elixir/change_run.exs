@@ -96,6 +96,16 @@ migrate_tenant = fn prefix, solo ->
                 rescue
                   e ->
                     tag_timeout.(e, repo, prefix, version)
+                    # Outside a transaction a failed or cancelled concurrent build leaves
+                    # its index invalid: say which, so it is dropped before the next run.
+                    if transaction_mode.(repo, version) == "notx" do
+                      try do
+                        print_invalid_indexes.(repo, prefix, invalid_indexes.(repo, prefix))
+                      catch
+                        _, _ -> :ok
+                      end
+                    end
+
                     reraise e, __STACKTRACE__
                 end
 

@@ -28,3 +28,23 @@ print_lock_holders = fn repo, prefix, rows ->
     say.("kmigrate:locked", [inspect(repo), prefix || "", pid, application, since])
   end
 end
+
+# A `CREATE INDEX CONCURRENTLY` that fails or is cancelled (a `@disable_ddl_transaction`
+# migration, a statement timeout) leaves its index behind, marked invalid: PostgreSQL keeps
+# maintaining it and never uses it, and `create_if_not_exists`/`IF NOT EXISTS` then keeps
+# it for ever. An index being built concurrently right now is invalid too until it ends.
+invalid_indexes = fn repo, prefix ->
+  schema = if prefix, do: sql_text.(prefix), else: "current_schema()"
+
+  repo.query!(
+    "SELECT c.relnamespace::regnamespace::text, c.relname, t.relname FROM pg_index i " <>
+      "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid " <>
+      "WHERE NOT i.indisvalid AND c.relnamespace = to_regnamespace(#{schema}) ORDER BY 2"
+  ).rows
+end
+
+print_invalid_indexes = fn repo, prefix, rows ->
+  for [schema, index, table] <- rows do
+    say.("kmigrate:invalidindex", [inspect(repo), prefix || "", schema, index, table])
+  end
+end

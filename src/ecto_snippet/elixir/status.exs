@@ -1,10 +1,13 @@
 # `status`: every migration's state in each prefix and repo, who holds Ecto's migration
-# lock, and the sessions of other runs still in the database.
+# lock, the sessions of other runs still in the database, and the invalid indexes.
 for prefix <- prefixes, repo <- repos do
-  {:ok, {rows, holders, others}, _} =
+  {:ok, {rows, holders, others, invalid}, _} =
     Ecto.Migrator.with_repo(repo, fn r ->
-      {status_rows.(r, prefix), lock_holders.(r, prefix), other_runs.(r)}
+      {status_rows.(r, prefix), lock_holders.(r, prefix), other_runs.(r),
+       invalid_indexes.(r, prefix)}
     end)
+
+  print_invalid_indexes.(repo, prefix, invalid)
 
   for {state, version, name} <- rows do
     say.("kmigrate:status", [inspect(repo), prefix || "", state, version, name])
