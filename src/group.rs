@@ -146,17 +146,14 @@ async fn refuse_early(ui: &Ui, members: &[Member]) -> Result<(), (Option<String>
     if reasons.is_empty() {
         return Ok(());
     }
-    let reasons = reasons.join("; ");
-    ui.note(&format!(
-        "{} ({reasons})",
-        ui.bold(crate::confirm::PROTECTED)
-    ));
     Err((
         None,
-        Error::Refused(format!(
-            "the environments are protected ({reasons}) and there is no terminal to confirm on; re-run with --yes to proceed; nothing was run in any environment"
-        ))
-        .into(),
+        cmd::refused_before_connecting(
+            ui,
+            "the environments are",
+            &reasons.join("; "),
+            "; nothing was run in any environment",
+        ),
     ))
 }
 

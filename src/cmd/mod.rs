@@ -416,14 +416,25 @@ async fn refuse_early(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     };
     ctx.report.protected = true;
-    ctx.ui.note(&format!(
-        "{} ({reason})",
-        ctx.ui.bold(crate::confirm::PROTECTED)
-    ));
-    Err(Error::Refused(format!(
-        "the environment is protected ({reason}) and there is no terminal to confirm on; re-run with --yes to proceed"
+    Err(refused_before_connecting(
+        &ctx.ui,
+        "the environment is",
+        &reason,
+        "",
     ))
-    .into())
+}
+
+/// A protected run (`what` is protected, for `reasons`) that cannot confirm, refused
+/// before any request: the banner on stderr, and the error, `after` appended to it.
+pub fn refused_before_connecting(ui: &Ui, what: &str, reasons: &str, after: &str) -> anyhow::Error {
+    ui.note(&format!(
+        "{} ({reasons})",
+        ui.bold(crate::confirm::PROTECTED)
+    ));
+    Error::Refused(format!(
+        "{what} protected ({reasons}) and there is no terminal to confirm on; re-run with --yes to proceed{after}"
+    ))
+    .into()
 }
 
 /// Why a run that would ask for a typed confirmation, and cannot (no terminal, no `--yes`),
