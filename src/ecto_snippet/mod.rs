@@ -591,6 +591,15 @@ pub(crate) mod tests {
         ));
         assert!(bindings.contains("heartbeat_s = 20\n"));
         assert!(code.contains("rem(seconds, heartbeat_s) == 0"));
+        // kmigrate's own reads are not cut by DBConnection's default 15 s `:timeout`; the
+        // watcher's has 60 s, well within the 120 s of silence kmigrate allows.
+        assert!(code.contains(
+            "AND w.query_start < now() - interval '3 seconds'\", [], timeout: 60_000).rows"
+        ));
+        assert!(code.contains("AND l.objsubid = 1))\", [], timeout: :infinity).rows"));
+        assert!(code.contains(
+            "AND application_name NOT LIKE '%-#{run_id}'\", [], timeout: :infinity).rows"
+        ));
         // Before it starts, who holds Ecto's migration lock (the run will wait for it).
         assert!(code.contains(
             "{:ok, holders, _} = Ecto.Migrator.with_repo(repo, &lock_holders.(&1, prefix)) print_lock_holders.(repo, prefix, holders)"
@@ -746,7 +755,14 @@ pub(crate) mod tests {
                 "{bindings}"
             );
             let code = flat(&body);
-            let read = code.find(r#"repo.query!("SET TRANSACTION READ ONLY") repo.query!(Base.decode16!(tenant_query_hex)).rows"#).expect("the query, read-only");
+            // Read-only, and without DBConnection's default 15 s checkout timeout.
+            let read = code
+                .find(concat!(
+                    r#"repo.query!("SET TRANSACTION READ ONLY", [], timeout: :infinity) "#,
+                    "repo.query!(Base.decode16!(tenant_query_hex), [], timeout: :infinity).rows ",
+                    "end, timeout: :infinity"
+                ))
+                .expect("the query, read-only");
             // Before anything reads the prefixes.
             let kept = code
                 .find("prefixes = tenant_rows |>")

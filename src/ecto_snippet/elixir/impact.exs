@@ -35,7 +35,9 @@ print_impact = fn repo, prefix, words ->
             "((SELECT coalesce(sum(r.relpages), 0) FROM pg_class r " <>
             "WHERE r.oid IN (c.oid, c.reltoastrelid) OR r.oid IN " <>
             "(SELECT x.indexrelid FROM pg_index x WHERE x.indrelid IN (c.oid, c.reltoastrelid))) " <>
-            "* current_setting('block_size')::bigint)::text " <> tables
+            "* current_setting('block_size')::bigint)::text " <> tables,
+          [],
+          timeout: :infinity
         ).rows do
     say.("kmigrate:table", [inspect(repo), prefix || "", nsp, rel, rows, bytes])
   end
@@ -53,7 +55,9 @@ print_impact = fn repo, prefix, words ->
             "WHERE l.locktype = 'relation' AND l.pid <> pg_backend_pid() " <>
             "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " <>
             "AND c.relkind IN ('r', 'p', 'm') AND n.nspname = #{schema} " <>
-            "AND c.relname = ANY(#{names}) ORDER BY a.xact_start, l.pid"
+            "AND c.relname = ANY(#{names}) ORDER BY a.xact_start, l.pid",
+          [],
+          timeout: :infinity
         ).rows do
     say.("kmigrate:holder", [
       inspect(repo),

@@ -19,7 +19,9 @@ lock_holders = fn repo, prefix ->
       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " <>
       "AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' " <>
       "AND l.relation = to_regclass(#{sql_text.(migrations_table.(repo, prefix))})) " <>
-      "OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))"
+      "OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))",
+    [],
+    timeout: :infinity
   ).rows
 end
 
@@ -39,7 +41,9 @@ invalid_indexes = fn repo, prefix ->
   repo.query!(
     "SELECT c.relnamespace::regnamespace::text, c.relname, t.relname FROM pg_index i " <>
       "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid " <>
-      "WHERE NOT i.indisvalid AND c.relnamespace = to_regnamespace(#{schema}) ORDER BY 2"
+      "WHERE NOT i.indisvalid AND c.relnamespace = to_regnamespace(#{schema}) ORDER BY 2",
+    [],
+    timeout: :infinity
   ).rows
 end
 

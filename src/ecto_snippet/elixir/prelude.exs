@@ -99,7 +99,11 @@ status_rows = fn repo, prefix ->
 
   if match?(
        %{rows: [[v]]} when v in [true, "t"],
-       versions_repo.(repo).query!("SELECT to_regclass(#{sql_text.(table)}) IS NOT NULL")
+       versions_repo.(repo).query!(
+         "SELECT to_regclass(#{sql_text.(table)}) IS NOT NULL",
+         [],
+         timeout: :infinity
+       )
      ) do
     Ecto.Migrator.migrations(
       repo,

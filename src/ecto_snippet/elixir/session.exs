@@ -25,7 +25,9 @@ other_runs = fn repo ->
       "left(regexp_replace(coalesce(query, ''), '[[:space:]]+', ' ', 'g'), 160) " <>
       "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() " <>
       "AND application_name ~ '^kmigrate-(migrate|rollback)-' " <>
-      "AND application_name NOT LIKE '%-#{run_id}'"
+      "AND application_name NOT LIKE '%-#{run_id}'",
+    [],
+    timeout: :infinity
   ).rows
 end
 

@@ -2,15 +2,21 @@
 # repo in a read-only transaction. The query arrives as hexadecimal digits
 # (`tenant_query_hex`), never as Elixir text. A failing query refuses the run, and so does
 # one that returns no names, unless `allow_no_tenants`: a typo in the query looks the same.
+# It may take long (a catalog of thousands of schemas, a slow view): DBConnection's default
+# 15 s checkout `:timeout` (`DBConnection.Holder`'s `@timeout`) would close its connection,
+# so it has none; the run's `--statement-timeout`, when given, still bounds it.
 tenant_rows =
   try do
     {:ok, rows, _} =
       Ecto.Migrator.with_repo(hd(repos), fn repo ->
         {:ok, rows} =
-          repo.transaction(fn ->
-            repo.query!("SET TRANSACTION READ ONLY")
-            repo.query!(Base.decode16!(tenant_query_hex)).rows
-          end)
+          repo.transaction(
+            fn ->
+              repo.query!("SET TRANSACTION READ ONLY", [], timeout: :infinity)
+              repo.query!(Base.decode16!(tenant_query_hex), [], timeout: :infinity).rows
+            end,
+            timeout: :infinity
+          )
 
         rows
       end)

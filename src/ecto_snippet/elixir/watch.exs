@@ -2,7 +2,9 @@
 # (`kmigrate-<verb>-<run id>`, the name of this run's sessions; empty in `rpc`).
 
 # Which lock a session of this run (`session_name`) has waited on for 3 s or more, and who
-# holds it.
+# holds it. The read may take up to 60 s on a busy catalog (not DBConnection's default 15 s,
+# which would drop it), and no longer: the heartbeat waits for it, and kmigrate takes 120 s of
+# silence for a lost connection.
 lock_waits = fn repo ->
   repo.query!(
     "SELECT extract(epoch FROM now() - w.query_start)::bigint::text, " <>
@@ -15,7 +17,9 @@ lock_waits = fn repo ->
       "CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid) " <>
       "JOIN pg_stat_activity b ON b.pid = bp.pid " <>
       "WHERE w.application_name = '#{session_name}' " <>
-      "AND w.wait_event_type = 'Lock' AND w.query_start < now() - interval '3 seconds'"
+      "AND w.wait_event_type = 'Lock' AND w.query_start < now() - interval '3 seconds'",
+    [],
+    timeout: 60_000
   ).rows
 end
 
