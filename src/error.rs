@@ -42,6 +42,8 @@ pub mod code {
     pub const PLAN_STALE: u8 = 82;
     /// `lint`: an unreviewed finding at or above `--fail-on`.
     pub const LINT_FAILED: u8 = 83;
+    /// PostgreSQL refused a connection of the run: `max_connections` or a `CONNECTION LIMIT`.
+    pub const CONNECTIONS: u8 = 84;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -207,6 +209,15 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
             (`@safety_assured`, or a safety-assured comment)",
     },
     ExitCodeDoc {
+        code: code::CONNECTIONS,
+        short: "PostgreSQL refused connections",
+        meaning: "the run failed and PostgreSQL had refused some of its connections (SQLSTATE 53300): the role's or the \
+            database's `CONNECTION LIMIT`, or the server's `max_connections`; the message names the limit and how many \
+            connections the run opens (docs/guide/tenants.md, Connections)",
+        todo: "raise that limit (`ALTER ROLE ... CONNECTION LIMIT`, `ALTER DATABASE ... CONNECTION LIMIT`, \
+            `max_connections`), or lower `--concurrency`, then run again: what was applied is skipped",
+    },
+    ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
         meaning: "`--timeout` expired (once a migration started, it may still be running and the lock stays held, as the \
@@ -315,6 +326,9 @@ pub enum Error {
     /// `lint`: a finding at or above `--fail-on`.
     #[error("{0}")]
     LintFailed(String),
+    /// PostgreSQL refused connections of a run that failed.
+    #[error("{0}")]
+    Connections(String),
     /// The remote command may have run, or may still run, and nothing says how it ended:
     /// the exec stream ended without an exit status, or a Job may exist or still start.
     #[error("outcome unknown: {0}")]
@@ -364,6 +378,7 @@ impl Error {
             Error::Pending(_) => code::PENDING,
             Error::CheckFailed(_) => code::CHECK_FAILED,
             Error::LintFailed(_) => code::LINT_FAILED,
+            Error::Connections(_) => code::CONNECTIONS,
             Error::Unknown(_) | Error::ReadLost(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -573,7 +588,9 @@ pub fn conclusion_of(e: &anyhow::Error) -> Conclusion {
         Some(Error::Timeout { .. }) => Outcome::Timeout,
         // The remote command ended (PostgreSQL cancelled a statement, or tenants
         // failed and the others were migrated): it failed.
-        Some(Error::DbTimeout(_) | Error::TenantsFailed(_)) => Outcome::Failed,
+        Some(Error::DbTimeout(_) | Error::TenantsFailed(_) | Error::Connections(_)) => {
+            Outcome::Failed
+        }
         Some(Error::Pending(_)) => Outcome::Pending,
         Some(Error::CheckFailed(_) | Error::LintFailed(_)) => Outcome::Failed,
         Some(Error::Interrupted { .. }) => Outcome::Interrupted,
@@ -652,7 +669,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 23);
+        assert_eq!(all.len(), 24);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -666,6 +683,7 @@ mod tests {
             Error::Pending(String::new()),
             Error::CheckFailed(String::new()),
             Error::LintFailed(String::new()),
+            Error::Connections(String::new()),
             Error::Unknown(String::new()),
             Error::ReadLost(String::new()),
             Error::Api(String::new()),

@@ -476,7 +476,8 @@ impl Streamer {
             | Event::Changed(_)
             | Event::End
             | Event::Wait { .. }
-            | Event::Probe(_) => {}
+            | Event::Probe(_)
+            | Event::ConnectionRefused(_) => {}
         }
         let ends_round = matches!(event, Event::Wait { .. });
         self.findings.add(event);

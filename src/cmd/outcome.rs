@@ -67,12 +67,44 @@ pub(super) fn settle(
     if !custom && code == 0 && !findings.ended() {
         return Err(super::cut_short());
     }
+    if let Some(r) = findings.connection_refused() {
+        let needs = connections_needed(ctx);
+        if code != 0 {
+            return Err(Error::Connections(format!(
+                "the run failed, and PostgreSQL refused some of its connections: {}. {needs}; \
+                 then run again: what was {verb} is skipped",
+                r.describe()
+            ))
+            .into());
+        }
+        // DBConnection tried again and the run got through: said, not failed.
+        ctx.ui.note(&format!("warning: {}. {needs}", r.describe()));
+    }
     if let Some(t) = findings.timed_out() {
         ctx.report.timed_out = Some(t.clone());
         return Err(Error::DbTimeout(timed_out_message(ctx, findings, t, verb)).into());
     }
     summarize(ctx, code, findings, verb, custom);
     tenants_failed(ctx, code)
+}
+
+/// How many connections the run opens at once (docs/guide/tenants.md, Connections), and the
+/// lever kmigrate has on it.
+fn connections_needed(ctx: &Ctx) -> String {
+    let concurrency = ctx
+        .settings
+        .ecto
+        .as_ref()
+        .map_or(crate::ecto_snippet::Concurrency::ONE, |e| {
+            e.snippet.tenants.concurrency
+        });
+    let n = concurrency.get();
+    let per_repo = crate::ecto_snippet::pool_size(concurrency);
+    let lower = if n > 1 { " or lower --concurrency" } else { "" };
+    format!(
+        "This run opens up to {per_repo} connections at once for each repo with migrations to run \
+         (2 × --concurrency {n} + 1); allow that many{lower}"
+    )
 }
 
 /// Each tenant's outcome, in run order, then the names `--prefixes-from` returned that are

@@ -161,6 +161,7 @@ pub struct Findings {
     nothing_to_do: bool,
     probe: Vec<Vec<String>>,
     migration_plan: super::plan_lines::PlanLines,
+    refusal: Option<super::Refusal>,
 }
 
 /// Most probe lines kept: one per repo and a few more.
@@ -274,7 +275,15 @@ impl Findings {
                 }
             }
             Event::MigrationPlan(l) => self.migration_plan.add(l),
+            Event::ConnectionRefused(r) => {
+                self.refusal.get_or_insert(r);
+            }
         }
+    }
+
+    /// The first connection PostgreSQL refused for a connection limit, if any.
+    pub fn connection_refused(&self) -> Option<&super::Refusal> {
+        self.refusal.as_ref()
     }
 
     /// The probe's lines, each as its fields after the tag, in order.

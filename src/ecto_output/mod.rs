@@ -113,6 +113,100 @@ pub enum Event {
     Probe(Vec<String>),
     /// A line of the plan snippet, or a migrate held to a plan that refused.
     MigrationPlan(plan_lines::PlanLine),
+    /// DBConnection's log of a connection PostgreSQL refused for a connection limit.
+    ConnectionRefused(Refusal),
+}
+
+/// A connection PostgreSQL refused for a connection limit (SQLSTATE 53300), as DBConnection
+/// logs it before it tries again: `Postgrex.Protocol (#PID<0.215.0>) failed to connect: **
+/// (Postgrex.Error) FATAL 53300 (too_many_connections) too many connections for role "app"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Which limit refused it.
+    pub limit: ConnectionLimit,
+    /// The server's message.
+    pub message: String,
+}
+
+/// The limits behind SQLSTATE 53300 (PostgreSQL's postinit.c and postmaster.c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionLimit {
+    /// `too many connections for role "x"`: the role's `CONNECTION LIMIT`.
+    Role(String),
+    /// `too many connections for database "x"`: the database's `CONNECTION LIMIT`.
+    Database(String),
+    /// `sorry, too many clients already`, or the last slots reserved for superusers or
+    /// `pg_use_reserved_connections`: the server's `max_connections`.
+    Server,
+    /// A message in another language (`lc_messages`): the code alone says a limit.
+    Unnamed,
+}
+
+impl Refusal {
+    /// Reads DBConnection's log line of a refused connection; None for any other line.
+    pub fn parse(line: &str) -> Option<Refusal> {
+        // Postgrex.Error's message: severity, SQLSTATE, its name, the server's text.
+        let (_, rest) = line.split_once("FATAL 53300 ")?;
+        let message = rest
+            .strip_prefix("(too_many_connections) ")
+            .unwrap_or(rest)
+            .trim();
+        let named = |what: &str| {
+            message
+                .strip_prefix(what)
+                .map(|name| name.trim_matches('"').to_owned())
+        };
+        let limit = if let Some(role) = named("too many connections for role ") {
+            ConnectionLimit::Role(role)
+        } else if let Some(db) = named("too many connections for database ") {
+            ConnectionLimit::Database(db)
+        } else if message.starts_with("sorry, too many clients already")
+            || message.starts_with("remaining connection slots are reserved")
+        {
+            ConnectionLimit::Server
+        } else {
+            ConnectionLimit::Unnamed
+        };
+        Some(Refusal {
+            limit,
+            message: message.to_owned(),
+        })
+    }
+
+    /// For people: which limit, and how it is raised.
+    pub fn describe(&self) -> String {
+        let quoted = &self.message;
+        match &self.limit {
+            ConnectionLimit::Role(role) => format!(
+                "the role's CONNECTION LIMIT refused a connection ({quoted}); raise it: ALTER ROLE {} CONNECTION LIMIT n",
+                ident(role)
+            ),
+            ConnectionLimit::Database(db) => format!(
+                "the database's CONNECTION LIMIT refused a connection ({quoted}); raise it: ALTER DATABASE {} CONNECTION LIMIT n",
+                ident(db)
+            ),
+            ConnectionLimit::Server => format!(
+                "the server's max_connections refused a connection ({quoted}); raise max_connections, or free connections (other apps' pools)"
+            ),
+            ConnectionLimit::Unnamed => format!(
+                "PostgreSQL refused a connection for a connection limit (SQLSTATE 53300: {quoted}): the role's or the database's CONNECTION LIMIT, or max_connections"
+            ),
+        }
+    }
+}
+
+/// A name as SQL writes an identifier: quoted unless plain lower-case.
+fn ident(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 /// What a `kmigrate:tenant` line says.
@@ -512,7 +606,7 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     if trimmed.ends_with("Migrations already up") || trimmed.ends_with("Migrations already down") {
         return Some(Event::NothingToDo);
     }
-    None
+    Refusal::parse(&line).map(Event::ConnectionRefused)
 }
 
 /// The rest of a line that starts with `tag` and a tab.
@@ -811,6 +905,47 @@ mod tests {
                 state: WaitState::Deadline,
                 waited_s: 600
             })
+        );
+    }
+
+    #[test]
+    fn a_refused_connection_names_its_limit() {
+        let role = r#"01:16:59.375 [error] Postgrex.Protocol (#PID<0.99.0>) failed to connect: ** (Postgrex.Error) FATAL 53300 (too_many_connections) too many connections for role "App-User""#;
+        let Some(Event::ConnectionRefused(r)) = parse_line(role.as_bytes()) else {
+            panic!("not read: {role}");
+        };
+        assert_eq!(r.limit, ConnectionLimit::Role("App-User".to_owned()));
+        assert!(
+            r.describe()
+                .contains(r#"raise it: ALTER ROLE "App-User" CONNECTION LIMIT n"#),
+            "{}",
+            r.describe()
+        );
+        let server = "[error] Postgrex.Protocol (#PID<0.1.0>) failed to connect: ** (Postgrex.Error) FATAL 53300 (too_many_connections) sorry, too many clients already";
+        let Some(Event::ConnectionRefused(r)) = parse_line(server.as_bytes()) else {
+            panic!("not read: {server}");
+        };
+        assert_eq!(r.limit, ConnectionLimit::Server);
+        assert!(r.describe().contains("raise max_connections"));
+        let db = r#"x failed to connect: ** (Postgrex.Error) FATAL 53300 (too_many_connections) too many connections for database "shop""#;
+        let Some(Event::ConnectionRefused(r)) = parse_line(db.as_bytes()) else {
+            panic!("not read: {db}");
+        };
+        assert!(
+            r.describe()
+                .contains("ALTER DATABASE shop CONNECTION LIMIT n")
+        );
+        // lc_messages in another language: the code alone.
+        let german = "x failed to connect: ** (Postgrex.Error) FATAL 53300 (too_many_connections) zu viele Verbindungen für Rolle »app«";
+        let Some(Event::ConnectionRefused(r)) = parse_line(german.as_bytes()) else {
+            panic!("not read: {german}");
+        };
+        assert_eq!(r.limit, ConnectionLimit::Unnamed);
+        // A version that holds the digits is not a refusal.
+        assert_eq!(
+            parse_line(b"== Running 20240101053300 Shop.Repo.Migrations.A.change/0 forward")
+                .map(|e| matches!(e, Event::ConnectionRefused(_))),
+            Some(false)
         );
     }
 

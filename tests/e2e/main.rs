@@ -16,6 +16,7 @@
 mod audit;
 mod auth;
 mod confirm;
+mod connections;
 #[cfg(feature = "demo")]
 mod demo;
 mod doctor;
