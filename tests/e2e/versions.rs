@@ -3,11 +3,14 @@
 //! another version (the stand-in then behaves as that ecto_sql did where kmigrate depends
 //! on it), and an app whose `:ecto_repos` holds an SQLite3 repo besides its PostgreSQL one.
 
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
 use kmigrate::doctor::Status;
 
 use crate::doctor::check;
-use crate::harness::{Ns, V1, V2, V3, fixture_file, psql, variant_release};
-use crate::support::report;
+use crate::harness::{Ns, V1, V2, V3, fixture_file, local, psql, variant_release};
+use crate::support::{report, wait_for};
 
 const CREATE_NOTES: i64 = 20240301120000;
 const ADD_INDEX: i64 = 20240302120000;
@@ -105,6 +108,62 @@ fn an_older_ecto_sql_refuses_tenants_at_once_and_logs_sql_by_its_own_option() {
     for t in ["tenant_a", "tenant_b"] {
         assert_eq!(ns.applied_in(t), [CREATE_NOTES, ADD_INDEX], "{t}");
     }
+}
+
+/// On ecto_sql 3.7.0 a migration of any prefix holds `LOCK TABLE "schema_migrations"`
+/// (the default schema's): `status` of a tenant reads the holder there, and says why; the
+/// same session is no holder of a tenant's lock on 3.14.0, which locks per prefix.
+#[test]
+fn an_older_ecto_sql_s_lock_holder_is_read_on_the_default_schema_s_table() {
+    let release = with_ecto_sql("holder-ecto-sql-3.7.0", "3.7.0");
+    let ns = Ns::with_demo_pod("ectosql-holder", &[]);
+    psql(
+        &ns.db,
+        "CREATE SCHEMA tenant_a; CREATE TABLE schema_migrations (version bigint PRIMARY KEY, inserted_at timestamp)",
+    );
+    // What ecto_sql 3.7.0's lock_for_migrations/3 holds while a tenant migrates.
+    let mut holder = Command::new("psql")
+        .envs(local().pg.iter().cloned())
+        .env("PGAPPNAME", "old-ecto-migrator")
+        .args(["-X", "-q", "-d", &ns.db, "-c"])
+        .arg("BEGIN; LOCK TABLE \"schema_migrations\" IN SHARE UPDATE EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("psql");
+    let held = "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                WHERE a.application_name = 'old-ecto-migrator' AND l.granted AND l.locktype = 'relation' \
+                AND l.relation = 'public.schema_migrations'::regclass";
+    wait_for("the old lock", Duration::from_secs(20), || {
+        psql(&ns.db, held).trim() == "1"
+    });
+    let status = |release: &str| {
+        report(
+            &ns.kmigrate_with(release)
+                .args([
+                    "status", "-l", "app=demo", "--prefix", "tenant_a", "-o", "json",
+                ])
+                .status(0),
+        )
+    };
+    let r = status(&release);
+    let holders: Vec<(Option<&str>, &str)> = r
+        .migration_locks
+        .iter()
+        .map(|l| (l.prefix.as_deref(), l.application.as_str()))
+        .collect();
+    assert_eq!(holders, [(Some("tenant_a"), "old-ecto-migrator")]);
+    assert_eq!(r.older_ecto_sql.len(), 1, "{:?}", r.older_ecto_sql);
+    assert_eq!(r.older_ecto_sql[0].feature, "prefix_lock");
+    let r = status(&crate::harness::release());
+    assert!(r.migration_locks.is_empty(), "{:?}", r.migration_locks);
+    assert!(r.older_ecto_sql.is_empty());
+    psql(
+        &ns.db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'old-ecto-migrator'",
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
 }
 
 /// An app whose `:ecto_repos` holds an SQLite3 repo (`Demo.LiteRepo`, `__adapter__()`
