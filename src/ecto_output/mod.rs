@@ -888,6 +888,42 @@ mod tests {
     }
 
     #[test]
+    fn an_older_ecto_sql_and_a_skipped_repo_are_read_and_said() {
+        let Some(Event::Older(o)) = parse_line(b"kmigrate:older\tprefix_lock\t3.7.0\t3.7.1") else {
+            panic!("not read")
+        };
+        assert_eq!(
+            (o.feature.as_str(), o.ecto_sql.as_str(), o.needs.as_str()),
+            ("prefix_lock", "3.7.0", "3.7.1")
+        );
+        assert!(
+            o.describe().starts_with(
+                "ecto_sql 3.7.0 is older than 3.7.1, which brought a migration lock per prefix"
+            ),
+            "{}",
+            o.describe()
+        );
+        let unknown = OlderEctoSql {
+            feature: "later".into(),
+            ecto_sql: "3.9.0".into(),
+            needs: "4.0.0".into(),
+        };
+        assert_eq!(
+            unknown.describe(),
+            "ecto_sql 3.9.0 is older than 4.0.0, which later needs"
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:skipped\tShop.Cache\tEcto.Adapters.SQLite3"),
+            Some(Event::Skipped(SkippedRepo {
+                repo: "Shop.Cache".into(),
+                adapter: "Ecto.Adapters.SQLite3".into()
+            }))
+        );
+        assert_eq!(parse_line(b"kmigrate:older\tprefix_lock\t3.7.0"), None);
+        assert_eq!(parse_line(b"kmigrate:skipped\tShop.Cache"), None);
+    }
+
+    #[test]
     fn noise_is_ignored() {
         for line in [
             &b""[..],

@@ -241,3 +241,38 @@ fn a_repo_that_is_not_postgresql_is_left_out_of_reads_and_refused_by_migrate() {
         .status(0);
     assert_eq!(ns.applied(), [V1, V2, V3]);
 }
+
+/// A repo configured with `migration_lock: :pg_advisory_lock` on ecto_sql 3.8.3 gets the
+/// table lock (the advisory lock came with 3.9.0): the run says so; on 3.14.0 it does not.
+#[test]
+fn an_advisory_lock_config_on_an_older_ecto_sql_is_said_to_take_the_table_lock() {
+    let release = with_ecto_sql("advisory-ecto-sql-3.8.3", "3.8.3");
+    let ns = Ns::with_demo_pod(
+        "ectosql-advisory",
+        &[("DEMO_MIGRATION_LOCK", "pg_advisory_lock")],
+    );
+    let r = report(
+        &ns.kmigrate_with(&release)
+            .args(["migrate", "-l", "app=demo", "--step", "1", "-o", "json"])
+            .expect_stderr(
+                "kmigrate: ecto_sql 3.8.3 is older than 3.9.0, which brought `migration_lock: :pg_advisory_lock`",
+            )
+            .expect_stderr("Ecto takes the table lock whatever the repo's :migration_lock says")
+            .status(0),
+    );
+    let older: Vec<&str> = r
+        .older_ecto_sql
+        .iter()
+        .map(|o| o.feature.as_str())
+        .collect();
+    assert_eq!(older, ["advisory_lock"]);
+    assert_eq!(ns.applied(), [V1]);
+    let r = report(
+        &ns.kmigrate()
+            .args(["migrate", "-l", "app=demo", "-o", "json"])
+            .reject_stderr("is older than")
+            .status(0),
+    );
+    assert!(r.older_ecto_sql.is_empty());
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+}
