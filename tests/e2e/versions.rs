@@ -240,6 +240,16 @@ fn a_repo_that_is_not_postgresql_is_left_out_of_reads_and_refused_by_migrate() {
         .args(["migrate", "-l", "app=demo", "--repo", "Demo.Repo"])
         .status(0);
     assert_eq!(ns.applied(), [V1, V2, V3]);
+    // The schema gate's wait reads the PostgreSQL repo; a rollback refuses as migrate does.
+    ns.kmigrate_with(&release)
+        .args(["wait", "-l", "app=demo", "--deadline", "30s"])
+        .expect_stderr(left_out)
+        .status(0);
+    ns.kmigrate_with(&release)
+        .args(["rollback", "-l", "app=demo", "--step", "1", "--yes"])
+        .expect_stderr("Demo.LiteRepo uses Ecto.Adapters.SQLite3, not Ecto.Adapters.Postgres: kmigrate migrates PostgreSQL repos only")
+        .status(2);
+    assert_eq!(ns.applied(), [V1, V2, V3]);
 }
 
 /// A repo configured with `migration_lock: :pg_advisory_lock` on ecto_sql 3.8.3 gets the
