@@ -77,8 +77,10 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::USAGE,
         short: "usage or config error",
-        meaning: "usage or configuration error: bad flag, config, kubeconfig, selector, name, version",
-        todo: "fix the input; nothing was sent",
+        meaning: "usage or configuration error: bad flag, config, kubeconfig, selector, name, version; or the pod's snippet refused the run \
+                  before anything ran (e.g. an unknown `--to`, a repo that is not PostgreSQL, `--concurrency` above 1 with tenants on an ecto_sql \
+                  older than 3.7.1)",
+        todo: "fix the input; nothing was run",
     },
     ExitCodeDoc {
         code: code::PENDING,

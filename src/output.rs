@@ -457,6 +457,15 @@ impl Streamer {
                 );
                 self.write(Stream::Err, printable_text(&line).as_bytes());
             }
+            // Said as they come: what the run leaves out, before anything else it says.
+            Event::Older(o) => {
+                let line = format!("kmigrate: {}\n", o.describe());
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
+            Event::Skipped(r) => {
+                let line = format!("kmigrate: {}\n", r.describe());
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
             Event::OtherRun(_)
             | Event::Busy(_)
             | Event::TimedOut(_)

@@ -68,6 +68,10 @@ pub const WAIT_TAG: &str = "kmigrate:wait";
 pub const END_TAG: &str = "kmigrate:end";
 /// One finding of `doctor`'s probe.
 pub const PROBE_TAG: &str = "kmigrate:probe";
+/// The release's ecto_sql is older than a feature of kmigrate's needs.
+pub const OLDER_TAG: &str = "kmigrate:older";
+/// A repo whose adapter is not PostgreSQL, left out of the read.
+pub const SKIPPED_TAG: &str = "kmigrate:skipped";
 
 /// Every tag, with its fields.
 pub const TAGS: &[Tag] = &[
@@ -80,6 +84,17 @@ pub const TAGS: &[Tag] = &[
         name: INVALID_INDEX_TAG,
         forms: &[&["<repo>", "<prefix>", "<schema>", "<index>", "<table>"]],
         doc: "an index marked invalid in that repo and prefix: a concurrent build that failed (or still runs)",
+    },
+    Tag {
+        name: OLDER_TAG,
+        forms: &[&["<feature>", "<ecto_sql version>", "<version it needs>"]],
+        doc: "the release's ecto_sql is older than this feature of the run needs (src/ecto_snippet/versions.rs \
+              names each); the run does without it as that table says",
+    },
+    Tag {
+        name: SKIPPED_TAG,
+        forms: &[&["<repo>", "<adapter>"]],
+        doc: "a repo whose `__adapter__()` is not `Ecto.Adapters.Postgres`: left out of the read",
     },
     Tag {
         name: LOCKED_TAG,
@@ -266,8 +281,11 @@ pub const TAGS: &[Tag] = &[
             &["repos", "<repo>..."],
             &["db", "<repo>", "ok"],
             &["db", "<repo>", "error", "<why>"],
+            &["adapter", "<repo>", "<adapter>"],
+            &["invalidindex", "<repo>", "<schema>", "<index>", "<table>"],
         ],
-        doc: "one finding of `doctor`'s probe",
+        doc: "one finding of `doctor`'s probe (the adapter only of a repo that is not PostgreSQL, \
+              which is then not asked `SELECT 1`)",
     },
 ];
 

@@ -45,6 +45,7 @@ pub(super) fn settle(
     ctx.report.lock_waits = findings.waits().into_iter().cloned().collect();
     // A failed migration outside a transaction names the invalid indexes it left.
     ctx.report.invalid_indexes = findings.invalid_indexes().to_vec();
+    ctx.report.older_ecto_sql = findings.older_ecto_sql().to_vec();
     for i in findings.invalid_indexes() {
         ctx.ui.note(&format!("warning: {}", i.describe()));
     }

@@ -161,6 +161,8 @@ pub struct Findings {
     nothing_to_do: bool,
     probe: Vec<Vec<String>>,
     migration_plan: super::plan_lines::PlanLines,
+    older: Unique<super::OlderEctoSql>,
+    skipped: Unique<super::SkippedRepo>,
 }
 
 /// Most probe lines kept: one per repo and a few more.
@@ -274,7 +276,25 @@ impl Findings {
                 }
             }
             Event::MigrationPlan(l) => self.migration_plan.add(l),
+            Event::Older(o) => {
+                let text = o.feature.len() + o.ecto_sql.len() + o.needs.len();
+                self.older.add(o, text);
+            }
+            Event::Skipped(r) => {
+                let text = r.repo.len() + r.adapter.len();
+                self.skipped.add(r, text);
+            }
         }
+    }
+
+    /// Features the release's ecto_sql is too old for, which the run did without.
+    pub fn older_ecto_sql(&self) -> &[super::OlderEctoSql] {
+        &self.older.items
+    }
+
+    /// Repos left out because their adapter is not PostgreSQL.
+    pub fn skipped_repos(&self) -> &[super::SkippedRepo] {
+        &self.skipped.items
     }
 
     /// The probe's lines, each as its fields after the tag, in order.
@@ -432,6 +452,8 @@ impl Findings {
             &self.tenants.budget,
             &self.invalid.budget,
             &self.invalid_indexes.budget,
+            &self.older.budget,
+            &self.skipped.budget,
         ]
         .iter()
         .map(|b| b.bytes)

@@ -13,8 +13,8 @@ pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 use crate::ecto_snippet::FILE_NOT_FOUND;
 use crate::protocol::{
     BUSY_TAG, CHANGED_TAG, END_TAG, HEARTBEAT_TAG, INVALID_INDEX_TAG, INVALID_TAG, LOCKED_TAG,
-    PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG,
-    WAIT_TAG, WAITING_TAG, fields,
+    OLDER_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG, RUNNING_TAG, SKIPPED_TAG, STATUS_TAG,
+    TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
 };
 
 /// Which way a migration ran.
@@ -113,6 +113,54 @@ pub enum Event {
     Probe(Vec<String>),
     /// A line of the plan snippet, or a migrate held to a plan that refused.
     MigrationPlan(plan_lines::PlanLine),
+    /// `kmigrate:older\t<feature>\t<ecto_sql version>\t<floor>`: the run does without a
+    /// feature its ecto_sql is too old for.
+    Older(OlderEctoSql),
+    /// `kmigrate:skipped\t<repo>\t<adapter>`: a repo that is not PostgreSQL, left out.
+    Skipped(SkippedRepo),
+}
+
+/// A feature the release's ecto_sql is too old for (src/ecto_snippet/versions.rs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct OlderEctoSql {
+    /// The feature's name (`prefix_lock`).
+    pub feature: String,
+    /// The release's ecto_sql version.
+    pub ecto_sql: String,
+    /// The version the feature came with.
+    pub needs: String,
+}
+
+impl OlderEctoSql {
+    /// For people: what the run does without it.
+    pub fn describe(&self) -> String {
+        match crate::ecto_snippet::floor(&self.feature) {
+            Some(f) => f.describe(&self.ecto_sql),
+            None => format!(
+                "ecto_sql {} is older than {}, which {} needs",
+                self.ecto_sql, self.needs, self.feature
+            ),
+        }
+    }
+}
+
+/// A repo whose adapter is not PostgreSQL: kmigrate reads and runs PostgreSQL repos only.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct SkippedRepo {
+    /// The repo module.
+    pub repo: String,
+    /// Its `__adapter__()`, e.g. `Ecto.Adapters.SQLite3`.
+    pub adapter: String,
+}
+
+impl SkippedRepo {
+    /// For people: which repo, and why it was left out.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} uses {}, not Ecto.Adapters.Postgres: left out (kmigrate reads and runs PostgreSQL repos only)",
+            self.repo, self.adapter
+        )
+    }
 }
 
 /// What a `kmigrate:tenant` line says.
@@ -173,11 +221,21 @@ impl InvalidIndex {
             "index {schema}.{index} on {table} ({repo}) is invalid: a CREATE INDEX CONCURRENTLY \
              that failed or was cancelled left it (or one still runs). PostgreSQL maintains it \
              on every write and never uses it, and IF NOT EXISTS keeps it: drop it with \
-             `DROP INDEX CONCURRENTLY {schema}.{index};`, then migrate again",
+             `{drop}`, then migrate again",
             schema = self.schema,
             index = quoted(&self.index),
             table = self.table,
             repo = self.repo,
+            drop = self.drop_statement(),
+        )
+    }
+
+    /// The statement that removes it: `DROP INDEX CONCURRENTLY schema.index;`.
+    pub fn drop_statement(&self) -> String {
+        format!(
+            "DROP INDEX CONCURRENTLY {}.{};",
+            self.schema,
+            quoted(&self.index)
         )
     }
 }
@@ -455,6 +513,21 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     }
     if let Some(l) = plan_lines::parse(&line) {
         return Some(Event::MigrationPlan(l));
+    }
+    if let Some(rest) = tagged(&line, OLDER_TAG) {
+        let mut parts = rest.splitn(fields(OLDER_TAG), '\t');
+        return Some(Event::Older(OlderEctoSql {
+            feature: parts.next()?.to_owned(),
+            ecto_sql: parts.next()?.to_owned(),
+            needs: parts.next()?.to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(&line, SKIPPED_TAG) {
+        let mut parts = rest.splitn(fields(SKIPPED_TAG), '\t');
+        return Some(Event::Skipped(SkippedRepo {
+            repo: parts.next()?.to_owned(),
+            adapter: parts.next()?.to_owned(),
+        }));
     }
     if let Some(rest) = tagged(&line, PROBE_TAG) {
         // A repo's start error may name its URL, password included (Ecto.InvalidURLError).
@@ -812,6 +885,42 @@ mod tests {
                 waited_s: 600
             })
         );
+    }
+
+    #[test]
+    fn an_older_ecto_sql_and_a_skipped_repo_are_read_and_said() {
+        let Some(Event::Older(o)) = parse_line(b"kmigrate:older\tprefix_lock\t3.7.0\t3.7.1") else {
+            panic!("not read")
+        };
+        assert_eq!(
+            (o.feature.as_str(), o.ecto_sql.as_str(), o.needs.as_str()),
+            ("prefix_lock", "3.7.0", "3.7.1")
+        );
+        assert!(
+            o.describe().starts_with(
+                "ecto_sql 3.7.0 is older than 3.7.1, which brought a migration lock per prefix"
+            ),
+            "{}",
+            o.describe()
+        );
+        let unknown = OlderEctoSql {
+            feature: "later".into(),
+            ecto_sql: "3.9.0".into(),
+            needs: "4.0.0".into(),
+        };
+        assert_eq!(
+            unknown.describe(),
+            "ecto_sql 3.9.0 is older than 4.0.0, which later needs"
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:skipped\tShop.Cache\tEcto.Adapters.SQLite3"),
+            Some(Event::Skipped(SkippedRepo {
+                repo: "Shop.Cache".into(),
+                adapter: "Ecto.Adapters.SQLite3".into()
+            }))
+        );
+        assert_eq!(parse_line(b"kmigrate:older\tprefix_lock\t3.7.0"), None);
+        assert_eq!(parse_line(b"kmigrate:skipped\tShop.Cache"), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod elixir;
 mod plan;
 mod probe;
 mod values;
+mod versions;
 mod wait;
 
 pub use plan::{PlanHash, SOURCE_CHUNK};
@@ -34,6 +35,7 @@ pub use values::{
 };
 
 use bindings::{Bindings, Literal};
+pub use versions::{ECTO_SQL_FLOORS, Floor, floor};
 
 /// Every Elixir file, by name, for the tests that read them all.
 #[cfg(test)]
@@ -84,7 +86,7 @@ pub struct Snippet {
     pub prefixes: Vec<Prefix>,
     /// Migrations directories that replace each repo's default (`--migrations-path`).
     pub paths: Vec<MigrationPath>,
-    /// Log each migration's SQL (`log_migrations_sql: :info`).
+    /// Log each migration's SQL (`log_migrations_sql: :info`, `log_sql:` before ecto_sql 3.7.1).
     pub log_sql: bool,
     /// The run's database sessions.
     pub session: Session,
@@ -155,7 +157,8 @@ impl Snippet {
             .bind(
                 "tenant_run",
                 Literal::bool(!self.prefixes.is_empty() || self.tenants.query.is_some()),
-            );
+            )
+            .bind("ecto_sql_floors", versions::binding());
         b
     }
 
@@ -303,14 +306,9 @@ impl Snippet {
                 Literal::list(versions.iter().map(|v| Literal::int(v.get()))),
             ]),
         };
-        let run_options = if self.log_sql {
-            Literal::code("[log_migrations_sql: :info]")
-        } else {
-            Literal::code("[]")
-        };
         b.bind("direction", Literal::code(direction))
             .bind("range", range)
-            .bind("run_options", run_options)
+            .bind("log_sql", Literal::bool(self.log_sql))
             .bind("canaries", strings(&tenants.canaries))
             .bind("concurrency", Literal::int(tenants.concurrency.get()))
             .bind("keep_going", Literal::bool(tenants.keep_going))
@@ -544,7 +542,7 @@ pub(crate) mod tests {
         assert!(bindings.contains("named_repos = [Shop.Repo]\n"));
         assert!(bindings.contains("prefixes = [\"tenant_a\"]\n"));
         assert!(bindings.contains("paths = [\"priv/repo/data\"]\n"));
-        assert!(bindings.contains("run_options = [log_migrations_sql: :info]\n"));
+        assert!(bindings.contains("log_sql = true\n"));
         assert!(bindings.contains("direction = :down\nrange = {:to, 20240102}\n"));
         let code = flat(&body);
         assert!(code.contains("{_, to} = range"));

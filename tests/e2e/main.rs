@@ -44,6 +44,7 @@ mod real_node;
 #[cfg(feature = "real-node")]
 mod rollout;
 mod tenants;
+mod versions;
 mod waits;
 // Shared by both test targets; each uses only part of it.
 #[allow(dead_code)]

@@ -2,12 +2,21 @@
 # `Ecto.Migrator.run/4` call with `to:`, and a `kmigrate:ran` line after each, so that what
 # was applied is known from these lines and not from Ecto's log (which the app's level and
 # formatter decide), also when a later migration raises. kmigrate writes the bindings
-# `run_options`, `canaries`, `concurrency`, `keep_going` and `pool_size`.
+# `log_sql`, `canaries`, `concurrency`, `keep_going` and `pool_size`.
 #
 # The run goes tenant by tenant: a tenant is a prefix, across every repo (without prefixes
 # there is one, `nil`). Canaries go first, one at a time; then the rest, `concurrency` at a
 # time (Tasks).
 halt = :atomics.new(1, [])
+
+# `--log-sql`: `run/4` reads `log_migrations_sql:` since ecto_sql 3.7.1, `log_sql:` before.
+run_options =
+  cond do
+    not log_sql -> []
+    older_ecto_sql.(:log_migrations_sql) -> [log_sql: :info]
+    true -> [log_migrations_sql: :info]
+  end
+
 prefixes = canaries ++ (prefixes -- canaries)
 
 work = fn prefix ->

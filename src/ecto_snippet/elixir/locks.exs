@@ -7,9 +7,13 @@
 # `pg_locks` lists the locks of every database of the server, and the advisory key holds no
 # database: only this database's locks are the repo's (staging and production on one server
 # use the same key).
+# Before ecto_sql 3.7.1 the table lock ignored the prefix: its holder is on the default
+# schema's table whatever the prefix (the advisory key has held the prefix since 3.9.0,
+# when it came).
 lock_holders = fn repo, prefix ->
   holder = versions_repo.(repo)
   key = :erlang.phash2({:ecto, prefix, holder})
+  locked = migrations_table.(repo, if(older_ecto_sql.(:prefix_lock), do: nil, else: prefix))
 
   holder.query!(
     "SELECT l.pid, coalesce(a.application_name, ''), " <>
@@ -18,7 +22,7 @@ lock_holders = fn repo, prefix ->
       "WHERE l.granted AND l.pid <> pg_backend_pid() " <>
       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " <>
       "AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' " <>
-      "AND l.relation = to_regclass(#{sql_text.(migrations_table.(repo, prefix))})) " <>
+      "AND l.relation = to_regclass(#{sql_text.(locked)})) " <>
       "OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))"
   ).rows
 end

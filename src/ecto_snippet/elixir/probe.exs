@@ -26,20 +26,41 @@ if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do
   say.("kmigrate:probe", ["repos" | Enum.map(repos, &inspect/1)])
   Application.ensure_all_started(:ssl)
 
+  # A repo that is not PostgreSQL is named with its adapter and not asked: kmigrate leaves it
+  # out of reads and refuses to migrate it. A PostgreSQL repo answers `SELECT 1`, then names
+  # the indexes PostgreSQL marks invalid in its database (a `CREATE INDEX CONCURRENTLY` that
+  # failed or was cancelled leaves one, which `IF NOT EXISTS` then keeps), 20 at most.
   for repo <- repos do
-    answer =
-      try do
-        case Ecto.Migrator.with_repo(repo, fn r -> r.query!("SELECT 1") end) do
-          {:ok, _, _} -> ["ok"]
-          {:error, e} -> ["error", inspect(e)]
-        end
-      rescue
-        e -> ["error", Exception.message(e)]
-      catch
-        kind, e -> ["error", inspect({kind, e})]
-      end
+    if repo.__adapter__() == Ecto.Adapters.Postgres do
+      {answer, invalid} =
+        try do
+          case Ecto.Migrator.with_repo(repo, fn r ->
+                 r.query!("SELECT 1")
 
-    say.("kmigrate:probe", ["db", inspect(repo) | answer])
+                 r.query!(
+                   "SELECT c.relnamespace::regnamespace::text, c.relname, t.relname " <>
+                     "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid " <>
+                     "JOIN pg_class t ON t.oid = i.indrelid WHERE NOT i.indisvalid " <>
+                     "ORDER BY 1, 2 LIMIT 20"
+                 ).rows
+               end) do
+            {:ok, rows, _} -> {["ok"], rows}
+            {:error, e} -> {["error", inspect(e)], []}
+          end
+        rescue
+          e -> {["error", Exception.message(e)], []}
+        catch
+          kind, e -> {["error", inspect({kind, e})], []}
+        end
+
+      say.("kmigrate:probe", ["db", inspect(repo) | answer])
+
+      for [schema, index, table] <- invalid do
+        say.("kmigrate:probe", ["invalidindex", inspect(repo), schema, index, table])
+      end
+    else
+      say.("kmigrate:probe", ["adapter", inspect(repo), inspect(repo.__adapter__())])
+    end
   end
 else
   say.("kmigrate:probe", ["app", "error", inspect(loaded)])
