@@ -43,6 +43,7 @@ mod rbac;
 mod real_node;
 #[cfg(feature = "real-node")]
 mod rollout;
+mod settings;
 mod tenants;
 mod waits;
 // Shared by both test targets; each uses only part of it.

@@ -1,0 +1,92 @@
+//! Server-side settings of production databases, set on the test's own database (or its
+//! sessions) as a DBA would: `idle_in_transaction_session_timeout`, a non-English
+//! `lc_messages`, and maintenance that takes the lock Ecto's migration lock takes (#27
+//! item 4).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::harness::{Ns, local, psql};
+use crate::support::{report, wait_for};
+use crate::waits::Holder;
+
+/// `psql` running `sql` in `db` until it ends or is killed.
+fn session(db: &str, app: &str, sql: &str) -> Child {
+    Command::new("psql")
+        .envs(local().pg.iter().cloned())
+        .env("PGAPPNAME", app)
+        .args(["-X", "-q", "-d", db, "-c", sql])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The application names of the sessions holding `ShareUpdateExclusiveLock` on
+/// `schema_migrations`, sorted.
+fn share_update_holders(db: &str) -> String {
+    psql(
+        db,
+        "SELECT string_agg(a.application_name, ',' ORDER BY a.application_name) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = 'schema_migrations'::regclass",
+    )
+    .trim()
+    .to_owned()
+}
+
+/// What `status` says holds Ecto's migration lock: the application names, and whether it
+/// says a migration is running.
+fn lock_holders_said(ns: &Ns) -> (Vec<String>, bool) {
+    let r = report(
+        &ns.kmigrate()
+            .args(["status", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let human = ns.kmigrate().args(["status", "-l", "app=demo"]).status(0);
+    (
+        r.migration_locks
+            .iter()
+            .map(|h| h.application.clone())
+            .collect(),
+        String::from_utf8_lossy(&human.stderr).contains("A migration is running"),
+    )
+}
+
+/// `ANALYZE` in a long transaction and a `CREATE INDEX CONCURRENTLY` waiting for an old
+/// snapshot hold `ShareUpdateExclusiveLock` on `schema_migrations`, as Ecto's lock does:
+/// `status` calls neither a running migration, and still names a session that took Ecto's
+/// own `LOCK TABLE`.
+#[test]
+fn maintenance_on_the_migrations_table_is_no_running_migration() {
+    let ns = Ns::with_demo_pod("maint", &[]);
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    let analyze = Holder::hold(&ns.db, "analyze", "ANALYZE schema_migrations");
+    assert_eq!(share_update_holders(&ns.db), "analyze");
+    assert_eq!(lock_holders_said(&ns), (vec![], false));
+    drop(analyze);
+    // A snapshot older than the build: the concurrent build waits for it, holding its lock.
+    let snapshot = Holder::hold(
+        &ns.db,
+        "snapshot",
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT 1",
+    );
+    let mut build = session(
+        &ns.db,
+        "build",
+        "CREATE INDEX CONCURRENTLY schema_migrations_inserted_at ON schema_migrations (inserted_at)",
+    );
+    wait_for(
+        "the concurrent build's lock",
+        Duration::from_secs(20),
+        || share_update_holders(&ns.db) == "build",
+    );
+    assert_eq!(lock_holders_said(&ns), (vec![], false));
+    drop(snapshot);
+    let _ = build.wait();
+    let console = Holder::hold(
+        &ns.db,
+        "console",
+        "LOCK TABLE schema_migrations IN SHARE UPDATE EXCLUSIVE MODE",
+    );
+    assert_eq!(lock_holders_said(&ns), (vec!["console".to_owned()], true));
+    drop(console);
+}
