@@ -6,9 +6,54 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{Ns, local, psql};
+use kmigrate::ecto_output::TimeoutKind;
+
+use crate::harness::{Ns, V1, local, migration_set, psql};
 use crate::support::{report, wait_for};
 use crate::waits::Holder;
+
+/// The migration of the `slow` set that sleeps 2 s in its transaction.
+const SLOW: i64 = 20240104120000;
+
+/// A server that speaks German says "storniere Anfrage wegen Zeitüberschreitung der
+/// Anfrage": the statement timeout is read from SQLSTATE 57014 and the run's own limit, not
+/// from English words, and ends with 78.
+#[test]
+fn a_statement_timeout_is_read_whatever_the_servers_language() {
+    let ns = Ns::with_demo_pod("lcmsg", &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))]);
+    psql(
+        "postgres",
+        &format!("ALTER DATABASE {} SET lc_messages = 'de_DE.UTF-8'", ns.db),
+    );
+    let german = Command::new("psql")
+        .envs(local().pg.iter().cloned())
+        .args(["-X", "-q", "-d", &ns.db, "-c", "SELECT 1/0"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&german.stderr).contains("FEHLER"),
+        "the server must speak German (scripts/postgres up makes the de_DE.UTF-8 locale): {german:?}"
+    );
+    let out = ns
+        .kmigrate()
+        .args([
+            "migrate",
+            "-l",
+            "app=demo",
+            "--statement-timeout",
+            "1s",
+            "-o",
+            "json",
+        ])
+        .expect_stderr("ran a statement longer than the statement timeout")
+        .status(78);
+    let t = report(&out).timed_out.expect("the cancelled migration");
+    assert_eq!(
+        (t.version, t.kind, t.in_transaction),
+        (SLOW, TimeoutKind::Statement, true)
+    );
+    assert_eq!(ns.applied(), [V1]);
+}
 
 /// `psql` running `sql` in `db` until it ends or is killed.
 fn session(db: &str, app: &str, sql: &str) -> Child {
