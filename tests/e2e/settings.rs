@@ -8,12 +8,68 @@ use std::time::Duration;
 
 use kmigrate::ecto_output::TimeoutKind;
 
-use crate::harness::{Ns, V1, local, migration_set, psql};
+use crate::harness::{LiveNode, Ns, V1, local, migration_set, psql};
 use crate::support::{report, wait_for};
 use crate::waits::Holder;
 
 /// The migration of the `slow` set that sleeps 2 s in its transaction.
 const SLOW: i64 = 20240104120000;
+
+/// The database ends sessions idle in a transaction for 1.5 s: Ecto's table-lock session is
+/// one for the whole of a 2 s migration.
+fn end_idle_transactions(db: &str) {
+    psql(
+        "postgres",
+        &format!("ALTER DATABASE {db} SET idle_in_transaction_session_timeout = '1500ms'"),
+    );
+}
+
+/// With `idle_in_transaction_session_timeout` set on the database, a migration longer than
+/// it runs to its end: the run's own sessions turn it off for themselves, the database's
+/// setting stays.
+#[test]
+fn a_migration_longer_than_the_idle_transaction_timeout_runs_to_its_end() {
+    let ns = Ns::with_demo_pod(
+        "idlexact",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
+    );
+    end_idle_transactions(&ns.db);
+    let r = report(
+        &ns.kmigrate()
+            .args(["migrate", "-l", "app=demo", "-o", "json"])
+            .status(0),
+    );
+    let ran: Vec<i64> = r.migrations.iter().map(|m| m.version).collect();
+    assert_eq!(ran, [V1, SLOW]);
+    assert_eq!(ns.applied(), [V1, SLOW]);
+    assert_eq!(
+        psql(&ns.db, "SHOW idle_in_transaction_session_timeout").trim(),
+        "1500ms"
+    );
+}
+
+/// In `rpc` the live app's pool is not kmigrate's to change: the server ends the lock
+/// session after the migration committed, and Ecto raises. The run fails, and says what the
+/// migrations table holds: the migration is applied.
+#[test]
+fn a_migration_committed_before_its_lock_session_was_ended_is_reported_applied() {
+    let ns = Ns::new("idlerpc");
+    end_idle_transactions(&ns.db);
+    let live = LiveNode::start(
+        &ns,
+        "idlerpc",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("slow"))],
+    );
+    let out = ns
+        .kmigrate()
+        .args(["migrate", "-l", "app=demo", "--mode", "rpc", "-o", "json"])
+        .status_any();
+    drop(live);
+    assert_ne!(out.status.code(), Some(0));
+    let ran: Vec<i64> = report(&out).migrations.iter().map(|m| m.version).collect();
+    assert_eq!(ran, [V1, SLOW], "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ns.applied(), [V1, SLOW]);
+}
 
 /// A server that speaks German says "storniere Anfrage wegen Zeitüberschreitung der
 /// Anfrage": the statement timeout is read from SQLSTATE 57014 and the run's own limit, not
