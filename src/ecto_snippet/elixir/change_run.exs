@@ -120,6 +120,12 @@ migrate_tenant = fn prefix, solo ->
                     # does, after it committed): what the table says is what ran.
                     if took_effect.(repo, prefix, version) do
                       say.("kmigrate:ran", [inspect(repo), prefix || "", version])
+
+                      # On the group leader: in `rpc` the node's own stderr is not the caller's.
+                      IO.puts(
+                        "note: migration #{version} took effect (#{inspect(repo)}'s " <>
+                          "migrations table says so); the error below came after it"
+                      )
                     end
 
                     # Outside a transaction a failed or cancelled concurrent build leaves
