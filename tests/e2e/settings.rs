@@ -198,3 +198,43 @@ fn maintenance_on_the_migrations_table_is_no_running_migration() {
     assert_eq!(lock_holders_said(&ns), (vec!["console".to_owned()], true));
     drop(console);
 }
+
+/// A real autovacuum of `schema_migrations`, slowed by the table's own settings so that it
+/// is still at work when `status` reads: its lock is no running migration. The launcher
+/// visits a database once per `autovacuum_naptime` (1 min by default).
+#[test]
+fn autovacuum_of_the_migrations_table_is_no_running_migration() {
+    let ns = Ns::with_demo_pod("autovac", &[]);
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    psql(
+        &ns.db,
+        "ALTER TABLE schema_migrations SET (autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 100, autovacuum_vacuum_cost_limit = 1)",
+    );
+    // Dead rows over some hundred pages: at one page per 100 ms the worker takes a while.
+    psql(
+        &ns.db,
+        "INSERT INTO schema_migrations (version, inserted_at) SELECT g, now() FROM generate_series(1, 50000) g",
+    );
+    psql(
+        &ns.db,
+        "DELETE FROM schema_migrations WHERE version <= 50000",
+    );
+    let vacuuming = || {
+        psql(
+            &ns.db,
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.backend_type = 'autovacuum worker' AND l.granted AND l.mode = 'ShareUpdateExclusiveLock' AND l.relation = 'schema_migrations'::regclass",
+        )
+        .trim()
+            == "1"
+    };
+    wait_for(
+        "autovacuum on schema_migrations",
+        Duration::from_secs(150),
+        vacuuming,
+    );
+    assert_eq!(lock_holders_said(&ns), (vec![], false));
+    assert!(
+        vacuuming(),
+        "the worker must still be at work after the status reads"
+    );
+}
