@@ -48,6 +48,32 @@ fn a_migration_longer_than_the_idle_transaction_timeout_runs_to_its_end() {
     );
 }
 
+/// Where the `session_source` migration's connection got its idle timeout, and its value.
+fn idle_timeout_source(with_database_setting: bool) -> String {
+    let ns = Ns::with_demo_pod(
+        "idlesrc",
+        &[("DEMO_MIGRATIONS_DIR", &migration_set("session_source"))],
+    );
+    if with_database_setting {
+        end_idle_transactions(&ns.db);
+    }
+    ns.kmigrate().args(["migrate", "-l", "app=demo"]).status(0);
+    psql(
+        &ns.db,
+        "SELECT source || ' ' || setting FROM session_source",
+    )
+    .trim()
+    .to_owned()
+}
+
+/// The run's sessions carry the idle timeout as a startup parameter only where the server
+/// sets one: elsewhere PgBouncer would refuse a parameter it does not know, for nothing.
+#[test]
+fn the_idle_timeout_is_turned_off_only_where_the_server_sets_one() {
+    assert_eq!(idle_timeout_source(false), "default 0");
+    assert_eq!(idle_timeout_source(true), "client 0");
+}
+
 /// In `rpc` the live app's pool is not kmigrate's to change: the server ends the lock
 /// session after the migration committed, and Ecto raises. The run fails, and says what the
 /// migrations table holds: the migration is applied.
