@@ -43,6 +43,7 @@ mod rbac;
 mod real_node;
 #[cfg(feature = "real-node")]
 mod rollout;
+mod settings;
 mod tenants;
 mod versions;
 mod waits;

@@ -16,6 +16,26 @@ if session_parameters != [] do
   end
 end
 
+# PostgreSQL ends a session left idle in a transaction longer than
+# `idle_in_transaction_session_timeout`, and Ecto's table lock is such a session for the
+# whole migration (`Ecto.Adapters.Postgres.lock_for_migrations/3` holds it while another
+# connection migrates): the migration commits, then `run/4` raises. Where the database or
+# the role sets one, the run's sessions turn it off for themselves; elsewhere nothing is
+# added, as a startup parameter PgBouncer does not know refuses the connection. It is read
+# on a repo started before the run's (`settle`), and set for the repo's next start.
+keep_idle_lock = fn repo ->
+  if session_parameters != [] and
+       repo.query!("SHOW idle_in_transaction_session_timeout").rows != [["0"]] do
+    for repo <- Enum.uniq([repo, versions_repo.(repo)]) do
+      otp_app = repo.config()[:otp_app]
+      config = Application.get_env(otp_app, repo, [])
+      parameters = Keyword.get(config, :parameters, [])
+      parameters = Keyword.put(parameters, :idle_in_transaction_session_timeout, "0")
+      Application.put_env(otp_app, repo, Keyword.put(config, :parameters, parameters))
+    end
+  end
+end
+
 # The sessions of other migrate or rollback runs still in the database, found by the names
 # they gave themselves (`pg_stat_activity`); this run's are left out.
 other_runs = fn repo ->
