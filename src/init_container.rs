@@ -65,7 +65,16 @@ fn resources() -> ResourceRequirements {
 /// A strategic-merge patch that adds the gate to a Deployment (or replaces it: init
 /// containers merge by name), for `kubectl patch deployment NAME --patch-file FILE`.
 pub fn patch(gate: &Container) -> serde_json::Value {
-    json!({"spec": {"template": {"spec": {"initContainers": [gate]}}}})
+    let mut entry = serde_json::to_value(gate).unwrap_or_default();
+    // A strategic merge keeps the fields a patch leaves out: a `null` removes the `command`
+    // (or `args`) of a gate added before with the other `--entrypoint`, which would
+    // otherwise run with both.
+    if let Some(fields) = entry.as_object_mut() {
+        for key in ["command", "args"] {
+            fields.entry(key).or_insert(serde_json::Value::Null);
+        }
+    }
+    json!({"spec": {"template": {"spec": {"initContainers": [entry]}}}})
 }
 
 /// Whether an init container is a schema gate: the one `gate` writes (by its name, or, when
@@ -246,6 +255,28 @@ mod tests {
             Operation::Wait(Duration::from_secs(600)),
         ));
         assert!(is_gate(&renamed), "found by the snippet in its args");
+    }
+
+    /// The patch removes what the other choice set: switching `--entrypoint` in either
+    /// direction leaves a gate with a `command` or `args`, never both.
+    #[test]
+    fn the_patch_removes_the_command_or_args_of_the_other_choice() {
+        let entry = |e| {
+            let gate = build(&deployment(), None, "shop:2", &argv(), e).unwrap();
+            patch(&gate)["spec"]["template"]["spec"]["initContainers"][0].clone()
+        };
+        let replace = entry(Entrypoint::Replace);
+        assert!(
+            replace["args"].is_null() && replace.get("args").is_some(),
+            "{replace}"
+        );
+        assert_eq!(replace["command"][0], "/app/bin/shop");
+        let keep = entry(Entrypoint::Keep);
+        assert!(
+            keep.get("command").is_some_and(serde_json::Value::is_null),
+            "{keep}"
+        );
+        assert_eq!(keep["args"][0], "/app/bin/shop");
     }
 
     #[test]

@@ -1093,32 +1093,55 @@ fn an_image_entrypoint_that_exports_the_database_settings_is_kept_in_job_mode_an
     );
     assert_eq!(ns.applied(), [V1, V2, V3]);
 
-    let out = km(&ns)
-        .args([
-            "gate",
-            "--deployment",
-            "demo",
-            "--patch",
-            "--entrypoint",
-            "keep",
-            "-o",
-            "json",
-        ])
-        .expect_stderr("It runs under the app's entrypoint")
-        .status(0);
-    never_secret(&out);
-    let patch = report(&out).gate.expect("the patch");
+    // The gate, as before this change: its `command` replaces the ENTRYPOINT, and its run
+    // fails in the new pod, which never starts; the old pod keeps running.
+    let gate_patch = |entrypoint: &str, note: &str| {
+        let out = km(&ns)
+            .args(["gate", "--deployment", "demo", "--patch", "-o", "json"])
+            .args(["--entrypoint", entrypoint])
+            .expect_stderr(note)
+            .status(0);
+        never_secret(&out);
+        report(&out).gate.expect("the patch")
+    };
+    let replaced = gate_patch("replace", "Its `command` replaces the image's ENTRYPOINT");
+    patch_demo(&ns, replaced.to_string().as_bytes());
+    let failed = "jsonpath={.items[*].status.initContainerStatuses[?(@.name==\"kmigrate-gate\")].lastState.terminated.exitCode}";
+    wait_for(
+        "the replaced gate's run failed",
+        Duration::from_secs(120),
+        || {
+            let codes = ns.get_pods("app=demo", failed);
+            codes.split_whitespace().any(|c| c != "0")
+        },
+    );
+
+    // Kept, through the same `kubectl patch`: the command of the gate above is removed.
+    let patch = gate_patch("keep", "It runs under the app's entrypoint");
     let gate = &patch["spec"]["template"]["spec"]["initContainers"][0];
     assert!(gate["command"].is_null(), "{gate}");
     assert_eq!(gate["args"][0], RELEASE, "{gate}");
     let t0 = std::time::Instant::now();
     patch_demo(&ns, patch.to_string().as_bytes());
     rollout(&ns);
-    let codes = ns.get_pods(
-        "app=demo",
-        "jsonpath={.items[*].status.initContainerStatuses[?(@.name==\"kmigrate-gate\")].state.terminated.exitCode}",
+    let passed = "jsonpath={.items[*].status.initContainerStatuses[?(@.name==\"kmigrate-gate\")].state.terminated.exitCode}";
+    // The pods of the failed gate may still be terminating.
+    wait_for(
+        "one pod, past the gate kept under the ENTRYPOINT",
+        Duration::from_secs(60),
+        || ns.get_pods("app=demo", passed).trim() == "0",
     );
-    assert_eq!(codes.trim(), "0", "the gate passed under the ENTRYPOINT");
+    let template = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "deployment",
+        "demo",
+        "-o",
+        "jsonpath={.spec.template.spec.initContainers[0]}",
+    ]);
+    let entry: serde_json::Value = serde_json::from_str(&template).unwrap();
+    assert!(entry["command"].is_null(), "{entry}");
     eprintln!(
         "entrypoint kept: the gated rollout completed {:.1} s after the patch",
         t0.elapsed().as_secs_f64()
