@@ -33,17 +33,7 @@ pub const RUN_LABEL: &str = "kmigrate.io/run";
 /// How a container kmigrate builds (the Job's, the schema gate's) starts the release command.
 /// Kubernetes cannot show an image's ENTRYPOINT, and nothing shows whether it runs its
 /// arguments, so the user says (docs/guide/job-mode.md, "The image's ENTRYPOINT").
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    clap::ValueEnum,
-    serde::Deserialize,
-    serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Entrypoint {
     /// The release command is the container's `command`: the image's ENTRYPOINT (and the
