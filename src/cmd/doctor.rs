@@ -319,7 +319,12 @@ async fn in_pod(ctx: &Ctx, t: Option<&PodTarget>, checks: &mut Checks) {
         let ran = ctx.exec_quietly(t, &ecto.probe_argv(), &mut out).await;
         probe(&ecto, ran, out.findings.probe(), &out.captured(), checks);
     } else {
-        for (name, need) in [("repos", "app"), ("database", "repos"), ("ecto_sql", "app")] {
+        for (name, need) in [
+            ("repos", "app"),
+            ("database", "repos"),
+            ("ecto_sql", "app"),
+            ("session", "database"),
+        ] {
             checks.ready(name, &[need]);
         }
     }
@@ -470,6 +475,13 @@ fn probe(
             },
         }
     }
+    let s = &ecto.snippet.session;
+    crate::doctor::session::check(
+        lines,
+        !s.named,
+        s.lock_timeout.is_some() || s.statement_timeout.is_some(),
+        checks,
+    );
 }
 
 /// Whether the environment is protected and why; which marks could not be checked.
@@ -529,6 +541,8 @@ mod tests {
                 &["repos", "Shop.Repo", "Shop.Audit"],
                 &["db", "Shop.Repo", "ok"],
                 &["db", "Shop.Audit", "ok"],
+                &["session", "Shop.Repo", "ok"],
+                &["session", "Shop.Audit", "ok"],
             ],
         );
         assert_eq!(
@@ -537,7 +551,8 @@ mod tests {
                 ("app", Status::Pass),
                 ("repos", Status::Pass),
                 ("database", Status::Pass),
-                ("ecto_sql", Status::Pass)
+                ("ecto_sql", Status::Pass),
+                ("session", Status::Pass)
             ]
         );
         assert_eq!(c[1].detail, "Shop.Repo, Shop.Audit");
@@ -595,7 +610,8 @@ mod tests {
                 ("app", Status::Fail),
                 ("repos", Status::Skip),
                 ("database", Status::Skip),
-                ("ecto_sql", Status::Skip)
+                ("ecto_sql", Status::Skip),
+                ("session", Status::Skip)
             ]
         );
         let c = read(

@@ -9,7 +9,7 @@ use crate::harness::{Ns, local, release};
 use crate::rbac::shipped_role_for_alice;
 use crate::support::{kmigrate, report, stdout, wait_for};
 
-const ORDER: [&str; 18] = [
+const ORDER: [&str; 19] = [
     "kubeconfig",
     "api",
     "user",
@@ -27,6 +27,7 @@ const ORDER: [&str; 18] = [
     "repos",
     "database",
     "ecto_sql",
+    "session",
     "protection",
 ];
 
@@ -70,7 +71,7 @@ fn doctor_passes_every_check_for_the_admin() {
     let text = stdout(&out);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("[ ok ]")).count(),
-        18,
+        19,
         "{text}"
     );
     // Reading only: nothing was migrated, no table created.

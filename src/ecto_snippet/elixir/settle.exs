@@ -21,4 +21,10 @@ settle = fn repo ->
   end)
 end
 
-for repo <- repos, do: {:ok, _, _} = Ecto.Migrator.with_repo(repo, settle)
+for repo <- repos do
+  {:ok, _, _} =
+    Ecto.Migrator.with_repo(repo, fn repo ->
+      check_session.(repo)
+      settle.(repo)
+    end)
+end
