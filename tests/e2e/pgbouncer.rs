@@ -77,7 +77,7 @@ fn a_timeout_pgbouncer_refuses_stops_the_run_with_84_and_the_fix() {
         .kmigrate()
         .args(WITH_TIMEOUT)
         .args(["-o", "json"])
-        .expect_stderr("refused the session parameter")
+        .expect_stderr("refused the session parameter lock_timeout")
         .expect_stderr("unsupported startup parameter")
         .expect_stderr("nothing was run")
         .expect_stderr("docs/guide/pgbouncer.md")
