@@ -178,4 +178,29 @@ fn doctor_says_whether_the_timeouts_reach_postgresql_through_pgbouncer() {
         )),
         "{c:?}"
     );
+    // Ecto's advisory migration lock behind the pooler: a session lock that transaction
+    // pooling does not keep, warned of with the fix.
+    let advisory = Ns::with_demo_pod(
+        "pgb-doctor-adv",
+        &[
+            ("PGPORT", &b.kmigrate_pgbouncer_ignoring_port),
+            ("DEMO_MIGRATION_LOCK", "pg_advisory_lock"),
+        ],
+    );
+    psql(
+        "postgres",
+        &format!("ALTER DATABASE {} SET lock_timeout = '5s'", advisory.db),
+    );
+    let c = session_check(&advisory, &["--lock-timeout", "5s"], 0);
+    assert_eq!(c.status, Status::Warn, "{c:?}");
+    assert!(
+        c.detail.contains("migration_lock: :pg_advisory_lock"),
+        "{c:?}"
+    );
+    assert!(
+        c.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("pool_mode = session")),
+        "{c:?}"
+    );
 }
