@@ -34,6 +34,15 @@ fn bouncers() -> Bouncers {
 /// A migrate with a lock timeout.
 const WITH_TIMEOUT: [&str; 5] = ["migrate", "-l", "app=demo", "--lock-timeout", "5s"];
 
+/// The server's `lock_timeout` for the sessions of database `db` (option 2 of the guide),
+/// before PgBouncer opens a server session to it: open ones keep what they started with.
+fn server_lock_timeout(db: &str, value: &str) {
+    psql(
+        "postgres",
+        &format!("ALTER DATABASE {db} SET lock_timeout = '{value}'"),
+    );
+}
+
 /// A namespace whose pod `demo-0` reaches its database through PgBouncer on `port`.
 fn through(tag: &str, port: &str) -> Ns {
     Ns::with_demo_pod(tag, &[("PGPORT", port)])
@@ -114,11 +123,7 @@ fn a_timeout_pgbouncer_drops_is_seen_on_the_session_and_nothing_runs() {
 #[test]
 fn through_pgbouncer_a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
     let ns = through("pgb-lockwait", &bouncers().kmigrate_pgbouncer_ignoring_port);
-    // Before PgBouncer opens a server session to it: open ones keep what they started with.
-    psql(
-        "postgres",
-        &format!("ALTER DATABASE {} SET lock_timeout = '12s'", ns.db),
-    );
+    server_lock_timeout(&ns.db, "12s");
     crate::waits::blocked_until_the_lock_timeout(&ns);
 }
 
@@ -154,12 +159,9 @@ fn doctor_says_whether_the_timeouts_reach_postgresql_through_pgbouncer() {
     let c = session_check(&refusing, &["--lock-timeout", "5s"], 81);
     assert_eq!(c.status, Status::Fail, "{c:?}");
     let ignoring = through("pgb-doctor-drop", &b.kmigrate_pgbouncer_ignoring_port);
-    // The server gives the database's sessions a lock_timeout (before PgBouncer opens one:
-    // open ones keep what they started with). Another one asked for is not in force.
-    psql(
-        "postgres",
-        &format!("ALTER DATABASE {} SET lock_timeout = '5s'", ignoring.db),
-    );
+    // The server gives the database's sessions a lock_timeout: another one asked for is not
+    // in force.
+    server_lock_timeout(&ignoring.db, "5s");
     let c = session_check(&ignoring, &["--lock-timeout", "9s"], 81);
     assert_eq!(c.status, Status::Fail, "{c:?}");
     assert!(
@@ -187,10 +189,7 @@ fn doctor_says_whether_the_timeouts_reach_postgresql_through_pgbouncer() {
             ("DEMO_MIGRATION_LOCK", "pg_advisory_lock"),
         ],
     );
-    psql(
-        "postgres",
-        &format!("ALTER DATABASE {} SET lock_timeout = '5s'", advisory.db),
-    );
+    server_lock_timeout(&advisory.db, "5s");
     let c = session_check(&advisory, &["--lock-timeout", "5s"], 0);
     assert_eq!(c.status, Status::Warn, "{c:?}");
     assert!(
