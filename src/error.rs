@@ -42,6 +42,8 @@ pub mod code {
     pub const PLAN_STALE: u8 = 82;
     /// `lint`: an unreviewed finding at or above `--fail-on`.
     pub const LINT_FAILED: u8 = 83;
+    /// The run's sessions would not carry its name or timeouts (a pooler such as PgBouncer).
+    pub const SESSION: u8 = 84;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -209,6 +211,16 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
             (`@safety_assured`, or a safety-assured comment)",
     },
     ExitCodeDoc {
+        code: code::SESSION,
+        short: "session parameters not in force (PgBouncer)",
+        meaning: "the run's database sessions would not carry its parameters: the database, \
+            typically PgBouncer, refused one (\"unsupported startup parameter\"), or took \
+            `--lock-timeout`/`--statement-timeout` (or the session name) and did not apply it, \
+            as its `ignore_startup_parameters` does; nothing was run",
+        todo: "run migrations on a direct connection to PostgreSQL, or see \
+            docs/guide/pgbouncer.md; `kmigrate doctor` checks it",
+    },
+    ExitCodeDoc {
         code: code::TIMEOUT,
         short: "timeout",
         meaning: "`--timeout` expired (once a migration started, it may still be running and the lock stays held, as the \
@@ -317,6 +329,9 @@ pub enum Error {
     /// `lint`: a finding at or above `--fail-on`.
     #[error("{0}")]
     LintFailed(String),
+    /// The run's sessions would not carry its parameters; nothing was run.
+    #[error("{0}")]
+    Session(String),
     /// The remote command may have run, or may still run, and nothing says how it ended:
     /// the exec stream ended without an exit status, or a Job may exist or still start.
     #[error("outcome unknown: {0}")]
@@ -366,6 +381,7 @@ impl Error {
             Error::Pending(_) => code::PENDING,
             Error::CheckFailed(_) => code::CHECK_FAILED,
             Error::LintFailed(_) => code::LINT_FAILED,
+            Error::Session(_) => code::SESSION,
             Error::Unknown(_) | Error::ReadLost(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
             Error::NotStarted(_) => code::NOT_STARTED,
@@ -584,6 +600,7 @@ pub fn conclusion_of(e: &anyhow::Error) -> Conclusion {
             | Error::NoPod(_)
             | Error::Forbidden { .. }
             | Error::Locked(_)
+            | Error::Session(_)
             | Error::JobNotStarted(_)
             | Error::Api(_)
             | Error::NotStarted(_),
@@ -654,7 +671,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 23);
+        assert_eq!(all.len(), 24);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
@@ -668,6 +685,7 @@ mod tests {
             Error::Pending(String::new()),
             Error::CheckFailed(String::new()),
             Error::LintFailed(String::new()),
+            Error::Session(String::new()),
             Error::Unknown(String::new()),
             Error::ReadLost(String::new()),
             Error::Api(String::new()),

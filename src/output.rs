@@ -483,6 +483,7 @@ impl Streamer {
             }
             Event::OtherRun(_)
             | Event::Busy(_)
+            | Event::Session(_)
             | Event::TimedOut(_)
             | Event::Tenant { .. }
             | Event::InvalidIndex(_) => {}

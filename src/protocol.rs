@@ -30,6 +30,8 @@ pub const REFUSED_TAG: &str = "kmigrate:refused";
 pub const RUNNING_TAG: &str = "kmigrate:running";
 /// Nothing was run because another run is still executing.
 pub const BUSY_TAG: &str = "kmigrate:busy";
+/// Nothing was run: the run's sessions do not carry its parameters (PgBouncer).
+pub const SESSION_TAG: &str = "kmigrate:session";
 /// One of the run's sessions waits for a lock that another session holds.
 pub const WAITING_TAG: &str = "kmigrate:waiting";
 /// The migration is still running.
@@ -142,6 +144,14 @@ pub const TAGS: &[Tag] = &[
         name: BUSY_TAG,
         forms: &[&["<reason>"]],
         doc: "nothing was run because another run is still executing",
+    },
+    Tag {
+        name: SESSION_TAG,
+        forms: &[
+            &["<repo>", "refused", "<parameter>"],
+            &["<repo>", "unset", "<parameter>", "<asked>", "<in force>"],
+        ],
+        doc: "nothing was run: the database (a pooler) refused a session parameter of the run, or took it and did not apply it",
     },
     Tag {
         name: WAITING_TAG,
@@ -283,6 +293,24 @@ pub const TAGS: &[Tag] = &[
             &["db", "<repo>", "error", "<why>"],
             &["adapter", "<repo>", "<adapter>"],
             &["invalidindex", "<repo>", "<schema>", "<index>", "<table>"],
+            &["session", "<repo>", "ok"],
+            &["session", "<repo>", "refused", "<parameter>"],
+            &[
+                "session",
+                "<repo>",
+                "unset",
+                "<parameter>",
+                "<asked>",
+                "<in force>",
+            ],
+            &["session", "<repo>", "error", "<why>"],
+            &[
+                "pooler",
+                "<repo>",
+                "<server port>",
+                "<repo port>",
+                "<migration lock>",
+            ],
         ],
         doc: "one finding of `doctor`'s probe (the adapter only of a repo that is not PostgreSQL, \
               which is then not asked `SELECT 1`)",

@@ -324,6 +324,7 @@ async fn in_pod(ctx: &Ctx, t: Option<&PodTarget>, checks: &mut Checks) {
             ("database", "repos"),
             ("indexes", "database"),
             ("ecto_sql", "app"),
+            ("session", "database"),
         ] {
             checks.ready(name, &[need]);
         }
@@ -540,6 +541,13 @@ fn probe(
             },
         }
     }
+    let s = &ecto.snippet.session;
+    crate::doctor::session::check(
+        lines,
+        !s.named,
+        s.lock_timeout.is_some() || s.statement_timeout.is_some(),
+        checks,
+    );
 }
 
 /// A supported ecto_sql: each feature that came later than `version` (src/ecto_snippet/
@@ -628,6 +636,8 @@ mod tests {
                 &["repos", "Shop.Repo", "Shop.Audit"],
                 &["db", "Shop.Repo", "ok"],
                 &["db", "Shop.Audit", "ok"],
+                &["session", "Shop.Repo", "ok"],
+                &["session", "Shop.Audit", "ok"],
             ],
         );
         assert_eq!(
@@ -637,7 +647,8 @@ mod tests {
                 ("repos", Status::Pass),
                 ("database", Status::Pass),
                 ("indexes", Status::Pass),
-                ("ecto_sql", Status::Pass)
+                ("ecto_sql", Status::Pass),
+                ("session", Status::Pass)
             ]
         );
         assert_eq!(c[1].detail, "Shop.Repo, Shop.Audit");
@@ -804,7 +815,8 @@ mod tests {
                 ("repos", Status::Skip),
                 ("database", Status::Skip),
                 ("indexes", Status::Skip),
-                ("ecto_sql", Status::Skip)
+                ("ecto_sql", Status::Skip),
+                ("session", Status::Skip)
             ]
         );
         let c = read(

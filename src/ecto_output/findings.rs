@@ -148,6 +148,7 @@ pub struct Findings {
     ended: bool,
     others: BTreeMap<i64, OtherRun>,
     busy: Option<String>,
+    session: Vec<super::SessionProblem>,
     waits: BTreeMap<(i64, String), LockWait>,
     timed_out: Option<TimedOut>,
     heartbeat: Option<u64>,
@@ -164,6 +165,9 @@ pub struct Findings {
     older: Unique<super::OlderEctoSql>,
     skipped: Unique<super::SkippedRepo>,
 }
+
+/// Most session problems kept: a few parameters per repo.
+const MAX_SESSION_PROBLEMS: usize = 16;
 
 /// Most probe lines kept: one per repo and a few more.
 const MAX_PROBE_LINES: usize = 64;
@@ -249,6 +253,16 @@ impl Findings {
             Event::Busy(why) => {
                 self.busy.get_or_insert(why);
             }
+            Event::Session(p) => {
+                // Each connection a driver retries says it again: once each is enough.
+                let known = self
+                    .session
+                    .iter()
+                    .any(|q| q.parameter == p.parameter && q.unset == p.unset);
+                if !known && self.session.len() < MAX_SESSION_PROBLEMS {
+                    self.session.push(p);
+                }
+            }
             Event::Waiting(w) => keep_latest(&mut self.waits, (w.holder_pid, w.lock.clone()), w),
             Event::TimedOut(t) => {
                 self.timed_out.get_or_insert(t);
@@ -332,6 +346,11 @@ impl Findings {
     /// Sessions of other migrate or rollback runs seen in the database, by pid.
     pub fn other_runs(&self) -> Vec<&OtherRun> {
         self.others.values().collect()
+    }
+
+    /// The run's session parameters that did not reach PostgreSQL (PgBouncer), each once.
+    pub fn session_problems(&self) -> &[super::SessionProblem] {
+        &self.session
     }
 
     /// The snippet ran nothing because another run was still executing.

@@ -13,8 +13,8 @@ pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 use crate::ecto_snippet::FILE_NOT_FOUND;
 use crate::protocol::{
     BUSY_TAG, CHANGED_TAG, END_TAG, HEARTBEAT_TAG, INVALID_INDEX_TAG, INVALID_TAG, LOCKED_TAG,
-    OLDER_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG, RUNNING_TAG, SKIPPED_TAG, STATUS_TAG,
-    TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
+    OLDER_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG, RUNNING_TAG, SESSION_TAG, SKIPPED_TAG,
+    STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
 };
 
 /// Which way a migration ran.
@@ -81,6 +81,9 @@ pub enum Event {
     OtherRun(OtherRun),
     /// `kmigrate:busy\t<reason>`: nothing ran, another run is still executing.
     Busy(String),
+    /// `kmigrate:session\t...`, or a connection error of PgBouncer's "unsupported startup
+    /// parameter": the run's sessions do not carry its parameters.
+    Session(SessionProblem),
     /// `kmigrate:invalidindex\t...`: an index PostgreSQL marks invalid.
     InvalidIndex(InvalidIndex),
     /// `kmigrate:waiting\t...`: a session of this run waits for a lock.
@@ -161,6 +164,18 @@ impl SkippedRepo {
             self.repo, self.adapter
         )
     }
+}
+
+/// A parameter of the run's sessions that does not reach PostgreSQL (PgBouncer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionProblem {
+    /// The repo, when the snippet named it (a driver's log line does not).
+    pub repo: Option<String>,
+    /// The parameter, e.g. `lock_timeout` (`options` for libpq's `PGOPTIONS`).
+    pub parameter: String,
+    /// Refused at connection, or taken and not applied: what was asked and what is in
+    /// force (in `pg_settings` units: milliseconds for the timeouts).
+    pub unset: Option<(String, String)>,
 }
 
 /// What a `kmigrate:tenant` line says.
@@ -469,6 +484,20 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             query: parts.next().unwrap_or_default().to_owned(),
         }));
     }
+    if let Some(rest) = tagged(&line, SESSION_TAG) {
+        let mut parts = rest.splitn(fields(SESSION_TAG), '\t');
+        let (repo, kind, parameter) = (parts.next()?, parts.next()?, parts.next()?);
+        let unset = match kind {
+            "refused" => None,
+            "unset" => Some((parts.next()?.to_owned(), parts.next()?.to_owned())),
+            _ => return None,
+        };
+        return Some(Event::Session(SessionProblem {
+            repo: Some(repo.to_owned()),
+            parameter: parameter.to_owned(),
+            unset,
+        }));
+    }
     if let Some(rest) = tagged(&line, INVALID_INDEX_TAG) {
         let mut parts = rest.splitn(fields(INVALID_INDEX_TAG), '\t');
         return Some(Event::InvalidIndex(InvalidIndex {
@@ -556,6 +585,20 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     if let Some(rest) = tagged(&line, INVALID_TAG) {
         return Some(Event::InvalidTenant(rest.to_owned()));
     }
+    // PgBouncer's refusal, as Postgrex logs each failed connection ("failed to connect: **
+    // (Postgrex.Error) FATAL 08P01 (protocol_violation) unsupported startup parameter:
+    // lock_timeout") while the run's queries wait for one, or as libpq says it.
+    if let Some(idx) = line.find(STARTUP_REFUSED) {
+        let parameter = line[idx + STARTUP_REFUSED.len()..]
+            .trim_start_matches(':')
+            .split_whitespace()
+            .next()?;
+        return Some(Event::Session(SessionProblem {
+            repo: None,
+            parameter: parameter.to_owned(),
+            unset: None,
+        }));
+    }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();
         let version = words.next()?.parse().ok()?;
@@ -587,6 +630,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     }
     None
 }
+
+/// How PgBouncer refuses a startup parameter it neither tracks nor ignores.
+const STARTUP_REFUSED: &str = "unsupported startup parameter";
 
 /// The rest of a line that starts with `tag` and a tab.
 fn tagged<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
@@ -703,6 +749,40 @@ pub fn pending<'a>(rows: impl IntoIterator<Item = &'a StatusRow>) -> Vec<&'a Sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The snippet's `kmigrate:session` lines and PgBouncer's refusal as a driver says it
+    /// (Postgrex's log line, libpq's error) are one finding per parameter.
+    #[test]
+    fn session_parameters_that_do_not_reach_postgresql_are_read_once_each() {
+        let lines: [&[u8]; 5] = [
+            b"kmigrate:session\tDemo.Repo\tunset\tlock_timeout\t5000\t0\n",
+            b"kmigrate:session\tDemo.Repo\trefused\toptions\n",
+            b"12:00:01.123 [error] Postgrex.Protocol (#PID<0.215.0>) failed to connect: ** (Postgrex.Error) \
+              FATAL 08P01 (protocol_violation) unsupported startup parameter: lock_timeout",
+            b"12:00:02.456 [error] Postgrex.Protocol (#PID<0.216.0>) failed to connect: ** (Postgrex.Error) \
+              FATAL 08P01 (protocol_violation) unsupported startup parameter: lock_timeout",
+            b"** (DBConnection.ConnectionError) psql failed: connection to server at \"127.0.0.1\", port 6432 failed: \
+              FATAL:  unsupported startup parameter: options",
+        ];
+        let mut f = Findings::default();
+        for line in lines {
+            f.add(parse_line(line).expect("read"));
+        }
+        let p = |repo: Option<&str>, parameter: &str, unset: Option<(&str, &str)>| SessionProblem {
+            repo: repo.map(str::to_owned),
+            parameter: parameter.to_owned(),
+            unset: unset.map(|(a, b)| (a.to_owned(), b.to_owned())),
+        };
+        assert_eq!(
+            f.session_problems(),
+            [
+                p(Some("Demo.Repo"), "lock_timeout", Some(("5000", "0"))),
+                p(Some("Demo.Repo"), "options", None),
+                p(None, "lock_timeout", None),
+            ]
+        );
+        assert_eq!(parse_line(b"kmigrate:session\tDemo.Repo\tlost\tx"), None);
+    }
 
     /// An invalid index is read with its repo and prefix, kept once, and said with the
     /// statement that drops it (names quoted where SQL needs it).

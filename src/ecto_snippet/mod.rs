@@ -191,7 +191,7 @@ impl Snippet {
         if let Some(verb) = verb {
             b.bind("heartbeat_s", Literal::int(HEARTBEAT_SECONDS));
             self.session(&mut b, verb);
-            files.extend([elixir::PULSE, elixir::SESSION]);
+            files.extend([elixir::PULSE, elixir::SESSION_CHECK, elixir::SESSION]);
         }
         if let Some(query) = &self.tenants.query {
             b.bind("tenant_query_hex", Literal::string(&query.hex()))
@@ -228,6 +228,13 @@ impl Snippet {
 
     /// The session bindings: names and parameters in a VM of its own, none in `rpc`.
     fn session(&self, b: &mut Bindings, verb: &str) {
+        b.bind("session_parameters", self.session_parameters(verb, None))
+            .bind("run_id", Literal::string(self.session.run.as_str()));
+    }
+
+    /// Postgrex's `:parameters` of the run's sessions (none in `rpc`): the name, and the
+    /// timeouts, or `lock_timeout` when there is none (doctor asks whether one would apply).
+    fn session_parameters(&self, verb: &str, lock_timeout: Option<std::time::Duration>) -> Literal {
         let s = &self.session;
         let mut params = Vec::new();
         if s.named {
@@ -236,15 +243,17 @@ impl Snippet {
                 Literal::string(&self.session_name(verb)),
             ));
             let ms = |d: std::time::Duration| Literal::string(&d.as_millis().max(1).to_string());
-            if let Some(d) = s.lock_timeout {
+            if let Some(d) = s
+                .lock_timeout
+                .or(lock_timeout.filter(|_| s.statement_timeout.is_none()))
+            {
                 params.push(("lock_timeout", ms(d)));
             }
             if let Some(d) = s.statement_timeout {
                 params.push(("statement_timeout", ms(d)));
             }
         }
-        b.bind("session_parameters", Literal::keyword(params))
-            .bind("run_id", Literal::string(s.run.as_str()));
+        Literal::keyword(params)
     }
 
     /// A migrate (`up`) or rollback, held to `pin` when given: settle, read, check, plan
@@ -579,6 +588,11 @@ pub(crate) mod tests {
         assert!(code.contains("Keyword.put(config, :parameters, parameters)"));
         assert!(bindings.contains("run_id = \"ab12cd34\"\n"));
         assert!(code.contains("application_name NOT LIKE '%-#{run_id}'"));
+        // Behind PgBouncer an idle server session keeps an ended run's name.
+        assert!(code.contains("AND (state IS DISTINCT FROM 'idle' OR pid IN"));
+        // Before anything runs, the run's session shows its parameters are in force.
+        assert!(code.contains("session_check = fn repo, parameters ->"));
+        assert!(code.contains("check_session.(repo) settle.(repo)"));
         // The watcher has a connection of its own; a timeout is tagged, then re-raised.
         assert!(bindings.contains("pool_size = 3\n"));
         assert!(code.contains("with_repo(repo, fn _ -> inner.() end, pool_size: pool_size)"));

@@ -9,7 +9,7 @@ use crate::harness::{Ns, local, release};
 use crate::rbac::shipped_role_for_alice;
 use crate::support::{kmigrate, report, stdout, wait_for};
 
-const ORDER: [&str; 19] = [
+const ORDER: [&str; 20] = [
     "kubeconfig",
     "api",
     "user",
@@ -28,6 +28,7 @@ const ORDER: [&str; 19] = [
     "database",
     "indexes",
     "ecto_sql",
+    "session",
     "protection",
 ];
 

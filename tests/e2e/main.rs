@@ -35,6 +35,7 @@ mod job;
 mod job_outcome;
 mod lock;
 mod migrate;
+mod pgbouncer;
 mod plan;
 mod plugin;
 mod pods;

@@ -1,5 +1,5 @@
-# `doctor`'s probe, read-only. kmigrate writes the bindings `app` and `named_repos` (empty:
-# the app's `:ecto_repos`, or none). It says in `kmigrate:probe` lines whether the app
+# `doctor`'s probe, read-only. kmigrate writes the bindings `app`, `named_repos` (empty:
+# the app's `:ecto_repos`, or none) and `session_parameters` (a run's; empty in `rpc`). It says in `kmigrate:probe` lines whether the app
 # loads, which repos it has, which ecto_sql the release carries, and whether each repo
 # answers `SELECT 1`. Every step that can fail is caught and said, so that one run tells as
 # much as it can; it never migrates, locks or creates anything.
@@ -60,6 +60,51 @@ if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do
       end
     else
       say.("kmigrate:probe", ["adapter", inspect(repo), inspect(repo.__adapter__())])
+    end
+  end
+
+  # Sessions opened as a run opens them (its name and timeouts, put into the repo's
+  # `:parameters` as session.exs does) say whether those reach PostgreSQL
+  # (session_check.exs), and whether a pooler sits between: the server's own port is not
+  # the one the repo connects to. Ecto's advisory migration lock is a session lock, which a
+  # pooler in transaction mode does not keep.
+  for repo <- repos, session_parameters != [] do
+    otp_app = repo.config()[:otp_app]
+    config = Application.get_env(otp_app, repo, [])
+    parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)
+    Application.put_env(otp_app, repo, Keyword.put(config, :parameters, parameters))
+
+    read = fn r ->
+      case session_check.(r, session_parameters) do
+        :ok -> {:ok, r.query!("SELECT coalesce(inet_server_port()::text, '')").rows}
+        problem -> {problem, []}
+      end
+    end
+
+    try do
+      case Ecto.Migrator.with_repo(repo, read) do
+        {:ok, {:ok, [[server_port]]}, _} ->
+          say.("kmigrate:probe", ["session", inspect(repo), "ok"])
+          repo_port = to_string(repo.config()[:port] || 5432)
+
+          if server_port != "" and server_port != repo_port do
+            lock = inspect(repo.config()[:migration_lock] || :table_lock)
+            say.("kmigrate:probe", ["pooler", inspect(repo), server_port, repo_port, lock])
+          end
+
+        {:ok, {{:refused, parameter}, _}, _} ->
+          say.("kmigrate:probe", ["session", inspect(repo), "refused", parameter])
+
+        {:ok, {{:unset, unset}, _}, _} ->
+          for {name, asked, in_force} <- unset do
+            say.("kmigrate:probe", ["session", inspect(repo), "unset", name, asked, in_force])
+          end
+
+        {:error, e} ->
+          say.("kmigrate:probe", ["session", inspect(repo), "error", inspect(e)])
+      end
+    rescue
+      e -> say.("kmigrate:probe", ["session", inspect(repo), "error", Exception.message(e)])
     end
   end
 else

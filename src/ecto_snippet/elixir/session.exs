@@ -36,8 +36,35 @@ keep_idle_lock = fn repo ->
   end
 end
 
+# Before anything runs, a session of the repo shows that the run's name and timeouts are in
+# force (session_check.exs): a timeout dropped on the way (PgBouncer) would let the run wait
+# without bound, and a session without its name would hide this run from the others and
+# from the lock-wait view. In `rpc` nothing was set, so nothing is checked.
+check_session = fn repo ->
+  problem = if session_parameters == [], do: :ok, else: session_check.(repo, session_parameters)
+
+  case problem do
+    :ok ->
+      :ok
+
+    {:refused, parameter} ->
+      say.("kmigrate:session", [inspect(repo), "refused", parameter])
+      raise "kmigrate: nothing was run: the database refused the session parameter " <> parameter
+
+    {:unset, unset} ->
+      for {name, asked, in_force} <- unset do
+        say.("kmigrate:session", [inspect(repo), "unset", name, asked, in_force])
+      end
+
+      raise "kmigrate: nothing was run: the run's session parameters are not in force"
+  end
+end
+
 # The sessions of other migrate or rollback runs still in the database, found by the names
-# they gave themselves (`pg_stat_activity`); this run's are left out.
+# they gave themselves (`pg_stat_activity`); this run's are left out. An idle session runs
+# nothing and holds no lock but an advisory one: behind PgBouncer's transaction pooling a
+# server session keeps the name of the last client it served long after that run ended,
+# so idle ones count only when they hold Ecto's advisory migration lock.
 other_runs = fn repo ->
   repo.query!(
     "SELECT pid::text, application_name, coalesce(state, ''), " <>
@@ -45,7 +72,9 @@ other_runs = fn repo ->
       "left(regexp_replace(coalesce(query, ''), '[[:space:]]+', ' ', 'g'), 160) " <>
       "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() " <>
       "AND application_name ~ '^kmigrate-(migrate|rollback)-' " <>
-      "AND application_name NOT LIKE '%-#{run_id}'"
+      "AND application_name NOT LIKE '%-#{run_id}' " <>
+      "AND (state IS DISTINCT FROM 'idle' OR pid IN " <>
+      "(SELECT pid FROM pg_locks WHERE locktype = 'advisory'))"
   ).rows
 end
 

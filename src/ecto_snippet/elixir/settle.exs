@@ -24,6 +24,7 @@ end
 for repo <- repos do
   {:ok, _, _} =
     Ecto.Migrator.with_repo(repo, fn r ->
+      check_session.(r)
       keep_idle_lock.(r)
       settle.(r)
     end)
