@@ -738,6 +738,7 @@ mod tests {
                     "posts",
                 ],
                 &["adapter", "Shop.Cache", "Ecto.Adapters.SQLite3"],
+                &["session", "Shop.Repo", "ok"],
             ],
         );
         assert_eq!(
@@ -747,7 +748,8 @@ mod tests {
                 ("repos", Status::Warn),
                 ("database", Status::Pass),
                 ("indexes", Status::Warn),
-                ("ecto_sql", Status::Pass)
+                ("ecto_sql", Status::Pass),
+                ("session", Status::Pass)
             ]
         );
         assert!(

@@ -592,7 +592,7 @@ pub(crate) mod tests {
         assert!(code.contains("AND (state IS DISTINCT FROM 'idle' OR pid IN"));
         // Before anything runs, the run's session shows its parameters are in force.
         assert!(code.contains("session_check = fn repo, parameters ->"));
-        assert!(code.contains("check_session.(repo) settle.(repo)"));
+        assert!(code.contains("check_session.(r) keep_idle_lock.(r) settle.(r)"));
         // The watcher has a connection of its own; a timeout is tagged, then re-raised.
         assert!(bindings.contains("pool_size = 3\n"));
         assert!(code.contains("with_repo(repo, fn _ -> inner.() end, pool_size: pool_size)"));

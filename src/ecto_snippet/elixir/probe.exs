@@ -68,7 +68,7 @@ if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do
   # (session_check.exs), and whether a pooler sits between: the server's own port is not
   # the one the repo connects to. Ecto's advisory migration lock is a session lock, which a
   # pooler in transaction mode does not keep.
-  for repo <- repos, session_parameters != [] do
+  for repo <- repos, session_parameters != [], repo.__adapter__() == Ecto.Adapters.Postgres do
     otp_app = repo.config()[:otp_app]
     config = Application.get_env(otp_app, repo, [])
     parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)
