@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::ecto_snippet::Mode;
+use crate::job::Entrypoint;
 
 /// Run Ecto migrations inside a running Kubernetes pod, found by label.
 #[derive(Debug, Clone, Parser)]
@@ -217,6 +218,12 @@ pub struct JobArgs {
     /// given to start before the Job is deleted (default 2m, within --timeout)
     #[arg(long, value_name = "DURATION")]
     pub start_grace: Option<String>,
+    /// Job mode: `replace` (default) runs the release command as the container's `command`,
+    /// in place of the image's ENTRYPOINT; `keep` passes it as `args` to the entrypoint the app
+    /// runs under (the image's ENTRYPOINT, or the container's own `command`), which must exec
+    /// its arguments, for an entrypoint that exports the database settings
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub entrypoint: Option<Entrypoint>,
 }
 
 /// `migrate` flags.
@@ -347,6 +354,12 @@ pub struct GateArgs {
     /// Print a strategic-merge patch for `kubectl patch deployment NAME --patch-file FILE`
     #[arg(long)]
     pub patch: bool,
+    /// `replace` (default) runs the wait command as the gate's `command`, in
+    /// place of the image's ENTRYPOINT; `keep` passes it as `args` to the entrypoint the app
+    /// runs under (the image's ENTRYPOINT, or the container's own `command`), which must exec
+    /// its arguments, for an entrypoint that exports the database settings
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub entrypoint: Option<Entrypoint>,
 }
 
 /// `exec` arguments.

@@ -42,8 +42,10 @@ pub mod code {
     pub const PLAN_STALE: u8 = 82;
     /// `lint`: an unreviewed finding at or above `--fail-on`.
     pub const LINT_FAILED: u8 = 83;
+    /// The run's sessions would not carry its name or timeouts (a pooler such as PgBouncer).
+    pub const SESSION: u8 = 84;
     /// PostgreSQL refused a connection of the run: `max_connections` or a `CONNECTION LIMIT`.
-    pub const CONNECTIONS: u8 = 84;
+    pub const CONNECTIONS: u8 = 85;
     /// `--timeout` expired.
     pub const TIMEOUT: u8 = 124;
     /// The remote side reported a failure without an exit code (the command never ran).
@@ -79,8 +81,10 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
     ExitCodeDoc {
         code: code::USAGE,
         short: "usage or config error",
-        meaning: "usage or configuration error: bad flag, config, kubeconfig, selector, name, version",
-        todo: "fix the input; nothing was sent",
+        meaning: "usage or configuration error: bad flag, config, kubeconfig, selector, name, version; or the pod's snippet refused the run \
+                  before anything ran (e.g. an unknown `--to`, a repo that is not PostgreSQL, `--concurrency` above 1 with tenants on an ecto_sql \
+                  older than 3.7.1)",
+        todo: "fix the input; nothing was run",
     },
     ExitCodeDoc {
         code: code::PENDING,
@@ -209,6 +213,16 @@ pub const EXIT_CODES: &[ExitCodeDoc] = &[
             (`@safety_assured`, or a safety-assured comment)",
     },
     ExitCodeDoc {
+        code: code::SESSION,
+        short: "session parameters not in force (PgBouncer)",
+        meaning: "the run's database sessions would not carry its parameters: the database, \
+            typically PgBouncer, refused one (\"unsupported startup parameter\"), or took \
+            `--lock-timeout`/`--statement-timeout` (or the session name) and did not apply it, \
+            as its `ignore_startup_parameters` does; nothing was run",
+        todo: "run migrations on a direct connection to PostgreSQL, or see \
+            docs/guide/pgbouncer.md; `kmigrate doctor` checks it",
+    },
+    ExitCodeDoc {
         code: code::CONNECTIONS,
         short: "PostgreSQL refused connections",
         meaning: "the run failed and PostgreSQL had refused some of its connections (SQLSTATE 53300): the role's or the \
@@ -326,6 +340,9 @@ pub enum Error {
     /// `lint`: a finding at or above `--fail-on`.
     #[error("{0}")]
     LintFailed(String),
+    /// The run's sessions would not carry its parameters; nothing was run.
+    #[error("{0}")]
+    Session(String),
     /// PostgreSQL refused connections of a run that failed.
     #[error("{0}")]
     Connections(String),
@@ -378,6 +395,7 @@ impl Error {
             Error::Pending(_) => code::PENDING,
             Error::CheckFailed(_) => code::CHECK_FAILED,
             Error::LintFailed(_) => code::LINT_FAILED,
+            Error::Session(_) => code::SESSION,
             Error::Connections(_) => code::CONNECTIONS,
             Error::Unknown(_) | Error::ReadLost(_) => code::UNKNOWN,
             Error::Api(_) => code::API,
@@ -599,6 +617,7 @@ pub fn conclusion_of(e: &anyhow::Error) -> Conclusion {
             | Error::NoPod(_)
             | Error::Forbidden { .. }
             | Error::Locked(_)
+            | Error::Session(_)
             | Error::JobNotStarted(_)
             | Error::Api(_)
             | Error::NotStarted(_),
@@ -683,6 +702,7 @@ mod tests {
             Error::Pending(String::new()),
             Error::CheckFailed(String::new()),
             Error::LintFailed(String::new()),
+            Error::Session(String::new()),
             Error::Connections(String::new()),
             Error::Unknown(String::new()),
             Error::ReadLost(String::new()),

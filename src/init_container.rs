@@ -7,14 +7,15 @@ use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::json;
 
-use crate::job::app_container;
+use crate::job::{Entrypoint, app_container, start};
 use crate::protocol::WAIT_TAG;
 
 /// The init container's name: a strategic-merge patch finds it again by this name.
 pub const NAME: &str = "kmigrate-gate";
 
 /// The gate for a Deployment: its app container's image (or `image`), `argv` as the
-/// command, and the app container's database settings (`env`, `envFrom`, `volumeMounts`)
+/// command (or, under [`Entrypoint::Keep`], as the arguments of the entrypoint the app runs
+/// under: see [`start`]), and the app container's database settings (`env`, `envFrom`, `volumeMounts`)
 /// and `securityContext` (and pull policy), so that the gate reads the database the app
 /// will use, as the app would be allowed to.
 pub fn build(
@@ -22,13 +23,19 @@ pub fn build(
     container: Option<&str>,
     image: &str,
     argv: &[String],
+    entrypoint: Entrypoint,
 ) -> Result<Container, String> {
     let app = app_container(deploy, container)?;
+    let (command, args) = match entrypoint {
+        Entrypoint::Replace => (Some(argv.to_vec()), None),
+        Entrypoint::Keep => start(app, argv),
+    };
     Ok(Container {
         name: NAME.to_owned(),
         image: Some(image.to_owned()),
         image_pull_policy: app.image_pull_policy.clone(),
-        command: Some(argv.to_vec()),
+        command,
+        args,
         env: app.env.clone(),
         env_from: app.env_from.clone(),
         volume_mounts: app.volume_mounts.clone(),
@@ -58,7 +65,16 @@ fn resources() -> ResourceRequirements {
 /// A strategic-merge patch that adds the gate to a Deployment (or replaces it: init
 /// containers merge by name), for `kubectl patch deployment NAME --patch-file FILE`.
 pub fn patch(gate: &Container) -> serde_json::Value {
-    json!({"spec": {"template": {"spec": {"initContainers": [gate]}}}})
+    let mut entry = serde_json::to_value(gate).unwrap_or_default();
+    // A strategic merge keeps the fields a patch leaves out: a `null` removes the `command`
+    // (or `args`) of a gate added before with the other `--entrypoint`, which would
+    // otherwise run with both.
+    if let Some(fields) = entry.as_object_mut() {
+        for key in ["command", "args"] {
+            fields.entry(key).or_insert(serde_json::Value::Null);
+        }
+    }
+    json!({"spec": {"template": {"spec": {"initContainers": [entry]}}}})
 }
 
 /// Whether an init container is a schema gate: the one `gate` writes (by its name, or, when
@@ -147,7 +163,7 @@ mod tests {
         web.security_context =
             Some(serde_json::from_value(json!({"readOnlyRootFilesystem": true})).unwrap());
         web.image_pull_policy = Some("Always".into());
-        let gate = build(&d, None, "shop:2", &argv()).unwrap();
+        let gate = build(&d, None, "shop:2", &argv(), Entrypoint::Replace).unwrap();
         let value = serde_json::to_value(&gate).unwrap();
         assert_eq!(value["name"], NAME);
         assert_eq!(value["image"], "shop:2");
@@ -171,18 +187,31 @@ mod tests {
 
     #[test]
     fn the_app_container_is_chosen_as_job_mode_chooses_it() {
-        let gate = build(&deployment(), Some("metrics"), "x:1", &argv()).unwrap();
+        let gate = build(
+            &deployment(),
+            Some("metrics"),
+            "x:1",
+            &argv(),
+            Entrypoint::Replace,
+        )
+        .unwrap();
         assert!(gate.env.is_none(), "the exporter has no env");
         assert!(
-            build(&deployment(), Some("nope"), "x:1", &argv())
-                .unwrap_err()
-                .contains("no container \"nope\"")
+            build(
+                &deployment(),
+                Some("nope"),
+                "x:1",
+                &argv(),
+                Entrypoint::Replace
+            )
+            .unwrap_err()
+            .contains("no container \"nope\"")
         );
     }
 
     #[test]
     fn the_patch_adds_the_gate_by_name() {
-        let gate = build(&deployment(), None, "shop:2", &argv()).unwrap();
+        let gate = build(&deployment(), None, "shop:2", &argv(), Entrypoint::Replace).unwrap();
         let p = patch(&gate);
         assert_eq!(
             p["spec"]["template"]["spec"]["initContainers"][0]["name"],
@@ -201,6 +230,55 @@ mod tests {
         assert_eq!(gates(&d)[0].name, NAME);
     }
 
+    /// `keep`: the gate sets only `args`, so it runs under the image's ENTRYPOINT, or under
+    /// the app container's own `command` (a wrapper), as the app does; still found as a gate.
+    #[test]
+    fn keep_runs_the_gate_under_the_apps_entrypoint() {
+        let mut d = deployment();
+        let gate = build(&d, None, "shop:2", &argv(), Entrypoint::Keep).unwrap();
+        let value = serde_json::to_value(&gate).unwrap();
+        assert!(value["command"].is_null(), "the image's ENTRYPOINT stays");
+        assert_eq!(value["args"], json!(["/app/bin/shop", "eval", "code"]));
+        assert!(is_gate(&gate));
+        let web = &mut pod_spec(&mut d).containers[1];
+        web.command = Some(vec!["/entrypoint.sh".into()]);
+        web.args = Some(vec!["/app/bin/shop".into(), "start".into()]);
+        let gate = build(&d, None, "shop:2", &argv(), Entrypoint::Keep).unwrap();
+        let value = serde_json::to_value(&gate).unwrap();
+        assert_eq!(value["command"], json!(["/entrypoint.sh"]));
+        assert_eq!(value["args"], json!(["/app/bin/shop", "eval", "code"]));
+        let mut renamed = gate.clone();
+        renamed.name = "schema-wait".into();
+        renamed.args = Some(crate::ecto_snippet::tests::shop(&[], &[]).argv(
+            "/app/bin/shop",
+            Mode::Eval,
+            Operation::Wait(Duration::from_secs(600)),
+        ));
+        assert!(is_gate(&renamed), "found by the snippet in its args");
+    }
+
+    /// The patch removes what the other choice set: switching `--entrypoint` in either
+    /// direction leaves a gate with a `command` or `args`, never both.
+    #[test]
+    fn the_patch_removes_the_command_or_args_of_the_other_choice() {
+        let entry = |e| {
+            let gate = build(&deployment(), None, "shop:2", &argv(), e).unwrap();
+            patch(&gate)["spec"]["template"]["spec"]["initContainers"][0].clone()
+        };
+        let replace = entry(Entrypoint::Replace);
+        assert!(
+            replace["args"].is_null() && replace.get("args").is_some(),
+            "{replace}"
+        );
+        assert_eq!(replace["command"][0], "/app/bin/shop");
+        let keep = entry(Entrypoint::Keep);
+        assert!(
+            keep.get("command").is_some_and(serde_json::Value::is_null),
+            "{keep}"
+        );
+        assert_eq!(keep["args"][0], "/app/bin/shop");
+    }
+
     #[test]
     fn a_renamed_gate_is_found_by_what_it_runs() {
         let snippet = crate::ecto_snippet::tests::shop(&[], &[]).argv(
@@ -208,7 +286,8 @@ mod tests {
             Mode::Eval,
             Operation::Wait(Duration::from_secs(600)),
         );
-        let mut renamed = build(&deployment(), None, "shop:2", &snippet).unwrap();
+        let mut renamed =
+            build(&deployment(), None, "shop:2", &snippet, Entrypoint::Replace).unwrap();
         renamed.name = "schema-wait".into();
         let cli: Container = serde_json::from_value(json!({
             "name": "wait-for-schema", "image": "kmigrate:0.1",
@@ -227,7 +306,7 @@ mod tests {
     #[test]
     fn a_gate_on_another_image_than_the_app_is_named() {
         let mut d = deployment();
-        let gate = build(&d, None, "shop:1", &argv()).unwrap();
+        let gate = build(&d, None, "shop:1", &argv(), Entrypoint::Replace).unwrap();
         pod_spec(&mut d).init_containers = Some(vec![gate]);
         assert_eq!(image_mismatch(&d, None), None, "both run shop:1");
         pod_spec(&mut d).init_containers.as_mut().unwrap()[0].image = Some("shop:0".into());

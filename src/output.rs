@@ -168,6 +168,8 @@ struct Explain {
     hiding: bool,
     /// kmigrate's line for the failure, said when the stream ends.
     said: Option<String>,
+    /// The output is a container's log, stdout and stderr in one stream (Job mode).
+    merged: bool,
 }
 
 /// Lines a capturing streamer keeps, and the characters kept of each.
@@ -216,12 +218,20 @@ impl Streamer {
         self
     }
 
+    /// The output is a container's log, where a failure's text comes on the one stream
+    /// there is: it is explained there too.
+    pub fn reads_a_merged_log(&mut self) {
+        if let Some(explain) = self.explain.as_mut() {
+            explain.merged = true;
+        }
+    }
+
     /// Whether a remote line is the raw text of a failure kmigrate says in its own words.
     fn explained(&mut self, stream: Stream, line: &[u8]) -> bool {
         let Some(explain) = self.explain.as_mut() else {
             return false;
         };
-        if stream != Stream::Err && !line.starts_with(b"--rpc-eval") {
+        if stream != Stream::Err && !explain.merged && !line.starts_with(b"--rpc-eval") {
             return false;
         }
         let text = String::from_utf8_lossy(line);
@@ -233,6 +243,11 @@ impl Streamer {
             return true;
         }
         if text.starts_with("** (") {
+            explain.hiding = false;
+        }
+        // In a merged log a stack trace ends where its indented frames do: what follows is
+        // the program's own output.
+        if explain.merged && !text.starts_with(char::is_whitespace) {
             explain.hiding = false;
         }
         explain.hiding
@@ -457,8 +472,18 @@ impl Streamer {
                 );
                 self.write(Stream::Err, printable_text(&line).as_bytes());
             }
+            // Said as they come: what the run leaves out, before anything else it says.
+            Event::Older(o) => {
+                let line = format!("kmigrate: {}\n", o.describe());
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
+            Event::Skipped(r) => {
+                let line = format!("kmigrate: {}\n", r.describe());
+                self.write(Stream::Err, printable_text(&line).as_bytes());
+            }
             Event::OtherRun(_)
             | Event::Busy(_)
+            | Event::Session(_)
             | Event::TimedOut(_)
             | Event::Tenant { .. }
             | Event::InvalidIndex(_) => {}
@@ -715,6 +740,40 @@ mod tests {
                 ),
                 !verbose,
                 "{err}"
+            );
+        }
+    }
+
+    /// A Job's log is one stream: a failure kmigrate understands is said in its words there
+    /// too, its stack trace hidden up to its last frame, and what follows is shown.
+    #[tokio::test]
+    async fn failures_in_a_merged_log_are_said_in_its_words() {
+        const LOG: &str = "== Running 1\n\
+            ** (System.EnvError) could not fetch environment variable \"DATABASE_URL\" because it is not set\n\
+            \x20   (elixir 1.14.0) lib/system.ex:1: System.fetch_env!/1\nafter\n";
+        for merged in [false, true] {
+            let (ui, captured) = crate::ui::Ui::memory(false, false);
+            let mut s = ui.streamer(Purpose::Status);
+            if merged {
+                s.reads_a_merged_log();
+            }
+            s.chunk(Stream::Out, LOG.as_bytes()).await;
+            s.finish().await;
+            let c = captured.lock().unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&c.stdout),
+                String::from_utf8_lossy(&c.stderr)
+            );
+            assert_eq!(all.contains("System.fetch_env!"), !merged, "{all}");
+            assert_eq!(
+                all.contains("needs the environment variable DATABASE_URL"),
+                merged,
+                "{all}"
+            );
+            assert!(
+                all.contains("== Running 1") && all.contains("after"),
+                "{all}"
             );
         }
     }

@@ -30,6 +30,8 @@ pub const REFUSED_TAG: &str = "kmigrate:refused";
 pub const RUNNING_TAG: &str = "kmigrate:running";
 /// Nothing was run because another run is still executing.
 pub const BUSY_TAG: &str = "kmigrate:busy";
+/// Nothing was run: the run's sessions do not carry its parameters (PgBouncer).
+pub const SESSION_TAG: &str = "kmigrate:session";
 /// One of the run's sessions waits for a lock that another session holds.
 pub const WAITING_TAG: &str = "kmigrate:waiting";
 /// The migration is still running.
@@ -68,6 +70,10 @@ pub const WAIT_TAG: &str = "kmigrate:wait";
 pub const END_TAG: &str = "kmigrate:end";
 /// One finding of `doctor`'s probe.
 pub const PROBE_TAG: &str = "kmigrate:probe";
+/// The release's ecto_sql is older than a feature of kmigrate's needs.
+pub const OLDER_TAG: &str = "kmigrate:older";
+/// A repo whose adapter is not PostgreSQL, left out of the read.
+pub const SKIPPED_TAG: &str = "kmigrate:skipped";
 
 /// Every tag, with its fields.
 pub const TAGS: &[Tag] = &[
@@ -80,6 +86,17 @@ pub const TAGS: &[Tag] = &[
         name: INVALID_INDEX_TAG,
         forms: &[&["<repo>", "<prefix>", "<schema>", "<index>", "<table>"]],
         doc: "an index marked invalid in that repo and prefix: a concurrent build that failed (or still runs)",
+    },
+    Tag {
+        name: OLDER_TAG,
+        forms: &[&["<feature>", "<ecto_sql version>", "<version it needs>"]],
+        doc: "the release's ecto_sql is older than this feature of the run needs (src/ecto_snippet/versions.rs \
+              names each); the run does without it as that table says",
+    },
+    Tag {
+        name: SKIPPED_TAG,
+        forms: &[&["<repo>", "<adapter>"]],
+        doc: "a repo whose `__adapter__()` is not `Ecto.Adapters.Postgres`: left out of the read",
     },
     Tag {
         name: LOCKED_TAG,
@@ -127,6 +144,14 @@ pub const TAGS: &[Tag] = &[
         name: BUSY_TAG,
         forms: &[&["<reason>"]],
         doc: "nothing was run because another run is still executing",
+    },
+    Tag {
+        name: SESSION_TAG,
+        forms: &[
+            &["<repo>", "refused", "<parameter>"],
+            &["<repo>", "unset", "<parameter>", "<asked>", "<in force>"],
+        ],
+        doc: "nothing was run: the database (a pooler) refused a session parameter of the run, or took it and did not apply it",
     },
     Tag {
         name: WAITING_TAG,
@@ -266,8 +291,29 @@ pub const TAGS: &[Tag] = &[
             &["repos", "<repo>..."],
             &["db", "<repo>", "ok"],
             &["db", "<repo>", "error", "<why>"],
+            &["adapter", "<repo>", "<adapter>"],
+            &["invalidindex", "<repo>", "<schema>", "<index>", "<table>"],
+            &["session", "<repo>", "ok"],
+            &["session", "<repo>", "refused", "<parameter>"],
+            &[
+                "session",
+                "<repo>",
+                "unset",
+                "<parameter>",
+                "<asked>",
+                "<in force>",
+            ],
+            &["session", "<repo>", "error", "<why>"],
+            &[
+                "pooler",
+                "<repo>",
+                "<server port>",
+                "<repo port>",
+                "<migration lock>",
+            ],
         ],
-        doc: "one finding of `doctor`'s probe",
+        doc: "one finding of `doctor`'s probe (the adapter only of a repo that is not PostgreSQL, \
+              which is then not asked `SELECT 1`)",
     },
 ];
 

@@ -65,6 +65,12 @@ pub struct Report {
     pub other_runs: Vec<crate::ecto_output::OtherRun>,
     /// Indexes PostgreSQL marks invalid (status).
     pub invalid_indexes: Vec<crate::ecto_output::InvalidIndex>,
+    /// Repos left out because their adapter is not PostgreSQL (status, plan).
+    #[serde(default)]
+    pub skipped_repos: Vec<crate::ecto_output::SkippedRepo>,
+    /// Features the release's ecto_sql is too old for, which the run did without.
+    #[serde(default)]
+    pub older_ecto_sql: Vec<crate::ecto_output::OlderEctoSql>,
     /// Locks the run's sessions waited on for 3 s or more, and who held them.
     pub lock_waits: Vec<crate::ecto_output::LockWait>,
     /// The migration cancelled by `--lock-timeout` or `--statement-timeout`, if one was.

@@ -319,7 +319,13 @@ async fn in_pod(ctx: &Ctx, t: Option<&PodTarget>, checks: &mut Checks) {
         let ran = ctx.exec_quietly(t, &ecto.probe_argv(), &mut out).await;
         probe(&ecto, ran, out.findings.probe(), &out.captured(), checks);
     } else {
-        for (name, need) in [("repos", "app"), ("database", "repos"), ("ecto_sql", "app")] {
+        for (name, need) in [
+            ("repos", "app"),
+            ("database", "repos"),
+            ("indexes", "database"),
+            ("ecto_sql", "app"),
+            ("session", "database"),
+        ] {
             checks.ready(name, &[need]);
         }
     }
@@ -404,8 +410,33 @@ fn probe(
             "check that the release starts: `kubectl exec POD -- RELEASE eval 'IO.puts(:ok)'`",
         ),
     }
+    let field = |l: &Vec<String>, i: usize| l.get(i).cloned().unwrap_or_default();
+    let all = |what: &str| -> Vec<&Vec<String>> {
+        lines
+            .iter()
+            .filter(|l| l.first().is_some_and(|w| w == what))
+            .collect()
+    };
+    // Repos that are not PostgreSQL: named with their adapter, left out of what follows.
+    let others: Vec<crate::ecto_output::SkippedRepo> = all("adapter")
+        .iter()
+        .map(|l| crate::ecto_output::SkippedRepo {
+            repo: field(l, 1),
+            adapter: field(l, 2),
+        })
+        .collect();
     if checks.ready("repos", &["app"]) {
         match find("repos") {
+            Some(l) if l.len() > 1 && !others.is_empty() => {
+                let left: Vec<String> = others.iter().map(|o| o.describe()).collect();
+                checks.warn(
+                    "repos",
+                    format!("{}; {}", l[1..].join(", "), left.join("; ")),
+                    "migrate and roll back those repos another way (the release's own \
+                     `Ecto.Migrator.run/4`); a migrate or rollback with them among its repos is \
+                     refused: name the PostgreSQL repos with --repo",
+                );
+            }
             Some(l) if l.len() > 1 => checks.pass("repos", l[1..].join(", ")),
             _ => checks.fail(
                 "repos",
@@ -428,7 +459,13 @@ fn probe(
                 format!("{repo}: {why}")
             })
             .collect();
-        if dbs.is_empty() {
+        if dbs.is_empty() && !others.is_empty() {
+            checks.fail(
+                "database",
+                "no repo uses PostgreSQL".to_owned(),
+                "kmigrate reads and runs PostgreSQL repos only",
+            );
+        } else if dbs.is_empty() {
             checks.fail(
                 "database",
                 format!("no repo answered ({how_it_ended}{tail})"),
@@ -449,6 +486,40 @@ fn probe(
             );
         }
     }
+    if checks.ready("indexes", &["database"]) {
+        let invalid: Vec<crate::ecto_output::InvalidIndex> = all("invalidindex")
+            .iter()
+            .map(|l| crate::ecto_output::InvalidIndex {
+                repo: field(l, 1),
+                prefix: None,
+                schema: field(l, 2),
+                index: field(l, 3),
+                table: field(l, 4),
+            })
+            .collect();
+        if invalid.is_empty() {
+            checks.pass("indexes", "no index marked invalid".to_owned());
+        } else {
+            let named: Vec<String> = invalid
+                .iter()
+                .map(|i| format!("{}.{} on {} ({})", i.schema, i.index, i.table, i.repo))
+                .collect();
+            let drops: Vec<String> = invalid.iter().map(|i| i.drop_statement()).collect();
+            checks.warn(
+                "indexes",
+                format!(
+                    "invalid (a CREATE INDEX CONCURRENTLY that failed or was cancelled, or one \
+                     still building; PostgreSQL maintains it on every write and never uses it, \
+                     and IF NOT EXISTS keeps it): {}",
+                    named.join(", ")
+                ),
+                format!(
+                    "when no build is running, drop each with `{}`, then migrate again",
+                    drops.join(" ")
+                ),
+            );
+        }
+    }
     if checks.ready("ecto_sql", &["app"]) {
         let min = format!("{}.{}.{}", MIN_ECTO_SQL.0, MIN_ECTO_SQL.1, MIN_ECTO_SQL.2);
         let fix = format!(
@@ -460,7 +531,7 @@ fn probe(
         {
             None => checks.fail("ecto_sql", "ecto_sql is not in the release".to_owned(), fix),
             Some(v) => match at_least(v, MIN_ECTO_SQL) {
-                Some(true) => checks.pass("ecto_sql", format!("{v} (at least {min})")),
+                Some(true) => ecto_sql_features(v, &min, checks),
                 Some(false) => checks.fail("ecto_sql", format!("{v} is older than {min}"), fix),
                 None => checks.warn(
                     "ecto_sql",
@@ -468,6 +539,42 @@ fn probe(
                     format!("make sure it is {min} or later"),
                 ),
             },
+        }
+    }
+    let s = &ecto.snippet.session;
+    crate::doctor::session::check(
+        lines,
+        !s.named,
+        s.lock_timeout.is_some() || s.statement_timeout.is_some(),
+        checks,
+    );
+}
+
+/// A supported ecto_sql: each feature that came later than `version` (src/ecto_snippet/
+/// versions.rs) is named, with what a run does without it.
+fn ecto_sql_features(version: &str, min: &str, checks: &mut Checks) {
+    let older: Vec<&crate::ecto_snippet::Floor> = crate::ecto_snippet::ECTO_SQL_FLOORS
+        .iter()
+        .filter(|f| at_least(version, f.version) == Some(false))
+        .collect();
+    match older.last() {
+        None => checks.pass(
+            "ecto_sql",
+            format!("{version} (at least {min}, and every feature's version)"),
+        ),
+        Some(newest) => {
+            let lost: Vec<String> = older
+                .iter()
+                .map(|f| format!("before {}, no {}: {}", f.version_text(), f.what, f.instead))
+                .collect();
+            checks.warn(
+                "ecto_sql",
+                format!("{version} (at least {min}); {}", lost.join("; ")),
+                format!(
+                    "upgrade ecto_sql to {} or later to have every feature",
+                    newest.version_text()
+                ),
+            );
         }
     }
 }
@@ -529,6 +636,8 @@ mod tests {
                 &["repos", "Shop.Repo", "Shop.Audit"],
                 &["db", "Shop.Repo", "ok"],
                 &["db", "Shop.Audit", "ok"],
+                &["session", "Shop.Repo", "ok"],
+                &["session", "Shop.Audit", "ok"],
             ],
         );
         assert_eq!(
@@ -537,7 +646,9 @@ mod tests {
                 ("app", Status::Pass),
                 ("repos", Status::Pass),
                 ("database", Status::Pass),
-                ("ecto_sql", Status::Pass)
+                ("indexes", Status::Pass),
+                ("ecto_sql", Status::Pass),
+                ("session", Status::Pass)
             ]
         );
         assert_eq!(c[1].detail, "Shop.Repo, Shop.Audit");
@@ -557,12 +668,122 @@ mod tests {
         );
         assert_eq!(c[2].status, Status::Fail);
         assert_eq!(c[2].detail, "Shop.Repo: connection refused");
-        assert_eq!(c[3].status, Status::Fail);
+        assert_eq!(c[3].status, Status::Skip, "{:?}", c[3]);
+        assert_eq!(c[4].status, Status::Fail);
         assert!(
-            c[3].detail.contains("3.5.4 is older than 3.6.1"),
+            c[4].detail.contains("3.5.4 is older than 3.6.1"),
+            "{:?}",
+            c[4]
+        );
+    }
+
+    #[test]
+    fn an_ecto_sql_older_than_a_feature_warns_naming_each_one_lost() {
+        let c = read(
+            Ok(0),
+            &[
+                &["app", "ok"],
+                &["ecto_sql", "3.7.0"],
+                &["repos", "Shop.Repo"],
+                &["db", "Shop.Repo", "ok"],
+            ],
+        );
+        let e = &c[4];
+        assert_eq!((e.name.as_str(), e.status), ("ecto_sql", Status::Warn));
+        for said in [
+            "before 3.7.1, no a migration lock per prefix",
+            "refuses --concurrency above 1",
+            "before 3.7.1, no `run/4`'s `log_migrations_sql:`",
+            "before 3.9.0, no `migration_lock: :pg_advisory_lock`",
+        ] {
+            assert!(e.detail.contains(said), "{said}: {e:?}");
+        }
+        assert_eq!(
+            e.fix.as_deref(),
+            Some("upgrade ecto_sql to 3.9.0 or later to have every feature")
+        );
+        for (v, lost) in [("3.8.2", 1), ("3.9.0-rc.1", 1), ("3.9.0", 0), ("3.14.0", 0)] {
+            let c = read(
+                Ok(0),
+                &[
+                    &["app", "ok"],
+                    &["ecto_sql", v],
+                    &["repos", "R"],
+                    &["db", "R", "ok"],
+                ],
+            );
+            assert_eq!(
+                c[4].detail.matches("before ").count(),
+                lost,
+                "{v}: {:?}",
+                c[4]
+            );
+        }
+    }
+
+    #[test]
+    fn a_repo_of_another_adapter_and_invalid_indexes_warn() {
+        let c = read(
+            Ok(0),
+            &[
+                &["app", "ok"],
+                &["ecto_sql", "3.14.0"],
+                &["repos", "Shop.Repo", "Shop.Cache"],
+                &["db", "Shop.Repo", "ok"],
+                &[
+                    "invalidindex",
+                    "Shop.Repo",
+                    "public",
+                    "posts_title_index",
+                    "posts",
+                ],
+                &["adapter", "Shop.Cache", "Ecto.Adapters.SQLite3"],
+                &["session", "Shop.Repo", "ok"],
+            ],
+        );
+        assert_eq!(
+            statuses(&c),
+            [
+                ("app", Status::Pass),
+                ("repos", Status::Warn),
+                ("database", Status::Pass),
+                ("indexes", Status::Warn),
+                ("ecto_sql", Status::Pass),
+                ("session", Status::Pass)
+            ]
+        );
+        assert!(
+            c[1].detail
+                .contains("Shop.Cache uses Ecto.Adapters.SQLite3, not Ecto.Adapters.Postgres"),
+            "{:?}",
+            c[1]
+        );
+        assert_eq!(c[2].detail, "SELECT 1 through Shop.Repo");
+        assert!(
+            c[3].detail
+                .contains("public.posts_title_index on posts (Shop.Repo)"),
             "{:?}",
             c[3]
         );
+        assert!(
+            c[3].fix
+                .as_deref()
+                .unwrap()
+                .contains("`DROP INDEX CONCURRENTLY public.posts_title_index;`"),
+            "{:?}",
+            c[3]
+        );
+        let only = read(
+            Ok(0),
+            &[
+                &["app", "ok"],
+                &["repos", "C"],
+                &["adapter", "C", "Ecto.Adapters.MyXQL"],
+                &["ecto_sql", "3.14.0"],
+            ],
+        );
+        assert_eq!(only[2].status, Status::Fail, "{:?}", only[2]);
+        assert_eq!(only[2].detail, "no repo uses PostgreSQL");
     }
 
     #[test]
@@ -595,7 +816,9 @@ mod tests {
                 ("app", Status::Fail),
                 ("repos", Status::Skip),
                 ("database", Status::Skip),
-                ("ecto_sql", Status::Skip)
+                ("indexes", Status::Skip),
+                ("ecto_sql", Status::Skip),
+                ("session", Status::Skip)
             ]
         );
         let c = read(
@@ -603,6 +826,6 @@ mod tests {
             &[&["app", "ok"], &["repos", "R"], &["db"], &["ecto_sql"]],
         );
         assert_eq!(c[2].status, Status::Fail, "{:?}", c[2]);
-        assert_eq!(c[3].status, Status::Fail, "{:?}", c[3]);
+        assert_eq!(c[4].status, Status::Fail, "{:?}", c[4]);
     }
 }

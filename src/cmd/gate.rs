@@ -8,7 +8,7 @@ use crate::ecto_snippet::Mode;
 use crate::ecto_snippet::Operation;
 use crate::error::Error;
 use crate::init_container::{self, NAME};
-use crate::job::{human, to_yaml};
+use crate::job::{Entrypoint, human, to_yaml};
 use crate::settings::Gate;
 
 /// Run `gate`: find the Deployment, build the init container (or the patch), print it.
@@ -23,7 +23,8 @@ pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
     let argv = ecto
         .snippet
         .argv(&ecto.release, Mode::Eval, Operation::Wait(req.deadline));
-    let gate = init_container::build(&deploy, container.as_deref(), &image, &argv)
+    job_run::entrypoint_said(ctx, &deploy, req.entrypoint, "the gate")?;
+    let gate = init_container::build(&deploy, container.as_deref(), &image, &argv, req.entrypoint)
         .map_err(Error::NoPod)?;
     let secrets = crate::secret_env::literal_secrets(&gate);
     if !secrets.is_empty() {
@@ -72,8 +73,13 @@ pub async fn gate(ctx: &mut Ctx, req: &Gate) -> Result<()> {
         "{how}\nNew pods then start only once the database holds every migration of {image}; \
          each run of the gate waits up to {}, then exits 10 and the kubelet runs it again.\n\
          Give the gate the new image in every rollout, with the app: \
-         `kubectl set image deployment/{name} {app}=IMAGE {NAME}=IMAGE`.",
-        human(req.deadline)
+         `kubectl set image deployment/{name} {app}=IMAGE {NAME}=IMAGE`.{}",
+        human(req.deadline),
+        match req.entrypoint {
+            Entrypoint::Replace => "\nIts `command` replaces the image's ENTRYPOINT: where that exports the \
+                database settings (an entrypoint script, vault-env, doppler), use --entrypoint keep.",
+            Entrypoint::Keep => "\nIt runs under the app's entrypoint, which must exec its arguments.",
+        }
     ));
     Ok(())
 }

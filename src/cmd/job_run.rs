@@ -129,6 +129,7 @@ async fn setup(ctx: &mut Ctx, mode: JobMode) -> Result<Setup> {
     if let Some((what, fix)) = init_container::image_mismatch(&deploy, container.as_deref()) {
         ctx.ui.note(&format!("warning: {what}; {fix}"));
     }
+    entrypoint_said(ctx, &deploy, mode.entrypoint, "the Job")?;
     if let Some(left_out) = left_out(&leave_out) {
         ctx.ui.note(&format!("The Job leaves out {left_out}."));
     }
@@ -141,6 +142,34 @@ async fn setup(ctx: &mut Ctx, mode: JobMode) -> Result<Setup> {
         leave_out,
         mode,
     })
+}
+
+/// The entrypoint `what` (the Job, the gate) runs under, checked against the Deployment's app
+/// container: `keep` is refused where its own `command` is the release (usage error); under
+/// `replace`, a `command` of its own that is a wrapper is named, with `--entrypoint keep`.
+pub(super) fn entrypoint_said(
+    ctx: &Ctx,
+    deploy: &Deployment,
+    entrypoint: job::Entrypoint,
+    what: &str,
+) -> Result<()> {
+    let app =
+        job::app_container(deploy, ctx.settings.pods.container.as_deref()).map_err(Error::NoPod)?;
+    let Some(release) = ctx.settings.ecto.as_ref().map(|e| e.release.as_str()) else {
+        return Ok(());
+    };
+    match entrypoint {
+        job::Entrypoint::Keep => match job::keep_refused(app, release) {
+            Some(why) => Err(Error::Usage(why).into()),
+            None => Ok(()),
+        },
+        job::Entrypoint::Replace => {
+            if let Some(note) = job::replaced_wrapper(app, release, what) {
+                ctx.ui.note(&note);
+            }
+            Ok(())
+        }
+    }
 }
 
 /// A dry run: the Job, printed (with -o json, in the report: stdout is the report alone).
@@ -283,6 +312,7 @@ fn job_options(ctx: &Ctx, setup: &Setup, argv: &[String], command: &str) -> JobO
             .unwrap_or_else(|| "unknown".to_owned()),
         deadline: ctx.settings.timeout.as_ref().map(|(d, _)| *d),
         leave_out: setup.leave_out.clone(),
+        entrypoint: setup.mode.entrypoint,
     }
 }
 

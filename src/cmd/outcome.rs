@@ -30,6 +30,9 @@ pub(super) fn settle(
     direction: Direction,
     custom: bool,
 ) -> anyhow::Result<()> {
+    if let Some(why) = session_refusal(findings.session_problems()) {
+        return Err(Error::Session(why).into());
+    }
     if let Some(why) = findings.refused() {
         return Err(crate::error::usage(format!("{why}; nothing was run")));
     }
@@ -45,6 +48,7 @@ pub(super) fn settle(
     ctx.report.lock_waits = findings.waits().into_iter().cloned().collect();
     // A failed migration outside a transaction names the invalid indexes it left.
     ctx.report.invalid_indexes = findings.invalid_indexes().to_vec();
+    ctx.report.older_ecto_sql = findings.older_ecto_sql().to_vec();
     for i in findings.invalid_indexes() {
         ctx.ui.note(&format!("warning: {}", i.describe()));
     }
@@ -105,6 +109,43 @@ fn connections_needed(ctx: &Ctx) -> String {
         "This run opens up to {per_repo} connections at once for each repo with migrations to run \
          (2 × --concurrency {n} + 1); allow that many{lower}"
     )
+}
+
+/// The run's sessions would not carry its parameters (PgBouncer): what, and what to set.
+/// PgBouncer's refusal is one connection failure to its driver, and a timeout it drops
+/// would let the run wait without bound: both stop the run before anything runs.
+pub(crate) fn session_refusal(problems: &[crate::ecto_output::SessionProblem]) -> Option<String> {
+    let first = problems.first()?;
+    let said: Vec<String> = problems
+        .iter()
+        .map(|p| match &p.unset {
+            None => format!("refused the session parameter {}", p.parameter),
+            Some((asked, in_force)) => {
+                let in_force = if in_force.is_empty() {
+                    "nothing"
+                } else {
+                    in_force.as_str()
+                };
+                format!("took {} = {asked} but {in_force} is in force", p.parameter)
+            }
+        })
+        .collect();
+    let repo = first
+        .repo
+        .as_deref()
+        .map_or(String::new(), |r| format!(" of {r}"));
+    let fix = if first.unset.is_some() {
+        "a pooler dropped it (PgBouncer's ignore_startup_parameters accepts a parameter and never applies it)"
+    } else {
+        "PgBouncer accepts only the startup parameters it tracks (\"unsupported startup parameter\")"
+    };
+    Some(format!(
+        "the database{repo} {}: {fix}; nothing was run. Connect the migration to PostgreSQL directly, or run without \
+         --lock-timeout/--statement-timeout, or set the timeouts on the server for the role that migrates (see \
+         docs/guide/pgbouncer.md); `{} doctor` checks it",
+        said.join(", "),
+        crate::program_name::on_target()
+    ))
 }
 
 /// Each tenant's outcome, in run order, then the names `--prefixes-from` returned that are
@@ -389,7 +430,37 @@ fn killed_by(code: i32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::killed_by;
+    use super::{killed_by, session_refusal};
+    use crate::ecto_output::SessionProblem;
+
+    #[test]
+    fn a_session_parameter_refused_or_dropped_is_said_with_what_to_set() {
+        assert_eq!(session_refusal(&[]), None);
+        let refused = session_refusal(&[SessionProblem {
+            repo: None,
+            parameter: "lock_timeout".to_owned(),
+            unset: None,
+        }])
+        .unwrap();
+        assert!(
+            refused.starts_with(
+                "the database refused the session parameter lock_timeout: PgBouncer accepts only"
+            ),
+            "{refused}"
+        );
+        assert!(refused.contains("nothing was run"), "{refused}");
+        assert!(refused.contains("docs/guide/pgbouncer.md"), "{refused}");
+        let dropped = session_refusal(&[SessionProblem {
+            repo: Some("Shop.Repo".to_owned()),
+            parameter: "statement_timeout".to_owned(),
+            unset: Some(("60000".to_owned(), "0".to_owned())),
+        }])
+        .unwrap();
+        assert!(
+            dropped.starts_with("the database of Shop.Repo took statement_timeout = 60000 but 0 is in force: a pooler dropped it"),
+            "{dropped}"
+        );
+    }
 
     #[test]
     fn only_codes_above_128_name_a_signal() {

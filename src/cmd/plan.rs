@@ -36,6 +36,8 @@ pub async fn plan(ctx: &mut Ctx) -> Result<()> {
 /// Put the plan in the report, and for people: every migration with its flags and
 /// findings (each with its fix, as `lint` shows it) on stdout, the hash last.
 fn show(ctx: &mut Ctx, findings: &Findings) -> Result<()> {
+    ctx.report.skipped_repos = findings.skipped_repos().to_vec();
+    ctx.report.older_ecto_sql = findings.older_ecto_sql().to_vec();
     let mut plan =
         MigrationPlan::from_lines(findings.migration_plan()).map_err(anyhow::Error::msg)?;
     if ctx.settings.job.is_some() {

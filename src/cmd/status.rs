@@ -44,6 +44,8 @@ fn show(ctx: &mut Ctx, findings: &Findings, place: &str, gate: bool) -> Result<(
     ctx.report.migration_locks = locks.to_vec();
     ctx.report.other_runs = findings.other_runs().into_iter().cloned().collect();
     ctx.report.invalid_indexes = findings.invalid_indexes().to_vec();
+    ctx.report.skipped_repos = findings.skipped_repos().to_vec();
+    ctx.report.older_ecto_sql = findings.older_ecto_sql().to_vec();
     let waiting = pending(rows).len();
     let ahead = rows.iter().filter(|r| r.not_in_image()).count();
     if !ctx.ui.json {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::ecto_snippet::Mode;
+use crate::job::Entrypoint;
 
 pub use discovery::{Source, read};
 
@@ -70,6 +71,8 @@ pub struct Layer {
     pub deployment: Option<String>,
     /// Job mode: how long a pod that Kubernetes keeps retrying is given to start.
     pub start_grace: Option<String>,
+    /// Job mode and the gate: replace the entrypoint the app runs under, or keep it.
+    pub entrypoint: Option<Entrypoint>,
 }
 
 /// How much of a user's command the audit trail keeps.
@@ -188,6 +191,7 @@ fn overlay(base: &Layer, over: &Layer) -> Layer {
             .start_grace
             .clone()
             .or_else(|| base.start_grace.clone()),
+        entrypoint: over.entrypoint.or(base.entrypoint),
     }
 }
 
@@ -240,6 +244,9 @@ release = "/app/bin/my_app"
 # deployment = "my-app"
 # How long a Job's pod in image-pull back-off (or config error, unschedulable) may take to start:
 # start_grace = "2m"
+# Job mode and the gate replace the image's ENTRYPOINT with the release command; "keep" passes the
+# command to it instead (it must exec its arguments: an entrypoint.sh ending in exec "$@", vault-env):
+# entrypoint = "keep"
 # Names (namespace, context, cluster, server host, or a part of them) that mean production
 # are protected by default: prod, production, *-prod, prod-*, *-production, production-*, prd.
 # Add your own here; replace_default_patterns = true drops the defaults (said on every run).
@@ -353,7 +360,7 @@ mod proptests {
         fn unknown_keys_are_rejected(key in "[a-z_]{1,12}", value in "[a-z]{0,8}") {
             let known = ["context", "namespace", "selector", "container", "release", "app", "repos", "mode", "prefixes", "prefixes_from",
                 "migrate_command", "rollback_command", "protected", "timeout", "default_env", "protected_patterns",
-                "replace_default_patterns", "audit_argv", "audit", "protection_marks", "env", "lock", "job", "deployment", "start_grace"];
+                "replace_default_patterns", "audit_argv", "audit", "protection_marks", "env", "lock", "job", "deployment", "start_grace", "entrypoint"];
             let text = format!("{key} = \"{value}\"\n");
             if !known.contains(&key.as_str()) {
                 prop_assert!(Config::parse(&text).is_err(), "{}", text);

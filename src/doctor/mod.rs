@@ -3,6 +3,7 @@
 //! themselves run in `cmd::doctor`; what they need to be allowed is in [`needs`].
 
 pub(crate) mod needs;
+pub(crate) mod session;
 
 use serde::{Deserialize, Serialize};
 

@@ -14,8 +14,18 @@ pub fn explain(line: &str) -> Option<String> {
     }
     if let Some(rest) = line.strip_prefix("** (DBConnection.ConnectionError)") {
         return Some(format!(
-            "the app could not connect to its database ({}); check the repo's database settings in the pod, and `{me} doctor`",
+            "the app could not connect to its database ({}); check the repo's database settings in the pod (a Job or the \
+             schema gate gets them from the container's env, not from the image's ENTRYPOINT unless --entrypoint keep), \
+             and `{me} doctor`",
             quoted(rest.trim())
+        ));
+    }
+    if let Some(name) = missing_variable(line) {
+        return Some(format!(
+            "the release's config/runtime.exs needs the environment variable {name}, which the command's environment \
+             lacks: it gets the container's `env` and `envFrom`, not what the image's ENTRYPOINT exports (an entrypoint \
+             script, vault-env, doppler). Set {name} in the Deployment's env (from a Secret), or, in Job mode and the \
+             schema gate, run under that ENTRYPOINT with --entrypoint keep"
         ));
     }
     // Elixir 1.14 says `--rpc-eval : RPC failed with reason :nodedown`; 1.15 and later,
@@ -28,6 +38,25 @@ pub fn explain(line: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// The variable a release's runtime config missed: `System.fetch_env!/1`'s error, or the
+/// `raise "environment variable DATABASE_URL is missing."` of Phoenix's generated
+/// config/runtime.exs (both are raised while the release boots, before the snippet runs).
+/// Only a name is taken: the rest of the line is never repeated.
+fn missing_variable(line: &str) -> Option<&str> {
+    let name = if let Some(rest) =
+        line.strip_prefix("** (System.EnvError) could not fetch environment variable \"")
+    {
+        rest.split_once('"')?.0
+    } else {
+        let rest = line.strip_prefix("** (RuntimeError) environment variable ")?;
+        rest.split_once(" is missing")?.0
+    };
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ok.then_some(name)
 }
 
 fn quoted(s: &str) -> String {
@@ -53,6 +82,35 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("`kmigrate doctor`"), "{said}");
+        assert!(said.contains("unless --entrypoint keep"), "{said}");
+    }
+
+    /// What a release says when its runtime.exs misses a variable (Elixir's own text, and
+    /// Phoenix's generated config/runtime.exs) names the variable and both fixes.
+    #[test]
+    fn a_variable_runtime_exs_misses_is_named_with_the_fix() {
+        for line in [
+            "** (System.EnvError) could not fetch environment variable \"DATABASE_URL\" because it is not set",
+            "** (RuntimeError) environment variable DATABASE_URL is missing.",
+        ] {
+            let said = explain(line).unwrap();
+            assert!(
+                said.starts_with(
+                    "the release's config/runtime.exs needs the environment variable DATABASE_URL,"
+                ),
+                "{said}"
+            );
+            assert!(
+                said.contains("--entrypoint keep") && said.contains("Deployment's env"),
+                "{said}"
+            );
+        }
+        assert_eq!(
+            explain("** (RuntimeError) environment variable $(curl x) is missing."),
+            None,
+            "only a variable's name is repeated"
+        );
+        assert_eq!(explain("** (RuntimeError) something else"), None);
     }
 
     #[test]

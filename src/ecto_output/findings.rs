@@ -148,6 +148,7 @@ pub struct Findings {
     ended: bool,
     others: BTreeMap<i64, OtherRun>,
     busy: Option<String>,
+    session: Vec<super::SessionProblem>,
     waits: BTreeMap<(i64, String), LockWait>,
     timed_out: Option<TimedOut>,
     heartbeat: Option<u64>,
@@ -162,7 +163,12 @@ pub struct Findings {
     probe: Vec<Vec<String>>,
     migration_plan: super::plan_lines::PlanLines,
     refusal: Option<super::Refusal>,
+    older: Unique<super::OlderEctoSql>,
+    skipped: Unique<super::SkippedRepo>,
 }
+
+/// Most session problems kept: a few parameters per repo.
+const MAX_SESSION_PROBLEMS: usize = 16;
 
 /// Most probe lines kept: one per repo and a few more.
 const MAX_PROBE_LINES: usize = 64;
@@ -248,6 +254,16 @@ impl Findings {
             Event::Busy(why) => {
                 self.busy.get_or_insert(why);
             }
+            Event::Session(p) => {
+                // Each connection a driver retries says it again: once each is enough.
+                let known = self
+                    .session
+                    .iter()
+                    .any(|q| q.parameter == p.parameter && q.unset == p.unset);
+                if !known && self.session.len() < MAX_SESSION_PROBLEMS {
+                    self.session.push(p);
+                }
+            }
             Event::Waiting(w) => keep_latest(&mut self.waits, (w.holder_pid, w.lock.clone()), w),
             Event::TimedOut(t) => {
                 self.timed_out.get_or_insert(t);
@@ -278,12 +294,30 @@ impl Findings {
             Event::ConnectionRefused(r) => {
                 self.refusal.get_or_insert(r);
             }
+            Event::Older(o) => {
+                let text = o.feature.len() + o.ecto_sql.len() + o.needs.len();
+                self.older.add(o, text);
+            }
+            Event::Skipped(r) => {
+                let text = r.repo.len() + r.adapter.len();
+                self.skipped.add(r, text);
+            }
         }
     }
 
     /// The first connection PostgreSQL refused for a connection limit, if any.
     pub fn connection_refused(&self) -> Option<&super::Refusal> {
         self.refusal.as_ref()
+    }
+
+    /// Features the release's ecto_sql is too old for, which the run did without.
+    pub fn older_ecto_sql(&self) -> &[super::OlderEctoSql] {
+        &self.older.items
+    }
+
+    /// Repos left out because their adapter is not PostgreSQL.
+    pub fn skipped_repos(&self) -> &[super::SkippedRepo] {
+        &self.skipped.items
     }
 
     /// The probe's lines, each as its fields after the tag, in order.
@@ -321,6 +355,11 @@ impl Findings {
     /// Sessions of other migrate or rollback runs seen in the database, by pid.
     pub fn other_runs(&self) -> Vec<&OtherRun> {
         self.others.values().collect()
+    }
+
+    /// The run's session parameters that did not reach PostgreSQL (PgBouncer), each once.
+    pub fn session_problems(&self) -> &[super::SessionProblem] {
+        &self.session
     }
 
     /// The snippet ran nothing because another run was still executing.
@@ -441,6 +480,8 @@ impl Findings {
             &self.tenants.budget,
             &self.invalid.budget,
             &self.invalid_indexes.budget,
+            &self.older.budget,
+            &self.skipped.budget,
         ]
         .iter()
         .map(|b| b.bytes)

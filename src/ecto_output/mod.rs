@@ -13,8 +13,8 @@ pub use findings::{Findings, RanMigration, TenantSeen, WaitRound};
 use crate::ecto_snippet::FILE_NOT_FOUND;
 use crate::protocol::{
     BUSY_TAG, CHANGED_TAG, END_TAG, HEARTBEAT_TAG, INVALID_INDEX_TAG, INVALID_TAG, LOCKED_TAG,
-    PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG, RUNNING_TAG, STATUS_TAG, TENANT_TAG, TIMEOUT_TAG,
-    WAIT_TAG, WAITING_TAG, fields,
+    OLDER_TAG, PLAN_TAG, PROBE_TAG, RAN_TAG, REFUSED_TAG, RUNNING_TAG, SESSION_TAG, SKIPPED_TAG,
+    STATUS_TAG, TENANT_TAG, TIMEOUT_TAG, WAIT_TAG, WAITING_TAG, fields,
 };
 
 /// Which way a migration ran.
@@ -81,6 +81,9 @@ pub enum Event {
     OtherRun(OtherRun),
     /// `kmigrate:busy\t<reason>`: nothing ran, another run is still executing.
     Busy(String),
+    /// `kmigrate:session\t...`, or a connection error of PgBouncer's "unsupported startup
+    /// parameter": the run's sessions do not carry its parameters.
+    Session(SessionProblem),
     /// `kmigrate:invalidindex\t...`: an index PostgreSQL marks invalid.
     InvalidIndex(InvalidIndex),
     /// `kmigrate:waiting\t...`: a session of this run waits for a lock.
@@ -115,6 +118,11 @@ pub enum Event {
     MigrationPlan(plan_lines::PlanLine),
     /// DBConnection's log of a connection PostgreSQL refused for a connection limit.
     ConnectionRefused(Refusal),
+    /// `kmigrate:older\t<feature>\t<ecto_sql version>\t<floor>`: the run does without a
+    /// feature its ecto_sql is too old for.
+    Older(OlderEctoSql),
+    /// `kmigrate:skipped\t<repo>\t<adapter>`: a repo that is not PostgreSQL, left out.
+    Skipped(SkippedRepo),
 }
 
 /// A connection PostgreSQL refused for a connection limit (SQLSTATE 53300), as DBConnection
@@ -195,6 +203,30 @@ impl Refusal {
     }
 }
 
+/// A feature the release's ecto_sql is too old for (src/ecto_snippet/versions.rs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct OlderEctoSql {
+    /// The feature's name (`prefix_lock`).
+    pub feature: String,
+    /// The release's ecto_sql version.
+    pub ecto_sql: String,
+    /// The version the feature came with.
+    pub needs: String,
+}
+
+impl OlderEctoSql {
+    /// For people: what the run does without it.
+    pub fn describe(&self) -> String {
+        match crate::ecto_snippet::floor(&self.feature) {
+            Some(f) => f.describe(&self.ecto_sql),
+            None => format!(
+                "ecto_sql {} is older than {}, which {} needs",
+                self.ecto_sql, self.needs, self.feature
+            ),
+        }
+    }
+}
+
 /// A name as SQL writes an identifier: quoted unless plain lower-case.
 fn ident(name: &str) -> String {
     let plain = !name.is_empty()
@@ -207,6 +239,37 @@ fn ident(name: &str) -> String {
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))
     }
+}
+
+/// A repo whose adapter is not PostgreSQL: kmigrate reads and runs PostgreSQL repos only.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct SkippedRepo {
+    /// The repo module.
+    pub repo: String,
+    /// Its `__adapter__()`, e.g. `Ecto.Adapters.SQLite3`.
+    pub adapter: String,
+}
+
+impl SkippedRepo {
+    /// For people: which repo, and why it was left out.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} uses {}, not Ecto.Adapters.Postgres: left out (kmigrate reads and runs PostgreSQL repos only)",
+            self.repo, self.adapter
+        )
+    }
+}
+
+/// A parameter of the run's sessions that does not reach PostgreSQL (PgBouncer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionProblem {
+    /// The repo, when the snippet named it (a driver's log line does not).
+    pub repo: Option<String>,
+    /// The parameter, e.g. `lock_timeout` (`options` for libpq's `PGOPTIONS`).
+    pub parameter: String,
+    /// Refused at connection, or taken and not applied: what was asked and what is in
+    /// force (in `pg_settings` units: milliseconds for the timeouts).
+    pub unset: Option<(String, String)>,
 }
 
 /// What a `kmigrate:tenant` line says.
@@ -267,11 +330,21 @@ impl InvalidIndex {
             "index {schema}.{index} on {table} ({repo}) is invalid: a CREATE INDEX CONCURRENTLY \
              that failed or was cancelled left it (or one still runs). PostgreSQL maintains it \
              on every write and never uses it, and IF NOT EXISTS keeps it: drop it with \
-             `DROP INDEX CONCURRENTLY {schema}.{index};`, then migrate again",
+             `{drop}`, then migrate again",
             schema = self.schema,
             index = quoted(&self.index),
             table = self.table,
             repo = self.repo,
+            drop = self.drop_statement(),
+        )
+    }
+
+    /// The statement that removes it: `DROP INDEX CONCURRENTLY schema.index;`.
+    pub fn drop_statement(&self) -> String {
+        format!(
+            "DROP INDEX CONCURRENTLY {}.{};",
+            self.schema,
+            quoted(&self.index)
         )
     }
 }
@@ -505,6 +578,20 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
             query: parts.next().unwrap_or_default().to_owned(),
         }));
     }
+    if let Some(rest) = tagged(&line, SESSION_TAG) {
+        let mut parts = rest.splitn(fields(SESSION_TAG), '\t');
+        let (repo, kind, parameter) = (parts.next()?, parts.next()?, parts.next()?);
+        let unset = match kind {
+            "refused" => None,
+            "unset" => Some((parts.next()?.to_owned(), parts.next()?.to_owned())),
+            _ => return None,
+        };
+        return Some(Event::Session(SessionProblem {
+            repo: Some(repo.to_owned()),
+            parameter: parameter.to_owned(),
+            unset,
+        }));
+    }
     if let Some(rest) = tagged(&line, INVALID_INDEX_TAG) {
         let mut parts = rest.splitn(fields(INVALID_INDEX_TAG), '\t');
         return Some(Event::InvalidIndex(InvalidIndex {
@@ -550,6 +637,21 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     if let Some(l) = plan_lines::parse(&line) {
         return Some(Event::MigrationPlan(l));
     }
+    if let Some(rest) = tagged(&line, OLDER_TAG) {
+        let mut parts = rest.splitn(fields(OLDER_TAG), '\t');
+        return Some(Event::Older(OlderEctoSql {
+            feature: parts.next()?.to_owned(),
+            ecto_sql: parts.next()?.to_owned(),
+            needs: parts.next()?.to_owned(),
+        }));
+    }
+    if let Some(rest) = tagged(&line, SKIPPED_TAG) {
+        let mut parts = rest.splitn(fields(SKIPPED_TAG), '\t');
+        return Some(Event::Skipped(SkippedRepo {
+            repo: parts.next()?.to_owned(),
+            adapter: parts.next()?.to_owned(),
+        }));
+    }
     if let Some(rest) = tagged(&line, PROBE_TAG) {
         // A repo's start error may name its URL, password included (Ecto.InvalidURLError).
         return Some(Event::Probe(
@@ -576,6 +678,20 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     }
     if let Some(rest) = tagged(&line, INVALID_TAG) {
         return Some(Event::InvalidTenant(rest.to_owned()));
+    }
+    // PgBouncer's refusal, as Postgrex logs each failed connection ("failed to connect: **
+    // (Postgrex.Error) FATAL 08P01 (protocol_violation) unsupported startup parameter:
+    // lock_timeout") while the run's queries wait for one, or as libpq says it.
+    if let Some(idx) = line.find(STARTUP_REFUSED) {
+        let parameter = line[idx + STARTUP_REFUSED.len()..]
+            .trim_start_matches(':')
+            .split_whitespace()
+            .next()?;
+        return Some(Event::Session(SessionProblem {
+            repo: None,
+            parameter: parameter.to_owned(),
+            unset: None,
+        }));
     }
     if let Some(idx) = line.find("== Running ") {
         let mut words = line[idx + "== Running ".len()..].split_whitespace();
@@ -608,6 +724,9 @@ pub fn parse_line(raw: &[u8]) -> Option<Event> {
     }
     Refusal::parse(&line).map(Event::ConnectionRefused)
 }
+
+/// How PgBouncer refuses a startup parameter it neither tracks nor ignores.
+const STARTUP_REFUSED: &str = "unsupported startup parameter";
 
 /// The rest of a line that starts with `tag` and a tab.
 fn tagged<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
@@ -724,6 +843,40 @@ pub fn pending<'a>(rows: impl IntoIterator<Item = &'a StatusRow>) -> Vec<&'a Sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The snippet's `kmigrate:session` lines and PgBouncer's refusal as a driver says it
+    /// (Postgrex's log line, libpq's error) are one finding per parameter.
+    #[test]
+    fn session_parameters_that_do_not_reach_postgresql_are_read_once_each() {
+        let lines: [&[u8]; 5] = [
+            b"kmigrate:session\tDemo.Repo\tunset\tlock_timeout\t5000\t0\n",
+            b"kmigrate:session\tDemo.Repo\trefused\toptions\n",
+            b"12:00:01.123 [error] Postgrex.Protocol (#PID<0.215.0>) failed to connect: ** (Postgrex.Error) \
+              FATAL 08P01 (protocol_violation) unsupported startup parameter: lock_timeout",
+            b"12:00:02.456 [error] Postgrex.Protocol (#PID<0.216.0>) failed to connect: ** (Postgrex.Error) \
+              FATAL 08P01 (protocol_violation) unsupported startup parameter: lock_timeout",
+            b"** (DBConnection.ConnectionError) psql failed: connection to server at \"127.0.0.1\", port 6432 failed: \
+              FATAL:  unsupported startup parameter: options",
+        ];
+        let mut f = Findings::default();
+        for line in lines {
+            f.add(parse_line(line).expect("read"));
+        }
+        let p = |repo: Option<&str>, parameter: &str, unset: Option<(&str, &str)>| SessionProblem {
+            repo: repo.map(str::to_owned),
+            parameter: parameter.to_owned(),
+            unset: unset.map(|(a, b)| (a.to_owned(), b.to_owned())),
+        };
+        assert_eq!(
+            f.session_problems(),
+            [
+                p(Some("Demo.Repo"), "lock_timeout", Some(("5000", "0"))),
+                p(Some("Demo.Repo"), "options", None),
+                p(None, "lock_timeout", None),
+            ]
+        );
+        assert_eq!(parse_line(b"kmigrate:session\tDemo.Repo\tlost\tx"), None);
+    }
 
     /// An invalid index is read with its repo and prefix, kept once, and said with the
     /// statement that drops it (names quoted where SQL needs it).
@@ -947,6 +1100,42 @@ mod tests {
                 .map(|e| matches!(e, Event::ConnectionRefused(_))),
             Some(false)
         );
+    }
+
+    #[test]
+    fn an_older_ecto_sql_and_a_skipped_repo_are_read_and_said() {
+        let Some(Event::Older(o)) = parse_line(b"kmigrate:older\tprefix_lock\t3.7.0\t3.7.1") else {
+            panic!("not read")
+        };
+        assert_eq!(
+            (o.feature.as_str(), o.ecto_sql.as_str(), o.needs.as_str()),
+            ("prefix_lock", "3.7.0", "3.7.1")
+        );
+        assert!(
+            o.describe().starts_with(
+                "ecto_sql 3.7.0 is older than 3.7.1, which brought a migration lock per prefix"
+            ),
+            "{}",
+            o.describe()
+        );
+        let unknown = OlderEctoSql {
+            feature: "later".into(),
+            ecto_sql: "3.9.0".into(),
+            needs: "4.0.0".into(),
+        };
+        assert_eq!(
+            unknown.describe(),
+            "ecto_sql 3.9.0 is older than 4.0.0, which later needs"
+        );
+        assert_eq!(
+            parse_line(b"kmigrate:skipped\tShop.Cache\tEcto.Adapters.SQLite3"),
+            Some(Event::Skipped(SkippedRepo {
+                repo: "Shop.Cache".into(),
+                adapter: "Ecto.Adapters.SQLite3".into()
+            }))
+        );
+        assert_eq!(parse_line(b"kmigrate:older\tprefix_lock\t3.7.0"), None);
+        assert_eq!(parse_line(b"kmigrate:skipped\tShop.Cache"), None);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 pub const PRELUDE: &str = include_str!("elixir/prelude.exs");
 /// A heartbeat from the first step on (every snippet kmigrate follows by exec but `wait`).
 pub const PULSE: &str = include_str!("elixir/pulse.exs");
+/// Whether a repo's sessions carry the parameters asked for (PgBouncer may drop them).
+pub const SESSION_CHECK: &str = include_str!("elixir/session_check.exs");
 /// Name and bound the run's sessions; find other runs' sessions.
 pub const SESSION: &str = include_str!("elixir/session.exs");
 /// `--prefixes-from`: the prefixes from a query.
@@ -55,6 +57,7 @@ pub const PROBE: &str = include_str!("elixir/probe.exs");
 pub const ALL: &[(&str, &str)] = &[
     ("prelude.exs", PRELUDE),
     ("pulse.exs", PULSE),
+    ("session_check.exs", SESSION_CHECK),
     ("session.exs", SESSION),
     ("tenants.exs", TENANTS),
     ("locks.exs", LOCKS),

@@ -23,6 +23,7 @@ mod elixir;
 mod plan;
 mod probe;
 mod values;
+mod versions;
 mod wait;
 
 pub use plan::{PlanHash, SOURCE_CHUNK};
@@ -34,6 +35,7 @@ pub use values::{
 };
 
 use bindings::{Bindings, Literal};
+pub use versions::{ECTO_SQL_FLOORS, Floor, floor};
 
 /// Every Elixir file, by name, for the tests that read them all.
 #[cfg(test)]
@@ -84,7 +86,7 @@ pub struct Snippet {
     pub prefixes: Vec<Prefix>,
     /// Migrations directories that replace each repo's default (`--migrations-path`).
     pub paths: Vec<MigrationPath>,
-    /// Log each migration's SQL (`log_migrations_sql: :info`).
+    /// Log each migration's SQL (`log_migrations_sql: :info`, `log_sql:` before ecto_sql 3.7.1).
     pub log_sql: bool,
     /// The run's database sessions.
     pub session: Session,
@@ -155,7 +157,8 @@ impl Snippet {
             .bind(
                 "tenant_run",
                 Literal::bool(!self.prefixes.is_empty() || self.tenants.query.is_some()),
-            );
+            )
+            .bind("ecto_sql_floors", versions::binding());
         b
     }
 
@@ -188,7 +191,7 @@ impl Snippet {
         if let Some(verb) = verb {
             b.bind("heartbeat_s", Literal::int(HEARTBEAT_SECONDS));
             self.session(&mut b, verb);
-            files.extend([elixir::PULSE, elixir::SESSION]);
+            files.extend([elixir::PULSE, elixir::SESSION_CHECK, elixir::SESSION]);
         }
         if let Some(query) = &self.tenants.query {
             b.bind("tenant_query_hex", Literal::string(&query.hex()))
@@ -225,6 +228,13 @@ impl Snippet {
 
     /// The session bindings: names and parameters in a VM of its own, none in `rpc`.
     fn session(&self, b: &mut Bindings, verb: &str) {
+        b.bind("session_parameters", self.session_parameters(verb, None))
+            .bind("run_id", Literal::string(self.session.run.as_str()));
+    }
+
+    /// Postgrex's `:parameters` of the run's sessions (none in `rpc`): the name, and the
+    /// timeouts, or `lock_timeout` when there is none (doctor asks whether one would apply).
+    fn session_parameters(&self, verb: &str, lock_timeout: Option<std::time::Duration>) -> Literal {
         let s = &self.session;
         let mut params = Vec::new();
         if s.named {
@@ -233,15 +243,17 @@ impl Snippet {
                 Literal::string(&self.session_name(verb)),
             ));
             let ms = |d: std::time::Duration| Literal::string(&d.as_millis().max(1).to_string());
-            if let Some(d) = s.lock_timeout {
+            if let Some(d) = s
+                .lock_timeout
+                .or(lock_timeout.filter(|_| s.statement_timeout.is_none()))
+            {
                 params.push(("lock_timeout", ms(d)));
             }
             if let Some(d) = s.statement_timeout {
                 params.push(("statement_timeout", ms(d)));
             }
         }
-        b.bind("session_parameters", Literal::keyword(params))
-            .bind("run_id", Literal::string(s.run.as_str()));
+        Literal::keyword(params)
     }
 
     /// A migrate (`up`) or rollback, held to `pin` when given: settle, read, check, plan
@@ -303,14 +315,9 @@ impl Snippet {
                 Literal::list(versions.iter().map(|v| Literal::int(v.get()))),
             ]),
         };
-        let run_options = if self.log_sql {
-            Literal::code("[log_migrations_sql: :info]")
-        } else {
-            Literal::code("[]")
-        };
         b.bind("direction", Literal::code(direction))
             .bind("range", range)
-            .bind("run_options", run_options)
+            .bind("log_sql", Literal::bool(self.log_sql))
             .bind("canaries", strings(&tenants.canaries))
             .bind("concurrency", Literal::int(tenants.concurrency.get()))
             .bind("keep_going", Literal::bool(tenants.keep_going))
@@ -544,7 +551,7 @@ pub(crate) mod tests {
         assert!(bindings.contains("named_repos = [Shop.Repo]\n"));
         assert!(bindings.contains("prefixes = [\"tenant_a\"]\n"));
         assert!(bindings.contains("paths = [\"priv/repo/data\"]\n"));
-        assert!(bindings.contains("run_options = [log_migrations_sql: :info]\n"));
+        assert!(bindings.contains("log_sql = true\n"));
         assert!(bindings.contains("direction = :down\nrange = {:to, 20240102}\n"));
         let code = flat(&body);
         assert!(code.contains("{_, to} = range"));
@@ -581,6 +588,11 @@ pub(crate) mod tests {
         assert!(code.contains("Keyword.put(config, :parameters, parameters)"));
         assert!(bindings.contains("run_id = \"ab12cd34\"\n"));
         assert!(code.contains("application_name NOT LIKE '%-#{run_id}'"));
+        // Behind PgBouncer an idle server session keeps an ended run's name.
+        assert!(code.contains("AND (state IS DISTINCT FROM 'idle' OR pid IN"));
+        // Before anything runs, the run's session shows its parameters are in force.
+        assert!(code.contains("session_check = fn repo, parameters ->"));
+        assert!(code.contains("check_session.(r) keep_idle_lock.(r) settle.(r)"));
         // The watcher has a connection of its own; a timeout is tagged, then re-raised.
         assert!(bindings.contains("pool_size = 3\n"));
         assert!(code.contains("with_repo(repo, fn _ -> inner.() end, pool_size: pool_size)"));

@@ -1,11 +1,18 @@
 //! `doctor`'s probe: a read-only snippet that says, in tagged lines, whether the app
 //! loads, which repos it has, which ecto_sql the release carries, and whether each repo
-//! answers `SELECT 1`. Every step that can fail is caught and reported as a line, so one
-//! run tells as much as it can; it never migrates, locks or creates anything.
+//! answers `SELECT 1`; then whether sessions opened as a run opens them carry its name and
+//! timeouts, and whether a pooler sits in between. Every step that can fail is caught and
+//! reported as a line, so one run tells as much as it can; it never migrates, locks or
+//! creates anything.
 
 use super::Mode;
 use super::bindings::{Bindings, Literal};
 use super::{Snippet, elixir, modules, sent, verb};
+
+/// The `lock_timeout` doctor's sessions ask for when no timeout is configured: whether
+/// `--lock-timeout` would reach PostgreSQL (through PgBouncer it may not). No server has
+/// it by chance.
+pub const PROBE_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(4321);
 
 impl Snippet {
     /// The probe's Elixir code.
@@ -18,8 +25,12 @@ impl Snippet {
     pub(super) fn probe_parts(&self) -> (Bindings, Vec<&'static str>) {
         let mut b = Bindings::default();
         b.bind("app", Literal::atom(&self.app))
-            .bind("named_repos", modules(&self.repos));
-        (b, vec![elixir::PROBE])
+            .bind("named_repos", modules(&self.repos))
+            .bind(
+                "session_parameters",
+                self.session_parameters("doctor", Some(PROBE_LOCK_TIMEOUT)),
+            );
+        (b, vec![elixir::SESSION_CHECK, elixir::PROBE])
     }
 
     /// The probe's remote argv: `<release> eval|rpc <probe>`.
@@ -48,6 +59,12 @@ mod tests {
         ));
         assert!(code.contains("Application.spec(:ecto_sql, :vsn)"));
         assert!(code.contains("r.query!(\"SELECT 1\")"));
+        // Sessions opened as a run opens them: named, with a lock_timeout to look for.
+        assert!(
+            code.contains(r#"session_parameters = [application_name: "kmigrate-doctor-ab12cd34", lock_timeout: "4321"]"#),
+            "{code}"
+        );
+        assert!(code.contains("session_check.(r, session_parameters)"));
         for writes in [
             "Ecto.Migrator.run(",
             "Ecto.Migrator.migrations(",

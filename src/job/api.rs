@@ -230,6 +230,8 @@ pub async fn follow(
     ui: &Ui,
     grace: Duration,
 ) -> Result<Followed> {
+    // A container's log holds its stdout and stderr as one stream.
+    out.reads_a_merged_log();
     let jobs: Api<Job> = Api::namespaced(conn.client.clone(), ns);
     let get_job = || async {
         jobs.get_opt(run)

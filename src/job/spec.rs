@@ -8,7 +8,7 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{Container, PodReadinessGate, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::{MANAGED_BY, RUN_LABEL};
+use super::{Entrypoint, MANAGED_BY, RUN_LABEL};
 use crate::pod_select::DEFAULT_CONTAINER_ANNOTATION;
 
 /// What the Job is for.
@@ -22,6 +22,8 @@ pub struct JobOptions {
     pub container: Option<String>,
     /// The migrate command.
     pub argv: Vec<String>,
+    /// Whether the command replaces the entrypoint the app runs under, or runs under it.
+    pub entrypoint: Entrypoint,
     /// The command as the `kmigrate.io/argv` annotation records it (see `audit_argv`).
     pub argv_record: String,
     /// migrate, rollback, status.
@@ -105,6 +107,53 @@ pub fn app_container<'a>(
         })
 }
 
+/// The `command` and `args` of a container that runs `argv` under the entrypoint `app`
+/// runs under ([`Entrypoint::Keep`]): `app`'s own `command` when it sets one, else none,
+/// which keeps the image's ENTRYPOINT; `argv` as `args`, which replaces the image's CMD and
+/// `app`'s `args` (Kubernetes' rules for `command` and `args`).
+pub fn start(app: &Container, argv: &[String]) -> (Option<Vec<String>>, Option<Vec<String>>) {
+    (app.command.clone(), Some(argv.to_vec()))
+}
+
+/// Why [`Entrypoint::Keep`] cannot keep the entrypoint of `app`: its own `command` runs the
+/// release (`release`, by file name) itself, as in `command: [/app/bin/shop, start]`. The
+/// release command would become its arguments, and `start` would start the app instead.
+pub fn keep_refused(app: &Container, release: &str) -> Option<String> {
+    let file = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
+    let runs_release = app
+        .command
+        .iter()
+        .flatten()
+        .any(|c| file(c) == file(release));
+    runs_release.then(|| {
+        format!(
+            "--entrypoint keep runs the release command under the entrypoint of the app container {}, \
+             but its `command` runs the release {release} itself, which would get the release command as \
+             arguments; use --entrypoint replace, or set the container's `command` to the wrapper alone \
+             (e.g. [/entrypoint.sh]) and the release in its `args`",
+            app.name
+        )
+    })
+}
+
+/// Under [`Entrypoint::Replace`], what to tell a user whose app container runs under a
+/// `command` of its own that is not the release (`[/vault/vault-env]`, `[/entrypoint.sh]`):
+/// `what` (the Job, the gate) does not run it. Only its program is named: its arguments may
+/// carry anything. An image's ENTRYPOINT cannot be seen through the API; this can.
+pub fn replaced_wrapper(app: &Container, release: &str, what: &str) -> Option<String> {
+    let program = app.command.as_ref()?.first()?;
+    if keep_refused(app, release).is_some() {
+        return None;
+    }
+    Some(format!(
+        "note: the app container {} runs under its own `command` {}, which {what} replaces with the \
+         release command; if it exports the database settings or secrets, pass --entrypoint keep \
+         (`entrypoint = \"keep\"`)",
+        app.name,
+        crate::text::shown_argv(std::slice::from_ref(program))
+    ))
+}
+
 /// The Job for a Deployment's pod template: the app container with `image` and `argv`,
 /// no probes, no ports, no other regular containers (they would keep the pod alive), none
 /// of the init containers `leave_out` names, none of the selector's labels and never Ready
@@ -119,8 +168,10 @@ pub fn build(deploy: &Deployment, o: &JobOptions) -> Result<Job, String> {
     let mut pod = pod.clone();
     app.image = Some(o.image.clone());
     let (program, args) = o.argv.split_first().ok_or("empty command")?;
-    app.command = Some(vec![program.clone()]);
-    app.args = Some(args.to_vec());
+    (app.command, app.args) = match o.entrypoint {
+        Entrypoint::Replace => (Some(vec![program.clone()]), Some(args.to_vec())),
+        Entrypoint::Keep => start(&app, &o.argv),
+    };
     app.liveness_probe = None;
     app.readiness_probe = None;
     app.startup_probe = None;
@@ -255,6 +306,7 @@ pub(crate) mod tests {
             container: None,
             argv: vec!["/app/bin/shop".into(), "eval".into(), "code".into()],
             argv_record: "/app/bin/shop eval code".into(),
+            entrypoint: Entrypoint::Replace,
             command: "migrate".into(),
             user: "alice".into(),
             deadline: Some(Duration::from_secs(600)),
@@ -404,6 +456,72 @@ pub(crate) mod tests {
                 .unwrap_err()
                 .contains("no container \"nope\"")
         );
+    }
+
+    /// `keep`: only `args` is set, so the image's ENTRYPOINT (or the Deployment's own
+    /// `command`, a wrapper) runs, with the release command as its arguments.
+    #[test]
+    fn keep_sets_only_args_and_keeps_the_deployments_own_command() {
+        let mut o = options();
+        o.entrypoint = Entrypoint::Keep;
+        let job = build(&deployment(), &o).unwrap();
+        let c = &job.spec.unwrap().template.spec.unwrap().containers[0];
+        assert_eq!(c.command, None, "the image's ENTRYPOINT stays");
+        assert_eq!(
+            c.args.as_deref().unwrap(),
+            ["/app/bin/shop", "eval", "code"]
+        );
+
+        let mut d = deployment();
+        let web = &mut d
+            .spec
+            .as_mut()
+            .unwrap()
+            .template
+            .spec
+            .as_mut()
+            .unwrap()
+            .containers[1];
+        web.command = Some(vec!["/vault/vault-env".into()]);
+        web.args = Some(vec!["/app/bin/shop".into(), "start".into()]);
+        let job = build(&d, &o).unwrap();
+        let c = &job.spec.unwrap().template.spec.unwrap().containers[0];
+        assert_eq!(c.command.as_deref().unwrap(), ["/vault/vault-env"]);
+        assert_eq!(
+            c.args.as_deref().unwrap(),
+            ["/app/bin/shop", "eval", "code"],
+            "the app's args (its CMD) are replaced"
+        );
+        let web = app_container(&d, None).unwrap();
+        assert!(keep_refused(web, "/app/bin/shop").is_none());
+        let note = replaced_wrapper(web, "/app/bin/shop", "the Job").unwrap();
+        assert!(
+            note.contains("`command` /vault/vault-env, which the Job replaces"),
+            "{note}"
+        );
+        assert!(note.contains("--entrypoint keep"), "{note}");
+
+        o.entrypoint = Entrypoint::Replace;
+        let job = build(&d, &o).unwrap();
+        let c = &job.spec.unwrap().template.spec.unwrap().containers[0];
+        assert_eq!(c.command.as_deref().unwrap(), ["/app/bin/shop"]);
+    }
+
+    /// A `command` that runs the release itself has nothing to keep: `start` would get the
+    /// release command as arguments and start the app.
+    #[test]
+    fn keep_is_refused_where_the_deployments_command_is_the_release() {
+        let mut web = app_container(&deployment(), None).unwrap().clone();
+        assert!(keep_refused(&web, "/app/bin/shop").is_none(), "no command");
+        assert!(replaced_wrapper(&web, "/app/bin/shop", "the Job").is_none());
+        web.command = Some(vec!["bin/shop".into(), "start".into()]);
+        let why = keep_refused(&web, "/app/bin/shop").unwrap();
+        assert!(
+            why.contains("runs the release /app/bin/shop itself"),
+            "{why}"
+        );
+        assert!(why.contains("use --entrypoint replace"), "{why}");
+        assert!(replaced_wrapper(&web, "/app/bin/shop", "the Job").is_none());
     }
 
     #[test]

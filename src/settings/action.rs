@@ -6,6 +6,7 @@ use clap_complete::Shell;
 
 use crate::ecto_snippet::{Operation, PlanHash, Range, Version};
 use crate::error::usage;
+use crate::job::Entrypoint;
 use crate::migration_plan::lint::FailOn;
 
 /// The default `--timeout` of the commands that only read ([`Action::default_timeout`]).
@@ -104,6 +105,8 @@ pub struct Gate {
     pub deadline: Duration,
     /// Print a strategic-merge patch instead of the bare entry.
     pub patch: bool,
+    /// Whether the gate's command replaces the entrypoint the app runs under, or runs under it.
+    pub entrypoint: Entrypoint,
 }
 
 /// A migrate or rollback: how far, and the exact remote command.

@@ -16,6 +16,7 @@ use crate::ecto_snippet::{
     Snippet, TenantQuery, Tenants, app_from_release,
 };
 use crate::error::usage;
+use crate::job::Entrypoint;
 
 /// The config file found (or named) and the layer that applies: defaults + environment.
 pub(super) struct Loaded {
@@ -286,7 +287,13 @@ impl Loaded {
             deployment: self.deployment(args.deployment.as_ref())?,
             deadline: deadline(args.deadline.as_deref())?,
             patch: args.patch,
+            entrypoint: self.entrypoint(args.entrypoint),
         })
+    }
+
+    /// `--entrypoint`, else the config's, else `replace`.
+    fn entrypoint(&self, flag: Option<Entrypoint>) -> Entrypoint {
+        flag.or(self.layer.entrypoint).unwrap_or_default()
     }
 
     /// `--deployment`, else the config's, checked.
@@ -315,6 +322,7 @@ impl Loaded {
                 Some(text) => parse_duration(text).map_err(usage)?,
                 None => crate::job::START_GRACE,
             },
+            entrypoint: self.entrypoint(args.entrypoint),
         };
         Ok(Some(mode))
     }

@@ -19,6 +19,7 @@ use crate::connection::{Destination, KubeArgs};
 use crate::ecto_snippet::Mode;
 use crate::ecto_snippet::{AppName, Operation, Range, Snippet, app_from_release};
 use crate::error::usage;
+use crate::job::Entrypoint;
 use crate::lock::{LockMode, lease_name};
 use crate::selector::Selector;
 use crate::target::PodQuery;
@@ -129,6 +130,8 @@ pub struct JobMode {
     pub dry_run: bool,
     /// How long a pod that Kubernetes keeps retrying is given to start.
     pub start_grace: Duration,
+    /// Whether the Job's command replaces the entrypoint the app runs under, or runs under it.
+    pub entrypoint: Entrypoint,
 }
 
 impl Settings {

@@ -196,6 +196,36 @@ fn start_grace_from_flag_env_or_default() {
     assert_eq!(crate::error::exit_code_of(&bad), crate::error::code::USAGE);
 }
 
+/// Job mode and the gate replace the entrypoint unless the flag or the config (per
+/// environment too) says `keep`; anything else is a usage error.
+#[test]
+fn entrypoint_from_flag_env_or_default() {
+    use crate::job::Entrypoint;
+    let cfg = "entrypoint = \"keep\"\n[env.s]\nentrypoint = \"replace\"\n";
+    let job = |args: &[&str], cfg: Option<&str>| {
+        let base = ["-l", "app=x", "--app", "a", "migrate", "--image", "a:2"];
+        let all: Vec<&str> = base.iter().chain(args).copied().collect();
+        settings(&all, cfg).map(|s| s.job.unwrap().entrypoint)
+    };
+    assert_eq!(job(&[], None).unwrap(), Entrypoint::Replace);
+    assert_eq!(job(&[], Some(cfg)).unwrap(), Entrypoint::Keep);
+    assert_eq!(job(&["-e", "s"], Some(cfg)).unwrap(), Entrypoint::Replace);
+    let keep = ["-e", "s", "--entrypoint", "keep"];
+    assert_eq!(job(&keep, Some(cfg)).unwrap(), Entrypoint::Keep);
+    let gate = |args: &[&str], cfg: Option<&str>| {
+        let base = ["-l", "app=x", "--app", "a", "gate"];
+        let all: Vec<&str> = base.iter().chain(args).copied().collect();
+        match settings(&all, cfg).unwrap().action {
+            Action::Gate(g) => g.entrypoint,
+            other => panic!("not gate: {other:?}"),
+        }
+    };
+    assert_eq!(gate(&[], None), Entrypoint::Replace);
+    assert_eq!(gate(&[], Some(cfg)), Entrypoint::Keep);
+    assert_eq!(gate(&["--entrypoint", "keep"], None), Entrypoint::Keep);
+    assert!(settings(&["-l", "app=x", "pods"], Some("entrypoint = \"wrap\"\n")).is_err());
+}
+
 #[test]
 fn an_oversized_config_file_is_refused_not_read_whole() {
     let mut cfg = "selector = \"app=x\"\n".to_owned();

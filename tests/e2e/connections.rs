@@ -1,7 +1,7 @@
 //! The connections a run opens, against a real PostgreSQL and the fixture's pool, which
 //! opens every connection of a repo's pool when the repo starts, as DBConnection does: a
 //! tenant run at `--concurrency 8` stays within the number docs/guide/tenants.md states; a
-//! role's `CONNECTION LIMIT` that refuses some of them is said, with exit 84; a
+//! role's `CONNECTION LIMIT` that refuses some of them is said, with exit 85; a
 //! `--prefixes-from` query slower than DBConnection's default 15 s `:timeout` still works.
 
 use std::io::{BufRead, BufReader, Write};
@@ -182,7 +182,7 @@ fn a_tenant_run_at_concurrency_8_stays_within_the_connections_the_guide_states()
 }
 
 #[test]
-fn a_role_connection_limit_that_refuses_connections_is_named_with_exit_84() {
+fn a_role_connection_limit_that_refuses_connections_is_named_with_exit_85() {
     let role = Role::new("conns_small", 5);
     let ns = Ns::with_demo_pod("conns-limit", &[("PGUSER", role.0.as_str())]);
     psql(
@@ -200,7 +200,7 @@ fn a_role_connection_limit_that_refuses_connections_is_named_with_exit_84() {
     drop(gate);
     let (code, _) = run.wait_exit(Duration::from_secs(180));
     let said = run.seen.join("\n");
-    assert_eq!(code, 84, "{said}");
+    assert_eq!(code, 85, "{said}");
     let r: Report = serde_json::from_value(run.stdout_json()).expect("a report");
     let error = r.error.unwrap_or_default();
     for part in [

@@ -9,7 +9,7 @@ use crate::harness::{Ns, local, release};
 use crate::rbac::shipped_role_for_alice;
 use crate::support::{kmigrate, report, stdout, wait_for};
 
-const ORDER: [&str; 18] = [
+const ORDER: [&str; 20] = [
     "kubeconfig",
     "api",
     "user",
@@ -26,11 +26,13 @@ const ORDER: [&str; 18] = [
     "app",
     "repos",
     "database",
+    "indexes",
     "ecto_sql",
+    "session",
     "protection",
 ];
 
-fn check<'a>(checks: &'a [Check], name: &str) -> &'a Check {
+pub(crate) fn check<'a>(checks: &'a [Check], name: &str) -> &'a Check {
     checks
         .iter()
         .find(|c| c.name == name)
@@ -70,7 +72,7 @@ fn doctor_passes_every_check_for_the_admin() {
     let text = stdout(&out);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("[ ok ]")).count(),
-        18,
+        19,
         "{text}"
     );
     // Reading only: nothing was migrated, no table created.
@@ -110,7 +112,7 @@ fn doctor_names_missing_exec_or_lease_rights_and_skips_what_needs_them() {
     );
     assert_eq!(check(&r.checks, "pod").status, Status::Pass);
     assert_eq!(check(&r.checks, "container").status, Status::Pass);
-    for later in ["release", "app", "repos", "database", "ecto_sql"] {
+    for later in ["release", "app", "repos", "database", "indexes", "ecto_sql"] {
         let c = check(&r.checks, later);
         assert_eq!(c.status, Status::Skip, "{c:?}");
         assert_eq!(c.detail, "needs rbac:exec, which failed");

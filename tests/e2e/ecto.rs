@@ -508,19 +508,7 @@ fn an_rpc_plan_loads_nothing_into_the_live_node() {
 #[test]
 fn status_names_an_invalid_index_left_by_a_failed_concurrent_build() {
     let ns = Ns::with_demo_pod("invalidix", &[]);
-    psql(
-        &ns.db,
-        "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1)",
-    );
-    // A unique index over duplicates fails after its build began: PostgreSQL keeps it,
-    // marked invalid, as it does when a statement timeout cancels one.
-    let failed = Command::new("psql")
-        .envs(local().pg.iter().cloned())
-        .args(["-X", "-q", "-d", &ns.db, "-c"])
-        .arg("CREATE UNIQUE INDEX CONCURRENTLY dup_x_index ON dup (x)")
-        .output()
-        .unwrap();
-    assert!(!failed.status.success(), "the build must fail");
+    failed_concurrent_build(&ns.db);
     let out = ns
         .kmigrate()
         .args(["status", "-l", "app=demo"])
@@ -546,6 +534,62 @@ fn status_names_an_invalid_index_left_by_a_failed_concurrent_build() {
             .status(0),
     );
     assert!(r.invalid_indexes.is_empty());
+}
+
+/// `public.dup_x_index` on `dup`, left invalid by a concurrent build that failed.
+fn failed_concurrent_build(db: &str) {
+    psql(
+        db,
+        "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1)",
+    );
+    // A unique index over duplicates fails after its build began: PostgreSQL keeps it,
+    // marked invalid, as it does when a statement timeout cancels one.
+    let failed = Command::new("psql")
+        .envs(local().pg.iter().cloned())
+        .args(["-X", "-q", "-d", db, "-c"])
+        .arg("CREATE UNIQUE INDEX CONCURRENTLY dup_x_index ON dup (x)")
+        .output()
+        .unwrap();
+    assert!(!failed.status.success(), "the build must fail");
+}
+
+/// `doctor` names the invalid indexes of each repo's database as a warning, with the
+/// statement that drops each; once dropped, the check passes (#27 item 5).
+#[test]
+fn doctor_warns_of_an_invalid_index_with_the_statement_that_drops_it() {
+    let ns = Ns::with_demo_pod("invalidixdoc", &[]);
+    failed_concurrent_build(&ns.db);
+    let indexes = || {
+        let r = report(
+            &ns.kmigrate()
+                .args(["doctor", "-l", "app=demo", "-o", "json"])
+                .status(0),
+        );
+        r.checks
+            .into_iter()
+            .find(|c| c.name == "indexes")
+            .expect("the indexes check")
+    };
+    let c = indexes();
+    assert_eq!(c.status, kmigrate::doctor::Status::Warn, "{c:?}");
+    assert!(
+        c.detail.contains("public.dup_x_index on dup (Demo.Repo)"),
+        "{c:?}"
+    );
+    assert!(
+        c.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("`DROP INDEX CONCURRENTLY public.dup_x_index;`")),
+        "{c:?}"
+    );
+    let text = stdout(&ns.kmigrate().args(["doctor", "-l", "app=demo"]).status(0));
+    assert!(text.contains("[warn] indexes"), "{text}");
+    psql(&ns.db, "DROP INDEX CONCURRENTLY public.dup_x_index");
+    let c = indexes();
+    assert_eq!(
+        (c.status, c.detail.as_str()),
+        (kmigrate::doctor::Status::Pass, "no index marked invalid")
+    );
 }
 
 /// A `@disable_ddl_transaction` migration whose concurrent index build fails leaves the

@@ -123,6 +123,46 @@ pub fn migration_set(name: &str) -> String {
         .to_string()
 }
 
+/// A variant of the fixture release, as a release built from other code or deps looks: a
+/// copy of `bin/` and `lib/` (its `priv/` linked) under target/e2e-releases/`name`, with
+/// the files of `variants/<overlay>` added to it and `edits` (a path in the release, its
+/// text) written over it. Returns its release script. The name is the test's own: the copy
+/// is made afresh each time, and the release compiles once per content (bin/demo's cache).
+pub fn variant_release(name: &str, overlays: &[&str], edits: &[(&str, String)]) -> String {
+    let fixture = repo().join("tests/fixtures/demo_release");
+    let root = repo().join("target/e2e-releases").join(name);
+    let _ = std::fs::remove_dir_all(&root);
+    copy_tree(&fixture.join("bin"), &root.join("bin"));
+    copy_tree(&fixture.join("lib"), &root.join("lib"));
+    for overlay in overlays {
+        copy_tree(&fixture.join("variants").join(overlay), &root);
+    }
+    std::os::unix::fs::symlink(fixture.join("priv"), root.join("priv")).expect("link priv");
+    for (path, text) in edits {
+        std::fs::write(root.join(path), text).expect("write a variant's file");
+    }
+    root.join("bin/demo").display().to_string()
+}
+
+/// A fixture file's text, to edit for a variant release.
+pub fn fixture_file(path: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/fixtures/demo_release").join(path))
+        .expect("a fixture file")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a variant's folder");
+    for entry in std::fs::read_dir(from).expect("read a fixture folder") {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+        }
+    }
+}
+
 /// A namespace (and database) of one test's own; deleted afterwards.
 pub struct Ns {
     pub name: String,
@@ -234,6 +274,13 @@ impl Ns {
             "--release",
             &release(),
         ])
+    }
+
+    /// kmigrate pointed at this namespace as admin, with another release script.
+    pub fn kmigrate_with(&self, release: &str) -> Run {
+        kmigrate()
+            .env("KUBECONFIG", &local().admin)
+            .args(["-n", &self.name, "--release", release])
     }
 
     pub fn applied(&self) -> Vec<i64> {

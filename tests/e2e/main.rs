@@ -36,6 +36,7 @@ mod job;
 mod job_outcome;
 mod lock;
 mod migrate;
+mod pgbouncer;
 mod plan;
 mod plugin;
 mod pods;
@@ -44,7 +45,9 @@ mod rbac;
 mod real_node;
 #[cfg(feature = "real-node")]
 mod rollout;
+mod settings;
 mod tenants;
+mod versions;
 mod waits;
 // Shared by both test targets; each uses only part of it.
 #[allow(dead_code)]

@@ -525,6 +525,48 @@ spec:
     ns.apply(&yaml);
 }
 
+/// `kubectl rollout status` of the Deployment demo, up to 150 s.
+pub fn rollout(ns: &Ns) {
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "rollout",
+        "status",
+        "deployment/demo",
+        "--timeout=150s",
+    ]);
+}
+
+/// `kubectl patch deployment demo` with `patch` (what `kmigrate gate --patch` printed).
+pub fn patch_demo(ns: &Ns, patch: &[u8]) {
+    let file = crate::support::scratch_dir("gate").join("gate-patch.yaml");
+    std::fs::write(&file, patch).unwrap();
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "patch",
+        "deployment",
+        "demo",
+        "--patch-file",
+        &file.display().to_string(),
+    ]);
+}
+
+/// `root/<path>` tarred, as a layer to push, owned by root.
+fn layer_of(root: &std::path::Path, path: &str) -> PathBuf {
+    let layer = root.join("layer.tar");
+    let tarred = Command::new("tar")
+        .args(["--numeric-owner", "--owner=0", "--group=0", "-C"])
+        .arg(root)
+        .arg("-cf")
+        .arg(&layer)
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(tarred.success());
+    layer
+}
+
 /// The app image with `migration_sets/next_release` added to `priv/repo/migrations`, pushed
 /// as a new tag: the next release of the app, as a rollout brings it.
 pub fn next_release_image(ns: &Ns) -> String {
@@ -565,16 +607,7 @@ fn extended_image(ns: &Ns, base: &str, tag: &str, files: &[(String, Vec<u8>)]) -
         std::fs::create_dir_all(at.parent().unwrap()).unwrap();
         std::fs::write(&at, bytes).unwrap();
     }
-    let layer = root.join("layer.tar");
-    let tarred = Command::new("tar")
-        .args(["--numeric-owner", "--owner=0", "--group=0", "-C"])
-        .arg(&root)
-        .arg("-cf")
-        .arg(&layer)
-        .arg("app")
-        .status()
-        .unwrap();
-    assert!(tarred.success());
+    let layer = layer_of(&root, "app");
     let image = format!("{}/kmigrate/app:{tag}-{}", n.registry, ns.name);
     let pushed = Command::new(&n.imgpush)
         .args(["extend", base, &image])
@@ -842,14 +875,7 @@ fn a_job_mode_plan_asks_the_running_code_and_refuses_what_breaks_it() {
     const REMOVE_TITLE: i64 = 20240117120000;
     let ns = Ns::new("prod-real-breaks");
     deployment_of(&ns, &node().app_image, "", 1, "");
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "rollout",
-        "status",
-        "deployment/demo",
-        "--timeout=120s",
-    ]);
+    rollout(&ns);
     // posts exists before the plan, created through the running pod.
     km(&ns)
         .args([
@@ -934,14 +960,7 @@ fn a_job_mode_plan_asks_the_running_code_and_refuses_what_breaks_it() {
         "deployment/demo",
         &format!("app={code_first}"),
     ]);
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "rollout",
-        "status",
-        "deployment/demo",
-        "--timeout=120s",
-    ]);
+    rollout(&ns);
     let next = release_image_on(&ns, &code_first, "breaking", "breaking-next");
     job_migrate(&ns, &next)
         .args(["--allow-destructive", &destructive])
@@ -951,5 +970,180 @@ fn a_job_mode_plan_asks_the_running_code_and_refuses_what_breaks_it() {
     assert_eq!(
         ns.applied(),
         [V1, V2, V3, 20240115120000, REMOVE_LEGACY, REMOVE_TITLE]
+    );
+}
+
+/// The app image with `script` as its ENTRYPOINT (`/app/entrypoint.sh`), its CMD kept
+/// (`bin/demo start`), pushed as the tag `<tag>-<namespace>`. Built from the layers and the
+/// config of the app image's OCI layout (`imgpush extend` keeps a config as it is).
+fn image_with_entrypoint(ns: &Ns, script: &str, tag: &str) -> String {
+    let n = node();
+    let blob = |digest: &str| {
+        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+        n.app_layout.join("blobs/sha256").join(hex)
+    };
+    let json = |path: PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    };
+    let index = json(n.app_layout.join("index.json"));
+    let manifest = json(blob(index["manifests"][0]["digest"].as_str().unwrap()));
+    let config = json(blob(manifest["config"]["digest"].as_str().unwrap()))["config"].clone();
+    let root = crate::support::scratch_dir(tag);
+    let at = root.join("app/entrypoint.sh");
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::fs::write(&at, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&at, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let layer = layer_of(&root, "app/entrypoint.sh");
+    let layout = root.join("layout");
+    let mut build = Command::new(&n.imgpush);
+    build
+        .arg("build")
+        .arg(&layout)
+        .args(["--entrypoint", r#"["/app/entrypoint.sh"]"#])
+        .args(["--cmd", &config["Cmd"].to_string()])
+        .args(["--workdir", config["WorkingDir"].as_str().unwrap_or("/")]);
+    for env in config["Env"].as_array().into_iter().flatten() {
+        build.args(["--env", env.as_str().unwrap()]);
+    }
+    for l in manifest["layers"].as_array().unwrap() {
+        build.arg(blob(l["digest"].as_str().unwrap()));
+    }
+    assert!(
+        build.arg(&layer).status().unwrap().success(),
+        "imgpush build"
+    );
+    let image = format!("{}/kmigrate/app:{tag}-{}", n.registry, ns.name);
+    let pushed = Command::new(&n.imgpush)
+        .arg("push")
+        .arg(&layout)
+        .arg(&image)
+        .status()
+        .unwrap();
+    assert!(pushed.success(), "imgpush push");
+    let _ = std::fs::remove_dir_all(&layout);
+    image
+}
+
+/// An image whose ENTRYPOINT exports the database settings and a secret, then `exec "$@"`
+/// (an `entrypoint.sh`, as vault-env or doppler do), under a Deployment whose env has none
+/// of them. Job mode replaces that ENTRYPOINT by default: the migration cannot reach the
+/// database, nothing is applied, and kmigrate points to `--entrypoint keep`. With it, the
+/// Job runs under the ENTRYPOINT and migrates; the gate `kmigrate gate --entrypoint keep`
+/// prints passes in a real rollout. The entrypoint's values never reach kmigrate's output.
+#[test]
+fn an_image_entrypoint_that_exports_the_database_settings_is_kept_in_job_mode_and_the_gate() {
+    let ns = Ns::new("real-entrypoint");
+    let secret = format!("s3cret-{}", ns.name);
+    let exports: String = env_yaml(&ns, &[], "")
+        .lines()
+        .map(|l| {
+            let (k, v) = l
+                .trim_start_matches("- {name: ")
+                .trim_end_matches("\"}")
+                .split_once(", value: \"")
+                .unwrap();
+            format!("export {k}='{v}'\n")
+        })
+        .collect();
+    let script = format!(
+        "#!/bin/sh\n# What a secrets wrapper does: the settings come from here, not from the pod spec.\n\
+         {exports}export PGPASSWORD='{secret}' DEMO_SECRET_KEY_BASE='{secret}'\nexec \"$@\"\n"
+    );
+    assert!(script.contains("export PGHOST=") && script.contains("export PGDATABASE="));
+    let image = image_with_entrypoint(&ns, &script, "entrypoint");
+    ns.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: demo\nspec:\n  replicas: 1\n  \
+         selector:\n    matchLabels: {{app: demo}}\n  template:\n    metadata:\n      labels: {{app: demo}}\n    \
+         spec:\n{}      terminationGracePeriodSeconds: 2\n      containers:\n      - name: app\n        \
+         image: {image}\n        env:\n        - {{name: DEMO_LOG_LEVEL, value: info}}\n",
+        placement("      ")
+    ));
+    rollout(&ns);
+    let never_secret = |out: &std::process::Output| {
+        for text in [&out.stdout, &out.stderr] {
+            assert!(
+                !String::from_utf8_lossy(text).contains(&secret),
+                "the entrypoint's secret reached kmigrate's output"
+            );
+        }
+    };
+
+    // The default, as before this change: `command` replaces the ENTRYPOINT.
+    let out = job_migrate(&ns, &image).status_any();
+    never_secret(&out);
+    let r = report(&out);
+    assert_ne!(r.exit_code, 0, "{r:?}");
+    assert_eq!(ns.applied(), Vec::<i64>::new());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("could not connect to its database")
+            && stderr.contains("unless --entrypoint keep"),
+        "{stderr}"
+    );
+
+    let out = job_migrate(&ns, &image)
+        .args(["--entrypoint", "keep"])
+        .status(0);
+    never_secret(&out);
+    let r = report(&out);
+    assert_eq!(
+        (r.outcome.as_str(), r.remote_exit_code),
+        ("success", Some(0))
+    );
+    assert_eq!(ns.applied(), [V1, V2, V3]);
+
+    // The gate, as before this change: its `command` replaces the ENTRYPOINT, and its run
+    // fails in the new pod, which never starts; the old pod keeps running.
+    let gate_patch = |entrypoint: &str, note: &str| {
+        let out = km(&ns)
+            .args(["gate", "--deployment", "demo", "--patch", "-o", "json"])
+            .args(["--entrypoint", entrypoint])
+            .expect_stderr(note)
+            .status(0);
+        never_secret(&out);
+        report(&out).gate.expect("the patch")
+    };
+    let replaced = gate_patch("replace", "Its `command` replaces the image's ENTRYPOINT");
+    patch_demo(&ns, replaced.to_string().as_bytes());
+    let failed = "jsonpath={.items[*].status.initContainerStatuses[?(@.name==\"kmigrate-gate\")].lastState.terminated.exitCode}";
+    wait_for(
+        "the replaced gate's run failed",
+        Duration::from_secs(120),
+        || {
+            let codes = ns.get_pods("app=demo", failed);
+            codes.split_whitespace().any(|c| c != "0")
+        },
+    );
+
+    // Kept, through the same `kubectl patch`: the command of the gate above is removed.
+    let patch = gate_patch("keep", "It runs under the app's entrypoint");
+    let gate = &patch["spec"]["template"]["spec"]["initContainers"][0];
+    assert!(gate["command"].is_null(), "{gate}");
+    assert_eq!(gate["args"][0], RELEASE, "{gate}");
+    let t0 = std::time::Instant::now();
+    patch_demo(&ns, patch.to_string().as_bytes());
+    rollout(&ns);
+    let passed = "jsonpath={.items[*].status.initContainerStatuses[?(@.name==\"kmigrate-gate\")].state.terminated.exitCode}";
+    // The pods of the failed gate may still be terminating.
+    wait_for(
+        "one pod, past the gate kept under the ENTRYPOINT",
+        Duration::from_secs(60),
+        || ns.get_pods("app=demo", passed).trim() == "0",
+    );
+    let template = kubectl_out(&[
+        "-n",
+        &ns.name,
+        "get",
+        "deployment",
+        "demo",
+        "-o",
+        "jsonpath={.spec.template.spec.initContainers[0]}",
+    ]);
+    let entry: serde_json::Value = serde_json::from_str(&template).unwrap();
+    assert!(entry["command"].is_null(), "{entry}");
+    eprintln!(
+        "entrypoint kept: the gated rollout completed {:.1} s after the patch",
+        t0.elapsed().as_secs_f64()
     );
 }

@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::harness::{Ns, V1, V2, V3, kubectl, kubectl_out};
-use crate::real_node::{deployment_of, job_migrate, km, next_release_image, node};
-use crate::support::{report, scratch_dir, wait_for};
+use crate::real_node::{
+    deployment_of, job_migrate, km, next_release_image, node, patch_demo, rollout,
+};
+use crate::support::{report, wait_for};
 
 /// The next release's two migrations (`migration_sets/next_release`).
 const V4: i64 = 20240115120000;
@@ -145,18 +147,6 @@ fn never_ready_before(samples: &[Sample], image: &str, version: i64) {
     }
 }
 
-/// `kubectl rollout status` of the Deployment demo, up to 150 s.
-fn rollout(ns: &Ns) {
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "rollout",
-        "status",
-        "deployment/demo",
-        "--timeout=150s",
-    ]);
-}
-
 /// `kubectl set image` of the app container and, if given, of the gate.
 fn set_image(ns: &Ns, app: &str, gate: Option<&str>) {
     let app = format!("app={app}");
@@ -193,17 +183,7 @@ fn gated_app(tag: &str, gate_args: &[&str]) -> (Ns, String) {
         .args(gate_args)
         .expect_stderr("kubectl -n")
         .status(0);
-    let file = scratch_dir("gate").join("gate-patch.yaml");
-    std::fs::write(&file, &patch.stdout).unwrap();
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "patch",
-        "deployment",
-        "demo",
-        "--patch-file",
-        &file.display().to_string(),
-    ]);
+    patch_demo(&ns, &patch.stdout);
     rollout(&ns);
     let pods = app_pods(&ns);
     assert!(

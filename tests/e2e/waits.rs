@@ -86,6 +86,15 @@ impl Drop for Holder {
 #[test]
 fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
     let ns = Ns::with_demo_pod("lockwait", &[]);
+    blocked_until_the_lock_timeout(&ns);
+    // Only the migration's own sessions carried the limit: the database's stays unset.
+    assert_eq!(psql(&ns.db, "SHOW lock_timeout").trim(), "0");
+}
+
+/// V1 applied, then `posts` held by a session named `blocker`: a migrate with
+/// `--lock-timeout 12s` names its blocker while it waits, ends with 78 at the timeout having
+/// committed nothing of V2, and once the blocker is gone the same run applies the rest.
+pub(crate) fn blocked_until_the_lock_timeout(ns: &Ns) {
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo", "--to", &V1.to_string()])
         .status(0);
@@ -95,6 +104,7 @@ fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
         "LOCK TABLE posts IN ACCESS EXCLUSIVE MODE",
     );
     let pid = blocker.pid();
+    let started = std::time::Instant::now();
     let out = ns
         .kmigrate()
         .args([
@@ -111,6 +121,7 @@ fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
         .expect_stderr("on posts")
         .expect_stderr("nothing of it was committed")
         .status(78);
+    assert!(started.elapsed() >= Duration::from_secs(12));
     let r = report(&out);
     let t = r.timed_out.expect("the cancelled migration");
     assert_eq!(
@@ -135,8 +146,6 @@ fn a_blocked_migration_names_its_blocker_and_ends_at_the_lock_timeout() {
         .trim(),
         "0"
     );
-    // Only the migration's own sessions carried the limit: the database's stays unset.
-    assert_eq!(psql(&ns.db, "SHOW lock_timeout").trim(), "0");
     drop(blocker);
     ns.kmigrate()
         .args(["migrate", "-l", "app=demo", "--lock-timeout", "12s"])

@@ -2,12 +2,21 @@
 # `Ecto.Migrator.run/4` call with `to:`, and a `kmigrate:ran` line after each, so that what
 # was applied is known from these lines and not from Ecto's log (which the app's level and
 # formatter decide), also when a later migration raises. kmigrate writes the bindings
-# `run_options`, `canaries`, `concurrency`, `keep_going` and `pool_size`.
+# `log_sql`, `canaries`, `concurrency`, `keep_going` and `pool_size`.
 #
 # The run goes tenant by tenant: a tenant is a prefix, across every repo (without prefixes
 # there is one, `nil`). Canaries go first, one at a time; then the rest, `concurrency` at a
 # time (Tasks).
 halt = :atomics.new(1, [])
+
+# `--log-sql`: `run/4` reads `log_migrations_sql:` since ecto_sql 3.7.1, `log_sql:` before.
+run_options =
+  cond do
+    not log_sql -> []
+    older_ecto_sql.(:log_migrations_sql) -> [log_sql: :info]
+    true -> [log_migrations_sql: :info]
+  end
+
 prefixes = canaries ++ (prefixes -- canaries)
 
 work = fn prefix ->
@@ -59,6 +68,24 @@ for prefix <- prefixes, prefix do
   say.("kmigrate:tenant", [prefix, "pending", count])
 end
 
+# Whether a migration whose `run/4` raised is in the state it was run to anyway, read back
+# from the migrations table on a connection of its own. A failed read says no: the raise
+# stands as it is.
+took_effect = fn repo, prefix, version ->
+  try do
+    %{rows: [[found]]} =
+      versions_repo.(repo).query!(
+        "SELECT EXISTS (SELECT 1 FROM #{migrations_table.(repo, prefix)} " <>
+          "WHERE version = #{version})"
+      )
+
+    applied = found in [true, "t"]
+    if direction == :up, do: applied, else: not applied
+  catch
+    _, _ -> false
+  end
+end
+
 # One tenant. Its failure is caught and tagged, and stops the tenants not started yet
 # unless `keep_going` (a canary's always does); tenants already running finish. Alone
 # (`solo`) it has a watcher of its own, so its lock waits carry its prefix; tenants at once
@@ -96,6 +123,20 @@ migrate_tenant = fn prefix, solo ->
                 rescue
                   e ->
                     tag_timeout.(e, repo, prefix, version)
+
+                    # The migration may have taken effect before the raise (its lock
+                    # session ended by the server, as `idle_in_transaction_session_timeout`
+                    # does, after it committed): what the table says is what ran.
+                    if took_effect.(repo, prefix, version) do
+                      say.("kmigrate:ran", [inspect(repo), prefix || "", version])
+
+                      # On the group leader: in `rpc` the node's own stderr is not the caller's.
+                      IO.puts(
+                        "note: migration #{version} took effect (#{inspect(repo)}'s " <>
+                          "migrations table says so); the error below came after it"
+                      )
+                    end
+
                     # Outside a transaction a failed or cancelled concurrent build leaves
                     # its index invalid: say which, so it is dropped before the next run.
                     if transaction_mode.(repo, version) == "notx" do

@@ -7,18 +7,31 @@
 # `pg_locks` lists the locks of every database of the server, and the advisory key holds no
 # database: only this database's locks are the repo's (staging and production on one server
 # use the same key).
+# Before ecto_sql 3.7.1 the table lock ignored the prefix: its holder is on the default
+# schema's table whatever the prefix (the advisory key has held the prefix since 3.9.0,
+# when it came).
+# `ShareUpdateExclusiveLock` on the table is not Ecto's alone: autovacuum, `VACUUM`,
+# `ANALYZE` and `CREATE INDEX CONCURRENTLY` take it too, and are no migration. Only a session
+# a user opened counts (autovacuum has no user, which a role without `pg_read_all_stats`
+# sees as it sees other roles' sessions: without a `backend_type`), and not one whose current
+# or last statement is such maintenance; a `LOCK TABLE` in a console still counts, as it is
+# Ecto's own statement.
 lock_holders = fn repo, prefix ->
   holder = versions_repo.(repo)
   key = :erlang.phash2({:ecto, prefix, holder})
+  locked = migrations_table.(repo, if(older_ecto_sql.(:prefix_lock), do: nil, else: prefix))
 
   holder.query!(
     "SELECT l.pid, coalesce(a.application_name, ''), " <>
       "coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'), '') " <>
-      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " <>
+      "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " <>
       "WHERE l.granted AND l.pid <> pg_backend_pid() " <>
       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " <>
+      "AND a.usesysid IS NOT NULL AND coalesce(a.backend_type, 'client backend') = 'client backend' " <>
       "AND ((l.locktype = 'relation' AND l.mode = 'ShareUpdateExclusiveLock' " <>
-      "AND l.relation = to_regclass(#{sql_text.(migrations_table.(repo, prefix))})) " <>
+      "AND l.relation = to_regclass(#{sql_text.(locked)}) " <>
+      "AND coalesce(a.query, '') !~* " <>
+      "'^[[:space:]]*(vacuum|analy[sz]e|create[[:space:]]+(unique[[:space:]]+)?index|reindex)') " <>
       "OR (l.locktype = 'advisory' AND l.classid = 0 AND l.objid = #{key} AND l.objsubid = 1))",
     [],
     timeout: :infinity

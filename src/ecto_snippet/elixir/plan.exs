@@ -6,6 +6,9 @@
 # first. Where there are such, the newest applied version is said.
 # With the repo started, what the pending files name is read from its catalog
 # (impact.exs).
+# A repo of another adapter is left out, and said.
+say_skipped.()
+
 entries =
   Enum.flat_map(prefixes, fn prefix ->
     Enum.flat_map(repos, fn repo ->

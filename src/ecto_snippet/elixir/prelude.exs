@@ -1,7 +1,8 @@
 # The start of every snippet but the probe. kmigrate writes the bindings above it: `app`,
 # `named_repos` (empty: the app's `:ecto_repos`), `prefixes` (`[nil]`: the default schema)
-# `paths` (`--migrations-path`, empty when none is given) and `tenant_run` (whether the run
-# has prefixes, given or read by `--prefixes-from`).
+# `paths` (`--migrations-path`, empty when none is given), `tenant_run` (whether the run
+# has prefixes, given or read by `--prefixes-from`) and `ecto_sql_floors` (the ecto_sql
+# version each feature came with, src/ecto_snippet/versions.rs).
 
 # The app is loaded, not started: its config names the repos and its directory holds the
 # migrations. SSL is started as in Phoenix's generated release module: many platforms
@@ -20,10 +21,52 @@ refuse = fn why ->
   raise "kmigrate: nothing was run: " <> why
 end
 
+# The release's ecto_sql, and whether it is older than the version a feature came with
+# (`ecto_sql_floors`); a version that cannot be read counts as new. Where it is older, the
+# run does without the feature and says so (`kmigrate:older`).
+Application.load(:ecto_sql)
+ecto_sql_vsn = to_string(Application.spec(:ecto_sql, :vsn) || "")
+
+older_ecto_sql = fn feature ->
+  case Version.parse(ecto_sql_vsn) do
+    {:ok, v} -> Version.compare(v, Keyword.fetch!(ecto_sql_floors, feature)) == :lt
+    :error -> false
+  end
+end
+
+say_older = fn feature ->
+  say.("kmigrate:older", [to_string(feature), ecto_sql_vsn, ecto_sql_floors[feature]])
+end
+
+# kmigrate reads and runs PostgreSQL repos only: its reads use PostgreSQL's catalog
+# (`to_regclass`, `pg_locks`, `pg_stat_activity`), which a MyXQL, SQLite3 or Tds repo
+# cannot answer. Such repos are set apart: a read says it leaves them out
+# (`say_skipped`), a migrate or rollback refuses them (change_read.exs).
+{repos, other_repos} = Enum.split_with(repos, &(&1.__adapter__() == Ecto.Adapters.Postgres))
+
+say_skipped = fn ->
+  for repo <- other_repos,
+      do: say.("kmigrate:skipped", [inspect(repo), inspect(repo.__adapter__())])
+end
+
 # An app whose `:ecto_repos` is empty has nothing kmigrate could read or run: "no
-# migrations" would be a success without evidence.
-if repos == [] do
-  refuse.("#{inspect(app)} lists no repos in :ecto_repos: name them with --repo")
+# migrations" would be a success without evidence. Nor has one whose repos are all of
+# another adapter.
+cond do
+  repos == [] and other_repos == [] ->
+    refuse.("#{inspect(app)} lists no repos in :ecto_repos: name them with --repo")
+
+  repos == [] ->
+    say_skipped.()
+
+    refuse.(
+      "no repo of #{inspect(app)} uses PostgreSQL (" <>
+        Enum.map_join(other_repos, ", ", &"#{inspect(&1)}: #{inspect(&1.__adapter__())}") <>
+        "): kmigrate reads and runs PostgreSQL repos only"
+    )
+
+  true ->
+    :ok
 end
 
 # Tenants across several repos of `:ecto_repos`: a repo without tenants would be migrated
@@ -78,6 +121,16 @@ end
 # The repo that holds a repo's versions and migration lock: its `:migration_repo` when it
 # has one (`Ecto.Migration.SchemaMigration.get_repo_and_source/2`), else itself.
 versions_repo = &(&1.config()[:migration_repo] || &1)
+
+# With prefixes, an ecto_sql older than 3.7.1 locks the default schema's table for every
+# prefix (`LOCK TABLE "schema_migrations"`); a repo configured with the advisory lock gets
+# the table lock before 3.9.0. Said once, before anything is read.
+if tenant_run and older_ecto_sql.(:prefix_lock), do: say_older.(:prefix_lock)
+
+if older_ecto_sql.(:advisory_lock) and
+     Enum.any?(repos, &(versions_repo.(&1).config()[:migration_lock] == :pg_advisory_lock)) do
+  say_older.(:advisory_lock)
+end
 
 # A text as a SQL string literal: quotes doubled (`standard_conforming_strings`, on since
 # PostgreSQL 9.1, leaves backslashes alone).

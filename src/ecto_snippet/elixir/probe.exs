@@ -1,5 +1,5 @@
-# `doctor`'s probe, read-only. kmigrate writes the bindings `app` and `named_repos` (empty:
-# the app's `:ecto_repos`, or none). It says in `kmigrate:probe` lines whether the app
+# `doctor`'s probe, read-only. kmigrate writes the bindings `app`, `named_repos` (empty:
+# the app's `:ecto_repos`, or none) and `session_parameters` (a run's; empty in `rpc`). It says in `kmigrate:probe` lines whether the app
 # loads, which repos it has, which ecto_sql the release carries, and whether each repo
 # answers `SELECT 1`. Every step that can fail is caught and said, so that one run tells as
 # much as it can; it never migrates, locks or creates anything.
@@ -26,20 +26,86 @@ if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do
   say.("kmigrate:probe", ["repos" | Enum.map(repos, &inspect/1)])
   Application.ensure_all_started(:ssl)
 
+  # A repo that is not PostgreSQL is named with its adapter and not asked: kmigrate leaves it
+  # out of reads and refuses to migrate it. A PostgreSQL repo answers `SELECT 1`, then names
+  # the indexes PostgreSQL marks invalid in its database (a `CREATE INDEX CONCURRENTLY` that
+  # failed or was cancelled leaves one, which `IF NOT EXISTS` then keeps), 20 at most.
   for repo <- repos do
-    answer =
-      try do
-        case Ecto.Migrator.with_repo(repo, fn r -> r.query!("SELECT 1") end) do
-          {:ok, _, _} -> ["ok"]
-          {:error, e} -> ["error", inspect(e)]
-        end
-      rescue
-        e -> ["error", Exception.message(e)]
-      catch
-        kind, e -> ["error", inspect({kind, e})]
-      end
+    if repo.__adapter__() == Ecto.Adapters.Postgres do
+      {answer, invalid} =
+        try do
+          case Ecto.Migrator.with_repo(repo, fn r ->
+                 r.query!("SELECT 1")
 
-    say.("kmigrate:probe", ["db", inspect(repo) | answer])
+                 r.query!(
+                   "SELECT c.relnamespace::regnamespace::text, c.relname, t.relname " <>
+                     "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid " <>
+                     "JOIN pg_class t ON t.oid = i.indrelid WHERE NOT i.indisvalid " <>
+                     "ORDER BY 1, 2 LIMIT 20"
+                 ).rows
+               end) do
+            {:ok, rows, _} -> {["ok"], rows}
+            {:error, e} -> {["error", inspect(e)], []}
+          end
+        rescue
+          e -> {["error", Exception.message(e)], []}
+        catch
+          kind, e -> {["error", inspect({kind, e})], []}
+        end
+
+      say.("kmigrate:probe", ["db", inspect(repo) | answer])
+
+      for [schema, index, table] <- invalid do
+        say.("kmigrate:probe", ["invalidindex", inspect(repo), schema, index, table])
+      end
+    else
+      say.("kmigrate:probe", ["adapter", inspect(repo), inspect(repo.__adapter__())])
+    end
+  end
+
+  # Sessions opened as a run opens them (its name and timeouts, put into the repo's
+  # `:parameters` as session.exs does) say whether those reach PostgreSQL
+  # (session_check.exs), and whether a pooler sits between: the server's own port is not
+  # the one the repo connects to. Ecto's advisory migration lock is a session lock, which a
+  # pooler in transaction mode does not keep.
+  for repo <- repos, session_parameters != [], repo.__adapter__() == Ecto.Adapters.Postgres do
+    otp_app = repo.config()[:otp_app]
+    config = Application.get_env(otp_app, repo, [])
+    parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)
+    Application.put_env(otp_app, repo, Keyword.put(config, :parameters, parameters))
+
+    read = fn r ->
+      case session_check.(r, session_parameters) do
+        :ok -> {:ok, r.query!("SELECT coalesce(inet_server_port()::text, '')").rows}
+        problem -> {problem, []}
+      end
+    end
+
+    try do
+      case Ecto.Migrator.with_repo(repo, read) do
+        {:ok, {:ok, [[server_port]]}, _} ->
+          say.("kmigrate:probe", ["session", inspect(repo), "ok"])
+          repo_port = to_string(repo.config()[:port] || 5432)
+
+          if server_port != "" and server_port != repo_port do
+            lock = inspect(repo.config()[:migration_lock] || :table_lock)
+            say.("kmigrate:probe", ["pooler", inspect(repo), server_port, repo_port, lock])
+          end
+
+        {:ok, {{:refused, parameter}, _}, _} ->
+          say.("kmigrate:probe", ["session", inspect(repo), "refused", parameter])
+
+        {:ok, {{:unset, unset}, _}, _} ->
+          for {name, asked, in_force} <- unset do
+            say.("kmigrate:probe", ["session", inspect(repo), "unset", name, asked, in_force])
+          end
+
+        {:error, e} ->
+          say.("kmigrate:probe", ["session", inspect(repo), "error", inspect(e)])
+      end
+    rescue
+      e -> say.("kmigrate:probe", ["session", inspect(repo), "error", Exception.message(e)])
+    end
   end
 else
   say.("kmigrate:probe", ["app", "error", inspect(loaded)])

@@ -21,4 +21,11 @@ settle = fn repo ->
   end)
 end
 
-for repo <- repos, do: {:ok, _, _} = Ecto.Migrator.with_repo(repo, settle)
+for repo <- repos do
+  {:ok, _, _} =
+    Ecto.Migrator.with_repo(repo, fn r ->
+      check_session.(r)
+      keep_idle_lock.(r)
+      settle.(r)
+    end)
+end

@@ -1,5 +1,8 @@
 # `status`: every migration's state in each prefix and repo, who holds Ecto's migration
-# lock, the sessions of other runs still in the database, and the invalid indexes.
+# lock, the sessions of other runs still in the database, and the invalid indexes. A repo of
+# another adapter is left out, and said.
+say_skipped.()
+
 for prefix <- prefixes, repo <- repos do
   {:ok, {rows, holders, others, invalid}, _} =
     Ecto.Migrator.with_repo(repo, fn r ->

@@ -2,6 +2,9 @@
 # `status` does (`status_rows`: no lock, no table created, nothing changed). kmigrate
 # writes the bindings `deadline_ms`, `round_ms`, `poll_ms` and `pending_exit_code`.
 
+# A repo of another adapter is left out, and said.
+say_skipped.()
+
 # Each repo is started once, for the whole wait (`Ecto.Migrator.with_repo/3`, nested).
 in_repos = fn in_repos, repos, fun ->
   case repos do

@@ -97,6 +97,18 @@ end
 # statement timeout; or, when the wait was for Ecto's own migration lock, the `MatchError`
 # around it (`Ecto.Adapters.Postgres.lock_for_migrations/3` matches
 # `{:ok, _} = Ecto.Adapters.SQL.query(...)`).
+# SQLSTATE 57014 (`:query_canceled`) is every cancel: a statement timeout, or a cancel
+# request (`pg_cancel_backend`). Only the message tells them apart, in the server's
+# `lc_messages` language, so it is read only in English: a run that set a statement timeout
+# reads a cancel as it, unless the message says in English that a user asked for it; a run
+# without one, only when the message names the statement timeout (the database's or the
+# role's own).
+statement_cancel? = fn message ->
+  if Keyword.has_key?(session_parameters, :statement_timeout),
+    do: not (message =~ "due to user request"),
+    else: message =~ "statement timeout"
+end
+
 tag_timeout = fn error, repo, prefix, version ->
   kind =
     case error do
@@ -107,7 +119,7 @@ tag_timeout = fn error, repo, prefix, version ->
         "lock"
 
       %{postgres: %{code: :query_canceled, message: message}} ->
-        if(message =~ "statement timeout", do: "statement")
+        if(statement_cancel?.(message), do: "statement")
 
       _ ->
         nil
