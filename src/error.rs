@@ -688,7 +688,7 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, all, "the table is sorted and has no duplicates");
-        assert_eq!(all.len(), 24);
+        assert_eq!(all.len(), 25);
         let typed = [
             Error::Usage(String::new()),
             Error::NoPod(String::new()),
