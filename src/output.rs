@@ -170,6 +170,10 @@ struct Explain {
     said: Option<String>,
     /// The output is a container's log, stdout and stderr in one stream (Job mode).
     merged: bool,
+    /// DBConnection logged a connection the server refused for a reason kmigrate names at
+    /// the end (a startup parameter PgBouncer does not track, a connection limit): the
+    /// pool's queue drop that follows is that refusal, not an unreachable database.
+    refused: bool,
 }
 
 /// Lines a capturing streamer keeps, and the characters kept of each.
@@ -231,10 +235,20 @@ impl Streamer {
         let Some(explain) = self.explain.as_mut() else {
             return false;
         };
+        let text = String::from_utf8_lossy(line);
+        // DBConnection's log (on stdout in `eval`) comes before the error it leads to.
+        if text.contains("failed to connect: ** (Postgrex.Error)")
+            && (text.contains("unsupported startup parameter") || text.contains("FATAL 53300"))
+        {
+            explain.refused = true;
+        }
         if stream != Stream::Err && !explain.merged && !line.starts_with(b"--rpc-eval") {
             return false;
         }
-        let text = String::from_utf8_lossy(line);
+        if explain.refused && text.starts_with("** (DBConnection.ConnectionError)") {
+            explain.hiding = true;
+            return true;
+        }
         if let Some(said) = crate::ecto_output::failure::explain(text.trim_end()) {
             explain.hiding = text.starts_with("** (");
             if !said.is_empty() {
@@ -774,6 +788,34 @@ mod tests {
             assert!(
                 all.contains("== Running 1") && all.contains("after"),
                 "{all}"
+            );
+        }
+    }
+
+    /// A queue drop after DBConnection logged a refusal kmigrate names at the end (PgBouncer's
+    /// unsupported startup parameter, a connection limit) is not said to be an unreachable
+    /// database; without such a refusal it still is.
+    #[tokio::test]
+    async fn a_queue_drop_after_a_named_refusal_is_not_an_unreachable_database() {
+        const REFUSED: &str = "12:00:00.000 [error] Postgrex.Protocol (#PID<0.1.0>) failed to connect: \
+            ** (Postgrex.Error) FATAL 08P01 (protocol_violation) unsupported startup parameter: lock_timeout\n";
+        const DROP: &str = "** (DBConnection.ConnectionError) connection not available and request was dropped \
+            from queue after 4000ms\n\x20   lib/ecto/pool.ex:219: Ecto.StandIn.Pool.checkout!/2\n";
+        for refused in [true, false] {
+            let (ui, captured) = crate::ui::Ui::memory(false, false);
+            let mut s = ui.streamer(Purpose::Status).explain_failures(false);
+            if refused {
+                s.chunk(Stream::Out, REFUSED.as_bytes()).await;
+            }
+            s.chunk(Stream::Err, DROP.as_bytes()).await;
+            s.finish().await;
+            let c = captured.lock().unwrap();
+            let err = String::from_utf8_lossy(&c.stderr);
+            assert!(!err.contains("Ecto.StandIn.Pool.checkout!"), "{err}");
+            assert_eq!(
+                err.contains("could not connect to its database"),
+                !refused,
+                "{err}"
             );
         }
     }

@@ -317,7 +317,8 @@ async fn in_pod(ctx: &Ctx, t: Option<&PodTarget>, checks: &mut Checks) {
     {
         let mut out = ctx.ui.streamer(Purpose::Probe);
         let ran = ctx.exec_quietly(t, &ecto.probe_argv(), &mut out).await;
-        probe(&ecto, ran, out.findings.probe(), &out.captured(), checks);
+        let lines = refusals_named(out.findings.probe(), out.findings.session_problems());
+        probe(&ecto, ran, &lines, &out.captured(), checks);
     } else {
         for (name, need) in [
             ("repos", "app"),
@@ -374,6 +375,30 @@ async fn release(ctx: &Ctx, t: &PodTarget, ecto: &Ecto, checks: &mut Checks) {
 }
 
 /// Read the probe's lines into the app, repos, database and ecto_sql checks.
+/// DBConnection opens a repo's pool as it starts and only logs a connection the server
+/// refuses: the probe's session then ends in a queue drop, while the driver's log line
+/// named the startup parameter PgBouncer refused. That name is the session's answer.
+fn refusals_named(
+    lines: &[Vec<String>],
+    problems: &[crate::ecto_output::SessionProblem],
+) -> Vec<Vec<String>> {
+    let logged = problems
+        .iter()
+        .find(|p| p.repo.is_none() && p.unset.is_none());
+    lines
+        .iter()
+        .map(|l| match (l.as_slice(), logged) {
+            ([tag, repo, error, ..], Some(p)) if tag == "session" && error == "error" => vec![
+                tag.clone(),
+                repo.clone(),
+                "refused".to_owned(),
+                p.parameter.clone(),
+            ],
+            _ => l.clone(),
+        })
+        .collect()
+}
+
 fn probe(
     ecto: &Ecto,
     ran: Result<i32>,
@@ -719,6 +744,31 @@ mod tests {
                 c[4]
             );
         }
+    }
+
+    #[test]
+    fn a_session_dropped_from_the_queue_after_a_logged_refusal_is_that_refusal() {
+        let lines = vec![
+            vec!["db".to_owned(), "Shop.Repo".to_owned(), "ok".to_owned()],
+            vec![
+                "session".to_owned(),
+                "Shop.Repo".to_owned(),
+                "error".to_owned(),
+                "connection not available and request was dropped from queue".to_owned(),
+            ],
+        ];
+        let logged = crate::ecto_output::SessionProblem {
+            repo: None,
+            parameter: "lock_timeout".to_owned(),
+            unset: None,
+        };
+        let named = super::refusals_named(&lines, std::slice::from_ref(&logged));
+        assert_eq!(named[0], lines[0]);
+        assert_eq!(
+            named[1],
+            ["session", "Shop.Repo", "refused", "lock_timeout"]
+        );
+        assert_eq!(super::refusals_named(&lines, &[]), lines);
     }
 
     #[test]
