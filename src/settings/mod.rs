@@ -464,6 +464,21 @@ struct Chosen {
 impl Chosen {
     /// The clap command, matched once.
     fn of(command: &Command, g: &GlobalArgs, l: &Loaded) -> Result<Self> {
+        let chosen = Self::matched(command, g, l)?;
+        // A Job's pod starts the release for the command and runs no app node: `rpc` there
+        // would find none (`:nodedown`) after the Job was created. doctor reports instead.
+        let rpc = chosen.ecto.as_ref().is_some_and(|e| e.mode == Mode::Rpc);
+        if rpc && chosen.job.is_some() && !matches!(command, Command::Doctor) {
+            return Err(usage(
+                "--mode rpc and Job mode (--image, --dry-run, or job = true in kmigrate.toml) do not go together: \
+                 the Job's pod runs no app node to rpc into; drop --mode rpc (or pass --mode eval over the \
+                 config's mode), and the Job starts the release's own VM with eval",
+            ));
+        }
+        Ok(chosen)
+    }
+
+    fn matched(command: &Command, g: &GlobalArgs, l: &Loaded) -> Result<Self> {
         let chosen = |action, ecto, job| Self { action, ecto, job };
         Ok(match command {
             Command::Migrate(a) => Self::migrate(a, g, l)?,

@@ -473,6 +473,42 @@ fn rpc_refuses_tenants_at_once_on_the_live_apps_pool() {
 }
 
 #[test]
+fn rpc_is_refused_in_job_mode_where_no_app_node_runs() {
+    let base = ["-l", "app=x", "--app", "shop"];
+    for args in [
+        &["--mode", "rpc", "migrate", "--image", "a:2"][..],
+        &["--mode", "rpc", "plan", "--dry-run"],
+        &["--mode", "rpc", "status", "--image", "a:2"],
+    ] {
+        let r = settings(&[&base[..], args].concat(), None);
+        assert_eq!(code(settings(&[&base[..], args].concat(), None)), 2);
+        let err = format!("{:#}", r.unwrap_err());
+        assert!(
+            err.contains("the Job's pod runs no app node to rpc into"),
+            "{err}"
+        );
+    }
+    // The config's job = true counts too, and --mode eval over the config's rpc runs.
+    let cfg = "mode = \"rpc\"\njob = true\n";
+    let err = format!(
+        "{:#}",
+        settings(&[&base[..], &["migrate"]].concat(), Some(cfg)).unwrap_err()
+    );
+    assert!(
+        err.contains("the Job's pod runs no app node to rpc into"),
+        "{err}"
+    );
+    settings(
+        &[&base[..], &["--mode", "eval", "migrate"]].concat(),
+        Some(cfg),
+    )
+    .unwrap();
+    // rpc in a running pod, and doctor with both configured, are as before.
+    settings(&[&base[..], &["--mode", "rpc", "migrate"]].concat(), None).unwrap();
+    settings(&[&base[..], &["doctor"]].concat(), Some(cfg)).unwrap();
+}
+
+#[test]
 fn only_the_runs_environment_switches_the_lock_or_the_marks_off() {
     let file = |text: &str| Config::parse(text).unwrap();
     for (text, key) in [
