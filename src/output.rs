@@ -170,10 +170,6 @@ struct Explain {
     said: Option<String>,
     /// The output is a container's log, stdout and stderr in one stream (Job mode).
     merged: bool,
-    /// DBConnection logged a connection the server refused for a reason kmigrate names at
-    /// the end (a startup parameter PgBouncer does not track, a connection limit): the
-    /// pool's queue drop that follows is that refusal, not an unreachable database.
-    refused: bool,
 }
 
 /// Lines a capturing streamer keeps, and the characters kept of each.
@@ -232,20 +228,18 @@ impl Streamer {
 
     /// Whether a remote line is the raw text of a failure kmigrate says in its own words.
     fn explained(&mut self, stream: Stream, line: &[u8]) -> bool {
+        // DBConnection logs a connection the server refused for a reason kmigrate names at
+        // the end (read into the findings as it came): the pool's queue drop that follows
+        // is that refusal, not an unreachable database.
+        let refused = self.findings.refused_connection();
         let Some(explain) = self.explain.as_mut() else {
             return false;
         };
-        let text = String::from_utf8_lossy(line);
-        // DBConnection's log (on stdout in `eval`) comes before the error it leads to.
-        if text.contains("failed to connect: ** (Postgrex.Error)")
-            && (text.contains("unsupported startup parameter") || text.contains("FATAL 53300"))
-        {
-            explain.refused = true;
-        }
         if stream != Stream::Err && !explain.merged && !line.starts_with(b"--rpc-eval") {
             return false;
         }
-        if explain.refused && text.starts_with("** (DBConnection.ConnectionError)") {
+        let text = String::from_utf8_lossy(line);
+        if refused && text.starts_with("** (DBConnection.ConnectionError)") {
             explain.hiding = true;
             return true;
         }

@@ -305,6 +305,12 @@ impl Findings {
         }
     }
 
+    /// Whether the driver logged a connection refused for a reason kmigrate names at the
+    /// end: a startup parameter PgBouncer does not track, or a connection limit.
+    pub fn refused_connection(&self) -> bool {
+        self.refusal.is_some() || self.session.iter().any(|p| p.repo.is_none())
+    }
+
     /// The first connection PostgreSQL refused for a connection limit, if any.
     pub fn connection_refused(&self) -> Option<&super::Refusal> {
         self.refusal.as_ref()
