@@ -582,10 +582,15 @@ pub(crate) mod tests {
             "{bindings}"
         );
         let code = flat(&body);
+        assert!(
+            code.contains(
+                "merged = Keyword.merge(Keyword.get(config, :parameters, []), parameters)"
+            )
+        );
+        assert!(code.contains("Keyword.put(config, :parameters, merged)"));
         assert!(code.contains(
-            "parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)"
+            "for repo <- Enum.uniq(repos ++ Enum.map(repos, versions_repo)) do put_parameters.(repo, session_parameters) end"
         ));
-        assert!(code.contains("Keyword.put(config, :parameters, parameters)"));
         assert!(bindings.contains("run_id = \"ab12cd34\"\n"));
         assert!(code.contains("application_name NOT LIKE '%-#{run_id}'"));
         // Behind PgBouncer an idle server session keeps an ended run's name.

@@ -69,10 +69,7 @@ if match?(:ok, loaded) or match?({:error, {:already_loaded, _}}, loaded) do
   # the one the repo connects to. Ecto's advisory migration lock is a session lock, which a
   # pooler in transaction mode does not keep.
   for repo <- repos, session_parameters != [], repo.__adapter__() == Ecto.Adapters.Postgres do
-    otp_app = repo.config()[:otp_app]
-    config = Application.get_env(otp_app, repo, [])
-    parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)
-    Application.put_env(otp_app, repo, Keyword.put(config, :parameters, parameters))
+    put_parameters.(repo, session_parameters)
 
     read = fn r ->
       case session_check.(r, session_parameters) do

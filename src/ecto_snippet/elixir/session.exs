@@ -9,10 +9,7 @@
 # named and bounded too.
 if session_parameters != [] do
   for repo <- Enum.uniq(repos ++ Enum.map(repos, versions_repo)) do
-    otp_app = repo.config()[:otp_app]
-    config = Application.get_env(otp_app, repo, [])
-    parameters = Keyword.merge(Keyword.get(config, :parameters, []), session_parameters)
-    Application.put_env(otp_app, repo, Keyword.put(config, :parameters, parameters))
+    put_parameters.(repo, session_parameters)
   end
 end
 
@@ -27,11 +24,7 @@ keep_idle_lock = fn repo ->
   if session_parameters != [] and
        repo.query!("SHOW idle_in_transaction_session_timeout").rows != [["0"]] do
     for repo <- Enum.uniq([repo, versions_repo.(repo)]) do
-      otp_app = repo.config()[:otp_app]
-      config = Application.get_env(otp_app, repo, [])
-      parameters = Keyword.get(config, :parameters, [])
-      parameters = Keyword.put(parameters, :idle_in_transaction_session_timeout, "0")
-      Application.put_env(otp_app, repo, Keyword.put(config, :parameters, parameters))
+      put_parameters.(repo, idle_in_transaction_session_timeout: "0")
     end
   end
 end

@@ -28,3 +28,12 @@ session_check = fn repo, parameters ->
       end
   end
 end
+
+# Postgrex's `:parameters` of a repo, with `parameters` put over them, for the repo's next
+# start (`Ecto.Migrator.with_repo/3` starts it with the config of that moment).
+put_parameters = fn repo, parameters ->
+  otp_app = repo.config()[:otp_app]
+  config = Application.get_env(otp_app, repo, [])
+  merged = Keyword.merge(Keyword.get(config, :parameters, []), parameters)
+  Application.put_env(otp_app, repo, Keyword.put(config, :parameters, merged))
+end
